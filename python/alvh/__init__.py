@@ -1,0 +1,20 @@
+"""alvh: SPX iron condors under an Adaptive Layered VIX Hedge.
+
+Fast vectorized option pricing and Greeks (`alvh.bsm`, `alvh.black76`) on a
+compiled Rust core, with a numpy fallback of the same API.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from alvh import black76, bsm, errors
+from alvh._backend import backend, build_info, use_backend
+from alvh.greeks import Greeks
+
+try:
+    __version__ = version("alvh")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0+unknown"
+
+__all__ = ["Greeks", "backend", "black76", "bsm", "build_info", "errors", "use_backend"]

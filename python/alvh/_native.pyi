@@ -1,0 +1,45 @@
+# Hand-written stub of the compiled module alvh._native (rust/py/src/lib.rs);
+# CI checks it with mypy.stubtest.
+import numpy as np
+from numpy.typing import NDArray
+
+_Num = float | NDArray[np.float64]
+_Flag = bool | NDArray[np.bool_]
+
+def price(
+    model: str,
+    is_call: _Flag,
+    spot: _Num,
+    strike: _Num,
+    t: _Num,
+    rate: _Num,
+    div: _Num,
+    vol: _Num,
+    out: NDArray[np.float64],
+    errors_nan: bool,
+) -> None: ...
+def greeks(
+    model: str,
+    is_call: _Flag,
+    spot: _Num,
+    strike: _Num,
+    t: _Num,
+    rate: _Num,
+    div: _Num,
+    vol: _Num,
+    out: list[NDArray[np.float64]],
+    errors_nan: bool,
+) -> None: ...
+def implied_vol(
+    model: str,
+    price: _Num,
+    is_call: _Flag,
+    spot: _Num,
+    strike: _Num,
+    t: _Num,
+    rate: _Num,
+    div: _Num,
+    out: NDArray[np.float64],
+    errors_nan: bool,
+) -> None: ...
+def build_info() -> dict[str, object]: ...

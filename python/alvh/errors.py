@@ -1,0 +1,48 @@
+"""The exception classes alvh raises, on either backend.
+
+Each subclasses the built-in class a user would catch (``ValueError`` for bad
+values and shapes, ``TypeError`` for wrong types), so ``except ValueError`` works.
+Input errors carry ``arg``, ``index`` and ``value`` attributes naming the first
+offending element.
+"""
+
+from __future__ import annotations
+
+
+class AlvhError(Exception):
+    """Base class of every alvh error."""
+
+
+class InvalidInputError(AlvhError, ValueError):
+    """An argument value outside its domain (e.g. a negative strike)."""
+
+    arg: str | None = None
+    index: int | None = None
+    value: float | None = None
+
+
+class NoSolutionError(InvalidInputError):
+    """An option price outside the no-arbitrage bounds: no volatility reproduces it."""
+
+
+class ShapeError(AlvhError, ValueError):
+    """Arguments whose shapes do not broadcast together, or a wrong ``out=`` shape."""
+
+    arg: str | None = None
+    index: int | None = None
+    value: float | None = None
+
+
+class InputTypeError(AlvhError, TypeError):
+    """An argument of the wrong type (e.g. a string where a number belongs)."""
+
+
+class BackendError(AlvhError, RuntimeError):
+    """The requested backend is unknown or not available in this installation."""
+
+
+def invalid(arg: str, index: int, value: float, requirement: str) -> InvalidInputError:
+    """The error both backends raise for an out-of-domain value (same text as the core)."""
+    err = InvalidInputError(f"{arg} must be {requirement}; got {arg}[{index}] = {value!r}")
+    err.arg, err.index, err.value = arg, index, value
+    return err

@@ -1,0 +1,568 @@
+//! Vectorized European option kernels: generalized Black–Scholes–Merton (spot,
+//! rate, dividend yield) and Black-76 (futures price).
+//!
+//! Black-76 is BSM with the dividend yield set equal to the rate (zero cost of
+//! carry), except for rho, which for Black-76 holds the forward fixed (rho = -T V).
+//! So one kernel body serves both; a const generic picks the rho formula.
+//!
+//! Shape of the computation: the batch is cut into chunks for rayon, each chunk
+//! into blocks of `BLOCK` options; scalar arguments are expanded into a stack
+//! buffer once per chunk so that the inner loop reads only slices, has no branch
+//! that depends on data, and auto-vectorizes. The inner loops are compiled three
+//! times (AVX-512, AVX2+FMA, portable baseline) by `multiversion` and the best one
+//! is picked at run time. Invalid rows are found inside the same pass (a
+//! branch-free validity mask); they become NaN, and in `ErrorMode::Raise` the first
+//! one is reported (a cold path that runs only when something is wrong).
+//!
+//! Greeks are raw derivatives in the units of DESIGN.md: vega per 1.00 vol,
+//! theta = dV/dt per year of calendar time, rho per 1.00 rate, charm per year.
+
+use crate::error::{AlvhError, Result};
+use crate::simd_math::{exp, ln, norm_cdf_with_pdf, norm_pdf};
+use rayon::prelude::*;
+
+/// Options per inner block (the stack buffers are this long).
+pub const BLOCK: usize = 256;
+/// Options per rayon task.
+const CHUNK: usize = 16 * BLOCK;
+/// Below this many options everything runs on the calling thread.
+pub const PARALLEL_THRESHOLD: usize = 4 * CHUNK;
+
+/// A numeric argument: one value for the whole batch, or one value per option.
+#[derive(Clone, Copy, Debug)]
+pub enum Column<'a> {
+    Scalar(f64),
+    Values(&'a [f64]),
+}
+
+/// The call/put flag: one for the batch, or one per option.
+#[derive(Clone, Copy, Debug)]
+pub enum Flags<'a> {
+    Scalar(bool),
+    Values(&'a [bool]),
+}
+
+/// What to do with an invalid row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorMode {
+    /// Return an error naming the first invalid row.
+    Raise,
+    /// Write NaN into every output of invalid rows and compute the rest.
+    Nan,
+}
+
+/// The pricing model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Model {
+    /// Generalized Black–Scholes–Merton on spot with continuous dividend yield.
+    Bsm,
+    /// Black-76 on a futures/forward price (the `spot` column holds the forward).
+    Black76,
+}
+
+/// Inputs of a batch of European options. For `Model::Black76`, `spot` is the
+/// forward price and `div` is ignored.
+#[derive(Clone, Copy, Debug)]
+pub struct OptionBatch<'a> {
+    pub is_call: Flags<'a>,
+    pub spot: Column<'a>,
+    pub strike: Column<'a>,
+    pub t: Column<'a>,
+    pub rate: Column<'a>,
+    pub div: Column<'a>,
+    pub vol: Column<'a>,
+}
+
+/// Output buffers for all nine values, each as long as the batch.
+pub struct GreeksOut<'a> {
+    pub price: &'a mut [f64],
+    pub delta: &'a mut [f64],
+    pub gamma: &'a mut [f64],
+    pub vega: &'a mut [f64],
+    pub theta: &'a mut [f64],
+    pub rho: &'a mut [f64],
+    pub vanna: &'a mut [f64],
+    pub volga: &'a mut [f64],
+    pub charm: &'a mut [f64],
+}
+
+impl Column<'_> {
+    fn len(&self) -> Option<usize> {
+        match self {
+            Column::Scalar(_) => None,
+            Column::Values(v) => Some(v.len()),
+        }
+    }
+
+    /// The values for rows `start..start + n`, from the slice or from `buffer`
+    /// (filled with the scalar).
+    #[inline]
+    fn rows<'b>(&'b self, start: usize, n: usize, buffer: &'b [f64; BLOCK]) -> &'b [f64] {
+        match self {
+            Column::Scalar(_) => &buffer[..n],
+            Column::Values(v) => &v[start..start + n],
+        }
+    }
+
+    fn fill(&self, buffer: &mut [f64; BLOCK]) {
+        if let Column::Scalar(x) = self {
+            buffer.fill(*x);
+        }
+    }
+
+    pub(crate) fn at(&self, i: usize) -> f64 {
+        match self {
+            Column::Scalar(x) => *x,
+            Column::Values(v) => v[i],
+        }
+    }
+}
+
+impl Flags<'_> {
+    fn len(&self) -> Option<usize> {
+        match self {
+            Flags::Scalar(_) => None,
+            Flags::Values(v) => Some(v.len()),
+        }
+    }
+
+    pub(crate) fn at(&self, i: usize) -> bool {
+        match self {
+            Flags::Scalar(x) => *x,
+            Flags::Values(v) => v[i],
+        }
+    }
+
+    /// +1 for calls, -1 for puts, for rows `start..start + n`.
+    #[inline]
+    fn signs(&self, start: usize, n: usize, buffer: &mut [f64; BLOCK]) {
+        match self {
+            Flags::Scalar(call) => buffer[..n].fill(if *call { 1.0 } else { -1.0 }),
+            Flags::Values(v) => {
+                for (sign, &call) in buffer[..n].iter_mut().zip(&v[start..start + n]) {
+                    *sign = if call { 1.0 } else { -1.0 };
+                }
+            }
+        }
+    }
+}
+
+/// Checks that every array argument has the length `n` (the batch length).
+pub(crate) fn check_lengths(n: usize, columns: &[(&'static str, Option<usize>)]) -> Result<()> {
+    for &(arg, len) in columns {
+        if let Some(len) = len {
+            if len != n {
+                return Err(AlvhError::LengthMismatch { arg, len, expected: n });
+            }
+        }
+    }
+    Ok(())
+}
+
+impl OptionBatch<'_> {
+    fn check(&self, n: usize) -> Result<()> {
+        check_lengths(
+            n,
+            &[
+                ("is_call", self.is_call.len()),
+                ("spot", self.spot.len()),
+                ("strike", self.strike.len()),
+                ("t", self.t.len()),
+                ("rate", self.rate.len()),
+                ("div", self.div.len()),
+                ("vol", self.vol.len()),
+            ],
+        )
+    }
+
+    /// The error for row `i`, which the kernel found invalid. Argument order
+    /// matches the public signature, so the first offending argument is named.
+    pub(crate) fn row_error(&self, model: Model, i: usize) -> AlvhError {
+        let positive = "positive and finite";
+        let mut checks: Vec<(&'static str, f64, bool, &'static str)> = vec![
+            (if model == Model::Bsm { "spot" } else { "forward" }, self.spot.at(i), true, positive),
+            ("strike", self.strike.at(i), true, positive),
+            ("t", self.t.at(i), true, "positive and finite (years)"),
+            ("rate", self.rate.at(i), false, "finite"),
+        ];
+        if model == Model::Bsm {
+            checks.push(("div", self.div.at(i), false, "finite"));
+        }
+        checks.push(("vol", self.vol.at(i), true, "positive and finite (1.0 = 100%)"));
+        for (arg, value, must_be_positive, requirement) in checks {
+            let ok = value.is_finite() && (!must_be_positive || value > 0.0);
+            if !ok {
+                return AlvhError::InvalidValue { arg, index: i, value, requirement };
+            }
+        }
+        // Unreachable when the kernel and this check agree; say something true anyway.
+        AlvhError::InvalidValue { arg: "vol", index: i, value: self.vol.at(i), requirement: positive }
+    }
+}
+
+/// Scalar columns expanded once per chunk.
+struct ScalarBuffers {
+    spot: [f64; BLOCK],
+    strike: [f64; BLOCK],
+    t: [f64; BLOCK],
+    rate: [f64; BLOCK],
+    div: [f64; BLOCK],
+    vol: [f64; BLOCK],
+    sign: [f64; BLOCK],
+}
+
+impl ScalarBuffers {
+    fn new(batch: &OptionBatch<'_>, model: Model) -> Box<Self> {
+        let mut b = Box::new(ScalarBuffers {
+            spot: [0.0; BLOCK],
+            strike: [0.0; BLOCK],
+            t: [0.0; BLOCK],
+            rate: [0.0; BLOCK],
+            div: [0.0; BLOCK],
+            vol: [0.0; BLOCK],
+            sign: [0.0; BLOCK],
+        });
+        batch.spot.fill(&mut b.spot);
+        batch.strike.fill(&mut b.strike);
+        batch.t.fill(&mut b.t);
+        batch.rate.fill(&mut b.rate);
+        batch.vol.fill(&mut b.vol);
+        if model == Model::Bsm {
+            batch.div.fill(&mut b.div);
+        }
+        b
+    }
+}
+
+/// One block of rows as plain slices of equal length.
+struct Rows<'a> {
+    sign: &'a [f64],
+    spot: &'a [f64],
+    strike: &'a [f64],
+    t: &'a [f64],
+    rate: &'a [f64],
+    div: &'a [f64],
+    vol: &'a [f64],
+}
+
+/// The quantities every output needs, for one option.
+struct Common {
+    valid: bool,
+    sign: f64,
+    spot: f64,
+    strike: f64,
+    t: f64,
+    rate: f64,
+    carry: f64,
+    vol: f64,
+    sqrt_t: f64,
+    total_vol: f64,
+    inv_total_vol: f64,
+    d1: f64,
+    d2: f64,
+    carry_discount: f64, // e^{(b - r) T}
+    discount: f64,       // e^{-r T}
+    pdf_d1: f64,
+    cdf_signed_d1: f64, // N(sign * d1)
+    cdf_signed_d2: f64, // N(sign * d2)
+}
+
+#[inline(always)]
+fn common(sign: f64, spot: f64, strike: f64, t: f64, rate: f64, div: f64, vol: f64) -> Common {
+    let valid = (spot > 0.0)
+        & (spot < f64::INFINITY)
+        & (strike > 0.0)
+        & (strike < f64::INFINITY)
+        & (t > 0.0)
+        & (t < f64::INFINITY)
+        & (vol > 0.0)
+        & (vol < f64::INFINITY)
+        & (rate.abs() < f64::INFINITY)
+        & (div.abs() < f64::INFINITY);
+    let carry = rate - div;
+    let sqrt_t = t.sqrt();
+    let total_vol = vol * sqrt_t;
+    let inv_total_vol = 1.0 / total_vol;
+    let log_moneyness = ln(spot / strike);
+    let d1 = (log_moneyness + (carry + 0.5 * vol * vol) * t) * inv_total_vol;
+    let d2 = d1 - total_vol;
+    let carry_discount = exp(-div * t);
+    let discount = exp(-rate * t);
+    let pdf_d1 = norm_pdf(d1);
+    let pdf_d2 = norm_pdf(d2);
+    let cdf_signed_d1 = norm_cdf_with_pdf(sign * d1, pdf_d1);
+    let cdf_signed_d2 = norm_cdf_with_pdf(sign * d2, pdf_d2);
+    Common {
+        valid,
+        sign,
+        spot,
+        strike,
+        t,
+        rate,
+        carry,
+        vol,
+        sqrt_t,
+        total_vol,
+        inv_total_vol,
+        d1,
+        d2,
+        carry_discount,
+        discount,
+        pdf_d1,
+        cdf_signed_d1,
+        cdf_signed_d2,
+    }
+}
+
+impl Common {
+    #[inline(always)]
+    fn price(&self) -> f64 {
+        let forward_leg = self.spot * self.carry_discount * self.cdf_signed_d1;
+        let strike_leg = self.strike * self.discount * self.cdf_signed_d2;
+        // Rounding can leave a tiny negative difference for deep out-of-the-money rows.
+        (self.sign * (forward_leg - strike_leg)).max(0.0)
+    }
+}
+
+/// Every kernel below is compiled once per target and dispatched at run time.
+macro_rules! dispatched {
+    ($item:item) => {
+        #[multiversion::multiversion(targets(
+            "x86_64+avx512f+avx512vl+avx512dq+avx512bw+avx512cd+avx2+fma+bmi1+bmi2+lzcnt+popcnt",
+            "x86_64+avx2+fma+bmi1+bmi2+lzcnt+popcnt",
+        ))]
+        $item
+    };
+}
+
+dispatched! {
+    /// Prices of one block; returns the number of invalid rows.
+    fn price_rows(rows: &Rows<'_>, price: &mut [f64]) -> usize {
+        let n = price.len();
+        let (sign, spot, strike, t) = (&rows.sign[..n], &rows.spot[..n], &rows.strike[..n], &rows.t[..n]);
+        let (rate, div, vol) = (&rows.rate[..n], &rows.div[..n], &rows.vol[..n]);
+        let mut invalid = 0usize;
+        for i in 0..n {
+            let c = common(sign[i], spot[i], strike[i], t[i], rate[i], div[i], vol[i]);
+            invalid += (!c.valid) as usize;
+            price[i] = if c.valid { c.price() } else { f64::NAN };
+        }
+        invalid
+    }
+}
+
+/// All nine outputs of one option, in DESIGN.md's raw units.
+#[inline(always)]
+fn all_greeks<const BLACK76: bool>(c: &Common) -> [f64; 9] {
+    let price = c.price();
+    let discounted_pdf = c.carry_discount * c.pdf_d1;
+    let delta = c.sign * c.carry_discount * c.cdf_signed_d1;
+    let gamma = discounted_pdf * c.inv_total_vol / c.spot;
+    let vega = c.spot * discounted_pdf * c.sqrt_t;
+    let inv_vol = 1.0 / c.vol;
+    let vanna = -discounted_pdf * c.d2 * inv_vol;
+    let volga = vega * c.d1 * c.d2 * inv_vol;
+    let forward_leg = c.spot * c.carry_discount * c.cdf_signed_d1;
+    let strike_leg = c.strike * c.discount * c.cdf_signed_d2;
+    let div = c.rate - c.carry;
+    let theta = -0.5 * vega * c.vol / c.t + c.sign * (div * forward_leg - c.rate * strike_leg);
+    let rho = if BLACK76 { -c.t * price } else { c.sign * c.t * strike_leg };
+    // d(d1)/dT = b / (sigma sqrt T) - d2 / (2 T); charm = -d(delta)/dT.
+    let d1_dt = c.carry * c.inv_total_vol - 0.5 * c.d2 / c.t;
+    let charm = c.sign * div * c.carry_discount * c.cdf_signed_d1 - discounted_pdf * d1_dt;
+    let _ = c.total_vol;
+    [price, delta, gamma, vega, theta, rho, vanna, volga, charm]
+}
+
+macro_rules! greeks_rows_fn {
+    ($name:ident, $black76:literal) => {
+        dispatched! {
+            /// All nine outputs of one block; returns the number of invalid rows.
+            fn $name(rows: &Rows<'_>, out: [&mut [f64]; 9]) -> usize {
+                let [price, delta, gamma, vega, theta, rho, vanna, volga, charm] = out;
+                let n = price.len();
+                let (delta, gamma, vega, theta) = (&mut delta[..n], &mut gamma[..n], &mut vega[..n], &mut theta[..n]);
+                let (rho, vanna, volga, charm) = (&mut rho[..n], &mut vanna[..n], &mut volga[..n], &mut charm[..n]);
+                let (sign, spot, strike, t) = (&rows.sign[..n], &rows.spot[..n], &rows.strike[..n], &rows.t[..n]);
+                let (rate, div, vol) = (&rows.rate[..n], &rows.div[..n], &rows.vol[..n]);
+                let mut invalid = 0usize;
+                for i in 0..n {
+                    let c = common(sign[i], spot[i], strike[i], t[i], rate[i], div[i], vol[i]);
+                    invalid += (!c.valid) as usize;
+                    let g = all_greeks::<$black76>(&c);
+                    let keep = |x: f64| if c.valid { x } else { f64::NAN };
+                    price[i] = keep(g[0]);
+                    delta[i] = keep(g[1]);
+                    gamma[i] = keep(g[2]);
+                    vega[i] = keep(g[3]);
+                    theta[i] = keep(g[4]);
+                    rho[i] = keep(g[5]);
+                    vanna[i] = keep(g[6]);
+                    volga[i] = keep(g[7]);
+                    charm[i] = keep(g[8]);
+                }
+                invalid
+            }
+        }
+    };
+}
+greeks_rows_fn!(greeks_rows_bsm, false);
+greeks_rows_fn!(greeks_rows_black76, true);
+
+/// Runs `block_fn` over `start..start + len` rows of the batch in blocks; returns the
+/// first invalid row (global index), if any.
+fn run_chunk(
+    batch: &OptionBatch<'_>,
+    model: Model,
+    start: usize,
+    len: usize,
+    mut block_fn: impl FnMut(&Rows<'_>, usize, usize) -> usize,
+) -> Option<usize> {
+    let mut buffers = ScalarBuffers::new(batch, model);
+    let mut first_invalid = None;
+    let mut offset = 0;
+    while offset < len {
+        let n = BLOCK.min(len - offset);
+        let row0 = start + offset;
+        batch.is_call.signs(row0, n, &mut buffers.sign);
+        let div_column = if model == Model::Bsm { &batch.div } else { &batch.rate };
+        let div_buffer = if model == Model::Bsm { &buffers.div } else { &buffers.rate };
+        let rows = Rows {
+            sign: &buffers.sign[..n],
+            spot: batch.spot.rows(row0, n, &buffers.spot),
+            strike: batch.strike.rows(row0, n, &buffers.strike),
+            t: batch.t.rows(row0, n, &buffers.t),
+            rate: batch.rate.rows(row0, n, &buffers.rate),
+            div: div_column.rows(row0, n, div_buffer),
+            vol: batch.vol.rows(row0, n, &buffers.vol),
+        };
+        let invalid = block_fn(&rows, offset, n);
+        if invalid > 0 && first_invalid.is_none() {
+            first_invalid = (0..n).find(|&i| !row_is_valid(&rows, i)).map(|i| row0 + i);
+        }
+        offset += n;
+    }
+    first_invalid
+}
+
+fn row_is_valid(rows: &Rows<'_>, i: usize) -> bool {
+    let positive = |x: f64| x > 0.0 && x.is_finite();
+    positive(rows.spot[i])
+        && positive(rows.strike[i])
+        && positive(rows.t[i])
+        && positive(rows.vol[i])
+        && rows.rate[i].is_finite()
+        && rows.div[i].is_finite()
+}
+
+fn finish(batch: &OptionBatch<'_>, model: Model, mode: ErrorMode, first_invalid: Option<usize>) -> Result<()> {
+    match (mode, first_invalid) {
+        (ErrorMode::Raise, Some(i)) => Err(batch.row_error(model, i)),
+        _ => Ok(()),
+    }
+}
+
+/// Prices of a batch into `out` (its length is the batch length).
+pub fn price(batch: &OptionBatch<'_>, model: Model, mode: ErrorMode, out: &mut [f64]) -> Result<()> {
+    let n = out.len();
+    batch.check(n)?;
+    let chunk_fn = |chunk_index: usize, out_chunk: &mut [f64]| {
+        run_chunk(batch, model, chunk_index * CHUNK, out_chunk.len(), |rows, offset, len| {
+            price_rows(rows, &mut out_chunk[offset..offset + len])
+        })
+    };
+    let first_invalid = if n < PARALLEL_THRESHOLD {
+        out.chunks_mut(CHUNK).enumerate().filter_map(|(k, c)| chunk_fn(k, c)).min()
+    } else {
+        out.par_chunks_mut(CHUNK).enumerate().filter_map(|(k, c)| chunk_fn(k, c)).min()
+    };
+    finish(batch, model, mode, first_invalid)
+}
+
+/// Price and all eight Greeks of a batch, in one fused pass per option.
+pub fn greeks(batch: &OptionBatch<'_>, model: Model, mode: ErrorMode, out: GreeksOut<'_>) -> Result<()> {
+    let n = out.price.len();
+    batch.check(n)?;
+    let lengths = [
+        ("out.delta", out.delta.len()),
+        ("out.gamma", out.gamma.len()),
+        ("out.vega", out.vega.len()),
+        ("out.theta", out.theta.len()),
+        ("out.rho", out.rho.len()),
+        ("out.vanna", out.vanna.len()),
+        ("out.volga", out.volga.len()),
+        ("out.charm", out.charm.len()),
+    ];
+    check_lengths(n, &lengths.map(|(arg, len)| (arg, Some(len))))?;
+    let block_fn = match model {
+        Model::Bsm => greeks_rows_bsm,
+        Model::Black76 => greeks_rows_black76,
+    };
+    let chunk_fn = |chunk_index: usize, o: [&mut [f64]; 9]| {
+        let [p, d, g, v, th, rh, va, vo, ch] = o;
+        run_chunk(batch, model, chunk_index * CHUNK, p.len(), |rows, offset, len| {
+            let r = offset..offset + len;
+            block_fn(
+                rows,
+                [
+                    &mut p[r.clone()],
+                    &mut d[r.clone()],
+                    &mut g[r.clone()],
+                    &mut v[r.clone()],
+                    &mut th[r.clone()],
+                    &mut rh[r.clone()],
+                    &mut va[r.clone()],
+                    &mut vo[r.clone()],
+                    &mut ch[r],
+                ],
+            )
+        })
+    };
+    let GreeksOut { price, delta, gamma, vega, theta, rho, vanna, volga, charm } = out;
+    let first_invalid = if n < PARALLEL_THRESHOLD {
+        let chunks = price
+            .chunks_mut(CHUNK)
+            .zip(delta.chunks_mut(CHUNK))
+            .zip(gamma.chunks_mut(CHUNK))
+            .zip(vega.chunks_mut(CHUNK))
+            .zip(theta.chunks_mut(CHUNK))
+            .zip(rho.chunks_mut(CHUNK))
+            .zip(vanna.chunks_mut(CHUNK))
+            .zip(volga.chunks_mut(CHUNK))
+            .zip(charm.chunks_mut(CHUNK));
+        chunks
+            .enumerate()
+            .filter_map(|(k, ((((((((p, d), g), v), th), rh), va), vo), ch))| {
+                chunk_fn(k, [p, d, g, v, th, rh, va, vo, ch])
+            })
+            .min()
+    } else {
+        (
+            price.par_chunks_mut(CHUNK),
+            delta.par_chunks_mut(CHUNK),
+            gamma.par_chunks_mut(CHUNK),
+            vega.par_chunks_mut(CHUNK),
+            theta.par_chunks_mut(CHUNK),
+            rho.par_chunks_mut(CHUNK),
+            vanna.par_chunks_mut(CHUNK),
+            volga.par_chunks_mut(CHUNK),
+            charm.par_chunks_mut(CHUNK),
+        )
+            .into_par_iter()
+            .enumerate()
+            .filter_map(|(k, (p, d, g, v, th, rh, va, vo, ch))| chunk_fn(k, [p, d, g, v, th, rh, va, vo, ch]))
+            .min()
+    };
+    finish(batch, model, mode, first_invalid)
+}
+
+dispatched! {
+    /// The SIMD path the dispatched kernels take on this CPU.
+    pub fn simd_path() -> &'static str {
+        multiversion::target::match_target! {
+            "x86_64+avx512f" => "avx512",
+            "x86_64+avx2+fma" => "avx2+fma",
+            _ => "baseline",
+        }
+    }
+}

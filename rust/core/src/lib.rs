@@ -1,0 +1,19 @@
+//! alvh-core: the numerical core of alvh. Pure Rust (no Python): flat slices in,
+//! flat slices out, `Result<_, AlvhError>` on bad input.
+//!
+//! - [`kernels`]: BSM and Black-76 prices and Greeks, vectorized and parallel.
+//! - [`implied`]: implied volatility by Jäckel's "Let's Be Rational".
+//! - [`simd_math`]: branch-free exp/ln/normal CDF that auto-vectorize.
+
+pub mod error;
+pub mod implied;
+pub mod kernels;
+pub mod simd_math;
+
+pub use error::{AlvhError, Result};
+pub use kernels::{Column, ErrorMode, Flags, GreeksOut, Model, OptionBatch};
+
+/// Threads the parallel kernels use (rayon's global pool; `RAYON_NUM_THREADS` sets it).
+pub fn threads() -> usize {
+    rayon::current_num_threads()
+}

@@ -1,0 +1,273 @@
+//! alvh._native: the thin PyO3 binding of alvh-core.
+//!
+//! Only argument extraction, the GIL release and error mapping live here; every
+//! formula is in `alvh-core`. The Python layer (`python/alvh`) has already
+//! normalized the arguments: each numeric one is a float or a 1-D C-contiguous
+//! float64 array, `is_call` is a bool or a 1-D bool array, outputs are 1-D
+//! C-contiguous writeable float64 arrays of the batch length.
+
+use alvh_core::implied::{implied_vol as core_implied_vol, PriceBatch};
+use alvh_core::kernels::{self, simd_path};
+use alvh_core::{AlvhError, Column, ErrorMode, Flags, GreeksOut, Model, OptionBatch};
+use numpy::{PyReadonlyArray1, PyReadwriteArray1};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+/// A numeric argument as it arrives from Python.
+enum NumArg<'py> {
+    Scalar(f64),
+    Array(PyReadonlyArray1<'py, f64>),
+}
+
+/// The call/put flag as it arrives from Python.
+enum FlagArg<'py> {
+    Scalar(bool),
+    Array(PyReadonlyArray1<'py, bool>),
+}
+
+fn num_arg<'py>(name: &str, value: &Bound<'py, PyAny>) -> PyResult<NumArg<'py>> {
+    if let Ok(array) = value.extract::<PyReadonlyArray1<'py, f64>>() {
+        return Ok(NumArg::Array(array));
+    }
+    match value.extract::<f64>() {
+        Ok(x) => Ok(NumArg::Scalar(x)),
+        Err(_) => Err(PyTypeError::new_err(format!(
+            "{name} must be a float or a 1-D float64 array, got {}",
+            value.get_type().name()?
+        ))),
+    }
+}
+
+fn flag_arg<'py>(value: &Bound<'py, PyAny>) -> PyResult<FlagArg<'py>> {
+    if let Ok(array) = value.extract::<PyReadonlyArray1<'py, bool>>() {
+        return Ok(FlagArg::Array(array));
+    }
+    match value.extract::<bool>() {
+        Ok(x) => Ok(FlagArg::Scalar(x)),
+        Err(_) => Err(PyTypeError::new_err(format!(
+            "is_call must be a bool or a 1-D bool array, got {}",
+            value.get_type().name()?
+        ))),
+    }
+}
+
+fn column<'a>(name: &str, arg: &'a NumArg<'_>) -> PyResult<Column<'a>> {
+    Ok(match arg {
+        NumArg::Scalar(x) => Column::Scalar(*x),
+        NumArg::Array(a) => Column::Values(
+            a.as_slice().map_err(|_| PyValueError::new_err(format!("{name} must be C-contiguous")))?,
+        ),
+    })
+}
+
+fn flags<'a>(arg: &'a FlagArg<'_>) -> PyResult<Flags<'a>> {
+    Ok(match arg {
+        FlagArg::Scalar(x) => Flags::Scalar(*x),
+        FlagArg::Array(a) => Flags::Values(
+            a.as_slice().map_err(|_| PyValueError::new_err("is_call must be C-contiguous"))?,
+        ),
+    })
+}
+
+fn model(name: &str) -> PyResult<Model> {
+    match name {
+        "bsm" => Ok(Model::Bsm),
+        "black76" => Ok(Model::Black76),
+        other => Err(PyValueError::new_err(format!("model must be 'bsm' or 'black76', got {other:?}"))),
+    }
+}
+
+fn mode(errors_nan: bool) -> ErrorMode {
+    if errors_nan { ErrorMode::Nan } else { ErrorMode::Raise }
+}
+
+/// Maps a core error onto the exception classes of `alvh.errors`, with the
+/// offending argument, index and value as attributes.
+fn to_py_err(py: Python<'_>, err: AlvhError) -> PyErr {
+    let message = err.to_string();
+    let build = || -> PyResult<PyErr> {
+        let errors = py.import("alvh.errors")?;
+        let (class, arg, index, value) = match &err {
+            AlvhError::InvalidValue { arg, index, value, .. } => ("InvalidInputError", *arg, *index, *value),
+            AlvhError::PriceOutOfBounds { index, value, .. } => ("NoSolutionError", "price", *index, *value),
+            AlvhError::LengthMismatch { arg, len, .. } => ("ShapeError", *arg, 0, *len as f64),
+        };
+        let exc = errors.getattr(class)?.call1((message.clone(),))?;
+        exc.setattr("arg", arg)?;
+        exc.setattr("index", index)?;
+        exc.setattr("value", value)?;
+        Ok(PyErr::from_value(exc))
+    };
+    build().unwrap_or_else(|e| e)
+}
+
+struct Inputs<'py> {
+    is_call: FlagArg<'py>,
+    spot: NumArg<'py>,
+    strike: NumArg<'py>,
+    t: NumArg<'py>,
+    rate: NumArg<'py>,
+    div: NumArg<'py>,
+    vol: NumArg<'py>,
+}
+
+impl<'py> Inputs<'py> {
+    #[allow(clippy::too_many_arguments)]
+    fn extract(
+        is_call: &Bound<'py, PyAny>,
+        spot: &Bound<'py, PyAny>,
+        strike: &Bound<'py, PyAny>,
+        t: &Bound<'py, PyAny>,
+        rate: &Bound<'py, PyAny>,
+        div: &Bound<'py, PyAny>,
+        vol: &Bound<'py, PyAny>,
+    ) -> PyResult<Self> {
+        Ok(Inputs {
+            is_call: flag_arg(is_call)?,
+            spot: num_arg("spot", spot)?,
+            strike: num_arg("strike", strike)?,
+            t: num_arg("t", t)?,
+            rate: num_arg("rate", rate)?,
+            div: num_arg("div", div)?,
+            vol: num_arg("vol", vol)?,
+        })
+    }
+
+    fn batch(&self) -> PyResult<OptionBatch<'_>> {
+        Ok(OptionBatch {
+            is_call: flags(&self.is_call)?,
+            spot: column("spot", &self.spot)?,
+            strike: column("strike", &self.strike)?,
+            t: column("t", &self.t)?,
+            rate: column("rate", &self.rate)?,
+            div: column("div", &self.div)?,
+            vol: column("vol", &self.vol)?,
+        })
+    }
+}
+
+fn out_slice<'a>(name: &str, array: &'a mut PyReadwriteArray1<'_, f64>) -> PyResult<&'a mut [f64]> {
+    array
+        .as_slice_mut()
+        .map_err(|_| PyValueError::new_err(format!("{name} must be a C-contiguous float64 array")))
+}
+
+/// Prices into `out`. `model` is "bsm" or "black76" (then `spot` is the forward).
+#[pyfunction]
+#[pyo3(signature = (model, is_call, spot, strike, t, rate, div, vol, out, errors_nan))]
+#[allow(clippy::too_many_arguments)]
+fn price<'py>(
+    py: Python<'py>,
+    model: &str,
+    is_call: &Bound<'py, PyAny>,
+    spot: &Bound<'py, PyAny>,
+    strike: &Bound<'py, PyAny>,
+    t: &Bound<'py, PyAny>,
+    rate: &Bound<'py, PyAny>,
+    div: &Bound<'py, PyAny>,
+    vol: &Bound<'py, PyAny>,
+    mut out: PyReadwriteArray1<'py, f64>,
+    errors_nan: bool,
+) -> PyResult<()> {
+    let model = self::model(model)?;
+    let inputs = Inputs::extract(is_call, spot, strike, t, rate, div, vol)?;
+    let batch = inputs.batch()?;
+    let out = out_slice("out", &mut out)?;
+    py.detach(|| kernels::price(&batch, model, mode(errors_nan), out))
+        .map_err(|e| to_py_err(py, e))
+}
+
+/// Price and eight Greeks into the nine arrays of `out` (in the order price,
+/// delta, gamma, vega, theta, rho, vanna, volga, charm).
+#[pyfunction]
+#[pyo3(signature = (model, is_call, spot, strike, t, rate, div, vol, out, errors_nan))]
+#[allow(clippy::too_many_arguments)]
+fn greeks<'py>(
+    py: Python<'py>,
+    model: &str,
+    is_call: &Bound<'py, PyAny>,
+    spot: &Bound<'py, PyAny>,
+    strike: &Bound<'py, PyAny>,
+    t: &Bound<'py, PyAny>,
+    rate: &Bound<'py, PyAny>,
+    div: &Bound<'py, PyAny>,
+    vol: &Bound<'py, PyAny>,
+    out: [PyReadwriteArray1<'py, f64>; 9],
+    errors_nan: bool,
+) -> PyResult<()> {
+    let model = self::model(model)?;
+    let inputs = Inputs::extract(is_call, spot, strike, t, rate, div, vol)?;
+    let batch = inputs.batch()?;
+    let [mut p, mut d, mut g, mut v, mut th, mut rh, mut va, mut vo, mut ch] = out;
+    let out = GreeksOut {
+        price: out_slice("out.price", &mut p)?,
+        delta: out_slice("out.delta", &mut d)?,
+        gamma: out_slice("out.gamma", &mut g)?,
+        vega: out_slice("out.vega", &mut v)?,
+        theta: out_slice("out.theta", &mut th)?,
+        rho: out_slice("out.rho", &mut rh)?,
+        vanna: out_slice("out.vanna", &mut va)?,
+        volga: out_slice("out.volga", &mut vo)?,
+        charm: out_slice("out.charm", &mut ch)?,
+    };
+    py.detach(|| kernels::greeks(&batch, model, mode(errors_nan), out))
+        .map_err(|e| to_py_err(py, e))
+}
+
+/// Implied volatilities into `out` (NaN where no volatility reproduces the price).
+#[pyfunction]
+#[pyo3(signature = (model, price, is_call, spot, strike, t, rate, div, out, errors_nan))]
+#[allow(clippy::too_many_arguments)]
+fn implied_vol<'py>(
+    py: Python<'py>,
+    model: &str,
+    price: &Bound<'py, PyAny>,
+    is_call: &Bound<'py, PyAny>,
+    spot: &Bound<'py, PyAny>,
+    strike: &Bound<'py, PyAny>,
+    t: &Bound<'py, PyAny>,
+    rate: &Bound<'py, PyAny>,
+    div: &Bound<'py, PyAny>,
+    mut out: PyReadwriteArray1<'py, f64>,
+    errors_nan: bool,
+) -> PyResult<()> {
+    let model = self::model(model)?;
+    let price = num_arg("price", price)?;
+    let inputs = Inputs::extract(is_call, spot, strike, t, rate, div, &1.0f64.into_pyobject(py)?.into_any())?;
+    let option_batch = inputs.batch()?;
+    let batch = PriceBatch {
+        price: column("price", &price)?,
+        is_call: option_batch.is_call,
+        spot: option_batch.spot,
+        strike: option_batch.strike,
+        t: option_batch.t,
+        rate: option_batch.rate,
+        div: option_batch.div,
+    };
+    let out = out_slice("out", &mut out)?;
+    py.detach(|| core_implied_vol(&batch, model, mode(errors_nan), out))
+        .map_err(|e| to_py_err(py, e))
+}
+
+/// How this build runs: the SIMD path chosen for this CPU, threads, versions.
+#[pyfunction]
+fn build_info(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+    let info = PyDict::new(py);
+    info.set_item("simd", simd_path())?;
+    info.set_item("threads", rayon_threads())?;
+    info.set_item("parallel_threshold", kernels::PARALLEL_THRESHOLD)?;
+    info.set_item("core_version", env!("CARGO_PKG_VERSION"))?;
+    info.set_item("debug", cfg!(debug_assertions))?;
+    Ok(info)
+}
+
+fn rayon_threads() -> usize {
+    alvh_core::threads()
+}
+
+#[pymodule]
+mod _native {
+    #[pymodule_export]
+    use super::{build_info, greeks, implied_vol, price};
+}
