@@ -8,7 +8,7 @@
 //! The solver iterates, so this path does not vectorize; it runs in parallel.
 
 use crate::error::{AlvhError, Result};
-use crate::kernels::{check_lengths, Column, ErrorMode, Flags, Model};
+use crate::kernels::{check_lengths, parity_terms, Column, ErrorMode, Flags, Model};
 use implied_vol::{DefaultSpecialFn, ImpliedBlackVolatility};
 use rayon::prelude::*;
 
@@ -60,23 +60,25 @@ fn solve_row(b: &PriceBatch<'_>, model: Model, i: usize) -> Row {
     if !div.is_finite() {
         return invalid("div", div, "finite");
     }
-    let discount = (-rate * t).exp();
-    let forward = spot * ((rate - div) * t).exp();
-    let (lower, upper) = if is_call {
-        (discount * (forward - strike).max(0.0), discount * forward)
-    } else {
-        (discount * (strike - forward).max(0.0), discount * strike)
-    };
+    let (forward_value, strike_value) = parity_terms(spot, strike, t, rate, div);
+    let parity = if is_call { forward_value - strike_value } else { strike_value - forward_value };
+    let (lower, upper) = (parity.max(0.0), if is_call { forward_value } else { strike_value });
     let out_of_bounds = Row::Invalid(AlvhError::PriceOutOfBounds { index: i, value: price, lower, upper });
     if !(price > lower && price < upper) {
         return out_of_bounds;
     }
+    // Solve for the out-of-the-money member of the pair: its price is the time value,
+    // recovered exactly (the parity terms are computed as in the pricer), so no
+    // precision is lost to the intrinsic value of deep in-the-money options.
+    let in_the_money = parity > 0.0;
+    let otm_price = if in_the_money { price - parity } else { price };
+    let discount = strike_value / strike;
     let sigma = ImpliedBlackVolatility::builder()
-        .option_price(price / discount)
-        .forward(forward)
+        .option_price(otm_price / discount)
+        .forward(forward_value / discount)
         .strike(strike)
         .expiry(t)
-        .is_call(is_call)
+        .is_call(is_call != in_the_money)
         .build_unchecked()
         .calculate::<DefaultSpecialFn>();
     match sigma {
@@ -191,7 +193,7 @@ mod tests {
                         continue;
                     }
                     assert!((repriced[k] - prices[k]).abs() <= 1e-12 * scale, "K={} vol={vol}: reprice", strikes[k]);
-                    let vega = 4500.0 * (-0.015f64 * 0.25).exp() * 0.5 * crate::simd_math::norm_pdf(
+                    let vega = 4500.0 * (-0.015f64 * 0.25).exp() * 0.5 * crate::simd_math::norm_pdf::<crate::simd_math::Separate>(
                         ((4500.0 / strikes[k]).ln() + (0.025 + 0.5 * vol * vol) * 0.25) / (vol * 0.5));
                     if vega > 0.01 {
                         assert!((vols[k] - vol).abs() < 1e-10, "K={} vol={vol} got {}", strikes[k], vols[k]);

@@ -18,7 +18,7 @@
 //! theta = dV/dt per year of calendar time, rho per 1.00 rate, charm per year.
 
 use crate::error::{AlvhError, Result};
-use crate::simd_math::{exp, ln, norm_cdf_with_pdf, norm_pdf};
+use crate::simd_math::{exp, ln, norm_cdf_pair, norm_pdf, Fused, MulAdd, Separate};
 use rayon::prelude::*;
 
 /// Options per inner block (the stack buffers are this long).
@@ -250,25 +250,35 @@ struct Common {
     valid: bool,
     sign: f64,
     spot: f64,
-    strike: f64,
     t: f64,
     rate: f64,
     carry: f64,
     vol: f64,
     sqrt_t: f64,
-    total_vol: f64,
     inv_total_vol: f64,
     d1: f64,
     d2: f64,
     carry_discount: f64, // e^{(b - r) T}
-    discount: f64,       // e^{-r T}
     pdf_d1: f64,
+    forward_value: f64, // S e^{(b - r) T}: the discounted forward
+    strike_value: f64,  // K e^{-r T}: the discounted strike
+    in_the_money: bool, // sign * (forward_value - strike_value) > 0
+    otm_value: f64,     // value of the out-of-the-money option of the pair (call or put)
     cdf_signed_d1: f64, // N(sign * d1)
     cdf_signed_d2: f64, // N(sign * d2)
 }
 
+/// (S e^{-qT}, K e^{-rT}, e^{-qT}): the parity terms, computed the one way that the
+/// pricer and the implied-vol solver share, so that a price's time value is
+/// recovered exactly by subtracting them.
 #[inline(always)]
-fn common(sign: f64, spot: f64, strike: f64, t: f64, rate: f64, div: f64, vol: f64) -> Common {
+pub(crate) fn discounted_forward_and_strike<M: MulAdd>(spot: f64, strike: f64, t: f64, rate: f64, div: f64) -> (f64, f64, f64) {
+    let carry_discount = exp::<M>(-div * t);
+    (spot * carry_discount, strike * exp::<M>(-rate * t), carry_discount)
+}
+
+#[inline(always)]
+fn common<M: MulAdd>(sign: f64, spot: f64, strike: f64, t: f64, rate: f64, div: f64, vol: f64) -> Common {
     let valid = (spot > 0.0)
         & (spot < f64::INFINITY)
         & (strike > 0.0)
@@ -283,32 +293,40 @@ fn common(sign: f64, spot: f64, strike: f64, t: f64, rate: f64, div: f64, vol: f
     let sqrt_t = t.sqrt();
     let total_vol = vol * sqrt_t;
     let inv_total_vol = 1.0 / total_vol;
-    let log_moneyness = ln(spot / strike);
+    let log_moneyness = ln::<M>(spot / strike);
     let d1 = (log_moneyness + (carry + 0.5 * vol * vol) * t) * inv_total_vol;
     let d2 = d1 - total_vol;
-    let carry_discount = exp(-div * t);
-    let discount = exp(-rate * t);
-    let pdf_d1 = norm_pdf(d1);
-    let pdf_d2 = norm_pdf(d2);
-    let cdf_signed_d1 = norm_cdf_with_pdf(sign * d1, pdf_d1);
-    let cdf_signed_d2 = norm_cdf_with_pdf(sign * d2, pdf_d2);
+    let (forward_value, strike_value, carry_discount) = discounted_forward_and_strike::<M>(spot, strike, t, rate, div);
+    // Value the out-of-the-money member of the call/put pair and add the parity
+    // term for an in-the-money option: the time value then keeps full relative
+    // precision instead of being the small difference of two large numbers, which
+    // matters for deep in-the-money Greeks and implied vols.
+    let in_the_money = sign * (forward_value - strike_value) > 0.0;
+    let otm_sign = if in_the_money { -sign } else { sign };
+    let pdf_d1 = norm_pdf::<M>(d1);
+    let pdf_d2 = norm_pdf::<M>(d2);
+    let (cdf_otm_d1, cdf_otm_d2) = norm_cdf_pair::<M>(otm_sign * d1, pdf_d1, otm_sign * d2, pdf_d2);
+    let otm_value = (otm_sign * (forward_value * cdf_otm_d1 - strike_value * cdf_otm_d2)).max(0.0);
+    let cdf_signed_d1 = if in_the_money { 1.0 - cdf_otm_d1 } else { cdf_otm_d1 };
+    let cdf_signed_d2 = if in_the_money { 1.0 - cdf_otm_d2 } else { cdf_otm_d2 };
     Common {
         valid,
         sign,
         spot,
-        strike,
         t,
         rate,
         carry,
         vol,
         sqrt_t,
-        total_vol,
         inv_total_vol,
         d1,
         d2,
         carry_discount,
-        discount,
         pdf_d1,
+        forward_value,
+        strike_value,
+        in_the_money,
+        otm_value,
         cdf_signed_d1,
         cdf_signed_d2,
     }
@@ -317,38 +335,24 @@ fn common(sign: f64, spot: f64, strike: f64, t: f64, rate: f64, div: f64, vol: f
 impl Common {
     #[inline(always)]
     fn price(&self) -> f64 {
-        let forward_leg = self.spot * self.carry_discount * self.cdf_signed_d1;
-        let strike_leg = self.strike * self.discount * self.cdf_signed_d2;
-        // Rounding can leave a tiny negative difference for deep out-of-the-money rows.
-        (self.sign * (forward_leg - strike_leg)).max(0.0)
+        let parity = if self.in_the_money { self.sign * (self.forward_value - self.strike_value) } else { 0.0 };
+        self.otm_value + parity
     }
 }
 
-/// Every kernel below is compiled once per target and dispatched at run time.
-macro_rules! dispatched {
-    ($item:item) => {
-        #[multiversion::multiversion(targets(
-            "x86_64+avx512f+avx512vl+avx512dq+avx512bw+avx512cd+avx2+fma+bmi1+bmi2+lzcnt+popcnt",
-            "x86_64+avx2+fma+bmi1+bmi2+lzcnt+popcnt",
-        ))]
-        $item
-    };
-}
-
-dispatched! {
-    /// Prices of one block; returns the number of invalid rows.
-    fn price_rows(rows: &Rows<'_>, price: &mut [f64]) -> usize {
-        let n = price.len();
-        let (sign, spot, strike, t) = (&rows.sign[..n], &rows.spot[..n], &rows.strike[..n], &rows.t[..n]);
-        let (rate, div, vol) = (&rows.rate[..n], &rows.div[..n], &rows.vol[..n]);
-        let mut invalid = 0usize;
-        for i in 0..n {
-            let c = common(sign[i], spot[i], strike[i], t[i], rate[i], div[i], vol[i]);
-            invalid += (!c.valid) as usize;
-            price[i] = if c.valid { c.price() } else { f64::NAN };
-        }
-        invalid
+/// Prices of one block; returns the number of invalid rows.
+#[inline(always)]
+fn price_rows_body<M: MulAdd>(rows: &Rows<'_>, price: &mut [f64]) -> usize {
+    let n = price.len();
+    let (sign, spot, strike, t) = (&rows.sign[..n], &rows.spot[..n], &rows.strike[..n], &rows.t[..n]);
+    let (rate, div, vol) = (&rows.rate[..n], &rows.div[..n], &rows.vol[..n]);
+    let mut invalid = 0usize;
+    for i in 0..n {
+        let c = common::<M>(sign[i], spot[i], strike[i], t[i], rate[i], div[i], vol[i]);
+        invalid += (!c.valid) as usize;
+        price[i] = if c.valid { c.price() } else { f64::NAN };
     }
+    invalid
 }
 
 /// All nine outputs of one option, in DESIGN.md's raw units.
@@ -362,52 +366,95 @@ fn all_greeks<const BLACK76: bool>(c: &Common) -> [f64; 9] {
     let inv_vol = 1.0 / c.vol;
     let vanna = -discounted_pdf * c.d2 * inv_vol;
     let volga = vega * c.d1 * c.d2 * inv_vol;
-    let forward_leg = c.spot * c.carry_discount * c.cdf_signed_d1;
-    let strike_leg = c.strike * c.discount * c.cdf_signed_d2;
+    let forward_leg = c.forward_value * c.cdf_signed_d1;
+    let strike_leg = c.strike_value * c.cdf_signed_d2;
     let div = c.rate - c.carry;
     let theta = -0.5 * vega * c.vol / c.t + c.sign * (div * forward_leg - c.rate * strike_leg);
     let rho = if BLACK76 { -c.t * price } else { c.sign * c.t * strike_leg };
     // d(d1)/dT = b / (sigma sqrt T) - d2 / (2 T); charm = -d(delta)/dT.
     let d1_dt = c.carry * c.inv_total_vol - 0.5 * c.d2 / c.t;
     let charm = c.sign * div * c.carry_discount * c.cdf_signed_d1 - discounted_pdf * d1_dt;
-    let _ = c.total_vol;
     [price, delta, gamma, vega, theta, rho, vanna, volga, charm]
 }
 
-macro_rules! greeks_rows_fn {
-    ($name:ident, $black76:literal) => {
-        dispatched! {
-            /// All nine outputs of one block; returns the number of invalid rows.
-            fn $name(rows: &Rows<'_>, out: [&mut [f64]; 9]) -> usize {
-                let [price, delta, gamma, vega, theta, rho, vanna, volga, charm] = out;
-                let n = price.len();
-                let (delta, gamma, vega, theta) = (&mut delta[..n], &mut gamma[..n], &mut vega[..n], &mut theta[..n]);
-                let (rho, vanna, volga, charm) = (&mut rho[..n], &mut vanna[..n], &mut volga[..n], &mut charm[..n]);
-                let (sign, spot, strike, t) = (&rows.sign[..n], &rows.spot[..n], &rows.strike[..n], &rows.t[..n]);
-                let (rate, div, vol) = (&rows.rate[..n], &rows.div[..n], &rows.vol[..n]);
-                let mut invalid = 0usize;
-                for i in 0..n {
-                    let c = common(sign[i], spot[i], strike[i], t[i], rate[i], div[i], vol[i]);
-                    invalid += (!c.valid) as usize;
-                    let g = all_greeks::<$black76>(&c);
-                    let keep = |x: f64| if c.valid { x } else { f64::NAN };
-                    price[i] = keep(g[0]);
-                    delta[i] = keep(g[1]);
-                    gamma[i] = keep(g[2]);
-                    vega[i] = keep(g[3]);
-                    theta[i] = keep(g[4]);
-                    rho[i] = keep(g[5]);
-                    vanna[i] = keep(g[6]);
-                    volga[i] = keep(g[7]);
-                    charm[i] = keep(g[8]);
-                }
-                invalid
-            }
-        }
+/// All nine outputs of one block; returns the number of invalid rows.
+#[inline(always)]
+fn greeks_rows_body<M: MulAdd, const BLACK76: bool>(rows: &Rows<'_>, out: [&mut [f64]; 9]) -> usize {
+    let [price, delta, gamma, vega, theta, rho, vanna, volga, charm] = out;
+    let n = price.len();
+    let (delta, gamma, vega, theta) = (&mut delta[..n], &mut gamma[..n], &mut vega[..n], &mut theta[..n]);
+    let (rho, vanna, volga, charm) = (&mut rho[..n], &mut vanna[..n], &mut volga[..n], &mut charm[..n]);
+    let (sign, spot, strike, t) = (&rows.sign[..n], &rows.spot[..n], &rows.strike[..n], &rows.t[..n]);
+    let (rate, div, vol) = (&rows.rate[..n], &rows.div[..n], &rows.vol[..n]);
+    let mut invalid = 0usize;
+    for i in 0..n {
+        let c = common::<M>(sign[i], spot[i], strike[i], t[i], rate[i], div[i], vol[i]);
+        invalid += (!c.valid) as usize;
+        let g = all_greeks::<BLACK76>(&c);
+        let keep = |x: f64| if c.valid { x } else { f64::NAN };
+        price[i] = keep(g[0]);
+        delta[i] = keep(g[1]);
+        gamma[i] = keep(g[2]);
+        vega[i] = keep(g[3]);
+        theta[i] = keep(g[4]);
+        rho[i] = keep(g[5]);
+        vanna[i] = keep(g[6]);
+        volga[i] = keep(g[7]);
+        charm[i] = keep(g[8]);
+    }
+    invalid
+}
+
+/// Every kernel below is compiled once per target and dispatched at run time; the
+/// clones for CPUs with FMA use fused multiply-adds.
+macro_rules! dispatched {
+    ($item:item) => {
+        #[multiversion::multiversion(targets(
+            "x86_64+avx512f+avx512vl+avx512dq+avx512bw+avx512cd+avx2+fma+bmi1+bmi2+lzcnt+popcnt",
+            "x86_64+avx2+fma+bmi1+bmi2+lzcnt+popcnt",
+        ))]
+        $item
     };
 }
-greeks_rows_fn!(greeks_rows_bsm, false);
-greeks_rows_fn!(greeks_rows_black76, true);
+
+dispatched! {
+    /// (S e^{-qT}, K e^{-rT}) computed exactly as the pricing kernels on this CPU
+    /// compute them, for the implied-vol solver's parity reduction.
+    pub(crate) fn parity_terms(spot: f64, strike: f64, t: f64, rate: f64, div: f64) -> (f64, f64) {
+        let (forward_value, strike_value, _) = multiversion::target::match_target! {
+            "x86_64+fma" => discounted_forward_and_strike::<Fused>(spot, strike, t, rate, div),
+            _ => discounted_forward_and_strike::<Separate>(spot, strike, t, rate, div),
+        };
+        (forward_value, strike_value)
+    }
+}
+
+dispatched! {
+    fn price_rows(rows: &Rows<'_>, price: &mut [f64]) -> usize {
+        multiversion::target::match_target! {
+            "x86_64+fma" => price_rows_body::<Fused>(rows, price),
+            _ => price_rows_body::<Separate>(rows, price),
+        }
+    }
+}
+
+dispatched! {
+    fn greeks_rows_bsm(rows: &Rows<'_>, out: [&mut [f64]; 9]) -> usize {
+        multiversion::target::match_target! {
+            "x86_64+fma" => greeks_rows_body::<Fused, false>(rows, out),
+            _ => greeks_rows_body::<Separate, false>(rows, out),
+        }
+    }
+}
+
+dispatched! {
+    fn greeks_rows_black76(rows: &Rows<'_>, out: [&mut [f64]; 9]) -> usize {
+        multiversion::target::match_target! {
+            "x86_64+fma" => greeks_rows_body::<Fused, true>(rows, out),
+            _ => greeks_rows_body::<Separate, true>(rows, out),
+        }
+    }
+}
 
 /// Runs `block_fn` over `start..start + len` rows of the batch in blocks; returns the
 /// first invalid row (global index), if any.
