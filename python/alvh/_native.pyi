@@ -3,6 +3,8 @@
 import numpy as np
 from numpy.typing import NDArray
 
+__all__ = ["build_info", "greeks", "implied_vol", "price"]
+
 _Num = float | NDArray[np.float64]
 _Flag = bool | NDArray[np.bool_]
 

@@ -9,10 +9,13 @@ scaling.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 import numpy as np
-import polars as pl
 from numpy.typing import NDArray
+
+if TYPE_CHECKING:  # polars is imported on first use: it costs ~0.1 s of `import alvh`
+    import polars as pl
 
 FloatArray = NDArray[np.float64]
 
@@ -111,6 +114,8 @@ class Greeks:
             from alvh.errors import InvalidInputError
 
             raise InvalidInputError(f"units must be 'raw' or 'trader', got {units!r}")
+        import polars as pl
+
         return pl.DataFrame({k: np.asarray(v, dtype=np.float64).reshape(-1) for k, v in columns.items()})
 
     def __repr__(self) -> str:
