@@ -3,7 +3,7 @@
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["build_info", "greeks", "implied_vol", "price"]
+__all__ = ["build_info", "greeks", "implied_vol", "price", "set_parallel"]
 
 _Num = float | NDArray[np.float64]
 _Flag = bool | NDArray[np.bool_]
@@ -45,3 +45,4 @@ def implied_vol(
     errors_nan: bool,
 ) -> None: ...
 def build_info() -> dict[str, object]: ...
+def set_parallel(enabled: bool) -> None: ...

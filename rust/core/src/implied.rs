@@ -120,7 +120,7 @@ pub fn implied_vol(batch: &PriceBatch<'_>, model: Model, mode: ErrorMode, out: &
         }
         first
     };
-    let first_invalid = if n <= CHUNK {
+    let first_invalid = if n <= CHUNK || !crate::parallel_allowed() {
         chunk_fn(0, out)
     } else {
         out.par_chunks_mut(CHUNK)

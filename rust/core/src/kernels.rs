@@ -518,7 +518,7 @@ pub fn price(batch: &OptionBatch<'_>, model: Model, mode: ErrorMode, out: &mut [
             price_rows(rows, &mut out_chunk[offset..offset + len])
         })
     };
-    let first_invalid = if n < PARALLEL_THRESHOLD {
+    let first_invalid = if n < PARALLEL_THRESHOLD || !crate::parallel_allowed() {
         out.chunks_mut(CHUNK).enumerate().filter_map(|(k, c)| chunk_fn(k, c)).min()
     } else {
         out.par_chunks_mut(CHUNK).enumerate().filter_map(|(k, c)| chunk_fn(k, c)).min()
@@ -566,7 +566,7 @@ pub fn greeks(batch: &OptionBatch<'_>, model: Model, mode: ErrorMode, out: Greek
         })
     };
     let GreeksOut { price, delta, gamma, vega, theta, rho, vanna, volga, charm } = out;
-    let first_invalid = if n < PARALLEL_THRESHOLD {
+    let first_invalid = if n < PARALLEL_THRESHOLD || !crate::parallel_allowed() {
         let chunks = price
             .chunks_mut(CHUNK)
             .zip(delta.chunks_mut(CHUNK))

@@ -13,6 +13,19 @@ pub mod simd_math;
 pub use error::{AlvhError, Result};
 pub use kernels::{Column, ErrorMode, Flags, GreeksOut, Model, OptionBatch};
 
+static PARALLEL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Allow or forbid the rayon thread pool. A forked child process must forbid it:
+/// the pool's threads do not survive `fork`, and a call into it would hang.
+pub fn set_parallel(enabled: bool) {
+    PARALLEL.store(enabled, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether batches large enough may run on the rayon pool.
+pub fn parallel_allowed() -> bool {
+    PARALLEL.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Threads the parallel kernels use (rayon's global pool; `RAYON_NUM_THREADS` sets it).
 pub fn threads() -> usize {
     rayon::current_num_threads()

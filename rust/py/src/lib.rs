@@ -256,10 +256,17 @@ fn build_info(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     let info = PyDict::new(py);
     info.set_item("simd", simd_path())?;
     info.set_item("threads", rayon_threads())?;
+    info.set_item("parallel", alvh_core::parallel_allowed())?;
     info.set_item("parallel_threshold", kernels::PARALLEL_THRESHOLD)?;
     info.set_item("core_version", env!("CARGO_PKG_VERSION"))?;
     info.set_item("debug", cfg!(debug_assertions))?;
     Ok(info)
+}
+
+/// Allow or forbid the thread pool (alvh forbids it in forked children).
+#[pyfunction]
+fn set_parallel(enabled: bool) {
+    alvh_core::set_parallel(enabled);
 }
 
 fn rayon_threads() -> usize {
@@ -269,5 +276,5 @@ fn rayon_threads() -> usize {
 #[pymodule]
 mod _native {
     #[pymodule_export]
-    use super::{build_info, greeks, implied_vol, price};
+    use super::{build_info, greeks, implied_vol, price, set_parallel};
 }
