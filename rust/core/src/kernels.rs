@@ -126,13 +126,6 @@ impl Flags<'_> {
         }
     }
 
-    pub(crate) fn at(&self, i: usize) -> bool {
-        match self {
-            Flags::Scalar(x) => *x,
-            Flags::Values(v) => v[i],
-        }
-    }
-
     /// +1 for calls, -1 for puts, for rows `start..start + n`.
     #[inline]
     fn signs(&self, start: usize, n: usize, buffer: &mut [f64; BLOCK]) {
@@ -234,15 +227,15 @@ impl ScalarBuffers {
     }
 }
 
-/// One block of rows as plain slices of equal length.
-struct Rows<'a> {
-    sign: &'a [f64],
-    spot: &'a [f64],
-    strike: &'a [f64],
-    t: &'a [f64],
-    rate: &'a [f64],
-    div: &'a [f64],
-    vol: &'a [f64],
+/// One block of rows as plain slices of equal length (`sign` is +1 call, -1 put).
+pub(crate) struct Rows<'a> {
+    pub sign: &'a [f64],
+    pub spot: &'a [f64],
+    pub strike: &'a [f64],
+    pub t: &'a [f64],
+    pub rate: &'a [f64],
+    pub div: &'a [f64],
+    pub vol: &'a [f64],
 }
 
 /// The quantities every output needs, for one option.
@@ -405,27 +398,22 @@ fn greeks_rows_body<M: MulAdd, const BLACK76: bool>(rows: &Rows<'_>, out: [&mut 
     invalid
 }
 
-/// Every kernel below is compiled once per target and dispatched at run time; the
-/// clones for CPUs with FMA use fused multiply-adds.
-macro_rules! dispatched {
-    ($item:item) => {
-        #[multiversion::multiversion(targets(
-            "x86_64+avx512f+avx512vl+avx512dq+avx512bw+avx512cd+avx2+fma+bmi1+bmi2+lzcnt+popcnt",
-            "x86_64+avx2+fma+bmi1+bmi2+lzcnt+popcnt",
-        ))]
-        $item
-    };
-}
-
 dispatched! {
-    /// (S e^{-qT}, K e^{-rT}) computed exactly as the pricing kernels on this CPU
-    /// compute them, for the implied-vol solver's parity reduction.
-    pub(crate) fn parity_terms(spot: f64, strike: f64, t: f64, rate: f64, div: f64) -> (f64, f64) {
-        let (forward_value, strike_value, _) = multiversion::target::match_target! {
-            "x86_64+fma" => discounted_forward_and_strike::<Fused>(spot, strike, t, rate, div),
-            _ => discounted_forward_and_strike::<Separate>(spot, strike, t, rate, div),
-        };
-        (forward_value, strike_value)
+    /// (S e^{-qT}, K e^{-rT}) for a block, computed exactly as the pricing kernels on
+    /// this CPU compute them, for the implied-vol solver's parity reduction.
+    pub(crate) fn parity_rows(rows: &Rows<'_>, forward_value: &mut [f64], strike_value: &mut [f64]) {
+        let n = forward_value.len();
+        let strike_value = &mut strike_value[..n];
+        let (spot, strike, t) = (&rows.spot[..n], &rows.strike[..n], &rows.t[..n]);
+        let (rate, div) = (&rows.rate[..n], &rows.div[..n]);
+        for i in 0..n {
+            let (f, k, _) = multiversion::target::match_target! {
+                "x86_64+fma" => discounted_forward_and_strike::<Fused>(spot[i], strike[i], t[i], rate[i], div[i]),
+                _ => discounted_forward_and_strike::<Separate>(spot[i], strike[i], t[i], rate[i], div[i]),
+            };
+            forward_value[i] = f;
+            strike_value[i] = k;
+        }
     }
 }
 
@@ -465,8 +453,27 @@ fn run_chunk(
     len: usize,
     mut block_fn: impl FnMut(&Rows<'_>, usize, usize) -> usize,
 ) -> Option<usize> {
-    let mut buffers = ScalarBuffers::new(batch, model);
     let mut first_invalid = None;
+    for_each_block(batch, model, start, len, |rows, offset, n| {
+        let invalid = block_fn(rows, offset, n);
+        if invalid > 0 && first_invalid.is_none() {
+            first_invalid = (0..n).find(|&i| !row_is_valid(rows, i)).map(|i| start + offset + i);
+        }
+    });
+    first_invalid
+}
+
+/// Calls `f(rows, offset, n)` for the rows `start + offset .. start + offset + n` of
+/// the batch, block by block, with scalar columns expanded (for Black-76 the `div`
+/// slice is the rate: zero cost of carry).
+pub(crate) fn for_each_block(
+    batch: &OptionBatch<'_>,
+    model: Model,
+    start: usize,
+    len: usize,
+    mut f: impl FnMut(&Rows<'_>, usize, usize),
+) {
+    let mut buffers = ScalarBuffers::new(batch, model);
     let mut offset = 0;
     while offset < len {
         let n = BLOCK.min(len - offset);
@@ -483,13 +490,9 @@ fn run_chunk(
             div: div_column.rows(row0, n, div_buffer),
             vol: batch.vol.rows(row0, n, &buffers.vol),
         };
-        let invalid = block_fn(&rows, offset, n);
-        if invalid > 0 && first_invalid.is_none() {
-            first_invalid = (0..n).find(|&i| !row_is_valid(&rows, i)).map(|i| row0 + i);
-        }
+        f(&rows, offset, n);
         offset += n;
     }
-    first_invalid
 }
 
 fn row_is_valid(rows: &Rows<'_>, i: usize) -> bool {

@@ -5,6 +5,18 @@
 //! - [`implied`]: implied volatility by Jäckel's "Let's Be Rational".
 //! - [`simd_math`]: branch-free exp/ln/normal CDF that auto-vectorize.
 
+/// Every kernel of the crate is compiled once per target and dispatched at run time; the
+/// clones for CPUs with FMA use fused multiply-adds.
+macro_rules! dispatched {
+    ($item:item) => {
+        #[multiversion::multiversion(targets(
+            "x86_64+avx512f+avx512vl+avx512dq+avx512bw+avx512cd+avx2+fma+bmi1+bmi2+lzcnt+popcnt",
+            "x86_64+avx2+fma+bmi1+bmi2+lzcnt+popcnt",
+        ))]
+        $item
+    };
+}
+
 pub mod error;
 pub mod implied;
 pub mod kernels;

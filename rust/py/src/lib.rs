@@ -102,6 +102,27 @@ fn to_py_err(py: Python<'_>, err: AlvhError) -> PyErr {
     build().unwrap_or_else(|e| e)
 }
 
+/// Runs a core computation without the GIL. A panic would be a bug in the core
+/// (it returns errors for every bad input); it is still caught here so that it
+/// reaches Python as an ordinary `alvh.errors.AlvhError`, never as PyO3's
+/// `PanicException` (a `BaseException` that `except Exception` misses).
+fn run_detached<F>(py: Python<'_>, compute: F) -> PyResult<()>
+where
+    F: FnOnce() -> Result<(), AlvhError> + Send,
+{
+    let outcome = py.detach(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(compute)));
+    match outcome {
+        Ok(result) => result.map_err(|e| to_py_err(py, e)),
+        Err(_) => {
+            let errors = py.import("alvh.errors")?;
+            let exc = errors
+                .getattr("AlvhError")?
+                .call1(("internal error in the alvh core (please report it with the inputs)",))?;
+            Err(PyErr::from_value(exc))
+        }
+    }
+}
+
 struct Inputs<'py> {
     is_call: FlagArg<'py>,
     spot: NumArg<'py>,
@@ -174,8 +195,7 @@ fn price<'py>(
     let inputs = Inputs::extract(is_call, spot, strike, t, rate, div, vol)?;
     let batch = inputs.batch()?;
     let out = out_slice("out", &mut out)?;
-    py.detach(|| kernels::price(&batch, model, mode(errors_nan), out))
-        .map_err(|e| to_py_err(py, e))
+    run_detached(py, || kernels::price(&batch, model, mode(errors_nan), out))
 }
 
 /// Price and eight Greeks into the nine arrays of `out` (in the order price,
@@ -211,8 +231,7 @@ fn greeks<'py>(
         volga: out_slice("out.volga", &mut vo)?,
         charm: out_slice("out.charm", &mut ch)?,
     };
-    py.detach(|| kernels::greeks(&batch, model, mode(errors_nan), out))
-        .map_err(|e| to_py_err(py, e))
+    run_detached(py, || kernels::greeks(&batch, model, mode(errors_nan), out))
 }
 
 /// Implied volatilities into `out` (NaN where no volatility reproduces the price).
@@ -246,8 +265,7 @@ fn implied_vol<'py>(
         div: option_batch.div,
     };
     let out = out_slice("out", &mut out)?;
-    py.detach(|| core_implied_vol(&batch, model, mode(errors_nan), out))
-        .map_err(|e| to_py_err(py, e))
+    run_detached(py, || core_implied_vol(&batch, model, mode(errors_nan), out))
 }
 
 /// How this build runs: the SIMD path chosen for this CPU, threads, versions.
