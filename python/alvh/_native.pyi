@@ -3,7 +3,7 @@
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["build_info", "greeks", "implied_vol", "price", "set_parallel"]
+__all__ = ["build_info", "greeks", "implied_vol", "price", "set_parallel", "set_simd"]
 
 _Num = float | NDArray[np.float64]
 _Flag = bool | NDArray[np.bool_]
@@ -46,3 +46,4 @@ def implied_vol(
 ) -> None: ...
 def build_info() -> dict[str, object]: ...
 def set_parallel(enabled: bool) -> None: ...
+def set_simd(level: str) -> str: ...

@@ -19,7 +19,7 @@ use crate::error::{AlvhError, Result};
 use crate::kernels::{
     check_lengths, for_each_block, parity_rows, Column, ErrorMode, Flags, Model, OptionBatch, Rows, BLOCK,
 };
-use crate::simd_math::{exp, ln, norm_cdf_pair, norm_pdf, Fused, MulAdd, Separate};
+use crate::simd_math::{exp, ln, norm_cdf_pair, norm_pdf, MulAdd};
 use implied_vol::{DefaultSpecialFn, ImpliedBlackVolatility};
 use rayon::prelude::*;
 
@@ -200,14 +200,11 @@ fn householder_body<M: MulAdd>(x: &[f64], ln_beta: &[f64], s: &mut [f64], accept
     }
 }
 
-dispatched! {
+simd_dispatch! {
     /// Total vols for a block by the Householder stage; `accepted[i]` is 1.0 where the
     /// row converged, else 0.0 (those rows go to Let's Be Rational).
     fn householder_rows(x: &[f64], ln_beta: &[f64], s: &mut [f64], accepted: &mut [f64]) {
-        multiversion::target::match_target! {
-            "x86_64+fma" => householder_body::<Fused>(x, ln_beta, s, accepted),
-            _ => householder_body::<Separate>(x, ln_beta, s, accepted),
-        }
+        householder_body::<M>(x, ln_beta, s, accepted)
     }
 }
 
@@ -384,7 +381,7 @@ mod tests {
                 let forward = 100.0;
                 let strike = forward / f64::exp(x); // x = ln(F/K) <= 0: an OTM call
                 let d1 = x / s_true + 0.5 * s_true;
-                let ncdf = |z: f64| crate::simd_math::norm_cdf::<Separate>(z);
+                let ncdf = |z: f64| crate::simd_math::norm_cdf::<crate::simd_math::Separate>(z);
                 let call = forward * ncdf(d1) - strike * ncdf(d1 - s_true);
                 if call <= 1e-12 * forward {
                     continue;

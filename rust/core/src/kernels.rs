@@ -9,8 +9,8 @@
 //! into blocks of `BLOCK` options; scalar arguments are expanded into a stack
 //! buffer once per chunk so that the inner loop reads only slices, has no branch
 //! that depends on data, and auto-vectorizes. The inner loops are compiled three
-//! times (AVX-512, AVX2+FMA, portable baseline) by `multiversion` and the best one
-//! is picked at run time. Invalid rows are found inside the same pass (a
+//! times (AVX-512, AVX2+FMA, portable baseline; see `simd.rs`) and the best one the
+//! CPU has is picked at run time. Invalid rows are found inside the same pass (a
 //! branch-free validity mask); they become NaN, and in `ErrorMode::Raise` the first
 //! one is reported (a cold path that runs only when something is wrong).
 //!
@@ -18,7 +18,7 @@
 //! theta = dV/dt per year of calendar time, rho per 1.00 rate, charm per year.
 
 use crate::error::{AlvhError, Result};
-use crate::simd_math::{exp, ln, norm_cdf_pair, norm_pdf, Fused, MulAdd, Separate};
+use crate::simd_math::{exp, ln, norm_cdf_pair, norm_pdf, MulAdd};
 use rayon::prelude::*;
 
 /// Options per inner block (the stack buffers are this long).
@@ -398,7 +398,7 @@ fn greeks_rows_body<M: MulAdd, const BLACK76: bool>(rows: &Rows<'_>, out: [&mut 
     invalid
 }
 
-dispatched! {
+simd_dispatch! {
     /// (S e^{-qT}, K e^{-rT}) for a block, computed exactly as the pricing kernels on
     /// this CPU compute them, for the implied-vol solver's parity reduction.
     pub(crate) fn parity_rows(rows: &Rows<'_>, forward_value: &mut [f64], strike_value: &mut [f64]) {
@@ -407,40 +407,28 @@ dispatched! {
         let (spot, strike, t) = (&rows.spot[..n], &rows.strike[..n], &rows.t[..n]);
         let (rate, div) = (&rows.rate[..n], &rows.div[..n]);
         for i in 0..n {
-            let (f, k, _) = multiversion::target::match_target! {
-                "x86_64+fma" => discounted_forward_and_strike::<Fused>(spot[i], strike[i], t[i], rate[i], div[i]),
-                _ => discounted_forward_and_strike::<Separate>(spot[i], strike[i], t[i], rate[i], div[i]),
-            };
+            let (f, k, _) = discounted_forward_and_strike::<M>(spot[i], strike[i], t[i], rate[i], div[i]);
             forward_value[i] = f;
             strike_value[i] = k;
         }
     }
 }
 
-dispatched! {
+simd_dispatch! {
     fn price_rows(rows: &Rows<'_>, price: &mut [f64]) -> usize {
-        multiversion::target::match_target! {
-            "x86_64+fma" => price_rows_body::<Fused>(rows, price),
-            _ => price_rows_body::<Separate>(rows, price),
-        }
+        price_rows_body::<M>(rows, price)
     }
 }
 
-dispatched! {
+simd_dispatch! {
     fn greeks_rows_bsm(rows: &Rows<'_>, out: [&mut [f64]; 9]) -> usize {
-        multiversion::target::match_target! {
-            "x86_64+fma" => greeks_rows_body::<Fused, false>(rows, out),
-            _ => greeks_rows_body::<Separate, false>(rows, out),
-        }
+        greeks_rows_body::<M, false>(rows, out)
     }
 }
 
-dispatched! {
+simd_dispatch! {
     fn greeks_rows_black76(rows: &Rows<'_>, out: [&mut [f64]; 9]) -> usize {
-        multiversion::target::match_target! {
-            "x86_64+fma" => greeks_rows_body::<Fused, true>(rows, out),
-            _ => greeks_rows_body::<Separate, true>(rows, out),
-        }
+        greeks_rows_body::<M, true>(rows, out)
     }
 }
 
@@ -604,15 +592,4 @@ pub fn greeks(batch: &OptionBatch<'_>, model: Model, mode: ErrorMode, out: Greek
             .min()
     };
     finish(batch, model, mode, first_invalid)
-}
-
-dispatched! {
-    /// The SIMD path the dispatched kernels take on this CPU.
-    pub fn simd_path() -> &'static str {
-        multiversion::target::match_target! {
-            "x86_64+avx512f" => "avx512",
-            "x86_64+avx2+fma" => "avx2+fma",
-            _ => "baseline",
-        }
-    }
 }

@@ -4,19 +4,10 @@
 //! - [`kernels`]: BSM and Black-76 prices and Greeks, vectorized and parallel.
 //! - [`implied`]: implied volatility by Jäckel's "Let's Be Rational".
 //! - [`simd_math`]: branch-free exp/ln/normal CDF that auto-vectorize.
+//! - [`simd`]: the run-time choice of SIMD path (AVX-512, AVX2+FMA, baseline).
 
-/// Every kernel of the crate is compiled once per target and dispatched at run time; the
-/// clones for CPUs with FMA use fused multiply-adds.
-macro_rules! dispatched {
-    ($item:item) => {
-        #[multiversion::multiversion(targets(
-            "x86_64+avx512f+avx512vl+avx512dq+avx512bw+avx512cd+avx2+fma+bmi1+bmi2+lzcnt+popcnt",
-            "x86_64+avx2+fma+bmi1+bmi2+lzcnt+popcnt",
-        ))]
-        $item
-    };
-}
-
+#[macro_use]
+pub mod simd;
 pub mod error;
 pub mod implied;
 pub mod kernels;

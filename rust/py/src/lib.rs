@@ -7,7 +7,8 @@
 //! C-contiguous writeable float64 arrays of the batch length.
 
 use alvh_core::implied::{implied_vol as core_implied_vol, PriceBatch};
-use alvh_core::kernels::{self, simd_path};
+use alvh_core::kernels;
+use alvh_core::simd::{self, SimdLevel};
 use alvh_core::{AlvhError, Column, ErrorMode, Flags, GreeksOut, Model, OptionBatch};
 use numpy::{PyReadonlyArray1, PyReadwriteArray1};
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -272,13 +273,24 @@ fn implied_vol<'py>(
 #[pyfunction]
 fn build_info(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     let info = PyDict::new(py);
-    info.set_item("simd", simd_path())?;
+    info.set_item("simd", simd::level().name())?;
+    info.set_item("simd_detected", simd::detected().name())?;
     info.set_item("threads", rayon_threads())?;
     info.set_item("parallel", alvh_core::parallel_allowed())?;
     info.set_item("parallel_threshold", kernels::PARALLEL_THRESHOLD)?;
     info.set_item("core_version", env!("CARGO_PKG_VERSION"))?;
     info.set_item("debug", cfg!(debug_assertions))?;
     Ok(info)
+}
+
+/// Pins the SIMD path ("avx512", "avx2", "baseline"; capped at what the CPU
+/// supports) and returns the one now in use.
+#[pyfunction]
+fn set_simd(level: &str) -> PyResult<&'static str> {
+    let requested = SimdLevel::parse(level).ok_or_else(|| {
+        PyValueError::new_err(format!("simd level must be 'avx512', 'avx2' or 'baseline', got {level:?}"))
+    })?;
+    Ok(simd::set_level(requested).name())
 }
 
 /// Allow or forbid the thread pool (alvh forbids it in forked children).
@@ -294,5 +306,5 @@ fn rayon_threads() -> usize {
 #[pymodule]
 mod _native {
     #[pymodule_export]
-    use super::{build_info, greeks, implied_vol, price, set_parallel};
+    use super::{build_info, greeks, implied_vol, price, set_parallel, set_simd};
 }
