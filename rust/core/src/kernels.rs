@@ -285,7 +285,9 @@ fn common<M: MulAdd>(sign: f64, spot: f64, strike: f64, t: f64, rate: f64, div: 
     let carry = rate - div;
     let sqrt_t = t.sqrt();
     let total_vol = vol * sqrt_t;
-    let inv_total_vol = 1.0 / total_vol;
+    // Floored so that an underflowed total vol (vol and t both ~1e-300) gives the
+    // limiting values instead of inf * 0 = NaN.
+    let inv_total_vol = 1.0 / total_vol.max(f64::MIN_POSITIVE);
     let log_moneyness = ln::<M>(spot / strike);
     let d1 = (log_moneyness + (carry + 0.5 * vol * vol) * t) * inv_total_vol;
     let d2 = d1 - total_vol;
@@ -357,8 +359,11 @@ fn all_greeks<const BLACK76: bool>(c: &Common) -> [f64; 9] {
     let gamma = discounted_pdf * c.inv_total_vol / c.spot;
     let vega = c.spot * discounted_pdf * c.sqrt_t;
     let inv_vol = 1.0 / c.vol;
-    let vanna = -discounted_pdf * c.d2 * inv_vol;
-    let volga = vega * c.d1 * c.d2 * inv_vol;
+    // Where the density underflows, d1 or d2 may be infinite (total vol ~1e-300):
+    // the terms it multiplies are then exactly 0, not 0 * inf = NaN.
+    let has_density = c.pdf_d1 > 0.0;
+    let vanna = if has_density { -discounted_pdf * c.d2 * inv_vol } else { 0.0 };
+    let volga = if has_density { vega * c.d1 * c.d2 * inv_vol } else { 0.0 };
     let forward_leg = c.forward_value * c.cdf_signed_d1;
     let strike_leg = c.strike_value * c.cdf_signed_d2;
     let div = c.rate - c.carry;
@@ -366,7 +371,8 @@ fn all_greeks<const BLACK76: bool>(c: &Common) -> [f64; 9] {
     let rho = if BLACK76 { -c.t * price } else { c.sign * c.t * strike_leg };
     // d(d1)/dT = b / (sigma sqrt T) - d2 / (2 T); charm = -d(delta)/dT.
     let d1_dt = c.carry * c.inv_total_vol - 0.5 * c.d2 / c.t;
-    let charm = c.sign * div * c.carry_discount * c.cdf_signed_d1 - discounted_pdf * d1_dt;
+    let density_term = if has_density { discounted_pdf * d1_dt } else { 0.0 };
+    let charm = c.sign * div * c.carry_discount * c.cdf_signed_d1 - density_term;
     [price, delta, gamma, vega, theta, rho, vanna, volga, charm]
 }
 
