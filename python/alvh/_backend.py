@@ -27,7 +27,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the whee
 if _NATIVE is not None and hasattr(os, "register_at_fork"):
     # rayon's worker threads do not survive fork(): a forked child (multiprocessing's
     # default on Linux) computes on its own thread instead of hanging in the pool.
-    os.register_at_fork(after_in_child=lambda: _NATIVE.set_parallel(False))
+    os.register_at_fork(after_in_child=lambda: _native_module.set_parallel(False))
 
 
 def _validated(name: str) -> BackendName:
