@@ -125,6 +125,9 @@ const HOUSEHOLDER_STEPS: usize = 4;
 /// Rows the vectorized stage may accept: d ln b / d ln s at least this (a relative
 /// price error e moves s by at most e / MIN_ELASTICITY relative) ...
 const MIN_ELASTICITY: f64 = 0.05;
+/// ... the error growth of b at most this many times the elasticity (s is then
+/// within ~16 ulp of the exact root of the given price) ...
+const MAX_ERROR_GROWTH: f64 = 16.0;
 /// ... and total vol sigma sqrt(T) at most this.
 const MAX_TOTAL_VOL: f64 = 3.0;
 
@@ -141,10 +144,13 @@ fn householder_guess<M: MulAdd>(x: f64, ln_beta: f64) -> f64 {
     s_atm.max(s_low)
 }
 
-/// One third-order Householder step on g(s) = ln b(s) - ln beta; returns the new s
-/// and the elasticity d ln b / d ln s at the old one.
+/// One third-order Householder step on g(s) = ln b(s) - ln beta; returns the new s,
+/// and at the old one the elasticity d ln b / d ln s and the error growth of
+/// b = e^{x/2} N(d1) - e^{-x/2} N(d2): the relative error of each N(d) is about
+/// (1 + d^2) ulp (d itself is rounded), and the cancellation between the two terms
+/// (the first over b) amplifies it in b.
 #[inline(always)]
-fn householder_step<M: MulAdd>(x: f64, ln_beta: f64, s: f64) -> (f64, f64) {
+fn householder_step<M: MulAdd>(x: f64, ln_beta: f64, s: f64) -> (f64, f64, f64) {
     let half_x_exp = exp::<M>(0.5 * x); // e^{x/2}
     let inv_half_x_exp = exp::<M>(-0.5 * x); // e^{-x/2}
     let inv_s = 1.0 / s;
@@ -169,7 +175,8 @@ fn householder_step<M: MulAdd>(x: f64, ln_beta: f64, s: f64) -> (f64, f64) {
     let (h2, h3) = (g2 * inv_g1, g3 * inv_g1);
     let step = nu * M::mul_add(0.5 * h2, nu, 1.0) / M::mul_add(h3 * nu / 6.0, nu, M::mul_add(h2, nu, 1.0));
     // max/min, not clamp: clamp panics on NaN bounds, and a NaN step must not.
-    ((s + step).max(0.25 * s).min(4.0 * s), g1 * s)
+    let error_growth = half_x_exp * cdf1 / b * M::mul_add(d1, d1, 1.0);
+    ((s + step).max(0.25 * s).min(4.0 * s), g1 * s, error_growth)
 }
 
 #[inline(always)]
@@ -187,12 +194,14 @@ fn householder_body<M: MulAdd>(x: &[f64], ln_beta: &[f64], s: &mut [f64], accept
         }
     }
     for i in 0..n {
-        let (next, elasticity) = householder_step::<M>(x[i], ln_beta[i], s[i]);
-        // Converged, and well conditioned: near the upper price bound b saturates, a
-        // rounding-level residual no longer pins s down, and LBR's upper branch
-        // (which works with the distance to the bound) must take over.
+        let (next, elasticity, error_growth) = householder_step::<M>(x[i], ln_beta[i], s[i]);
+        // Converged, and well conditioned: b's relative error (error_growth ulp)
+        // moves s by that over the elasticity, which must stay within a few ulp too,
+        // or LBR's expansions take the row (small total vol, far wings). Near the upper price bound b saturates and a rounding-level residual
+        // no longer pins s down: LBR's upper branch takes those rows.
         let converged = ((next - s[i]).abs() <= 1e-12 * next)
             & (elasticity >= MIN_ELASTICITY)
+            & (error_growth <= MAX_ERROR_GROWTH * elasticity)
             & (next > 0.0)
             & (next <= MAX_TOTAL_VOL);
         accepted[i] = if converged { 1.0 } else { 0.0 };
