@@ -121,6 +121,17 @@ def _out_of_bounds(index: int, value: float, lower: float, upper: float) -> Exce
     return err
 
 
+def _unresolvable(index: int, value: float, lower: float, upper: float) -> Exception:
+    """The core's `AlvhError::PriceUnresolvable`, as the binding maps it."""
+    err = NoSolutionError(
+        f"price[{index}] = {_display(value)} has no resolvable implied volatility: it is within "
+        f"rounding of a no-arbitrage bound ({_display(lower)} discounted intrinsic value, "
+        f"{_display(upper)} upper bound)"
+    )
+    err.arg, err.index, err.value = "price", index, value
+    return err
+
+
 def _length_mismatch(arg: str, length: int, expected: int) -> Exception:
     err = ShapeError(
         f"{arg} has length {length}, expected {expected} (all array arguments must have one length)"
@@ -1200,9 +1211,8 @@ def _implied_row_error(black76: bool, index: int, columns: dict[str, Any]) -> Ex
         _, lower, upper = _price_bounds(np.array([is_call]), forward_value, strike_value)
     lower_bound, upper_bound = float(lower[0]), float(upper[0])
     if value > lower_bound and value < upper_bound:
-        # Inside the bounds but too close to one for double precision to resolve: the
-        # core reports this without bounds.
-        return _out_of_bounds(index, value, _NAN, _NAN)
+        # Inside the bounds but too close to one for double precision to resolve.
+        return _unresolvable(index, value, lower_bound, upper_bound)
     return _out_of_bounds(index, value, lower_bound, upper_bound)
 
 

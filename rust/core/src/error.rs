@@ -21,6 +21,13 @@ pub enum AlvhError {
          no-arbitrage bounds {lower} (discounted intrinsic value) and {upper}"
     )]
     PriceOutOfBounds { index: usize, value: f64, lower: f64, upper: f64 },
+    /// An option price inside the bounds but within rounding of one: double
+    /// precision cannot resolve its implied volatility.
+    #[error(
+        "price[{index}] = {value} has no resolvable implied volatility: it is within rounding \
+         of a no-arbitrage bound ({lower} discounted intrinsic value, {upper} upper bound)"
+    )]
+    PriceUnresolvable { index: usize, value: f64, lower: f64, upper: f64 },
     /// Array arguments whose lengths differ from the batch length.
     #[error("{arg} has length {len}, expected {expected} (all array arguments must have one length)")]
     LengthMismatch {

@@ -45,6 +45,8 @@ fn positive(x: f64) -> bool {
 /// A row ready for the solvers: the out-of-the-money option of the pair, undiscounted.
 #[derive(Clone, Copy, Default)]
 struct Prepared {
+    lower: f64,
+    upper: f64,
     otm_undiscounted: f64,
     forward: f64,
     strike: f64,
@@ -97,6 +99,8 @@ fn prepare_row(
     let otm_price = if in_the_money { price - parity } else { price };
     let discount = strike_value / strike;
     Ok(Prepared {
+        lower,
+        upper,
         otm_undiscounted: otm_price / discount,
         forward: forward_value / discount,
         strike,
@@ -286,11 +290,10 @@ pub fn implied_vol(batch: &PriceBatch<'_>, model: Model, mode: ErrorMode, out: &
                     Some(s) => s,
                     None => {
                         if first.is_none() {
-                            // Inside the bounds, but too close to one for double precision.
                             let index = start + offset + j;
                             let value = batch.price.at(index);
-                            let (lower, upper) = (f64::NAN, f64::NAN);
-                            first = Some((index, AlvhError::PriceOutOfBounds { index, value, lower, upper }));
+                            let (lower, upper) = (p.lower, p.upper);
+                            first = Some((index, AlvhError::PriceUnresolvable { index, value, lower, upper }));
                         }
                         f64::NAN
                     }
@@ -398,7 +401,7 @@ mod tests {
                 let ln_beta = (call / (forward * strike).sqrt()).ln();
                 let (mut s, mut ok) = ([0.0; 1], [0.0; 1]);
                 householder_rows(&[x], &[ln_beta], &mut s, &mut ok);
-                let p = Prepared { otm_undiscounted: call, forward, strike, t: 1.0, otm_is_call: true };
+                let p = Prepared { lower: 0.0, upper: forward, otm_undiscounted: call, forward, strike, t: 1.0, otm_is_call: true };
                 let lbr = lets_be_rational(&p).unwrap();
                 if ok[0] == 1.0 {
                     accepted_rows += 1;

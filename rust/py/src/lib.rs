@@ -91,7 +91,9 @@ fn to_py_err(py: Python<'_>, err: AlvhError) -> PyErr {
         let errors = py.import("alvh.errors")?;
         let (class, arg, index, value) = match &err {
             AlvhError::InvalidValue { arg, index, value, .. } => ("InvalidInputError", *arg, *index, *value),
-            AlvhError::PriceOutOfBounds { index, value, .. } => ("NoSolutionError", "price", *index, *value),
+            AlvhError::PriceOutOfBounds { index, value, .. } | AlvhError::PriceUnresolvable { index, value, .. } => {
+                ("NoSolutionError", "price", *index, *value)
+            }
             AlvhError::LengthMismatch { arg, len, .. } => ("ShapeError", *arg, 0, *len as f64),
         };
         let exc = errors.getattr(class)?.call1((message.clone(),))?;
