@@ -173,6 +173,30 @@ class AlvhFallback(AlvhNative):
     backend = "python"
 
 
+class AlvhNativeSimd(AlvhNative):
+    """alvh native pinned to a lower SIMD path (``alvh._native.set_simd``), to show
+    what the run-time dispatch buys on this CPU."""
+
+    def __init__(self, level: str) -> None:
+        self.level = level
+        self.name = f"alvh native, {level} path pinned"
+
+    def _in_backend(self, alvh: Any, function: Callable[[], Any]) -> Callable[[], Any]:
+        native = alvh._native
+
+        def call() -> Any:
+            best = native.set_simd("avx512")  # the best the CPU has
+            if native.set_simd(self.level) != self.level.replace("avx2", "avx2+fma"):
+                native.set_simd(best)
+                raise Unavailable(f"this CPU has no {self.level} path")
+            try:
+                with alvh.use_backend("native"):
+                    return function()
+            finally:
+                native.set_simd(best)
+        return call
+
+
 # ------------------------------------------------------------ naive numpy reference
 
 

@@ -24,12 +24,12 @@ import time
 import pytest
 
 from accuracy import differences, implied_vol_accuracy
-from implementations import IMPLEMENTATIONS, AlvhFallback, AlvhNative, Unavailable
+from implementations import IMPLEMENTATIONS, AlvhFallback, AlvhNative, AlvhNativeSimd, Unavailable
 
 ROUND_BUDGET_SECONDS = 2.0
 MIN_ROUNDS, MAX_ROUNDS = 3, 200
 
-ALVH_BACKENDS = [AlvhNative(), AlvhFallback()]
+ALVH_BACKENDS = [AlvhNative(), AlvhNativeSimd("avx2"), AlvhNativeSimd("baseline"), AlvhFallback()]
 
 
 def _slug(impl) -> str:
