@@ -238,6 +238,29 @@ pub(crate) struct Rows<'a> {
     pub vol: &'a [f64],
 }
 
+impl Rows<'_> {
+    /// The same rows with every slice cut to exactly `n` (lets the compiler drop
+    /// the bounds checks of the hot loop, which it needs to vectorize it).
+    #[inline(always)]
+    fn cut(&self, n: usize) -> Rows<'_> {
+        Rows {
+            sign: &self.sign[..n],
+            spot: &self.spot[..n],
+            strike: &self.strike[..n],
+            t: &self.t[..n],
+            rate: &self.rate[..n],
+            div: &self.div[..n],
+            vol: &self.vol[..n],
+        }
+    }
+
+    /// The per-option quantities of row `i`.
+    #[inline(always)]
+    fn option<M: MulAdd>(&self, i: usize) -> Common {
+        common::<M>(self.sign[i], self.spot[i], self.strike[i], self.t[i], self.rate[i], self.div[i], self.vol[i])
+    }
+}
+
 /// The quantities every output needs, for one option.
 struct Common {
     valid: bool,
@@ -339,11 +362,10 @@ impl Common {
 #[inline(always)]
 fn price_rows_body<M: MulAdd>(rows: &Rows<'_>, price: &mut [f64]) -> usize {
     let n = price.len();
-    let (sign, spot, strike, t) = (&rows.sign[..n], &rows.spot[..n], &rows.strike[..n], &rows.t[..n]);
-    let (rate, div, vol) = (&rows.rate[..n], &rows.div[..n], &rows.vol[..n]);
+    let rows = rows.cut(n);
     let mut invalid = 0usize;
     for i in 0..n {
-        let c = common::<M>(sign[i], spot[i], strike[i], t[i], rate[i], div[i], vol[i]);
+        let c = rows.option::<M>(i);
         invalid += (!c.valid) as usize;
         price[i] = if c.valid { c.price() } else { f64::NAN };
     }
@@ -383,11 +405,10 @@ fn greeks_rows_body<M: MulAdd, const BLACK76: bool>(rows: &Rows<'_>, out: [&mut 
     let n = price.len();
     let (delta, gamma, vega, theta) = (&mut delta[..n], &mut gamma[..n], &mut vega[..n], &mut theta[..n]);
     let (rho, vanna, volga, charm) = (&mut rho[..n], &mut vanna[..n], &mut volga[..n], &mut charm[..n]);
-    let (sign, spot, strike, t) = (&rows.sign[..n], &rows.spot[..n], &rows.strike[..n], &rows.t[..n]);
-    let (rate, div, vol) = (&rows.rate[..n], &rows.div[..n], &rows.vol[..n]);
+    let rows = rows.cut(n);
     let mut invalid = 0usize;
     for i in 0..n {
-        let c = common::<M>(sign[i], spot[i], strike[i], t[i], rate[i], div[i], vol[i]);
+        let c = rows.option::<M>(i);
         invalid += (!c.valid) as usize;
         let g = all_greeks::<BLACK76>(&c);
         let keep = |x: f64| if c.valid { x } else { f64::NAN };
@@ -410,10 +431,9 @@ simd_dispatch! {
     pub(crate) fn parity_rows(rows: &Rows<'_>, forward_value: &mut [f64], strike_value: &mut [f64]) {
         let n = forward_value.len();
         let strike_value = &mut strike_value[..n];
-        let (spot, strike, t) = (&rows.spot[..n], &rows.strike[..n], &rows.t[..n]);
-        let (rate, div) = (&rows.rate[..n], &rows.div[..n]);
+        let rows = rows.cut(n);
         for i in 0..n {
-            let (f, k, _) = discounted_forward_and_strike::<M>(spot[i], strike[i], t[i], rate[i], div[i]);
+            let (f, k, _) = discounted_forward_and_strike::<M>(rows.spot[i], rows.strike[i], rows.t[i], rows.rate[i], rows.div[i]);
             forward_value[i] = f;
             strike_value[i] = k;
         }
