@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from alvh import _backend
 from alvh._args import FloatArray, check_errors_mode, normalize, output
 from alvh.errors import InputTypeError
@@ -76,5 +74,3 @@ def implied_vol(model: str, *, underlying: Any, div: Any, out: Any, errors: str,
         )
     return out if out is not None else flat.reshape(batch.shape)
 
-
-__all__ = ["price", "greeks", "implied_vol", "np"]
