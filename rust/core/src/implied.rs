@@ -7,13 +7,16 @@
 //! (BSM) or the given futures price (Black-76), undiscounted price = price e^{rT}.
 //!
 //! Speed: most rows never reach the scalar solver. A vectorized stage (SIMD over a
-//! block of rows) takes a closed-form initial guess and three Householder steps of
-//! third order on ln b(s) = ln beta, where b is Jäckel's normalized Black price, s
-//! the total vol sigma sqrt(T) and beta the normalized price of the out-of-the-money
-//! option. A row is accepted only if its last step moved s by at most 1e-12
-//! relative (cubic convergence: the error left is far below that); every other row
-//! (extreme wings, tiny or huge total vol) is solved by Let's Be Rational, so the
-//! guarantee above holds for all rows.
+//! block of rows) takes a closed-form initial guess and four third-order Householder
+//! steps on ln b(s) = ln beta, where b is Jäckel's normalized Black price, s the
+//! total vol sigma sqrt(T) and beta the normalized price of the out-of-the-money
+//! option. A row is accepted only if the last step moved s by at most 1e-12
+//! relative (cubic convergence: the error left is far below that) and the error
+//! bound of its b evaluation, over the elasticity d ln b / d ln s, is within 16 ulp
+//! (measured: within 3e-15 of the exact root of the given price, see
+//! tests/test_implied_vol_precision.py). Every other row (tiny total vol far from
+//! the money, the far wings, prices near the upper bound) is solved by Let's Be
+//! Rational. On the SPX-like benchmark set the vector stage takes ~99 % of rows.
 
 use crate::error::{AlvhError, Result};
 use crate::kernels::{

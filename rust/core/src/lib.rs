@@ -2,7 +2,8 @@
 //! flat slices out, `Result<_, AlvhError>` on bad input.
 //!
 //! - [`kernels`]: BSM and Black-76 prices and Greeks, vectorized and parallel.
-//! - [`implied`]: implied volatility by Jäckel's "Let's Be Rational".
+//! - [`implied`]: implied volatility: a vectorized Householder stage, and Jäckel's
+//!   "Let's Be Rational" for every row it does not accept.
 //! - [`simd_math`]: branch-free exp/ln/normal CDF that auto-vectorize.
 //! - [`simd`]: the run-time choice of SIMD path (AVX-512, AVX2+FMA, baseline).
 
