@@ -16,7 +16,8 @@
 //! (measured: within 3e-15 of the exact root of the given price, see
 //! tests/test_implied_vol_precision.py). Every other row (tiny total vol far from
 //! the money, the far wings, prices near the upper bound) is solved by Let's Be
-//! Rational. On the SPX-like benchmark set the vector stage takes ~99 % of rows.
+//! Rational. On an SPX-like set (1M options, vols 8-80 %, 1 day to 1 year) the
+//! vector stage takes 84 % of the rows.
 
 use crate::error::{AlvhError, Result};
 use crate::kernels::{
