@@ -9,12 +9,7 @@ pub enum AlvhError {
     /// An input value outside its domain; `index` is the first offending element
     /// (0 for a scalar argument).
     #[error("{arg} must be {requirement}; got {arg}[{index}] = {value}")]
-    InvalidValue {
-        arg: &'static str,
-        index: usize,
-        value: f64,
-        requirement: &'static str,
-    },
+    InvalidValue { arg: &'static str, index: usize, value: f64, requirement: &'static str },
     /// An option price outside the no-arbitrage bounds, so no volatility reproduces it.
     #[error(
         "price[{index}] = {value} has no implied volatility: it must lie strictly between the \
@@ -30,11 +25,7 @@ pub enum AlvhError {
     PriceUnresolvable { index: usize, value: f64, lower: f64, upper: f64 },
     /// Array arguments whose lengths differ from the batch length.
     #[error("{arg} has length {len}, expected {expected} (all array arguments must have one length)")]
-    LengthMismatch {
-        arg: &'static str,
-        len: usize,
-        expected: usize,
-    },
+    LengthMismatch { arg: &'static str, len: usize, expected: usize },
 }
 
 pub type Result<T> = std::result::Result<T, AlvhError>;

@@ -257,7 +257,15 @@ impl Rows<'_> {
     /// The per-option quantities of row `i`.
     #[inline(always)]
     fn option<M: MulAdd>(&self, i: usize) -> Common {
-        common::<M>(self.sign[i], self.spot[i], self.strike[i], self.t[i], self.rate[i], self.div[i], self.vol[i])
+        common::<M>(
+            self.sign[i],
+            self.spot[i],
+            self.strike[i],
+            self.t[i],
+            self.rate[i],
+            self.div[i],
+            self.vol[i],
+        )
     }
 }
 
@@ -288,7 +296,13 @@ struct Common {
 /// pricer and the implied-vol solver share, so that a price's time value is
 /// recovered exactly by subtracting them.
 #[inline(always)]
-pub(crate) fn discounted_forward_and_strike<M: MulAdd>(spot: f64, strike: f64, t: f64, rate: f64, div: f64) -> (f64, f64, f64) {
+pub(crate) fn discounted_forward_and_strike<M: MulAdd>(
+    spot: f64,
+    strike: f64,
+    t: f64,
+    rate: f64,
+    div: f64,
+) -> (f64, f64, f64) {
     let carry_discount = exp::<M>(-div * t);
     (spot * carry_discount, strike * exp::<M>(-rate * t), carry_discount)
 }
@@ -314,7 +328,8 @@ fn common<M: MulAdd>(sign: f64, spot: f64, strike: f64, t: f64, rate: f64, div: 
     let log_moneyness = ln::<M>(spot / strike);
     let d1 = (log_moneyness + (carry + 0.5 * vol * vol) * t) * inv_total_vol;
     let d2 = d1 - total_vol;
-    let (forward_value, strike_value, carry_discount) = discounted_forward_and_strike::<M>(spot, strike, t, rate, div);
+    let (forward_value, strike_value, carry_discount) =
+        discounted_forward_and_strike::<M>(spot, strike, t, rate, div);
     // Value the out-of-the-money member of the call/put pair and add the parity
     // term for an in-the-money option: the time value then keeps full relative
     // precision instead of being the small difference of two large numbers, which
@@ -353,7 +368,8 @@ fn common<M: MulAdd>(sign: f64, spot: f64, strike: f64, t: f64, rate: f64, div: 
 impl Common {
     #[inline(always)]
     fn price(&self) -> f64 {
-        let parity = if self.in_the_money { self.sign * (self.forward_value - self.strike_value) } else { 0.0 };
+        let parity =
+            if self.in_the_money { self.sign * (self.forward_value - self.strike_value) } else { 0.0 };
         self.otm_value + parity
     }
 }
@@ -520,7 +536,12 @@ fn row_is_valid(rows: &Rows<'_>, i: usize) -> bool {
         && rows.div[i].is_finite()
 }
 
-fn finish(batch: &OptionBatch<'_>, model: Model, mode: ErrorMode, first_invalid: Option<usize>) -> Result<()> {
+fn finish(
+    batch: &OptionBatch<'_>,
+    model: Model,
+    mode: ErrorMode,
+    first_invalid: Option<usize>,
+) -> Result<()> {
     match (mode, first_invalid) {
         (ErrorMode::Raise, Some(i)) => Err(batch.row_error(model, i)),
         _ => Ok(()),

@@ -182,42 +182,94 @@ fn erfc_parts<M: MulAdd>(x: f64, density: f64) -> ErfcParts {
     let gauss = density * 2.506628274631000502415765284811;
 
     // Range 1, y <= 0.46875: erfc = 1 - y * A(u) / B(u).
-    let a_num = horner::<M, 5>(u, [
-        0.185777706184603153, 3.16112374387056560, 113.864154151050156, 377.485237685302021,
-        3209.37758913846947,
-    ]);
-    let a_den = horner::<M, 5>(u, [
-        1.0, 23.6012909523441209, 244.024637934444173, 1282.61652607737228, 2844.23683343917062,
-    ]);
+    let a_num = horner::<M, 5>(
+        u,
+        [
+            0.185777706184603153,
+            3.16112374387056560,
+            113.864154151050156,
+            377.485237685302021,
+            3209.37758913846947,
+        ],
+    );
+    let a_den = horner::<M, 5>(
+        u,
+        [1.0, 23.6012909523441209, 244.024637934444173, 1282.61652607737228, 2844.23683343917062],
+    );
     // Range 2, 0.46875 < y <= 4: erfc = exp(-y^2) * C(y) / D(y).
-    let c_num = horner::<M, 9>(y, [
-        2.15311535474403846e-8, 0.564188496988670089, 8.88314979438837594, 66.1191906371416295,
-        298.635138197400131, 881.952221241769090, 1712.04761263407058, 2051.07837782607147,
-        1230.33935479799725,
-    ]);
-    let c_den = horner::<M, 9>(y, [
-        1.0, 15.7449261107098347, 117.693950891312499, 537.181101862009858, 1621.38957456669019,
-        3290.79923573345963, 4362.61909014324716, 3439.36767414372164, 1230.33935480374942,
-    ]);
+    let c_num = horner::<M, 9>(
+        y,
+        [
+            2.15311535474403846e-8,
+            0.564188496988670089,
+            8.88314979438837594,
+            66.1191906371416295,
+            298.635138197400131,
+            881.952221241769090,
+            1712.04761263407058,
+            2051.07837782607147,
+            1230.33935479799725,
+        ],
+    );
+    let c_den = horner::<M, 9>(
+        y,
+        [
+            1.0,
+            15.7449261107098347,
+            117.693950891312499,
+            537.181101862009858,
+            1621.38957456669019,
+            3290.79923573345963,
+            4362.61909014324716,
+            3439.36767414372164,
+            1230.33935480374942,
+        ],
+    );
     // Range 3, y > 4: erfc = exp(-y^2) / y * (1/sqrt(pi) - z P(z) / Q(z)), z = 1/y^2.
     // Multiplying P and Q through by u^6 turns them into polynomials in u = y^2, which
     // saves the division for z (all coefficients are positive: no cancellation).
-    let p_u = horner::<M, 6>(u, [
-        6.58749161529837803e-4, 0.0160837851487422766, 0.125781726111229246, 0.360344899949804439,
-        0.305326634961232344, 0.0163153871373020978,
-    ]);
-    let q_u = horner::<M, 6>(u, [
-        0.00233520497626869185, 0.0605183413124413191, 0.527905102951428412, 1.87295284992346047,
-        2.56852019228982242, 1.0,
-    ]) * u;
+    let p_u = horner::<M, 6>(
+        u,
+        [
+            6.58749161529837803e-4,
+            0.0160837851487422766,
+            0.125781726111229246,
+            0.360344899949804439,
+            0.305326634961232344,
+            0.0163153871373020978,
+        ],
+    );
+    let q_u = horner::<M, 6>(
+        u,
+        [
+            0.00233520497626869185,
+            0.0605183413124413191,
+            0.527905102951428412,
+            1.87295284992346047,
+            2.56852019228982242,
+            1.0,
+        ],
+    ) * u;
     let tail_num = M::mul_add(q_u, INV_SQRT_PI, -p_u);
     let tail_den = q_u * y;
 
     let small = y <= 0.46875;
     let middle = y <= 4.0;
     ErfcParts {
-        num: if small { -y * a_num } else if middle { c_num } else { tail_num },
-        den: if small { a_den } else if middle { c_den } else { tail_den },
+        num: if small {
+            -y * a_num
+        } else if middle {
+            c_num
+        } else {
+            tail_num
+        },
+        den: if small {
+            a_den
+        } else if middle {
+            c_den
+        } else {
+            tail_den
+        },
         base: if small { 1.0 } else { 0.0 },
         factor: if small { 1.0 } else { gauss },
         negative: x < 0.0,
@@ -238,7 +290,11 @@ impl ErfcParts {
     #[inline(always)]
     fn cdf<M: MulAdd>(&self, ratio: f64) -> f64 {
         let half = 0.5 * M::mul_add(self.factor, ratio, self.base);
-        if self.negative { half } else { 1.0 - half }
+        if self.negative {
+            half
+        } else {
+            1.0 - half
+        }
     }
 }
 
@@ -259,6 +315,28 @@ pub fn norm_cdf_pair<M: MulAdd>(x1: f64, density1: f64, x2: f64, density2: f64) 
     (p1.cdf::<M>(p1.num * p2.den * inv), p2.cdf::<M>(p2.num * p1.den * inv))
 }
 
+/// Like [`norm_cdf_pair`], and also the ratios R(x) = num/den of Cody's tail ranges
+/// (for x < -0.6629, Phi(x) = exp(-x^2/2) R(x) / 2) and R(x1) - R(x2) computed without
+/// forming the two quotients first. The implied-vol solver uses them to evaluate the
+/// normalized Black price with the Gaussian factor taken out (Jäckel's erfcx form).
+#[inline(always)]
+pub fn norm_cdf_pair_and_tail_ratios<M: MulAdd>(
+    x1: f64,
+    density1: f64,
+    x2: f64,
+    density2: f64,
+) -> (f64, f64, f64, f64) {
+    let p1 = erfc_parts::<M>(x1, density1);
+    let p2 = erfc_parts::<M>(x2, density2);
+    let inv = 1.0 / (p1.den * p2.den);
+    let (r1, r2) = (p1.num * p2.den * inv, p2.num * p1.den * inv);
+    let ratio_difference = M::mul_add(p1.num, p2.den, -(p2.num * p1.den)) * inv;
+    (p1.cdf::<M>(r1), p2.cdf::<M>(r2), r1, ratio_difference)
+}
+
+/// Where [`norm_cdf_pair_and_tail_ratios`]' ratios mean what it says: x below this.
+pub const TAIL_RATIO_START: f64 = -0.46875 * std::f64::consts::SQRT_2;
+
 /// The standard normal CDF.
 #[inline(always)]
 pub fn norm_cdf<M: MulAdd>(x: f64) -> f64 {
@@ -269,13 +347,25 @@ pub fn norm_cdf<M: MulAdd>(x: f64) -> f64 {
 mod tests {
     use super::*;
 
-    fn exp(x: f64) -> f64 { super::exp::<Separate>(x) }
-    fn ln(x: f64) -> f64 { super::ln::<Separate>(x) }
-    fn norm_cdf(x: f64) -> f64 { super::norm_cdf::<Separate>(x) }
-    fn norm_cdf_fused(x: f64) -> f64 { super::norm_cdf::<Fused>(x) }
+    fn exp(x: f64) -> f64 {
+        super::exp::<Separate>(x)
+    }
+    fn ln(x: f64) -> f64 {
+        super::ln::<Separate>(x)
+    }
+    fn norm_cdf(x: f64) -> f64 {
+        super::norm_cdf::<Separate>(x)
+    }
+    fn norm_cdf_fused(x: f64) -> f64 {
+        super::norm_cdf::<Fused>(x)
+    }
 
     fn rel(a: f64, b: f64) -> f64 {
-        if a == b { 0.0 } else { ((a - b) / b).abs() }
+        if a == b {
+            0.0
+        } else {
+            ((a - b) / b).abs()
+        }
     }
 
     #[test]

@@ -65,9 +65,9 @@ fn column<'a>(name: &str, arg: &'a NumArg<'_>) -> PyResult<Column<'a>> {
 fn flags<'a>(arg: &'a FlagArg<'_>) -> PyResult<Flags<'a>> {
     Ok(match arg {
         FlagArg::Scalar(x) => Flags::Scalar(*x),
-        FlagArg::Array(a) => Flags::Values(
-            a.as_slice().map_err(|_| PyValueError::new_err("is_call must be C-contiguous"))?,
-        ),
+        FlagArg::Array(a) => {
+            Flags::Values(a.as_slice().map_err(|_| PyValueError::new_err("is_call must be C-contiguous"))?)
+        }
     })
 }
 
@@ -80,7 +80,11 @@ fn model(name: &str) -> PyResult<Model> {
 }
 
 fn mode(errors_nan: bool) -> ErrorMode {
-    if errors_nan { ErrorMode::Nan } else { ErrorMode::Raise }
+    if errors_nan {
+        ErrorMode::Nan
+    } else {
+        ErrorMode::Raise
+    }
 }
 
 /// Maps a core error onto the exception classes of `alvh.errors`, with the
@@ -91,7 +95,8 @@ fn to_py_err(py: Python<'_>, err: AlvhError) -> PyErr {
         let errors = py.import("alvh.errors")?;
         let (class, arg, index, value) = match &err {
             AlvhError::InvalidValue { arg, index, value, .. } => ("InvalidInputError", *arg, *index, *value),
-            AlvhError::PriceOutOfBounds { index, value, .. } | AlvhError::PriceUnresolvable { index, value, .. } => {
+            AlvhError::PriceOutOfBounds { index, value, .. }
+            | AlvhError::PriceUnresolvable { index, value, .. } => {
                 ("NoSolutionError", "price", *index, *value)
             }
             AlvhError::LengthMismatch { arg, len, .. } => ("ShapeError", *arg, 0, *len as f64),
