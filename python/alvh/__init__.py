@@ -8,13 +8,19 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from alvh import black76, bsm, errors
+from alvh import black76, bsm, calendar, errors
 from alvh._backend import backend, build_info, use_backend
 from alvh.greeks import Greeks
+from alvh.instruments import SpxOption, VixFuture, VixOption
+from alvh.market import Market, VixFutures, VixLinkedSkew
+from alvh.position import Position
 
 try:
     __version__ = version("alvh")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
-__all__ = ["Greeks", "backend", "black76", "bsm", "build_info", "errors", "use_backend"]
+__all__ = [
+    "Greeks", "Market", "Position", "SpxOption", "VixFuture", "VixFutures", "VixLinkedSkew",
+    "VixOption", "backend", "black76", "bsm", "build_info", "calendar", "errors", "use_backend",
+]

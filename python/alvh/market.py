@@ -1,0 +1,928 @@
+"""The market model: SPX spot, rates, the VIX and its futures curve, the SPX vol
+surface and the vol-of-vol of VIX options, as of one explicit date.
+
+- `VixFutures`: the VIX futures curve, explicit (listed expiries and prices) or the
+  mean-reverting model ``F(tau) = theta + (VIX - theta) * exp(-kappa * tau)``.
+- `VixLinkedSkew`: the default SPX vol model of DESIGN.md ("Market model"): ATM vol
+  per tenor from the VIX term structure times an ATM/VIX ratio, and a smile in
+  standardized moneyness ``m = ln(K/F) / (atm * sqrt(tau))``.
+- `VolOfVol`: the Black-76 vol of VIX options as a function of their tenor.
+- `Market`: all of the above plus the as-of date, SPX, rate and dividend yield;
+  ``bump()`` moves it (spot, VIX, days forward) under a vol dynamics rule, and
+  ``from_toml`` / ``to_toml`` read and write the format of ``docs/market_format.md``.
+
+Units follow DESIGN.md: ``t``/``tau`` in years ACT/365 (calendar days / 365), vols
+as decimals, the VIX and its futures in points (20.0 = 20 %), rate and dividend
+yield continuously compounded decimals. The valuation date is always ``as_of``,
+never the wall clock. Vectorized methods return float64 numpy arrays of the
+broadcast shape of their inputs (0-d for scalars), like `alvh.bsm`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from alvh._io import atomic_write, tomllib
+from alvh.errors import InputTypeError, InvalidInputError
+
+FloatArray = NDArray[np.float64]
+
+#: Calendar days per year (ACT/365, DESIGN.md "Conventions").
+DAYS_PER_YEAR = 365.0
+
+#: The VIX measures 30-calendar-day implied vol (CBOE VIX white paper).
+VIX_TENOR_DAYS = 30
+
+#: Vol parameters above this (500 %) are typos, not markets.
+MAX_VOL = 5.0
+
+#: How the SPX smile follows a VIX move (see `Market.bump`).
+DYNAMICS = ("sticky_moneyness", "sticky_strike", "parallel")
+
+#: The TOML format version `Market.to_toml` writes and `from_toml` reads.
+FORMAT_VERSION = 1
+
+# The mean-reverting curve is sampled monthly for the SPX ATM term structure,
+# out to three years (beyond that the ATM vol is flat, see `VixLinkedSkew`).
+_MODEL_PILLAR_MONTHS = 36
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _bad(arg: str, value: Any, requirement: str, index: int | None = None) -> InvalidInputError:
+    where = arg if index is None else f"{arg}[{index}]"
+    err = InvalidInputError(f"{arg} must be {requirement}; got {where} = {value!r}")
+    err.arg, err.index = arg, index
+    err.value = value if isinstance(value, float) else None
+    return err
+
+
+def _number(arg: str, value: Any) -> float:
+    """A finite float; bools and non-numbers are type errors."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+        raise InputTypeError(f"{arg} must be a number, got {type(value).__name__} {value!r}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise _bad(arg, number, "finite")
+    return number
+
+
+def _in_range(arg: str, value: Any, low: float, high: float, *, low_open: bool = False) -> float:
+    number = _number(arg, value)
+    below = number <= low if low_open else number < low
+    if below or number > high:
+        bracket = "(" if low_open else "["
+        raise _bad(arg, number, f"in {bracket}{low:g}, {high:g}]")
+    return number
+
+
+def _check_fields(obj: Any, limits: Mapping[str, tuple[float, float, bool]]) -> None:
+    """Range-check (and store as float) each field: name -> (low, high, low end open)."""
+    for name, (low, high, low_open) in limits.items():
+        value = _in_range(name, getattr(obj, name), low, high, low_open=low_open)
+        object.__setattr__(obj, name, value)
+
+
+def _plain_date(arg: str, value: Any) -> date:
+    # datetime subclasses date; a time of day has no place in ACT/365 day counts.
+    if isinstance(value, datetime) or not isinstance(value, date):
+        raise InputTypeError(f"{arg} must be a datetime.date, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _dynamics(value: Any) -> str:
+    if value not in DYNAMICS:
+        raise InvalidInputError(f"dynamics must be one of {', '.join(DYNAMICS)}; got {value!r}")
+    return str(value)
+
+
+# --------------------------------------------------------------------------- VIX futures
+
+
+@dataclass(frozen=True)
+class VixFutures:
+    """The VIX futures curve.
+
+    Explicit when ``expiries`` is non-empty: the listed futures (expiry dates,
+    strictly increasing, with prices in VIX points). `price` is exact at a listed
+    expiry and an error elsewhere, because VIX options are priced on the future of
+    the *same* expiry (DESIGN.md). Otherwise the mean-reverting model
+    ``F(tau) = theta + (VIX - theta) * exp(-kappa * tau)`` prices any expiry.
+
+    Defaults (calibratable):
+
+    - ``theta = 20.0`` VIX points: the VIX has averaged about 19.5 since 1990 and
+      the longest-dated futures usually trade near 20-22 (the risk-neutral mean sits
+      a little above the historical one), so long tenors revert there.
+    - ``kappa = 2.0`` per year (half-life ln 2 / 2 ~ 4 months): what typical curves
+      imply, e.g. VIX 13 with a 6-month future near 17, or VIX 35 with a 6-month
+      future near 26, both give kappa ~ 1.7-1.9.
+
+    In an explicit curve ``theta`` is unused and ``kappa`` says how a VIX spot move
+    propagates along the curve: a shift ``dV`` moves the future at tenor ``tau`` by
+    ``dV * exp(-kappa * tau)``, as the model would.
+    """
+
+    expiries: tuple[date, ...] = ()
+    prices: tuple[float, ...] = ()
+    theta: float = 20.0
+    kappa: float = 2.0
+
+    def __post_init__(self) -> None:
+        expiries = tuple(self.expiries)
+        prices = tuple(self.prices)
+        if len(expiries) != len(prices):
+            raise InvalidInputError(
+                f"futures expiries and prices must have the same length; got "
+                f"{len(expiries)} expiries and {len(prices)} prices"
+            )
+        for i, expiry in enumerate(expiries):
+            _plain_date(f"expiries[{i}]", expiry)
+            if i and expiry <= expiries[i - 1]:
+                problem = "duplicated" if expiry == expiries[i - 1] else "out of order"
+                raise _bad(
+                    "expiries", expiry.isoformat(),
+                    f"strictly increasing (expiry {expiry.isoformat()} is {problem})", i,
+                )
+        checked = []
+        for i, price in enumerate(prices):
+            number = _number(f"prices[{i}]", price)
+            if number <= 0.0:
+                raise _bad("prices", number, "positive VIX points", i)
+            checked.append(number)
+        object.__setattr__(self, "expiries", expiries)
+        object.__setattr__(self, "prices", tuple(checked))
+        _check_fields(self, {"theta": (0.0, 500.0, True), "kappa": (0.0, 100.0, False)})
+
+    @classmethod
+    def explicit(
+        cls, points: Mapping[date, float] | Iterable[tuple[date, float]], *, kappa: float = 2.0
+    ) -> VixFutures:
+        """A listed curve from ``{expiry: price}`` or ``(expiry, price)`` pairs (sorted here)."""
+        items = list(points.items()) if isinstance(points, Mapping) else list(points)
+        if not items:
+            raise InvalidInputError("an explicit VIX futures curve needs at least one expiry")
+        dates = [_plain_date("expiry", expiry) for expiry, _ in items]
+        if len(set(dates)) != len(dates):
+            duplicate = next(d for d in dates if dates.count(d) > 1)
+            raise _bad("expiries", duplicate.isoformat(), "unique (listed twice)")
+        items.sort(key=lambda item: item[0])
+        return cls(
+            expiries=tuple(e for e, _ in items), prices=tuple(p for _, p in items), kappa=kappa
+        )
+
+    @classmethod
+    def mean_reverting(cls, *, theta: float = 20.0, kappa: float = 2.0) -> VixFutures:
+        """The model curve ``theta + (VIX - theta) * exp(-kappa * tau)``."""
+        return cls(theta=theta, kappa=kappa)
+
+    @property
+    def is_explicit(self) -> bool:
+        """True for a listed curve, False for the mean-reverting model."""
+        return bool(self.expiries)
+
+    def model_level(self, tau: Any, *, vix: float) -> FloatArray:
+        """The mean-reverting model's futures price at tenor ``tau`` (years), vectorized."""
+        tau_years = np.asarray(tau, dtype=np.float64)
+        return np.asarray(
+            self.theta + (vix - self.theta) * np.exp(-self.kappa * tau_years), dtype=np.float64
+        )
+
+    def price(self, expiry: date, *, as_of: date, vix: float) -> float:
+        """The futures price for ``expiry`` (VIX points).
+
+        Explicit curve: exactly the listed price, or `InvalidInputError` naming the
+        expiry and the listed ones. Model: ``F(tau)`` with ``tau`` ACT/365 from ``as_of``.
+        """
+        _plain_date("expiry", expiry)
+        if expiry < as_of:
+            raise _bad("expiry", expiry.isoformat(), f"on or after as_of {as_of.isoformat()}")
+        if self.is_explicit:
+            try:
+                return self.prices[self.expiries.index(expiry)]
+            except ValueError:
+                listed = ", ".join(e.isoformat() for e in self.expiries)
+                err = InvalidInputError(
+                    f"no VIX futures price for expiry {expiry.isoformat()}: the curve lists "
+                    f"{listed}. VIX options are priced on the future of the same expiry, so "
+                    f"add that expiry to the curve (or use the mean-reverting model)"
+                )
+                err.arg = "expiry"
+                raise err from None
+        tau = (expiry - as_of).days / DAYS_PER_YEAR
+        return float(self.model_level(tau, vix=vix))
+
+    def level(self, tau: Any, *, as_of: date, vix: float) -> FloatArray:
+        """The term structure at tenors ``tau`` (years), vectorized, for diagnostics.
+
+        Model: ``F(tau)``. Explicit: linear in tau through (0, VIX spot) and the listed
+        points, flat at the last listed price beyond it (no data there).
+        """
+        tau_years = np.asarray(tau, dtype=np.float64)
+        if not self.is_explicit:
+            return self.model_level(tau_years, vix=vix)
+        taus = [(e - as_of).days / DAYS_PER_YEAR for e in self.expiries]
+        knots, values = [0.0], [float(vix)]
+        for t_i, f_i in zip(taus, self.prices):
+            if t_i > 0.0:
+                knots.append(t_i)
+                values.append(f_i)
+        return np.asarray(np.interp(tau_years, knots, values), dtype=np.float64)
+
+    def pillars(self, *, as_of: date, vix: float) -> tuple[FloatArray, FloatArray]:
+        """(futures tenors in years, prices) feeding the SPX ATM term structure.
+
+        Explicit: the listed futures with tenor > 0 (one expiring on ``as_of`` settles
+        on the VIX itself). Model: the curve sampled every 30 days out to 3 years.
+        """
+        if self.is_explicit:
+            days = [(expiry - as_of).days for expiry in self.expiries]
+            listed = np.array(days, dtype=np.float64) / DAYS_PER_YEAR
+            keep = listed > 0.0
+            return listed[keep], np.asarray(self.prices, dtype=np.float64)[keep]
+        months = np.arange(1, _MODEL_PILLAR_MONTHS + 1, dtype=np.float64)
+        monthly = months * (VIX_TENOR_DAYS / DAYS_PER_YEAR)
+        return monthly, self.model_level(monthly, vix=vix)
+
+    def shifted(self, vix_shift: float, *, as_of: date) -> VixFutures:
+        """The curve after the VIX spot moves by ``vix_shift`` points.
+
+        Model: unchanged (it follows the VIX spot by itself). Explicit: each price
+        moves by ``vix_shift * exp(-kappa * tau)``; a price pushed to or below zero is
+        an error naming the expiry.
+        """
+        if not self.is_explicit or vix_shift == 0.0:
+            return self
+        new_prices = []
+        for i, (expiry, price) in enumerate(zip(self.expiries, self.prices)):
+            tau = (expiry - as_of).days / DAYS_PER_YEAR
+            moved = price + vix_shift * math.exp(-self.kappa * tau)
+            if moved <= 0.0:
+                raise _bad(
+                    "prices", moved,
+                    f"positive after a VIX shift of {vix_shift:+g} "
+                    f"(future {expiry.isoformat()})", i,
+                )
+            new_prices.append(moved)
+        return replace(self, prices=tuple(new_prices))
+
+    def after(self, as_of: date) -> VixFutures:
+        """The curve without the futures that expired before ``as_of`` (a days-forward roll).
+
+        Listed prices are kept as they are (sticky by expiry); a curve left empty is
+        an error, since it would silently turn into the model.
+        """
+        if not self.is_explicit:
+            return self
+        keep = [i for i, expiry in enumerate(self.expiries) if expiry >= as_of]
+        if not keep:
+            raise InvalidInputError(
+                f"every listed VIX future expires before {as_of.isoformat()} "
+                f"(last {self.expiries[-1].isoformat()}); extend the curve"
+            )
+        return replace(
+            self,
+            expiries=tuple(self.expiries[i] for i in keep),
+            prices=tuple(self.prices[i] for i in keep),
+        )
+
+
+# --------------------------------------------------------------------------- SPX vol model
+
+
+@dataclass(frozen=True)
+class VixLinkedSkew:
+    """The default SPX vol surface: VIX term structure for the ATM level, a
+    quadratic smile in standardized moneyness for the strikes.
+
+    **ATM vol.** Pillars of (tenor, vol): the VIX spot at 30 days, and each VIX
+    future expiring at ``T_i`` (the market's 30-day implied vol starting at ``T_i``)
+    at ``(T_i + 30/365, F_i / 100)``; every pillar times ``atm_vix_ratio``.
+    Between pillars the total variance ``w = vol**2 * tau`` is linear in ``tau``.
+    Extrapolation keeps the vol flat: below the first pillar ``w`` is linear from
+    ``(0, 0)`` (the 30-day vol applies to 0DTE..30 days), beyond the last pillar the
+    last pillar's vol. A backwardated curve that would make total variance *fall*
+    with tenor (a calendar arbitrage) has that pillar raised to the previous total
+    variance (zero forward variance), so ``w`` never decreases.
+
+    **Smile.** ``m = ln(K/F) / (atm * sqrt(tau))`` clipped to
+    ``[-moneyness_limit, moneyness_limit]``, and
+    ``sigma = atm * max(1 + skew*m + curvature*m**2, floor_ratio)``.
+    At ``tau == 0`` the smile is flat (the vol of an expiring option is unused).
+
+    Defaults and why:
+
+    - ``atm_vix_ratio = 0.9``: the VIX is a variance-swap rate over all strikes, so
+      it carries the put-skew premium and sits above ATM implied vol; SPX 30-day ATM
+      vol has typically been 85-95 % of the VIX.
+    - ``skew = -0.25``, ``curvature = 0.05``: a 1-month SPX 25-delta risk reversal of
+      about -5 vol points and a 25-delta butterfly of about +0.5 point at ATM ~14 %
+      (25 delta is m ~ -/+0.67). Negative skew: puts richer than calls.
+    - ``floor_ratio = 0.5``: no vol below half the ATM vol (a quadratic with a user's
+      b <= 0 would otherwise go to zero or negative in the call wing; with the default
+      skew and curvature the minimum is 0.69 ATM and the floor does not bind).
+    - ``moneyness_limit = 4.0``: the smile is flat beyond 4 standard deviations; a
+      quadratic fitted near the money would otherwise give absurd vols at far strikes
+      on short tenors (ln(K/F) / sqrt(tau) blows up).
+    """
+
+    atm_vix_ratio: float = 0.9
+    skew: float = -0.25
+    curvature: float = 0.05
+    floor_ratio: float = 0.5
+    moneyness_limit: float = 4.0
+
+    def __post_init__(self) -> None:
+        _check_fields(self, {
+            "atm_vix_ratio": (0.0, MAX_VOL, True),
+            "skew": (-5.0, 5.0, False),
+            "curvature": (-5.0, 5.0, False),
+            "floor_ratio": (0.0, 1.0, True),
+            "moneyness_limit": (0.0, 20.0, True),
+        })
+
+    def term_structure(
+        self, *, vix: float, future_taus: Any = (), future_prices: Any = ()
+    ) -> tuple[FloatArray, FloatArray]:
+        """(pillar tenors in years, ATM total variances), pillars sorted, ``w`` non-decreasing."""
+        taus = np.asarray(future_taus, dtype=np.float64).reshape(-1)
+        prices = np.asarray(future_prices, dtype=np.float64).reshape(-1)
+        if taus.shape != prices.shape:
+            raise InvalidInputError(
+                f"future_taus and future_prices must have the same length; "
+                f"got {taus.size} and {prices.size}"
+            )
+        keep = taus > 0.0  # a future expiring now has the VIX's own pillar
+        month = VIX_TENOR_DAYS / DAYS_PER_YEAR
+        pillar_taus = np.concatenate(([month], taus[keep] + month))
+        pillar_vols = self.atm_vix_ratio * np.concatenate(([vix], prices[keep])) / 100.0
+        order = np.argsort(pillar_taus, kind="stable")
+        pillar_taus, pillar_vols = pillar_taus[order], pillar_vols[order]
+        total_variance = np.maximum.accumulate(pillar_vols**2 * pillar_taus)
+        return pillar_taus, total_variance
+
+    def atm_vol(
+        self, tau: Any, *, vix: float, future_taus: Any = (), future_prices: Any = ()
+    ) -> FloatArray:
+        """ATM vol at tenors ``tau`` (years), vectorized; see the class doc for the rules."""
+        pillar_taus, total_variance = self.term_structure(
+            vix=vix, future_taus=future_taus, future_prices=future_prices
+        )
+        tau_years = np.asarray(tau, dtype=np.float64)
+        knots = np.concatenate(([0.0], pillar_taus))
+        variances = np.concatenate(([0.0], total_variance))
+        first_vol = math.sqrt(total_variance[0] / pillar_taus[0])
+        last_vol = math.sqrt(total_variance[-1] / pillar_taus[-1])
+        inside = np.interp(tau_years, knots, variances)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            vol = np.sqrt(inside / tau_years)
+        vol = np.where(tau_years > pillar_taus[-1], last_vol, vol)
+        vol = np.where(tau_years > 0.0, vol, first_vol)
+        return np.asarray(vol, dtype=np.float64)
+
+    def smile(self, *, strike: Any, forward: Any, tau: Any, atm: Any) -> FloatArray:
+        """``sigma(K)`` around ``atm`` at forward ``forward`` and tenor ``tau``, vectorized."""
+        strike_a, forward_a, tau_a, atm_a = np.broadcast_arrays(
+            *(np.asarray(x, dtype=np.float64) for x in (strike, forward, tau, atm))
+        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            m = np.log(strike_a / forward_a) / (atm_a * np.sqrt(tau_a))
+        m = np.where(tau_a > 0.0, m, 0.0)
+        m = np.clip(m, -self.moneyness_limit, self.moneyness_limit)
+        shape = np.maximum(1.0 + self.skew * m + self.curvature * m * m, self.floor_ratio)
+        return np.asarray(atm_a * shape, dtype=np.float64)
+
+
+# --------------------------------------------------------------------------- vol of vol
+
+
+@dataclass(frozen=True)
+class VolOfVol:
+    """Black-76 vol of VIX options (on the future of the same expiry) by tenor:
+    ``vvol(tau) = long_vol + (short_vol - long_vol) * exp(-tau / decay_years)``,
+    times ``(VIX / reference_vix) ** vix_exponent``. Flat across strikes.
+
+    Defaults and why: VIX options' implied vols are typically 80-150 % for the
+    front months and fall with tenor, because a mean-reverting VIX makes long-dated
+    futures move less (the Samuelson effect; in the OU model the futures vol decays
+    like ``exp(-kappa * tau)``, which the exponential form mirrors).
+    ``short_vol = 1.20`` (0DTE limit), ``long_vol = 0.60``, ``decay_years = 0.20``
+    give about 100 % at 1 month, 77 % at 3 months, 65 % at 6 months.
+    ``vix_exponent = 0.0`` (off): vol-of-vol rises with the VIX level in stress, but
+    by less than proportionally; set e.g. 0.3 to scale it with the VIX around
+    ``reference_vix = 20.0``.
+    """
+
+    short_vol: float = 1.20
+    long_vol: float = 0.60
+    decay_years: float = 0.20
+    vix_exponent: float = 0.0
+    reference_vix: float = 20.0
+
+    def __post_init__(self) -> None:
+        _check_fields(self, {
+            "short_vol": (0.0, MAX_VOL, True),
+            "long_vol": (0.0, MAX_VOL, True),
+            "decay_years": (0.0, 10.0, True),
+            "vix_exponent": (-2.0, 2.0, False),
+            "reference_vix": (0.0, 500.0, True),
+        })
+
+    def vol(self, tau: Any, *, vix: float) -> FloatArray:
+        """The VIX option vol at tenors ``tau`` (years), vectorized."""
+        tau_years = np.asarray(tau, dtype=np.float64)
+        decay = np.exp(-tau_years / self.decay_years)
+        base = self.long_vol + (self.short_vol - self.long_vol) * decay
+        scale = (vix / self.reference_vix) ** self.vix_exponent
+        return np.asarray(base * scale, dtype=np.float64)
+
+
+# --------------------------------------------------------------------------- the market
+
+
+@dataclass(frozen=True)
+class Market:
+    """One market snapshot: as-of date, SPX ``spot``, ``rate``, ``div``, ``vix``
+    (points), the VIX ``futures`` curve, the SPX ``vol_model`` and the ``vol_of_vol``
+    of VIX options.
+
+    ``as_of`` is always explicit (never today's date). ``scenario_base`` and
+    ``dynamics`` are set by `bump`: a market bumped with sticky-strike or parallel
+    dynamics keeps the market it was bumped from, whose smile it shifts.
+    """
+
+    as_of: date
+    spot: float
+    rate: float
+    div: float
+    vix: float
+    futures: VixFutures = field(default_factory=VixFutures)
+    vol_model: VixLinkedSkew = field(default_factory=VixLinkedSkew)
+    vol_of_vol: VolOfVol = field(default_factory=VolOfVol)
+    dynamics: str = "sticky_moneyness"
+    scenario_base: Market | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        _plain_date("as_of", self.as_of)
+        _check_fields(self, {
+            "spot": (0.0, 1e7, True),
+            "rate": (-0.5, 1.0, False),
+            "div": (-0.5, 1.0, False),
+            "vix": (0.0, 500.0, True),
+        })
+        parts = {"futures": VixFutures, "vol_model": VixLinkedSkew, "vol_of_vol": VolOfVol}
+        for name, kind in parts.items():
+            if not isinstance(getattr(self, name), kind):
+                raise InputTypeError(
+                    f"{name} must be a {kind.__name__}, got {type(getattr(self, name)).__name__}"
+                )
+        for i, expiry in enumerate(self.futures.expiries):
+            if expiry < self.as_of:
+                raise _bad(
+                    "futures.expiries", expiry.isoformat(),
+                    f"on or after as_of {self.as_of.isoformat()} (an expired future)", i,
+                )
+        _dynamics(self.dynamics)
+        if self.scenario_base is not None and not isinstance(self.scenario_base, Market):
+            raise InputTypeError("scenario_base must be a Market or None")
+
+    # ----------------------------------------------------------------- time
+
+    def _days(self, expiry: Any) -> tuple[NDArray[np.int64], bool]:
+        """Calendar days from ``as_of`` to each expiry; an expiry before ``as_of`` is an error."""
+        scalar = isinstance(expiry, (date, np.datetime64, str))
+        if isinstance(expiry, datetime):
+            raise InputTypeError(f"expiry must be a date, got datetime {expiry!r}")
+        try:
+            dates = np.asarray(expiry, dtype="datetime64[D]")
+        except (TypeError, ValueError) as exc:
+            raise InputTypeError(f"expiry must be a date or an array of dates: {exc}") from exc
+        if np.isnat(dates).any():
+            i = int(np.flatnonzero(np.isnat(dates).ravel())[0])
+            raise _bad("expiry", "NaT", "a date", i)
+        days = (dates - np.datetime64(self.as_of, "D")).astype(np.int64)
+        if (days < 0).any():
+            i = int(np.flatnonzero(days.ravel() < 0)[0])
+            raise _bad(
+                "expiry", str(dates.ravel()[i]), f"on or after as_of {self.as_of.isoformat()}",
+                None if scalar or dates.ndim == 0 else i,
+            )
+        return days, scalar
+
+    def t(self, expiry: Any) -> FloatArray:
+        """Years ACT/365 from ``as_of`` to ``expiry`` (a date or an array of dates).
+
+        An expiry on ``as_of`` gives 0 (the option is settled at intrinsic that day);
+        one before ``as_of`` is an `InvalidInputError`.
+        """
+        days, _ = self._days(expiry)
+        return np.asarray(days / DAYS_PER_YEAR, dtype=np.float64)
+
+    def forward(self, expiry: Any) -> FloatArray:
+        """SPX forward ``spot * exp((rate - div) * t)`` for each expiry."""
+        carry = np.exp((self.rate - self.div) * self.t(expiry))
+        return np.asarray(self.spot * carry, dtype=np.float64)
+
+    # ----------------------------------------------------------------- SPX vols
+
+    @cached_property
+    def _pillars(self) -> tuple[FloatArray, FloatArray]:
+        return self.futures.pillars(as_of=self.as_of, vix=self.vix)
+
+    def atm_vol(self, expiry: Any) -> FloatArray:
+        """ATM vol of the SPX at each expiry, from the VIX term structure."""
+        future_taus, future_prices = self._pillars
+        return self.vol_model.atm_vol(
+            self.t(expiry), vix=self.vix, future_taus=future_taus, future_prices=future_prices
+        )
+
+    def _own_smile(self, strike: FloatArray, expiry: Any) -> FloatArray:
+        tau = self.t(expiry)
+        return self.vol_model.smile(
+            strike=strike, forward=self.forward(expiry), tau=tau, atm=self.atm_vol(expiry)
+        )
+
+    def spx_vol(self, strike: Any, expiry: Any) -> FloatArray:
+        """SPX implied vol at ``strike`` and ``expiry`` (both broadcast), vectorized.
+
+        Under the market's ``dynamics`` (see `bump`): sticky moneyness uses this
+        market's forward and ATM vols; sticky strike is the base market's vol at the
+        same strike plus the ATM change for that expiry; parallel is the base
+        market's vol plus ``atm_vix_ratio * (vix - base vix) / 100`` everywhere. All are
+        floored at ``floor_ratio`` times this market's ATM vol.
+        """
+        strikes = np.asarray(strike, dtype=np.float64)
+        bad = ~(np.isfinite(strikes) & (strikes > 0.0))
+        if bad.any():
+            i = int(np.flatnonzero(bad.ravel())[0])
+            index = None if strikes.ndim == 0 else i
+            raise _bad("strike", float(strikes.ravel()[i]), "positive and finite", index)
+        base = self.scenario_base
+        if base is None or self.dynamics == "sticky_moneyness":
+            return self._own_smile(strikes, expiry)
+        atm_now = self.atm_vol(expiry)
+        if self.dynamics == "sticky_strike":
+            change: Any = atm_now - base.atm_vol(expiry)
+        else:  # parallel
+            change = self.vol_model.atm_vix_ratio * (self.vix - base.vix) / 100.0
+        vol = base._own_smile(strikes, expiry) + change
+        return np.asarray(np.maximum(vol, self.vol_model.floor_ratio * atm_now), dtype=np.float64)
+
+    # ----------------------------------------------------------------- VIX
+
+    def vix_future(self, expiry: date) -> float:
+        """The VIX futures price for ``expiry`` (points); listed curves must list it."""
+        return self.futures.price(_plain_date("expiry", expiry), as_of=self.as_of, vix=self.vix)
+
+    def vix_option_vol(self, expiry: Any) -> FloatArray:
+        """Black-76 vol of VIX options expiring at ``expiry`` (on that expiry's future)."""
+        return self.vol_of_vol.vol(self.t(expiry), vix=self.vix)
+
+    # ----------------------------------------------------------------- scenarios
+
+    def bump(
+        self, *, spot_move: float = 0.0, vix_shift: float = 0.0, days: int = 0,
+        dynamics: str = "sticky_moneyness",
+    ) -> Market:
+        """A new market: SPX moved by ``spot_move`` (relative: -0.05 = -5 %), the VIX by
+        ``vix_shift`` points, ``days`` calendar days later (``as_of + days``).
+
+        Futures: the model curve follows the VIX spot; a listed curve moves by
+        ``vix_shift * exp(-kappa * tau)`` per expiry, keeps its prices through time,
+        and drops the futures that expired. Rate, div and the model parameters stay.
+
+        ``dynamics`` says how the SPX smile follows:
+
+        - ``"sticky_moneyness"`` (default): the smile is recomputed from the new
+          forward and the new ATM term structure (the smile moves with spot).
+        - ``"sticky_strike"``: the vol at each strike keeps its level in the market
+          bumped from, plus the change of that expiry's ATM vol.
+        - ``"parallel"``: every vol of the market bumped from plus the same
+          ``atm_vix_ratio * vix_shift / 100`` (the 30-day ATM change), whatever the
+          strike or expiry.
+
+        Bumps compose: bumping a bumped market measures from the first market
+        (the same dynamics are required along the chain).
+        """
+        dynamics = _dynamics(dynamics)
+        move = _number("spot_move", spot_move)
+        if move <= -1.0:
+            raise _bad("spot_move", move, "greater than -1 (a relative move, -0.05 = -5 %)")
+        shift = _number("vix_shift", vix_shift)
+        if isinstance(days, (bool, np.bool_)) or not isinstance(days, (int, np.integer)):
+            raise InputTypeError(f"days must be an int, got {type(days).__name__} {days!r}")
+        if days < 0:
+            raise _bad("days", int(days), "zero or positive")
+        if self.scenario_base is not None and dynamics != self.dynamics:
+            raise InvalidInputError(
+                f"dynamics must match the market being bumped ({self.dynamics!r}); got {dynamics!r}"
+            )
+        new_vix = self.vix + shift
+        if new_vix <= 0.0:
+            raise _bad(
+                "vix_shift", shift, f"greater than -{self.vix:g} (the VIX must stay positive)"
+            )
+        as_of = self.as_of + timedelta(days=int(days))
+        futures = self.futures.after(as_of).shifted(shift, as_of=as_of)
+        if dynamics == "sticky_moneyness":
+            base = None
+        else:
+            base = self.scenario_base if self.scenario_base is not None else self
+        return replace(
+            self, as_of=as_of, spot=self.spot * (1.0 + move), vix=new_vix, futures=futures,
+            dynamics=dynamics, scenario_base=base,
+        )
+
+    def shifted(self, vix_shift_points: float, *, dynamics: str = "sticky_moneyness") -> Market:
+        """The market after the VIX moves by ``vix_shift_points`` (``bump(vix_shift=...)``)."""
+        return self.bump(vix_shift=vix_shift_points, dynamics=dynamics)
+
+    # ----------------------------------------------------------------- TOML
+
+    def to_dict(self) -> dict[str, Any]:
+        """The TOML document as a dict (see ``docs/market_format.md``)."""
+        if self.scenario_base is not None:
+            raise InvalidInputError(
+                f"a market bumped with {self.dynamics!r} dynamics is a scenario state relative to "
+                f"its base market, not market data; save the base market instead"
+            )
+        futures: dict[str, Any]
+        if self.futures.is_explicit:
+            futures = {
+                "model": "explicit",
+                "kappa": self.futures.kappa,
+                "curve": [
+                    {"expiry": expiry, "price": price}
+                    for expiry, price in zip(self.futures.expiries, self.futures.prices)
+                ],
+            }
+        else:
+            futures = {
+                "model": "mean_reverting", "theta": self.futures.theta, "kappa": self.futures.kappa,
+            }
+        vm, vv = self.vol_model, self.vol_of_vol
+        return {
+            "format_version": FORMAT_VERSION,
+            "as_of": self.as_of,
+            "spot": self.spot,
+            "rate": self.rate,
+            "div": self.div,
+            "vix": self.vix,
+            "vix_futures": futures,
+            "spx_vol": {
+                "model": "vix_linked_skew",
+                "atm_vix_ratio": vm.atm_vix_ratio,
+                "skew": vm.skew,
+                "curvature": vm.curvature,
+                "floor_ratio": vm.floor_ratio,
+                "moneyness_limit": vm.moneyness_limit,
+            },
+            "vol_of_vol": {
+                "short_vol": vv.short_vol,
+                "long_vol": vv.long_vol,
+                "decay_years": vv.decay_years,
+                "vix_exponent": vv.vix_exponent,
+                "reference_vix": vv.reference_vix,
+            },
+        }
+
+    def to_toml(self, path: str | os.PathLike[str]) -> None:
+        """Write the market to ``path`` atomically (temp file, fsync, rename): a crash
+        leaves either the old file or the new one, never a torn one."""
+        import tomli_w
+
+        header = "# alvh market snapshot (format: docs/market_format.md)\n"
+        text = header + tomli_w.dumps(self.to_dict())
+        atomic_write(Path(path), text.encode("utf-8"))
+
+    @classmethod
+    def from_toml(cls, path: str | os.PathLike[str]) -> Market:
+        """Read a market written in the format of ``docs/market_format.md``.
+
+        A malformed file, a missing or unknown key, or a bad value raises
+        `InvalidInputError` (a ``ValueError``) naming the file and the field, with
+        the line where it can be found.
+        """
+        source = Path(path)
+        raw = source.read_bytes()
+        text = raw.decode("utf-8", errors="replace")
+        try:
+            document = tomllib.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise InvalidInputError(f"{source}: not UTF-8 text ({exc})") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise InvalidInputError(f"{source}: not valid TOML: {exc}") from None
+        return _MarketReader(source, text).read(document)
+
+
+# --------------------------------------------------------------------------- TOML reading
+
+_TOP_KEYS = {
+    "format_version", "as_of", "spot", "rate", "div", "vix", "vix_futures", "spx_vol", "vol_of_vol",
+}
+_FUTURES_KEYS = {"model", "theta", "kappa", "curve"}
+_SPX_VOL_KEYS = {"model", "atm_vix_ratio", "skew", "curvature", "floor_ratio", "moneyness_limit"}
+_VOL_OF_VOL_KEYS = {"short_vol", "long_vol", "decay_years", "vix_exponent", "reference_vix"}
+
+
+class _MarketReader:
+    """Turns a parsed TOML document into a `Market`, with errors that name the file,
+    the dotted field and (found in the text) its line."""
+
+    def __init__(self, source: Path, text: str) -> None:
+        self.source = source
+        self.lines = text.splitlines()
+
+    def _line(self, section: str, key: str) -> int | None:
+        current = ""
+        pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
+        for number, line in enumerate(self.lines, start=1):
+            header = re.match(r"^\s*\[+\s*([^\]]+?)\s*\]+", line)
+            if header:
+                current = header.group(1)
+                continue
+            if current == section and pattern.match(line):
+                return number
+        return None
+
+    def _item_line(self, section: str, index: int, key: str) -> int | None:
+        """The line of the ``index``-th ``key = `` of a curve (inline or [[...]] tables)."""
+        current, seen = "", 0
+        pattern = re.compile(rf"(^|[{{,\s]){re.escape(key)}\s*=")
+        for number, line in enumerate(self.lines, start=1):
+            header = re.match(r"^\s*\[+\s*([^\]]+?)\s*\]+", line)
+            if header:
+                current = header.group(1)
+                continue
+            if current in (section, f"{section}.curve") and pattern.search(line.split("#")[0]):
+                if seen == index:
+                    return number
+                seen += 1
+        return None
+
+    def error(self, section: str, key: str, problem: str) -> InvalidInputError:
+        dotted = f"{section}.{key}" if section else key
+        item = re.match(r"curve\[(\d+)\]\.(\w+)$", key)
+        if item:
+            line = self._item_line(section, int(item.group(1)), item.group(2))
+        else:
+            line = self._line(section, key.split("[")[0].split(".")[0])
+        where = f"{self.source}:{line}" if line else f"{self.source}"
+        err = InvalidInputError(f"{where}: field {dotted}: {problem}")
+        err.arg = dotted
+        return err
+
+    def table(self, document: Mapping[str, Any], section: str, allowed: set[str]) -> dict[str, Any]:
+        value = document.get(section, {})
+        if not isinstance(value, dict):
+            raise self.error(
+                "", section, f"must be a table [{section}], got {type(value).__name__}"
+            )
+        self.known(value, section, allowed)
+        return value
+
+    def known(self, table: Mapping[str, Any], section: str, allowed: set[str]) -> None:
+        for key in table:
+            if key not in allowed:
+                raise self.error(
+                    section, key, f"unknown key (allowed: {', '.join(sorted(allowed))})"
+                )
+
+    def number(self, table: Mapping[str, Any], section: str, key: str, default: Any = None) -> Any:
+        if key not in table:
+            if default is None:
+                raise self.error(section, key, "missing (required)")
+            return default
+        value = table[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.error(
+                section, key, f"must be a number, got {type(value).__name__} {value!r}"
+            )
+        return float(value)
+
+    def date(self, table: Mapping[str, Any], section: str, key: str) -> date:
+        if key not in table:
+            raise self.error(section, key, "missing (required)")
+        value = table[key]
+        if isinstance(value, datetime) or not isinstance(value, date):
+            raise self.error(
+                section, key,
+                f"must be a TOML date such as 2024-10-18 (unquoted), "
+                f"got {type(value).__name__} {value!r}",
+            )
+        return value
+
+    def build(self, section: str, make: Any) -> Any:
+        """Call a constructor, re-raising its validation error with the file and field."""
+        try:
+            return make()
+        except (InvalidInputError, InputTypeError) as exc:
+            arg = getattr(exc, "arg", None) or str(exc).split(" ", 1)[0]
+            raise self.error(section, str(arg), str(exc)) from None
+
+    def read(self, document: Mapping[str, Any]) -> Market:
+        self.known(document, "", _TOP_KEYS)
+        version = document.get("format_version", FORMAT_VERSION)
+        if version != FORMAT_VERSION:
+            raise self.error(
+                "", "format_version",
+                f"unsupported version {version!r} (this alvh reads {FORMAT_VERSION})",
+            )
+        futures = self.futures(self.table(document, "vix_futures", _FUTURES_KEYS))
+        spx = self.table(document, "spx_vol", _SPX_VOL_KEYS)
+        model_name = spx.get("model", "vix_linked_skew")
+        if model_name != "vix_linked_skew":
+            raise self.error(
+                "spx_vol", "model",
+                f"unknown SPX vol model {model_name!r} (known: 'vix_linked_skew')",
+            )
+        defaults = VixLinkedSkew()
+        vol_model = self.build("spx_vol", lambda: VixLinkedSkew(**{
+            key: self.number(spx, "spx_vol", key, getattr(defaults, key))
+            for key in _SPX_VOL_KEYS - {"model"}
+        }))
+        vv = self.table(document, "vol_of_vol", _VOL_OF_VOL_KEYS)
+        vv_defaults = VolOfVol()
+        vol_of_vol = self.build("vol_of_vol", lambda: VolOfVol(**{
+            key: self.number(vv, "vol_of_vol", key, getattr(vv_defaults, key))
+            for key in _VOL_OF_VOL_KEYS
+        }))
+        fields = {
+            "as_of": self.date(document, "", "as_of"),
+            **{key: self.number(document, "", key) for key in ("spot", "rate", "div", "vix")},
+        }
+        try:
+            return Market(**fields, futures=futures, vol_model=vol_model, vol_of_vol=vol_of_vol)
+        except InvalidInputError as exc:
+            if exc.arg == "futures.expiries" and exc.index is not None:
+                raise self.error("vix_futures", f"curve[{exc.index}].expiry", str(exc)) from None
+            raise self.error("", str(exc.arg or str(exc).split(" ", 1)[0]), str(exc)) from None
+
+    def futures(self, table: Mapping[str, Any]) -> VixFutures:
+        section = "vix_futures"
+        model = table.get("model", "explicit" if "curve" in table else "mean_reverting")
+        theta = self.number(table, section, "theta", 20.0)
+        kappa = self.number(table, section, "kappa", 2.0)
+        if model == "mean_reverting":
+            if "curve" in table:
+                raise self.error(section, "curve", "not allowed with model = 'mean_reverting'")
+            return self.build(section, lambda: VixFutures.mean_reverting(theta=theta, kappa=kappa))
+        if model != "explicit":
+            raise self.error(
+                section, "model", f"must be 'explicit' or 'mean_reverting', got {model!r}"
+            )
+        if "theta" in table:
+            raise self.error(section, "theta", "only used by model = 'mean_reverting'")
+        curve = table.get("curve")
+        if not isinstance(curve, list) or not curve:
+            raise self.error(
+                section, "curve",
+                "an explicit curve needs a non-empty list of {expiry, price} tables",
+            )
+        expiries, prices = [], []
+        for i, point in enumerate(curve):
+            name = f"curve[{i}]"
+            if not isinstance(point, dict):
+                raise self.error(
+                    section, name, f"must be a table {{expiry = ..., price = ...}}, got {point!r}"
+                )
+            for key in point:
+                if key not in ("expiry", "price"):
+                    raise self.error(
+                        section, f"{name}.{key}", "unknown key (allowed: expiry, price)"
+                    )
+            for key in ("expiry", "price"):
+                if key not in point:
+                    raise self.error(section, f"{name}.{key}", "missing (required)")
+            expiry, price = point["expiry"], point["price"]
+            if isinstance(expiry, datetime) or not isinstance(expiry, date):
+                raise self.error(
+                    section, f"{name}.expiry",
+                    f"must be a TOML date such as 2024-11-20 (unquoted), got {expiry!r}",
+                )
+            expiries.append(expiry)
+            if isinstance(price, bool) or not isinstance(price, (int, float)):
+                raise self.error(section, f"{name}.price", f"must be a number, got {price!r}")
+            prices.append(float(price))
+        try:
+            return VixFutures(expiries=tuple(expiries), prices=tuple(prices), kappa=kappa)
+        except (InvalidInputError, InputTypeError) as exc:
+            index = getattr(exc, "index", None)
+            arg = getattr(exc, "arg", None)
+            if arg in ("expiries", "prices") and index is not None:
+                field_name = f"curve[{index}].{'expiry' if arg == 'expiries' else 'price'}"
+            else:
+                field_name = str(arg or "curve")
+            raise self.error(section, field_name, str(exc)) from None
