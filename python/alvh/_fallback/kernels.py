@@ -293,6 +293,40 @@ def _parity_terms(spot: Num, strike: Num, t: Num, rate: Num, div: Num) -> tuple[
     return spot * carry_discount, strike * _core_exp(-rate * t), carry_discount
 
 
+def _exp_neg_half_square(x: Num) -> Num:
+    """exp(-x^2 / 2) with the rounding error of x*x carried (Dekker's exact square),
+    as simd_math.rs `exp_neg_half_square`; clamped like it to |x| <= 40."""
+    x = np.clip(x, -40.0, 40.0)
+    split = 134217729.0 * x
+    x_hi = split - (split - x)
+    x_lo = x - x_hi
+    hi = x * x
+    lo = ((x_hi * x_hi - hi) + 2.0 * x_hi * x_lo) + x_lo * x_lo
+    return np.exp(-0.5 * hi) * (1.0 - 0.5 * lo)
+
+
+def _otm_cdfs(z1: Num, z2: Num, d1: Num, forward_over_strike: Num) -> tuple[Num, Num]:
+    """N(z1), N(z2) for z = +-d of the out-of-the-money option. ndtr, except below
+    z = -3, where N(z) = erfcx(|z|/sqrt 2) phi(z) sqrt(pi/2) with phi(d1) from the
+    exactly split square and phi(d2) = phi(d1) F / K, as the core computes them: ndtr's
+    own exp(-z^2/2) carries z's rounding, which the cancellation of two tail terms
+    amplifies. Only the tail rows pay for erfcx."""
+    cdf1 = np.array(_NORMAL_CDF(z1), dtype=np.float64, ndmin=1)
+    cdf2 = np.array(_NORMAL_CDF(z2), dtype=np.float64, ndmin=1)
+    z1, z2, d1, ratio = (np.broadcast_to(np.asarray(a, dtype=np.float64), cdf1.shape)
+                         for a in (z1, z2, d1, forward_over_strike))
+    tail = (z1 < -3.0) | (z2 < -3.0)
+    if tail.any():
+        pdf1 = _INV_SQRT_2PI * _exp_neg_half_square(d1[tail])
+        pdf2 = pdf1 * np.fmin(ratio[tail], 1e300)
+        for cdf, z, pdf in ((cdf1, z1[tail], pdf1), (cdf2, z2[tail], pdf2)):
+            lower = z < -3.0
+            values = cdf[tail]
+            values[lower] = 0.5 * special.erfcx(-z[lower] * _FRAC_1_SQRT_2) * pdf[lower] * _SQRT_2_PI
+            cdf[tail] = values
+    return cdf1, cdf2
+
+
 class _Common:
     """The quantities every output needs, for a block of rows (kernels.rs `Common`).
 
@@ -320,8 +354,11 @@ class _Common:
         self.parity = sign * (self.forward_value - self.strike_value)
         self.in_the_money = self.parity > 0.0
         otm_sign = np.where(self.in_the_money, -sign, sign)
-        cdf_otm_d1 = _NORMAL_CDF(otm_sign * self.d1)
-        cdf_otm_d2 = _NORMAL_CDF(otm_sign * self.d2)
+        cdf_otm_d1, cdf_otm_d2 = _otm_cdfs(
+            otm_sign * self.d1, otm_sign * self.d2, self.d1, self.forward_value / self.strike_value
+        )
+        if np.ndim(self.d1) == 0:
+            cdf_otm_d1, cdf_otm_d2 = cdf_otm_d1[0], cdf_otm_d2[0]
         # fmax, like Rust's f64::max, returns 0 rather than NaN.
         otm_difference = self.forward_value * cdf_otm_d1 - self.strike_value * cdf_otm_d2
         self.otm_value = np.fmax(otm_sign * otm_difference, 0.0)
@@ -449,7 +486,7 @@ def greeks(
 def _all_greeks(c: _Common, black76: bool) -> tuple[Num, ...]:
     """kernels.rs `all_greeks`, term for term."""
     option_price = c.price()
-    pdf_d1 = _INV_SQRT_2PI * np.exp(-0.5 * (c.d1 * c.d1))
+    pdf_d1 = _INV_SQRT_2PI * _exp_neg_half_square(c.d1)
     discounted_pdf = c.carry_discount * pdf_d1
     delta = c.sign * c.carry_discount * c.cdf_signed_d1
     gamma = discounted_pdf * c.inv_total_vol / c.spot
