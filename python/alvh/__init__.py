@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from alvh import black76, bsm, calendar, errors
+from alvh import analytics, black76, bsm, calendar, errors
 from alvh._backend import backend, build_info, use_backend
+from alvh.chain import FitResult, fit_vix_linked_skew, load_chain
 from alvh.greeks import Greeks
 from alvh.instruments import SpxOption, VixFuture, VixOption
 from alvh.market import Market, VixFutures, VixLinkedSkew
@@ -21,6 +22,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
 __all__ = [
-    "Greeks", "Market", "Position", "SpxOption", "VixFuture", "VixFutures", "VixLinkedSkew",
-    "VixOption", "backend", "black76", "bsm", "build_info", "calendar", "errors", "use_backend",
+    "FitResult", "Greeks", "Market", "Position", "SpxOption", "VixFuture", "VixFutures",
+    "VixLinkedSkew", "VixOption", "backend", "black76", "bsm", "build_info", "calendar", "errors",
+    "analytics", "fit_vix_linked_skew", "load_chain", "use_backend",
 ]

@@ -28,13 +28,16 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from alvh._io import atomic_write, tomllib
 from alvh.errors import InputTypeError, InvalidInputError
+
+if TYPE_CHECKING:
+    from alvh.chain import FitResult
 
 FloatArray = NDArray[np.float64]
 
@@ -403,6 +406,14 @@ class VixLinkedSkew:
         m = np.clip(m, -self.moneyness_limit, self.moneyness_limit)
         shape = np.maximum(1.0 + self.skew * m + self.curvature * m * m, self.floor_ratio)
         return np.asarray(atm_a * shape, dtype=np.float64)
+
+    @classmethod
+    def fit(cls, chain: Any, market: Market, **options: Any) -> FitResult:
+        """Fit ``atm_vix_ratio``, ``skew`` and ``curvature`` to an option chain (CSV path or
+        Polars frame): `alvh.chain.fit_vix_linked_skew`; the fitted model is ``.model``."""
+        from alvh.chain import fit_vix_linked_skew
+
+        return fit_vix_linked_skew(chain, market, **options)
 
 
 # --------------------------------------------------------------------------- vol of vol

@@ -1,0 +1,497 @@
+"""SPX option chains: load and validate a user's chain, and fit the VIX-linked skew to it.
+
+**Chain format.** A CSV file (header row, comma separated) or a Polars DataFrame with
+the columns (names case-insensitive; other columns are ignored):
+
+- ``expiry``: the expiry date, ISO ``YYYY-MM-DD`` (or a Polars ``Date`` column);
+- ``strike``: index points, positive;
+- ``type``: ``call`` / ``put`` or ``C`` / ``P`` (case-insensitive);
+- ``bid``, ``ask``: option prices in index points, ``0 <= bid <= ask`` and ``ask > 0``.
+
+`load_chain` rejects a bad row with an `InvalidChainError` (a ``ValueError``) that
+names the file (when read from one), the CSV line, the 1-based data row and the
+column: a missing column, an unparsable date or number, a non-positive strike, a
+negative bid, a crossed quote (``bid > ask``) and a zero ask are all errors; the
+first bad row stops the load. Nothing is silently dropped: a quote with a **zero
+bid** (an offer-only option, typically far out of the money) is valid market data,
+so it is *kept* and flagged in the ``zero_bid`` column; `fit_vix_linked_skew` then
+excludes it and says so, because the mid of ``0 / ask`` is not a price. Blank CSV
+lines carry no data and are skipped (the line numbers stay those of the file).
+
+**Fit.** `fit_vix_linked_skew` turns mids into implied vols (`alvh.bsm.implied_vol`
+with the market's spot, rate, dividend yield and ``t = market.t(expiry)``), keeps the
+out-of-the-money options (puts struck below the forward, calls at or above it) and
+fits ``atm_vix_ratio`` (unless ``fit_ratio=False``), ``skew`` and ``curvature`` by
+least squares against ``market.spx_vol`` of a candidate market (the market with the
+candidate `VixLinkedSkew`); ``floor_ratio`` and ``moneyness_limit`` stay those of
+``market.vol_model``. Residuals are vega-weighted vol differences by default: a vol
+residual times the option's vega (at its market vol) relative to the mean vega, which
+is a price residual expressed in vol units, so the low-vega wings, whose mid-implied
+vols are noisy (a tick there is many vol points), count less. ``weighting="equal"``
+gives plain vol residuals. Every row of the chain appears in `FitResult.to_polars`
+with its market and model vol or the reason it was excluded.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeGuard
+
+import numpy as np
+from numpy.typing import NDArray
+
+from alvh import bsm
+from alvh.errors import InputTypeError, InvalidInputError
+from alvh.market import Market, VixLinkedSkew
+
+if TYPE_CHECKING:  # polars is imported on first use, like elsewhere in alvh
+    import polars as pl
+
+FloatArray = NDArray[np.float64]
+
+#: The columns a chain must have, in output order.
+COLUMNS = ("expiry", "strike", "type", "bid", "ask")
+
+#: Accepted spellings of the option type (after lower-casing and stripping).
+_TYPES = {"call": "call", "c": "call", "put": "put", "p": "put"}
+
+#: Why `fit_vix_linked_skew` leaves a row out (the ``reason`` column of `FitResult.to_polars`).
+REASON_EXPIRED = "expired (expiry before the market's as_of)"
+REASON_EXPIRING = "expires on the market's as_of (no time value)"
+REASON_ZERO_BID = "zero bid (the mid of 0/ask is not a price)"
+REASON_ITM = "in the money (the fit uses puts below the forward and calls at or above it)"
+REASON_NO_VOL = "no implied vol (mid outside the no-arbitrage bounds)"
+
+WEIGHTINGS = ("vega", "equal")
+
+
+class InvalidChainError(InvalidInputError):
+    """A bad option chain. ``path`` (None for a DataFrame), ``line`` (CSV line, None for a
+    DataFrame), ``row`` (1-based data row) and ``column`` name the offending field;
+    ``arg`` is the column and ``index`` the 0-based row, as for other input errors."""
+
+    path: str | None = None
+    line: int | None = None
+    row: int | None = None
+    column: str | None = None
+
+
+def _chain_error(
+    problem: str, *, path: str | None, row: int | None, line: int | None, column: str | None
+) -> InvalidChainError:
+    if path is not None:
+        where = f"{path}:{line}" if line is not None else path
+        if row is not None:
+            where += f" (row {row})"
+    else:
+        where = f"chain row {row}" if row is not None else "chain"
+    if column is not None:
+        where += f", column {column!r}"
+    err = InvalidChainError(f"{where}: {problem}")
+    err.path, err.line, err.row, err.column = path, line, row, column
+    err.arg = column
+    err.index = None if row is None else row - 1
+    return err
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _read_csv(path: Path) -> tuple[list[str], int, list[list[str]], list[int]]:
+    """(header, its line, data rows as strings, CSV line of each row); blank lines skipped."""
+    name = str(path)
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle)
+            header: list[str] | None = None
+            header_line = 1
+            rows: list[list[str]] = []
+            lines: list[int] = []
+            for record in reader:
+                if not record or all(not cell.strip() for cell in record):
+                    continue
+                if header is None:
+                    header = record
+                    header_line = reader.line_num
+                    continue
+                if len(record) != len(header):
+                    raise _chain_error(
+                        f"has {len(record)} fields, the header (line {header_line}) has "
+                        f"{len(header)}",
+                        path=name, row=len(rows) + 1, line=reader.line_num, column=None,
+                    )
+                rows.append(record)
+                lines.append(reader.line_num)
+    except UnicodeDecodeError as exc:
+        raise _chain_error(
+            f"not UTF-8 text ({exc})", path=name, row=None, line=None, column=None
+        ) from None
+    except csv.Error as exc:
+        raise _chain_error(
+            f"not valid CSV ({exc})", path=name, row=None, line=None, column=None
+        ) from None
+    if header is None:
+        raise _chain_error(
+            f"empty file (expected a header with {', '.join(COLUMNS)})",
+            path=name, row=None, line=None, column=None,
+        )
+    return header, header_line, rows, lines
+
+
+def _column_index(
+    header: Sequence[str], *, path: str | None, line: int | None = None
+) -> dict[str, int]:
+    lowered = [str(name).strip().lower() for name in header]
+    found: dict[str, int] = {}
+    for column in COLUMNS:
+        hits = [i for i, name in enumerate(lowered) if name == column]
+        if not hits:
+            raise _chain_error(
+                f"missing column (required: {', '.join(COLUMNS)}; found: "
+                f"{', '.join(repr(str(h)) for h in header) or 'none'})",
+                path=path, row=None, line=line, column=column,
+            )
+        if len(hits) > 1:
+            raise _chain_error(
+                "column appears more than once in the header",
+                path=path, row=None, line=line, column=column,
+            )
+        found[column] = hits[0]
+    return found
+
+
+def _parse_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        raise ValueError(f"must be a date without a time of day, got {value!r}")
+    if isinstance(value, date):
+        return value
+    if value is None:
+        raise ValueError("is empty (expected a date such as 2024-10-18)")
+    text = str(value).strip()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"cannot parse {text!r} as a date (expected YYYY-MM-DD, e.g. 2024-10-18)"
+        ) from None
+
+
+def _parse_number(value: Any) -> float:
+    if isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"must be a number, got {value!r}")
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ValueError("is empty (expected a number)")
+    try:
+        number = float(value.strip() if isinstance(value, str) else value)
+    except (TypeError, ValueError):
+        raise ValueError(f"cannot parse {value!r} as a number") from None
+    if not math.isfinite(number):
+        raise ValueError(f"must be finite, got {value!r}")
+    return number
+
+
+def _parse_type(value: Any) -> str:
+    text = "" if value is None else str(value).strip().lower()
+    if text not in _TYPES:
+        raise ValueError(f"must be call/put or C/P, got {value!r}")
+    return _TYPES[text]
+
+
+def _check_row(values: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, str] | None]:
+    """Parse one row; returns (parsed values, (column, problem) of the first error or None)."""
+    parsed: dict[str, Any] = {}
+    parsers = {
+        "expiry": _parse_date, "strike": _parse_number, "type": _parse_type,
+        "bid": _parse_number, "ask": _parse_number,
+    }
+    for column in COLUMNS:
+        try:
+            parsed[column] = parsers[column](values[column])
+        except ValueError as exc:
+            return parsed, (column, str(exc))
+    if parsed["strike"] <= 0.0:
+        return parsed, ("strike", f"must be positive, got {parsed['strike']:g}")
+    if parsed["bid"] < 0.0:
+        return parsed, ("bid", f"must be zero or positive, got {parsed['bid']:g}")
+    if parsed["ask"] == 0.0:
+        return parsed, ("ask", "is zero (no offer: not a quote)")
+    if parsed["ask"] < 0.0:
+        return parsed, ("ask", f"must be positive, got {parsed['ask']:g}")
+    if parsed["bid"] > parsed["ask"]:
+        return parsed, (
+            "bid", f"crossed quote: bid {parsed['bid']:g} is above ask {parsed['ask']:g}"
+        )
+    return parsed, None
+
+
+def load_chain(source: str | os.PathLike[str] | pl.DataFrame) -> pl.DataFrame:
+    """A validated option chain from a CSV path or a Polars DataFrame.
+
+    Returns a DataFrame with ``expiry`` (Date), ``strike``, ``bid``, ``ask`` (Float64),
+    ``type`` (``"call"`` / ``"put"``), ``zero_bid`` (Boolean: an offer-only quote, kept
+    and flagged), ``row`` (1-based data row of the source) and ``line`` (its CSV line,
+    null for a DataFrame), in the order of the source. Raises `InvalidChainError`
+    naming the file, line, row and column of the first bad field (see the module doc).
+    """
+    import polars as pl
+
+    path: str | None
+    if isinstance(source, pl.DataFrame):
+        path = None
+        columns = _column_index(source.columns, path=None)
+        data = {c: source.get_column(source.columns[columns[c]]).to_list() for c in COLUMNS}
+        count = source.height
+        lines: list[int | None] = [None] * count
+    elif isinstance(source, (str, os.PathLike)):
+        file = Path(source)
+        path = str(file)
+        if not file.is_file():
+            raise _chain_error(
+                "no such file", path=path, row=None, line=None, column=None
+            )
+        header, header_line, records, csv_lines = _read_csv(file)
+        columns = _column_index(header, path=path, line=header_line)
+        data = {c: [record[columns[c]] for record in records] for c in COLUMNS}
+        count = len(records)
+        lines = list(csv_lines)
+    else:
+        raise InputTypeError(
+            f"source must be a CSV path or a polars DataFrame, got {type(source).__name__}"
+        )
+    if count == 0:
+        raise _chain_error(
+            "no data rows", path=path, row=None, line=None, column=None
+        )
+    out: dict[str, list[Any]] = {c: [] for c in COLUMNS}
+    for i in range(count):
+        parsed, problem = _check_row({c: data[c][i] for c in COLUMNS})
+        if problem is not None:
+            column, message = problem
+            raise _chain_error(message, path=path, row=i + 1, line=lines[i], column=column)
+        for c in COLUMNS:
+            out[c].append(parsed[c])
+    return pl.DataFrame(
+        {
+            **out,
+            "zero_bid": [bid == 0.0 for bid in out["bid"]],
+            "row": list(range(1, count + 1)),
+            "line": lines,
+        },
+        schema={
+            "expiry": pl.Date, "strike": pl.Float64, "type": pl.Utf8, "bid": pl.Float64,
+            "ask": pl.Float64, "zero_bid": pl.Boolean, "row": pl.Int64, "line": pl.Int64,
+        },
+    )
+
+
+def _loaded(chain: Any) -> TypeGuard[pl.DataFrame]:
+    """True for a frame returned by `load_chain` (already validated)."""
+    import polars as pl
+
+    return isinstance(chain, pl.DataFrame) and chain.schema == {
+        "expiry": pl.Date, "strike": pl.Float64, "type": pl.Utf8, "bid": pl.Float64,
+        "ask": pl.Float64, "zero_bid": pl.Boolean, "row": pl.Int64, "line": pl.Int64,
+    }
+
+
+# --------------------------------------------------------------------------- fitting
+
+
+@dataclass(frozen=True, eq=False)
+class FitResult:
+    """The outcome of `fit_vix_linked_skew`.
+
+    ``model``: the fitted `VixLinkedSkew`; ``market``: the input market with it;
+    ``rmse``: root-mean-square of (model vol - market vol) over the rows used, in vol
+    points (1.0 = 1 % vol), unweighted whatever the weighting; ``rows_used`` /
+    ``rows_excluded``: counts; ``excluded``: reason -> count of the rows left out;
+    ``success`` / ``message`` / ``nfev``: from `scipy.optimize.least_squares`.
+    """
+
+    model: VixLinkedSkew
+    market: Market
+    rmse: float
+    rows_used: int
+    rows_excluded: int
+    excluded: dict[str, int]
+    weighting: str
+    fit_ratio: bool
+    success: bool
+    message: str
+    nfev: int
+    _rows: dict[str, Any] = field(repr=False)
+
+    def to_polars(self) -> pl.DataFrame:
+        """One row per chain row: the quote, ``t``, ``forward``, ``mid``, ``market_vol``
+        (implied from the mid, null when excluded before or by the solve),
+        ``model_vol`` (fitted), ``residual`` (model - market, vol points), ``weight``,
+        ``used`` and ``reason`` (null for used rows)."""
+        import polars as pl
+
+        frame = pl.DataFrame(
+            self._rows, schema_overrides={"line": pl.Int64, "reason": pl.Utf8}
+        )
+        return frame.with_columns(
+            pl.col(c).fill_nan(None)
+            for c in ("t", "forward", "market_vol", "model_vol", "residual", "weight")
+        )
+
+
+def _model(params: FloatArray, base: VixLinkedSkew, fit_ratio: bool) -> VixLinkedSkew:
+    if fit_ratio:
+        ratio, skew, curvature = (float(p) for p in params)
+    else:
+        ratio = base.atm_vix_ratio
+        skew, curvature = (float(p) for p in params)
+    return replace(base, atm_vix_ratio=ratio, skew=skew, curvature=curvature)
+
+
+def fit_vix_linked_skew(
+    chain: str | os.PathLike[str] | pl.DataFrame,
+    market: Market,
+    *,
+    fit_ratio: bool = True,
+    weighting: str = "vega",
+) -> FitResult:
+    """Fit the `VixLinkedSkew` parameters of ``market`` to an option chain.
+
+    ``chain``: a CSV path, a DataFrame in the chain format, or the output of
+    `load_chain`. Fits ``atm_vix_ratio`` (if ``fit_ratio``), ``skew`` and
+    ``curvature``, starting from ``market.vol_model``; see the module doc for the
+    rows used and the weighting. Rows left out (expired, zero bid, in the money, no
+    implied vol) are counted by reason in the result and listed in its
+    `~FitResult.to_polars`. Raises `InvalidInputError` when fewer usable rows than
+    parameters remain, and for a scenario (bumped) market.
+    """
+    from scipy.optimize import least_squares
+
+    if not isinstance(market, Market):
+        raise InputTypeError(f"market must be a Market, got {type(market).__name__}")
+    if market.scenario_base is not None:
+        raise InvalidInputError(
+            "market is a scenario state bumped with sticky-strike or parallel dynamics; "
+            "fit the smile on a base market"
+        )
+    if weighting not in WEIGHTINGS:
+        raise InvalidInputError(
+            f"weighting must be one of {', '.join(WEIGHTINGS)}; got {weighting!r}"
+        )
+    frame: pl.DataFrame = chain if _loaded(chain) else load_chain(chain)
+    n = frame.height
+
+    expiry = np.asarray(frame.get_column("expiry").to_numpy(), dtype="datetime64[D]")
+    strike = frame.get_column("strike").to_numpy().astype(np.float64)
+    is_call = (frame.get_column("type") == "call").to_numpy()
+    bid = frame.get_column("bid").to_numpy().astype(np.float64)
+    ask = frame.get_column("ask").to_numpy().astype(np.float64)
+    mid = 0.5 * (bid + ask)
+
+    reason: list[str | None] = [None] * n
+    days = (expiry - np.datetime64(market.as_of, "D")).astype(np.int64)
+    alive = days > 0
+    t = np.full(n, np.nan)
+    forward = np.full(n, np.nan)
+    if alive.any():
+        t[alive] = market.t(expiry[alive])
+        forward[alive] = market.forward(expiry[alive])
+    otm = np.where(is_call, strike >= forward, strike < forward)
+    zero_bid = bid == 0.0
+    for i in range(n):
+        if days[i] < 0:
+            reason[i] = REASON_EXPIRED
+        elif days[i] == 0:
+            reason[i] = REASON_EXPIRING
+        elif zero_bid[i]:
+            reason[i] = REASON_ZERO_BID
+        elif not otm[i]:
+            reason[i] = REASON_ITM
+    candidates = np.array([r is None for r in reason], dtype=bool)
+
+    market_vol = np.full(n, np.nan)
+    vega = np.full(n, np.nan)
+    if candidates.any():
+        idx = np.flatnonzero(candidates)
+        market_vol[idx] = bsm.implied_vol(
+            price=mid[idx], is_call=is_call[idx], spot=market.spot, strike=strike[idx],
+            t=t[idx], rate=market.rate, div=market.div, errors="nan",
+        )
+        for i in idx[~np.isfinite(market_vol[idx])]:
+            reason[int(i)] = REASON_NO_VOL
+    used = np.array([r is None for r in reason], dtype=bool)
+    use = np.flatnonzero(used)
+    n_params = 3 if fit_ratio else 2
+    excluded = dict(Counter(r for r in reason if r is not None))
+    if use.size < n_params:
+        summary = "; ".join(f"{count} {why}" for why, count in excluded.items()) or "none"
+        raise InvalidInputError(
+            f"the chain has {use.size} usable rows, fewer than the {n_params} parameters "
+            f"to fit (of {n} rows; excluded: {summary})"
+        )
+
+    vega[use] = bsm.greeks(
+        is_call=is_call[use], spot=market.spot, strike=strike[use], t=t[use],
+        rate=market.rate, div=market.div, vol=market_vol[use],
+    ).vega
+    mean_vega = float(np.mean(vega[use]))
+    if weighting == "vega" and mean_vega > 0.0:
+        weight = vega[use] / mean_vega
+    else:
+        weight = np.ones(use.size)
+    used_expiry, used_strike, used_vol = expiry[use], strike[use], market_vol[use]
+
+    def model_vols(params: FloatArray) -> FloatArray:
+        candidate = replace(market, vol_model=_model(params, market.vol_model, fit_ratio))
+        return candidate.spx_vol(used_strike, used_expiry)
+
+    def residuals(params: FloatArray) -> FloatArray:
+        return np.asarray(weight * (model_vols(params) - used_vol), dtype=np.float64)
+
+    base = market.vol_model
+    lower = [1e-3, -5.0, -5.0][-n_params:]
+    upper = [5.0, 5.0, 5.0][-n_params:]
+    start = [base.atm_vix_ratio, base.skew, base.curvature][-n_params:]
+    start = [min(max(x, lo + 1e-9), hi - 1e-9) for x, lo, hi in zip(start, lower, upper)]
+    solution = least_squares(
+        residuals, np.asarray(start, dtype=np.float64), bounds=(lower, upper),
+        x_scale="jac", xtol=1e-14, ftol=1e-14, gtol=1e-14, max_nfev=2000,
+    )
+    model = _model(solution.x, base, fit_ratio)
+    fitted = replace(market, vol_model=model)
+
+    model_vol = np.full(n, np.nan)
+    model_vol[use] = fitted.spx_vol(used_strike, used_expiry)
+    residual = (model_vol - market_vol) * 100.0
+    weights = np.full(n, np.nan)
+    weights[use] = weight
+    rmse = float(np.sqrt(np.mean(residual[use] ** 2)))
+    rows = {
+        "row": frame.get_column("row").to_list(),
+        "line": frame.get_column("line").to_list(),
+        "expiry": frame.get_column("expiry").to_list(),
+        "strike": strike,
+        "type": frame.get_column("type").to_list(),
+        "bid": bid,
+        "ask": ask,
+        "t": t,
+        "forward": forward,
+        "mid": mid,
+        "market_vol": market_vol,
+        "model_vol": model_vol,
+        "residual": residual,
+        "weight": weights,
+        "used": used,
+        "reason": reason,
+    }
+    return FitResult(
+        model=model, market=fitted, rmse=rmse, rows_used=int(use.size),
+        rows_excluded=n - int(use.size), excluded=excluded, weighting=weighting,
+        fit_ratio=fit_ratio, success=bool(solution.success), message=str(solution.message),
+        nfev=int(solution.nfev), _rows=rows,
+    )
