@@ -3,7 +3,7 @@
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["build_info", "greeks", "implied_vol", "price", "set_parallel", "set_simd"]
+__all__ = ["build_info", "greeks", "implied_vol", "price", "scenario_grid", "set_parallel", "set_simd"]
 
 _Num = float | NDArray[np.float64]
 _Flag = bool | NDArray[np.bool_]
@@ -47,3 +47,20 @@ def implied_vol(
 def build_info() -> dict[str, object]: ...
 def set_parallel(enabled: bool) -> None: ...
 def set_simd(level: str) -> str: ...
+def scenario_grid(
+    kind: NDArray[np.uint8],
+    is_call: NDArray[np.bool_],
+    strike: NDArray[np.float64],
+    weight: NDArray[np.float64],
+    spot: float,
+    rate: float,
+    div: float,
+    spot_moves: NDArray[np.float64],
+    n_shifts: int,
+    n_days: int,
+    tau: NDArray[np.float64],
+    vol: NDArray[np.float64],
+    underlying: NDArray[np.float64],
+    smile: tuple[float, float, float, float] | None,
+    out: list[NDArray[np.float64]],
+) -> None: ...

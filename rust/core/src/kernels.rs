@@ -394,6 +394,23 @@ fn price_rows_body<M: MulAdd>(rows: &Rows<'_>, price: &mut [f64]) -> usize {
     invalid
 }
 
+/// Price and the eight Greeks of one option (for the scenario grid): the same
+/// computation as the batch kernels, on plain values. Black-76 when `BLACK76` (then
+/// `spot` is the forward and `div` must equal `rate`).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn option_values<M: MulAdd, const BLACK76: bool>(
+    sign: f64,
+    spot: f64,
+    strike: f64,
+    t: f64,
+    rate: f64,
+    div: f64,
+    vol: f64,
+) -> [f64; 9] {
+    all_greeks::<BLACK76>(&common::<M>(sign, spot, strike, t, rate, div, vol))
+}
+
 /// All nine outputs of one option, in DESIGN.md's raw units.
 #[inline(always)]
 fn all_greeks<const BLACK76: bool>(c: &Common) -> [f64; 9] {

@@ -10,6 +10,7 @@
 #[macro_use]
 pub mod simd;
 pub mod error;
+pub mod grid;
 pub mod implied;
 pub mod kernels;
 pub mod simd_math;

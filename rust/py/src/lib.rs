@@ -6,6 +6,7 @@
 //! float64 array, `is_call` is a bool or a 1-D bool array, outputs are 1-D
 //! C-contiguous writeable float64 arrays of the batch length.
 
+use alvh_core::grid::{scenario_grid as core_scenario_grid, GridInputs, GridOut, LegKind, Smile};
 use alvh_core::implied::{implied_vol as core_implied_vol, PriceBatch};
 use alvh_core::kernels;
 use alvh_core::simd::{self, SimdLevel};
@@ -276,6 +277,77 @@ fn implied_vol<'py>(
     run_detached(py, || core_implied_vol(&batch, model, mode(errors_nan), out))
 }
 
+fn readonly<'a, T: numpy::Element>(name: &str, array: &'a PyReadonlyArray1<'_, T>) -> PyResult<&'a [T]> {
+    array.as_slice().map_err(|_| PyValueError::new_err(format!("{name} must be a C-contiguous 1-D array")))
+}
+
+/// The scenario grid (see `alvh_core::grid`): fills the six cubes of `out` (value,
+/// delta, gamma, vega, theta, vix_delta), each (days, shifts, moves) in C order.
+#[pyfunction]
+#[pyo3(signature = (kind, is_call, strike, weight, spot, rate, div, spot_moves, n_shifts, n_days, tau, vol, underlying, smile, out))]
+#[allow(clippy::too_many_arguments)]
+fn scenario_grid<'py>(
+    py: Python<'py>,
+    kind: PyReadonlyArray1<'py, u8>,
+    is_call: PyReadonlyArray1<'py, bool>,
+    strike: PyReadonlyArray1<'py, f64>,
+    weight: PyReadonlyArray1<'py, f64>,
+    spot: f64,
+    rate: f64,
+    div: f64,
+    spot_moves: PyReadonlyArray1<'py, f64>,
+    n_shifts: usize,
+    n_days: usize,
+    tau: PyReadonlyArray1<'py, f64>,
+    vol: PyReadonlyArray1<'py, f64>,
+    underlying: PyReadonlyArray1<'py, f64>,
+    smile: Option<(f64, f64, f64, f64)>,
+    out: [PyReadwriteArray1<'py, f64>; 6],
+) -> PyResult<()> {
+    let kinds = readonly("kind", &kind)?
+        .iter()
+        .enumerate()
+        .map(|(i, &code)| {
+            LegKind::from_code(code).ok_or_else(|| {
+                PyValueError::new_err(format!(
+                    "kind[{i}] = {code} is not a leg kind (0 SPX option, 1 VIX future, 2 VIX option)"
+                ))
+            })
+        })
+        .collect::<PyResult<Vec<LegKind>>>()?;
+    let inputs = GridInputs {
+        kind: &kinds,
+        is_call: readonly("is_call", &is_call)?,
+        strike: readonly("strike", &strike)?,
+        weight: readonly("weight", &weight)?,
+        spot,
+        rate,
+        div,
+        spot_moves: readonly("spot_moves", &spot_moves)?,
+        n_shifts,
+        n_days,
+        tau: readonly("tau", &tau)?,
+        vol: readonly("vol", &vol)?,
+        underlying: readonly("underlying", &underlying)?,
+        smile: smile.map(|(skew, curvature, floor_ratio, moneyness_limit)| Smile {
+            skew,
+            curvature,
+            floor_ratio,
+            moneyness_limit,
+        }),
+    };
+    let [mut v, mut d, mut g, mut ve, mut th, mut vd] = out;
+    let out = GridOut {
+        value: out_slice("out.value", &mut v)?,
+        delta: out_slice("out.delta", &mut d)?,
+        gamma: out_slice("out.gamma", &mut g)?,
+        vega: out_slice("out.vega", &mut ve)?,
+        theta: out_slice("out.theta", &mut th)?,
+        vix_delta: out_slice("out.vix_delta", &mut vd)?,
+    };
+    run_detached(py, || core_scenario_grid(&inputs, out))
+}
+
 /// How this build runs: the SIMD path chosen for this CPU, threads, versions.
 #[pyfunction]
 fn build_info(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
@@ -313,5 +385,5 @@ fn rayon_threads() -> usize {
 #[pymodule]
 mod _native {
     #[pymodule_export]
-    use super::{build_info, greeks, implied_vol, price, set_parallel, set_simd};
+    use super::{build_info, greeks, implied_vol, price, scenario_grid, set_parallel, set_simd};
 }

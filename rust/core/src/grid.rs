@@ -1,0 +1,485 @@
+//! The scenario grid (risk graph): a position's value and Greeks over SPX moves x
+//! VIX shifts x days forward, in one pass over the cells.
+//!
+//! The Python layer resolves the market per (leg, VIX shift, day) -- time to expiry,
+//! the SPX ATM vol (or the final vol when the smile does not move with spot), the
+//! VIX future and the VIX-option vol -- and this kernel does the part that grows
+//! with the spot axis: for every spot move it rebuilds the forward, evaluates the
+//! smile (sticky moneyness), prices every leg with all its Greeks and sums them
+//! with the legs' weights. Rows of cells (one VIX shift and day, all spot moves) run
+//! in parallel; each is independent of the thread count.
+
+use crate::error::{AlvhError, Result};
+use crate::kernels::{check_lengths, option_values};
+use crate::simd_math::{exp, ln, MulAdd};
+use rayon::prelude::*;
+
+/// What a leg is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LegKind {
+    /// A European SPX option (BSM on the index).
+    SpxOption,
+    /// A VIX future (worth its price times the weight).
+    VixFuture,
+    /// A European VIX option (Black-76 on the VIX future of its expiry).
+    VixOption,
+}
+
+impl LegKind {
+    /// 0 = SPX option, 1 = VIX future, 2 = VIX option.
+    pub fn from_code(code: u8) -> Option<LegKind> {
+        match code {
+            0 => Some(LegKind::SpxOption),
+            1 => Some(LegKind::VixFuture),
+            2 => Some(LegKind::VixOption),
+            _ => None,
+        }
+    }
+}
+
+/// The SPX smile around the ATM vol in standardized moneyness
+/// m = ln(K/F) / (atm sqrt(tau)): sigma = atm * max(1 + skew m + curvature m^2, floor_ratio),
+/// m clipped to +-moneyness_limit (the VIX-linked skew of DESIGN.md).
+#[derive(Clone, Copy, Debug)]
+pub struct Smile {
+    pub skew: f64,
+    pub curvature: f64,
+    pub floor_ratio: f64,
+    pub moneyness_limit: f64,
+}
+
+/// The position and the resolved market of a grid. Per-(leg, shift, day) arrays
+/// are indexed ((leg * n_shifts) + shift) * n_days + day.
+pub struct GridInputs<'a> {
+    pub kind: &'a [LegKind],
+    pub is_call: &'a [bool],
+    pub strike: &'a [f64],
+    /// Signed quantity times multiplier.
+    pub weight: &'a [f64],
+    pub spot: f64,
+    pub rate: f64,
+    pub div: f64,
+    /// Relative SPX moves (-0.05 = -5 %).
+    pub spot_moves: &'a [f64],
+    pub n_shifts: usize,
+    pub n_days: usize,
+    /// Years to the leg's expiry; <= 0 means expired by then (intrinsic value).
+    pub tau: &'a [f64],
+    /// SPX: the ATM vol when `smile` is given, else the leg's vol; VIX options: their vol.
+    pub vol: &'a [f64],
+    /// VIX legs: the future of the leg's expiry.
+    pub underlying: &'a [f64],
+    pub smile: Option<Smile>,
+}
+
+/// Output cubes shaped (days, shifts, moves), C order.
+pub struct GridOut<'a> {
+    pub value: &'a mut [f64],
+    pub delta: &'a mut [f64],
+    pub gamma: &'a mut [f64],
+    pub vega: &'a mut [f64],
+    pub theta: &'a mut [f64],
+    pub vix_delta: &'a mut [f64],
+}
+
+fn invalid(arg: &'static str, index: usize, value: f64, requirement: &'static str) -> AlvhError {
+    AlvhError::InvalidValue { arg, index, value, requirement }
+}
+
+impl GridInputs<'_> {
+    fn check(&self) -> Result<()> {
+        let legs = self.kind.len();
+        check_lengths(
+            legs,
+            &[
+                ("is_call", Some(self.is_call.len())),
+                ("strike", Some(self.strike.len())),
+                ("weight", Some(self.weight.len())),
+            ],
+        )?;
+        let per_scenario = legs * self.n_shifts * self.n_days;
+        check_lengths(
+            per_scenario,
+            &[
+                ("tau", Some(self.tau.len())),
+                ("vol", Some(self.vol.len())),
+                ("underlying", Some(self.underlying.len())),
+            ],
+        )?;
+        let positive = |x: f64| x > 0.0 && x.is_finite();
+        if !positive(self.spot) {
+            return Err(invalid("spot", 0, self.spot, "positive and finite"));
+        }
+        if !self.rate.is_finite() {
+            return Err(invalid("rate", 0, self.rate, "finite"));
+        }
+        if !self.div.is_finite() {
+            return Err(invalid("div", 0, self.div, "finite"));
+        }
+        if let Some(i) = self.spot_moves.iter().position(|&m| !(m > -1.0 && m.is_finite())) {
+            return Err(invalid("spot_moves", i, self.spot_moves[i], "finite and greater than -1"));
+        }
+        for (leg, &kind) in self.kind.iter().enumerate() {
+            if !self.weight[leg].is_finite() {
+                return Err(invalid("weight", leg, self.weight[leg], "finite"));
+            }
+            if kind != LegKind::VixFuture && !positive(self.strike[leg]) {
+                return Err(invalid("strike", leg, self.strike[leg], "positive and finite"));
+            }
+            for j in leg * self.n_shifts * self.n_days..(leg + 1) * self.n_shifts * self.n_days {
+                if !self.tau[j].is_finite() {
+                    return Err(invalid("tau", j, self.tau[j], "finite"));
+                }
+                let live = self.tau[j] > 0.0;
+                if kind != LegKind::VixFuture && live && !positive(self.vol[j]) {
+                    return Err(invalid("vol", j, self.vol[j], "positive and finite"));
+                }
+                if kind != LegKind::SpxOption && !positive(self.underlying[j]) {
+                    return Err(invalid("underlying", j, self.underlying[j], "positive and finite"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Adds one leg's contributions to a row of cells (one shift and day, all moves).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn add_leg_row<M: MulAdd>(
+    inputs: &GridInputs<'_>,
+    leg: usize,
+    scenario: usize,
+    value: &mut [f64],
+    delta: &mut [f64],
+    gamma: &mut [f64],
+    vega: &mut [f64],
+    theta: &mut [f64],
+    vix_delta: &mut [f64],
+) {
+    let n = value.len();
+    let moves = &inputs.spot_moves[..n];
+    let (delta, gamma, vega, theta, vix_delta) =
+        (&mut delta[..n], &mut gamma[..n], &mut vega[..n], &mut theta[..n], &mut vix_delta[..n]);
+    let weight = inputs.weight[leg];
+    let strike = inputs.strike[leg];
+    let sign = if inputs.is_call[leg] { 1.0 } else { -1.0 };
+    let (tau, vol, underlying) = (inputs.tau[scenario], inputs.vol[scenario], inputs.underlying[scenario]);
+    let (rate, div) = (inputs.rate, inputs.div);
+    let intrinsic = |level: f64| (sign * (level - strike)).max(0.0);
+    // d(intrinsic)/d(level): +-1 in the money, 0 out, 1/2 at the strike.
+    let intrinsic_delta = |level: f64| {
+        let moneyness = sign * (level - strike);
+        sign * if moneyness > 0.0 {
+            1.0
+        } else if moneyness == 0.0 {
+            0.5
+        } else {
+            0.0
+        }
+    };
+    match inputs.kind[leg] {
+        LegKind::VixFuture => {
+            for i in 0..n {
+                value[i] += weight * underlying;
+                vix_delta[i] += weight;
+            }
+        }
+        LegKind::VixOption if tau <= 0.0 => {
+            for i in 0..n {
+                value[i] += weight * intrinsic(underlying);
+                vix_delta[i] += weight * intrinsic_delta(underlying);
+            }
+        }
+        LegKind::VixOption => {
+            // Independent of the spot move: one valuation for the row.
+            let g = option_values::<M, true>(sign, underlying, strike, tau, rate, rate, vol);
+            for i in 0..n {
+                value[i] += weight * g[0];
+                vix_delta[i] += weight * g[1];
+                vega[i] += weight * g[3];
+                theta[i] += weight * g[4];
+            }
+        }
+        LegKind::SpxOption if tau <= 0.0 => {
+            for i in 0..n {
+                let level = inputs.spot * (1.0 + moves[i]);
+                value[i] += weight * intrinsic(level);
+                delta[i] += weight * intrinsic_delta(level);
+            }
+        }
+        LegKind::SpxOption => {
+            let growth = exp::<M>((rate - div) * tau);
+            let sqrt_tau = tau.sqrt();
+            for i in 0..n {
+                let level = inputs.spot * (1.0 + moves[i]);
+                let sigma = match inputs.smile {
+                    None => vol,
+                    Some(s) => {
+                        let forward = level * growth;
+                        let m = (ln::<M>(strike / forward) / (vol * sqrt_tau))
+                            .max(-s.moneyness_limit)
+                            .min(s.moneyness_limit);
+                        vol * M::mul_add(M::mul_add(s.curvature, m, s.skew), m, 1.0).max(s.floor_ratio)
+                    }
+                };
+                let g = option_values::<M, false>(sign, level, strike, tau, rate, div, sigma);
+                value[i] += weight * g[0];
+                delta[i] += weight * g[1];
+                gamma[i] += weight * g[2];
+                vega[i] += weight * g[3];
+                theta[i] += weight * g[4];
+            }
+        }
+    }
+}
+
+simd_dispatch! {
+    /// One row of cells: every leg at one VIX shift and day, over all spot moves.
+    fn grid_row(inputs: &GridInputs<'_>, shift: usize, day: usize, row: [&mut [f64]; 6]) {
+        let [value, delta, gamma, vega, theta, vix_delta] = row;
+        for x in [&mut *value, &mut *delta, &mut *gamma, &mut *vega, &mut *theta, &mut *vix_delta] {
+            x.fill(0.0);
+        }
+        for leg in 0..inputs.kind.len() {
+            let scenario = (leg * inputs.n_shifts + shift) * inputs.n_days + day;
+            add_leg_row::<M>(inputs, leg, scenario, value, delta, gamma, vega, theta, vix_delta);
+        }
+    }
+}
+
+/// Fills the output cubes (days, shifts, moves).
+pub fn scenario_grid(inputs: &GridInputs<'_>, out: GridOut<'_>) -> Result<()> {
+    inputs.check()?;
+    let n_moves = inputs.spot_moves.len();
+    let cells = inputs.n_days * inputs.n_shifts * n_moves;
+    check_lengths(
+        cells,
+        &[
+            ("out.value", Some(out.value.len())),
+            ("out.delta", Some(out.delta.len())),
+            ("out.gamma", Some(out.gamma.len())),
+            ("out.vega", Some(out.vega.len())),
+            ("out.theta", Some(out.theta.len())),
+            ("out.vix_delta", Some(out.vix_delta.len())),
+        ],
+    )?;
+    if n_moves == 0 {
+        return Ok(());
+    }
+    let n_shifts = inputs.n_shifts;
+    let row_fn = |row_index: usize, row: [&mut [f64]; 6]| {
+        grid_row(inputs, row_index % n_shifts, row_index / n_shifts, row);
+    };
+    let GridOut { value, delta, gamma, vega, theta, vix_delta } = out;
+    if cells * inputs.kind.len().max(1) < crate::kernels::PARALLEL_THRESHOLD || !crate::parallel_allowed() {
+        let rows = value
+            .chunks_mut(n_moves)
+            .zip(delta.chunks_mut(n_moves))
+            .zip(gamma.chunks_mut(n_moves))
+            .zip(vega.chunks_mut(n_moves))
+            .zip(theta.chunks_mut(n_moves))
+            .zip(vix_delta.chunks_mut(n_moves));
+        for (k, (((((v, d), g), ve), th), vd)) in rows.enumerate() {
+            row_fn(k, [v, d, g, ve, th, vd]);
+        }
+    } else {
+        (
+            value.par_chunks_mut(n_moves),
+            delta.par_chunks_mut(n_moves),
+            gamma.par_chunks_mut(n_moves),
+            vega.par_chunks_mut(n_moves),
+            theta.par_chunks_mut(n_moves),
+            vix_delta.par_chunks_mut(n_moves),
+        )
+            .into_par_iter()
+            .enumerate()
+            .for_each(|(k, (v, d, g, ve, th, vd))| row_fn(k, [v, d, g, ve, th, vd]));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::{greeks, Column, ErrorMode, Flags, GreeksOut, Model, OptionBatch};
+
+    /// Price and Greeks of one option through the batch kernels.
+    #[allow(clippy::too_many_arguments)]
+    fn single(
+        model: Model,
+        is_call: bool,
+        spot: f64,
+        strike: f64,
+        t: f64,
+        rate: f64,
+        div: f64,
+        vol: f64,
+    ) -> [f64; 9] {
+        let mut o = [[0.0f64; 1]; 9];
+        let [p, d, g, v, th, rh, va, vo, ch] = &mut o;
+        let batch = OptionBatch {
+            is_call: Flags::Scalar(is_call),
+            spot: Column::Scalar(spot),
+            strike: Column::Scalar(strike),
+            t: Column::Scalar(t),
+            rate: Column::Scalar(rate),
+            div: Column::Scalar(div),
+            vol: Column::Scalar(vol),
+        };
+        let out = GreeksOut {
+            price: p,
+            delta: d,
+            gamma: g,
+            vega: v,
+            theta: th,
+            rho: rh,
+            vanna: va,
+            volga: vo,
+            charm: ch,
+        };
+        greeks(&batch, model, ErrorMode::Raise, out).unwrap();
+        o.map(|x| x[0])
+    }
+
+    #[test]
+    fn every_cell_equals_pricing_the_legs_one_by_one() {
+        // A condor, a VIX call and a VIX future; 2 shifts x 3 days x 5 moves; the last
+        // day takes the SPX legs past expiry.
+        let kind = [LegKind::SpxOption, LegKind::SpxOption, LegKind::VixOption, LegKind::VixFuture];
+        let is_call = [false, true, true, false];
+        let strike = [4300.0, 4700.0, 25.0, 0.0];
+        let weight = [-100.0, -100.0, 500.0, 1000.0];
+        let (spot, rate, div) = (4500.0, 0.04, 0.015);
+        let moves = [-0.1, -0.02, 0.0, 0.03, 0.08];
+        let (n_shifts, n_days) = (2, 3);
+        let mut tau = vec![0.0; 4 * n_shifts * n_days];
+        let mut vol = vec![0.0; tau.len()];
+        let mut underlying = vec![0.0; tau.len()];
+        for leg in 0..4 {
+            for shift in 0..n_shifts {
+                for day in 0..n_days {
+                    let j = (leg * n_shifts + shift) * n_days + day;
+                    tau[j] = if leg < 2 { [0.02, 0.01, 0.0][day] } else { 0.1 - 0.01 * day as f64 };
+                    vol[j] = if leg < 2 { 0.15 + 0.02 * shift as f64 } else { 1.1 };
+                    underlying[j] = 20.0 + 3.0 * shift as f64;
+                }
+            }
+        }
+        let smile = Smile { skew: -0.25, curvature: 0.05, floor_ratio: 0.5, moneyness_limit: 4.0 };
+        let inputs = GridInputs {
+            kind: &kind,
+            is_call: &is_call,
+            strike: &strike,
+            weight: &weight,
+            spot,
+            rate,
+            div,
+            spot_moves: &moves,
+            n_shifts,
+            n_days,
+            tau: &tau,
+            vol: &vol,
+            underlying: &underlying,
+            smile: Some(smile),
+        };
+        let cells = n_days * n_shifts * moves.len();
+        let mut cubes = vec![vec![0.0; cells]; 6];
+        let [value, delta, gamma, vega, theta, vix_delta] = &mut cubes[..] else { unreachable!() };
+        let out = GridOut { value, delta, gamma, vega, theta, vix_delta };
+        scenario_grid(&inputs, out).unwrap();
+        for day in 0..n_days {
+            for shift in 0..n_shifts {
+                for (m, &mv) in moves.iter().enumerate() {
+                    let cell = (day * n_shifts + shift) * moves.len() + m;
+                    let level = spot * (1.0 + mv);
+                    let mut want = [0.0; 6];
+                    for leg in 0..4 {
+                        let j = (leg * n_shifts + shift) * n_days + day;
+                        let w = weight[leg];
+                        match kind[leg] {
+                            LegKind::SpxOption if tau[j] <= 0.0 => {
+                                let sign = if is_call[leg] { 1.0 } else { -1.0 };
+                                want[0] += w * (sign * (level - strike[leg])).max(0.0);
+                                want[1] += w * if sign * (level - strike[leg]) > 0.0 { sign } else { 0.0 };
+                            }
+                            LegKind::SpxOption => {
+                                let forward = level * ((rate - div) * tau[j]).exp();
+                                let x = ((strike[leg] / forward).ln() / (vol[j] * tau[j].sqrt()))
+                                    .clamp(-4.0, 4.0);
+                                let sigma = vol[j] * (1.0 - 0.25 * x + 0.05 * x * x).max(0.5);
+                                let g = single(
+                                    Model::Bsm,
+                                    is_call[leg],
+                                    level,
+                                    strike[leg],
+                                    tau[j],
+                                    rate,
+                                    div,
+                                    sigma,
+                                );
+                                for (k, idx) in [(0, 0), (1, 1), (2, 2), (3, 3), (4, 4)] {
+                                    want[k] += w * g[idx];
+                                }
+                            }
+                            LegKind::VixOption => {
+                                let g = single(
+                                    Model::Black76,
+                                    is_call[leg],
+                                    underlying[j],
+                                    strike[leg],
+                                    tau[j],
+                                    rate,
+                                    rate,
+                                    vol[j],
+                                );
+                                want[0] += w * g[0];
+                                want[5] += w * g[1];
+                                want[3] += w * g[3];
+                                want[4] += w * g[4];
+                            }
+                            LegKind::VixFuture => {
+                                want[0] += w * underlying[j];
+                                want[5] += w;
+                            }
+                        }
+                    }
+                    for (k, cube) in cubes.iter().enumerate() {
+                        let got = cube[cell];
+                        assert!(
+                            (got - want[k]).abs() <= 1e-9 * want[k].abs().max(1.0),
+                            "out {k} cell {cell}: {got} vs {}",
+                            want[k]
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn bad_inputs_name_the_argument() {
+        let inputs = GridInputs {
+            kind: &[LegKind::SpxOption],
+            is_call: &[true],
+            strike: &[-5.0],
+            weight: &[1.0],
+            spot: 100.0,
+            rate: 0.0,
+            div: 0.0,
+            spot_moves: &[0.0],
+            n_shifts: 1,
+            n_days: 1,
+            tau: &[0.1],
+            vol: &[0.2],
+            underlying: &[0.0],
+            smile: None,
+        };
+        let mut c = vec![vec![0.0; 1]; 6];
+        let [a, b, g, d, e, f] = &mut c[..] else { unreachable!() };
+        let err =
+            scenario_grid(&inputs, GridOut { value: a, delta: b, gamma: g, vega: d, theta: e, vix_delta: f })
+                .unwrap_err();
+        assert!(matches!(err, AlvhError::InvalidValue { arg: "strike", .. }), "{err}");
+    }
+}
