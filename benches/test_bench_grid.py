@@ -1,0 +1,73 @@
+"""Scenario grid (issue 3 target): 8 legs x 201 spot moves x 41 VIX shifts x 11 days
+(about 726,000 leg valuations, each with its Greeks), native vs the numpy fallback.
+
+Timed at the kernel (the per-(leg, shift, day) market arrays are resolved once,
+outside the timing, as `alvh.scenario_grid` does before calling it) and through the
+public `alvh.scenario_grid` where it exists. Sticky-moneyness dynamics: the smile is
+evaluated in every cell.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import alvh
+from alvh import _native
+
+LEGS = 8
+MOVES, SHIFTS, DAYS = 201, 41, 11
+
+
+def _kernel_arguments() -> tuple:
+    # A 10-lot condor, a put-spread hedge, a VIX call and a VIX future.
+    kind = np.array([0, 0, 0, 0, 0, 0, 2, 1], dtype=np.uint8)
+    is_call = np.array([False, False, True, True, False, False, True, False])
+    strike = np.array([5575.0, 5625.0, 6300.0, 6350.0, 5500.0, 5400.0, 25.0, 0.0])
+    weight = np.array([1000.0, -1000.0, -1000.0, 1000.0, 200.0, -200.0, 500.0, 1000.0])
+    spot, rate, div = 5994.57, 0.043, 0.013
+    moves = np.linspace(-0.10, 0.10, MOVES)
+    shifts = np.linspace(-10.0, 10.0, SHIFTS)
+    days = np.arange(DAYS)
+    tau = np.empty((LEGS, SHIFTS, DAYS))
+    vol = np.empty_like(tau)
+    underlying = np.empty_like(tau)
+    for leg in range(LEGS):
+        expiry_days = 46 if kind[leg] == 0 else 43
+        tau[leg] = (expiry_days - days)[None, :] / 365.0
+        atm = 0.9 * (16.0 + shifts) / 100.0
+        vol[leg] = (atm[:, None] if kind[leg] == 0 else 1.0) * np.ones((1, DAYS))
+        underlying[leg] = (18.0 + shifts * np.exp(-2.0 * 43 / 365))[:, None] * np.ones((1, DAYS))
+    smile = (-0.25, 0.05, 0.5, 4.0)
+    out = [np.empty(DAYS * SHIFTS * MOVES) for _ in range(6)]
+    return (kind, is_call, strike, weight, spot, rate, div, moves, SHIFTS, DAYS,
+            tau.ravel(), vol.ravel(), underlying.ravel(), smile, out)
+
+
+def _fallback_kernels():
+    from alvh._fallback import kernels
+
+    if not hasattr(kernels, "scenario_grid"):
+        pytest.skip("the fallback has no scenario_grid yet")
+    return kernels
+
+
+@pytest.mark.benchmark(group="scenario_grid")
+def test_grid_kernel_native(benchmark):
+    args = _kernel_arguments()
+    benchmark.extra_info.update(task="scenario_grid", implementation="alvh native",
+                                options=LEGS * MOVES * SHIFTS * DAYS)
+    benchmark.pedantic(_native.scenario_grid, args=args, rounds=100, iterations=1, warmup_rounds=2)
+
+
+@pytest.mark.benchmark(group="scenario_grid")
+def test_grid_kernel_fallback(benchmark):
+    kernels = _fallback_kernels()
+    args = _kernel_arguments()
+    reference = [np.empty_like(a) for a in args[-1]]
+    _native.scenario_grid(*args[:-1], reference)
+    benchmark.extra_info.update(task="scenario_grid", implementation="alvh fallback (numpy)",
+                                options=LEGS * MOVES * SHIFTS * DAYS)
+    benchmark.pedantic(kernels.scenario_grid, args=args, rounds=3, iterations=1, warmup_rounds=1)
+    for got, want in zip(args[-1], reference):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-6)
