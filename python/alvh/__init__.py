@@ -12,6 +12,7 @@ from alvh import analytics, black76, bsm, calendar, errors
 from alvh._backend import backend, build_info, use_backend
 from alvh.chain import FitResult, fit_vix_linked_skew, load_chain
 from alvh.greeks import Greeks
+from alvh.grid import Grid, scenario_grid
 from alvh.instruments import SpxOption, VixFuture, VixOption
 from alvh.market import Market, VixFutures, VixLinkedSkew
 from alvh.position import Position
@@ -22,7 +23,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
 __all__ = [
-    "FitResult", "Greeks", "Market", "Position", "SpxOption", "VixFuture", "VixFutures",
+    "FitResult", "Greeks", "Grid", "Market", "Position", "SpxOption", "VixFuture", "VixFutures",
     "VixLinkedSkew", "VixOption", "backend", "black76", "bsm", "build_info", "calendar", "errors",
-    "analytics", "fit_vix_linked_skew", "load_chain", "use_backend",
+    "analytics", "fit_vix_linked_skew", "load_chain", "scenario_grid", "use_backend",
 ]

@@ -3,20 +3,31 @@
 ``alvh demo``    the Greeks of an example SPX iron condor (per leg and for the book)
 ``alvh greeks``  price and Greeks of one option, in trader units
 ``alvh info``    which backend and SIMD path this installation uses
+``alvh grid``    the risk graph of a position file against a market file: a table of
+                 key rows and a PNG (P&L by SPX level at T+N and expiry; P&L heatmap
+                 over SPX move x VIX shift)
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 import alvh
 from alvh.errors import AlvhError
+
+if TYPE_CHECKING:
+    from alvh.grid import Grid
 
 SPX_MULTIPLIER = 100.0
 
@@ -96,6 +107,145 @@ def _greeks(args: argparse.Namespace, console: Console) -> None:
     console.print(table)
 
 
+#: Spot moves the `alvh grid` table shows (those inside the grid's range).
+_TABLE_MOVES = (-0.10, -0.05, -0.03, -0.02, -0.01, 0.0, 0.01, 0.02, 0.03, 0.05, 0.10)
+
+
+class _CliError(Exception):
+    """A user mistake on the command line: the message is printed, the exit code is 2."""
+
+
+def _axis(name: str, values: Sequence[float]) -> np.ndarray:
+    """``LOW HIGH COUNT`` -> an evenly spaced axis, checked."""
+    low, high, count = values
+    if not count.is_integer() or count < 1:
+        raise _CliError(f"--{name}: COUNT must be a positive whole number; got {count:g}")
+    if count > 1 and not high > low:
+        raise _CliError(f"--{name}: HIGH must exceed LOW; got {low:g} {high:g}")
+    if int(count) == 1:
+        return np.array([low])
+    return np.linspace(low, high, int(count))
+
+
+def _load_book(args: argparse.Namespace) -> tuple[alvh.Position, alvh.Market]:
+    """The position and market files, with a plain message for a missing or unreadable one."""
+    for label, path in (("position", args.position), ("market", args.market)):
+        if not Path(path).is_file():
+            raise _CliError(f"{label} file {path!r} does not exist (or is not a file)")
+    try:
+        position = alvh.Position.from_toml(args.position)
+        market = alvh.Market.from_toml(args.market)
+    except OSError as exc:
+        raise _CliError(f"cannot read {exc.filename!r}: {exc.strerror}") from exc
+    return position, market
+
+
+def _check_horizon(market: alvh.Market, days: Sequence[int]) -> None:
+    """A listed VIX futures curve must reach the grid's last day (`Market.bump` drops
+    expired futures and refuses an empty curve): say so up front, with the fix."""
+    futures = market.futures
+    if not futures.is_explicit or not days:
+        return
+    horizon = market.as_of + timedelta(days=max(days))
+    last = futures.expiries[-1]
+    if last < horizon:
+        reach = (last - market.as_of).days
+        raise _CliError(
+            f"the market's listed VIX futures end on {last.isoformat()}, before the grid's "
+            f"last day {horizon.isoformat()} (as_of {market.as_of.isoformat()} + {max(days)} "
+            f"days): add later expiries to [vix_futures] in the market file, or use "
+            f"--days up to {max(reach, 0)}"
+        )
+
+
+def _grid(args: argparse.Namespace, console: Console) -> None:
+    from alvh import plots
+    from alvh.grid import scenario_grid
+
+    position, market = _load_book(args)
+    moves = _axis("moves", args.moves)
+    shifts = _axis("shifts", args.shifts)
+    days = sorted(set(args.days))
+    if any(d < 0 for d in days):
+        raise _CliError(f"--days must be zero or positive; got {days}")
+    if any(m <= -1.0 for m in moves):
+        raise _CliError("--moves are relative (-0.1 = -10 %) and must stay above -1")
+    _check_horizon(market, days)
+    out_dir = Path(args.out).parent
+    if not out_dir.is_dir():
+        raise _CliError(f"--out {args.out!r}: directory {str(out_dir)!r} does not exist")
+    grid = scenario_grid(
+        position, market, spot_moves=moves, vol_shifts=shifts, days=days, dynamics=args.dynamics
+    )
+    spot = float(market.spot)
+    flat = int(np.argmin(np.abs(shifts)))
+    # The table's columns: the wanted moves that the grid's range covers, at their
+    # nearest grid point (no interpolation: the numbers are the grid's own).
+    picks: list[int] = []
+    for wanted in _TABLE_MOVES:
+        if moves[0] - 1e-12 <= wanted <= moves[-1] + 1e-12:
+            index = int(np.argmin(np.abs(moves - wanted)))
+            if index not in picks:
+                picks.append(index)
+    if not picks:
+        picks = sorted({0, moves.size // 2, moves.size - 1})
+    vix_note = "VIX unchanged" if shifts[flat] == 0.0 else f"VIX {shifts[flat]:+g} points"
+    table = Table(
+        title=f"{escape(position.name or Path(args.position).name)}: P&L ($) vs today's mark, "
+        f"{vix_note}, {args.dynamics} (as of {market.as_of.isoformat()}, SPX {spot:,.2f}, "
+        f"VIX {market.vix:.2f})"
+    )
+    table.add_column("day", justify="right")
+    for index in picks:
+        table.add_column(f"{moves[index]:+.1%}\n{spot * (1 + moves[index]):,.0f}", justify="right")
+    pnl = np.asarray(grid.pnl)
+    for d_index, day in enumerate(days):
+        row = pnl[d_index, flat]
+        table.add_row(
+            f"T+{day}",
+            *[f"[{'red' if row[i] < 0 else 'green'}]{row[i]:+,.0f}[/]" for i in picks],
+        )
+    open_pnl = grid.base_value - math.fsum(leg.entry_cost for leg in position.legs)
+    table.caption = (
+        f"Today's mark vs the entry prices: {open_pnl:+,.0f} $ (add it for P&L vs entry, "
+        "as the risk graph's left panel shows)"
+    )
+    console.print(table)
+
+    base = (days.index(0) if 0 in days else 0, flat, int(np.argmin(np.abs(moves))))
+    greeks = Table(
+        title=f"Position Greeks at the base cell (T+{days[base[0]]}, SPX "
+        f"{spot * (1 + moves[base[2]]):,.2f}, VIX shift {shifts[base[1]]:+g})"
+    )
+    greeks.add_column("Greek")
+    greeks.add_column("value", justify="right")
+    greeks.add_column("unit")
+    for name, value, unit in _trader_greeks(grid, base):
+        greeks.add_row(name, f"{value:+,.2f}", unit)
+    console.print(greeks)
+
+    try:
+        out = plots.risk_graph(grid, args.out, position=position, market=market)
+    except OSError as exc:
+        raise _CliError(
+            f"cannot write the risk graph to {args.out!r}: {exc.strerror or exc}"
+        ) from exc
+    console.print(f"risk graph written to {escape(str(out))}", highlight=False)
+
+
+def _trader_greeks(grid: Grid, cell: tuple[int, int, int]) -> list[tuple[str, float, str]]:
+    """The grid's Greeks at ``cell`` in trader units (DESIGN.md "Conventions")."""
+    return [
+        ("delta", float(grid.delta[cell]), "SPX points equivalent ($ per SPX point)"),
+        ("delta", float(grid.delta_dollars_per_1pct[cell]), "$ per +1 % SPX move"),
+        ("gamma", float(grid.gamma_dollars_per_1pct[cell]), "$ delta change per +1 % SPX move"),
+        ("vega", float(grid.vega_dollars_per_vol_point[cell]), "$ per vol point (all options)"),
+        ("theta", float(grid.theta_dollars_per_day[cell]), "$ per calendar day"),
+        ("VIX delta", float(grid.delta_dollars_per_vix_point[cell]),
+         "$ per point of each VIX leg's future"),
+    ]
+
+
 def _info(console: Console) -> None:
     for key, value in alvh.build_info().items():
         console.print(f"{key}: {value}")
@@ -115,6 +265,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     greeks.add_argument("--rate", type=float, default=0.04)
     greeks.add_argument("--div", type=float, default=0.015)
     commands.add_parser("info", help="backend and SIMD path in use")
+    grid = commands.add_parser(
+        "grid", help="risk graph of a position: table of key rows and a PNG",
+        description="Scenario grid of POSITION (TOML) against --market (TOML): prints P&L at "
+        "a few SPX moves per day (VIX unchanged) and the Greeks, and writes the risk graph PNG.",
+    )
+    grid.add_argument("position", help="position file (TOML, docs/position_format.md)")
+    grid.add_argument("--market", required=True, help="market file (TOML, docs/market_format.md)")
+    grid.add_argument("--out", default="risk.png", help="PNG to write (default: risk.png)")
+    grid.add_argument("--days", type=int, nargs="+", default=list(range(11)), metavar="DAY",
+                      help="calendar days forward (default: 0 1 ... 10)")
+    grid.add_argument("--moves", type=float, nargs=3, default=[-0.10, 0.10, 201.0],
+                      metavar=("LOW", "HIGH", "COUNT"),
+                      help="relative SPX moves (default: -0.1 0.1 201)")
+    grid.add_argument("--shifts", type=float, nargs=3, default=[-10.0, 10.0, 41.0],
+                      metavar=("LOW", "HIGH", "COUNT"),
+                      help="VIX shifts in points (default: -10 10 41)")
+    grid.add_argument("--dynamics", default="sticky_moneyness",
+                      choices=["sticky_moneyness", "sticky_strike", "parallel"],
+                      help="how the SPX smile follows spot and VIX (default: sticky_moneyness)")
     args = parser.parse_args(argv)
     # Wide enough for the tables when output goes to a pipe or file (rich assumes 80).
     console = Console(width=max(Console().width, 110))
@@ -123,10 +292,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             _demo(console)
         elif args.command == "greeks":
             _greeks(args, console)
+        elif args.command == "grid":
+            _grid(args, console)
         else:
             _info(console)
-    except AlvhError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+    except (AlvhError, _CliError) as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
+        return 2
+    except OSError as exc:  # e.g. --out in a directory that cannot be written
+        where = f" {exc.filename!r}" if exc.filename else ""
+        reason = escape(exc.strerror or str(exc))
+        console.print(f"[red]error:[/red] cannot write{escape(where)}: {reason}", highlight=False)
         return 2
     return 0
 

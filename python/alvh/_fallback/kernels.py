@@ -39,6 +39,7 @@ import scipy
 from numpy.typing import NDArray
 from scipy import special
 
+from alvh._fallback.grid import scenario_grid as scenario_grid  # the grid kernel
 from alvh.errors import NoSolutionError, ShapeError, invalid
 
 FloatArray = NDArray[np.float64]

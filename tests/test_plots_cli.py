@@ -1,0 +1,303 @@
+"""The risk graph picture (`alvh.plots.risk_graph`) and the ``alvh grid`` command.
+
+The pictures are checked as files (a real PNG of the expected size, written
+atomically) and their inputs as numbers (the expiry curve is `analytics.expiry_pnl`,
+breakevens are the zero crossings); how they read was checked by eye.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import alvh
+from alvh import analytics, plots
+from alvh.cli import main
+from alvh.errors import InvalidInputError
+from alvh.grid import scenario_grid
+
+pytest.importorskip("matplotlib")
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+#: A market before the March 2025 expiries of the example positions, listing the
+#: VIX future of the hedge's expiry (2025-03-18) and one beyond the 10-day horizon.
+MARKET_FEB_2025 = """\
+format_version = 1
+as_of = 2025-02-03
+spot = 5994.57
+rate = 0.043
+div = 0.013
+vix = 18.62
+
+[vix_futures]
+model = "explicit"
+kappa = 2.0
+curve = [
+    { expiry = 2025-02-19, price = 18.90 },
+    { expiry = 2025-03-18, price = 19.30 },
+    { expiry = 2025-04-16, price = 19.60 },
+]
+"""
+
+
+@pytest.fixture
+def market_file(tmp_path: Path) -> Path:
+    path = tmp_path / "market.toml"
+    path.write_text(MARKET_FEB_2025)
+    return path
+
+
+@pytest.fixture
+def hedged_grid(market_file: Path) -> alvh.grid.Grid:
+    position = alvh.Position.from_toml(EXAMPLES / "condor_vix_hedge.toml")
+    market = alvh.Market.from_toml(market_file)
+    return scenario_grid(
+        position, market, spot_moves=np.linspace(-0.1, 0.1, 61),
+        vol_shifts=np.linspace(-10.0, 10.0, 11), days=[0, 5, 10],
+    )
+
+
+def _assert_png(path: Path) -> tuple[int, ...]:
+    data = path.read_bytes()
+    assert len(data) > 10_000
+    assert data[:8] == PNG_MAGIC
+    from matplotlib.image import imread
+
+    image = imread(path)
+    assert image.ndim == 3 and image.shape[2] in (3, 4)
+    height, width = image.shape[:2]
+    assert width > height > 400  # two panels side by side
+    return tuple(image.shape)
+
+
+# --------------------------------------------------------------------------- the picture
+
+
+def test_risk_graph_writes_a_valid_png(hedged_grid, tmp_path: Path) -> None:
+    out = plots.risk_graph(hedged_grid, tmp_path / "risk.png")
+    assert out == tmp_path / "risk.png"
+    _assert_png(out)
+
+
+def test_risk_graph_of_a_plain_condor_with_a_title(tmp_path: Path) -> None:
+    position = alvh.Position.from_toml(EXAMPLES / "condor.toml")
+    market = alvh.Market.from_toml(EXAMPLES / "market.toml")
+    grid = scenario_grid(
+        position, market, spot_moves=np.linspace(-0.08, 0.08, 41),
+        vol_shifts=[-5.0, 0.0, 5.0], days=[0, 5],
+    )
+    out = plots.risk_graph(
+        grid, str(tmp_path / "condor.png"), position=position, market=market, title="condor"
+    )
+    _assert_png(out)
+
+
+def test_risk_graph_replaces_the_file_whole_and_leaves_no_temporaries(
+    hedged_grid, tmp_path: Path
+) -> None:
+    target = tmp_path / "risk.png"
+    target.write_bytes(b"old picture")
+    plots.risk_graph(hedged_grid, target)
+    _assert_png(target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["market.toml", "risk.png"]
+
+
+def test_risk_graph_into_a_missing_directory_names_it(hedged_grid, tmp_path: Path) -> None:
+    with pytest.raises(InvalidInputError, match="does not exist"):
+        plots.risk_graph(hedged_grid, tmp_path / "nowhere" / "risk.png")
+
+
+@pytest.mark.parametrize(
+    "axes",
+    [
+        {"spot_moves": [0.0], "vol_shifts": [0.0], "days": [0]},
+        {"spot_moves": [0.05, -0.05, 0.0, 0.02], "vol_shifts": [3.0, -3.0, 0.0], "days": [5, 0]},
+        {"spot_moves": [-0.02, 0.0, 0.02], "vol_shifts": [2.0], "days": [3]},
+    ],
+    ids=["one-cell", "unsorted-axes", "no-day-0-no-zero-shift"],
+)
+def test_risk_graph_draws_small_and_unsorted_grids(
+    axes: dict[str, Any], market_file: Path, tmp_path: Path
+) -> None:
+    position = alvh.Position.from_toml(EXAMPLES / "condor_vix_hedge.toml")
+    grid = scenario_grid(position, alvh.Market.from_toml(market_file), **axes)
+    _assert_png(plots.risk_graph(grid, tmp_path / "small.png"))
+
+
+def test_expiry_curve_of_an_spx_book_is_expiry_pnl() -> None:
+    position = alvh.Position.from_toml(EXAMPLES / "condor.toml")
+    spots = np.linspace(5000.0, 7000.0, 101)
+    curve = plots._expiry_curve(position, None, spots)
+    assert curve is not None
+    np.testing.assert_array_equal(curve[0], analytics.expiry_pnl(position, spots))
+    assert "SPX legs only" not in curve[1]
+
+
+def test_expiry_curve_settles_the_vix_hedge_on_its_future(market_file: Path) -> None:
+    position = alvh.Position.from_toml(EXAMPLES / "condor_vix_hedge.toml")
+    market = alvh.Market.from_toml(market_file)
+    spx_only = alvh.Position(
+        legs=tuple(leg for leg in position.legs if isinstance(leg, alvh.SpxOption))
+    )
+    spots = np.linspace(5400.0, 6600.0, 25)
+    curve = plots._expiry_curve(position, market, spots)
+    assert curve is not None
+    # VIX 25 calls with the March future at 19.30 expire worthless: the hedge costs its premium.
+    np.testing.assert_allclose(curve[0], analytics.expiry_pnl(spx_only, spots) - 5 * 100 * 0.85)
+    without_market = plots._expiry_curve(position, None, spots)
+    assert without_market is not None and "SPX legs only" in without_market[1]
+
+
+def test_breakevens_are_the_zero_crossings() -> None:
+    x = np.array([0.0, 1.0, 2.0, 3.0, 4.0])
+    y = np.array([-1.0, 1.0, 1.0, -3.0, -3.0])
+    assert plots._breakevens(x, y) == pytest.approx([0.5, 2.25])
+
+
+# --------------------------------------------------------------------------- alvh grid
+
+
+def test_cli_grid_prints_the_table_and_writes_the_png(
+    market_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "risk.png"
+    code = main([
+        "grid", str(EXAMPLES / "condor_vix_hedge.toml"), "--market", str(market_file),
+        "--out", str(out),
+    ])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    for text in ("T+0", "T+10", "-10.0%", "+10.0%", "delta", "$ per calendar day",
+                 "risk graph written"):
+        assert text in printed
+    _assert_png(out)
+
+
+def test_cli_grid_table_rows_are_the_grid(
+    market_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main([
+        "grid", str(EXAMPLES / "condor_vix_hedge.toml"), "--market", str(market_file),
+        "--out", str(tmp_path / "r.png"), "--days", "0", "3", "--moves", "-0.05", "0.05", "11",
+        "--shifts", "-2", "2", "5",
+    ])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    position = alvh.Position.from_toml(EXAMPLES / "condor_vix_hedge.toml")
+    market = alvh.Market.from_toml(market_file)
+    grid = scenario_grid(position, market, spot_moves=np.linspace(-0.05, 0.05, 11),
+                         vol_shifts=np.linspace(-2, 2, 5), days=[0, 3])
+    row = next(line for line in printed.splitlines() if "T+3" in line)
+    # The -5 % column of day 3 at VIX shift 0.
+    assert f"{grid.pnl[1, 2, 0]:+,.0f}" in row
+
+
+def test_cli_grid_missing_position_file_exits_2(
+    market_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["grid", str(tmp_path / "nope.toml"), "--market", str(market_file),
+                 "--out", str(tmp_path / "r.png")])
+    printed = capsys.readouterr().out
+    assert code == 2
+    assert "nope.toml" in printed and "does not exist" in printed
+    assert not (tmp_path / "r.png").exists()
+
+
+def test_cli_grid_malformed_market_names_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "broken_market.toml"
+    bad.write_text("as_of = 2025-02-03\nspot = [unclosed\n")
+    code = main(["grid", str(EXAMPLES / "condor.toml"), "--market", str(bad),
+                 "--out", str(tmp_path / "r.png")])
+    printed = capsys.readouterr().out
+    assert code == 2
+    assert "broken_market.toml" in printed
+
+
+def test_cli_grid_futures_curve_shorter_than_the_horizon_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    market = tmp_path / "market.toml"
+    later = "".join(
+        f"    {{ expiry = {expiry}, price = {price} }},\n"
+        for expiry, price in (("2025-03-18", "19.30"), ("2025-04-16", "19.60"))
+    )
+    assert later in MARKET_FEB_2025
+    market.write_text(MARKET_FEB_2025.replace(later, ""))
+    code = main(["grid", str(EXAMPLES / "condor.toml"), "--market", str(market),
+                 "--days", "0", "20", "--out", str(tmp_path / "r.png")])
+    printed = capsys.readouterr().out
+    assert code == 2
+    assert "2025-02-19" in printed and "[vix_futures]" in printed and "--days up to 16" in printed
+
+
+def test_cli_grid_vix_hedge_without_its_future_names_the_expiry(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # examples/market.toml (October 2024) lists no March 2025 VIX future.
+    code = main(["grid", str(EXAMPLES / "condor_vix_hedge.toml"), "--market",
+                 str(EXAMPLES / "market.toml"), "--out", str(tmp_path / "r.png")])
+    printed = capsys.readouterr().out
+    assert code == 2
+    assert "2025-03-18" in printed
+
+
+def test_cli_grid_unwritable_out_exits_2(
+    market_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["grid", str(EXAMPLES / "condor.toml"), "--market", str(market_file),
+                 "--days", "0", "--out", str(tmp_path / "no_such_dir" / "r.png")])
+    printed = capsys.readouterr().out
+    assert code == 2
+    assert "no_such_dir" in printed and "does not exist" in printed
+
+
+def test_cli_grid_bad_axis_exits_2(
+    market_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["grid", str(EXAMPLES / "condor.toml"), "--market", str(market_file),
+                 "--moves", "0.1", "-0.1", "11", "--out", str(tmp_path / "r.png")])
+    assert code == 2
+    assert "--moves" in capsys.readouterr().out
+
+
+def test_cli_grid_as_a_process_exits_2_on_a_missing_market(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "alvh.cli", "grid", str(EXAMPLES / "condor.toml"),
+         "--market", str(tmp_path / "missing.toml")],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    assert "missing.toml" in result.stdout and "Traceback" not in result.stderr
+
+
+def test_cli_other_commands_still_work(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo"]) == 0
+    assert main(["greeks", "--spot", "5000", "--strike", "5000", "--days", "30",
+                 "--vol", "0.18"]) == 0
+    assert main(["info"]) == 0
+    assert "iron condor" in capsys.readouterr().out
+
+
+def test_risk_graph_leaves_pyplot_alone(hedged_grid, tmp_path: Path) -> None:
+    import matplotlib
+
+    before = matplotlib.get_backend()
+    plots.risk_graph(hedged_grid, tmp_path / "risk.png")
+    assert matplotlib.get_backend() == before
+    if "matplotlib.pyplot" in sys.modules:  # no figure left open in pyplot's registry
+        assert not sys.modules["matplotlib.pyplot"].get_fignums()
+
+
+@pytest.mark.skipif(not hasattr(alvh.grid.Grid, "plot"), reason="Grid.plot not added yet")
+def test_grid_plot_writes_the_risk_graph(hedged_grid, tmp_path: Path) -> None:
+    hedged_grid.plot(tmp_path / "risk.png", title="hedged condor")
+    _assert_png(tmp_path / "risk.png")
