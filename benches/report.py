@@ -314,6 +314,26 @@ def render(data: dict) -> str:
             lines += pricing_table(rows, _find(rows, NATIVE), with_outputs=(group == "greeks"))
         lines.append("")
 
+    grid_rows = groups.get("scenario_grid", [])
+    if grid_rows:
+        lines += [
+            "## Scenario grid, kernel (`scenario_grid`, issue 3)",
+            "",
+            "8 legs (condor, put spread, VIX call, VIX future) x 201 SPX moves x 41 VIX shifts x "
+            "11 days = 725,868 leg valuations with Greeks, sticky-moneyness smile per cell "
+            "(benches/test_bench_grid.py). Targets: native <= 10 ms, >= 20x the fallback.",
+            "",
+        ]
+        native = _find(grid_rows, NATIVE)
+        table = []
+        for bench in grid_rows:
+            median = bench["stats"]["median"]
+            ratio = f"{median / native['stats']['median']:.3g}x" if native else "-"
+            table.append([bench["extra_info"]["implementation"], f"{median * 1e3:.2f} ms",
+                          f"{bench['stats']['min'] * 1e3:.2f} ms", ratio])
+        lines += _table(["implementation", "median", "best round", "time vs alvh native"], table)
+        lines.append("")
+
     skipped = data.get("alvh_skipped", [])
     lines += ["## Not measured", ""]
     if skipped:
