@@ -105,8 +105,9 @@ def _ncdf(x: Any) -> Any:
     return ndtr(x)
 
 
-def _check_live(position: Position, market: Market) -> None:
-    """Every leg expires on or after ``market.as_of``; else an error naming the leg."""
+def check_live(position: Any, market: Any, purpose: str = "analysing the position") -> None:
+    """The arguments are a Position and a Market, and every leg expires on or after
+    ``market.as_of``; else an error naming the leg (``purpose`` ends the message)."""
     if not isinstance(position, Position):
         raise InputTypeError(f"position must be an alvh.Position; got {type(position).__name__}")
     if not isinstance(market, Market):
@@ -115,7 +116,7 @@ def _check_live(position: Position, market: Market) -> None:
         if leg.expiry < market.as_of:
             err = InvalidInputError(
                 f"legs[{i}] ({leg}) expired on {leg.expiry.isoformat()}, before market.as_of "
-                f"{market.as_of.isoformat()}: settle or remove it before analysing the position"
+                f"{market.as_of.isoformat()}: settle or remove it before {purpose}"
             )
             err.arg, err.index = f"legs[{i}]", i
             raise err
@@ -179,7 +180,7 @@ def _vix_futures(market: Market, expiries: list[dt.date]) -> FloatArray:
 
 def _leg_table(position: Position, market: Market, vix_beta: float) -> dict[str, Any]:
     """The columns of `leg_greeks` as numpy arrays / lists (shared with `summary`)."""
-    _check_live(position, market)
+    check_live(position, market)
     legs = position.legs
     n = len(legs)
     spot = float(market.spot)

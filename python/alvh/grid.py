@@ -57,6 +57,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from alvh import _backend
+from alvh.analytics import check_live
 from alvh.errors import InputTypeError, InvalidInputError
 from alvh.instruments import SpxOption, VixFuture, VixOption
 from alvh.market import DAYS_PER_YEAR, DYNAMICS, Market
@@ -273,21 +274,6 @@ def _check_axes(
     return moves, shifts, day_axis, str(dynamics)
 
 
-def _check_book(position: Any, market: Any) -> None:
-    if not isinstance(position, Position):
-        raise InputTypeError(f"position must be an alvh.Position; got {type(position).__name__}")
-    if not isinstance(market, Market):
-        raise InputTypeError(f"market must be an alvh.Market; got {type(market).__name__}")
-    for i, leg in enumerate(position.legs):
-        if leg.expiry < market.as_of:
-            err = InvalidInputError(
-                f"legs[{i}] ({leg}) expired on {leg.expiry.isoformat()}, before market.as_of "
-                f"{market.as_of.isoformat()}: settle or remove it before building a grid"
-            )
-            err.arg, err.index = f"legs[{i}]", i
-            raise err
-
-
 def _bumped(market: Market, shift: float, day: int, dynamics: str, j: int, k: int) -> Market:
     """``market.bump(vix_shift=shift, days=day)``; an error names the axis entry."""
     try:
@@ -426,7 +412,7 @@ def scenario_grid(
     unknown ``dynamics``; a leg that expired before ``market.as_of`` or whose VIX future
     the market cannot price names the leg.
     """
-    _check_book(position, market)
+    check_live(position, market, "building a grid")
     moves, shifts, day_axis, dynamics = _check_axes(market, spot_moves, vol_shifts, days, dynamics)
     cubes = _cubes(position, market, moves, shifts, day_axis, dynamics)
     zero = np.zeros(1)

@@ -135,8 +135,17 @@ class _Leg:
 
 
 class _Option(_Leg):
+    STRIKE_STEP: ClassVar[float]
     is_call: bool
     strike: float
+
+    def __post_init__(self) -> None:
+        owner = type(self).__name__
+        object.__setattr__(self, "expiry", _check_expiry(owner, self.expiry))
+        object.__setattr__(self, "strike", _check_strike(owner, self.strike, self.STRIKE_STEP))
+        object.__setattr__(self, "is_call", _check_is_call(owner, self.is_call))
+        object.__setattr__(self, "quantity", _check_quantity(owner, self.quantity))
+        object.__setattr__(self, "entry_price", _check_entry_price(owner, self.entry_price))
 
     @property
     def right(self) -> str:
@@ -166,14 +175,6 @@ class SpxOption(_Option):
     #: SPX strikes are listed in 5-point steps.
     STRIKE_STEP: ClassVar[float] = 5.0
 
-    def __post_init__(self) -> None:
-        owner = type(self).__name__
-        object.__setattr__(self, "expiry", _check_expiry(owner, self.expiry))
-        object.__setattr__(self, "strike", _check_strike(owner, self.strike, self.STRIKE_STEP))
-        object.__setattr__(self, "is_call", _check_is_call(owner, self.is_call))
-        object.__setattr__(self, "quantity", _check_quantity(owner, self.quantity))
-        object.__setattr__(self, "entry_price", _check_entry_price(owner, self.entry_price))
-
 
 @dataclass(frozen=True)
 class VixOption(_Option):
@@ -189,14 +190,6 @@ class VixOption(_Option):
     KIND: ClassVar[str] = "vix_option"
     #: Every listed VIX strike (0.5, 1, 2.5 and 5 point steps) is a multiple of 0.5.
     STRIKE_STEP: ClassVar[float] = 0.5
-
-    def __post_init__(self) -> None:
-        owner = type(self).__name__
-        object.__setattr__(self, "expiry", _check_expiry(owner, self.expiry))
-        object.__setattr__(self, "strike", _check_strike(owner, self.strike, self.STRIKE_STEP))
-        object.__setattr__(self, "is_call", _check_is_call(owner, self.is_call))
-        object.__setattr__(self, "quantity", _check_quantity(owner, self.quantity))
-        object.__setattr__(self, "entry_price", _check_entry_price(owner, self.entry_price))
 
 
 @dataclass(frozen=True)
