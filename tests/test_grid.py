@@ -450,3 +450,40 @@ def test_backends_agree(listed_market, expiring_book, book, dynamics):
         a, b = getattr(native, name), getattr(python, name)
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-10 * max(np.abs(b).max(), 1.0),
                                    err_msg=name)
+
+
+# --------------------------------------------------------------------------- fast path
+
+
+@pytest.mark.parametrize("dynamics", DYNAMICS)
+@pytest.mark.parametrize("curve", ["model", "listed"])
+def test_vectorized_scenarios_equal_bumping_once_per_scenario(
+    market, listed_market, book, expiring_book, dynamics, curve
+):
+    # The grid resolves the per-(leg, shift, day) market with one vectorized pass per
+    # day; it must give the numbers of market.bump(...) scenario by scenario.
+    from alvh import grid as grid_module
+
+    scenario_market = market if curve == "model" else listed_market
+    position = expiring_book + book
+    legs = position.legs
+    kind = np.array([0 if isinstance(leg, SpxOption) else 2 if isinstance(leg, VixOption) else 1
+                     for leg in legs], dtype=np.uint8)
+    strike = np.array([float(getattr(leg, "strike", 1.0)) for leg in legs])
+    expiry = np.array([leg.expiry for leg in legs], dtype="datetime64[D]")
+    shifts = np.array([-6.0, -1.5, 0.0, 2.5, 12.0])
+    days = np.array([0, 3, 4, 10, 15])
+    fast = grid_module._fast_scenarios(scenario_market, kind, strike, expiry, shifts, days, dynamics)
+    assert fast is not None, "the vectorized path declined an ordinary grid"
+    slow = grid_module._scenario_arrays(
+        position, scenario_market, kind, strike, expiry, shifts, days, dynamics
+    )
+    for name, got, want in zip(("tau", "vol", "underlying"), fast, slow):
+        np.testing.assert_allclose(got, want, rtol=1e-13, atol=0, err_msg=name)
+
+
+def test_vectorized_scenarios_defer_invalid_scenarios_to_the_checked_path(listed_market, book):
+    # A VIX shift that takes the VIX to zero: the fast path declines, and the
+    # per-scenario path raises the error naming the axis entry.
+    with pytest.raises(InvalidInputError, match="vol_shifts"):
+        alvh.scenario_grid(book, listed_market, spot_moves=[0.0], vol_shifts=[0.0, -100.0], days=[0])

@@ -196,7 +196,7 @@ class VixFutures:
         """True for a listed curve, False for the mean-reverting model."""
         return bool(self.expiries)
 
-    def model_level(self, tau: Any, *, vix: float) -> FloatArray:
+    def model_level(self, tau: Any, *, vix: float | FloatArray) -> FloatArray:
         """The mean-reverting model's futures price at tenor ``tau`` (years), vectorized."""
         tau_years = np.asarray(tau, dtype=np.float64)
         return np.asarray(
@@ -451,7 +451,7 @@ class VolOfVol:
             "reference_vix": (0.0, 500.0, True),
         })
 
-    def vol(self, tau: Any, *, vix: float) -> FloatArray:
+    def vol(self, tau: Any, *, vix: float | FloatArray) -> FloatArray:
         """The VIX option vol at tenors ``tau`` (years), vectorized."""
         tau_years = np.asarray(tau, dtype=np.float64)
         decay = np.exp(-tau_years / self.decay_years)
