@@ -321,7 +321,9 @@ def render(data: dict) -> str:
             "",
             "8 legs (condor, put spread, VIX call, VIX future) x 201 SPX moves x 41 VIX shifts x "
             "11 days = 725,868 leg valuations with Greeks, sticky-moneyness smile per cell "
-            "(benches/test_bench_grid.py). Targets: native <= 10 ms, >= 20x the fallback.",
+            "(benches/test_bench_grid.py); 'end to end' rows: `alvh.scenario_grid` on the 7-leg "
+            "examples/condor_put_spread_hedge.toml with examples/market_2025-02-03.toml, scenario "
+            "markets resolved included. Targets: native <= 10 ms, >= 20x the fallback.",
             "",
         ]
         native = _find(grid_rows, NATIVE)

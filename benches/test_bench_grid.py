@@ -71,3 +71,29 @@ def test_grid_kernel_fallback(benchmark):
     benchmark.pedantic(kernels.scenario_grid, args=args, rounds=3, iterations=1, warmup_rounds=1)
     for got, want in zip(args[-1], reference):
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-6)
+
+
+def _public_grid_arguments():
+    from pathlib import Path
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    market = alvh.Market.from_toml(examples / "market_2025-02-03.toml")
+    book = alvh.Position.from_toml(examples / "condor_put_spread_hedge.toml")  # 7 legs
+    axes = dict(spot_moves=np.linspace(-0.10, 0.10, MOVES), vol_shifts=np.linspace(-10.0, 10.0, SHIFTS),
+                days=list(range(DAYS)))
+    return book, market, axes
+
+
+@pytest.mark.benchmark(group="scenario_grid")
+@pytest.mark.parametrize("backend_name", ["native", "python"])
+def test_grid_public_api(benchmark, backend_name):
+    book, market, axes = _public_grid_arguments()
+    name = "alvh native" if backend_name == "native" else "alvh fallback (numpy)"
+    benchmark.extra_info.update(task="scenario_grid", implementation=f"{name}, alvh.scenario_grid end to end",
+                                options=len(book) * MOVES * SHIFTS * DAYS)
+
+    def run():
+        with alvh.use_backend(backend_name):
+            return alvh.scenario_grid(book, market, **axes)
+
+    benchmark.pedantic(run, rounds=30 if backend_name == "native" else 3, iterations=1, warmup_rounds=1)
