@@ -134,10 +134,17 @@ class _Leg:
         return replace(self, quantity=quantity)  # type: ignore[type-var]
 
 
+@dataclass(frozen=True)
 class _Option(_Leg):
-    STRIKE_STEP: ClassVar[float]
-    is_call: bool
+    """The fields and validation SPX and VIX options share."""
+
+    expiry: dt.date
     strike: float
+    is_call: bool
+    quantity: int
+    entry_price: float = 0.0
+
+    STRIKE_STEP: ClassVar[float]
 
     def __post_init__(self) -> None:
         owner = type(self).__name__
@@ -164,12 +171,6 @@ class _Option(_Leg):
 class SpxOption(_Option):
     """A European SPX index option (BSM with dividend yield), 100 $ per point."""
 
-    expiry: dt.date
-    strike: float
-    is_call: bool
-    quantity: int
-    entry_price: float = 0.0
-
     MULTIPLIER: ClassVar[int] = 100
     KIND: ClassVar[str] = "spx_option"
     #: SPX strikes are listed in 5-point steps.
@@ -179,12 +180,6 @@ class SpxOption(_Option):
 @dataclass(frozen=True)
 class VixOption(_Option):
     """A European VIX option on the VIX future of the same expiry (Black-76), 100 $ per point."""
-
-    expiry: dt.date
-    strike: float
-    is_call: bool
-    quantity: int
-    entry_price: float = 0.0
 
     MULTIPLIER: ClassVar[int] = 100
     KIND: ClassVar[str] = "vix_option"

@@ -39,7 +39,7 @@ import scipy
 from numpy.typing import NDArray
 from scipy import special
 
-from alvh._fallback.grid import scenario_grid as scenario_grid  # the grid kernel
+from alvh._fallback.grid import scenario_grid as scenario_grid  # noqa: F401 (the grid kernel)
 from alvh.errors import NoSolutionError, ShapeError, invalid
 
 FloatArray = NDArray[np.float64]
@@ -111,26 +111,28 @@ def _invalid_value(arg: str, index: int, value: float, requirement: str) -> Exce
     return err
 
 
+def _no_solution(index: int, value: float, message: str) -> Exception:
+    err = NoSolutionError(message)
+    err.arg, err.index, err.value = "price", index, value
+    return err
+
+
 def _out_of_bounds(index: int, value: float, lower: float, upper: float) -> Exception:
     """The core's `AlvhError::PriceOutOfBounds`, as the binding maps it."""
-    err = NoSolutionError(
+    return _no_solution(index, value, (
         f"price[{index}] = {_display(value)} has no implied volatility: it must lie strictly "
         f"between the no-arbitrage bounds {_display(lower)} (discounted intrinsic value) "
         f"and {_display(upper)}"
-    )
-    err.arg, err.index, err.value = "price", index, value
-    return err
+    ))
 
 
 def _unresolvable(index: int, value: float, lower: float, upper: float) -> Exception:
     """The core's `AlvhError::PriceUnresolvable`, as the binding maps it."""
-    err = NoSolutionError(
+    return _no_solution(index, value, (
         f"price[{index}] = {_display(value)} has no resolvable implied volatility: it is within "
         f"rounding of a no-arbitrage bound ({_display(lower)} discounted intrinsic value, "
         f"{_display(upper)} upper bound)"
-    )
-    err.arg, err.index, err.value = "price", index, value
-    return err
+    ))
 
 
 def _length_mismatch(arg: str, length: int, expected: int) -> Exception:

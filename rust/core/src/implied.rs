@@ -256,13 +256,13 @@ pub fn implied_vol(batch: &PriceBatch<'_>, model: Model, mode: ErrorMode, out: &
     check_lengths(
         n,
         &[
-            ("price", col_len(&batch.price)),
-            ("is_call", flag_len(&batch.is_call)),
-            ("spot", col_len(&batch.spot)),
-            ("strike", col_len(&batch.strike)),
-            ("t", col_len(&batch.t)),
-            ("rate", col_len(&batch.rate)),
-            ("div", col_len(&batch.div)),
+            ("price", batch.price.len()),
+            ("is_call", batch.is_call.len()),
+            ("spot", batch.spot.len()),
+            ("strike", batch.strike.len()),
+            ("t", batch.t.len()),
+            ("rate", batch.rate.len()),
+            ("div", batch.div.len()),
         ],
     )?;
     // The option columns, with a placeholder vol, walked block by block.
@@ -339,20 +339,6 @@ pub fn implied_vol(batch: &PriceBatch<'_>, model: Model, mode: ErrorMode, out: &
     match (mode, first_invalid) {
         (ErrorMode::Raise, Some((_, e))) => Err(e),
         _ => Ok(()),
-    }
-}
-
-fn col_len(c: &Column<'_>) -> Option<usize> {
-    match c {
-        Column::Scalar(_) => None,
-        Column::Values(v) => Some(v.len()),
-    }
-}
-
-fn flag_len(f: &Flags<'_>) -> Option<usize> {
-    match f {
-        Flags::Scalar(_) => None,
-        Flags::Values(v) => Some(v.len()),
     }
 }
 

@@ -87,7 +87,8 @@ pub struct GreeksOut<'a> {
 }
 
 impl Column<'_> {
-    fn len(&self) -> Option<usize> {
+    /// The number of values, or None for a scalar (it broadcasts).
+    pub(crate) fn len(&self) -> Option<usize> {
         match self {
             Column::Scalar(_) => None,
             Column::Values(v) => Some(v.len()),
@@ -119,7 +120,8 @@ impl Column<'_> {
 }
 
 impl Flags<'_> {
-    fn len(&self) -> Option<usize> {
+    /// The number of flags, or None for a scalar (it broadcasts).
+    pub(crate) fn len(&self) -> Option<usize> {
         match self {
             Flags::Scalar(_) => None,
             Flags::Values(v) => Some(v.len()),

@@ -262,16 +262,17 @@ fn implied_vol<'py>(
 ) -> PyResult<()> {
     let model = self::model(model)?;
     let price = num_arg("price", price)?;
-    let inputs = Inputs::extract(is_call, spot, strike, t, rate, div, &1.0f64.into_pyobject(py)?.into_any())?;
-    let option_batch = inputs.batch()?;
+    let is_call = flag_arg(is_call)?;
+    let (spot, strike) = (num_arg("spot", spot)?, num_arg("strike", strike)?);
+    let (t, rate, div) = (num_arg("t", t)?, num_arg("rate", rate)?, num_arg("div", div)?);
     let batch = PriceBatch {
         price: column("price", &price)?,
-        is_call: option_batch.is_call,
-        spot: option_batch.spot,
-        strike: option_batch.strike,
-        t: option_batch.t,
-        rate: option_batch.rate,
-        div: option_batch.div,
+        is_call: flags(&is_call)?,
+        spot: column("spot", &spot)?,
+        strike: column("strike", &strike)?,
+        t: column("t", &t)?,
+        rate: column("rate", &rate)?,
+        div: column("div", &div)?,
     };
     let out = out_slice("out", &mut out)?;
     run_detached(py, || core_implied_vol(&batch, model, mode(errors_nan), out))
