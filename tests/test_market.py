@@ -572,3 +572,57 @@ def test_array_of_tables_spelling_of_the_curve(tmp_path):
     market = alvh.Market.from_toml(_write(tmp_path, text))
     assert market.futures.expiries == EXPIRIES[:2]
     assert market.futures.prices == PRICES[:2]
+
+
+# ------------------------------------------------------------------ scenario_* (vectorized bumps)
+
+
+@pytest.mark.parametrize("dynamics", ["sticky_moneyness", "sticky_strike", "parallel"])
+@pytest.mark.parametrize("make", [explicit_market, model_market], ids=["listed", "model"])
+@pytest.mark.parametrize("day", [0, 9, 33, 40])
+def test_scenario_methods_equal_bumping_once_per_shift(make, dynamics, day):
+    # Row v of each scenario_* result is the same number read from market.bump(...).
+    market = make()
+    shifts = np.array([-5.5, -1.0, 0.0, 3.25, 14.0])
+    expiries = np.array(["2024-11-15", "2024-12-20", "2025-01-17", "2025-03-21", "2026-12-18"],
+                        dtype="datetime64[D]")
+    strikes = market.spot * np.array([0.8, 0.95, 1.0, 1.03, 1.2])
+    atm = market.scenario_atm_vols(expiries, shifts=shifts, day=day)
+    vols = market.scenario_spx_vols(strikes, expiries, shifts=shifts, day=day, dynamics=dynamics)
+    alive = expiries >= np.datetime64(on_day(day))
+    vix_expiries = np.array(EXPIRIES, dtype="datetime64[D]")
+    futures = market.scenario_vix_futures(vix_expiries, shifts=shifts, day=day)
+    assert atm.shape == vols.shape == (shifts.size, expiries.size)
+    for v, shift in enumerate(shifts):
+        bumped = market.bump(vix_shift=float(shift), days=day, dynamics=dynamics)
+        live = expiries[alive].astype(object)
+        np.testing.assert_allclose(atm[v, alive], bumped.atm_vol(live), rtol=1e-13, atol=0)
+        np.testing.assert_allclose(
+            vols[v, alive], bumped.spx_vol(strikes[alive], live), rtol=1e-13, atol=0
+        )
+        for i, expiry in enumerate(EXPIRIES):
+            if expiry >= bumped.as_of:
+                want = float(bumped.vix_future(expiry))
+            else:  # settled on its own expiry day in the same VIX scenario
+                settle = market.bump(vix_shift=float(shift), days=(expiry - AS_OF).days)
+                want = float(settle.vix_future(expiry))
+            assert futures[v, i] == pytest.approx(want, rel=1e-13, abs=0)
+
+
+def test_scenario_methods_reject_bad_shifts_days_and_scenario_markets():
+    market = explicit_market()
+    with pytest.raises(InvalidInputError, match=r"shifts\[1\]") as info:
+        market.scenario_atm_vols([EXPIRIES[0]], shifts=[0.0, -18.5], day=0)
+    assert info.value.arg == "shifts" and info.value.index == 1
+    backwardated = explicit_market(vix=30.0)  # the front future pushed below zero
+    with pytest.raises(InvalidInputError, match=r"every future positive; got shifts\[0\]"):
+        backwardated.scenario_atm_vols([EXPIRIES[0]], shifts=[-25.0], day=0)
+    with pytest.raises(InvalidInputError, match="day"):
+        market.scenario_atm_vols([EXPIRIES[0]], shifts=[0.0], day=-1)
+    with pytest.raises(InvalidInputError, match="every listed VIX future expires"):
+        market.scenario_vix_futures([EXPIRIES[0]], shifts=[0.0], day=200)
+    with pytest.raises(InvalidInputError, match="no VIX futures price for expiry 2024-11-19"):
+        market.scenario_vix_futures([date(2024, 11, 19)], shifts=[0.0], day=0)
+    bumped = market.bump(vix_shift=1.0, dynamics="sticky_strike")
+    with pytest.raises(InvalidInputError, match="base market"):
+        bumped.scenario_atm_vols([EXPIRIES[0]], shifts=[0.0], day=0)

@@ -250,14 +250,33 @@ class VixFutures:
         Explicit: the listed futures with tenor > 0 (one expiring on ``as_of`` settles
         on the VIX itself). Model: the curve sampled every 30 days out to 3 years.
         """
+        taus, prices = self.pillar_rows(
+            as_of=as_of, vix=np.array([float(vix)]), shifts=np.zeros(1)
+        )
+        return taus, prices[0]
+
+    def pillar_rows(
+        self, *, as_of: date, vix: FloatArray, shifts: FloatArray
+    ) -> tuple[FloatArray, FloatArray]:
+        """`pillars` for several VIX scenarios at once: tenors ``(P,)`` and prices
+        ``(V, P)`` when the VIX spot is ``vix[v]``, reached by a move of ``shifts[v]``
+        points from this curve's market (a listed price moves by
+        ``shift * exp(-kappa * tau)``, as `shifted` does; the model follows ``vix``).
+        Prices pushed to zero or below are returned as they are: the caller checks."""
+        vix_rows = np.asarray(vix, dtype=np.float64).reshape(-1, 1)
         if self.is_explicit:
             days = [(expiry - as_of).days for expiry in self.expiries]
             listed = np.array(days, dtype=np.float64) / DAYS_PER_YEAR
             keep = listed > 0.0
-            return listed[keep], np.asarray(self.prices, dtype=np.float64)[keep]
+            taus = listed[keep]
+            prices = np.asarray(self.prices, dtype=np.float64)[keep]
+            moved = prices + np.asarray(shifts, dtype=np.float64).reshape(-1, 1) * np.exp(
+                -self.kappa * taus
+            )
+            return taus, np.asarray(moved, dtype=np.float64)
         months = np.arange(1, _MODEL_PILLAR_MONTHS + 1, dtype=np.float64)
         monthly = months * (VIX_TENOR_DAYS / DAYS_PER_YEAR)
-        return monthly, self.model_level(monthly, vix=vix)
+        return monthly, self.model_level(monthly, vix=vix_rows)
 
     def shifted(self, vix_shift: float, *, as_of: date) -> VixFutures:
         """The curve after the VIX spot moves by ``vix_shift`` points.
@@ -300,6 +319,16 @@ class VixFutures:
             expiries=tuple(self.expiries[i] for i in keep),
             prices=tuple(self.prices[i] for i in keep),
         )
+
+
+def _interp_rows(x: FloatArray, knots: FloatArray, values: FloatArray) -> FloatArray:
+    """``np.interp(x, knots, values[r])`` for every row r of ``values`` at once, with
+    np.interp's arithmetic (slope times offset plus the left value) for x inside
+    ``[knots[0], knots[-1]]`` and the last value beyond."""
+    j = np.clip(np.searchsorted(knots, x, side="right") - 1, 0, knots.size - 2)
+    left, right = values[:, j], values[:, j + 1]
+    slope = (right - left) / (knots[j + 1] - knots[j])
+    return np.asarray(np.where(x >= knots[-1], values[:, -1:], slope * (x - knots[j]) + left))
 
 
 # --------------------------------------------------------------------------- SPX vol model
@@ -367,33 +396,66 @@ class VixLinkedSkew:
                 f"future_taus and future_prices must have the same length; "
                 f"got {taus.size} and {prices.size}"
             )
-        keep = taus > 0.0  # a future expiring now has the VIX's own pillar
+        pillar_taus, variance = self.term_structure_rows(
+            vix=np.array([float(vix)]), future_taus=taus, future_prices=prices[None, :]
+        )
+        return pillar_taus, variance[0]
+
+    def term_structure_rows(
+        self, *, vix: FloatArray, future_taus: FloatArray, future_prices: FloatArray
+    ) -> tuple[FloatArray, FloatArray]:
+        """`term_structure` for several VIX scenarios: ``vix`` ``(V,)``, futures tenors
+        ``(P,)`` shared by all, prices ``(V, P)`` -> pillar tenors and total variances
+        ``(V, P')``."""
+        keep = future_taus > 0.0  # a future expiring now has the VIX's own pillar
         month = VIX_TENOR_DAYS / DAYS_PER_YEAR
-        pillar_taus = np.concatenate(([month], taus[keep] + month))
-        pillar_vols = self.atm_vix_ratio * np.concatenate(([vix], prices[keep])) / 100.0
+        pillar_taus = np.concatenate(([month], future_taus[keep] + month))
+        vix_column = np.asarray(vix, dtype=np.float64).reshape(-1, 1)
+        levels = np.concatenate((vix_column, future_prices[:, keep]), axis=1)
+        pillar_vols = self.atm_vix_ratio * levels / 100.0
         order = np.argsort(pillar_taus, kind="stable")
-        pillar_taus, pillar_vols = pillar_taus[order], pillar_vols[order]
-        total_variance = np.maximum.accumulate(pillar_vols**2 * pillar_taus)
+        pillar_taus, pillar_vols = pillar_taus[order], pillar_vols[:, order]
+        total_variance = np.maximum.accumulate(pillar_vols**2 * pillar_taus, axis=1)
         return pillar_taus, total_variance
 
     def atm_vol(
         self, tau: Any, *, vix: float, future_taus: Any = (), future_prices: Any = ()
     ) -> FloatArray:
         """ATM vol at tenors ``tau`` (years), vectorized; see the class doc for the rules."""
-        pillar_taus, total_variance = self.term_structure(
+        taus = np.asarray(future_taus, dtype=np.float64).reshape(-1)
+        prices = np.asarray(future_prices, dtype=np.float64).reshape(-1)
+        if taus.shape != prices.shape:
+            raise InvalidInputError(
+                f"future_taus and future_prices must have the same length; "
+                f"got {taus.size} and {prices.size}"
+            )
+        tau_years = np.asarray(tau, dtype=np.float64)
+        rows = self.atm_vol_rows(
+            tau_years.reshape(-1), vix=np.array([float(vix)]), future_taus=taus,
+            future_prices=prices[None, :],
+        )
+        return np.asarray(rows[0].reshape(tau_years.shape), dtype=np.float64)
+
+    def atm_vol_rows(
+        self, tau: FloatArray, *, vix: FloatArray, future_taus: FloatArray,
+        future_prices: FloatArray,
+    ) -> FloatArray:
+        """`atm_vol` for several VIX scenarios at once: tenors ``tau`` ``(L,)``, ``vix``
+        ``(V,)``, futures as in `term_structure_rows` -> ATM vols ``(V, L)``."""
+        pillar_taus, variance = self.term_structure_rows(
             vix=vix, future_taus=future_taus, future_prices=future_prices
         )
-        tau_years = np.asarray(tau, dtype=np.float64)
-        knots = np.concatenate(([0.0], pillar_taus))
-        variances = np.concatenate(([0.0], total_variance))
-        first_vol = math.sqrt(total_variance[0] / pillar_taus[0])
-        last_vol = math.sqrt(total_variance[-1] / pillar_taus[-1])
-        inside = np.interp(tau_years, knots, variances)
+        rows = variance.shape[0]
+        inside = _interp_rows(
+            tau, np.concatenate(([0.0], pillar_taus)),
+            np.concatenate((np.zeros((rows, 1)), variance), axis=1),
+        )
         with np.errstate(divide="ignore", invalid="ignore"):
-            vol = np.sqrt(inside / tau_years)
-        vol = np.where(tau_years > pillar_taus[-1], last_vol, vol)
-        vol = np.where(tau_years > 0.0, vol, first_vol)
-        return np.asarray(vol, dtype=np.float64)
+            vol = np.sqrt(inside / tau)
+        last_vol = np.sqrt(variance[:, -1:] / pillar_taus[-1])
+        first_vol = np.sqrt(variance[:, :1] / pillar_taus[0])
+        vol = np.where(tau > pillar_taus[-1], last_vol, vol)
+        return np.asarray(np.where(tau > 0.0, vol, first_vol), dtype=np.float64)
 
     def smile(self, *, strike: Any, forward: Any, tau: Any, atm: Any) -> FloatArray:
         """``sigma(K)`` around ``atm`` at forward ``forward`` and tenor ``tau``, vectorized."""
@@ -602,6 +664,101 @@ class Market:
         return self.vol_of_vol.vol(self.t(expiry), vix=self.vix)
 
     # ----------------------------------------------------------------- scenarios
+
+    # Vectorized over VIX shifts: the grid and the projection resolve many scenario
+    # markets at once. Row v of each result equals the same quantity read from
+    # ``self.bump(vix_shift=shifts[v], days=day, dynamics=...)`` (tests pin this).
+
+    def _scenario_date(self, shifts: Any, day: int) -> tuple[FloatArray, date]:
+        if self.scenario_base is not None:
+            raise InvalidInputError(
+                "scenario_* methods need a base market, not one bumped with "
+                f"{self.dynamics!r} dynamics"
+            )
+        moves = np.asarray(shifts, dtype=np.float64).reshape(-1)
+        low = self.vix + moves <= 0.0
+        if low.any() or not np.isfinite(moves).all():
+            i = int(np.flatnonzero(low | ~np.isfinite(moves))[0])
+            raise _bad(
+                "shifts", float(moves[i]),
+                f"finite and greater than -{self.vix:g} (the VIX must stay positive)", i,
+            )
+        if isinstance(day, (bool, np.bool_)) or not isinstance(day, (int, np.integer)) or day < 0:
+            raise _bad("day", day, "a whole number of days, zero or positive")
+        as_of = self.as_of + timedelta(days=int(day))
+        self.futures.after(as_of)  # a listed curve that has run out is an error, as in bump
+        return moves, as_of
+
+    @staticmethod
+    def _tenors(expiry: Any, as_of: date) -> FloatArray:
+        dates = np.asarray(expiry, dtype="datetime64[D]").reshape(-1)
+        return np.asarray(
+            (dates - np.datetime64(as_of, "D")).astype(np.int64) / DAYS_PER_YEAR, dtype=np.float64
+        )
+
+    def scenario_atm_vols(self, expiry: Any, *, shifts: Any, day: int) -> FloatArray:
+        """SPX ATM vols ``(V, L)`` of the expiries ``(L,)`` after the VIX moves by each of
+        ``shifts`` ``(V,)`` points and ``day`` calendar days pass: row v is
+        ``self.bump(vix_shift=shifts[v], days=day).atm_vol(expiry)``. An expiry before the
+        scenario date gets the 0-tenor vol (unused: that leg is settled)."""
+        moves, as_of = self._scenario_date(shifts, day)
+        vix = self.vix + moves
+        taus, prices = self.futures.after(as_of).pillar_rows(as_of=as_of, vix=vix, shifts=moves)
+        bad = (prices <= 0.0).any(axis=1)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise _bad("shifts", float(moves[i]), "small enough to keep every future positive", i)
+        return self.vol_model.atm_vol_rows(
+            self._tenors(expiry, as_of), vix=vix, future_taus=taus, future_prices=prices
+        )
+
+    def scenario_spx_vols(
+        self, strike: Any, expiry: Any, *, shifts: Any, day: int,
+        dynamics: str = "sticky_moneyness",
+    ) -> FloatArray:
+        """SPX vols ``(V, L)`` at ``strike``/``expiry`` ``(L,)`` in the scenarios of
+        `scenario_atm_vols` under ``dynamics``: row v is
+        ``self.bump(vix_shift=shifts[v], days=day, dynamics=dynamics).spx_vol(strike, expiry)``
+        (the spot unmoved)."""
+        dynamics = _dynamics(dynamics)
+        strikes = np.asarray(strike, dtype=np.float64).reshape(-1)
+        atm = self.scenario_atm_vols(expiry, shifts=shifts, day=day)
+        model = self.vol_model
+        if dynamics == "sticky_moneyness":
+            as_of = self.as_of + timedelta(days=int(day))
+            tau = self._tenors(expiry, as_of)
+            forward = self.spot * np.exp((self.rate - self.div) * tau)
+            return model.smile(strike=strikes, forward=forward, tau=np.maximum(tau, 0.0), atm=atm)
+        smile = self._own_smile(strikes, expiry)
+        if dynamics == "sticky_strike":
+            change: Any = atm - self.atm_vol(expiry)
+        else:  # parallel
+            moves = np.asarray(shifts, dtype=np.float64).reshape(-1, 1)
+            change = model.atm_vix_ratio * moves / 100.0
+        return np.asarray(np.maximum(smile + change, model.floor_ratio * atm), dtype=np.float64)
+
+    def scenario_vix_futures(self, expiry: Any, *, shifts: Any, day: int) -> FloatArray:
+        """VIX futures prices ``(V, L)`` for the expiries ``(L,)`` in the scenarios of
+        `scenario_atm_vols`: a listed price moved by ``shift * exp(-kappa * tau)``, or the
+        model at the shifted VIX. A future that expired by the scenario date has its
+        settlement: its price on its own expiry day in the same VIX scenario (listed
+        price + shift, or the shifted VIX itself). Listed curves must list every expiry."""
+        moves, as_of = self._scenario_date(shifts, day)
+        dates = np.asarray(expiry, dtype="datetime64[D]").reshape(-1)
+        tau = np.maximum(self._tenors(dates, as_of), 0.0)
+        futures = self.futures
+        if not futures.is_explicit:
+            return futures.model_level(tau[None, :], vix=(self.vix + moves)[:, None])
+        listed = np.array(futures.expiries, dtype="datetime64[D]")
+        position = np.searchsorted(listed, dates)
+        found = (position < listed.size) & (listed[np.minimum(position, listed.size - 1)] == dates)
+        if not found.all():
+            missing = dates[np.flatnonzero(~found)[0]].astype(object)
+            futures.price(missing, as_of=self.as_of, vix=self.vix)  # raises, naming the expiry
+        prices = np.asarray(futures.prices, dtype=np.float64)[position]
+        moved = prices[None, :] + moves[:, None] * np.exp(-futures.kappa * tau)[None, :]
+        return np.asarray(moved, dtype=np.float64)
+
 
     def bump(
         self, *, spot_move: float = 0.0, vix_shift: float = 0.0, days: int = 0,
