@@ -365,7 +365,8 @@ def _value_at_spots(
     SPX is at each of ``spots`` then, everything else as `Market.bump` (days=) leaves it.
 
     Legs that expire inside the shift are settled at intrinsic (SPX at the grid spot,
-    VIX options on their future's price in ``market``). The SPX smile follows the spot
+    VIX legs on their future in ``market`` bumped to their expiry day, the
+    settlement the scenario grid uses). The SPX smile follows the spot
     under the market's dynamics (sticky moneyness: the forward scales with the spot).
     """
     spots = np.asarray(spots, dtype=np.float64).reshape(-1)
@@ -398,8 +399,11 @@ def _value_at_spots(
     for leg in position.legs:  # VIX legs: constants in the spot (a handful, not an array)
         if isinstance(leg, SpxOption):
             continue
-        source = shifted if leg.expiry >= as_of else market
-        future = float(source.vix_future(leg.expiry))
+        if leg.expiry >= as_of:
+            future = float(shifted.vix_future(leg.expiry))
+        else:  # settled on its expiry day, in the market of that day (as the grid does)
+            on_expiry = _shift(market, (leg.expiry - market.as_of).days)
+            future = float(on_expiry.vix_future(leg.expiry))
         n = leg.quantity * leg.multiplier
         if isinstance(leg, VixFuture):
             total += n * (future - leg.entry_price)
