@@ -6,6 +6,7 @@ the two backends against each other."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -159,7 +160,15 @@ def test_base_value_is_the_analytics_value(backend, market, book):
     grid = alvh.scenario_grid(book, market, spot_moves=[0.0], vol_shifts=[0.0], days=[0])
     assert grid.base_value == pytest.approx(analytics.summary(book, market).value, rel=1e-12)
     greeks = analytics.leg_greeks(book, market)
-    assert grid.delta[0, 0, 0] == pytest.approx(greeks["delta_spx_points"].sum(), rel=1e-9)
+    # analytics reports Black-Scholes deltas: the grid's under sticky strike (under sticky
+    # moneyness its delta and gamma are smile-adjusted, see the next tests).
+    fixed = alvh.scenario_grid(book, market, spot_moves=[0.0], vol_shifts=[0.0], days=[0],
+                               dynamics="sticky_strike")
+    assert fixed.delta[0, 0, 0] == pytest.approx(greeks["delta_spx_points"].sum(), rel=1e-9)
+    assert fixed.gamma_dollars_per_1pct[0, 0, 0] == pytest.approx(
+        greeks["gamma_dollars_per_1pct"].sum(), rel=1e-9
+    )
+    assert grid.value[0, 0, 0] == pytest.approx(fixed.value[0, 0, 0], rel=1e-13)
     assert grid.vega_dollars_per_vol_point[0, 0, 0] == pytest.approx(
         greeks["vega_dollars_per_vol_point"].sum(), rel=1e-9
     )
@@ -168,9 +177,6 @@ def test_base_value_is_the_analytics_value(backend, market, book):
     )
     assert grid.vix_delta[0, 0, 0] == pytest.approx(
         greeks["delta_dollars_per_vix_point"].sum(), rel=1e-9
-    )
-    assert grid.gamma_dollars_per_1pct[0, 0, 0] == pytest.approx(
-        greeks["gamma_dollars_per_1pct"].sum(), rel=1e-9
     )
 
 
@@ -187,13 +193,16 @@ def test_pnl_is_zero_at_the_origin(backend, market, book, dynamics):
 # --------------------------------------------------------------------------- Greeks
 
 
-def test_delta_and_gamma_match_finite_differences_sticky_strike(backend, market, book):
+@pytest.mark.parametrize("dynamics", DYNAMICS)
+def test_delta_and_gamma_match_finite_differences(backend, market, book, dynamics):
+    # Along the grid's own spot axis: under sticky moneyness the smile moves with the
+    # spot, and delta/gamma are the smile-adjusted (total) derivatives.
     h = 1e-4  # relative; the SPX moves by about 0.6 points
     centre = np.array([-0.05, -0.02, 0.0, 0.01, 0.04])
     moves = np.sort(np.concatenate([centre - h, centre, centre + h]))
     grid = alvh.scenario_grid(
         book, market, spot_moves=moves, vol_shifts=[-2.0, 0.0, 6.0], days=[0, 6, 20],
-        dynamics="sticky_strike",
+        dynamics=dynamics,
     )
     spots = grid.spots
     for c in range(centre.size):
@@ -487,3 +496,45 @@ def test_vectorized_scenarios_defer_invalid_scenarios_to_the_checked_path(listed
     # per-scenario path raises the error naming the axis entry.
     with pytest.raises(InvalidInputError, match="vol_shifts"):
         alvh.scenario_grid(book, listed_market, spot_moves=[0.0], vol_shifts=[0.0, -100.0], days=[0])
+
+
+@pytest.mark.parametrize("curve", ["model", "listed"])
+def test_t_plus_breakevens_are_zeros_of_the_grid_with_vix_legs_settling_inside(
+    backend, market, listed_market, curve
+):
+    # A condor hedged with a VIX call that expires on day 9: the analytics' T+10
+    # breakevens settle that call as the grid does (its future on its own expiry day).
+    scenario_market = market if curve == "model" else listed_market
+    condor = Position.from_toml(EXAMPLES / "condor.toml")
+    position = condor.with_leg(VixOption(VIX_FEB, 15.0, True, 5, 1.4))
+    s = analytics.summary(position, scenario_market, breakeven_days=(10,))
+    (days, roots), = s.breakevens_t_plus
+    assert days == 10 and len(roots) == 2
+    entry = math.fsum(leg.entry_cost for leg in position.legs)
+    grid = alvh.scenario_grid(
+        position, scenario_market, spot_moves=np.array(roots) / scenario_market.spot - 1.0,
+        vol_shifts=[0.0], days=[10],
+    )
+    np.testing.assert_allclose(grid.value[0, 0] - entry, 0.0, atol=1e-6)
+
+
+def test_smile_adjusted_delta_differs_from_black_scholes_delta_by_vega_times_smile_slope(
+    backend, market
+):
+    # One put under sticky moneyness at the origin: the grid's delta is the BS delta
+    # plus vega * dsigma/dS, with dsigma/dS = -atm * (skew + 2 curvature m) / (S atm sqrt(t)).
+    put = SpxOption(MAR21, 5800, False, 1, 0.0)
+    grid = alvh.scenario_grid(Position((put,)), market, spot_moves=[0.0], vol_shifts=[0.0],
+                              days=[0])
+    t = float(market.t(MAR21))
+    atm = float(market.atm_vol(MAR21))
+    forward = float(market.forward(MAR21))
+    vm = market.vol_model
+    m = math.log(5800 / forward) / (atm * math.sqrt(t))
+    sigma = float(market.spx_vol(5800, MAR21))
+    g = alvh.bsm.greeks(is_call=False, spot=SPOT, strike=5800, t=t, rate=market.rate,
+                        div=market.div, vol=sigma)
+    dsigma_ds = -(vm.skew + 2 * vm.curvature * m) / (SPOT * math.sqrt(t))
+    expected = 100 * (float(g.delta) + float(g.vega) * dsigma_ds)
+    assert grid.delta[0, 0, 0] == pytest.approx(expected, rel=1e-12)
+    assert grid.delta[0, 0, 0] > 100 * float(g.delta)  # the put skew: less negative

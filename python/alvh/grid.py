@@ -39,9 +39,14 @@ multiplier``):
 Trader-unit views (DESIGN.md "Conventions"): ``delta_dollars_per_1pct = 0.01 * S' *
 delta``, ``gamma_dollars_per_1pct = gamma * (0.01 * S')**2`` with ``S'`` the scenario
 spot of the cell, ``vega_dollars_per_vol_point = vega / 100``, ``theta_dollars_per_day =
-theta / 365``. The Greeks are the model's analytic derivatives at each cell's vols held
-fixed (the smile's own move with the spot under sticky moneyness is in the P&L, not
-in ``delta``).
+theta / 365``. ``delta`` and ``gamma`` are the derivatives of ``value`` along the spot
+axis under the grid's dynamics: with sticky moneyness the smile moves with the spot,
+so they are the smile-adjusted Greeks ``delta + vega * dsigma/dS`` and ``gamma +
+2 vanna dsigma/dS + volga (dsigma/dS)**2 + vega d2sigma/dS2`` (with a put skew the
+vol at a fixed strike rises with the spot, so a short-vega condor's smile-adjusted
+delta sits below the Black-Scholes delta that `alvh.analytics` reports per leg); with sticky strike and parallel dynamics the vols
+do not move with the spot and they are the Black-Scholes Greeks. ``vega`` and
+``theta`` are partial derivatives at each cell's vols.
 """
 
 from __future__ import annotations
@@ -60,7 +65,7 @@ from alvh import _backend
 from alvh.analytics import check_live
 from alvh.errors import InputTypeError, InvalidInputError
 from alvh.instruments import SpxOption, VixFuture, VixOption
-from alvh.market import DAYS_PER_YEAR, DYNAMICS, VIX_TENOR_DAYS, Market
+from alvh.market import DAYS_PER_YEAR, DYNAMICS, Market
 from alvh.position import Position
 
 if TYPE_CHECKING:
@@ -300,109 +305,52 @@ def _leg_error(i: int, leg: Any, exc: InvalidInputError) -> InvalidInputError:
 # --------------------------------------------------------------------------- the grid
 
 
-def _interp_rows(x: FloatArray, knots: FloatArray, values: FloatArray) -> FloatArray:
-    """``np.interp(x, knots, values[r])`` for every row r of ``values`` at once (same
-    arithmetic: slope times offset plus the left value; x inside [knots[0], knots[-1]])."""
-    j = np.clip(np.searchsorted(knots, x, side="right") - 1, 0, knots.size - 2)
-    left, right = values[:, j], values[:, j + 1]
-    slope = (right - left) / (knots[j + 1] - knots[j])
-    return np.asarray(np.where(x >= knots[-1], values[:, -1:], slope * (x - knots[j]) + left))
-
-
 def _fast_scenarios(
     market: Market, kind: NDArray[np.uint8], strike: FloatArray, expiry: NDArray[Any],
     shifts: FloatArray, days: IntArray, dynamics: str,
 ) -> tuple[FloatArray, FloatArray, FloatArray] | None:
-    """(tau, vol, underlying), shaped (legs, shifts, days), vectorized over the VIX shifts
-    of each day: the same numbers as bumping the market once per (shift, day), which
-    costs ~0.1 ms of Python per scenario. None where a scenario is invalid (the VIX or a
-    future pushed to zero, a listed curve that runs out, a VIX leg whose future is not
-    listed, a market that is itself a scenario): the per-scenario path then raises the
-    error that names the axis entry or the leg."""
-    if market.scenario_base is not None or market.vix + float(shifts.min()) <= 0.0:
-        return None
-    model, futures = market.vol_model, market.futures
-    month = VIX_TENOR_DAYS / DAYS_PER_YEAR
-    vix = market.vix + shifts  # (V,)
+    """(tau, vol, underlying), shaped (legs, shifts, days), through the market's
+    ``scenario_*`` methods (vectorized over the VIX shifts of each day): the same numbers
+    as bumping the market once per (shift, day), which costs ~0.1 ms of Python per
+    scenario. None where a scenario is invalid (the VIX or a future pushed to zero, a
+    listed curve that runs out, a VIX leg whose future is not listed, a market that is
+    itself a scenario): the per-scenario path then raises the error that names the axis
+    entry or the leg."""
     n_legs, n_shifts, n_days = kind.size, shifts.size, days.size
     spx = kind == _SPX_OPTION
     vix_option = kind == _VIX_OPTION
     vix_leg = ~spx
-    listed = np.array(futures.expiries, dtype="datetime64[D]")
-    listed_prices = np.asarray(futures.prices, dtype=np.float64)
-    if futures.is_explicit and vix_leg.any() and not np.isin(expiry[vix_leg], listed).all():
-        return None
-    base_smile = base_atm = None
-    if dynamics != "sticky_moneyness" and spx.any():
-        base_smile = market._own_smile(strike[spx], expiry[spx])
-        base_atm = market.atm_vol(expiry[spx])
     tau = np.empty((n_legs, n_shifts, n_days))
     vol = np.full((n_legs, n_shifts, n_days), _UNUSED)
     underlying = np.full((n_legs, n_shifts, n_days), float(market.spot))
-    for k, day in enumerate(days.tolist()):
-        as_of = np.datetime64(market.as_of, "D") + np.timedelta64(int(day), "D")
-        left = (expiry - as_of).astype(np.int64)
-        leg_tau = left / DAYS_PER_YEAR
-        tau[:, :, k] = leg_tau[:, None]
-        if futures.is_explicit:
-            kept = listed >= as_of
-            if not kept.any():
-                return None
-            future_tau = (listed[kept] - as_of).astype(np.int64) / DAYS_PER_YEAR
-            prices = listed_prices[kept] + shifts[:, None] * np.exp(-futures.kappa * future_tau)
-            if (prices <= 0.0).any():
-                return None
-            keep = future_tau > 0.0
-            pillar_tau, pillar_prices = future_tau[keep], prices[:, keep]
-        else:
-            pillar_tau = np.arange(1, 37, dtype=np.float64) * month
-            pillar_prices = futures.theta + (vix[:, None] - futures.theta) * np.exp(
-                -futures.kappa * pillar_tau
-            )
-        # VixLinkedSkew.term_structure / atm_vol, one row per VIX shift.
-        taus = np.concatenate(([month], pillar_tau + month))
-        vols = model.atm_vix_ratio * np.concatenate((vix[:, None], pillar_prices), axis=1) / 100.0
-        order = np.argsort(taus, kind="stable")
-        taus, vols = taus[order], vols[:, order]
-        variance = np.maximum.accumulate(vols**2 * taus, axis=1)
-        alive = left >= 0
-        spx_alive = spx & alive
-        if spx_alive.any():
-            t = leg_tau[spx_alive]
-            inside = _interp_rows(
-                t, np.concatenate(([0.0], taus)),
-                np.concatenate((np.zeros((n_shifts, 1)), variance), axis=1),
-            )
-            with np.errstate(divide="ignore", invalid="ignore"):
-                atm = np.sqrt(inside / t)
-            atm = np.where(t > taus[-1], np.sqrt(variance[:, -1:] / taus[-1]), atm)
-            atm = np.where(t > 0.0, atm, np.sqrt(variance[:, :1] / taus[0]))
-            if dynamics == "sticky_moneyness":
-                vol[spx_alive, :, k] = atm.T
-            else:
-                assert base_smile is not None and base_atm is not None
-                alive_in_spx = alive[spx]
-                smile, atm_base = base_smile[alive_in_spx], base_atm[alive_in_spx]
-                if dynamics == "sticky_strike":
-                    change = atm - atm_base[None, :]
-                else:  # parallel
-                    change = model.atm_vix_ratio * (vix - market.vix)[:, None] / 100.0
-                moved = smile[None, :] + change
-                vol[spx_alive, :, k] = np.maximum(moved, model.floor_ratio * atm).T
-        option_alive = vix_option & alive
-        if option_alive.any():
-            vol[option_alive, :, k] = market.vol_of_vol.vol(
-                leg_tau[option_alive][:, None], vix=vix[None, :]
-            )
-        for i in np.flatnonzero(vix_leg).tolist():
-            if futures.is_explicit:
-                price = listed_prices[np.flatnonzero(listed == expiry[i])[0]]
-                # Alive: its price moved by the shift at its tenor; expired inside the
-                # horizon: settled on its expiry day (tenor 0) with the same shift.
-                decay = math.exp(-futures.kappa * max(leg_tau[i], 0.0))
-                underlying[i, :, k] = price + shifts * decay
-            else:
-                underlying[i, :, k] = futures.model_level(max(leg_tau[i], 0.0), vix=vix)
+    vix = market.vix + shifts
+    try:
+        for k, day in enumerate(days.tolist()):
+            as_of = np.datetime64(market.as_of, "D") + np.timedelta64(int(day), "D")
+            left = (expiry - as_of).astype(np.int64)
+            leg_tau = left / DAYS_PER_YEAR
+            tau[:, :, k] = leg_tau[:, None]
+            alive = left >= 0  # expiring on the scenario date counts: t = 0 prices
+            spx_alive = spx & alive
+            if spx_alive.any():
+                if dynamics == "sticky_moneyness":  # the kernel applies the smile per move
+                    rows = market.scenario_atm_vols(expiry[spx_alive], shifts=shifts, day=day)
+                else:
+                    rows = market.scenario_spx_vols(
+                        strike[spx_alive], expiry[spx_alive], shifts=shifts, day=day,
+                        dynamics=dynamics,
+                    )
+                vol[spx_alive, :, k] = rows.T
+            option_alive = vix_option & alive
+            if option_alive.any():
+                vol[option_alive, :, k] = market.vol_of_vol.vol(
+                    leg_tau[option_alive][:, None], vix=vix[None, :]
+                )
+            if vix_leg.any():
+                futures = market.scenario_vix_futures(expiry[vix_leg], shifts=shifts, day=day)
+                underlying[vix_leg, :, k] = futures.T
+    except InvalidInputError:
+        return None
     return tau, vol, underlying
 
 

@@ -27,7 +27,10 @@ Arguments (all numpy arrays 1-D, C-contiguous, float64 unless said):
   moves)): value, delta, gamma, vega, theta, vix_delta, overwritten.
 
 Outputs: value = sum of weight * price (VIX futures: weight * F); delta and gamma
-over SPX legs ($ per SPX point, per point^2); vega over option legs (per 1.00 vol);
+over SPX legs ($ per SPX point, per point^2; with ``smile`` they are the total
+derivatives along the spot axis, the vol moving with the smile:
+``delta + vega*dsigma/dS`` and ``gamma + 2*vanna*dsigma/dS + volga*(dsigma/dS)^2 +
+vega*d2sigma/dS2``); vega over option legs (per 1.00 vol);
 theta over option legs (per year of calendar time); vix_delta over VIX legs
 (Black-76 delta, 1 for futures). Expired legs: intrinsic value, delta +-1 in the
 money, +-0.5 at the strike, 0 out; no gamma, vega or theta.
@@ -151,7 +154,7 @@ def _option_greeks(
     model: str, is_call: bool, under: FloatArray, strike: float, tau: FloatArray,
     rate: float, div: float, vol: FloatArray,
 ) -> tuple[FloatArray, ...]:
-    """(price, delta, gamma, vega, theta) of one leg over cells (same-shape arrays)."""
+    """(price, delta, gamma, vega, theta, vanna, volga) of one leg over cells (same shape)."""
     from alvh._fallback.kernels import greeks
 
     n = under.size
@@ -161,7 +164,7 @@ def _option_greeks(
         np.ascontiguousarray(tau.ravel()), rate, div, np.ascontiguousarray(vol.ravel()),
         out, True,
     )
-    return tuple(a.reshape(under.shape) for a in out[:5])
+    return tuple(a.reshape(under.shape) for a in (*out[:5], out[6], out[7]))
 
 
 def scenario_grid(
@@ -296,14 +299,19 @@ def _add_leg(
             under_live = under[live]
             atm = np.broadcast_to(flat_vol[block][:, None], shape)[live]
             if kind == SPX_OPTION and params is not None:
-                sigma = _smile_vol(params, strike, under_live, t_live, rate, div, atm)
+                sigma, sigma_s, sigma_ss = _smile_vol(
+                    params, strike, under_live, t_live, rate, div, atm
+                )
             else:
-                sigma = atm
+                sigma, sigma_s, sigma_ss = atm, np.zeros_like(atm), np.zeros_like(atm)
             model = "bsm" if kind == SPX_OPTION else "black76"
             leg_div = div if kind == SPX_OPTION else rate
-            p, dl, gm, vg, tt = _option_greeks(
+            p, dl, gm, vg, tt, vanna, volga = _option_greeks(
                 model, is_call, under_live, strike, t_live, rate, leg_div, sigma
             )
+            # The smile-adjusted (total) delta and gamma along the spot axis, as native.
+            dl = dl + vg * sigma_s
+            gm = gm + 2.0 * vanna * sigma_s + (volga * sigma_s * sigma_s + vg * sigma_ss)
             price[live], d[live], g[live], v[live], th[live] = p, dl, gm, vg, tt
         dead = ~live
         if dead.any():
@@ -322,11 +330,21 @@ def _add_leg(
 def _smile_vol(
     params: tuple[float, float, float, float], strike: float, spot: FloatArray, tau: FloatArray,
     rate: float, div: float, atm: FloatArray,
-) -> FloatArray:
-    """`VixLinkedSkew.smile` at the forward of ``spot`` (live rows: tau > 0), op for op."""
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """`VixLinkedSkew.smile` at the forward of ``spot`` (live rows: tau > 0), op for op,
+    with its first and second derivatives in the spot (zero where ``m`` is clipped or
+    the floor binds): ``dm/dS = -1 / (S atm sqrt(tau))``, ``d2m/dS2 = -(dm/dS) / S``."""
     skew, curvature, floor_ratio, limit = params
     forward = spot * np.exp((rate - div) * tau)
-    m = np.log(strike / forward) / (atm * np.sqrt(tau))
-    m = np.clip(m, -limit, limit)
-    shape = np.maximum(1.0 + skew * m + curvature * m * m, floor_ratio)
-    return np.asarray(atm * shape, dtype=np.float64)
+    raw = np.log(strike / forward) / (atm * np.sqrt(tau))
+    m = np.clip(raw, -limit, limit)
+    shape = 1.0 + skew * m + curvature * m * m
+    sloped = (raw == m) & (shape > floor_ratio)
+    slope = np.where(sloped, skew + 2.0 * curvature * m, 0.0)
+    bend = np.where(sloped, 2.0 * curvature, 0.0)
+    inv_spot = 1.0 / spot
+    dm = -inv_spot / (atm * np.sqrt(tau))
+    sigma_s = atm * slope * dm
+    sigma_ss = atm * (bend * dm * dm - slope * dm * inv_spot)
+    sigma = np.asarray(atm * np.maximum(shape, floor_ratio), dtype=np.float64)
+    return sigma, np.asarray(sigma_s), np.asarray(sigma_ss)

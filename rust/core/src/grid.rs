@@ -213,21 +213,37 @@ fn add_leg_row<M: MulAdd>(
             let sqrt_tau = tau.sqrt();
             for i in 0..n {
                 let level = inputs.spot * (1.0 + moves[i]);
-                let sigma = match inputs.smile {
-                    None => vol,
+                // Under sticky moneyness the vol at this strike moves with the spot:
+                // sigma(S) = atm * shape(m(S)), dm/dS = -1 / (S atm sqrt(tau)),
+                // d2m/dS2 = -(dm/dS) / S. Delta and gamma are then the total
+                // derivatives along the spot axis (the smile-adjusted Greeks):
+                // delta + vega sigma_S and
+                // gamma + 2 vanna sigma_S + volga sigma_S^2 + vega sigma_SS.
+                let (sigma, sigma_s, sigma_ss) = match inputs.smile {
+                    None => (vol, 0.0, 0.0),
                     Some(s) => {
                         let forward = level * growth;
-                        let m = (ln::<M>(strike / forward) / (vol * sqrt_tau))
-                            .max(-s.moneyness_limit)
-                            .min(s.moneyness_limit);
-                        vol * M::mul_add(M::mul_add(s.curvature, m, s.skew), m, 1.0).max(s.floor_ratio)
+                        let raw = ln::<M>(strike / forward) / (vol * sqrt_tau);
+                        let m = raw.max(-s.moneyness_limit).min(s.moneyness_limit);
+                        let shape = M::mul_add(M::mul_add(s.curvature, m, s.skew), m, 1.0);
+                        // Flat where m is clipped or the floor binds.
+                        let sloped = raw == m && shape > s.floor_ratio;
+                        let slope = if sloped { M::mul_add(2.0 * s.curvature, m, s.skew) } else { 0.0 };
+                        let bend = if sloped { 2.0 * s.curvature } else { 0.0 };
+                        let inv_level = 1.0 / level;
+                        let dm = -inv_level / (vol * sqrt_tau);
+                        let sigma_s = vol * slope * dm;
+                        let sigma_ss = vol * (bend * dm * dm - slope * dm * inv_level);
+                        (vol * shape.max(s.floor_ratio), sigma_s, sigma_ss)
                     }
                 };
                 let g = option_values::<M, false>(sign, level, strike, tau, rate, div, sigma);
+                let (vega_leg, vanna, volga) = (g[3], g[6], g[7]);
                 value[i] += weight * g[0];
-                delta[i] += weight * g[1];
-                gamma[i] += weight * g[2];
-                vega[i] += weight * g[3];
+                delta[i] += weight * M::mul_add(vega_leg, sigma_s, g[1]);
+                let curve = M::mul_add(volga * sigma_s, sigma_s, vega_leg * sigma_ss);
+                gamma[i] += weight * (M::mul_add(2.0 * vanna, sigma_s, g[2]) + curve);
+                vega[i] += weight * vega_leg;
                 theta[i] += weight * g[4];
             }
         }
