@@ -301,3 +301,52 @@ def test_risk_graph_leaves_pyplot_alone(hedged_grid, tmp_path: Path) -> None:
 def test_grid_plot_writes_the_risk_graph(hedged_grid, tmp_path: Path) -> None:
     hedged_grid.plot(tmp_path / "risk.png", title="hedged condor")
     _assert_png(tmp_path / "risk.png")
+
+
+def _write_chain(path: Path, market: alvh.Market, skew: float, curvature: float) -> None:
+    """Mid-priced quotes (bid == ask) of the March 2025 expiry under a known smile."""
+    from dataclasses import replace as _replace
+
+    truth = _replace(market, vol_model=alvh.VixLinkedSkew(skew=skew, curvature=curvature))
+    expiry = "2025-03-21"
+    strikes = np.arange(5500.0, 6505.0, 25.0)
+    lines = ["expiry,strike,type,bid,ask"]
+    for kind in ("put", "call"):
+        price = alvh.bsm.price(
+            is_call=kind == "call", spot=truth.spot, strike=strikes, t=truth.t(expiry),
+            rate=truth.rate, div=truth.div, vol=truth.spx_vol(strikes, expiry),
+        )
+        lines += [f"{expiry},{k:g},{kind},{p:.10f},{p:.10f}" for k, p in zip(strikes, price)]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_cli_grid_fits_the_smile_to_a_chain_first(
+    market_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    market = alvh.Market.from_toml(market_file)
+    chain = tmp_path / "chain.csv"
+    _write_chain(chain, market, skew=-0.4, curvature=0.08)
+    code = main(["grid", str(EXAMPLES / "condor_vix_hedge.toml"), "--market", str(market_file),
+                 "--chain", str(chain), "--out", str(tmp_path / "r.png"), "--days", "0", "5"])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    assert "smile fitted to" in printed and "skew -0.4000" in printed
+    assert "curvature +0.0800" in printed
+    _assert_png(tmp_path / "r.png")
+
+
+def test_cli_grid_crossed_quote_in_the_chain_names_file_line_and_field(
+    market_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    chain = tmp_path / "crossed.csv"
+    chain.write_text("expiry,strike,type,bid,ask\n2025-03-21,5800,put,20.0,21.0\n"
+                     "2025-03-21,5825,put,23.5,22.5\n")
+    code = main(["grid", str(EXAMPLES / "condor_vix_hedge.toml"), "--market", str(market_file),
+                 "--chain", str(chain), "--out", str(tmp_path / "r.png")])
+    printed = capsys.readouterr().out
+    assert code == 2
+    assert "crossed.csv:3 (row 2), column 'bid'" in " ".join(printed.split())
+    assert not (tmp_path / "r.png").exists()
+    missing = main(["grid", str(EXAMPLES / "condor_vix_hedge.toml"), "--market",
+                    str(market_file), "--chain", str(tmp_path / "nope.csv")])
+    assert missing == 2 and "nope.csv" in capsys.readouterr().out

@@ -171,6 +171,8 @@ def _grid(args: argparse.Namespace, console: Console) -> None:
     if any(m <= -1.0 for m in moves):
         raise _CliError("--moves are relative (-0.1 = -10 %) and must stay above -1")
     _check_horizon(market, days)
+    if args.chain is not None:
+        market = _fit_chain(args.chain, market, console)
     out_dir = Path(args.out).parent
     if not out_dir.is_dir():
         raise _CliError(f"--out {args.out!r}: directory {str(out_dir)!r} does not exist")
@@ -233,6 +235,23 @@ def _grid(args: argparse.Namespace, console: Console) -> None:
     console.print(f"risk graph written to {escape(str(out))}", highlight=False)
 
 
+def _fit_chain(path: str, market: alvh.Market, console: Console) -> alvh.Market:
+    """``market`` with its VIX-linked skew fitted to the option chain at ``path``."""
+    from alvh.chain import fit_vix_linked_skew
+
+    if not Path(path).is_file():
+        raise _CliError(f"chain file {path!r} does not exist (or is not a file)")
+    fit = fit_vix_linked_skew(path, market)
+    model = fit.model
+    console.print(
+        f"smile fitted to {escape(path)}: {fit.rows_used} of {fit.rows_used + fit.rows_excluded} "
+        f"quotes, RMSE {fit.rmse:.2f} vol points; atm_vix_ratio {model.atm_vix_ratio:.4f}, "
+        f"skew {model.skew:+.4f}, curvature {model.curvature:+.4f}",
+        highlight=False,
+    )
+    return fit.market
+
+
 def _trader_greeks(grid: Grid, cell: tuple[int, int, int]) -> list[tuple[str, float, str]]:
     """The grid's Greeks at ``cell`` in trader units (DESIGN.md "Conventions")."""
     return [
@@ -281,6 +300,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     grid.add_argument("--shifts", type=float, nargs=3, default=[-10.0, 10.0, 41.0],
                       metavar=("LOW", "HIGH", "COUNT"),
                       help="VIX shifts in points (default: -10 10 41)")
+    grid.add_argument("--chain", default=None, metavar="CSV",
+                      help="SPX option chain (expiry, strike, type, bid, ask) to fit the "
+                      "market's smile to first (docs in alvh.chain)")
     grid.add_argument("--dynamics", default="sticky_moneyness",
                       choices=["sticky_moneyness", "sticky_strike", "parallel"],
                       help="how the SPX smile follows spot and VIX (default: sticky_moneyness)")
