@@ -64,7 +64,7 @@ def _require() -> tuple[Any, Any]:
     return arch.data, sm
 
 
-def _frame(obj: Any, rows: list[Any]) -> pl.DataFrame:
+def _frame(rows: list[Any]) -> pl.DataFrame:
     import polars as pl
 
     names = [f.name for f in fields(rows[0])]
@@ -117,7 +117,7 @@ class SpxVixDynamics:
 
     def to_polars(self) -> pl.DataFrame:
         """One row, one column per field."""
-        return _frame(self, [self])
+        return _frame([self])
 
 
 def spx_vix_dynamics() -> SpxVixDynamics:
@@ -197,7 +197,7 @@ class EventJumps:
 
     def to_polars(self) -> pl.DataFrame:
         """One row per kind of event."""
-        return _frame(self, [self.gdp, self.earnings])
+        return _frame([self.gdp, self.earnings])
 
 
 def _jump(
@@ -305,7 +305,7 @@ class GdpRegimes:
 
     def to_polars(self) -> pl.DataFrame:
         """One row per regime."""
-        return _frame(self, list(self.regimes))
+        return _frame(list(self.regimes))
 
 
 def _regime_of(growth: float) -> str:
