@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from alvh import scenarios
 from alvh.errors import InputTypeError, InvalidInputError
@@ -211,6 +213,27 @@ def test_same_day_events_add_means_and_variances():
     assert resolved.jump_std[0, 1] == pytest.approx(0.05)  # sqrt(0.03^2 + 0.04^2)
     assert resolved.vix_jump_mean[0, 1] == pytest.approx(0.16)
     assert resolved.vix_jump_std[0, 1] == pytest.approx(0.05)
+
+
+@given(
+    offsets=st.lists(st.integers(min_value=-5, max_value=40), min_size=1, max_size=6),
+    days=st.integers(min_value=1, max_value=30),
+)
+def test_each_event_lands_in_column_days_from_as_of_minus_one(offsets, days):
+    events = tuple(
+        event(date=date.fromordinal(AS_OF.toordinal() + k), spx_jump_mean=0.001 * (i + 1),
+              spx_jump_std=0.0)
+        for i, k in enumerate(offsets)
+    )
+    resolved = ScenarioSet(name="s", scenarios=(scenario(events=events),)).resolve(
+        AS_OF, np.int64(days), vix_theta_default=20.0
+    )
+    expected = np.zeros(days)
+    for i, k in enumerate(offsets):
+        if 1 <= k <= days:
+            expected[k - 1] += 0.001 * (i + 1)
+    np.testing.assert_allclose(resolved.jump_mean[0], expected)
+    assert resolved.days == days and resolved.jump_mean.shape == (1, days)
 
 
 def test_resolve_fills_market_defaults_and_marks_vix_vol_with_nan():

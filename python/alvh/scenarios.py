@@ -596,9 +596,9 @@ class _ScenarioReader:
         return table[key]
 
     def number(self, table: Mapping[str, Any], prefix: str, key: str, default: Any = ...) -> Any:
-        value = self.value(table, prefix, key, default)
-        if value is default and key not in table:
-            return value
+        if key not in table:
+            return self.value(table, prefix, key, default)  # the default, or "missing"
+        value = table[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.error(
                 f"{prefix}{key}", f"must be a number, got {type(value).__name__} {value!r}"
@@ -624,7 +624,8 @@ class _ScenarioReader:
                 raise self.error(f"{prefix}{key}", "missing (required): add [[scenarios]] tables")
             return []
         if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-            raise self.error(f"{prefix}{key}", f"must be an array of tables [[{prefix}{key}]]")
+            header = "scenarios.events" if prefix else "scenarios"
+            raise self.error(f"{prefix}{key}", f"must be an array of tables [[{header}]]")
         return value
 
     def build(self, prefix: str, make: Any) -> Any:
