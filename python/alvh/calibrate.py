@@ -40,8 +40,11 @@ __all__ = [
 #: Trading days per year: daily moments are annualized by this (sqrt for vols).
 TRADING_DAYS_PER_YEAR = 252
 
-#: GDP regimes by annualized quarterly real growth: (name, lower bound, upper bound),
-#: lower exclusive except for "stall" (0 counts as a stall, not a recession).
+#: GDP regimes by annualized quarterly real growth g: (name, lower, upper), meaning
+#: lower < g <= upper, except that g = 0 exactly is a stall, not a recession. The
+#: cut-offs: ~3 % is above the postwar US trend (expansion), 1.5-3 % near or a
+#: little below trend (soft landing), 0-1.5 % well below it (stall), < 0 a
+#: contracting quarter (recession in this module's sense, not NBER's).
 GDP_REGIME_BOUNDS = (
     ("expansion", 0.03, math.inf),
     ("soft landing", 0.015, 0.03),
@@ -271,11 +274,17 @@ class GdpRegime:
     """One GDP growth regime.
 
     ``frequency``: share of quarters 1959Q2–2009Q3 whose annualized real GDP growth
-    ``(realgdp_t / realgdp_t-1)^4 - 1`` falls in [``growth_low``, ``growth_high``)
+    ``(realgdp_t / realgdp_t-1)^4 - 1`` falls in (``growth_low``, ``growth_high``]
     as `GDP_REGIME_BOUNDS` define them. ``n_spx_quarters``, ``spx_drift``,
     ``spx_drift_stderr``: over the quarters where the SPX data overlap (1999Q1 on),
     the mean annualized SPX log-return of the quarter (4 × the quarter's log
     change, first quarter from the first close) and its standard error.
+
+    How far the drift mapping is honest: with 7–15 quarters per regime it is noisy.
+    Expansion (+0.16 ± 0.06) and recession (−0.42 ± 0.18) are clearly apart and
+    are used as defaults; soft landing (−0.07 ± 0.10) and stall (+0.09 ± 0.07)
+    cannot be ordered, so `alvh.scenarios` assumes theirs (and says so). The drift
+    is the market's while the regime unfolds, not a forecast from the release.
     """
 
     regime: str
@@ -309,13 +318,9 @@ class GdpRegimes:
 
 
 def _regime_of(growth: float) -> str:
-    if growth > 0.03:
-        return "expansion"
-    if growth > 0.015:
-        return "soft landing"
-    if growth >= 0.0:
+    if growth == 0.0:
         return "stall"
-    return "recession"
+    return next(name for name, low, high in GDP_REGIME_BOUNDS if low < growth <= high)
 
 
 def gdp_regimes() -> GdpRegimes:
