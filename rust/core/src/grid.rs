@@ -48,6 +48,42 @@ pub struct Smile {
     pub moneyness_limit: f64,
 }
 
+impl Smile {
+    /// `(sigma, dsigma/dS, d2sigma/dS2)` of a strike at spot `level` around `atm`, the
+    /// forward being `level * growth`. Under sticky moneyness the vol at a strike moves
+    /// with the spot: `dm/dS = -1 / (S atm sqrt(tau))`, `d2m/dS2 = -(dm/dS) / S`; the
+    /// slopes are zero where `m` is clipped or the floor binds.
+    #[inline(always)]
+    pub(crate) fn vol_and_slopes<M: MulAdd>(
+        &self,
+        atm: f64,
+        level: f64,
+        strike: f64,
+        growth: f64,
+        sqrt_tau: f64,
+    ) -> (f64, f64, f64) {
+        let raw = ln::<M>(strike / (level * growth)) / (atm * sqrt_tau);
+        let m = raw.max(-self.moneyness_limit).min(self.moneyness_limit);
+        let shape = M::mul_add(M::mul_add(self.curvature, m, self.skew), m, 1.0);
+        let sloped = raw == m && shape > self.floor_ratio;
+        let slope = if sloped { M::mul_add(2.0 * self.curvature, m, self.skew) } else { 0.0 };
+        let bend = if sloped { 2.0 * self.curvature } else { 0.0 };
+        let inv_level = 1.0 / level;
+        let dm = -inv_level / (atm * sqrt_tau);
+        let sigma_s = atm * slope * dm;
+        let sigma_ss = atm * (bend * dm * dm - slope * dm * inv_level);
+        (atm * shape.max(self.floor_ratio), sigma_s, sigma_ss)
+    }
+
+    /// The vol alone (no slopes): `atm * max(1 + skew m + curvature m^2, floor_ratio)`.
+    #[inline(always)]
+    pub(crate) fn vol<M: MulAdd>(&self, atm: f64, level: f64, strike: f64, growth: f64, sqrt_tau: f64) -> f64 {
+        let raw = ln::<M>(strike / (level * growth)) / (atm * sqrt_tau);
+        let m = raw.max(-self.moneyness_limit).min(self.moneyness_limit);
+        atm * M::mul_add(M::mul_add(self.curvature, m, self.skew), m, 1.0).max(self.floor_ratio)
+    }
+}
+
 /// The position and the resolved market of a grid. Per-(leg, shift, day) arrays
 /// are indexed ((leg * n_shifts) + shift) * n_days + day.
 pub struct GridInputs<'a> {
@@ -221,21 +257,7 @@ fn add_leg_row<M: MulAdd>(
                 // gamma + 2 vanna sigma_S + volga sigma_S^2 + vega sigma_SS.
                 let (sigma, sigma_s, sigma_ss) = match inputs.smile {
                     None => (vol, 0.0, 0.0),
-                    Some(s) => {
-                        let forward = level * growth;
-                        let raw = ln::<M>(strike / forward) / (vol * sqrt_tau);
-                        let m = raw.max(-s.moneyness_limit).min(s.moneyness_limit);
-                        let shape = M::mul_add(M::mul_add(s.curvature, m, s.skew), m, 1.0);
-                        // Flat where m is clipped or the floor binds.
-                        let sloped = raw == m && shape > s.floor_ratio;
-                        let slope = if sloped { M::mul_add(2.0 * s.curvature, m, s.skew) } else { 0.0 };
-                        let bend = if sloped { 2.0 * s.curvature } else { 0.0 };
-                        let inv_level = 1.0 / level;
-                        let dm = -inv_level / (vol * sqrt_tau);
-                        let sigma_s = vol * slope * dm;
-                        let sigma_ss = vol * (bend * dm * dm - slope * dm * inv_level);
-                        (vol * shape.max(s.floor_ratio), sigma_s, sigma_ss)
-                    }
+                    Some(s) => s.vol_and_slopes::<M>(vol, level, strike, growth, sqrt_tau),
                 };
                 let g = option_values::<M, false>(sign, level, strike, tau, rate, div, sigma);
                 let (vega_leg, vanna, volga) = (g[3], g[6], g[7]);

@@ -413,6 +413,22 @@ pub(crate) fn option_values<M: MulAdd, const BLACK76: bool>(
     all_greeks::<BLACK76>(&common::<M>(sign, spot, strike, t, rate, div, vol))
 }
 
+/// The price of one option (the projection's revaluation): the batch kernels'
+/// computation on plain values; Black-76 when `spot` is the forward and `div == rate`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn option_price<M: MulAdd>(
+    sign: f64,
+    spot: f64,
+    strike: f64,
+    t: f64,
+    rate: f64,
+    div: f64,
+    vol: f64,
+) -> f64 {
+    common::<M>(sign, spot, strike, t, rate, div, vol).price()
+}
+
 /// All nine outputs of one option, in DESIGN.md's raw units.
 #[inline(always)]
 fn all_greeks<const BLACK76: bool>(c: &Common) -> [f64; 9] {

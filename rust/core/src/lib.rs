@@ -13,6 +13,7 @@ pub mod error;
 pub mod grid;
 pub mod implied;
 pub mod kernels;
+pub mod projection;
 pub mod simd_math;
 
 pub use error::{AlvhError, Result};

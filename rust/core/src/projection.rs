@@ -1,0 +1,729 @@
+//! The Monte Carlo projection: the position revalued on every path and day of an
+//! SPX/VIX simulation, per scenario (docs/projection_engine.md is the contract,
+//! shared with the numpy fallback).
+//!
+//! Work is cut into tasks of one scenario and a block of paths, by index, so the
+//! numbers do not depend on the thread count: each path's random words come from
+//! Philox4x32-10 keyed by the seed with the counter (path, scenario, day, block),
+//! and the per-task sums are added in task order.
+
+use crate::error::{AlvhError, Result};
+use crate::grid::{LegKind, Smile};
+use crate::kernels::{check_lengths, option_price, option_values};
+use crate::simd_math::{exp, ln, sin_cos_two_pi, MulAdd};
+use rand_philox::philox4x32_10;
+use rayon::prelude::*;
+
+/// Paths per task: enough to amortize the per-day set-up of a leg, small enough
+/// that a scenario splits over many tasks.
+const BLOCK: usize = 1024;
+/// Calendar days per year (ACT/365).
+const DAYS_PER_YEAR: f64 = 365.0;
+/// Touch outputs per (scenario, day): lower barrier, upper barrier, either.
+pub const TOUCH_KINDS: usize = 3;
+/// Greek outputs per (scenario, day): delta, gamma, vega, theta, vix_delta.
+pub const GREEKS: usize = 5;
+
+/// How the SPX vol of a strike follows the simulated VIX and spot.
+#[derive(Clone, Copy, Debug)]
+pub enum VolDynamics {
+    /// The smile around the tabulated ATM vol, in standardized moneyness at the
+    /// path's forward (it moves with the spot).
+    StickyMoneyness(Smile),
+    /// `max(base_vol + tabulated change, floor_ratio * atm)`: sticky strike or parallel.
+    Additive { floor_ratio: f64 },
+}
+
+/// Everything the kernel reads. Per-(scenario, day) arrays are indexed
+/// `s * days + (d - 1)`; tables `((d - 1) * legs + l) * n_nodes + i`; futures
+/// coefficients `(d - 1) * legs + l`.
+pub struct ProjectionInputs<'a> {
+    pub kind: &'a [LegKind],
+    pub is_call: &'a [bool],
+    pub strike: &'a [f64],
+    pub weight: &'a [f64],
+    pub expiry_day: &'a [i64],
+    pub spot: f64,
+    pub rate: f64,
+    pub div: f64,
+    pub vix: f64,
+    pub base_value: f64,
+    pub drift: &'a [f64],
+    pub diffusion_vol: &'a [f64],
+    pub vix_beta: &'a [f64],
+    pub vol_of_vix: &'a [f64],
+    pub vix_kappa: &'a [f64],
+    pub vix_theta: &'a [f64],
+    pub atm_vix_ratio: f64,
+    pub jump_mean: &'a [f64],
+    pub jump_std: &'a [f64],
+    pub vix_jump_mean: &'a [f64],
+    pub vix_jump_std: &'a [f64],
+    pub days: usize,
+    pub paths: usize,
+    pub seed: u64,
+    pub greek_paths: usize,
+    pub vix_lo: f64,
+    pub vix_step: f64,
+    pub n_nodes: usize,
+    pub table_atm: &'a [f64],
+    pub table_change: &'a [f64],
+    pub table_vvol: &'a [f64],
+    pub fut_a: &'a [f64],
+    pub fut_b: &'a [f64],
+    pub dynamics: VolDynamics,
+    pub base_vol: &'a [f64],
+    pub barrier_low: f64,
+    pub barrier_high: f64,
+}
+
+/// Output arrays; `spot` and `vix` (optional) record the paths, like `pnl`
+/// indexed `(s * days + d - 1) * paths + p`.
+pub struct ProjectionOut<'a> {
+    pub pnl: &'a mut [f64],
+    pub touch_sum: &'a mut [f64],
+    pub touch_sumsq: &'a mut [f64],
+    pub greek_sum: &'a mut [f64],
+    pub greek_sumsq: &'a mut [f64],
+    pub spot: Option<&'a mut [f64]>,
+    pub vix: Option<&'a mut [f64]>,
+}
+
+fn invalid(arg: &'static str, index: usize, value: f64, requirement: &'static str) -> AlvhError {
+    AlvhError::InvalidValue { arg, index, value, requirement }
+}
+
+fn check_all(arg: &'static str, values: &[f64], ok: impl Fn(f64) -> bool, requirement: &'static str) -> Result<()> {
+    match values.iter().position(|&x| !ok(x)) {
+        Some(i) => Err(invalid(arg, i, values[i], requirement)),
+        None => Ok(()),
+    }
+}
+
+impl ProjectionInputs<'_> {
+    fn check(&self) -> Result<()> {
+        let legs = self.kind.len();
+        let per_leg = [
+            ("is_call", Some(self.is_call.len())),
+            ("strike", Some(self.strike.len())),
+            ("weight", Some(self.weight.len())),
+            ("expiry_day", Some(self.expiry_day.len())),
+            ("base_vol", Some(self.base_vol.len())),
+        ];
+        check_lengths(legs, &per_leg)?;
+        let scenarios = self.drift.len();
+        check_lengths(
+            scenarios,
+            &[
+                ("diffusion_vol", Some(self.diffusion_vol.len())),
+                ("vix_beta", Some(self.vix_beta.len())),
+                ("vol_of_vix", Some(self.vol_of_vix.len())),
+                ("vix_kappa", Some(self.vix_kappa.len())),
+                ("vix_theta", Some(self.vix_theta.len())),
+            ],
+        )?;
+        let h = self.days;
+        check_lengths(
+            scenarios * h,
+            &[
+                ("jump_mean", Some(self.jump_mean.len())),
+                ("jump_std", Some(self.jump_std.len())),
+                ("vix_jump_mean", Some(self.vix_jump_mean.len())),
+                ("vix_jump_std", Some(self.vix_jump_std.len())),
+            ],
+        )?;
+        check_lengths(
+            h * legs * self.n_nodes,
+            &[
+                ("table_atm", Some(self.table_atm.len())),
+                ("table_change", Some(self.table_change.len())),
+                ("table_vvol", Some(self.table_vvol.len())),
+            ],
+        )?;
+        check_lengths(h * legs, &[("fut_a", Some(self.fut_a.len())), ("fut_b", Some(self.fut_b.len()))])?;
+        let positive = |x: f64| x > 0.0 && x.is_finite();
+        let finite = |x: f64| x.is_finite();
+        let non_negative = |x: f64| x >= 0.0 && x.is_finite();
+        for (arg, x) in [("spot", self.spot), ("vix", self.vix), ("vix_step", self.vix_step)] {
+            if !positive(x) {
+                return Err(invalid(arg, 0, x, "positive and finite"));
+            }
+        }
+        for (arg, x) in [
+            ("rate", self.rate),
+            ("div", self.div),
+            ("base_value", self.base_value),
+            ("vix_lo", self.vix_lo),
+            ("atm_vix_ratio", self.atm_vix_ratio),
+        ] {
+            if !finite(x) {
+                return Err(invalid(arg, 0, x, "finite"));
+            }
+        }
+        if !(1..=366).contains(&h) {
+            return Err(invalid("days", 0, h as f64, "between 1 and 366"));
+        }
+        if self.paths == 0 || self.paths > u32::MAX as usize {
+            return Err(invalid("paths", 0, self.paths as f64, "between 1 and 2**32 - 1"));
+        }
+        if self.n_nodes < 2 {
+            return Err(invalid("n_nodes", 0, self.n_nodes as f64, "at least 2"));
+        }
+        check_all("drift", self.drift, finite, "finite")?;
+        check_all("diffusion_vol", self.diffusion_vol, |x| x.is_nan() || non_negative(x), "NaN (from the VIX) or >= 0")?;
+        check_all("vix_beta", self.vix_beta, finite, "finite")?;
+        check_all("vol_of_vix", self.vol_of_vix, non_negative, "zero or positive")?;
+        check_all("vix_kappa", self.vix_kappa, non_negative, "zero or positive")?;
+        check_all("vix_theta", self.vix_theta, positive, "positive (VIX points)")?;
+        check_all("jump_mean", self.jump_mean, finite, "finite")?;
+        check_all("jump_std", self.jump_std, non_negative, "zero or positive")?;
+        check_all("vix_jump_mean", self.vix_jump_mean, finite, "finite")?;
+        check_all("vix_jump_std", self.vix_jump_std, non_negative, "zero or positive")?;
+        check_all("table_atm", self.table_atm, |x| x.is_finite() && x >= 0.0, "finite and >= 0")?;
+        check_all("table_change", self.table_change, finite, "finite")?;
+        check_all("table_vvol", self.table_vvol, |x| x.is_finite() && x >= 0.0, "finite and >= 0")?;
+        check_all("fut_a", self.fut_a, finite, "finite")?;
+        check_all("fut_b", self.fut_b, finite, "finite")?;
+        check_all("weight", self.weight, finite, "finite")?;
+        check_all("base_vol", self.base_vol, finite, "finite")?;
+        for (l, &kind) in self.kind.iter().enumerate() {
+            if kind != LegKind::VixFuture && !positive(self.strike[l]) {
+                return Err(invalid("strike", l, self.strike[l], "positive and finite"));
+            }
+            if self.expiry_day[l] < 1 {
+                return Err(invalid("expiry_day", l, self.expiry_day[l] as f64, "at least 1 (a live leg)"));
+            }
+        }
+        for (arg, x) in [("barrier_low", self.barrier_low), ("barrier_high", self.barrier_high)] {
+            if !(x.is_nan() || positive(x)) {
+                return Err(invalid(arg, 0, x, "NaN (none) or positive"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The `n_nodes` values of table row `row` ((day - 1) * legs + leg).
+    #[inline(always)]
+    fn row<'t>(&self, table: &'t [f64], row: usize) -> &'t [f64] {
+        &table[row * self.n_nodes..(row + 1) * self.n_nodes]
+    }
+
+    fn axis(&self) -> Axis {
+        Axis { lo: self.vix_lo, inv_step: 1.0 / self.vix_step, last: (self.n_nodes - 1) as f64 }
+    }
+}
+
+/// The VIX axis of the tables: node i at `lo + i / inv_step`, i in 0..=last.
+#[derive(Clone, Copy)]
+struct Axis {
+    lo: f64,
+    inv_step: f64,
+    last: f64,
+}
+
+impl Axis {
+    /// Linear interpolation of `row` (one table row, `last + 1 >= 2` nodes) at `vix`,
+    /// clamped to the axis. Branch-free and without bounds checks, so that the loops
+    /// over paths vectorize (with gathers).
+    #[inline(always)]
+    fn interp(self, row: &[f64], vix: f64) -> f64 {
+        let x = ((vix - self.lo) * self.inv_step).max(0.0).min(self.last);
+        let i = (x as usize).min(row.len().saturating_sub(2));
+        let w = x - i as f64;
+        debug_assert!(row.len() >= 2 && i + 1 < row.len());
+        // SAFETY: `check` guarantees n_nodes >= 2 and every row has n_nodes entries,
+        // and i <= len - 2 by the min above, so i and i + 1 are in bounds.
+        let (a, b) = unsafe { (*row.get_unchecked(i), *row.get_unchecked(i + 1)) };
+        w * (b - a) + a
+    }
+}
+
+/// Two uniforms on (0, 1) from the four words of a Philox block (53 bits each).
+#[inline(always)]
+fn uniforms(w: [u32; 4]) -> (f64, f64) {
+    const SCALE: f64 = 1.0 / 9_007_199_254_740_992.0; // 2^-53
+    let a = ((u64::from(w[0]) << 32) | u64::from(w[1])) >> 11;
+    let b = ((u64::from(w[2]) << 32) | u64::from(w[3])) >> 11;
+    ((a as f64 + 0.5) * SCALE, (b as f64 + 0.5) * SCALE)
+}
+
+/// Two standard normals (Box-Muller) for path `p`, scenario `s`, day `d`, block `block`.
+#[inline(always)]
+fn normals<M: MulAdd>(key: [u32; 2], p: usize, s: usize, d: usize, block: u32) -> (f64, f64) {
+    let words = philox4x32_10([p as u32, s as u32, d as u32, block], key);
+    let (ua, ub) = uniforms(words);
+    let r = (-2.0 * ln::<M>(ua)).sqrt();
+    let (sin, cos) = sin_cos_two_pi::<M>(ub);
+    (r * cos, r * sin)
+}
+
+/// What one task (scenario, block of paths) produces.
+struct TaskOut {
+    scenario: usize,
+    first_path: usize,
+    /// (day, path in block) P&L, spot and VIX.
+    pnl: Vec<f64>,
+    spot: Vec<f64>,
+    vix: Vec<f64>,
+    /// (day, kind) sums and sums of squares.
+    touch_sum: Vec<f64>,
+    touch_sumsq: Vec<f64>,
+    greek_sum: Vec<f64>,
+    greek_sumsq: Vec<f64>,
+}
+
+/// Bridge probability that a diffusion with vol `sigma` over `dt` touched the barrier
+/// `b` between the log-distances `x0 = ln(S0/b)` and `x1 = ln(S1/b)`: 1 when a close
+/// is at or beyond it.
+#[inline(always)]
+fn bridge<M: MulAdd>(x0: f64, x1: f64, variance: f64, lower: bool) -> f64 {
+    let beyond = if lower { x0 <= 0.0 || x1 <= 0.0 } else { x0 >= 0.0 || x1 >= 0.0 };
+    let p = if variance > 0.0 { exp::<M>(-2.0 * x0 * x1 / variance) } else { 0.0 };
+    if beyond {
+        1.0
+    } else {
+        p.min(1.0)
+    }
+}
+
+simd_dispatch! {
+    /// One task: `count` paths of scenario `s` from path `first`, every day.
+    fn run_task(inputs: &ProjectionInputs<'_>, s: usize, first: usize, count: usize) -> TaskOut {
+        let h = inputs.days;
+        let legs = inputs.kind.len();
+        let key = [inputs.seed as u32, (inputs.seed >> 32) as u32];
+        let axis = inputs.axis();
+        let dt = 1.0 / DAYS_PER_YEAR;
+        let sqrt_dt = dt.sqrt();
+        let mut spot = vec![inputs.spot; count];
+        let mut vix = vec![inputs.vix; count];
+        let mut settled = vec![0.0; count];
+        let mut value = vec![0.0; count];
+        let mut survive = [vec![1.0; count], vec![1.0; count], vec![1.0; count]];
+        let mut out = TaskOut {
+            scenario: s,
+            first_path: first,
+            pnl: vec![0.0; h * count],
+            spot: vec![0.0; h * count],
+            vix: vec![0.0; h * count],
+            touch_sum: vec![0.0; h * TOUCH_KINDS],
+            touch_sumsq: vec![0.0; h * TOUCH_KINDS],
+            greek_sum: vec![0.0; h * GREEKS],
+            greek_sumsq: vec![0.0; h * GREEKS],
+        };
+        let (drift, vol_given) = (inputs.drift[s], inputs.diffusion_vol[s]);
+        let from_vix = vol_given.is_nan();
+        let (beta, vol_of_vix) = (inputs.vix_beta[s], inputs.vol_of_vix[s]);
+        let (kappa, ln_theta) = (inputs.vix_kappa[s], inputs.vix_theta[s].ln());
+        let greek_count = inputs.greek_paths.saturating_sub(first).min(count);
+        let (low, high) = (inputs.barrier_low, inputs.barrier_high);
+        let (has_low, has_high) = (!low.is_nan(), !high.is_nan());
+        let (ln_low, ln_high) = (if has_low { low.ln() } else { 0.0 }, if has_high { high.ln() } else { 0.0 });
+        let ratio = inputs.atm_vix_ratio / 100.0;
+        for d in 1..=h {
+            let sd = s * h + (d - 1);
+            let (jm, js) = (inputs.jump_mean[sd], inputs.jump_std[sd]);
+            let (vjm, vjs) = (inputs.vix_jump_mean[sd], inputs.vix_jump_std[sd]);
+            let event = js > 0.0 || vjs > 0.0;
+            // -- one step of every path
+            {
+                let (spot, vix, value) = (&mut spot[..count], &mut vix[..count], &mut value[..count]);
+                let [surv_low, surv_high, surv_any] = &mut survive;
+                let (surv_low, surv_high, surv_any) =
+                    (&mut surv_low[..count], &mut surv_high[..count], &mut surv_any[..count]);
+                for i in 0..count {
+                    let p = first + i;
+                    let (z1, z2) = normals::<M>(key, p, s, d, 0);
+                    let (j1, j2) = if event { normals::<M>(key, p, s, d, 1) } else { (0.0, 0.0) };
+                    let v = vix[i];
+                    let sigma = if from_vix { ratio * v } else { vol_given };
+                    let e = sigma * sqrt_dt * z1;
+                    let r = (drift - 0.5 * sigma * sigma) * dt + e + M::mul_add(js, j1, jm);
+                    let ln_v = ln::<M>(v);
+                    let ln_next = ln_v
+                        + kappa * (ln_theta - ln_v) * dt
+                        + beta * e
+                        + vol_of_vix * sqrt_dt * z2
+                        + M::mul_add(vjs, j2, vjm);
+                    // Touches: the Brownian bridge between the closes (log distances).
+                    let ln_s0 = ln::<M>(spot[i]);
+                    let ln_s1 = ln_s0 + r;
+                    let variance = sigma * sigma * dt;
+                    let p_low = if has_low { bridge::<M>(ln_s0 - ln_low, ln_s1 - ln_low, variance, true) } else { 0.0 };
+                    let p_high =
+                        if has_high { bridge::<M>(ln_s0 - ln_high, ln_s1 - ln_high, variance, false) } else { 0.0 };
+                    surv_low[i] *= 1.0 - p_low;
+                    surv_high[i] *= 1.0 - p_high;
+                    surv_any[i] *= (1.0 - p_low) * (1.0 - p_high);
+                    spot[i] *= exp::<M>(r);
+                    vix[i] = exp::<M>(ln_next);
+                    value[i] = 0.0;
+                }
+            }
+            // -- the book on this day
+            for l in 0..legs {
+                let row = (d - 1) * legs + l;
+                let day_left = inputs.expiry_day[l] - d as i64;
+                if day_left < 0 {
+                    continue; // settled earlier: its cash is in `settled`
+                }
+                add_leg::<M>(inputs, axis, l, row, day_left, &spot, &vix, &mut value, &mut settled);
+            }
+            // -- Greeks on the first paths
+            for i in 0..greek_count {
+                let g = position_greeks::<M>(inputs, axis, d, spot[i], vix[i]);
+                for (k, x) in g.iter().enumerate() {
+                    out.greek_sum[(d - 1) * GREEKS + k] += x;
+                    out.greek_sumsq[(d - 1) * GREEKS + k] += x * x;
+                }
+            }
+            // -- record
+            let base = (d - 1) * count;
+            let pnl = &mut out.pnl[base..base + count];
+            for ((o, v), c) in pnl.iter_mut().zip(&value).zip(&settled) {
+                *o = v + c - inputs.base_value;
+            }
+            out.spot[base..base + count].copy_from_slice(&spot);
+            out.vix[base..base + count].copy_from_slice(&vix);
+            for (k, kept) in survive.iter().enumerate() {
+                let (mut sum, mut sumsq) = (0.0, 0.0);
+                for &q in kept.iter() {
+                    let touched = 1.0 - q;
+                    sum += touched;
+                    sumsq += touched * touched;
+                }
+                out.touch_sum[(d - 1) * TOUCH_KINDS + k] = sum;
+                out.touch_sumsq[(d - 1) * TOUCH_KINDS + k] = sumsq;
+            }
+        }
+        out
+    }
+}
+
+/// Adds leg `l` (live or expiring today) on every path of a block: its value into
+/// `value`, or its settlement into `settled` on its expiry day.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn add_leg<M: MulAdd>(
+    inputs: &ProjectionInputs<'_>,
+    axis: Axis,
+    l: usize,
+    row: usize,
+    day_left: i64,
+    spot: &[f64],
+    vix: &[f64],
+    value: &mut [f64],
+    settled: &mut [f64],
+) {
+    let n = value.len();
+    let (spot, vix, settled) = (&spot[..n], &vix[..n], &mut settled[..n]);
+    let weight = inputs.weight[l];
+    let strike = inputs.strike[l];
+    let sign = if inputs.is_call[l] { 1.0 } else { -1.0 };
+    let tau = day_left as f64 / DAYS_PER_YEAR;
+    let (fa, fb) = (inputs.fut_a[row], inputs.fut_b[row]);
+    let (rate, div) = (inputs.rate, inputs.div);
+    match inputs.kind[l] {
+        LegKind::VixFuture => {
+            let target = if day_left == 0 { settled } else { value };
+            for (t, v) in target.iter_mut().zip(vix) {
+                *t += weight * M::mul_add(fb, *v, fa);
+            }
+        }
+        LegKind::VixOption if day_left == 0 => {
+            for (t, v) in settled.iter_mut().zip(vix) {
+                *t += weight * (sign * (M::mul_add(fb, *v, fa) - strike)).max(0.0);
+            }
+        }
+        LegKind::SpxOption if day_left == 0 => {
+            for (t, x) in settled.iter_mut().zip(spot) {
+                *t += weight * (sign * (x - strike)).max(0.0);
+            }
+        }
+        LegKind::VixOption => {
+            let vvol = inputs.row(inputs.table_vvol, row);
+            for i in 0..n {
+                let f = M::mul_add(fb, vix[i], fa);
+                let sigma = axis.interp(vvol, vix[i]);
+                value[i] += weight * option_price::<M>(sign, f, strike, tau, rate, rate, sigma);
+            }
+        }
+        LegKind::SpxOption => {
+            let growth = exp::<M>((rate - div) * tau);
+            let sqrt_tau = tau.sqrt();
+            let atm_row = inputs.row(inputs.table_atm, row);
+            match inputs.dynamics {
+                VolDynamics::StickyMoneyness(smile) => {
+                    for i in 0..n {
+                        let atm = axis.interp(atm_row, vix[i]);
+                        let sigma = smile.vol::<M>(atm, spot[i], strike, growth, sqrt_tau);
+                        value[i] += weight * option_price::<M>(sign, spot[i], strike, tau, rate, div, sigma);
+                    }
+                }
+                VolDynamics::Additive { floor_ratio } => {
+                    let base = inputs.base_vol[l];
+                    let change_row = inputs.row(inputs.table_change, row);
+                    for i in 0..n {
+                        let atm = axis.interp(atm_row, vix[i]);
+                        let sigma = (base + axis.interp(change_row, vix[i])).max(floor_ratio * atm);
+                        value[i] += weight * option_price::<M>(sign, spot[i], strike, tau, rate, div, sigma);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The position's Greeks at one state (live legs only): SPX delta and gamma (smile-
+/// adjusted under sticky moneyness, as the grid), vega, theta, VIX delta.
+#[inline(always)]
+fn position_greeks<M: MulAdd>(
+    inputs: &ProjectionInputs<'_>,
+    axis: Axis,
+    d: usize,
+    spot: f64,
+    vix: f64,
+) -> [f64; GREEKS] {
+    let legs = inputs.kind.len();
+    let mut g = [0.0; GREEKS];
+    let (rate, div) = (inputs.rate, inputs.div);
+    for l in 0..legs {
+        let day_left = inputs.expiry_day[l] - d as i64;
+        if day_left <= 0 {
+            continue;
+        }
+        let row = (d - 1) * legs + l;
+        let weight = inputs.weight[l];
+        let strike = inputs.strike[l];
+        let sign = if inputs.is_call[l] { 1.0 } else { -1.0 };
+        let tau = day_left as f64 / DAYS_PER_YEAR;
+        match inputs.kind[l] {
+            LegKind::VixFuture => g[4] += weight,
+            LegKind::VixOption => {
+                let f = M::mul_add(inputs.fut_b[row], vix, inputs.fut_a[row]);
+                let vv = axis.interp(inputs.row(inputs.table_vvol, row), vix);
+                let v = option_values::<M, true>(sign, f, strike, tau, rate, rate, vv);
+                g[2] += weight * v[3];
+                g[3] += weight * v[4];
+                g[4] += weight * v[1];
+            }
+            LegKind::SpxOption => {
+                let growth = exp::<M>((rate - div) * tau);
+                let sqrt_tau = tau.sqrt();
+                let atm = axis.interp(inputs.row(inputs.table_atm, row), vix);
+                let (sigma, sigma_s, sigma_ss) = match inputs.dynamics {
+                    VolDynamics::StickyMoneyness(smile) => smile.vol_and_slopes::<M>(atm, spot, strike, growth, sqrt_tau),
+                    VolDynamics::Additive { floor_ratio } => {
+                        let change = axis.interp(inputs.row(inputs.table_change, row), vix);
+                        ((inputs.base_vol[l] + change).max(floor_ratio * atm), 0.0, 0.0)
+                    }
+                };
+                let v = option_values::<M, false>(sign, spot, strike, tau, rate, div, sigma);
+                g[0] += weight * M::mul_add(v[3], sigma_s, v[1]);
+                let curve = M::mul_add(v[7] * sigma_s, sigma_s, v[3] * sigma_ss);
+                g[1] += weight * (M::mul_add(2.0 * v[6], sigma_s, v[2]) + curve);
+                g[2] += weight * v[3];
+                g[3] += weight * v[4];
+            }
+        }
+    }
+    g
+}
+
+/// Runs the projection into `out` (see the module doc and docs/projection_engine.md).
+pub fn monte_carlo(inputs: &ProjectionInputs<'_>, out: ProjectionOut<'_>) -> Result<()> {
+    inputs.check()?;
+    let (s_count, h, paths) = (inputs.drift.len(), inputs.days, inputs.paths);
+    let cube = s_count * h * paths;
+    check_lengths(
+        cube,
+        &[
+            ("out.pnl", Some(out.pnl.len())),
+            ("out.spot", out.spot.as_ref().map(|x| x.len())),
+            ("out.vix", out.vix.as_ref().map(|x| x.len())),
+        ],
+    )?;
+    check_lengths(
+        s_count * h * TOUCH_KINDS,
+        &[("out.touch_sum", Some(out.touch_sum.len())), ("out.touch_sumsq", Some(out.touch_sumsq.len()))],
+    )?;
+    check_lengths(
+        s_count * h * GREEKS,
+        &[("out.greek_sum", Some(out.greek_sum.len())), ("out.greek_sumsq", Some(out.greek_sumsq.len()))],
+    )?;
+    let tasks: Vec<(usize, usize, usize)> = (0..s_count)
+        .flat_map(|s| (0..paths).step_by(BLOCK).map(move |first| (s, first, BLOCK.min(paths - first))))
+        .collect();
+    let run = |&(s, first, count): &(usize, usize, usize)| run_task(inputs, s, first, count);
+    let results: Vec<TaskOut> = if crate::parallel_allowed() && tasks.len() > 1 {
+        tasks.par_iter().map(run).collect()
+    } else {
+        tasks.iter().map(run).collect()
+    };
+    for x in [&mut *out.touch_sum, &mut *out.touch_sumsq, &mut *out.greek_sum, &mut *out.greek_sumsq] {
+        x.fill(0.0);
+    }
+    let ProjectionOut { pnl, touch_sum, touch_sumsq, greek_sum, greek_sumsq, mut spot, mut vix } = out;
+    for task in &results {
+        let count = task.pnl.len() / h;
+        for d in 0..h {
+            let at = (task.scenario * h + d) * paths + task.first_path;
+            let from = d * count..(d + 1) * count;
+            pnl[at..at + count].copy_from_slice(&task.pnl[from.clone()]);
+            if let Some(x) = spot.as_deref_mut() {
+                x[at..at + count].copy_from_slice(&task.spot[from.clone()]);
+            }
+            if let Some(x) = vix.as_deref_mut() {
+                x[at..at + count].copy_from_slice(&task.vix[from]);
+            }
+            for k in 0..TOUCH_KINDS {
+                let o = (task.scenario * h + d) * TOUCH_KINDS + k;
+                touch_sum[o] += task.touch_sum[d * TOUCH_KINDS + k];
+                touch_sumsq[o] += task.touch_sumsq[d * TOUCH_KINDS + k];
+            }
+            for k in 0..GREEKS {
+                let o = (task.scenario * h + d) * GREEKS + k;
+                greek_sum[o] += task.greek_sum[d * GREEKS + k];
+                greek_sumsq[o] += task.greek_sumsq[d * GREEKS + k];
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Quantile levels of [`pnl_statistics`], in percent.
+pub const QUANTILES: [u64; 7] = [1, 5, 25, 50, 75, 95, 99];
+/// Statistics per column: mean, std, 7 quantiles, VaR 95/99, CVaR 95/99, P(profit).
+pub const STATS: usize = 2 + QUANTILES.len() + 5;
+/// Tail masses of VaR/CVaR 95 and 99, in percent.
+const TAILS: [u64; 2] = [5, 1];
+
+/// Statistics of one scenario's sorted sample (equal weights), ranks in integers:
+/// quantile q % is `sorted[ceil(q P / 100) - 1]`; the CVaR tail of mass m % takes
+/// `floor(m P / 100)` samples whole and the next one for the remaining fraction.
+fn column_stats(sorted: &[f64]) -> [f64; STATS] {
+    let n = sorted.len() as u64;
+    let mut out = [0.0; STATS];
+    let mean = sorted.iter().sum::<f64>() / n as f64;
+    let var = sorted.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n as f64;
+    out[0] = mean;
+    out[1] = var.sqrt();
+    let quantile = |pct: u64| sorted[(((pct * n).div_ceil(100)).max(1) - 1) as usize];
+    for (k, &q) in QUANTILES.iter().enumerate() {
+        out[2 + k] = quantile(q);
+    }
+    let at = 2 + QUANTILES.len();
+    for (k, &m) in TAILS.iter().enumerate() {
+        out[at + k] = -quantile(m);
+        let whole = (m * n / 100) as usize;
+        let fraction = (m * n % 100) as f64 / 100.0;
+        let mut sum: f64 = sorted[..whole].iter().sum();
+        if whole < sorted.len() {
+            sum += fraction * sorted[whole];
+        }
+        out[at + 2 + k] = -sum / (m as f64 * n as f64 / 100.0);
+    }
+    let losing = sorted.partition_point(|&x| x <= 0.0);
+    out[at + 4] = (sorted.len() - losing) as f64 / n as f64;
+    out
+}
+
+/// Statistics of the probability-weighted mixture of sorted columns (`weights` sum
+/// to 1): mean and std by the law of total variance, P(profit) as the weighted sum
+/// of the columns'; quantiles by the inverted CDF `F(x) = sum_s w_s #{col_s <= x} / P`
+/// (the smallest sample with `F >= q`, found by binary search in each column), CVaR
+/// as the expected value over the worst mass m with the boundary value counted for
+/// the mass left. Exact and independent of any summation order of the samples.
+fn mixture_stats(columns: &[&[f64]], weights: &[f64], column_stats: &[[f64; STATS]]) -> [f64; STATS] {
+    let mut out = [0.0; STATS];
+    let at = 2 + QUANTILES.len();
+    let mean: f64 = weights.iter().zip(column_stats).map(|(w, c)| w * c[0]).sum();
+    let second: f64 = weights.iter().zip(column_stats).map(|(w, c)| w * (c[1] * c[1] + c[0] * c[0])).sum();
+    out[0] = mean;
+    out[1] = (second - mean * mean).max(0.0).sqrt();
+    out[at + 4] = weights.iter().zip(column_stats).map(|(w, c)| w * c[at + 4]).sum();
+    let cdf = |x: f64| -> f64 {
+        columns.iter().zip(weights).map(|(c, w)| w * c.partition_point(|&y| y <= x) as f64 / c.len() as f64).sum()
+    };
+    let below = |x: f64| -> (f64, f64) {
+        // (mass strictly below x, weighted sum of the values strictly below x)
+        columns.iter().zip(weights).fold((0.0, 0.0), |(mass, sum), (c, w)| {
+            let k = c.partition_point(|&y| y < x);
+            let scale = w / c.len() as f64;
+            (mass + scale * k as f64, sum + scale * c[..k].iter().sum::<f64>())
+        })
+    };
+    let quantile = |q: f64| -> f64 {
+        let mut best = f64::INFINITY;
+        for c in columns {
+            // The first index of this column whose value reaches F >= q.
+            let j = c.partition_point(|&y| cdf(y) < q);
+            if j < c.len() {
+                best = best.min(c[j]);
+            }
+        }
+        best
+    };
+    for (k, &q) in QUANTILES.iter().enumerate() {
+        out[2 + k] = quantile(q as f64 / 100.0);
+    }
+    for (k, &m) in TAILS.iter().enumerate() {
+        let mass = m as f64 / 100.0;
+        let v = quantile(mass);
+        out[at + k] = -v;
+        let (under, sum) = below(v);
+        out[at + 2 + k] = -(sum + (mass - under) * v) / mass;
+    }
+    out
+}
+
+/// Statistics of a P&L cube `(scenarios, days, paths)`: per (scenario, day) into
+/// `per_scenario` (`(s * days + d) * STATS + k`), and of the probability-weighted
+/// mixture per day into `mixture` (`d * STATS + k`); `k` runs over mean, std, the
+/// quantiles of [`QUANTILES`], VaR 95, VaR 99, CVaR 95, CVaR 99, P(profit). VaR and
+/// CVaR are positive losses.
+pub fn pnl_statistics(
+    pnl: &[f64],
+    probability: &[f64],
+    days: usize,
+    paths: usize,
+    per_scenario: &mut [f64],
+    mixture: &mut [f64],
+) -> Result<()> {
+    let s_count = probability.len();
+    if paths == 0 {
+        return Err(invalid("paths", 0, 0.0, "at least 1"));
+    }
+    check_lengths(s_count * days * paths, &[("pnl", Some(pnl.len()))])?;
+    check_lengths(s_count * days * STATS, &[("per_scenario", Some(per_scenario.len()))])?;
+    check_lengths(days * STATS, &[("mixture", Some(mixture.len()))])?;
+    check_all("pnl", pnl, f64::is_finite, "finite")?;
+    check_all("probability", probability, |p| p > 0.0 && p <= 1.0, "in (0, 1]")?;
+    let total: f64 = probability.iter().sum();
+    if (total - 1.0).abs() > 1e-9 {
+        return Err(invalid("probability", 0, total, "summing to 1 (within 1e-9)"));
+    }
+    let sorted_and_stats = |column: &[f64]| {
+        let mut sorted = column.to_vec();
+        // Radix sort (the radsort crate): several times faster than a comparison sort
+        // on 1e5 floats, and exact (a total order on the bit patterns).
+        radsort::sort(&mut sorted);
+        let stats = column_stats(&sorted);
+        (sorted, stats)
+    };
+    let columns: Vec<(Vec<f64>, [f64; STATS])> = if crate::parallel_allowed() {
+        pnl.par_chunks(paths).map(sorted_and_stats).collect()
+    } else {
+        pnl.chunks(paths).map(sorted_and_stats).collect()
+    };
+    for (i, (_, st)) in columns.iter().enumerate() {
+        per_scenario[i * STATS..(i + 1) * STATS].copy_from_slice(st);
+    }
+    let weights: Vec<f64> = probability.iter().map(|p| p / total).collect();
+    for d in 0..days {
+        let picked: Vec<&[f64]> = (0..s_count).map(|s| columns[s * days + d].0.as_slice()).collect();
+        let stats: Vec<[f64; STATS]> = (0..s_count).map(|s| columns[s * days + d].1).collect();
+        mixture[d * STATS..(d + 1) * STATS].copy_from_slice(&mixture_stats(&picked, &weights, &stats));
+    }
+    Ok(())
+}
