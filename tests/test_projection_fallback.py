@@ -313,7 +313,8 @@ def _touch_below(b: float, s0: float, mu: float, sigma: float, t: float) -> floa
     nu = mu - sigma * sigma / 2
     x = math.log(b / s0)
     st = sigma * math.sqrt(t)
-    return float(ndtr((x - nu * t) / st) + (b / s0) ** (2 * nu / sigma**2) * ndtr((x + nu * t) / st))
+    return float(ndtr((x - nu * t) / st)
+                 + (b / s0) ** (2 * nu / sigma**2) * ndtr((x + nu * t) / st))
 
 
 def _touch_above(b: float, s0: float, mu: float, sigma: float, t: float) -> float:

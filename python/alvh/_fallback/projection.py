@@ -202,7 +202,8 @@ class _Tables:
         return node, x - node
 
     def interpolate(
-        self, table: NDArray[np.float64], day: int, leg: int, where: tuple[NDArray[np.intp], FloatArray]
+        self, table: FloatArray, day: int, leg: int,
+        where: tuple[NDArray[np.intp], FloatArray],
     ) -> FloatArray:
         node, weight = where
         row = table[day - 1, leg]
