@@ -422,3 +422,98 @@ def test_monte_carlo_bad_input() -> None:
         projection.monte_carlo(**_case(legs, days=2, paths=4, barrier_low=-1.0))
     with pytest.raises(InvalidInputError, match="days"):
         projection.monte_carlo(**_case(legs, days=31, paths=4))
+
+
+def _reference_value(legs: list[tuple[int, bool, float, float, int]], args: dict[str, Any],
+                     d: int, spot: float, vix: float, settled: dict[int, float]) -> float:
+    """The position's value on day ``d`` at (spot, vix), one path, written from the
+    contract with scalar math (np.interp for the tables); ``settled`` holds the
+    settlement values of legs expired earlier on this path and is filled on expiry."""
+    n_legs, n_nodes = len(legs), args["n_nodes"]
+    nodes = args["vix_lo"] + args["vix_step"] * np.arange(n_nodes)
+    skew, curvature, floor, limit = args["smile"]
+    total = 0.0
+    for leg, (kind, is_call, strike, weight, expiry) in enumerate(legs):
+        if d > expiry:
+            total += weight * settled[leg]
+            continue
+        row = (d - 1) * n_legs + leg
+        table = slice(row * n_nodes, (row + 1) * n_nodes)
+        future = args["fut_a"][row] + args["fut_b"][row] * vix
+        tau = (expiry - d) / 365
+        if d == expiry:
+            under = spot if kind == 0 else future
+            value = future if kind == 1 else max((under - strike) * (1 if is_call else -1), 0.0)
+            settled[leg] = value
+        elif kind == 1:
+            value = future
+        elif kind == 2:
+            vol = float(np.interp(vix, nodes, args["table_vvol"][table]))
+            out = np.empty(1)
+            kernel_price("black76", is_call, np.array([future]), strike, tau, RATE, RATE,
+                         np.array([vol]), out, False)
+            value = float(out[0])
+        else:
+            atm = float(np.interp(vix, nodes, args["table_atm"][table]))
+            if args["dynamics"] == 0:
+                forward = spot * math.exp((RATE - DIV) * tau)
+                m = min(max(math.log(strike / forward) / (atm * math.sqrt(tau)), -limit), limit)
+                vol = atm * max(1 + skew * m + curvature * m * m, floor)
+            else:
+                change = float(np.interp(vix, nodes, args["table_change"][table]))
+                vol = max(args["base_vol"][leg] + change, floor * atm)
+            value = float(_bsm(is_call, spot, strike, tau, vol)[0])
+        total += weight * value
+    return total
+
+
+@pytest.mark.parametrize("dynamics", [0, 1])
+def test_revaluation_on_moving_tables(dynamics: int) -> None:
+    """Several legs, tables that vary by day, leg and node (and VIX paths crossing
+    the nodes and the table's ends): every path's P&L is the contract's formula at its
+    recorded (S, V); the Greeks are the derivatives of that value (FD in the spot)."""
+    legs = [(0, True, 5100.0, -100.0, 4), (0, False, 4900.0, -100.0, 12),
+            (2, True, 22.0, 100.0, 9), (1, False, float("nan"), -1000.0, 3)]
+    days, paths, n_legs, n_nodes = 6, 40, len(legs), 4
+    rng = np.random.default_rng(8)
+    size = days * n_legs * n_nodes
+    args = _case(legs, days=days, paths=paths, dynamics=dynamics, n_nodes=n_nodes,
+                 vix_lo=15.0, vix_step=3.0, smile=(-0.12, 0.03, 0.6, 2.5),
+                 table_atm=rng.uniform(0.12, 0.3, size),
+                 table_change=rng.uniform(-0.03, 0.05, size),
+                 table_vvol=rng.uniform(0.6, 1.2, size),
+                 base_vol=np.array([0.16, 0.22, 0.0, 0.0]),
+                 fut_a=rng.uniform(0.0, 3.0, days * n_legs),
+                 fut_b=rng.uniform(0.8, 1.0, days * n_legs),
+                 vol_of_vix=np.array([3.0]), vix_beta=np.array([-5.0]),
+                 diffusion_vol=np.array([np.nan]), base_value=123.0, greek_paths=paths)
+    projection.monte_carlo(**args)
+    pnl = args["pnl_out"].reshape(days, paths)
+    spots = args["spot_out"].reshape(days, paths)
+    vix = args["vix_out"].reshape(days, paths)
+    assert vix.min() < 15.0 and vix.max() > 24.0  # both clamps and inner nodes are used
+    delta_sum = np.zeros(days)
+    for p in range(paths):
+        settled: dict[int, float] = {}
+        for d in range(1, days + 1):
+            value = _reference_value(legs, args, d, spots[d - 1, p], vix[d - 1, p], settled)
+            assert pnl[d - 1, p] == pytest.approx(value - 123.0, rel=1e-12, abs=1e-8)
+            h = 1e-5 * spots[d - 1, p]
+            up = _reference_value(legs, args, d, spots[d - 1, p] + h, vix[d - 1, p],
+                                  dict(settled))
+            down = _reference_value(legs, args, d, spots[d - 1, p] - h, vix[d - 1, p],
+                                    dict(settled))
+            delta_sum[d - 1] += (up - down) / (2 * h)
+    sums = args["greek_sum_out"].reshape(days, 5)
+    # Day 4 settles the call: the FD sees its intrinsic, the kernel reports cash (0).
+    for d in (1, 2, 3, 5, 6):
+        assert sums[d - 1, 0] == pytest.approx(delta_sum[d - 1], rel=1e-5, abs=1e-4)
+    # vix_delta on day 1: the future (weight) and the VIX call's Black-76 delta on its
+    # own future (no fut_b factor).
+    row = 2  # (day 1, leg 2)
+    futures = args["fut_a"][row] + args["fut_b"][row] * vix[0]
+    nodes = 15.0 + 3.0 * np.arange(n_nodes)
+    vols = np.interp(vix[0], nodes, args["table_vvol"][row * n_nodes:(row + 1) * n_nodes])
+    out = [np.empty(paths) for _ in range(9)]
+    kernel_greeks("black76", True, futures, 22.0, 8 / 365, RATE, RATE, vols, out, False)
+    assert sums[0, 4] == pytest.approx(-1000.0 * paths + 100.0 * out[1].sum(), rel=1e-12)
