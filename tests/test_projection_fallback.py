@@ -98,7 +98,7 @@ def test_pnl_statistics_per_scenario(paths: int) -> None:
     rng = np.random.default_rng(5)
     n_scen, n_days = 3, 2
     cube = rng.normal(1.0, 3.0, (n_scen, n_days, paths)).round(3)  # ties included
-    stats = projection.pnl_statistics(cube.ravel(), np.array([0.5, 0.25, 0.25]), n_scen,
+    stats = projection.statistics(cube.ravel(), np.array([0.5, 0.25, 0.25]), n_scen,
                                       n_days, paths)
     for s in range(n_scen):
         for d in range(n_days):
@@ -123,7 +123,7 @@ def test_pnl_statistics_mixture() -> None:
     cube = np.stack([rng.normal(mu, sd, (n_days, paths)) for mu, sd in
                      ((2.0, 1.0), (-1.0, 4.0), (0.0, 2.0))]).round(4)
     prob = np.array([0.5, 0.25, 0.25])
-    stats = projection.pnl_statistics(cube.ravel(), prob, n_scen, n_days, paths)
+    stats = projection.statistics(cube.ravel(), prob, n_scen, n_days, paths)
     for d in range(n_days):
         # Binary weights: the weighted sample is scenario 0 twice, 1 and 2 once.
         expanded = np.concatenate([cube[0, d], cube[0, d], cube[1, d], cube[2, d]])
@@ -147,7 +147,7 @@ def test_pnl_statistics_mixture_general_weights() -> None:
     n_scen, n_days, paths = 3, 1, 333
     cube = rng.normal(0.0, 1.0, (n_scen, n_days, paths))
     prob = np.array([0.2, 0.3, 0.5])
-    stats = projection.pnl_statistics(cube.ravel(), prob, n_scen, n_days, paths)
+    stats = projection.statistics(cube.ravel(), prob, n_scen, n_days, paths)
     values = cube[:, 0, :].ravel()
     weights = np.repeat(prob / paths, paths)
     order = np.argsort(values)
@@ -164,11 +164,11 @@ def test_pnl_statistics_mixture_general_weights() -> None:
 
 def test_pnl_statistics_bad_input() -> None:
     with pytest.raises(InvalidInputError, match="probability"):
-        projection.pnl_statistics(np.zeros(4), np.array([0.5, 0.6]), 2, 1, 2)
+        projection.statistics(np.zeros(4), np.array([0.5, 0.6]), 2, 1, 2)
     with pytest.raises(ShapeError, match="pnl"):
-        projection.pnl_statistics(np.zeros(5), np.array([0.5, 0.5]), 2, 1, 2)
+        projection.statistics(np.zeros(5), np.array([0.5, 0.5]), 2, 1, 2)
     with pytest.raises(InvalidInputError, match=r"pnl\[1\]"):
-        projection.pnl_statistics(np.array([0.0, np.nan, 0, 0]), np.array([0.5, 0.5]), 2, 1, 2)
+        projection.statistics(np.array([0.0, np.nan, 0, 0]), np.array([0.5, 0.5]), 2, 1, 2)
 
 
 # --------------------------------------------------------------------------- monte_carlo

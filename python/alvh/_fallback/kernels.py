@@ -40,6 +40,10 @@ from numpy.typing import NDArray
 from scipy import special
 
 from alvh._fallback.grid import scenario_grid as scenario_grid  # noqa: F401 (the grid kernel)
+from alvh._fallback.projection import (  # noqa: F401 (the projection kernels)
+    monte_carlo as monte_carlo,
+    pnl_statistics as pnl_statistics,
+)
 from alvh.errors import NoSolutionError, ShapeError, invalid
 
 FloatArray = NDArray[np.float64]

@@ -640,6 +640,33 @@ def _priced(
 
 
 def pnl_statistics(
+    pnl: Any, probability: Any, days: Any, paths: Any, per_scenario: Any, mixture: Any
+) -> None:
+    """The kernel form of `statistics` (``alvh._native.pnl_statistics``'s contract):
+    fills ``per_scenario`` (length S*H*14, index ``(s*H + d)*14 + k``) and ``mixture``
+    (length H*14, index ``d*14 + k``), ``k`` over `STAT_KEYS`."""
+    probs = np.asarray(probability, dtype=np.float64).reshape(-1)
+    table = statistics(pnl, probs, probs.size, days, paths)
+    n_days = int(days)
+    per = _out("per_scenario", per_scenario, probs.size * n_days * len(STAT_KEYS),
+               "S * days * 14")
+    mix = _out("mixture", mixture, n_days * len(STAT_KEYS), "days * 14")
+    per.reshape(probs.size, n_days, len(STAT_KEYS))[...] = np.stack(
+        [table[key] for key in STAT_KEYS], axis=-1
+    )
+    mix.reshape(n_days, len(STAT_KEYS))[...] = np.stack(
+        [table[f"mixture_{key}"] for key in STAT_KEYS], axis=-1
+    )
+
+
+#: The statistics in the kernels' order.
+STAT_KEYS = (
+    "mean", "std", "q01", "q05", "q25", "q50", "q75", "q95", "q99", "var95", "var99",
+    "cvar95", "cvar99", "p_profit",
+)
+
+
+def statistics(
     pnl: Any, probability: Any, n_scenarios: Any, days: Any, paths: Any
 ) -> dict[str, FloatArray]:
     """Statistics of the P&L cube ``pnl`` (length S*H*P, index ``(s*H + d-1)*P + p``)

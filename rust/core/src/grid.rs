@@ -77,7 +77,14 @@ impl Smile {
 
     /// The vol alone (no slopes): `atm * max(1 + skew m + curvature m^2, floor_ratio)`.
     #[inline(always)]
-    pub(crate) fn vol<M: MulAdd>(&self, atm: f64, level: f64, strike: f64, growth: f64, sqrt_tau: f64) -> f64 {
+    pub(crate) fn vol<M: MulAdd>(
+        &self,
+        atm: f64,
+        level: f64,
+        strike: f64,
+        growth: f64,
+        sqrt_tau: f64,
+    ) -> f64 {
         let raw = ln::<M>(strike / (level * growth)) / (atm * sqrt_tau);
         let m = raw.max(-self.moneyness_limit).min(self.moneyness_limit);
         atm * M::mul_add(M::mul_add(self.curvature, m, self.skew), m, 1.0).max(self.floor_ratio)

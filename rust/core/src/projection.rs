@@ -93,7 +93,12 @@ fn invalid(arg: &'static str, index: usize, value: f64, requirement: &'static st
     AlvhError::InvalidValue { arg, index, value, requirement }
 }
 
-fn check_all(arg: &'static str, values: &[f64], ok: impl Fn(f64) -> bool, requirement: &'static str) -> Result<()> {
+fn check_all(
+    arg: &'static str,
+    values: &[f64],
+    ok: impl Fn(f64) -> bool,
+    requirement: &'static str,
+) -> Result<()> {
     match values.iter().position(|&x| !ok(x)) {
         Some(i) => Err(invalid(arg, i, values[i], requirement)),
         None => Ok(()),
@@ -166,11 +171,19 @@ impl ProjectionInputs<'_> {
         if self.paths == 0 || self.paths > u32::MAX as usize {
             return Err(invalid("paths", 0, self.paths as f64, "between 1 and 2**32 - 1"));
         }
+        if self.greek_paths > self.paths {
+            return Err(invalid("greek_paths", 0, self.greek_paths as f64, "at most paths"));
+        }
         if self.n_nodes < 2 {
             return Err(invalid("n_nodes", 0, self.n_nodes as f64, "at least 2"));
         }
         check_all("drift", self.drift, finite, "finite")?;
-        check_all("diffusion_vol", self.diffusion_vol, |x| x.is_nan() || non_negative(x), "NaN (from the VIX) or >= 0")?;
+        check_all(
+            "diffusion_vol",
+            self.diffusion_vol,
+            |x| x.is_nan() || non_negative(x),
+            "NaN (from the VIX) or >= 0",
+        )?;
         check_all("vix_beta", self.vix_beta, finite, "finite")?;
         check_all("vol_of_vix", self.vol_of_vix, non_negative, "zero or positive")?;
         check_all("vix_kappa", self.vix_kappa, non_negative, "zero or positive")?;
@@ -512,7 +525,9 @@ fn position_greeks<M: MulAdd>(
                 let sqrt_tau = tau.sqrt();
                 let atm = axis.interp(inputs.row(inputs.table_atm, row), vix);
                 let (sigma, sigma_s, sigma_ss) = match inputs.dynamics {
-                    VolDynamics::StickyMoneyness(smile) => smile.vol_and_slopes::<M>(atm, spot, strike, growth, sqrt_tau),
+                    VolDynamics::StickyMoneyness(smile) => {
+                        smile.vol_and_slopes::<M>(atm, spot, strike, growth, sqrt_tau)
+                    }
                     VolDynamics::Additive { floor_ratio } => {
                         let change = axis.interp(inputs.row(inputs.table_change, row), vix);
                         ((inputs.base_vol[l] + change).max(floor_ratio * atm), 0.0, 0.0)
@@ -643,7 +658,11 @@ fn mixture_stats(columns: &[&[f64]], weights: &[f64], column_stats: &[[f64; STAT
     out[1] = (second - mean * mean).max(0.0).sqrt();
     out[at + 4] = weights.iter().zip(column_stats).map(|(w, c)| w * c[at + 4]).sum();
     let cdf = |x: f64| -> f64 {
-        columns.iter().zip(weights).map(|(c, w)| w * c.partition_point(|&y| y <= x) as f64 / c.len() as f64).sum()
+        columns
+            .iter()
+            .zip(weights)
+            .map(|(c, w)| w * c.partition_point(|&y| y <= x) as f64 / c.len() as f64)
+            .sum()
     };
     let below = |x: f64| -> (f64, f64) {
         // (mass strictly below x, weighted sum of the values strictly below x)

@@ -8,11 +8,11 @@
 
 use alvh_core::grid::{scenario_grid as core_scenario_grid, GridInputs, GridOut, LegKind, Smile};
 use alvh_core::implied::{implied_vol as core_implied_vol, PriceBatch};
+use alvh_core::kernels;
 use alvh_core::projection::{
     monte_carlo as core_monte_carlo, pnl_statistics as core_pnl_statistics, ProjectionInputs, ProjectionOut,
     VolDynamics,
 };
-use alvh_core::kernels;
 use alvh_core::simd::{self, SimdLevel};
 use alvh_core::{AlvhError, Column, ErrorMode, Flags, GreeksOut, Model, OptionBatch};
 use numpy::{PyReadonlyArray1, PyReadwriteArray1};
@@ -540,6 +540,7 @@ fn rayon_threads() -> usize {
 mod _native {
     #[pymodule_export]
     use super::{
-        build_info, greeks, implied_vol, monte_carlo, pnl_statistics, price, scenario_grid, set_parallel, set_simd,
+        build_info, greeks, implied_vol, monte_carlo, pnl_statistics, price, scenario_grid, set_parallel,
+        set_simd,
     };
 }

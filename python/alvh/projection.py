@@ -1,0 +1,380 @@
+"""The time-shifted projection: the position revalued on every path and day of a
+Monte Carlo simulation of SPX and the VIX, per scenario (DESIGN.md "Time-shifting
+projection").
+
+``project(position, market, scenarios=..., days=10, paths=..., seed=...)`` resolves
+the scenario set (`alvh.scenarios`) against ``market.as_of``, tabulates the market
+model along the VIX (the SPX ATM vol of every leg's expiry, the vol change under
+sticky-strike / parallel dynamics, the VIX options' vol, the VIX futures as affine
+functions of the VIX) for each day, and runs the backend's ``monte_carlo`` kernel;
+``docs/projection_engine.md`` is the kernel's contract (random streams, the step
+model, revaluation, outputs). The result is a `Projection`: per (scenario, day) and
+for the probability-weighted mixture, the P&L distribution (mean, std, quantiles,
+VaR/CVaR, P(profit)), the probability that the SPX has touched a short strike, and
+the mean position Greeks, with Monte Carlo standard errors where they exist.
+
+P&L is measured from today's mark of the position (as `alvh.Grid.pnl`), in $.
+
+Tables: the VIX axis has nodes every ``VIX_STEP`` points from ``VIX_LOW`` (raised,
+for a listed futures curve, until every future stays positive) to ``VIX_HIGH``;
+the kernel interpolates linearly between nodes and clamps the VIX to the axis. The
+interpolation error of the vols is below 1e-6 (tests compare with exact
+revaluation in ``Market.bump``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from alvh import _backend
+from alvh.analytics import check_live
+from alvh.errors import InputTypeError, InvalidInputError
+from alvh.instruments import SpxOption, VixFuture, VixOption
+from alvh.market import DAYS_PER_YEAR, DYNAMICS, Market
+from alvh.position import Position
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from alvh.scenarios import ResolvedScenarios, ScenarioSet
+
+FloatArray = NDArray[np.float64]
+
+#: The VIX axis of the kernel's tables (points).
+VIX_LOW, VIX_HIGH, VIX_STEP = 1.0, 200.0, 0.25
+#: Quantile levels reported, in percent (docs/projection_engine.md).
+QUANTILES = (1, 5, 25, 50, 75, 95, 99)
+#: The statistics per (scenario, day), in the kernel's order.
+STAT_NAMES = (
+    "mean", "std", *(f"q{q:02d}" for q in QUANTILES), "var95", "var99", "cvar95", "cvar99",
+    "p_profit",
+)
+#: The touch probabilities per (scenario, day), in the kernel's order.
+TOUCH_NAMES = ("touch_put", "touch_call", "touch_any")
+#: The mean position Greeks per (scenario, day), raw kernel units, in the kernel's order.
+GREEK_NAMES = ("delta", "gamma", "vega", "theta", "vix_delta")
+#: Paths per scenario on which the Greeks are averaged (the first ones), by default.
+DEFAULT_GREEK_PATHS = 4096
+
+_SPX_OPTION, _VIX_FUTURE, _VIX_OPTION = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Projection:
+    """The projection's results (see the module doc). Arrays are read-only.
+
+    ``stats`` (S, H, len(STAT_NAMES)) and ``mixture`` (H, len(STAT_NAMES)) in $ (VaR
+    and CVaR as positive losses; ``p_profit`` a probability); ``touch`` (S, H, 3)
+    probabilities with ``touch_se`` their Monte Carlo standard errors; ``greeks`` (S,
+    H, 5) mean position Greeks over the first ``greek_paths`` paths (delta $ per SPX
+    point, gamma $ per point^2, vega $ per 1.00 vol, theta $ per year, vix_delta $
+    per VIX-future point) with ``greeks_se``. ``pnl`` (S, H, paths) is kept when
+    asked for (``keep_paths=True``), else None.
+    """
+
+    names: tuple[str, ...]
+    probability: FloatArray
+    days: int
+    paths: int
+    seed: int
+    dynamics: str
+    as_of: dt.date
+    stats: FloatArray
+    mixture: FloatArray
+    touch: FloatArray
+    touch_se: FloatArray
+    greeks: FloatArray
+    greeks_se: FloatArray
+    greek_paths: int
+    backend: str
+    pnl: FloatArray | None = field(default=None, repr=False)
+    spot_paths: FloatArray | None = field(default=None, repr=False)
+    vix_paths: FloatArray | None = field(default=None, repr=False)
+
+    def stat(self, name: str) -> FloatArray:
+        """One statistic (S, H) by name (`STAT_NAMES`)."""
+        return np.asarray(self.stats[..., STAT_NAMES.index(name)])
+
+    @property
+    def mean_se(self) -> FloatArray:
+        """Monte Carlo standard error of the mean P&L, (S, H): std / sqrt(paths)."""
+        return np.asarray(self.stat("std") / math.sqrt(self.paths))
+
+    @property
+    def p_profit_se(self) -> FloatArray:
+        """Standard error of P(profit), (S, H): sqrt(p (1 - p) / paths)."""
+        p = self.stat("p_profit")
+        return np.asarray(np.sqrt(p * (1.0 - p) / self.paths))
+
+    def to_polars(self) -> pl.DataFrame:
+        """Long form: one row per (scenario, day) and one per day for the mixture
+        (scenario ``"mixture"``), with every statistic, the touch probabilities, the
+        mean Greeks (trader units: $ per 1 % SPX move, $ per vol point, $ per day)
+        and the standard errors."""
+        import polars as pl
+
+        rows: dict[str, list[Any]] = {"scenario": [], "probability": [], "day": [], "date": []}
+        for name in (*STAT_NAMES, "mean_se", "p_profit_se", *TOUCH_NAMES,
+                     *(f"{t}_se" for t in TOUCH_NAMES), "delta_dollars_per_1pct",
+                     "vega_dollars_per_vol_point", "theta_dollars_per_day"):
+            rows[name] = []
+        spot = self._spot
+        for s, scenario in enumerate((*self.names, "mixture")):
+            for d in range(self.days):
+                mixture = s == len(self.names)
+                rows["scenario"].append(scenario)
+                rows["probability"].append(1.0 if mixture else float(self.probability[s]))
+                rows["day"].append(d + 1)
+                rows["date"].append(self.as_of + dt.timedelta(days=d + 1))
+                values = self.mixture[d] if mixture else self.stats[s, d]
+                for k, name in enumerate(STAT_NAMES):
+                    rows[name].append(float(values[k]))
+                if mixture:
+                    w = self.probability[:, None]
+                    mean_se = math.sqrt(float(np.sum((w[:, 0] * self.mean_se[:, d]) ** 2)))
+                    p = float(values[STAT_NAMES.index("p_profit")])
+                    # Stratified by scenario: each scenario's error weighted by its probability.
+                    p_se = math.sqrt(float(np.sum((w[:, 0] * self.p_profit_se[:, d]) ** 2)))
+                    touch = (w * self.touch[:, d]).sum(axis=0)
+                    touch_se = np.sqrt(((w * self.touch_se[:, d]) ** 2).sum(axis=0))
+                    greeks = (w * self.greeks[:, d]).sum(axis=0)
+                    del p
+                else:
+                    mean_se = float(self.mean_se[s, d])
+                    p_se = float(self.p_profit_se[s, d])
+                    touch, touch_se = self.touch[s, d], self.touch_se[s, d]
+                    greeks = self.greeks[s, d]
+                rows["mean_se"].append(mean_se)
+                rows["p_profit_se"].append(p_se)
+                for k, name in enumerate(TOUCH_NAMES):
+                    rows[name].append(float(touch[k]))
+                    rows[f"{name}_se"].append(float(touch_se[k]))
+                rows["delta_dollars_per_1pct"].append(float(greeks[0]) * 0.01 * spot)
+                rows["vega_dollars_per_vol_point"].append(float(greeks[2]) / 100.0)
+                rows["theta_dollars_per_day"].append(float(greeks[3]) / DAYS_PER_YEAR)
+        return pl.DataFrame(rows)
+
+    _spot: float = field(default=0.0, repr=False)
+
+
+def _error(arg: str, value: Any, requirement: str) -> InvalidInputError:
+    err = InvalidInputError(f"{arg} must be {requirement}; got {value!r}")
+    err.arg = arg
+    err.value = value if isinstance(value, (int, float)) else None
+    return err
+
+
+def _count(arg: str, value: Any, low: int, high: int) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise InputTypeError(f"{arg} must be an int, got {type(value).__name__} {value!r}")
+    if not low <= int(value) <= high:
+        raise _error(arg, int(value), f"between {low} and {high}")
+    return int(value)
+
+
+def _scenario_set(scenarios: Any, as_of: dt.date) -> ScenarioSet:
+    from alvh.scenarios import ScenarioSet, by_name
+
+    if isinstance(scenarios, ScenarioSet):
+        return scenarios
+    if isinstance(scenarios, str):
+        return by_name(scenarios, as_of)
+    raise InputTypeError(
+        f"scenarios must be a ScenarioSet or a built-in name, got {type(scenarios).__name__}"
+    )
+
+
+def _vix_axis(market: Market, days: int) -> FloatArray:
+    """The table's VIX nodes: from VIX_LOW (raised until a listed curve's futures all
+    stay positive on every day) to VIX_HIGH."""
+    low = VIX_LOW
+    futures = market.futures
+    if futures.is_explicit:
+        for day in range(days + 1):
+            as_of = market.as_of + dt.timedelta(days=day)
+            for expiry, price in zip(futures.expiries, futures.prices):
+                tau = max((expiry - as_of).days, 0) / DAYS_PER_YEAR
+                # price + (v - vix) * exp(-kappa tau) > 0
+                low = max(low, market.vix - price * math.exp(futures.kappa * tau) + VIX_STEP)
+    start = math.ceil(low / VIX_STEP) * VIX_STEP
+    return np.arange(start, VIX_HIGH + 0.5 * VIX_STEP, VIX_STEP)
+
+
+def _tables(
+    position: Position, market: Market, days: int, dynamics: str, nodes: FloatArray
+) -> dict[str, Any]:
+    legs = position.legs
+    n_legs, n_nodes = len(legs), nodes.size
+    kind = np.array([_SPX_OPTION if isinstance(leg, SpxOption) else
+                     _VIX_OPTION if isinstance(leg, VixOption) else _VIX_FUTURE for leg in legs],
+                    dtype=np.uint8)
+    strike = np.array([float(getattr(leg, "strike", 1.0)) for leg in legs], dtype=np.float64)
+    expiry = np.array([leg.expiry for leg in legs], dtype="datetime64[D]")
+    expiry_day = (expiry - np.datetime64(market.as_of, "D")).astype(np.int64)
+    atm = np.zeros((days, n_legs, n_nodes))
+    change = np.zeros((days, n_legs, n_nodes))
+    vvol = np.zeros((days, n_legs, n_nodes))
+    fut_a = np.zeros((days, n_legs))
+    fut_b = np.zeros((days, n_legs))
+    shifts = nodes - market.vix
+    spx = kind == _SPX_OPTION
+    vix_leg = ~spx
+    base_vol = np.zeros(n_legs)
+    if spx.any() and dynamics != "sticky_moneyness":
+        base_vol[spx] = market._own_smile(strike[spx], expiry[spx])
+        base_atm = market.atm_vol(expiry[spx])
+    for d in range(1, days + 1):
+        live = expiry_day > d
+        spx_live = spx & live
+        if spx_live.any():
+            rows = market.scenario_atm_vols(expiry[spx_live], shifts=shifts, day=d)  # (V, L')
+            atm[d - 1][spx_live] = rows.T
+            if dynamics == "sticky_strike":
+                before = base_atm[live[spx]]
+                change[d - 1][spx_live] = (rows - before[None, :]).T
+            elif dynamics == "parallel":
+                ratio = market.vol_model.atm_vix_ratio
+                change[d - 1][spx_live] = (ratio * shifts / 100.0)[None, :]
+        option_live = (kind == _VIX_OPTION) & live
+        if option_live.any():
+            tau = (expiry_day[option_live] - d) / DAYS_PER_YEAR
+            vvol[d - 1][option_live] = market.vol_of_vol.vol(tau[:, None], vix=nodes[None, :])
+        if vix_leg.any():
+            # Affine in the VIX in both curves: two points give it exactly.
+            f = market.scenario_vix_futures(expiry[vix_leg], shifts=[0.0, 1.0], day=d)
+            slope = f[1] - f[0]
+            fut_b[d - 1][vix_leg] = slope
+            fut_a[d - 1][vix_leg] = f[0] - slope * market.vix
+    vm = market.vol_model
+    return {
+        "kind": kind, "strike": strike, "expiry_day": expiry_day,
+        "table_atm": atm.ravel(), "table_change": change.ravel(), "table_vvol": vvol.ravel(),
+        "fut_a": fut_a.ravel(), "fut_b": fut_b.ravel(), "base_vol": base_vol,
+        "smile": (vm.skew, vm.curvature, vm.floor_ratio, vm.moneyness_limit),
+    }
+
+
+def _barriers(position: Position) -> tuple[float, float]:
+    """(the highest short SPX put strike, the lowest short SPX call strike), NaN if none."""
+    puts = [leg.strike for leg in position.legs
+            if isinstance(leg, SpxOption) and not leg.is_call and leg.quantity < 0]
+    calls = [leg.strike for leg in position.legs
+             if isinstance(leg, SpxOption) and leg.is_call and leg.quantity < 0]
+    return (max(puts) if puts else math.nan, min(calls) if calls else math.nan)
+
+
+def project(
+    position: Position, market: Market, *, scenarios: Any = "gdp_x_earnings", days: int = 10,
+    paths: int = 20_000, seed: int = 0, dynamics: str = "sticky_moneyness",
+    greek_paths: int = DEFAULT_GREEK_PATHS, keep_paths: bool = False,
+) -> Projection:
+    """Project ``position`` ``days`` calendar days forward under each scenario of
+    ``scenarios`` (a `ScenarioSet` or a built-in name: ``"gdp"``, ``"earnings"``,
+    ``"gdp_x_earnings"``) with ``paths`` Monte Carlo paths per scenario, reproducible
+    from ``seed`` whatever the thread count. See the module doc; runs on the current
+    backend. ``keep_paths`` keeps the P&L, SPX and VIX cubes (S, H, paths) on the
+    result (memory: 24 bytes per path and day and scenario).
+
+    A leg expiring inside the horizon settles on its expiry day; a leg expiring on
+    ``market.as_of`` (nothing left to project) or before it is an error naming it.
+    """
+    if not isinstance(position, Position):
+        raise InputTypeError(f"position must be a Position, got {type(position).__name__}")
+    if not isinstance(market, Market):
+        raise InputTypeError(f"market must be a Market, got {type(market).__name__}")
+    check_live(position, market, "projecting")
+    for i, leg in enumerate(position.legs):
+        if leg.expiry <= market.as_of:
+            err = InvalidInputError(
+                f"legs[{i}] ({leg}) expires on the market's as_of {market.as_of.isoformat()}: "
+                "settle it before projecting"
+            )
+            err.arg, err.index = f"legs[{i}]", i
+            raise err
+    days = _count("days", days, 1, 30)
+    paths = _count("paths", paths, 1, 10_000_000)
+    greek_paths = min(_count("greek_paths", greek_paths, 0, 10_000_000), paths)
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise InputTypeError(f"seed must be an int, got {type(seed).__name__}")
+    if not 0 <= int(seed) < 2**64:
+        raise _error("seed", int(seed), "between 0 and 2**64 - 1")
+    if dynamics not in DYNAMICS:
+        raise _error("dynamics", dynamics, f"one of {', '.join(DYNAMICS)}")
+    scenario_set = _scenario_set(scenarios, market.as_of)
+    resolved: ResolvedScenarios = scenario_set.resolve(
+        market.as_of, days, vix_theta_default=market.futures.theta
+    )
+    n_scen = len(resolved.names)
+    nodes = _vix_axis(market, days)
+    tables = _tables(position, market, days, dynamics, nodes)
+    legs = position.legs
+    weight = np.array([float(leg.quantity * leg.multiplier) for leg in legs], dtype=np.float64)
+    is_call = np.array([bool(getattr(leg, "is_call", False)) for leg in legs], dtype=np.bool_)
+    futures_entry = math.fsum(
+        leg.quantity * leg.multiplier * leg.entry_price for leg in legs if isinstance(leg, VixFuture)
+    )
+    from alvh.grid import scenario_grid
+
+    today = scenario_grid(position, market, spot_moves=[0.0], vol_shifts=[0.0], days=[0],
+                          dynamics=dynamics)
+    base_value = today.base_value + futures_entry  # the kernel values futures at F
+    low, high = _barriers(position)
+    cube = n_scen * days * paths
+    pnl = np.empty(cube)
+    touch_sum, touch_sumsq = np.empty(n_scen * days * 3), np.empty(n_scen * days * 3)
+    greek_sum, greek_sumsq = np.empty(n_scen * days * 5), np.empty(n_scen * days * 5)
+    spot_paths = np.empty(cube) if keep_paths else None
+    vix_paths = np.empty(cube) if keep_paths else None
+    kernels = _backend.kernels()
+    flat = lambda a: np.ascontiguousarray(a, dtype=np.float64).ravel()  # noqa: E731
+    kernels.monte_carlo(
+        tables["kind"], is_call, tables["strike"], weight, tables["expiry_day"],
+        float(market.spot), float(market.rate), float(market.div), float(market.vix), base_value,
+        flat(resolved.drift), flat(resolved.diffusion_vol), flat(resolved.vix_beta),
+        flat(resolved.vol_of_vix), flat(resolved.vix_kappa), flat(resolved.vix_theta),
+        float(market.vol_model.atm_vix_ratio),
+        flat(resolved.jump_mean), flat(resolved.jump_std), flat(resolved.vix_jump_mean),
+        flat(resolved.vix_jump_std), days, paths, int(seed), greek_paths,
+        float(nodes[0]), VIX_STEP, int(nodes.size),
+        tables["table_atm"], tables["table_change"], tables["table_vvol"],
+        tables["fut_a"], tables["fut_b"], 0 if dynamics == "sticky_moneyness" else 1,
+        tables["smile"], tables["base_vol"], low, high,
+        pnl, touch_sum, touch_sumsq, greek_sum, greek_sumsq, spot_paths, vix_paths,
+    )
+    n_stats = len(STAT_NAMES)
+    per_scenario, mixture = np.empty(n_scen * days * n_stats), np.empty(days * n_stats)
+    kernels.pnl_statistics(pnl, flat(resolved.probability), days, paths, per_scenario, mixture)
+    touch = (touch_sum / paths).reshape(n_scen, days, 3)
+    touch_var = np.maximum(touch_sumsq.reshape(n_scen, days, 3) / paths - touch**2, 0.0)
+    n_g = max(greek_paths, 1)
+    greeks = (greek_sum / n_g).reshape(n_scen, days, 5)
+    greek_var = np.maximum(greek_sumsq.reshape(n_scen, days, 5) / n_g - greeks**2, 0.0)
+    if greek_paths == 0:
+        greeks = np.full_like(greeks, np.nan)
+    result_arrays = {
+        "stats": per_scenario.reshape(n_scen, days, n_stats),
+        "mixture": mixture.reshape(days, n_stats),
+        "touch": touch, "touch_se": np.sqrt(touch_var / paths),
+        "greeks": greeks, "greeks_se": np.sqrt(greek_var / n_g),
+    }
+    kept = {}
+    if keep_paths:
+        assert spot_paths is not None and vix_paths is not None
+        kept = {"pnl": pnl.reshape(n_scen, days, paths),
+                "spot_paths": spot_paths.reshape(n_scen, days, paths),
+                "vix_paths": vix_paths.reshape(n_scen, days, paths)}
+    for array in (*result_arrays.values(), *kept.values()):
+        array.flags.writeable = False
+    probability = np.array(resolved.probability, dtype=np.float64)
+    probability.flags.writeable = False
+    return Projection(
+        names=tuple(resolved.names), probability=probability, days=days, paths=paths,
+        seed=int(seed), dynamics=dynamics, as_of=market.as_of, greek_paths=greek_paths,
+        backend=_backend.backend(), **result_arrays, **kept, _spot=float(market.spot),
+    )

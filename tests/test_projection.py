@@ -1,0 +1,249 @@
+"""alvh.project: the Monte Carlo projection on both backends (docs/projection_engine.md).
+
+Closed forms: with no events, the VIX held still and the diffusion vol equal to the
+implied vol, a single option's value grows at the risk-free rate in expectation
+under the risk-neutral drift; the barrier touch probability is the reflection-principle
+formula; log-returns are normal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.stats import norm
+
+import alvh
+from alvh import Market, Position, SpxOption, VixFuture, VixFutures, VixLinkedSkew, VixOption
+from alvh.errors import InputTypeError, InvalidInputError
+from alvh.projection import STAT_NAMES, project
+from alvh.scenarios import Event, Scenario, ScenarioSet
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+AS_OF = dt.date(2025, 2, 3)
+MAR21 = dt.date(2025, 3, 21)
+
+
+def flat_market(vix: float = 20.0) -> Market:
+    """A market whose SPX vol is the same at every strike and tenor: 0.9 * VIX / 100."""
+    return Market(
+        as_of=AS_OF, spot=6000.0, rate=0.04, div=0.01, vix=vix,
+        futures=VixFutures.mean_reverting(theta=vix, kappa=2.0),
+        vol_model=VixLinkedSkew(skew=0.0, curvature=0.0),
+    )
+
+
+def still_vix(drift: float, *, name: str = "base", vol: float | None = None) -> ScenarioSet:
+    """One scenario, no events, the VIX held at its level (no vol of vol, no beta, no
+    mean reversion): the SPX is a geometric Brownian motion."""
+    return ScenarioSet("test", (Scenario(
+        name=name, probability=1.0, spx_drift=drift, diffusion_vol=vol, vix_beta=0.0,
+        vol_of_vix=0.0, vix_kappa=0.0, vix_theta=None,
+    ),))
+
+
+@pytest.fixture(scope="module")
+def book() -> Position:
+    return Position.from_toml(EXAMPLES / "condor_vix_hedge.toml")
+
+
+@pytest.fixture(scope="module")
+def market() -> Market:
+    return Market.from_toml(EXAMPLES / "market_2025-02-03.toml")
+
+
+# --------------------------------------------------------------------------- closed forms
+
+
+@pytest.mark.parametrize("is_call, strike", [(True, 6100.0), (False, 5800.0)])
+def test_mean_value_of_one_option_grows_at_the_rate(backend, is_call, strike):
+    market = flat_market()
+    option = Position((SpxOption(MAR21, strike, is_call, 1, 0.0),))
+    drift = market.rate - market.div
+    paths = 20_000 if backend == "native" else 6_000
+    result = project(option, market, scenarios=still_vix(drift), days=8, paths=paths, seed=11)
+    v0 = 100.0 * float(alvh.bsm.price(
+        is_call=is_call, spot=market.spot, strike=strike, t=market.t(MAR21),
+        rate=market.rate, div=market.div, vol=0.9 * market.vix / 100.0,
+    ))
+    for d in (2, 5, 8):
+        expected = v0 * (math.exp(market.rate * d / 365.0) - 1.0)
+        mean, se = result.stat("mean")[0, d - 1], result.mean_se[0, d - 1]
+        assert abs(mean - expected) < 3.0 * se, (d, mean, expected, se)
+
+
+def test_touch_probability_is_the_reflection_principle(backend):
+    market = flat_market()
+    sigma = 0.9 * market.vix / 100.0
+    barrier = 5850.0
+    short_put = Position((SpxOption(MAR21, barrier, False, -1, 0.0),))
+    mu = 0.03
+    paths = 40_000 if backend == "native" else 10_000
+    result = project(short_put, market, scenarios=still_vix(mu), days=10, paths=paths, seed=3)
+    nu = mu - 0.5 * sigma**2
+    b = math.log(barrier / market.spot)
+    for d in (1, 5, 10):
+        t = d / 365.0
+        s = sigma * math.sqrt(t)
+        exact = norm.cdf((b - nu * t) / s) + math.exp(2 * nu * b / sigma**2) * norm.cdf(
+            (b + nu * t) / s
+        )
+        got, se = result.touch[0, d - 1, 0], result.touch_se[0, d - 1, 0]
+        assert abs(got - exact) < 3.0 * se + 1e-4, (d, got, exact, se)
+        assert result.touch[0, d - 1, 2] == got  # no call barrier: "either" is the put's
+        assert result.touch[0, d - 1, 1] == 0.0
+
+
+def test_log_returns_are_normal(backend):
+    market = flat_market()
+    sigma = 0.9 * market.vix / 100.0
+    mu = 0.05
+    one = Position((SpxOption(MAR21, 6000.0, True, 1, 0.0),))
+    paths = 40_000 if backend == "native" else 10_000
+    result = project(one, market, scenarios=still_vix(mu), days=10, paths=paths, seed=8,
+                     keep_paths=True)
+    assert result.spot_paths is not None
+    for d in (1, 10):
+        x = np.log(result.spot_paths[0, d - 1] / market.spot)
+        t = d / 365.0
+        mean, sd = (mu - 0.5 * sigma**2) * t, sigma * math.sqrt(t)
+        for q in (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99):
+            want = mean + sd * norm.ppf(q)
+            # the sample quantile's standard error: sqrt(q (1 - q) / n) / density
+            se = math.sqrt(q * (1 - q) / paths) / norm.pdf(norm.ppf(q)) * sd
+            assert abs(np.quantile(x, q) - want) < 4.0 * se, (d, q)
+        # the VIX stays put: no vol of vol, no beta, no mean reversion
+        np.testing.assert_allclose(result.vix_paths[0, d - 1], market.vix, rtol=1e-14)
+
+
+def test_doubling_the_paths_halves_the_variance_of_the_estimates():
+    market = flat_market()
+    option = Position((SpxOption(MAR21, 6000.0, False, -2, 0.0),))
+    scen = still_vix(0.0)
+    estimates = {n: [project(option, market, scenarios=scen, days=5, paths=n, seed=seed,
+                             greek_paths=0).stat("mean")[0, -1] for seed in range(40)]
+                 for n in (1000, 2000)}
+    ratio = np.var(estimates[1000], ddof=1) / np.var(estimates[2000], ddof=1)
+    # F(39, 39) around 2: the 1 % .. 99 % band of the ratio is about 0.93 .. 4.3.
+    assert 0.93 < ratio < 4.3, ratio
+
+
+# --------------------------------------------------------------------------- the book
+
+
+def test_backends_agree(book, market):
+    results = {}
+    for name in ("native", "python"):
+        with alvh.use_backend(name):
+            results[name] = project(book, market, days=6, paths=1500, seed=21, greek_paths=300,
+                                    keep_paths=True)
+    native, python = results["native"], results["python"]
+    assert native.backend == "native" and python.backend == "python"
+    for name in ("pnl", "spot_paths", "vix_paths", "stats", "mixture", "touch", "greeks"):
+        a, b = getattr(native, name), getattr(python, name)
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-10 * np.abs(b).max(), err_msg=name)
+
+
+def test_same_seed_same_numbers_on_one_and_two_threads(book, market):
+    from alvh import _native
+
+    with alvh.use_backend("native"):
+        parallel = project(book, market, days=5, paths=5000, seed=99, keep_paths=True)
+        _native.set_parallel(False)
+        try:
+            serial = project(book, market, days=5, paths=5000, seed=99, keep_paths=True)
+        finally:
+            _native.set_parallel(True)
+        other = project(book, market, days=5, paths=5000, seed=100, keep_paths=True)
+    for name in ("pnl", "stats", "mixture", "touch", "greeks"):
+        assert np.array_equal(getattr(parallel, name), getattr(serial, name)), name
+    assert not np.array_equal(parallel.pnl, other.pnl)
+
+
+def test_a_prefix_of_the_paths_does_not_depend_on_the_path_count(backend, book, market):
+    # Streams are keyed by (seed, scenario, path): 1000 paths are the first 1000 of 3000.
+    small = project(book, market, days=4, paths=1000, seed=4, keep_paths=True)
+    large = project(book, market, days=4, paths=3000, seed=4, keep_paths=True)
+    assert small.pnl is not None and large.pnl is not None
+    np.testing.assert_array_equal(small.pnl, large.pnl[:, :, :1000])
+
+
+def test_legs_expiring_inside_the_horizon_settle_and_stay(backend):
+    market = flat_market(vix=18.0)  # model futures: a VIX leg settles on the VIX itself
+    scen = ScenarioSet("v", (Scenario("moving", 1.0, 0.0, None, -6.0, 0.9, 5.0, None),))
+    feb07 = dt.date(2025, 2, 7)  # day 4
+    vix_feb = dt.date(2025, 2, 12)  # day 9
+    for leg, day, settle in (
+        (SpxOption(feb07, 6000.0, True, 1, 0.0), 4,
+         lambda spot, vix: 100 * np.maximum(spot - 6000.0, 0.0)),
+        (VixOption(vix_feb, 18.0, True, 2, 0.0), 9,
+         lambda spot, vix: 200 * np.maximum(vix - 18.0, 0.0)),
+        (VixFuture(vix_feb, -1, 18.5), 9, lambda spot, vix: -1000 * (vix - 18.5)),
+    ):
+        result = project(Position((leg,)), market, scenarios=scen, days=10, paths=400, seed=2,
+                         keep_paths=True, greek_paths=0)
+        assert result.pnl is not None and result.spot_paths is not None
+        assert result.vix_paths is not None
+        e = day - 1
+        payoff = settle(result.spot_paths[0, e], result.vix_paths[0, e])
+        today = result.pnl[0, e] - payoff  # minus today's mark: the same on every path
+        np.testing.assert_allclose(today, today[0], rtol=0, atol=1e-9 * max(1, abs(today[0])))
+        for later in range(day, 10):
+            np.testing.assert_array_equal(result.pnl[0, later], result.pnl[0, e])
+
+
+def test_to_polars_long_form_with_the_mixture(backend, book, market):
+    result = project(book, market, scenarios="gdp", days=5, paths=400, seed=1)
+    frame = result.to_polars()
+    assert frame.height == (len(result.names) + 1) * 5
+    assert set(STAT_NAMES) <= set(frame.columns)
+    mixture = frame.filter(frame["scenario"] == "mixture")
+    assert mixture.height == 5
+    np.testing.assert_allclose(mixture["mean"].to_numpy(), result.mixture[:, 0])
+    weights = result.probability
+    np.testing.assert_allclose(result.mixture[:, 0], weights @ result.stat("mean"), rtol=1e-12)
+    # quantiles ordered, VaR >= -median, CVaR >= VaR
+    stats = result.stats
+    assert (np.diff(stats[..., 2:9], axis=-1) >= 0).all()
+    assert (result.stat("cvar95") >= result.stat("var95")).all()
+    assert (result.stat("cvar99") >= result.stat("var99")).all()
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def test_bad_inputs_name_the_field(book, market):
+    with pytest.raises(InvalidInputError, match="paths"):
+        project(book, market, paths=0)
+    with pytest.raises(InvalidInputError, match="days"):
+        project(book, market, days=0)
+    with pytest.raises(InputTypeError, match="seed"):
+        project(book, market, seed=1.5)
+    with pytest.raises(InvalidInputError, match="dynamics"):
+        project(book, market, dynamics="sticky_delta")
+    with pytest.raises(InvalidInputError, match="gdp_x_earnings"):
+        project(book, market, scenarios="gdp_x_earning")
+    with pytest.raises(InvalidInputError, match="diffusion_vol"):
+        Scenario("x", 1.0, 0.0, -0.2, 0.0, 0.0, 0.0, None)
+    with pytest.raises(InvalidInputError, match="sum"):
+        ScenarioSet("bad", (Scenario("a", 0.5, 0.0, None, 0.0, 0.0, 0.0, None),
+                            Scenario("b", 0.4, 0.0, None, 0.0, 0.0, 0.0, None)))
+    expiring = book.with_leg(SpxOption(AS_OF, 6000.0, True, 1, 1.0))
+    with pytest.raises(InvalidInputError, match=r"legs\[5\]"):
+        project(expiring, market)
+
+
+def test_events_move_the_distribution(backend):
+    market = flat_market()
+    option = Position((SpxOption(MAR21, 6000.0, False, 1, 0.0),))
+    crash = Event("gdp", AS_OF + dt.timedelta(days=3), -0.05, 0.0, 0.3, 0.0)
+    with_event = ScenarioSet("e", (replace(still_vix(0.0).scenarios[0], events=(crash,)),))
+    calm = project(option, market, scenarios=still_vix(0.0), days=5, paths=2000, seed=5)
+    shocked = project(option, market, scenarios=with_event, days=5, paths=2000, seed=5)
+    # Before the event the two are the same paths; from day 3 the put gains.
+    np.testing.assert_allclose(shocked.stats[0, :2], calm.stats[0, :2], rtol=1e-12)
+    assert shocked.stat("mean")[0, 2] > calm.stat("mean")[0, 2] + 5 * calm.mean_se[0, 2]
