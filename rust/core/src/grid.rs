@@ -463,9 +463,25 @@ mod tests {
                                     div,
                                     sigma,
                                 );
-                                for (k, idx) in [(0, 0), (1, 1), (2, 2), (3, 3), (4, 4)] {
-                                    want[k] += w * g[idx];
-                                }
+                                // The smile moves with the spot (chain rule, written out
+                                // here independently of Smile::vol_and_slopes).
+                                let raw = (strike[leg] / forward).ln() / (vol[j] * tau[j].sqrt());
+                                let shape = 1.0 - 0.25 * x + 0.05 * x * x;
+                                let sloped = raw.abs() < 4.0 && shape > 0.5;
+                                let slope = if sloped { -0.25 + 0.1 * x } else { 0.0 };
+                                let bend = if sloped { 0.1 } else { 0.0 };
+                                let dm = -1.0 / (level * vol[j] * tau[j].sqrt());
+                                let sigma_s = vol[j] * slope * dm;
+                                let sigma_ss = vol[j] * (bend * dm * dm - slope * dm / level);
+                                want[0] += w * g[0];
+                                want[1] += w * (g[1] + g[3] * sigma_s);
+                                want[2] += w
+                                    * (g[2]
+                                        + 2.0 * g[6] * sigma_s
+                                        + g[7] * sigma_s * sigma_s
+                                        + g[3] * sigma_ss);
+                                want[3] += w * g[3];
+                                want[4] += w * g[4];
                             }
                             LegKind::VixOption => {
                                 let g = single(

@@ -174,8 +174,8 @@ impl ProjectionInputs<'_> {
         if self.greek_paths > self.paths {
             return Err(invalid("greek_paths", 0, self.greek_paths as f64, "at most paths"));
         }
-        if self.n_nodes < 2 {
-            return Err(invalid("n_nodes", 0, self.n_nodes as f64, "at least 2"));
+        if self.n_nodes < 2 || self.n_nodes > i32::MAX as usize {
+            return Err(invalid("n_nodes", 0, self.n_nodes as f64, "between 2 and 2**31 - 1"));
         }
         check_all("drift", self.drift, finite, "finite")?;
         check_all(
@@ -240,12 +240,19 @@ impl Axis {
     /// over paths vectorize (with gathers).
     #[inline(always)]
     fn interp(self, row: &[f64], vix: f64) -> f64 {
+        // The position on the axis, clamped to [0, last - 2^-40] so that its floor is
+        // at most last - 1 (the last interval takes the last node exactly: w = 1).
         let x = ((vix - self.lo) * self.inv_step).max(0.0).min(self.last);
-        let i = (x as usize).min(row.len().saturating_sub(2));
-        let w = x - i as f64;
+        let below = x.min(self.last - 1.0).floor();
+        // SAFETY: `below` is a whole number in [0, last - 1] (finite, and last < 2^31
+        // since tables are checked to hold n_nodes entries per row), so the
+        // conversion is exact; a plain `as` would be a saturating conversion that does
+        // not vectorize.
+        let i = unsafe { below.to_int_unchecked::<i32>() } as usize;
+        let w = x - below;
         debug_assert!(row.len() >= 2 && i + 1 < row.len());
         // SAFETY: `check` guarantees n_nodes >= 2 and every row has n_nodes entries,
-        // and i <= len - 2 by the min above, so i and i + 1 are in bounds.
+        // and i <= n_nodes - 2 by the clamp above, so i and i + 1 are in bounds.
         let (a, b) = unsafe { (*row.get_unchecked(i), *row.get_unchecked(i + 1)) };
         w * (b - a) + a
     }
@@ -290,8 +297,10 @@ struct TaskOut {
 /// is at or beyond it.
 #[inline(always)]
 fn bridge<M: MulAdd>(x0: f64, x1: f64, variance: f64, lower: bool) -> f64 {
-    let beyond = if lower { x0 <= 0.0 || x1 <= 0.0 } else { x0 >= 0.0 || x1 >= 0.0 };
-    let p = if variance > 0.0 { exp::<M>(-2.0 * x0 * x1 / variance) } else { 0.0 };
+    let beyond = if lower { x0.min(x1) <= 0.0 } else { x0.max(x1) >= 0.0 };
+    // exp(-2 x0 x1 / variance), x0 x1 > 0 when both closes are on the same side; a
+    // zero variance (no diffusion) gives exp(-inf) = 0 (`exp` clamps its argument).
+    let p = exp::<M>(-2.0 * x0 * x1 / variance);
     if beyond {
         1.0
     } else {
@@ -313,6 +322,10 @@ simd_dispatch! {
         let mut settled = vec![0.0; count];
         let mut value = vec![0.0; count];
         let mut survive = [vec![1.0; count], vec![1.0; count], vec![1.0; count]];
+        let [mut z1, mut z2, mut j1, mut j2] = [0; 4].map(|_| vec![0.0; count]);
+        let [mut ln_s0, mut ln_s1, mut var, mut p_low, mut p_high] = [0; 5].map(|_| vec![0.0; count]);
+        let greek_count = inputs.greek_paths.saturating_sub(first).min(count);
+        let mut greeks: [Vec<f64>; GREEKS] = [0; GREEKS].map(|_| vec![0.0; greek_count]);
         let mut out = TaskOut {
             scenario: s,
             first_path: first,
@@ -328,7 +341,6 @@ simd_dispatch! {
         let from_vix = vol_given.is_nan();
         let (beta, vol_of_vix) = (inputs.vix_beta[s], inputs.vol_of_vix[s]);
         let (kappa, ln_theta) = (inputs.vix_kappa[s], inputs.vix_theta[s].ln());
-        let greek_count = inputs.greek_paths.saturating_sub(first).min(count);
         let (low, high) = (inputs.barrier_low, inputs.barrier_high);
         let (has_low, has_high) = (!low.is_nan(), !high.is_nan());
         let (ln_low, ln_high) = (if has_low { low.ln() } else { 0.0 }, if has_high { high.ln() } else { 0.0 });
@@ -338,39 +350,64 @@ simd_dispatch! {
             let (jm, js) = (inputs.jump_mean[sd], inputs.jump_std[sd]);
             let (vjm, vjs) = (inputs.vix_jump_mean[sd], inputs.vix_jump_std[sd]);
             let event = js > 0.0 || vjs > 0.0;
-            // -- one step of every path
+            // -- one step of every path, in simple loops that vectorize: the normals,
+            // the state, then each barrier.
             {
-                let (spot, vix, value) = (&mut spot[..count], &mut vix[..count], &mut value[..count]);
-                let [surv_low, surv_high, surv_any] = &mut survive;
-                let (surv_low, surv_high, surv_any) =
-                    (&mut surv_low[..count], &mut surv_high[..count], &mut surv_any[..count]);
+                let (z1, z2) = (&mut z1[..count], &mut z2[..count]);
                 for i in 0..count {
-                    let p = first + i;
-                    let (z1, z2) = normals::<M>(key, p, s, d, 0);
-                    let (j1, j2) = if event { normals::<M>(key, p, s, d, 1) } else { (0.0, 0.0) };
+                    (z1[i], z2[i]) = normals::<M>(key, first + i, s, d, 0);
+                }
+                let (j1, j2) = (&mut j1[..count], &mut j2[..count]);
+                if event {
+                    for i in 0..count {
+                        (j1[i], j2[i]) = normals::<M>(key, first + i, s, d, 1);
+                    }
+                } else {
+                    j1.fill(0.0);
+                    j2.fill(0.0);
+                }
+                let (spot, vix, value) = (&mut spot[..count], &mut vix[..count], &mut value[..count]);
+                let (ln_s0, ln_s1, var) = (&mut ln_s0[..count], &mut ln_s1[..count], &mut var[..count]);
+                for i in 0..count {
                     let v = vix[i];
                     let sigma = if from_vix { ratio * v } else { vol_given };
-                    let e = sigma * sqrt_dt * z1;
-                    let r = (drift - 0.5 * sigma * sigma) * dt + e + M::mul_add(js, j1, jm);
+                    let e = sigma * sqrt_dt * z1[i];
+                    let r = (drift - 0.5 * sigma * sigma) * dt + e + M::mul_add(js, j1[i], jm);
                     let ln_v = ln::<M>(v);
                     let ln_next = ln_v
                         + kappa * (ln_theta - ln_v) * dt
                         + beta * e
-                        + vol_of_vix * sqrt_dt * z2
-                        + M::mul_add(vjs, j2, vjm);
-                    // Touches: the Brownian bridge between the closes (log distances).
-                    let ln_s0 = ln::<M>(spot[i]);
-                    let ln_s1 = ln_s0 + r;
-                    let variance = sigma * sigma * dt;
-                    let p_low = if has_low { bridge::<M>(ln_s0 - ln_low, ln_s1 - ln_low, variance, true) } else { 0.0 };
-                    let p_high =
-                        if has_high { bridge::<M>(ln_s0 - ln_high, ln_s1 - ln_high, variance, false) } else { 0.0 };
-                    surv_low[i] *= 1.0 - p_low;
-                    surv_high[i] *= 1.0 - p_high;
-                    surv_any[i] *= (1.0 - p_low) * (1.0 - p_high);
+                        + vol_of_vix * sqrt_dt * z2[i]
+                        + M::mul_add(vjs, j2[i], vjm);
+                    let before = ln::<M>(spot[i]);
+                    ln_s0[i] = before;
+                    ln_s1[i] = before + r;
+                    var[i] = sigma * sigma * dt;
                     spot[i] *= exp::<M>(r);
                     vix[i] = exp::<M>(ln_next);
                     value[i] = 0.0;
+                }
+                // Touches: the Brownian bridge between the closes (log distances).
+                let [surv_low, surv_high, surv_any] = &mut survive;
+                let (surv_low, surv_high, surv_any) =
+                    (&mut surv_low[..count], &mut surv_high[..count], &mut surv_any[..count]);
+                let (p_low, p_high) = (&mut p_low[..count], &mut p_high[..count]);
+                p_low.fill(0.0);
+                p_high.fill(0.0);
+                if has_low {
+                    for i in 0..count {
+                        p_low[i] = bridge::<M>(ln_s0[i] - ln_low, ln_s1[i] - ln_low, var[i], true);
+                    }
+                }
+                if has_high {
+                    for i in 0..count {
+                        p_high[i] = bridge::<M>(ln_s0[i] - ln_high, ln_s1[i] - ln_high, var[i], false);
+                    }
+                }
+                for i in 0..count {
+                    surv_low[i] *= 1.0 - p_low[i];
+                    surv_high[i] *= 1.0 - p_high[i];
+                    surv_any[i] *= (1.0 - p_low[i]) * (1.0 - p_high[i]);
                 }
             }
             // -- the book on this day
@@ -383,11 +420,23 @@ simd_dispatch! {
                 add_leg::<M>(inputs, axis, l, row, day_left, &spot, &vix, &mut value, &mut settled);
             }
             // -- Greeks on the first paths
-            for i in 0..greek_count {
-                let g = position_greeks::<M>(inputs, axis, d, spot[i], vix[i]);
-                for (k, x) in g.iter().enumerate() {
-                    out.greek_sum[(d - 1) * GREEKS + k] += x;
-                    out.greek_sumsq[(d - 1) * GREEKS + k] += x * x;
+            if greek_count > 0 {
+                for g in greeks.iter_mut() {
+                    g[..greek_count].fill(0.0);
+                }
+                for l in 0..legs {
+                    if inputs.expiry_day[l] > d as i64 {
+                        add_leg_greeks::<M>(inputs, axis, l, d, &spot[..greek_count], &vix[..greek_count], &mut greeks);
+                    }
+                }
+                for (k, g) in greeks.iter().enumerate() {
+                    let (mut sum, mut sumsq) = (0.0, 0.0);
+                    for &x in &g[..greek_count] {
+                        sum += x;
+                        sumsq += x * x;
+                    }
+                    out.greek_sum[(d - 1) * GREEKS + k] = sum;
+                    out.greek_sumsq[(d - 1) * GREEKS + k] = sumsq;
                 }
             }
             // -- record
@@ -487,62 +536,74 @@ fn add_leg<M: MulAdd>(
     }
 }
 
-/// The position's Greeks at one state (live legs only): SPX delta and gamma (smile-
-/// adjusted under sticky moneyness, as the grid), vega, theta, VIX delta.
+/// Adds live leg `l`'s Greeks on day `d` to the per-path accumulators `greeks`
+/// (delta, gamma, vega, theta, vix_delta), over the paths of `spot`/`vix`: SPX delta
+/// and gamma smile-adjusted under sticky moneyness (as the grid), VIX delta per point
+/// of the leg's own future.
 #[inline(always)]
-fn position_greeks<M: MulAdd>(
+fn add_leg_greeks<M: MulAdd>(
     inputs: &ProjectionInputs<'_>,
     axis: Axis,
+    l: usize,
     d: usize,
-    spot: f64,
-    vix: f64,
-) -> [f64; GREEKS] {
+    spot: &[f64],
+    vix: &[f64],
+    greeks: &mut [Vec<f64>; GREEKS],
+) {
+    let n = spot.len();
+    let vix = &vix[..n];
+    let [delta, gamma, vega, theta, vix_delta] = greeks;
+    let (delta, gamma, vega, theta, vix_delta) =
+        (&mut delta[..n], &mut gamma[..n], &mut vega[..n], &mut theta[..n], &mut vix_delta[..n]);
     let legs = inputs.kind.len();
-    let mut g = [0.0; GREEKS];
+    let row = (d - 1) * legs + l;
     let (rate, div) = (inputs.rate, inputs.div);
-    for l in 0..legs {
-        let day_left = inputs.expiry_day[l] - d as i64;
-        if day_left <= 0 {
-            continue;
-        }
-        let row = (d - 1) * legs + l;
-        let weight = inputs.weight[l];
-        let strike = inputs.strike[l];
-        let sign = if inputs.is_call[l] { 1.0 } else { -1.0 };
-        let tau = day_left as f64 / DAYS_PER_YEAR;
-        match inputs.kind[l] {
-            LegKind::VixFuture => g[4] += weight,
-            LegKind::VixOption => {
-                let f = M::mul_add(inputs.fut_b[row], vix, inputs.fut_a[row]);
-                let vv = axis.interp(inputs.row(inputs.table_vvol, row), vix);
-                let v = option_values::<M, true>(sign, f, strike, tau, rate, rate, vv);
-                g[2] += weight * v[3];
-                g[3] += weight * v[4];
-                g[4] += weight * v[1];
+    let weight = inputs.weight[l];
+    let strike = inputs.strike[l];
+    let sign = if inputs.is_call[l] { 1.0 } else { -1.0 };
+    let tau = (inputs.expiry_day[l] - d as i64) as f64 / DAYS_PER_YEAR;
+    match inputs.kind[l] {
+        LegKind::VixFuture => {
+            for x in vix_delta.iter_mut() {
+                *x += weight;
             }
-            LegKind::SpxOption => {
-                let growth = exp::<M>((rate - div) * tau);
-                let sqrt_tau = tau.sqrt();
-                let atm = axis.interp(inputs.row(inputs.table_atm, row), vix);
+        }
+        LegKind::VixOption => {
+            let (fa, fb) = (inputs.fut_a[row], inputs.fut_b[row]);
+            let vvol = inputs.row(inputs.table_vvol, row);
+            for i in 0..n {
+                let f = M::mul_add(fb, vix[i], fa);
+                let v = option_values::<M, true>(sign, f, strike, tau, rate, rate, axis.interp(vvol, vix[i]));
+                vega[i] += weight * v[3];
+                theta[i] += weight * v[4];
+                vix_delta[i] += weight * v[1];
+            }
+        }
+        LegKind::SpxOption => {
+            let growth = exp::<M>((rate - div) * tau);
+            let sqrt_tau = tau.sqrt();
+            let atm_row = inputs.row(inputs.table_atm, row);
+            let change_row = inputs.row(inputs.table_change, row);
+            let base = inputs.base_vol[l];
+            for i in 0..n {
+                let atm = axis.interp(atm_row, vix[i]);
                 let (sigma, sigma_s, sigma_ss) = match inputs.dynamics {
                     VolDynamics::StickyMoneyness(smile) => {
-                        smile.vol_and_slopes::<M>(atm, spot, strike, growth, sqrt_tau)
+                        smile.vol_and_slopes::<M>(atm, spot[i], strike, growth, sqrt_tau)
                     }
                     VolDynamics::Additive { floor_ratio } => {
-                        let change = axis.interp(inputs.row(inputs.table_change, row), vix);
-                        ((inputs.base_vol[l] + change).max(floor_ratio * atm), 0.0, 0.0)
+                        ((base + axis.interp(change_row, vix[i])).max(floor_ratio * atm), 0.0, 0.0)
                     }
                 };
-                let v = option_values::<M, false>(sign, spot, strike, tau, rate, div, sigma);
-                g[0] += weight * M::mul_add(v[3], sigma_s, v[1]);
+                let v = option_values::<M, false>(sign, spot[i], strike, tau, rate, div, sigma);
+                delta[i] += weight * M::mul_add(v[3], sigma_s, v[1]);
                 let curve = M::mul_add(v[7] * sigma_s, sigma_s, v[3] * sigma_ss);
-                g[1] += weight * (M::mul_add(2.0 * v[6], sigma_s, v[2]) + curve);
-                g[2] += weight * v[3];
-                g[3] += weight * v[4];
+                gamma[i] += weight * (M::mul_add(2.0 * v[6], sigma_s, v[2]) + curve);
+                vega[i] += weight * v[3];
+                theta[i] += weight * v[4];
             }
         }
     }
-    g
 }
 
 /// Runs the projection into `out` (see the module doc and docs/projection_engine.md).

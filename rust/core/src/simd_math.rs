@@ -498,7 +498,11 @@ pub fn sin_cos_two_pi<M: MulAdd>(u: f64) -> (f64, f64) {
         c_poly = M::mul_add(c_poly, x2, c);
     }
     let cos = c_poly;
-    let quadrant = (k as i64) & 3;
+    // SAFETY: the argument is finite and whole (max/min map a NaN to -8), so the
+    // conversion is exact. (`as` would add a saturating conversion that does not
+    // vectorize.)
+    #[allow(clippy::manual_clamp)] // max/min map a NaN to a number; clamp would keep it
+    let quadrant = unsafe { k.max(-8.0).min(8.0).to_int_unchecked::<i32>() } & 3;
     let swap = quadrant & 1 == 1;
     let (s0, c0) = if swap { (cos, sin) } else { (sin, cos) };
     let sin_sign = if quadrant >= 2 { -1.0 } else { 1.0 };
