@@ -111,8 +111,9 @@ def monte_carlo(
     touch_sumsq_out: NDArray[np.float64],
     greek_sum_out: NDArray[np.float64],
     greek_sumsq_out: NDArray[np.float64],
-    spot_out: NDArray[np.float64] | None,
-    vix_out: NDArray[np.float64] | None,
+    spot_out: NDArray[np.float64] | None = None,
+    vix_out: NDArray[np.float64] | None = None,
+    scenario_offset: int = 0,
 ) -> None: ...
 def pnl_statistics(
     pnl: NDArray[np.float64],

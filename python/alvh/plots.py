@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from alvh.grid import Grid
     from alvh.market import Market
     from alvh.position import Position
+    from alvh.projection import Projection
 
 __all__ = ["risk_graph"]
 
@@ -113,6 +114,35 @@ def _zero_shift_index(vol_shifts: FloatArray) -> int:
     return int(np.argmin(np.abs(vol_shifts)))
 
 
+def _require_matplotlib() -> None:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise ImportError(
+            "alvh.plots needs matplotlib: pip install 'alvh[plot]' (or matplotlib>=3.7)"
+        ) from exc
+
+
+def _target(path: Any) -> Path:
+    """The output path, checked: a str or PathLike in an existing directory."""
+    if isinstance(path, (bytes, bytearray)) or not isinstance(path, (str, os.PathLike)):
+        raise InputTypeError(f"path must be a str or os.PathLike; got {type(path).__name__}")
+    target = Path(path)
+    if not target.parent.is_dir() and str(target.parent):
+        raise InvalidInputError(
+            f"path {str(target)!r}: directory {str(target.parent)!r} does not exist"
+        )
+    return target
+
+
+def _save(fig: Any, target: Path) -> Path:
+    """Render ``fig`` in memory and replace ``target`` whole (never a partial file)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    atomic_write(target, buffer.getvalue())
+    return target
+
+
 def risk_graph(
     grid: Grid,
     path: str | os.PathLike[str],
@@ -131,23 +161,13 @@ def risk_graph(
     legs on the expiry curve and labels the heatmap's VIX levels. ``title``
     replaces the default heading (position name, as-of date, SPX, VIX).
     """
-    try:
-        from matplotlib import colors as mcolors
-        from matplotlib import ticker
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError as exc:  # pragma: no cover - depends on the installation
-        raise ImportError(
-            "alvh.plots needs matplotlib: pip install 'alvh[plot]' (or matplotlib>=3.7)"
-        ) from exc
+    _require_matplotlib()
+    from matplotlib import colors as mcolors
+    from matplotlib import ticker
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    if isinstance(path, (bytes, bytearray)) or not isinstance(path, (str, os.PathLike)):
-        raise InputTypeError(f"path must be a str or os.PathLike; got {type(path).__name__}")
-    target = Path(path)
-    if not target.parent.is_dir() and str(target.parent):
-        raise InvalidInputError(
-            f"path {str(target)!r}: directory {str(target.parent)!r} does not exist"
-        )
+    target = _target(path)
 
     position = position if position is not None else getattr(grid, "position", None)
     market = market if market is not None else getattr(grid, "market", None)
@@ -334,7 +354,85 @@ def risk_graph(
         heading = "  |  ".join(parts)
     fig.suptitle(heading, fontsize=13, fontweight="bold")
 
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    atomic_write(target, buffer.getvalue())
-    return target
+    return _save(fig, target)
+
+
+def projection_fan(
+    projection: Projection, path: str | os.PathLike[str], *, title: str | None = None
+) -> Path:
+    """Write the fan chart of ``projection`` to ``path`` as a PNG; returns the path.
+
+    One panel per scenario and one for the probability-weighted mixture
+    (highlighted, first): the P&L quantile bands by day (1-99 %, 5-95 %, 25-75 %),
+    the median and the mean, from day 0 (P&L 0, today's mark) to the horizon; each
+    panel's title gives the scenario's probability and its day-H mean, P(profit)
+    and CVaR 95.
+    """
+    _require_matplotlib()
+    from matplotlib import ticker
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    target = _target(path)
+    from alvh.projection import STAT_NAMES
+
+    index = {name: k for k, name in enumerate(STAT_NAMES)}
+    n_scen = len(projection.names)
+    panels = [("mixture", 1.0, projection.mixture)] + [
+        (name, float(projection.probability[s]), projection.stats[s])
+        for s, name in enumerate(projection.names)
+    ]
+    columns = min(4, len(panels))
+    rows = math.ceil(len(panels) / columns)
+    fig = Figure(figsize=(4.2 * columns, 3.1 * rows + 0.8), layout="constrained")
+    FigureCanvasAgg(fig)
+    days = np.arange(projection.days + 1)
+    axes = fig.subplots(rows, columns, squeeze=False, sharex=True, sharey=True)
+    for k, ax in enumerate(axes.ravel()):
+        if k >= len(panels):
+            ax.set_visible(False)
+            continue
+        name, probability, table = panels[k]
+
+        def series(stat: str, table: Any = table) -> FloatArray:
+            return np.concatenate(([0.0], table[:, index[stat]]))
+
+        mixture = k == 0
+        colour = "#b2182b" if mixture else "#2166ac"
+        for low, high, alpha in (("q01", "q99", 0.12), ("q05", "q95", 0.2), ("q25", "q75", 0.3)):
+            ax.fill_between(days, series(low), series(high), color=colour, alpha=alpha,
+                            linewidth=0, label=f"{low[1:]}-{high[1:]} %")
+        ax.plot(days, series("q50"), color=colour, linewidth=1.6, label="median")
+        ax.plot(days, series("mean"), color="black", linewidth=1.0, linestyle="--", label="mean")
+        ax.axhline(0.0, color="grey", linewidth=0.7)
+        last = table[-1]
+        heading = (
+            f"{name}{'' if mixture else f' (p {probability:.1%})'}\nday {projection.days}: mean "
+            f"{_money(float(last[index['mean']]))}, P(profit) {last[index['p_profit']]:.0%}, "
+            f"CVaR95 {_money(-float(last[index['cvar95']]))}"
+        )
+        ax.set_title(
+            heading.replace("$", r"\$"),  # not mathtext
+            fontsize=8.5, fontweight="bold" if mixture else "normal",
+        )
+        if mixture:
+            for spine in ax.spines.values():
+                spine.set_edgecolor(colour)
+                spine.set_linewidth(2.0)
+            ax.legend(fontsize=7, loc="lower left")
+        ax.yaxis.set_major_formatter(ticker.FuncFormatter(_money))
+        ax.grid(alpha=0.3)
+    for ax in axes[-1]:
+        ax.set_xlabel("days forward")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("P&L vs today's mark ($)")
+    fig.suptitle(
+        title or f"Projected P&L, {_scenarios_label(n_scen)}, {projection.paths:,} paths per "
+        f"scenario (as of {projection.as_of:%d %b %Y}, seed {projection.seed})",
+        fontsize=12, fontweight="bold",
+    )
+    return _save(fig, target)
+
+
+def _scenarios_label(n: int) -> str:
+    return f"{n} scenario{'s' if n != 1 else ''}"

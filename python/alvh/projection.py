@@ -26,7 +26,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -97,6 +100,38 @@ class Projection:
     spot_paths: FloatArray | None = field(default=None, repr=False)
     vix_paths: FloatArray | None = field(default=None, repr=False)
 
+    def plot(self, path: str | os.PathLike[str], **kw: Any) -> Path:
+        """Write the fan chart (`alvh.plots.projection_fan`) to ``path`` (PNG)."""
+        from alvh.plots import projection_fan
+
+        return projection_fan(self, path, **kw)
+
+    def representative_paths(self) -> pl.DataFrame:
+        """Each scenario's expected path, revalued: per (scenario, day) the SPX and VIX
+        of the path with every random draw at zero (drift and event jump means only;
+        the VIX mean-reverting deterministically) and the book's P&L and Greeks (trader
+        units) there, priced exactly in ``market.bump(...)`` through the scenario grid.
+        The one-glance view: what each scenario does to the book if it plays out as
+        expected."""
+        import polars as pl
+
+        rep = self.representative
+        rows: dict[str, list[Any]] = {k: [] for k in (
+            "scenario", "probability", "day", "date", "spx", "vix", "pnl",
+            "delta_dollars_per_1pct", "gamma_dollars_per_1pct", "vega_dollars_per_vol_point",
+            "theta_dollars_per_day")}
+        for s, name in enumerate(self.names):
+            for d in range(self.days):
+                rows["scenario"].append(name)
+                rows["probability"].append(float(self.probability[s]))
+                rows["day"].append(d + 1)
+                rows["date"].append(self.as_of + dt.timedelta(days=d + 1))
+                for key in ("spx", "vix", "pnl", "delta_dollars_per_1pct",
+                            "gamma_dollars_per_1pct", "vega_dollars_per_vol_point",
+                            "theta_dollars_per_day"):
+                    rows[key].append(float(rep[key][s, d]))
+        return pl.DataFrame(rows)
+
     def stat(self, name: str) -> FloatArray:
         """One statistic (S, H) by name (`STAT_NAMES`)."""
         return np.asarray(self.stats[..., STAT_NAMES.index(name)])
@@ -161,6 +196,7 @@ class Projection:
         return pl.DataFrame(rows)
 
     _spot: float = field(default=0.0, repr=False)
+    representative: dict[str, FloatArray] = field(default_factory=dict, repr=False)
 
 
 def _error(arg: str, value: Any, requirement: str) -> InvalidInputError:
@@ -273,13 +309,15 @@ def project(
     position: Position, market: Market, *, scenarios: Any = "gdp_x_earnings", days: int = 10,
     paths: int = 20_000, seed: int = 0, dynamics: str = "sticky_moneyness",
     greek_paths: int = DEFAULT_GREEK_PATHS, keep_paths: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Projection:
     """Project ``position`` ``days`` calendar days forward under each scenario of
     ``scenarios`` (a `ScenarioSet` or a built-in name: ``"gdp"``, ``"earnings"``,
     ``"gdp_x_earnings"``) with ``paths`` Monte Carlo paths per scenario, reproducible
     from ``seed`` whatever the thread count. See the module doc; runs on the current
     backend. ``keep_paths`` keeps the P&L, SPX and VIX cubes (S, H, paths) on the
-    result (memory: 24 bytes per path and day and scenario).
+    result (memory: 24 bytes per path and day and scenario). ``progress(done, total)``
+    is called after each scenario (the CLI's progress bar).
 
     A leg expiring inside the horizon settles on its expiry day; a leg expiring on
     ``market.as_of`` (nothing left to project) or before it is an error naming it.
@@ -332,21 +370,41 @@ def project(
     spot_paths = np.empty(cube) if keep_paths else None
     vix_paths = np.empty(cube) if keep_paths else None
     kernels = _backend.kernels()
-    flat = lambda a: np.ascontiguousarray(a, dtype=np.float64).ravel()  # noqa: E731
-    kernels.monte_carlo(
-        tables["kind"], is_call, tables["strike"], weight, tables["expiry_day"],
-        float(market.spot), float(market.rate), float(market.div), float(market.vix), base_value,
-        flat(resolved.drift), flat(resolved.diffusion_vol), flat(resolved.vix_beta),
-        flat(resolved.vol_of_vix), flat(resolved.vix_kappa), flat(resolved.vix_theta),
-        float(market.vol_model.atm_vix_ratio),
-        flat(resolved.jump_mean), flat(resolved.jump_std), flat(resolved.vix_jump_mean),
-        flat(resolved.vix_jump_std), days, paths, int(seed), greek_paths,
-        float(nodes[0]), VIX_STEP, int(nodes.size),
-        tables["table_atm"], tables["table_change"], tables["table_vvol"],
-        tables["fut_a"], tables["fut_b"], 0 if dynamics == "sticky_moneyness" else 1,
-        tables["smile"], tables["base_vol"], low, high,
-        pnl, touch_sum, touch_sumsq, greek_sum, greek_sumsq, spot_paths, vix_paths,
-    )
+
+    def flat(a: Any) -> FloatArray:
+        return np.ascontiguousarray(a, dtype=np.float64).ravel()
+
+    per_day = ("jump_mean", "jump_std", "vix_jump_mean", "vix_jump_std")
+    per_scenario_fields = ("drift", "diffusion_vol", "vix_beta", "vol_of_vix", "vix_kappa",
+                           "vix_theta")
+    # One kernel call per scenario (the streams are keyed by the scenario number, so
+    # the numbers are those of a single call), to report progress between them.
+    for s in range(n_scen):
+        one = {name: flat(getattr(resolved, name))[s:s + 1] for name in per_scenario_fields}
+        days_of = {name: flat(getattr(resolved, name))[s * days:(s + 1) * days]
+                   for name in per_day}
+        cube_rows = slice(s * days * paths, (s + 1) * days * paths)
+        small = slice(s * days * 3, (s + 1) * days * 3)
+        greek_rows = slice(s * days * 5, (s + 1) * days * 5)
+        kernels.monte_carlo(
+            tables["kind"], is_call, tables["strike"], weight, tables["expiry_day"],
+            float(market.spot), float(market.rate), float(market.div), float(market.vix),
+            base_value, one["drift"], one["diffusion_vol"], one["vix_beta"], one["vol_of_vix"],
+            one["vix_kappa"], one["vix_theta"], float(market.vol_model.atm_vix_ratio),
+            days_of["jump_mean"], days_of["jump_std"], days_of["vix_jump_mean"],
+            days_of["vix_jump_std"], days, paths, int(seed), greek_paths,
+            float(nodes[0]), VIX_STEP, int(nodes.size),
+            tables["table_atm"], tables["table_change"], tables["table_vvol"],
+            tables["fut_a"], tables["fut_b"], 0 if dynamics == "sticky_moneyness" else 1,
+            tables["smile"], tables["base_vol"], low, high,
+            pnl[cube_rows], touch_sum[small], touch_sumsq[small], greek_sum[greek_rows],
+            greek_sumsq[greek_rows],
+            None if spot_paths is None else spot_paths[cube_rows],
+            None if vix_paths is None else vix_paths[cube_rows],
+            scenario_offset=s,
+        )
+        if progress is not None:
+            progress(s + 1, n_scen)
     n_stats = len(STAT_NAMES)
     per_scenario, mixture = np.empty(n_scen * days * n_stats), np.empty(days * n_stats)
     kernels.pnl_statistics(pnl, flat(resolved.probability), days, paths, per_scenario, mixture)
@@ -371,10 +429,51 @@ def project(
                 "vix_paths": vix_paths.reshape(n_scen, days, paths)}
     for array in (*result_arrays.values(), *kept.values()):
         array.flags.writeable = False
+    representative = _representative(position, market, resolved, days, dynamics)
     probability = np.array(resolved.probability, dtype=np.float64)
     probability.flags.writeable = False
     return Projection(
         names=tuple(resolved.names), probability=probability, days=days, paths=paths,
         seed=int(seed), dynamics=dynamics, as_of=market.as_of, greek_paths=greek_paths,
         backend=_backend.backend(), **result_arrays, **kept, _spot=float(market.spot),
+        representative=representative,
     )
+
+
+def _representative(
+    position: Position, market: Market, resolved: ResolvedScenarios, days: int, dynamics: str
+) -> dict[str, FloatArray]:
+    """Each scenario's path with all draws at zero, revalued exactly with the grid."""
+    from alvh.grid import scenario_grid
+
+    n_scen = len(resolved.names)
+    dt_year = 1.0 / DAYS_PER_YEAR
+    out = {k: np.zeros((n_scen, days)) for k in (
+        "spx", "vix", "pnl", "delta_dollars_per_1pct", "gamma_dollars_per_1pct",
+        "vega_dollars_per_vol_point", "theta_dollars_per_day")}
+    ratio = market.vol_model.atm_vix_ratio
+    for s in range(n_scen):
+        ln_s, ln_v = math.log(market.spot), math.log(market.vix)
+        drift = float(resolved.drift[s])
+        given = float(resolved.diffusion_vol[s])
+        kappa, ln_theta = float(resolved.vix_kappa[s]), math.log(float(resolved.vix_theta[s]))
+        for d in range(days):
+            sigma = given if math.isfinite(given) else ratio * math.exp(ln_v) / 100.0
+            ln_s += (drift - 0.5 * sigma * sigma) * dt_year + float(resolved.jump_mean[s, d])
+            ln_v += kappa * (ln_theta - ln_v) * dt_year + float(resolved.vix_jump_mean[s, d])
+            spot, vix = math.exp(ln_s), math.exp(ln_v)
+            grid = scenario_grid(
+                position, market, spot_moves=[spot / market.spot - 1.0],
+                vol_shifts=[vix - market.vix], days=[d + 1], dynamics=dynamics,
+            )
+            out["spx"][s, d], out["vix"][s, d] = spot, vix
+            out["pnl"][s, d] = float(grid.pnl[0, 0, 0])
+            out["delta_dollars_per_1pct"][s, d] = float(grid.delta_dollars_per_1pct[0, 0, 0])
+            out["gamma_dollars_per_1pct"][s, d] = float(grid.gamma_dollars_per_1pct[0, 0, 0])
+            out["vega_dollars_per_vol_point"][s, d] = float(
+                grid.vega_dollars_per_vol_point[0, 0, 0]
+            )
+            out["theta_dollars_per_day"][s, d] = float(grid.theta_dollars_per_day[0, 0, 0])
+    for array in out.values():
+        array.flags.writeable = False
+    return out

@@ -230,7 +230,7 @@ def monte_carlo(
     barrier_low: Any, barrier_high: Any,
     pnl_out: Any, touch_sum_out: Any, touch_sumsq_out: Any,
     greek_sum_out: Any, greek_sumsq_out: Any,
-    spot_out: Any = None, vix_out: Any = None,
+    spot_out: Any = None, vix_out: Any = None, scenario_offset: Any = 0,
 ) -> None:
     """Simulates the position over ``days`` daily steps for every scenario and path
     and fills the output arrays (docs/projection_engine.md is the reference).
@@ -403,10 +403,13 @@ def monte_carlo(
     market = (spot, rate, div, vix, base_value, atm_vix_ratio)
     outs = (pnl_out, touch_sum_out, touch_sumsq_out, greek_sum_out, greek_sumsq_out,
             spot_path, vix_path)
+    stream_offset = _count("scenario_offset", scenario_offset)
+    if stream_offset + n_scen > 1 << 32:
+        raise _invalid("scenario_offset", None, stream_offset, "below 2**32 - scenarios")
     with np.errstate(all="ignore"):
         for s in range(n_scen):
             scenario = _Scenario(
-                s, n_days, float(drift[s]), float(diffusion_vol[s]), float(vix_beta[s]),
+                s, stream_offset + s, n_days, float(drift[s]), float(diffusion_vol[s]), float(vix_beta[s]),
                 float(vol_of_vix[s]), float(vix_kappa[s]), float(vix_theta[s]),
                 jump_mean, jump_std, vix_jump_mean, vix_jump_std,
             )
@@ -434,11 +437,12 @@ class _Legs:
 
 class _Scenario:
     def __init__(
-        self, s: int, n_days: int, drift: float, diffusion_vol: float, vix_beta: float,
+        self, s: int, stream: int, n_days: int, drift: float, diffusion_vol: float, vix_beta: float,
         vol_of_vix: float, vix_kappa: float, vix_theta: float, jump_mean: FloatArray,
         jump_std: FloatArray, vix_jump_mean: FloatArray, vix_jump_std: FloatArray,
     ) -> None:
         self.s = s
+        self.stream = stream  # the scenario number in the random streams' counters
         self.drift = drift
         self.diffusion_vol = diffusion_vol
         self.vix_beta = vix_beta
@@ -493,7 +497,7 @@ def _simulate_block(
     from_vix = not math.isfinite(sc.diffusion_vol)
     for d in range(1, n_days + 1):
         row = sc.s * n_days + (d - 1)
-        w0, w1, w2, w3 = philox4x32_10((path_ids, sc.s, d, 0), key)
+        w0, w1, w2, w3 = philox4x32_10((path_ids, sc.stream, d, 0), key)
         z1, z2 = _box_muller(_unit(w0, w1), _unit(w2, w3))
         sigma: Any = atm_vix_ratio * v_now / 100.0 if from_vix else sc.diffusion_vol
         e = sigma * sqrt_dt * z1
@@ -503,7 +507,7 @@ def _simulate_block(
             + sc.vol_of_vix * sqrt_dt * z2 + sc.vix_jump_mean[d - 1]
         )
         if sc.jump_std[d - 1] != 0.0 or sc.vix_jump_std[d - 1] != 0.0:
-            w0, w1, w2, w3 = philox4x32_10((path_ids, sc.s, d, 1), key)
+            w0, w1, w2, w3 = philox4x32_10((path_ids, sc.stream, d, 1), key)
             j1, j2 = _box_muller(_unit(w0, w1), _unit(w2, w3))
             r = r + sc.jump_std[d - 1] * j1
             ln_v_next = ln_v_next + sc.vix_jump_std[d - 1] * j2

@@ -70,6 +70,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         base_vol: &[0.0; 5],
         barrier_low: 5625.0,
         barrier_high: 6300.0,
+        scenario_offset: 0,
     };
     let mut pnl = vec![0.0; s_count * h * paths];
     let (mut ts, mut tq) = (vec![0.0; s_count * h * 3], vec![0.0; s_count * h * 3]);

@@ -75,6 +75,10 @@ pub struct ProjectionInputs<'a> {
     pub base_vol: &'a [f64],
     pub barrier_low: f64,
     pub barrier_high: f64,
+    /// The scenario number of row 0 in the random streams' counters: running the
+    /// scenarios one call at a time with offsets 0, 1, ... gives the numbers of one
+    /// call with all of them.
+    pub scenario_offset: usize,
 }
 
 /// Output arrays; `spot` and `vix` (optional) record the paths, like `pnl`
@@ -170,6 +174,14 @@ impl ProjectionInputs<'_> {
         }
         if self.paths == 0 || self.paths > u32::MAX as usize {
             return Err(invalid("paths", 0, self.paths as f64, "between 1 and 2**32 - 1"));
+        }
+        if self.scenario_offset + self.drift.len() > u32::MAX as usize {
+            return Err(invalid(
+                "scenario_offset",
+                0,
+                self.scenario_offset as f64,
+                "below 2**32 - scenarios",
+            ));
         }
         if self.greek_paths > self.paths {
             return Err(invalid("greek_paths", 0, self.greek_paths as f64, "at most paths"));
@@ -314,6 +326,7 @@ simd_dispatch! {
         let h = inputs.days;
         let legs = inputs.kind.len();
         let key = [inputs.seed as u32, (inputs.seed >> 32) as u32];
+        let stream = inputs.scenario_offset + s;
         let axis = inputs.axis();
         let dt = 1.0 / DAYS_PER_YEAR;
         let sqrt_dt = dt.sqrt();
@@ -355,12 +368,12 @@ simd_dispatch! {
             {
                 let (z1, z2) = (&mut z1[..count], &mut z2[..count]);
                 for i in 0..count {
-                    (z1[i], z2[i]) = normals::<M>(key, first + i, s, d, 0);
+                    (z1[i], z2[i]) = normals::<M>(key, first + i, stream, d, 0);
                 }
                 let (j1, j2) = (&mut j1[..count], &mut j2[..count]);
                 if event {
                     for i in 0..count {
-                        (j1[i], j2[i]) = normals::<M>(key, first + i, s, d, 1);
+                        (j1[i], j2[i]) = normals::<M>(key, first + i, stream, d, 1);
                     }
                 } else {
                     j1.fill(0.0);
@@ -806,4 +819,188 @@ pub fn pnl_statistics(
         mixture[d * STATS..(d + 1) * STATS].copy_from_slice(&mixture_stats(&picked, &weights, &stats));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Case {
+        kind: Vec<LegKind>,
+        table: Vec<f64>,
+        vvol: Vec<f64>,
+        zeros: Vec<f64>,
+        fut_a: Vec<f64>,
+        fut_b: Vec<f64>,
+        per_s: Vec<f64>,
+        per_sd: Vec<f64>,
+        theta: Vec<f64>,
+        beta: Vec<f64>,
+    }
+
+    const H: usize = 4;
+    const S: usize = 2;
+    const NODES: usize = 401;
+
+    fn case() -> Case {
+        let kind = vec![LegKind::SpxOption, LegKind::SpxOption, LegKind::VixOption, LegKind::VixFuture];
+        let legs = kind.len();
+        let table = (0..H * legs * NODES).map(|i| 0.009 * (1.0 + 0.5 * (i % NODES) as f64)).collect();
+        Case {
+            kind,
+            table,
+            vvol: vec![0.9; H * legs * NODES],
+            zeros: vec![0.0; H * legs * NODES],
+            fut_a: vec![4.0; H * legs],
+            fut_b: vec![0.8; H * legs],
+            per_s: vec![0.05; S],
+            per_sd: (0..S * H).map(|i| if i % 3 == 1 { 0.01 } else { 0.0 }).collect(),
+            theta: vec![20.0; S],
+            beta: vec![-6.0; S],
+        }
+    }
+
+    fn inputs(c: &Case, s_range: std::ops::Range<usize>, paths: usize) -> ProjectionInputs<'_> {
+        let sd = s_range.start * H..s_range.end * H;
+        ProjectionInputs {
+            kind: &c.kind,
+            is_call: &[false, true, true, false],
+            strike: &[5600.0, 6300.0, 25.0, 1.0],
+            weight: &[-100.0, -100.0, 300.0, -1000.0],
+            expiry_day: &[30, 2, 20, 3],
+            spot: 6000.0,
+            rate: 0.04,
+            div: 0.01,
+            vix: 18.0,
+            base_value: 100.0,
+            drift: &c.per_s[s_range.clone()],
+            diffusion_vol: &c.per_s[s_range.clone()],
+            vix_beta: &c.beta[s_range.clone()],
+            vol_of_vix: &c.per_s[s_range.clone()],
+            vix_kappa: &c.per_s[s_range.clone()],
+            vix_theta: &c.theta[s_range.clone()],
+            atm_vix_ratio: 0.9,
+            jump_mean: &c.per_sd[sd.clone()],
+            jump_std: &c.per_sd[sd.clone()],
+            vix_jump_mean: &c.per_sd[sd.clone()],
+            vix_jump_std: &c.per_sd[sd],
+            days: H,
+            paths,
+            seed: 0x1234_5678_9abc,
+            greek_paths: paths / 2,
+            vix_lo: 1.0,
+            vix_step: 0.5,
+            n_nodes: NODES,
+            table_atm: &c.table,
+            table_change: &c.zeros,
+            table_vvol: &c.vvol,
+            fut_a: &c.fut_a,
+            fut_b: &c.fut_b,
+            dynamics: VolDynamics::StickyMoneyness(Smile {
+                skew: -0.25,
+                curvature: 0.05,
+                floor_ratio: 0.5,
+                moneyness_limit: 4.0,
+            }),
+            base_vol: &[0.0; 4],
+            barrier_low: 5600.0,
+            barrier_high: 6300.0,
+            scenario_offset: s_range.start,
+        }
+    }
+
+    fn run(inp: &ProjectionInputs<'_>) -> Vec<Vec<f64>> {
+        let (s, h, p) = (inp.drift.len(), inp.days, inp.paths);
+        let mut out = vec![vec![0.0; s * h * p], vec![0.0; s * h * 3], vec![0.0; s * h * 3]];
+        out.extend([vec![0.0; s * h * 5], vec![0.0; s * h * 5]]);
+        let [pnl, ts, tq, gs, gq] = &mut out[..] else { unreachable!() };
+        let o = ProjectionOut {
+            pnl,
+            touch_sum: ts,
+            touch_sumsq: tq,
+            greek_sum: gs,
+            greek_sumsq: gq,
+            spot: None,
+            vix: None,
+        };
+        monte_carlo(inp, o).unwrap();
+        out
+    }
+
+    #[test]
+    fn thread_count_and_scenario_splitting_do_not_change_a_number() {
+        let c = case();
+        let paths = 3000; // three tasks per scenario, the last one short
+        let together = run(&inputs(&c, 0..S, paths));
+        crate::set_parallel(false);
+        let serial = run(&inputs(&c, 0..S, paths));
+        crate::set_parallel(true);
+        assert_eq!(together, serial);
+        let first = run(&inputs(&c, 0..1, paths));
+        let second = run(&inputs(&c, 1..2, paths));
+        for (k, part) in [first, second].iter().enumerate() {
+            for (j, x) in part.iter().enumerate() {
+                let n = x.len();
+                assert_eq!(&together[j][k * n..(k + 1) * n], &x[..], "output {j}, scenario {k}");
+            }
+        }
+        assert!(together[0].iter().all(|x| x.is_finite()));
+        assert!(together[1].iter().all(|&x| (0.0..=paths as f64).contains(&x)));
+    }
+
+    #[test]
+    fn uniforms_are_in_the_unit_interval_and_normals_are_standard() {
+        let key = [7, 9];
+        let (mut sum, mut sumsq) = (0.0, 0.0);
+        let n = 200_000;
+        for p in 0..n {
+            let (u, v) = uniforms(philox4x32_10([p as u32, 0, 1, 0], key));
+            assert!(u > 0.0 && u <= 1.0 && v > 0.0 && v <= 1.0);
+            let (a, b) = normals::<crate::simd_math::Separate>(key, p, 0, 1, 0);
+            sum += a + b;
+            sumsq += a * a + b * b;
+        }
+        let mean = sum / (2 * n) as f64;
+        let var = sumsq / (2 * n) as f64 - mean * mean;
+        assert!(mean.abs() < 0.01 && (var - 1.0).abs() < 0.01, "{mean} {var}");
+    }
+
+    #[test]
+    fn bad_inputs_name_the_argument() {
+        let c = case();
+        let mut inp = inputs(&c, 0..S, 10);
+        inp.paths = 0;
+        let err = monte_carlo(
+            &inp,
+            ProjectionOut {
+                pnl: &mut [],
+                touch_sum: &mut [],
+                touch_sumsq: &mut [],
+                greek_sum: &mut [],
+                greek_sumsq: &mut [],
+                spot: None,
+                vix: None,
+            },
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("paths"), "{err}");
+        let stats = pnl_statistics(&[1.0, 2.0], &[0.5, 0.4], 1, 1, &mut [0.0; 2 * STATS], &mut [0.0; STATS]);
+        assert!(stats.unwrap_err().to_string().contains("probability"));
+    }
+
+    #[test]
+    fn statistics_of_a_known_sample() {
+        // 1..=100 in one scenario: inverted-CDF quantiles are the ranks themselves.
+        let pnl: Vec<f64> = (1..=100).rev().map(f64::from).collect();
+        let (mut per, mut mix) = ([0.0; STATS], [0.0; STATS]);
+        pnl_statistics(&pnl, &[1.0], 1, 100, &mut per, &mut mix).unwrap();
+        assert_eq!(per[0], 50.5);
+        assert_eq!(&per[2..9], &[1.0, 5.0, 25.0, 50.0, 75.0, 95.0, 99.0]);
+        assert_eq!(per[9], -5.0); // VaR 95
+        assert!((per[11] + 3.0).abs() < 1e-15); // CVaR 95: mean of 1..=5
+        assert_eq!(per[13], 1.0); // all positive
+        for (a, b) in per.iter().zip(&mix) {
+            assert!((a - b).abs() <= 1e-12 * a.abs().max(1.0), "{a} {b}");
+        }
+    }
 }

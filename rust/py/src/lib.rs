@@ -366,7 +366,8 @@ fn scenario_grid<'py>(
     jump_mean, jump_std, vix_jump_mean, vix_jump_std, days, paths, seed, greek_paths,
     vix_lo, vix_step, n_nodes, table_atm, table_change, table_vvol, fut_a, fut_b,
     dynamics, smile, base_vol, barrier_low, barrier_high,
-    pnl_out, touch_sum_out, touch_sumsq_out, greek_sum_out, greek_sumsq_out, spot_out, vix_out))]
+    pnl_out, touch_sum_out, touch_sumsq_out, greek_sum_out, greek_sumsq_out, spot_out=None, vix_out=None,
+    scenario_offset=0))]
 #[allow(clippy::too_many_arguments)]
 fn monte_carlo<'py>(
     py: Python<'py>,
@@ -415,6 +416,7 @@ fn monte_carlo<'py>(
     mut greek_sumsq_out: PyReadwriteArray1<'py, f64>,
     mut spot_out: Option<PyReadwriteArray1<'py, f64>>,
     mut vix_out: Option<PyReadwriteArray1<'py, f64>>,
+    scenario_offset: usize,
 ) -> PyResult<()> {
     let kinds = leg_kinds(&kind)?;
     let (skew, curvature, floor_ratio, moneyness_limit) = smile;
@@ -465,6 +467,7 @@ fn monte_carlo<'py>(
         base_vol: readonly("base_vol", &base_vol)?,
         barrier_low,
         barrier_high,
+        scenario_offset,
     };
     let out = ProjectionOut {
         pnl: out_slice("pnl_out", &mut pnl_out)?,
