@@ -66,6 +66,7 @@ def scenario_grid(
     underlying: NDArray[np.float64],
     smile: tuple[float, float, float, float] | None,
     out: list[NDArray[np.float64]],
+    svi: tuple[NDArray[np.float64], float, float] | None = None,
 ) -> None: ...
 def monte_carlo(
     kind: NDArray[np.uint8],

@@ -6,7 +6,9 @@
 //! float64 array, `is_call` is a bool or a 1-D bool array, outputs are 1-D
 //! C-contiguous writeable float64 arrays of the batch length.
 
-use alvh_core::grid::{scenario_grid as core_scenario_grid, GridInputs, GridOut, LegKind, Smile};
+use alvh_core::grid::{
+    scenario_grid as core_scenario_grid, GridInputs, GridOut, GridSmile, LegKind, Smile, SviSmiles,
+};
 use alvh_core::implied::{implied_vol as core_implied_vol, PriceBatch};
 use alvh_core::kernels;
 use alvh_core::projection::{
@@ -302,8 +304,10 @@ fn leg_kinds(kind: &PyReadonlyArray1<'_, u8>) -> PyResult<Vec<LegKind>> {
 
 /// The scenario grid (see `alvh_core::grid`): fills the six cubes of `out` (value,
 /// delta, gamma, vega, theta, vix_delta), each (days, shifts, moves) in C order.
+/// The SPX smile is the quadratic `smile`, or the per-leg SVI `svi` = (flat
+/// (a, b, rho, m, sigma, w0) per leg, floor_ratio, moneyness_limit), or neither.
 #[pyfunction]
-#[pyo3(signature = (kind, is_call, strike, weight, spot, rate, div, spot_moves, n_shifts, n_days, tau, vol, underlying, smile, out))]
+#[pyo3(signature = (kind, is_call, strike, weight, spot, rate, div, spot_moves, n_shifts, n_days, tau, vol, underlying, smile, out, svi=None))]
 #[allow(clippy::too_many_arguments)]
 fn scenario_grid<'py>(
     py: Python<'py>,
@@ -322,8 +326,23 @@ fn scenario_grid<'py>(
     underlying: PyReadonlyArray1<'py, f64>,
     smile: Option<(f64, f64, f64, f64)>,
     out: [PyReadwriteArray1<'py, f64>; 6],
+    svi: Option<(PyReadonlyArray1<'py, f64>, f64, f64)>,
 ) -> PyResult<()> {
     let kinds = leg_kinds(&kind)?;
+    let smile = match (smile, &svi) {
+        (Some(_), Some(_)) => {
+            return Err(PyValueError::new_err("smile and svi are exclusive: give one or neither"))
+        }
+        (Some((skew, curvature, floor_ratio, moneyness_limit)), None) => {
+            GridSmile::Quadratic(Smile { skew, curvature, floor_ratio, moneyness_limit })
+        }
+        (None, Some((shapes, floor_ratio, moneyness_limit))) => GridSmile::Svi(SviSmiles {
+            shapes: readonly("svi.shapes", shapes)?,
+            floor_ratio: *floor_ratio,
+            moneyness_limit: *moneyness_limit,
+        }),
+        (None, None) => GridSmile::Flat,
+    };
     let inputs = GridInputs {
         kind: &kinds,
         is_call: readonly("is_call", &is_call)?,
@@ -338,12 +357,7 @@ fn scenario_grid<'py>(
         tau: readonly("tau", &tau)?,
         vol: readonly("vol", &vol)?,
         underlying: readonly("underlying", &underlying)?,
-        smile: smile.map(|(skew, curvature, floor_ratio, moneyness_limit)| Smile {
-            skew,
-            curvature,
-            floor_ratio,
-            moneyness_limit,
-        }),
+        smile,
     };
     let [mut v, mut d, mut g, mut ve, mut th, mut vd] = out;
     let out = GridOut {
