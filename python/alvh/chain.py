@@ -333,15 +333,17 @@ class FitResult:
         (implied from the mid, null when excluded before or by the solve),
         ``model_vol`` (fitted), ``residual`` (model - market, vol points), ``weight``,
         ``used`` and ``reason`` (null for used rows)."""
-        import polars as pl
+        return _rows_frame(self._rows)
 
-        frame = pl.DataFrame(
-            self._rows, schema_overrides={"line": pl.Int64, "reason": pl.Utf8}
-        )
-        return frame.with_columns(
-            pl.col(c).fill_nan(None)
-            for c in ("t", "forward", "market_vol", "model_vol", "residual", "weight")
-        )
+
+def _rows_frame(rows: dict[str, Any]) -> pl.DataFrame:
+    import polars as pl
+
+    frame = pl.DataFrame(rows, schema_overrides={"line": pl.Int64, "reason": pl.Utf8})
+    return frame.with_columns(
+        pl.col(c).fill_nan(None)
+        for c in ("t", "forward", "market_vol", "model_vol", "residual", "weight")
+    )
 
 
 def _model(params: FloatArray, base: VixLinkedSkew, fit_ratio: bool) -> VixLinkedSkew:
@@ -353,25 +355,72 @@ def _model(params: FloatArray, base: VixLinkedSkew, fit_ratio: bool) -> VixLinke
     return replace(base, atm_vix_ratio=ratio, skew=skew, curvature=curvature)
 
 
-def fit_vix_linked_skew(
-    chain: str | os.PathLike[str] | pl.DataFrame,
-    market: Market,
-    *,
-    fit_ratio: bool = True,
-    weighting: str = "vega",
-) -> FitResult:
-    """Fit the `VixLinkedSkew` parameters of ``market`` to an option chain.
+@dataclass(frozen=True, eq=False)
+class _ChainRows:
+    """A chain's rows prepared for a fit: quotes, ``t``, ``forward``, ``mid``, the implied
+    ``market_vol`` of the candidate rows and the exclusion ``reason`` of each row (None
+    for a usable row)."""
 
-    ``chain``: a CSV path, a DataFrame in the chain format, or the output of
-    `load_chain`. Fits ``atm_vix_ratio`` (if ``fit_ratio``), ``skew`` and
-    ``curvature``, starting from ``market.vol_model``; see the module doc for the
-    rows used and the weighting. Rows left out (expired, zero bid, in the money, no
-    implied vol) are counted by reason in the result and listed in its
-    `~FitResult.to_polars`. Raises `InvalidInputError` when fewer usable rows than
-    parameters remain, and for a scenario (bumped) market.
-    """
-    from scipy.optimize import least_squares
+    frame: pl.DataFrame
+    expiry: NDArray[Any]
+    strike: FloatArray
+    is_call: NDArray[np.bool_]
+    bid: FloatArray
+    ask: FloatArray
+    mid: FloatArray
+    t: FloatArray
+    forward: FloatArray
+    market_vol: FloatArray
+    reason: list[str | None]
 
+    @property
+    def used(self) -> NDArray[np.bool_]:
+        return np.array([r is None for r in self.reason], dtype=bool)
+
+    def excluded(self) -> dict[str, int]:
+        return dict(Counter(r for r in self.reason if r is not None))
+
+    def vega(self, rows: NDArray[np.int64], market: Market) -> FloatArray:
+        """BSM vega of ``rows`` at their market vols."""
+        return bsm.greeks(
+            is_call=self.is_call[rows], spot=market.spot, strike=self.strike[rows],
+            t=self.t[rows], rate=market.rate, div=market.div, vol=self.market_vol[rows],
+        ).vega
+
+    def table(self, model_vol: FloatArray, weights: FloatArray) -> dict[str, Any]:
+        """The columns of `FitResult.to_polars` (residuals in vol points)."""
+        frame = self.frame
+        return {
+            "row": frame.get_column("row").to_list(),
+            "line": frame.get_column("line").to_list(),
+            "expiry": frame.get_column("expiry").to_list(),
+            "strike": self.strike,
+            "type": frame.get_column("type").to_list(),
+            "bid": self.bid,
+            "ask": self.ask,
+            "t": self.t,
+            "forward": self.forward,
+            "mid": self.mid,
+            "market_vol": self.market_vol,
+            "model_vol": model_vol,
+            "residual": (model_vol - self.market_vol) * 100.0,
+            "weight": weights,
+            "used": self.used,
+            "reason": list(self.reason),
+        }
+
+
+def _weights(rows: _ChainRows, use: NDArray[np.int64], market: Market, weighting: str) -> FloatArray:
+    """The residual weights of ``use``: vega over its mean (``"vega"``) or ones."""
+    if weighting == "vega":
+        vega = rows.vega(use, market)
+        mean_vega = float(np.mean(vega))
+        if mean_vega > 0.0:
+            return np.asarray(vega / mean_vega, dtype=np.float64)
+    return np.ones(use.size)
+
+
+def _check_fit_args(market: Any, weighting: Any) -> None:
     if not isinstance(market, Market):
         raise InputTypeError(f"market must be a Market, got {type(market).__name__}")
     if market.scenario_base is not None:
@@ -383,6 +432,11 @@ def fit_vix_linked_skew(
         raise InvalidInputError(
             f"weighting must be one of {', '.join(WEIGHTINGS)}; got {weighting!r}"
         )
+
+
+def _chain_rows(chain: str | os.PathLike[str] | pl.DataFrame, market: Market) -> _ChainRows:
+    """Load the chain and sort its rows into usable ones (out of the money, live, with a
+    bid, with an implied vol) and excluded ones with their reason."""
     frame: pl.DataFrame = chain if _loaded(chain) else load_chain(chain)
     n = frame.height
 
@@ -415,7 +469,6 @@ def fit_vix_linked_skew(
     candidates = np.array([r is None for r in reason], dtype=bool)
 
     market_vol = np.full(n, np.nan)
-    vega = np.full(n, np.nan)
     if candidates.any():
         idx = np.flatnonzero(candidates)
         market_vol[idx] = bsm.implied_vol(
@@ -424,26 +477,57 @@ def fit_vix_linked_skew(
         )
         for i in idx[~np.isfinite(market_vol[idx])]:
             reason[int(i)] = REASON_NO_VOL
-    used = np.array([r is None for r in reason], dtype=bool)
+    return _ChainRows(
+        frame=frame, expiry=expiry, strike=strike, is_call=is_call, bid=bid, ask=ask, mid=mid,
+        t=t, forward=forward, market_vol=market_vol, reason=reason,
+    )
+
+
+def _too_few_rows(rows: _ChainRows, usable: int, needed: int, what: str) -> InvalidInputError:
+    summary = "; ".join(f"{count} {why}" for why, count in rows.excluded().items()) or "none"
+    return InvalidInputError(
+        f"the chain has {usable} usable rows, fewer than the {needed} {what} "
+        f"(of {rows.frame.height} rows; excluded: {summary})"
+    )
+
+
+def fit_vix_linked_skew(
+    chain: str | os.PathLike[str] | pl.DataFrame,
+    market: Market,
+    *,
+    fit_ratio: bool = True,
+    weighting: str = "vega",
+) -> FitResult:
+    """Fit the `VixLinkedSkew` parameters of ``market`` to an option chain.
+
+    ``chain``: a CSV path, a DataFrame in the chain format, or the output of
+    `load_chain`. Fits ``atm_vix_ratio`` (if ``fit_ratio``), ``skew`` and
+    ``curvature``, starting from ``market.vol_model``; see the module doc for the
+    rows used and the weighting. Rows left out (expired, zero bid, in the money, no
+    implied vol) are counted by reason in the result and listed in its
+    `~FitResult.to_polars`. Raises `InvalidInputError` when fewer usable rows than
+    parameters remain, and for a scenario (bumped) market.
+    """
+    from scipy.optimize import least_squares
+
+    _check_fit_args(market, weighting)
+    if not isinstance(market.vol_model, VixLinkedSkew):
+        raise InvalidInputError(
+            "market.vol_model must be a VixLinkedSkew to fit it; got "
+            f"{type(market.vol_model).__name__} (fit on replace(market, "
+            "vol_model=surface.base))"
+        )
+    rows = _chain_rows(chain, market)
+    n = rows.frame.height
+    expiry, strike, market_vol = rows.expiry, rows.strike, rows.market_vol
+    used = rows.used
     use = np.flatnonzero(used)
     n_params = 3 if fit_ratio else 2
-    excluded = dict(Counter(r for r in reason if r is not None))
+    excluded = rows.excluded()
     if use.size < n_params:
-        summary = "; ".join(f"{count} {why}" for why, count in excluded.items()) or "none"
-        raise InvalidInputError(
-            f"the chain has {use.size} usable rows, fewer than the {n_params} parameters "
-            f"to fit (of {n} rows; excluded: {summary})"
-        )
+        raise _too_few_rows(rows, int(use.size), n_params, "parameters to fit")
 
-    vega[use] = bsm.greeks(
-        is_call=is_call[use], spot=market.spot, strike=strike[use], t=t[use],
-        rate=market.rate, div=market.div, vol=market_vol[use],
-    ).vega
-    mean_vega = float(np.mean(vega[use]))
-    if weighting == "vega" and mean_vega > 0.0:
-        weight = vega[use] / mean_vega
-    else:
-        weight = np.ones(use.size)
+    weight = _weights(rows, use, market, weighting)
     used_expiry, used_strike, used_vol = expiry[use], strike[use], market_vol[use]
 
     def model_vols(params: FloatArray) -> FloatArray:
@@ -467,31 +551,14 @@ def fit_vix_linked_skew(
 
     model_vol = np.full(n, np.nan)
     model_vol[use] = fitted.spx_vol(used_strike, used_expiry)
-    residual = (model_vol - market_vol) * 100.0
     weights = np.full(n, np.nan)
     weights[use] = weight
-    rmse = float(np.sqrt(np.mean(residual[use] ** 2)))
-    rows = {
-        "row": frame.get_column("row").to_list(),
-        "line": frame.get_column("line").to_list(),
-        "expiry": frame.get_column("expiry").to_list(),
-        "strike": strike,
-        "type": frame.get_column("type").to_list(),
-        "bid": bid,
-        "ask": ask,
-        "t": t,
-        "forward": forward,
-        "mid": mid,
-        "market_vol": market_vol,
-        "model_vol": model_vol,
-        "residual": residual,
-        "weight": weights,
-        "used": used,
-        "reason": reason,
-    }
+    table = rows.table(model_vol, weights)
+    rmse = float(np.sqrt(np.mean(table["residual"][use] ** 2)))
     return FitResult(
         model=model, market=fitted, rmse=rmse, rows_used=int(use.size),
         rows_excluded=n - int(use.size), excluded=excluded, weighting=weighting,
         fit_ratio=fit_ratio, success=bool(solution.success), message=str(solution.message),
-        nfev=int(solution.nfev), _rows=rows,
+        nfev=int(solution.nfev), _rows=table,
     )
+
