@@ -1,19 +1,25 @@
-"""SVI per expiry (`alvh.svi`): the slice formula against hand-computed values, the
-butterfly check on Axel Vogt's arbitrageable slice, the calendar check, parameter
-validation, the fit of one slice, the surface's ATM ratio and nearest-slice rules, and
-the grid kernel's SVI smile on both backends."""
+"""SVI per expiry (`alvh.svi`, `alvh.chain.fit_svi`): the slice formula against
+hand-computed values, the butterfly check on Axel Vogt's arbitrageable slice, the
+calendar check, parameter validation, fits (of one slice and of a chain generated from
+known slices), the surface's ATM ratio and nearest-slice rules, its dynamics in a
+`Market`, the grid against leg-by-leg pricing on both backends, and the market TOML."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
+import polars as pl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import alvh
+from alvh import Market, Position, SpxOption, VixFutures, VixOption, analytics
+from alvh.chain import REASON_FEW_ROWS, fit_svi
 from alvh.errors import InputTypeError, InvalidInputError
 from alvh.svi import SviSlice, SviSurface, calendar_check, fit_slice, svi_smile
 
@@ -300,3 +306,398 @@ def test_kernel_svi_argument_errors(backend):
         _run_kernel(_kernel_args(svi=(np.zeros(12), 0.3, 4.0)))
     with pytest.raises(ValueError, match="floor_ratio"):
         _run_kernel(_kernel_args(svi=(_kernel_args()["svi"][0], 0.0, 4.0)))
+
+
+# --------------------------------------------------------------------------- in a market
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+AS_OF = dt.date(2025, 2, 3)
+SPOT = 5994.57
+FEB21, MAR21, APR17, JUN20 = (dt.date(2025, 2, 21), dt.date(2025, 3, 21),
+                              dt.date(2025, 4, 17), dt.date(2025, 6, 20))
+VIX_MAR = dt.date(2025, 3, 18)
+
+#: Known slices: equity skew, total variance growing with expiry.
+TRUE_SLICES = {
+    FEB21: SviSlice(a=0.0006, b=0.022, rho=-0.70, m=0.010, sigma=0.040),
+    MAR21: SviSlice(a=0.0016, b=0.035, rho=-0.65, m=0.015, sigma=0.060),
+    JUN20: SviSlice(a=0.0055, b=0.060, rho=-0.60, m=0.030, sigma=0.110),
+}
+
+
+@pytest.fixture(scope="module")
+def market() -> Market:
+    """The example market's parameters at the condor's entry date, mean-reverting futures."""
+    base = Market.from_toml(EXAMPLES / "market.toml")
+    return replace(base, as_of=AS_OF, spot=SPOT, futures=VixFutures.mean_reverting())
+
+
+def make_chain(market, slices, *, per_side=8, width=2.5, noise=0.0, seed=0, extra=()):
+    """A chain whose OTM mids are priced at the slices' vols: ``per_side`` puts below and
+    calls above the forward, out to ``width`` ATM standard deviations, plus ``extra``
+    rows (expiry, strike, type, bid, ask). ``noise``: relative half-spread around a mid
+    moved by up to half of it (so the mid is off the model)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for expiry, s in slices.items():
+        t = float(market.t(expiry))
+        forward = float(market.forward(expiry))
+        sd = math.sqrt(s.w0)
+        for k in np.concatenate([np.linspace(-width, -0.1, per_side),
+                                 np.linspace(0.1, 0.6 * width, per_side)]) * sd:
+            strike = round(forward * math.exp(k), 1)
+            is_call = strike >= forward
+            vol = float(s.implied_vol(math.log(strike / forward), t))
+            price = float(alvh.bsm.price(is_call=is_call, spot=market.spot, strike=strike, t=t,
+                                         rate=market.rate, div=market.div, vol=vol))
+            mid = price * (1.0 + noise * rng.uniform(-0.5, 0.5))
+            rows.append((expiry, strike, "call" if is_call else "put",
+                         mid * (1.0 - noise), mid * (1.0 + noise)))
+    rows.extend(extra)
+    expiry, strike, kind, bid, ask = zip(*rows)
+    return pl.DataFrame({"expiry": expiry, "strike": strike, "type": kind, "bid": bid,
+                         "ask": ask})
+
+
+@pytest.fixture(scope="module")
+def fitted(market):
+    return fit_svi(make_chain(market, TRUE_SLICES), market)
+
+
+def test_fit_svi_recovers_known_slices_from_a_noise_free_chain(market, fitted):
+    assert fitted.success and fitted.model.expiries == tuple(TRUE_SLICES)
+    assert fitted.skipped == {}
+    for expiry, true in TRUE_SLICES.items():
+        got = fitted.model.slices[expiry]
+        np.testing.assert_allclose(got.params(), true.params(), atol=1e-6, err_msg=str(expiry))
+        report = fitted.slices[expiry]
+        assert report.rows == 16 and report.max_error < 1e-6  # vol points: 1e-8 in vol
+        model_atm = float(replace(market, vol_model=market.vol_model).atm_vol(expiry))
+        assert report.model_atm == pytest.approx(model_atm, rel=1e-14)
+        assert got.atm_ratio == pytest.approx(math.sqrt(got.w0 / report.tau) / model_atm,
+                                              rel=1e-14)
+    assert fitted.arbitrage_free
+    assert fitted.rmse < 1e-6 and fitted.rows_used == 48
+
+
+def test_the_fitted_market_quotes_exactly_the_svi_vols(market, fitted):
+    for expiry, s in fitted.model.slices.items():
+        strikes = np.linspace(5400.0, 6400.0, 21)
+        k = np.log(strikes / market.forward(expiry))
+        got = fitted.market.spx_vol(strikes, expiry)
+        np.testing.assert_allclose(got, s.implied_vol(k, market.t(expiry)), rtol=1e-12)
+        true = TRUE_SLICES[expiry].implied_vol(k, market.t(expiry))
+        np.testing.assert_allclose(got, true, rtol=0, atol=1e-8)
+        assert float(fitted.market.atm_vol(expiry)) == pytest.approx(
+            math.sqrt(s.w0 / float(market.t(expiry))), rel=1e-13)
+
+
+def test_fit_svi_with_a_bid_ask_spread_stays_close(market):
+    result = fit_svi(make_chain(market, TRUE_SLICES, noise=0.02, seed=5), market)
+    for expiry, report in result.slices.items():
+        assert report.rmse < 0.15, expiry  # vol points (measured ~0.06), mids off by up to 1 %
+        k = np.linspace(-1.5, 0.8, 9) * math.sqrt(TRUE_SLICES[expiry].w0)
+        t = float(market.t(expiry))
+        error = result.model.slices[expiry].implied_vol(k, t) - TRUE_SLICES[expiry].implied_vol(k, t)
+        assert np.abs(error).max() < 0.005  # half a vol point inside the quoted range
+
+
+def test_result_frames(fitted):
+    frame = fitted.to_polars()
+    assert frame.height == 48 and frame["used"].all()
+    assert frame["residual"].abs().max() < 1e-6
+    slices = fitted.slices_to_polars()
+    assert slices.height == 3 and set(slices.columns) >= {"expiry", "rmse", "a", "rho",
+                                                           "atm_ratio", "butterfly_free"}
+    assert slices.filter(pl.col("expiry") == MAR21)["b"][0] == pytest.approx(0.035, abs=1e-6)
+
+
+def test_expiries_with_too_few_rows_are_skipped_with_the_reason(market):
+    extra = [(APR17, strike, "put", 30.0, 31.0) for strike in (5600.0, 5700.0, 5800.0)]
+    result = fit_svi(make_chain(market, TRUE_SLICES, extra=extra), market)
+    assert APR17 not in result.model.slices
+    assert "3 usable rows, fewer than the 5" in result.skipped[APR17]
+    frame = result.to_polars().filter(pl.col("expiry") == APR17)
+    assert frame.height == 3 and not frame["used"].any()
+    assert (frame["reason"] == REASON_FEW_ROWS).all()
+    assert result.rows_used == 48 and result.rows_excluded == 3
+
+
+def test_a_chain_without_enough_rows_is_a_clear_error(market):
+    chain = make_chain(market, {MAR21: TRUE_SLICES[MAR21]}, per_side=2)
+    with pytest.raises(InvalidInputError, match="4 usable rows, fewer than the 5"):
+        fit_svi(chain, market)
+    many = make_chain(market, {MAR21: TRUE_SLICES[MAR21], JUN20: TRUE_SLICES[JUN20]},
+                      per_side=2)
+    with pytest.raises(InvalidInputError, match="no expiry of the chain has the 5"):
+        fit_svi(many, market)
+    with pytest.raises(InvalidInputError, match="min_rows"):
+        fit_svi(many, market, min_rows=3)
+    with pytest.raises(InvalidInputError, match="weighting"):
+        fit_svi(many, market, weighting="price")
+
+
+def test_the_fit_reports_a_butterfly_arbitrage_without_repairing_it(market):
+    # Vogt's slice a year out, quoted out to k = 1.25 where g(k) < 0.
+    expiry = AS_OF + dt.timedelta(days=365)
+    chain = make_chain(market, {expiry: VOGT}, per_side=12, width=9.5)
+    result = fit_svi(chain, market)
+    np.testing.assert_allclose(result.model.slices[expiry].params(), VOGT.params(), atol=1e-5)
+    assert not result.butterfly[expiry].arbitrage_free and not result.arbitrage_free
+    assert result.butterfly[expiry].k_range is not None
+
+
+def test_the_fit_reports_a_calendar_arbitrage(market):
+    crossing = {MAR21: TRUE_SLICES[MAR21],
+                JUN20: SviSlice(a=0.0075, b=0.012, rho=-0.6, m=0.03, sigma=0.11)}
+    result = fit_svi(make_chain(market, crossing), market)
+    (check,) = result.calendar
+    assert (check.earlier, check.later) == (MAR21, JUN20) and not check.arbitrage_free
+
+
+def test_fitting_the_quadratic_on_an_svi_market_says_what_to_do(fitted):
+    with pytest.raises(InvalidInputError, match="surface.base"):
+        alvh.fit_vix_linked_skew(make_chain(fitted.market, TRUE_SLICES), fitted.market)
+
+
+def test_svi_surface_fit_is_fit_svi(market):
+    result = SviSurface.fit(make_chain(market, {MAR21: TRUE_SLICES[MAR21]}), market)
+    assert result.model.expiries == (MAR21,)
+
+
+# --------------------------------------------------------------------------- dynamics
+
+
+def test_atm_follows_the_vix_and_time_and_the_smile_keeps_its_shape(market, fitted):
+    svi_market = fitted.market
+    surface = fitted.model
+    for shift, days in [(0.0, 0), (6.0, 0), (-3.0, 5), (10.0, 12)]:
+        bumped = svi_market.bump(vix_shift=shift, days=days)
+        model = market.bump(vix_shift=shift, days=days)  # the same VIX-linked term structure
+        for expiry in (MAR21, APR17, JUN20):
+            atm = float(bumped.atm_vol(expiry))
+            ratio = float(surface.atm_ratio(expiry))
+            assert atm == pytest.approx(ratio * float(model.atm_vol(expiry)), rel=1e-14)
+            s = surface.slices[surface.expiries[int(surface.nearest_slice_index(expiry))]]
+            strikes = np.array([5500.0, 5900.0, 6000.0, 6300.0])
+            tau = float(bumped.t(expiry))
+            x = np.log(strikes / bumped.forward(expiry)) / (atm * math.sqrt(tau))
+            want = atm * np.sqrt(s.total_variance(x * math.sqrt(s.w0)) / s.w0)
+            np.testing.assert_allclose(bumped.spx_vol(strikes, expiry), want, rtol=1e-13)
+
+
+def test_an_expiry_without_a_slice_interpolates_the_atm_ratio(fitted):
+    surface = fitted.model
+    r_mar, r_jun = (surface.slices[e].atm_ratio for e in (MAR21, JUN20))
+    weight = (APR17 - MAR21).days / (JUN20 - MAR21).days
+    assert float(surface.atm_ratio(APR17)) == pytest.approx(r_mar + weight * (r_jun - r_mar))
+    # APR17 is 27 days after MAR21 and 64 before JUN20: MAR21's shape.
+    assert int(surface.nearest_slice_index(APR17)) == 1
+
+
+@pytest.mark.parametrize("dynamics", ["sticky_strike", "parallel"])
+def test_sticky_strike_and_parallel_move_the_svi_smile(fitted, dynamics):
+    base = fitted.market
+    bumped = base.bump(vix_shift=5.0, days=2, spot_move=-0.03, dynamics=dynamics)
+    strikes = np.array([5500.0, 5900.0, 6300.0])
+    if dynamics == "sticky_strike":
+        change = bumped.atm_vol(MAR21) - base.atm_vol(MAR21)
+    else:
+        change = base.vol_model.atm_vix_ratio * 5.0 / 100.0
+    np.testing.assert_allclose(bumped.spx_vol(strikes, MAR21),
+                               base.spx_vol(strikes, MAR21) + change, rtol=1e-14)
+
+
+# --------------------------------------------------------------------------- grid
+
+
+@pytest.fixture(scope="module")
+def svi_book() -> Position:
+    """An SPX condor on MAR21, a put spread on APR17 (no slice there), a VIX call."""
+    return Position((
+        SpxOption(MAR21, 5700, False, 1, 20.0), SpxOption(MAR21, 5800, False, -1, 30.0),
+        SpxOption(MAR21, 6200, True, -1, 25.0), SpxOption(MAR21, 6300, True, 1, 15.0),
+        SpxOption(APR17, 5600, False, -2, 40.0), SpxOption(APR17, 5900, False, 2, 80.0),
+        VixOption(VIX_MAR, 22.0, True, 5, 1.2),
+    ))
+
+
+def book_value(position, market, move, shift, day, dynamics):
+    scen = market.bump(spot_move=move, vix_shift=shift, days=day, dynamics=dynamics)
+    total = 0.0
+    for leg in position.legs:
+        n = leg.quantity * leg.multiplier
+        t = (leg.expiry - scen.as_of).days / 365.0
+        if isinstance(leg, SpxOption):
+            total += n * float(alvh.bsm.price(
+                is_call=leg.is_call, spot=scen.spot, strike=leg.strike, t=t, rate=scen.rate,
+                div=scen.div, vol=float(scen.spx_vol(leg.strike, leg.expiry))))
+        else:
+            total += n * float(alvh.black76.price(
+                is_call=leg.is_call, forward=float(scen.vix_future(leg.expiry)),
+                strike=leg.strike, t=t, rate=scen.rate,
+                vol=float(scen.vix_option_vol(leg.expiry))))
+    return total
+
+
+MOVES = np.array([-0.08, -0.02, 0.0, 0.01, 0.05])
+SHIFTS = np.array([-4.0, 0.0, 7.5])
+DAYS = np.array([0, 3, 10])
+
+
+@pytest.mark.parametrize("dynamics", ["sticky_moneyness", "sticky_strike", "parallel"])
+def test_every_grid_cell_equals_leg_by_leg_pricing_under_svi(backend, fitted, svi_book,
+                                                             dynamics):
+    grid = alvh.scenario_grid(svi_book, fitted.market, spot_moves=MOVES, vol_shifts=SHIFTS,
+                              days=DAYS, dynamics=dynamics)
+    for i, day in enumerate(DAYS.tolist()):
+        for j, shift in enumerate(SHIFTS.tolist()):
+            for k, move in enumerate(MOVES.tolist()):
+                want = book_value(svi_book, fitted.market, move, shift, day, dynamics)
+                assert grid.value[i, j, k] == pytest.approx(want, rel=1e-10, abs=1e-7), (i, j, k)
+
+
+def test_svi_grid_delta_and_gamma_are_the_spot_derivatives(backend, fitted, svi_book):
+    h = 1e-4
+    centre = np.array([-0.04, 0.0, 0.03])
+    moves = np.sort(np.concatenate([centre - h, centre, centre + h]))
+    grid = alvh.scenario_grid(svi_book, fitted.market, spot_moves=moves, vol_shifts=[0.0, 5.0],
+                              days=[0, 4])
+    spots, value = grid.spots, grid.value
+    for c in range(centre.size):
+        lo, mid, hi = 3 * c, 3 * c + 1, 3 * c + 2
+        fd_delta = (value[..., hi] - value[..., lo]) / (spots[hi] - spots[lo])
+        ds = spots[hi] - spots[mid]
+        fd_gamma = (value[..., hi] - 2 * value[..., mid] + value[..., lo]) / ds**2
+        np.testing.assert_allclose(grid.delta[..., mid], fd_delta, rtol=1e-5, atol=1e-3)
+        np.testing.assert_allclose(grid.gamma[..., mid], fd_gamma, rtol=2e-3, atol=1e-3)
+
+
+def test_svi_grid_backends_agree(fitted, svi_book):
+    args = dict(spot_moves=np.linspace(-0.1, 0.1, 21), vol_shifts=[-5.0, 0.0, 10.0],
+                days=[0, 5, 30])
+    with alvh.use_backend("native"):
+        native = alvh.scenario_grid(svi_book, fitted.market, **args)
+    with alvh.use_backend("python"):
+        python = alvh.scenario_grid(svi_book, fitted.market, **args)
+    for name in ("value", "delta", "gamma", "vega", "theta"):
+        a, b = getattr(native, name), getattr(python, name)
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9 * max(np.abs(b).max(), 1.0),
+                                   err_msg=name)
+
+
+def test_vectorized_scenarios_equal_bumping_under_svi(fitted, svi_book):
+    from alvh import grid as grid_module
+
+    legs = svi_book.legs
+    kind = np.array([0 if isinstance(leg, SpxOption) else 2 for leg in legs], dtype=np.uint8)
+    strike = np.array([float(leg.strike) for leg in legs])
+    expiry = np.array([leg.expiry for leg in legs], dtype="datetime64[D]")
+    for dynamics in ("sticky_moneyness", "sticky_strike"):
+        fast = grid_module._fast_scenarios(fitted.market, kind, strike, expiry, SHIFTS, DAYS,
+                                           dynamics)
+        assert fast is not None
+        slow = grid_module._scenario_arrays(svi_book, fitted.market, kind, strike, expiry,
+                                            SHIFTS, DAYS, dynamics)
+        for got, want in zip(fast, slow):
+            np.testing.assert_allclose(got, want, rtol=1e-13, atol=0)
+
+
+def test_analytics_value_under_svi_is_the_grid_value(fitted, svi_book):
+    grid = alvh.scenario_grid(svi_book, fitted.market, spot_moves=MOVES, vol_shifts=[0.0],
+                              days=[0, 3])
+    for i, day in enumerate((0, 3)):
+        shifted = fitted.market.bump(days=day)
+        values = analytics._value_at_spots(svi_book, fitted.market, grid.spots, shifted)
+        np.testing.assert_allclose(values, grid.value[i, 0], rtol=1e-10)
+
+
+# --------------------------------------------------------------------------- TOML
+
+
+def test_market_toml_round_trip(tmp_path, fitted):
+    path = tmp_path / "svi_market.toml"
+    fitted.market.to_toml(path)
+    text = path.read_text()
+    assert 'model = "svi"' in text and "[[spx_vol.slices]]" in text
+    back = Market.from_toml(path)
+    assert back == fitted.market
+    assert back.vol_model.slices[MAR21] == fitted.model.slices[MAR21]
+    np.testing.assert_array_equal(back.spx_vol([5800.0, 6200.0], APR17),
+                                  fitted.market.spx_vol([5800.0, 6200.0], APR17))
+
+
+SVI_TOML = """\
+format_version = 1
+as_of = 2025-02-03
+spot = 5994.57
+rate = 0.047
+div = 0.013
+vix = 18.03
+
+[spx_vol]
+model = "svi"
+atm_vix_ratio = 0.9
+
+[[spx_vol.slices]]
+expiry = 2025-03-21
+a = 0.0016
+b = 0.035
+rho = -0.65
+m = 0.015
+sigma = 0.06
+atm_ratio = 1.02
+
+[[spx_vol.slices]]
+expiry = 2025-06-20
+a = 0.0055
+b = 0.06
+rho = -0.6
+m = 0.03
+sigma = 0.11
+atm_ratio = 0.98
+"""
+
+
+def test_market_toml_reads_a_hand_written_svi_market(tmp_path):
+    path = tmp_path / "m.toml"
+    path.write_text(SVI_TOML)
+    market = Market.from_toml(path)
+    assert isinstance(market.vol_model, SviSurface)
+    assert market.vol_model.slices[JUN20].atm_ratio == 0.98
+    assert market.vol_model.base.atm_vix_ratio == 0.9
+
+
+@pytest.mark.parametrize(("edit", "field", "line"), [
+    (("b = 0.06", "b = -0.06"), "spx_vol.slices[1].b", 24),
+    (("rho = -0.65", "rho = -1.5"), "spx_vol.slices[0].rho", 16),
+    (("sigma = 0.11\n", ""), "spx_vol.slices[1].sigma", None),
+    (("a = 0.0016", "a = -0.05"), "spx_vol.slices[0].a", 14),
+    (("expiry = 2025-06-20", "expiry = 2025-03-21"), "spx_vol.slices[1].expiry", 22),
+    (("expiry = 2025-06-20", 'expiry = "June"'), "spx_vol.slices[1].expiry", 22),
+    (("atm_ratio = 1.02", "atm_ratio = 1.02\nskew = 3"), "spx_vol.slices[0].skew", 20),
+    (("m = 0.015", 'm = "0.015"'), "spx_vol.slices[0].m", 17),
+    (('model = "svi"', 'model = "vix_linked_skew"'), "spx_vol.slices", None),
+    (('model = "svi"', 'model = "sabr"'), "spx_vol.model", 9),
+])
+def test_malformed_svi_tables_name_the_file_and_field(tmp_path, edit, field, line):
+    path = tmp_path / "bad.toml"
+    path.write_text(SVI_TOML.replace(*edit, 1))
+    with pytest.raises(InvalidInputError) as info:
+        Market.from_toml(path)
+    message = str(info.value)
+    assert str(path) in message and f"field {field}" in message, message
+    if line is not None:
+        assert f"{path}:{line}:" in message, message
+
+
+def test_an_svi_model_without_slices_is_an_error(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text(SVI_TOML.split("[[spx_vol.slices]]")[0])
+    with pytest.raises(InvalidInputError, match="field spx_vol.slices: model = 'svi' needs"):
+        Market.from_toml(path)
+
+
+def test_market_accepts_only_the_two_vol_models(market):
+    with pytest.raises(InputTypeError, match="VixLinkedSkew or SviSurface"):
+        replace(market, vol_model="svi")

@@ -50,6 +50,7 @@ from numpy.typing import NDArray
 from alvh import bsm
 from alvh.errors import InputTypeError, InvalidInputError
 from alvh.market import Market, VixLinkedSkew
+from alvh.svi import ButterflyCheck, CalendarCheck, SviSlice, SviSurface, fit_slice
 
 if TYPE_CHECKING:  # polars is imported on first use, like elsewhere in alvh
     import polars as pl
@@ -68,6 +69,11 @@ REASON_EXPIRING = "expires on the market's as_of (no time value)"
 REASON_ZERO_BID = "zero bid (the mid of 0/ask is not a price)"
 REASON_ITM = "in the money (the fit uses puts below the forward and calls at or above it)"
 REASON_NO_VOL = "no implied vol (mid outside the no-arbitrage bounds)"
+#: `fit_svi`: a usable row of an expiry with too few usable rows for a slice.
+REASON_FEW_ROWS = "its expiry has too few usable rows for an SVI slice"
+
+#: `fit_svi` fits an expiry's slice from this many usable rows (one per SVI parameter).
+MIN_SVI_ROWS = 5
 
 WEIGHTINGS = ("vega", "equal")
 
@@ -511,7 +517,8 @@ def fit_vix_linked_skew(
     from scipy.optimize import least_squares
 
     _check_fit_args(market, weighting)
-    if not isinstance(market.vol_model, VixLinkedSkew):
+    base = market.vol_model
+    if not isinstance(base, VixLinkedSkew):
         raise InvalidInputError(
             "market.vol_model must be a VixLinkedSkew to fit it; got "
             f"{type(market.vol_model).__name__} (fit on replace(market, "
@@ -531,13 +538,12 @@ def fit_vix_linked_skew(
     used_expiry, used_strike, used_vol = expiry[use], strike[use], market_vol[use]
 
     def model_vols(params: FloatArray) -> FloatArray:
-        candidate = replace(market, vol_model=_model(params, market.vol_model, fit_ratio))
+        candidate = replace(market, vol_model=_model(params, base, fit_ratio))
         return candidate.spx_vol(used_strike, used_expiry)
 
     def residuals(params: FloatArray) -> FloatArray:
         return np.asarray(weight * (model_vols(params) - used_vol), dtype=np.float64)
 
-    base = market.vol_model
     lower = [1e-3, -5.0, -5.0][-n_params:]
     upper = [5.0, 5.0, 5.0][-n_params:]
     start = [base.atm_vix_ratio, base.skew, base.curvature][-n_params:]
@@ -562,3 +568,189 @@ def fit_vix_linked_skew(
         nfev=int(solution.nfev), _rows=table,
     )
 
+
+# --------------------------------------------------------------------------- SVI
+
+
+@dataclass(frozen=True)
+class SviSliceReport:
+    """How one expiry's SVI slice fitted: ``tau`` (years) and ``forward`` in the fit
+    market, ``rows`` used, ``rmse`` and ``max_error`` of the model vols (vol points,
+    unweighted), ``atm_vol`` (the slice's ``sqrt(w(0) / tau)``), ``model_atm`` (the
+    `VixLinkedSkew` ATM vol of the expiry), ``atm_ratio`` (their ratio) and
+    `scipy.optimize.least_squares`'s ``success`` / ``message`` / ``nfev``."""
+
+    expiry: date
+    tau: float
+    forward: float
+    rows: int
+    rmse: float
+    max_error: float
+    atm_vol: float
+    model_atm: float
+    atm_ratio: float
+    success: bool
+    message: str
+    nfev: int
+
+
+@dataclass(frozen=True, eq=False)
+class SviFitResult:
+    """The outcome of `fit_svi`.
+
+    ``model``: the fitted `SviSurface`; ``market``: the input market with it;
+    ``slices``: expiry -> `SviSliceReport`; ``skipped``: expiry -> why no slice was
+    fitted; ``butterfly``: expiry -> `alvh.svi.ButterflyCheck`; ``calendar``: the
+    `alvh.svi.CalendarCheck` of each pair of consecutive slices; ``rmse``: over every
+    row used, vol points; ``rows_used`` / ``rows_excluded`` / ``excluded`` (reason ->
+    count) as in `FitResult`. Violations of no-arbitrage are reported, not repaired.
+    """
+
+    model: SviSurface
+    market: Market
+    slices: dict[date, SviSliceReport]
+    skipped: dict[date, str]
+    butterfly: dict[date, ButterflyCheck]
+    calendar: tuple[CalendarCheck, ...]
+    rmse: float
+    rows_used: int
+    rows_excluded: int
+    excluded: dict[str, int]
+    weighting: str
+    _rows: dict[str, Any] = field(repr=False)
+
+    @property
+    def success(self) -> bool:
+        """Every slice's least-squares solve converged."""
+        return all(report.success for report in self.slices.values())
+
+    @property
+    def arbitrage_free(self) -> bool:
+        """No butterfly and no calendar violation on the checks' grid."""
+        return all(c.arbitrage_free for c in self.butterfly.values()) and all(
+            c.arbitrage_free for c in self.calendar
+        )
+
+    def to_polars(self) -> pl.DataFrame:
+        """One row per chain row, with the columns of `FitResult.to_polars`."""
+        return _rows_frame(self._rows)
+
+    def slices_to_polars(self) -> pl.DataFrame:
+        """One row per fitted expiry: its `SviSliceReport`, the slice's parameters and
+        its butterfly check (``butterfly_free``, ``min_g``)."""
+        import polars as pl
+
+        records = []
+        for expiry, report in self.slices.items():
+            svi_slice = self.model.slices[expiry]
+            check = self.butterfly[expiry]
+            records.append({
+                **{name: getattr(report, name) for name in SviSliceReport.__dataclass_fields__},
+                **dict(zip(("a", "b", "rho", "m", "sigma"), svi_slice.params())),
+                "butterfly_free": check.arbitrage_free, "min_g": check.min_g,
+            })
+        return pl.DataFrame(records)
+
+
+def fit_svi(
+    chain: str | os.PathLike[str] | pl.DataFrame,
+    market: Market,
+    *,
+    weighting: str = "vega",
+    min_rows: int = MIN_SVI_ROWS,
+    k: Any = None,
+) -> SviFitResult:
+    """Fit one raw SVI slice per expiry of an option chain: an `SviSurface` on top of
+    the market's `VixLinkedSkew` (its ``base``; a market that already holds an
+    `SviSurface` keeps that surface's ``base``).
+
+    Rows are chosen as in `fit_vix_linked_skew` (out-of-the-money mids with an implied
+    vol; see the module doc), and weighted the same way per expiry (``"vega"`` or
+    ``"equal"``). Every expiry with at least ``min_rows`` (default 5, one per
+    parameter) usable rows gets a slice by `alvh.svi.fit_slice` on ``k = ln(K/F)``
+    and ``tau = market.t(expiry)``; its ``atm_ratio`` is ``sqrt(w(0) / tau)`` over the
+    base model's ATM vol of that expiry in ``market``. Other expiries are listed in
+    ``skipped`` with the reason (their usable rows are marked with `REASON_FEW_ROWS`).
+    The slices are checked for butterfly (Gatheral's ``g(k) >= 0``) and calendar
+    arbitrage on the log-moneyness grid ``k`` (default `alvh.svi.DEFAULT_K_GRID`).
+
+    Raises `InvalidInputError` when no expiry has ``min_rows`` usable rows, for a
+    scenario (bumped) market, and for an unknown ``weighting``.
+    """
+    from alvh.svi import DEFAULT_K_GRID
+
+    _check_fit_args(market, weighting)
+    if isinstance(min_rows, bool) or not isinstance(min_rows, int) or min_rows < MIN_SVI_ROWS:
+        raise InvalidInputError(
+            f"min_rows must be an int of at least {MIN_SVI_ROWS} (one row per SVI "
+            f"parameter); got {min_rows!r}"
+        )
+    model = market.vol_model
+    base = model.base if isinstance(model, SviSurface) else model
+    base_market = replace(market, vol_model=base)
+    rows = _chain_rows(chain, market)
+    n = rows.frame.height
+    usable = np.flatnonzero(rows.used)
+    if usable.size < min_rows:
+        raise _too_few_rows(rows, int(usable.size), min_rows, "rows an SVI slice needs")
+
+    slices: dict[date, SviSlice] = {}
+    reports: dict[date, SviSliceReport] = {}
+    skipped: dict[date, str] = {}
+    weights = np.full(n, np.nan)
+    fitted_rows: dict[date, NDArray[np.int64]] = {}
+    reason = rows.reason
+    for expiry64 in np.unique(rows.expiry):
+        expiry: date = expiry64.item()
+        in_expiry = rows.expiry == expiry64
+        use = np.flatnonzero(in_expiry & rows.used)
+        if use.size < min_rows:
+            skipped[expiry] = (
+                f"{use.size} usable rows, fewer than the {min_rows} an SVI slice needs "
+                f"(of {int(in_expiry.sum())} rows)"
+            )
+            for i in use.tolist():
+                reason[i] = REASON_FEW_ROWS
+            continue
+        tau = float(rows.t[use[0]])
+        log_moneyness = np.log(rows.strike[use] / rows.forward[use])
+        weight = _weights(rows, use, market, weighting)
+        fit = fit_slice(log_moneyness, rows.market_vol[use], tau, weight)
+        atm_vol = math.sqrt(fit.slice.w0 / tau)
+        model_atm = float(base_market.atm_vol(expiry))
+        slices[expiry] = replace(fit.slice, atm_ratio=atm_vol / model_atm)
+        weights[use] = weight
+        fitted_rows[expiry] = use
+        reports[expiry] = SviSliceReport(
+            expiry=expiry, tau=tau, forward=float(rows.forward[use[0]]), rows=int(use.size),
+            rmse=math.nan, max_error=math.nan, atm_vol=atm_vol, model_atm=model_atm,
+            atm_ratio=atm_vol / model_atm, success=fit.success, message=fit.message,
+            nfev=fit.nfev,
+        )
+    if not slices:
+        raise InvalidInputError(
+            f"no expiry of the chain has the {min_rows} usable rows an SVI slice needs: "
+            + "; ".join(f"{e.isoformat()}: {why}" for e, why in skipped.items())
+        )
+    surface = SviSurface(slices, base=base)
+    fitted = replace(market, vol_model=surface)
+    used = rows.used
+    use_all = np.flatnonzero(used)
+    model_vol = np.full(n, np.nan)
+    live = np.isfinite(rows.t)
+    model_vol[live] = fitted.spx_vol(rows.strike[live], rows.expiry[live])
+    table = rows.table(model_vol, weights)
+    for expiry, use in fitted_rows.items():
+        errors = table["residual"][use]
+        reports[expiry] = replace(
+            reports[expiry], rmse=float(np.sqrt(np.mean(errors**2))),
+            max_error=float(np.abs(errors).max()),
+        )
+    grid = DEFAULT_K_GRID if k is None else k
+    return SviFitResult(
+        model=surface, market=fitted, slices=reports, skipped=skipped,
+        butterfly=surface.butterfly_checks(grid), calendar=surface.calendar_checks(grid),
+        rmse=float(np.sqrt(np.mean(table["residual"][use_all] ** 2))),
+        rows_used=int(use_all.size), rows_excluded=n - int(use_all.size),
+        excluded=rows.excluded(), weighting=weighting, _rows=table,
+    )

@@ -47,6 +47,7 @@ from alvh.errors import InputTypeError, InvalidInputError
 from alvh.market import VixLinkedSkew, _bad, _check_fields, _number, _plain_date
 
 if TYPE_CHECKING:
+    from alvh.chain import SviFitResult
     from alvh.market import Market
 
 FloatArray = NDArray[np.float64]
@@ -212,6 +213,14 @@ def _day_numbers(expiry: Any) -> NDArray[np.int64]:
     return days.astype(np.int64)
 
 
+def _required_expiry(expiry: Any) -> Any:
+    if expiry is None:
+        raise InvalidInputError(
+            "expiry is required with an SviSurface (its smile and ATM ratio are per expiry)"
+        )
+    return expiry
+
+
 @dataclass(frozen=True)
 class SviSurface:
     """SVI slices keyed by expiry date over a `VixLinkedSkew` term structure (``base``).
@@ -302,23 +311,36 @@ class SviSurface:
         )
         return np.asarray(table[self.nearest_slice_index(expiry)], dtype=np.float64)
 
-    # -- the vol model interface of `Market`
+    # -- the vol model interface of `Market` (that of `VixLinkedSkew`, with the expiry)
+    def atm_vol_rows(
+        self, tau: FloatArray, *, vix: FloatArray, future_taus: FloatArray,
+        future_prices: FloatArray, expiry: Any = None,
+    ) -> FloatArray:
+        """`atm_vol` for several VIX scenarios: ``(V, L)`` for tenors and expiries ``(L,)``
+        (`VixLinkedSkew.atm_vol_rows` times each expiry's ATM ratio)."""
+        model_atm = self.base.atm_vol_rows(
+            tau, vix=vix, future_taus=future_taus, future_prices=future_prices
+        )
+        ratio = self.atm_ratio(_required_expiry(expiry)).reshape(1, -1)
+        return np.asarray(ratio * model_atm, dtype=np.float64)
+
     def atm_vol(
-        self, tau: Any, *, expiry: Any, vix: float, future_taus: Any = (), future_prices: Any = ()
+        self, tau: Any, *, vix: float, future_taus: Any = (), future_prices: Any = (),
+        expiry: Any = None,
     ) -> FloatArray:
         """ATM vol at tenors ``tau`` (years) of the expiries ``expiry``: ``atm_ratio(expiry)``
         times the base model's ATM vol (`VixLinkedSkew.atm_vol`)."""
         model_atm = self.base.atm_vol(
             tau, vix=vix, future_taus=future_taus, future_prices=future_prices
         )
-        return np.asarray(self.atm_ratio(expiry) * model_atm, dtype=np.float64)
+        return np.asarray(self.atm_ratio(_required_expiry(expiry)) * model_atm, dtype=np.float64)
 
     def smile(
-        self, *, strike: Any, forward: Any, tau: Any, atm: Any, expiry: Any
+        self, *, strike: Any, forward: Any, tau: Any, atm: Any, expiry: Any = None
     ) -> FloatArray:
         """``sigma(K)`` around ``atm`` at forward ``forward``, tenor ``tau`` and the smile
         of ``expiry``, vectorized (sticky standardized moneyness, see the module doc)."""
-        params = np.moveaxis(self.shapes(expiry), -1, 0)
+        params = np.moveaxis(self.shapes(_required_expiry(expiry)), -1, 0)
         strike_a, forward_a, tau_a, atm_a, *shape = np.broadcast_arrays(
             *(np.asarray(x, dtype=np.float64) for x in (strike, forward, tau, atm)), *params
         )
@@ -333,6 +355,14 @@ class SviSurface:
     def calendar_checks(self, k: Any = None) -> tuple[CalendarCheck, ...]:
         """`calendar_check` of the slices."""
         return calendar_check(self.slices, k)
+
+    @classmethod
+    def fit(cls, chain: Any, market: Market, **options: Any) -> SviFitResult:
+        """Fit one SVI slice per expiry of an option chain (CSV path or Polars frame):
+        `alvh.chain.fit_svi`; the fitted surface is ``.model``."""
+        from alvh.chain import fit_svi
+
+        return fit_svi(chain, market, **options)
 
 
 def svi_smile(
