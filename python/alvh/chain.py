@@ -1,4 +1,5 @@
-"""SPX option chains: load and validate a user's chain, and fit the VIX-linked skew to it.
+"""SPX option chains: load and validate a user's chain, and fit the VIX-linked skew or
+SVI slices per expiry to it.
 
 **Chain format.** A CSV file (header row, comma separated) or a Polars DataFrame with
 the columns (names case-insensitive; other columns are ignored):
@@ -30,6 +31,12 @@ is a price residual expressed in vol units, so the low-vega wings, whose mid-imp
 vols are noisy (a tick there is many vol points), count less. ``weighting="equal"``
 gives plain vol residuals. Every row of the chain appears in `FitResult.to_polars`
 with its market and model vol or the reason it was excluded.
+
+**SVI per expiry.** `fit_svi` uses the same rows and weights to fit one raw SVI slice
+per expiry with at least `MIN_SVI_ROWS` usable rows (`alvh.svi.fit_slice`), on top of
+the market's VIX-linked term structure (`alvh.svi.SviSurface`); expiries with fewer
+rows are listed as skipped, and the slices' butterfly and calendar arbitrage are
+reported in the `SviFitResult`, not repaired.
 """
 
 from __future__ import annotations
