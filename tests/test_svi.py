@@ -177,6 +177,17 @@ def test_surface_smile_at_its_own_atm_is_the_svi_vol(surface):
     np.testing.assert_allclose(got, s.implied_vol(np.log(strikes / forward), tau), rtol=1e-13)
 
 
+def test_surface_is_read_only_hashable_and_pickles(surface):
+    import copy
+    import pickle
+
+    with pytest.raises(TypeError):
+        surface.slices[E1] = CLEAN  # type: ignore[index]
+    assert hash(surface) == hash(SviSurface(dict(surface.slices)))
+    assert pickle.loads(pickle.dumps(surface)) == surface
+    assert copy.deepcopy(surface) == surface
+
+
 def test_surface_validation():
     with pytest.raises(InvalidInputError, match="at least one slice"):
         SviSurface({})
@@ -625,6 +636,13 @@ def test_market_toml_round_trip(tmp_path, fitted):
     assert back.vol_model.slices[MAR21] == fitted.model.slices[MAR21]
     np.testing.assert_array_equal(back.spx_vol([5800.0, 6200.0], APR17),
                                   fitted.market.spx_vol([5800.0, 6200.0], APR17))
+
+
+def test_an_svi_market_pickles(fitted):
+    import pickle
+
+    back = pickle.loads(pickle.dumps(fitted.market))
+    assert back == fitted.market and isinstance(back.vol_model, SviSurface)
 
 
 SVI_TOML = """\

@@ -260,6 +260,10 @@ class SviSurface:
     def __hash__(self) -> int:
         return hash((tuple(self.slices.items()), self.base))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The read-only mapping view does not pickle; rebuild from a plain dict.
+        return (SviSurface, (dict(self.slices), self.base))
+
     # -- the base model's parameters the market uses
     @property
     def atm_vix_ratio(self) -> float:
