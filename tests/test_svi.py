@@ -21,6 +21,7 @@ import alvh
 from alvh import Market, Position, SpxOption, VixFutures, VixOption, analytics
 from alvh.chain import REASON_FEW_ROWS, fit_svi
 from alvh.errors import InputTypeError, InvalidInputError
+from alvh.projection import project
 from alvh.svi import SviSlice, SviSurface, calendar_check, fit_slice, svi_smile
 
 #: A clean equity-like slice (total variance at ~1 month: ATM vol ~16 %).
@@ -409,7 +410,8 @@ def test_fit_svi_with_a_bid_ask_spread_stays_close(market):
         assert report.rmse < 0.15, expiry  # vol points (measured ~0.06), mids off by up to 1 %
         k = np.linspace(-1.5, 0.8, 9) * math.sqrt(TRUE_SLICES[expiry].w0)
         t = float(market.t(expiry))
-        error = result.model.slices[expiry].implied_vol(k, t) - TRUE_SLICES[expiry].implied_vol(k, t)
+        fitted_vol = result.model.slices[expiry].implied_vol(k, t)
+        error = fitted_vol - TRUE_SLICES[expiry].implied_vol(k, t)
         assert np.abs(error).max() < 0.005  # half a vol point inside the quoted range
 
 
@@ -719,3 +721,25 @@ def test_an_svi_model_without_slices_is_an_error(tmp_path):
 def test_market_accepts_only_the_two_vol_models(market):
     with pytest.raises(InputTypeError, match="VixLinkedSkew or SviSurface"):
         replace(market, vol_model="svi")
+
+
+# --------------------------------------------------------------------------- projection
+
+
+def test_projection_under_svi_sticky_strike_uses_the_svi_vols(market, fitted, svi_book):
+    book = Position(tuple(leg for leg in svi_book.legs if leg.expiry != VIX_MAR))
+    runs = {}
+    for name in ("native", "python"):
+        with alvh.use_backend(name):
+            runs[name] = project(book, fitted.market, days=4, paths=400, seed=3,
+                                                 dynamics="sticky_strike")
+    np.testing.assert_allclose(runs["native"].stats, runs["python"].stats, rtol=1e-9,
+                               atol=1e-9 * np.abs(runs["python"].stats).max())
+    quadratic = project(book, market, days=4, paths=400, seed=3,
+                                        dynamics="sticky_strike")
+    assert not np.allclose(quadratic.stats, runs["native"].stats)  # the smile matters
+
+
+def test_projection_under_svi_sticky_moneyness_is_a_clear_error(fitted, svi_book):
+    with pytest.raises(InvalidInputError, match="sticky_strike"):
+        project(svi_book, fitted.market, days=3, paths=100, seed=1)

@@ -423,7 +423,9 @@ class _ChainRows:
         }
 
 
-def _weights(rows: _ChainRows, use: NDArray[np.int64], market: Market, weighting: str) -> FloatArray:
+def _weights(
+    rows: _ChainRows, use: NDArray[np.int64], market: Market, weighting: str
+) -> FloatArray:
     """The residual weights of ``use``: vega over its mean (``"vega"``) or ones."""
     if weighting == "vega":
         vega = rows.vega(use, market)

@@ -38,6 +38,7 @@ from alvh.errors import InputTypeError, InvalidInputError
 from alvh.instruments import SpxOption, VixFuture, VixOption
 from alvh.market import DAYS_PER_YEAR, DYNAMICS, Market
 from alvh.position import Position
+from alvh.svi import SviSurface
 
 if TYPE_CHECKING:
     import polars as pl
@@ -222,6 +223,19 @@ def _tables(
     vvol = np.zeros((days, n_legs, n_nodes))
     fut_a = np.zeros((days, n_legs))
     fut_b = np.zeros((days, n_legs))
+    vm = market.vol_model
+    if isinstance(vm, SviSurface):
+        if dynamics == "sticky_moneyness":
+            err = InvalidInputError(
+                "dynamics='sticky_moneyness' with an SVI surface is not supported by the "
+                "projection kernel yet (its smile is the VIX-linked quadratic); use "
+                "dynamics='sticky_strike' or 'parallel', or a VixLinkedSkew market"
+            )
+            err.arg = "dynamics"
+            raise err
+        # Off sticky moneyness the kernel moves each leg's own vol (base_vol, here the
+        # SVI vol at its strike) and never evaluates the quadratic smile.
+        vm = vm.base
     shifts = nodes - market.vix
     spx = kind == _SPX_OPTION
     vix_leg = ~spx
@@ -251,7 +265,6 @@ def _tables(
             slope = f[1] - f[0]
             fut_b[d - 1][vix_leg] = slope
             fut_a[d - 1][vix_leg] = f[0] - slope * market.vix
-    vm = market.vol_model
     return {
         "kind": kind, "strike": strike, "expiry_day": expiry_day,
         "table_atm": atm.ravel(), "table_change": change.ravel(), "table_vvol": vvol.ravel(),
