@@ -726,20 +726,43 @@ def test_market_accepts_only_the_two_vol_models(market):
 # --------------------------------------------------------------------------- projection
 
 
-def test_projection_under_svi_sticky_strike_uses_the_svi_vols(market, fitted, svi_book):
+@pytest.mark.parametrize("dynamics", ["sticky_moneyness", "sticky_strike"])
+def test_projection_under_svi_uses_the_svi_vols_on_both_backends(market, fitted, svi_book,
+                                                                 dynamics):
     book = Position(tuple(leg for leg in svi_book.legs if leg.expiry != VIX_MAR))
     runs = {}
     for name in ("native", "python"):
         with alvh.use_backend(name):
             runs[name] = project(book, fitted.market, days=4, paths=400, seed=3,
-                                                 dynamics="sticky_strike")
+                                 dynamics=dynamics)
     np.testing.assert_allclose(runs["native"].stats, runs["python"].stats, rtol=1e-9,
                                atol=1e-9 * np.abs(runs["python"].stats).max())
-    quadratic = project(book, market, days=4, paths=400, seed=3,
-                                        dynamics="sticky_strike")
+    quadratic = project(book, market, days=4, paths=400, seed=3, dynamics=dynamics)
     assert not np.allclose(quadratic.stats, runs["native"].stats)  # the smile matters
 
 
-def test_projection_under_svi_sticky_moneyness_is_a_clear_error(fitted, svi_book):
-    with pytest.raises(InvalidInputError, match="sticky_strike"):
-        project(svi_book, fitted.market, days=3, paths=100, seed=1)
+@pytest.mark.parametrize("dynamics", ["sticky_moneyness", "sticky_strike"])
+def test_projection_day_values_equal_the_grid_under_svi(fitted, svi_book, dynamics):
+    # A still SPX and VIX (no diffusion, no jumps): every path sits at the grid's
+    # origin, so each day's P&L is the grid's at move 0, shift 0; the SVI smile enters
+    # both through the kernels' own code. The VIX is put on a node of the projection's
+    # VIX table (multiples of 0.25) so that no interpolation separates the two.
+    from alvh.scenarios import Scenario, ScenarioSet
+
+    svi_market = replace(fitted.market, vix=18.0)
+    book = Position(tuple(leg for leg in svi_book.legs if isinstance(leg, SpxOption)))
+    still = ScenarioSet("still", (Scenario(
+        "still", 1.0, spx_drift=0.0, diffusion_vol=0.0, vix_beta=0.0, vol_of_vix=0.0,
+        vix_kappa=0.0, vix_theta=None,
+    ),))
+    days = 4
+    for name in ("native", "python"):
+        with alvh.use_backend(name):
+            result = project(book, svi_market, scenarios=still, days=days, paths=8, seed=1,
+                             dynamics=dynamics, keep_paths=True)
+            grid = alvh.scenario_grid(book, svi_market, spot_moves=[0.0], vol_shifts=[0.0],
+                                      days=list(range(1, days + 1)), dynamics=dynamics)
+        assert result.pnl is not None
+        np.testing.assert_allclose(result.pnl[0, :, 0], grid.pnl[:, 0, 0], rtol=1e-9,
+                                   atol=1e-8, err_msg=name)
+

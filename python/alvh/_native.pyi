@@ -114,6 +114,7 @@ def monte_carlo(
     greek_sumsq_out: NDArray[np.float64],
     spot_out: NDArray[np.float64] | None,
     vix_out: NDArray[np.float64] | None,
+    svi: tuple[NDArray[np.float64], float, float] | None = None,
 ) -> None: ...
 def pnl_statistics(
     pnl: NDArray[np.float64],

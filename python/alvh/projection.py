@@ -224,17 +224,12 @@ def _tables(
     fut_a = np.zeros((days, n_legs))
     fut_b = np.zeros((days, n_legs))
     vm = market.vol_model
+    svi = None
     if isinstance(vm, SviSurface):
-        if dynamics == "sticky_moneyness":
-            err = InvalidInputError(
-                "dynamics='sticky_moneyness' with an SVI surface is not supported by the "
-                "projection kernel yet (its smile is the VIX-linked quadratic); use "
-                "dynamics='sticky_strike' or 'parallel', or a VixLinkedSkew market"
-            )
-            err.arg = "dynamics"
-            raise err
-        # Off sticky moneyness the kernel moves each leg's own vol (base_vol, here the
-        # SVI vol at its strike) and never evaluates the quadratic smile.
+        if dynamics == "sticky_moneyness":  # each SPX leg's slice around its ATM vol
+            svi = (np.ascontiguousarray(vm.shapes(expiry).ravel()), vm.floor_ratio,
+                   vm.moneyness_limit)
+        # The kernel's quadratic smile is then unused (its floor ratio is the surface's).
         vm = vm.base
     shifts = nodes - market.vix
     spx = kind == _SPX_OPTION
@@ -269,7 +264,7 @@ def _tables(
         "kind": kind, "strike": strike, "expiry_day": expiry_day,
         "table_atm": atm.ravel(), "table_change": change.ravel(), "table_vvol": vvol.ravel(),
         "fut_a": fut_a.ravel(), "fut_b": fut_b.ravel(), "base_vol": base_vol,
-        "smile": (vm.skew, vm.curvature, vm.floor_ratio, vm.moneyness_limit),
+        "smile": (vm.skew, vm.curvature, vm.floor_ratio, vm.moneyness_limit), "svi": svi,
     }
 
 
@@ -359,6 +354,7 @@ def project(
         tables["fut_a"], tables["fut_b"], 0 if dynamics == "sticky_moneyness" else 1,
         tables["smile"], tables["base_vol"], low, high,
         pnl, touch_sum, touch_sumsq, greek_sum, greek_sumsq, spot_paths, vix_paths,
+        svi=tables["svi"],
     )
     n_stats = len(STAT_NAMES)
     per_scenario, mixture = np.empty(n_scen * days * n_stats), np.empty(days * n_stats)

@@ -129,6 +129,77 @@ pub enum GridSmile<'a> {
     Svi(SviSmiles<'a>),
 }
 
+impl SviSmiles<'_> {
+    /// The floor and the limit positive, one shape per leg, and every SPX leg's shape
+    /// a valid raw SVI slice (errors name the parameter and the leg).
+    pub(crate) fn check(&self, kind: &[LegKind]) -> Result<()> {
+        check_smile_limits(self.floor_ratio, self.moneyness_limit)?;
+        check_lengths(6 * kind.len(), &[("svi.shapes", Some(self.shapes.len()))])?;
+        for (leg, &leg_kind) in kind.iter().enumerate() {
+            if leg_kind == LegKind::SpxOption {
+                check_svi_shape(leg, &SviShape::of_leg(self.shapes, leg))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The smile of `leg` (lengths checked beforehand).
+    #[inline(always)]
+    pub(crate) fn leg(&self, leg: usize) -> SviLegSmile {
+        SviLegSmile {
+            shape: SviShape::of_leg(self.shapes, leg),
+            floor_ratio: self.floor_ratio,
+            moneyness_limit: self.moneyness_limit,
+        }
+    }
+}
+
+/// One leg's SVI smile with the floor and the clip: the SVI counterpart of `Smile`
+/// (same methods, same conventions), shared by the grid and the projection kernels.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SviLegSmile {
+    shape: SviShape,
+    floor_ratio: f64,
+    moneyness_limit: f64,
+}
+
+impl SviLegSmile {
+    /// `(sigma, dsigma/dS, d2sigma/dS2)` of a strike at spot `level` around `atm`, the
+    /// forward being `level * growth`: `SviShape::vol_ratio` at the standardized
+    /// moneyness, with `dm/dS = -1 / (S atm sqrt(tau))`, `d2m/dS2 = -(dm/dS) / S`.
+    #[inline(always)]
+    pub(crate) fn vol_and_slopes<M: MulAdd>(
+        &self,
+        atm: f64,
+        level: f64,
+        strike: f64,
+        growth: f64,
+        sqrt_tau: f64,
+    ) -> (f64, f64, f64) {
+        let raw = ln::<M>(strike / (level * growth)) / (atm * sqrt_tau);
+        let (ratio, slope, bend) = self.shape.vol_ratio(raw, self.moneyness_limit, self.floor_ratio);
+        let inv_level = 1.0 / level;
+        let dm = -inv_level / (atm * sqrt_tau);
+        let sigma_s = atm * slope * dm;
+        let sigma_ss = atm * (bend * dm * dm - slope * dm * inv_level);
+        (atm * ratio, sigma_s, sigma_ss)
+    }
+
+    /// The vol alone (the slopes are not needed).
+    #[inline(always)]
+    pub(crate) fn vol<M: MulAdd>(
+        &self,
+        atm: f64,
+        level: f64,
+        strike: f64,
+        growth: f64,
+        sqrt_tau: f64,
+    ) -> f64 {
+        let raw = ln::<M>(strike / (level * growth)) / (atm * sqrt_tau);
+        atm * self.shape.vol_ratio(raw, self.moneyness_limit, self.floor_ratio).0
+    }
+}
+
 impl SviShape {
     /// The shape of `leg` in a flat `(a, b, rho, m, sigma, w0)`-per-leg array.
     pub fn of_leg(flat: &[f64], leg: usize) -> SviShape {
@@ -234,15 +305,7 @@ impl GridInputs<'_> {
                     }
                 }
             }
-            GridSmile::Svi(svi) => {
-                check_smile_limits(svi.floor_ratio, svi.moneyness_limit)?;
-                check_lengths(6 * legs, &[("svi.shapes", Some(svi.shapes.len()))])?;
-                for leg in 0..legs {
-                    if self.kind[leg] == LegKind::SpxOption {
-                        check_svi_shape(leg, &SviShape::of_leg(svi.shapes, leg))?;
-                    }
-                }
-            }
+            GridSmile::Svi(svi) => svi.check(self.kind)?,
         }
         if !positive(self.spot) {
             return Err(invalid("spot", 0, self.spot, "positive and finite"));
@@ -333,26 +396,6 @@ struct SmileRow {
     sqrt_tau: f64,
 }
 
-impl SmileRow {
-    /// Standardized moneyness m = ln(K/F) / (atm sqrt(tau)) at the scenario spot, unclipped.
-    #[inline(always)]
-    fn moneyness<M: MulAdd>(&self, level: f64) -> f64 {
-        ln::<M>(self.strike / (level * self.growth)) / (self.vol * self.sqrt_tau)
-    }
-
-    /// (sigma, sigma_S, sigma_SS) from the smile's `shape` = sigma / atm and its
-    /// derivatives `slope`, `bend` in m: dm/dS = -1 / (S atm sqrt(tau)),
-    /// d2m/dS2 = -(dm/dS) / S.
-    #[inline(always)]
-    fn with_slopes(&self, level: f64, shape: f64, slope: f64, bend: f64) -> (f64, f64, f64) {
-        let inv_level = 1.0 / level;
-        let dm = -inv_level / (self.vol * self.sqrt_tau);
-        let sigma_s = self.vol * slope * dm;
-        let sigma_ss = self.vol * (bend * dm * dm - slope * dm * inv_level);
-        (self.vol * shape, sigma_s, sigma_ss)
-    }
-}
-
 /// No smile: the leg's vol as given.
 struct FlatRow(f64);
 
@@ -377,20 +420,17 @@ impl RowSmile for QuadraticRow {
     }
 }
 
-/// The leg's SVI slice (`SviShape::vol_ratio`).
+/// The leg's SVI slice (`SviLegSmile::vol_and_slopes`).
 struct SviRow {
     row: SmileRow,
-    shape: SviShape,
-    floor_ratio: f64,
-    moneyness_limit: f64,
+    smile: SviLegSmile,
 }
 
 impl RowSmile for SviRow {
     #[inline(always)]
     fn at<M: MulAdd>(&self, level: f64) -> (f64, f64, f64) {
-        let raw = self.row.moneyness::<M>(level);
-        let (ratio, slope, bend) = self.shape.vol_ratio(raw, self.moneyness_limit, self.floor_ratio);
-        self.row.with_slopes(level, ratio, slope, bend)
+        let SmileRow { vol, strike, growth, sqrt_tau } = self.row;
+        self.smile.vol_and_slopes::<M>(vol, level, strike, growth, sqrt_tau)
     }
 }
 
@@ -519,12 +559,7 @@ fn add_leg_row<M: MulAdd>(
                     out,
                 ),
                 GridSmile::Svi(svi) => {
-                    let svi_row = SviRow {
-                        row,
-                        shape: SviShape::of_leg(svi.shapes, leg),
-                        floor_ratio: svi.floor_ratio,
-                        moneyness_limit: svi.moneyness_limit,
-                    };
+                    let svi_row = SviRow { row, smile: svi.leg(leg) };
                     add_spx_row::<M, _>(inputs, sign, strike, weight, tau, moves, svi_row, out)
                 }
             }

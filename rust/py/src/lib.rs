@@ -373,14 +373,17 @@ fn scenario_grid<'py>(
 
 /// The Monte Carlo projection (see `alvh_core::projection` and
 /// docs/projection_engine.md): fills `pnl_out` (scenarios, days, paths), the touch
-/// and Greek sums, and optionally the SPX and VIX paths.
+/// and Greek sums, and optionally the SPX and VIX paths. With `dynamics` 0 and
+/// `svi` = (flat (a, b, rho, m, sigma, w0) per leg, floor_ratio, moneyness_limit),
+/// each SPX leg's smile is its SVI slice instead of the quadratic `smile`.
 #[pyfunction]
 #[pyo3(signature = (kind, is_call, strike, weight, expiry_day, spot, rate, div, vix, base_value,
     drift, diffusion_vol, vix_beta, vol_of_vix, vix_kappa, vix_theta, atm_vix_ratio,
     jump_mean, jump_std, vix_jump_mean, vix_jump_std, days, paths, seed, greek_paths,
     vix_lo, vix_step, n_nodes, table_atm, table_change, table_vvol, fut_a, fut_b,
     dynamics, smile, base_vol, barrier_low, barrier_high,
-    pnl_out, touch_sum_out, touch_sumsq_out, greek_sum_out, greek_sumsq_out, spot_out, vix_out))]
+    pnl_out, touch_sum_out, touch_sumsq_out, greek_sum_out, greek_sumsq_out, spot_out, vix_out,
+    svi=None))]
 #[allow(clippy::too_many_arguments)]
 fn monte_carlo<'py>(
     py: Python<'py>,
@@ -429,13 +432,19 @@ fn monte_carlo<'py>(
     mut greek_sumsq_out: PyReadwriteArray1<'py, f64>,
     mut spot_out: Option<PyReadwriteArray1<'py, f64>>,
     mut vix_out: Option<PyReadwriteArray1<'py, f64>>,
+    svi: Option<(PyReadonlyArray1<'py, f64>, f64, f64)>,
 ) -> PyResult<()> {
     let kinds = leg_kinds(&kind)?;
     let (skew, curvature, floor_ratio, moneyness_limit) = smile;
-    let dynamics = match dynamics {
-        0 => VolDynamics::StickyMoneyness(Smile { skew, curvature, floor_ratio, moneyness_limit }),
-        1 => VolDynamics::Additive { floor_ratio },
-        other => {
+    let dynamics = match (dynamics, &svi) {
+        (0, Some((shapes, floor_ratio, moneyness_limit))) => VolDynamics::StickyMoneynessSvi(SviSmiles {
+            shapes: readonly("svi.shapes", shapes)?,
+            floor_ratio: *floor_ratio,
+            moneyness_limit: *moneyness_limit,
+        }),
+        (0, None) => VolDynamics::StickyMoneyness(Smile { skew, curvature, floor_ratio, moneyness_limit }),
+        (1, _) => VolDynamics::Additive { floor_ratio },
+        (other, _) => {
             return Err(PyValueError::new_err(format!(
                 "dynamics must be 0 (sticky moneyness) or 1 (additive), got {other}"
             )))
