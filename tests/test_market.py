@@ -522,7 +522,7 @@ GOOD_HEAD = 'as_of = 2024-10-18\nspot = 5864.67\nrate = 0.047\ndiv = 0.013\nvix 
         (GOOD_HEAD.replace("vix = 18.03", "vix = -1.0"), r":5: field vix: vix must be in \(0, 500\]"),
         (GOOD_HEAD + "[spx_vol]\natm_vix_ratio = 7.0\n", r":7: field spx_vol\.atm_vix_ratio"),
         (GOOD_HEAD + "[vol_of_vol]\nlong_vol = -0.6\n", r":7: field vol_of_vol\.long_vol"),
-        (GOOD_HEAD + '[spx_vol]\nmodel = "svi"\n', r"field spx_vol\.model: unknown SPX vol model"),
+        (GOOD_HEAD + '[spx_vol]\nmodel = "sabr"\n', r"field spx_vol\.model: unknown SPX vol model"),
         (
             GOOD_HEAD + "[vix_futures]\ncurve = [\n  { expiry = 2024-12-18, price = 19.3 },\n"
             "  { expiry = 2024-11-20, price = 19.6 },\n]\n",

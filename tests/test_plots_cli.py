@@ -335,6 +335,21 @@ def test_cli_grid_fits_the_smile_to_a_chain_first(
     _assert_png(tmp_path / "r.png")
 
 
+def test_cli_grid_fits_svi_slices_to_a_chain_with_smile_svi(
+    market_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    market = alvh.Market.from_toml(market_file)
+    chain = tmp_path / "chain.csv"
+    _write_chain(chain, market, skew=-0.4, curvature=0.08)
+    code = main(["grid", str(EXAMPLES / "condor_vix_hedge.toml"), "--market", str(market_file),
+                 "--chain", str(chain), "--smile", "svi", "--out", str(tmp_path / "r.png"),
+                 "--days", "0", "5"])
+    printed = " ".join(capsys.readouterr().out.split())
+    assert code == 0, printed
+    assert "SVI fitted to" in printed and "41 of 82 quotes, 1 slice, RMSE" in printed
+    _assert_png(tmp_path / "r.png")
+
+
 def test_cli_grid_crossed_quote_in_the_chain_names_file_line_and_field(
     market_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -10,12 +10,13 @@ from importlib.metadata import PackageNotFoundError, version
 
 from alvh import analytics, black76, bsm, calendar, errors
 from alvh._backend import backend, build_info, use_backend
-from alvh.chain import FitResult, fit_vix_linked_skew, load_chain
+from alvh.chain import FitResult, SviFitResult, fit_svi, fit_vix_linked_skew, load_chain
 from alvh.greeks import Greeks
 from alvh.grid import Grid, scenario_grid
 from alvh.instruments import SpxOption, VixFuture, VixOption
 from alvh.market import Market, VixFutures, VixLinkedSkew
 from alvh.position import Position
+from alvh.svi import SviSlice, SviSurface
 
 try:
     __version__ = version("alvh")
@@ -23,7 +24,8 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
 __all__ = [
-    "FitResult", "Greeks", "Grid", "Market", "Position", "SpxOption", "VixFuture", "VixFutures",
-    "VixLinkedSkew", "VixOption", "backend", "black76", "bsm", "build_info", "calendar", "errors",
-    "analytics", "fit_vix_linked_skew", "load_chain", "scenario_grid", "use_backend",
+    "FitResult", "Greeks", "Grid", "Market", "Position", "SpxOption", "SviFitResult", "SviSlice",
+    "SviSurface", "VixFuture", "VixFutures", "VixLinkedSkew", "VixOption", "backend", "black76",
+    "bsm", "build_info", "calendar", "errors", "analytics", "fit_svi", "fit_vix_linked_skew",
+    "load_chain", "scenario_grid", "use_backend",
 ]

@@ -66,6 +66,7 @@ def scenario_grid(
     underlying: NDArray[np.float64],
     smile: tuple[float, float, float, float] | None,
     out: list[NDArray[np.float64]],
+    svi: tuple[NDArray[np.float64], float, float] | None = None,
 ) -> None: ...
 def monte_carlo(
     kind: NDArray[np.uint8],
@@ -114,6 +115,7 @@ def monte_carlo(
     spot_out: NDArray[np.float64] | None = None,
     vix_out: NDArray[np.float64] | None = None,
     scenario_offset: int = 0,
+    svi: tuple[NDArray[np.float64], float, float] | None = None,
 ) -> None: ...
 def pnl_statistics(
     pnl: NDArray[np.float64],

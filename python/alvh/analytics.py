@@ -386,7 +386,7 @@ def _value_at_spots(
             if shifted.scenario_base is None or shifted.dynamics == "sticky_moneyness":
                 vol = shifted.vol_model.smile(
                     strike=kl, forward=shifted.forward(expiries) * ratio, tau=tl,
-                    atm=shifted.atm_vol(expiries),
+                    atm=shifted.atm_vol(expiries), expiry=expiries,
                 )
             else:  # sticky strike / parallel: the vol at a strike does not follow the spot
                 vol = np.broadcast_to(shifted.spx_vol(kl, expiries), (spots.size, kl.size))

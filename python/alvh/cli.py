@@ -172,7 +172,7 @@ def _grid(args: argparse.Namespace, console: Console) -> None:
         raise _CliError("--moves are relative (-0.1 = -10 %) and must stay above -1")
     _check_horizon(market, days)
     if args.chain is not None:
-        market = _fit_chain(args.chain, market, console)
+        market = _fit_chain(args.chain, market, console, args.smile)
     out_dir = Path(args.out).parent
     if not out_dir.is_dir():
         raise _CliError(f"--out {args.out!r}: directory {str(out_dir)!r} does not exist")
@@ -235,12 +235,40 @@ def _grid(args: argparse.Namespace, console: Console) -> None:
     console.print(f"risk graph written to {escape(str(out))}", highlight=False)
 
 
-def _fit_chain(path: str, market: alvh.Market, console: Console) -> alvh.Market:
-    """``market`` with its VIX-linked skew fitted to the option chain at ``path``."""
-    from alvh.chain import fit_vix_linked_skew
+def _fit_chain(path: str, market: alvh.Market, console: Console, smile: str) -> alvh.Market:
+    """``market`` with its smile fitted to the option chain at ``path``: the VIX-linked
+    skew, or (``smile == "svi"``) one SVI slice per expiry."""
+    from alvh.chain import fit_svi, fit_vix_linked_skew
 
     if not Path(path).is_file():
         raise _CliError(f"chain file {path!r} does not exist (or is not a file)")
+    if smile == "svi":
+        result = fit_svi(path, market)
+        console.print(
+            f"SVI fitted to {escape(path)}: {result.rows_used} of "
+            f"{result.rows_used + result.rows_excluded} quotes, {len(result.slices)} "
+            f"slice{'' if len(result.slices) == 1 else 's'}, RMSE {result.rmse:.2f} vol points",
+            highlight=False,
+        )
+        for expiry, why in result.skipped.items():
+            console.print(f"  {expiry.isoformat()} skipped: {why}", highlight=False)
+        for expiry, check in result.butterfly.items():
+            if not check.arbitrage_free and check.k_range is not None:
+                low, high = check.k_range
+                console.print(
+                    f"  warning: {expiry.isoformat()} slice has butterfly arbitrage for "
+                    f"ln(K/F) in [{low:.3f}, {high:.3f}]",
+                    highlight=False,
+                )
+        for calendar in result.calendar:
+            if not calendar.arbitrage_free:
+                console.print(
+                    f"  warning: calendar arbitrage: total variance falls from "
+                    f"{calendar.earlier.isoformat()} to {calendar.later.isoformat()} "
+                    f"(by {calendar.max_drop:.2e} at ln(K/F) = {calendar.k_at_max:.3f})",
+                    highlight=False,
+                )
+        return result.market
     fit = fit_vix_linked_skew(path, market)
     model = fit.model
     console.print(
@@ -303,6 +331,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     grid.add_argument("--chain", default=None, metavar="CSV",
                       help="SPX option chain (expiry, strike, type, bid, ask) to fit the "
                       "market's smile to first (docs in alvh.chain)")
+    grid.add_argument("--smile", default="vix_linked_skew", choices=["vix_linked_skew", "svi"],
+                      help="the smile --chain fits: the VIX-linked skew (default) or one SVI "
+                      "slice per expiry (alvh.fit_svi)")
     grid.add_argument("--dynamics", default="sticky_moneyness",
                       choices=["sticky_moneyness", "sticky_strike", "parallel"],
                       help="how the SPX smile follows spot and VIX (default: sticky_moneyness)")

@@ -15,7 +15,9 @@ the position and the market into the kernel's flat arrays:
   quote it then.
 - SPX vols: with ``"sticky_moneyness"`` (default) the ATM vol of the leg's expiry in
   the scenario market, the kernel applying the market's smile at each scenario
-  forward (`alvh.market.VixLinkedSkew.smile`); with ``"sticky_strike"`` or
+  forward (`alvh.market.VixLinkedSkew.smile`, or under an `alvh.svi.SviSurface` the
+  ATM ratio of the leg's expiry times the model ATM, and the shape of the leg's
+  slice); with ``"sticky_strike"`` or
   ``"parallel"`` the scenario market's ``spx_vol(strike, expiry)``, which does not
   depend on the spot move.
 - VIX legs: the scenario market's ``vix_future(expiry)`` and ``vix_option_vol(expiry)``
@@ -65,8 +67,9 @@ from alvh import _backend
 from alvh.analytics import check_live
 from alvh.errors import InputTypeError, InvalidInputError
 from alvh.instruments import SpxOption, VixFuture, VixOption
-from alvh.market import DAYS_PER_YEAR, DYNAMICS, Market
+from alvh.market import DAYS_PER_YEAR, DYNAMICS, Market, VixLinkedSkew
 from alvh.position import Position
+from alvh.svi import SviSurface
 
 if TYPE_CHECKING:
     import polars as pl
@@ -428,13 +431,17 @@ def _kernel_inputs(
             position, market, kind, strike, expiry, shifts, days, dynamics
         )
     vm = market.vol_model
-    smile = (
-        (vm.skew, vm.curvature, vm.floor_ratio, vm.moneyness_limit)
-        if dynamics == "sticky_moneyness" else None
-    )
+    smile = svi = None
+    if dynamics == "sticky_moneyness" and isinstance(vm, SviSurface):
+        # Each leg's slice shape around its ATM vol (`alvh.svi`).
+        shapes = np.ascontiguousarray(vm.shapes(expiry).ravel())
+        svi = (shapes, vm.floor_ratio, vm.moneyness_limit)
+    elif dynamics == "sticky_moneyness" and isinstance(vm, VixLinkedSkew):
+        smile = (vm.skew, vm.curvature, vm.floor_ratio, vm.moneyness_limit)
     return {
         "kind": kind, "is_call": is_call, "strike": strike, "weight": weight,
         "tau": tau.ravel(), "vol": vol.ravel(), "underlying": underlying.ravel(), "smile": smile,
+        "svi": svi,
     }
 
 
@@ -452,6 +459,7 @@ def _cubes(
             float(market.spot), float(market.rate), float(market.div),
             np.ascontiguousarray(moves, dtype=np.float64), int(shifts.size), int(days.size),
             inputs["tau"], inputs["vol"], inputs["underlying"], inputs["smile"], out,
+            svi=inputs["svi"],
         )
     # A future is worth N * (F - entry_price) (variation margin), as in `alvh.analytics`.
     futures_entry = math.fsum(

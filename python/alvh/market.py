@@ -6,6 +6,8 @@ surface and the vol-of-vol of VIX options, as of one explicit date.
 - `VixLinkedSkew`: the default SPX vol model of DESIGN.md ("Market model"): ATM vol
   per tenor from the VIX term structure times an ATM/VIX ratio, and a smile in
   standardized moneyness ``m = ln(K/F) / (atm * sqrt(tau))``.
+- `alvh.svi.SviSurface` (optional, in its own module): SVI slices per expiry on top of a
+  `VixLinkedSkew` term structure; `Market` takes either model as ``vol_model``.
 - `VolOfVol`: the Black-76 vol of VIX options as a function of their tenor.
 - `Market`: all of the above plus the as-of date, SPX, rate and dividend yield;
   ``bump()`` moves it (spot, VIX, days forward) under a vol dynamics rule, and
@@ -38,6 +40,7 @@ from alvh.errors import InputTypeError, InvalidInputError
 
 if TYPE_CHECKING:
     from alvh.chain import FitResult
+    from alvh.svi import SviSurface
 
 FloatArray = NDArray[np.float64]
 
@@ -419,9 +422,11 @@ class VixLinkedSkew:
         return pillar_taus, total_variance
 
     def atm_vol(
-        self, tau: Any, *, vix: float, future_taus: Any = (), future_prices: Any = ()
+        self, tau: Any, *, vix: float, future_taus: Any = (), future_prices: Any = (),
+        expiry: Any = None,
     ) -> FloatArray:
-        """ATM vol at tenors ``tau`` (years), vectorized; see the class doc for the rules."""
+        """ATM vol at tenors ``tau`` (years), vectorized; see the class doc for the rules.
+        ``expiry`` is unused (the SVI surface's ATM ratio depends on it)."""
         taus = np.asarray(future_taus, dtype=np.float64).reshape(-1)
         prices = np.asarray(future_prices, dtype=np.float64).reshape(-1)
         if taus.shape != prices.shape:
@@ -438,10 +443,11 @@ class VixLinkedSkew:
 
     def atm_vol_rows(
         self, tau: FloatArray, *, vix: FloatArray, future_taus: FloatArray,
-        future_prices: FloatArray,
+        future_prices: FloatArray, expiry: Any = None,
     ) -> FloatArray:
         """`atm_vol` for several VIX scenarios at once: tenors ``tau`` ``(L,)``, ``vix``
-        ``(V,)``, futures as in `term_structure_rows` -> ATM vols ``(V, L)``."""
+        ``(V,)``, futures as in `term_structure_rows` -> ATM vols ``(V, L)`` (``expiry``
+        unused, as in `atm_vol`)."""
         pillar_taus, variance = self.term_structure_rows(
             vix=vix, future_taus=future_taus, future_prices=future_prices
         )
@@ -457,8 +463,11 @@ class VixLinkedSkew:
         vol = np.where(tau > pillar_taus[-1], last_vol, vol)
         return np.asarray(np.where(tau > 0.0, vol, first_vol), dtype=np.float64)
 
-    def smile(self, *, strike: Any, forward: Any, tau: Any, atm: Any) -> FloatArray:
-        """``sigma(K)`` around ``atm`` at forward ``forward`` and tenor ``tau``, vectorized."""
+    def smile(
+        self, *, strike: Any, forward: Any, tau: Any, atm: Any, expiry: Any = None
+    ) -> FloatArray:
+        """``sigma(K)`` around ``atm`` at forward ``forward`` and tenor ``tau``, vectorized
+        (one smile for every expiry: ``expiry`` is unused)."""
         strike_a, forward_a, tau_a, atm_a = np.broadcast_arrays(
             *(np.asarray(x, dtype=np.float64) for x in (strike, forward, tau, atm))
         )
@@ -528,8 +537,8 @@ class VolOfVol:
 @dataclass(frozen=True)
 class Market:
     """One market snapshot: as-of date, SPX ``spot``, ``rate``, ``div``, ``vix``
-    (points), the VIX ``futures`` curve, the SPX ``vol_model`` and the ``vol_of_vol``
-    of VIX options.
+    (points), the VIX ``futures`` curve, the SPX ``vol_model`` (a `VixLinkedSkew`, or an
+    `alvh.svi.SviSurface` for SVI per expiry) and the ``vol_of_vol`` of VIX options.
 
     ``as_of`` is always explicit (never today's date). ``scenario_base`` and
     ``dynamics`` are set by `bump`: a market bumped with sticky-strike or parallel
@@ -542,7 +551,7 @@ class Market:
     div: float
     vix: float
     futures: VixFutures = field(default_factory=VixFutures)
-    vol_model: VixLinkedSkew = field(default_factory=VixLinkedSkew)
+    vol_model: VixLinkedSkew | SviSurface = field(default_factory=VixLinkedSkew)
     vol_of_vol: VolOfVol = field(default_factory=VolOfVol)
     dynamics: str = "sticky_moneyness"
     scenario_base: Market | None = field(default=None, repr=False)
@@ -555,11 +564,17 @@ class Market:
             "div": (-0.5, 1.0, False),
             "vix": (0.0, 500.0, True),
         })
-        parts = {"futures": VixFutures, "vol_model": VixLinkedSkew, "vol_of_vol": VolOfVol}
-        for name, kind in parts.items():
-            if not isinstance(getattr(self, name), kind):
+        from alvh.svi import SviSurface  # alvh.svi builds on this module
+
+        parts: dict[str, tuple[type, ...]] = {
+            "futures": (VixFutures,), "vol_model": (VixLinkedSkew, SviSurface),
+            "vol_of_vol": (VolOfVol,),
+        }
+        for name, kinds in parts.items():
+            if not isinstance(getattr(self, name), kinds):
+                wanted = " or ".join(kind.__name__ for kind in kinds)
                 raise InputTypeError(
-                    f"{name} must be a {kind.__name__}, got {type(getattr(self, name)).__name__}"
+                    f"{name} must be a {wanted}, got {type(getattr(self, name)).__name__}"
                 )
         for i, expiry in enumerate(self.futures.expiries):
             if expiry < self.as_of:
@@ -615,16 +630,19 @@ class Market:
         return self.futures.pillars(as_of=self.as_of, vix=self.vix)
 
     def atm_vol(self, expiry: Any) -> FloatArray:
-        """ATM vol of the SPX at each expiry, from the VIX term structure."""
+        """ATM vol of the SPX at each expiry, from the VIX term structure (times the
+        expiry's ATM ratio under an `alvh.svi.SviSurface`)."""
         future_taus, future_prices = self._pillars
         return self.vol_model.atm_vol(
-            self.t(expiry), vix=self.vix, future_taus=future_taus, future_prices=future_prices
+            self.t(expiry), vix=self.vix, future_taus=future_taus, future_prices=future_prices,
+            expiry=expiry,
         )
 
     def _own_smile(self, strike: FloatArray, expiry: Any) -> FloatArray:
         tau = self.t(expiry)
         return self.vol_model.smile(
-            strike=strike, forward=self.forward(expiry), tau=tau, atm=self.atm_vol(expiry)
+            strike=strike, forward=self.forward(expiry), tau=tau, atm=self.atm_vol(expiry),
+            expiry=expiry,
         )
 
     def spx_vol(self, strike: Any, expiry: Any) -> FloatArray:
@@ -709,7 +727,8 @@ class Market:
             i = int(np.flatnonzero(bad)[0])
             raise _bad("shifts", float(moves[i]), "small enough to keep every future positive", i)
         return self.vol_model.atm_vol_rows(
-            self._tenors(expiry, as_of), vix=vix, future_taus=taus, future_prices=prices
+            self._tenors(expiry, as_of), vix=vix, future_taus=taus, future_prices=prices,
+            expiry=expiry,
         )
 
     def scenario_spx_vols(
@@ -728,7 +747,10 @@ class Market:
             as_of = self.as_of + timedelta(days=int(day))
             tau = self._tenors(expiry, as_of)
             forward = self.spot * np.exp((self.rate - self.div) * tau)
-            return model.smile(strike=strikes, forward=forward, tau=np.maximum(tau, 0.0), atm=atm)
+            return model.smile(
+                strike=strikes, forward=forward, tau=np.maximum(tau, 0.0), atm=atm,
+                expiry=np.asarray(expiry, dtype="datetime64[D]").reshape(-1),
+            )
         smile = self._own_smile(strikes, expiry)
         if dynamics == "sticky_strike":
             change: Any = atm - self.atm_vol(expiry)
@@ -841,6 +863,21 @@ class Market:
                 "model": "mean_reverting", "theta": self.futures.theta, "kappa": self.futures.kappa,
             }
         vm, vv = self.vol_model, self.vol_of_vol
+        base = vm if isinstance(vm, VixLinkedSkew) else vm.base
+        spx_vol: dict[str, Any] = {
+            "model": "vix_linked_skew" if vm is base else "svi",
+            "atm_vix_ratio": base.atm_vix_ratio,
+            "skew": base.skew,
+            "curvature": base.curvature,
+            "floor_ratio": base.floor_ratio,
+            "moneyness_limit": base.moneyness_limit,
+        }
+        if not isinstance(vm, VixLinkedSkew):
+            spx_vol["slices"] = [
+                {"expiry": expiry, "a": s.a, "b": s.b, "rho": s.rho, "m": s.m,
+                 "sigma": s.sigma, "atm_ratio": s.atm_ratio}
+                for expiry, s in vm.slices.items()
+            ]
         return {
             "format_version": FORMAT_VERSION,
             "as_of": self.as_of,
@@ -849,14 +886,7 @@ class Market:
             "div": self.div,
             "vix": self.vix,
             "vix_futures": futures,
-            "spx_vol": {
-                "model": "vix_linked_skew",
-                "atm_vix_ratio": vm.atm_vix_ratio,
-                "skew": vm.skew,
-                "curvature": vm.curvature,
-                "floor_ratio": vm.floor_ratio,
-                "moneyness_limit": vm.moneyness_limit,
-            },
+            "spx_vol": spx_vol,
             "vol_of_vol": {
                 "short_vol": vv.short_vol,
                 "long_vol": vv.long_vol,
@@ -902,6 +932,9 @@ _TOP_KEYS = {
 }
 _FUTURES_KEYS = {"model", "theta", "kappa", "curve"}
 _SPX_VOL_KEYS = {"model", "atm_vix_ratio", "skew", "curvature", "floor_ratio", "moneyness_limit"}
+#: ``model = "svi"`` adds the per-expiry ``slices`` (see `alvh.svi.SviSlice`).
+_SVI_SLICE_KEYS = ("expiry", "a", "b", "rho", "m", "sigma", "atm_ratio")
+_SPX_VOL_MODELS = ("vix_linked_skew", "svi")
 _VOL_OF_VOL_KEYS = {"short_vol", "long_vol", "decay_years", "vix_exponent", "reference_vix"}
 
 
@@ -925,8 +958,9 @@ class _MarketReader:
                 return number
         return None
 
-    def _item_line(self, section: str, index: int, key: str) -> int | None:
-        """The line of the ``index``-th ``key = `` of a curve (inline or [[...]] tables)."""
+    def _item_line(self, section: str, index: int, key: str, items: str = "curve") -> int | None:
+        """The line of the ``index``-th ``key = `` of a list of tables such as a curve
+        (inline or [[...]] tables)."""
         current, seen = "", 0
         pattern = re.compile(rf"(^|[{{,\s]){re.escape(key)}\s*=")
         for number, line in enumerate(self.lines, start=1):
@@ -934,7 +968,7 @@ class _MarketReader:
             if header:
                 current = header.group(1)
                 continue
-            if current in (section, f"{section}.curve") and pattern.search(line.split("#")[0]):
+            if current in (section, f"{section}.{items}") and pattern.search(line.split("#")[0]):
                 if seen == index:
                     return number
                 seen += 1
@@ -942,9 +976,9 @@ class _MarketReader:
 
     def error(self, section: str, key: str, problem: str) -> InvalidInputError:
         dotted = f"{section}.{key}" if section else key
-        item = re.match(r"curve\[(\d+)\]\.(\w+)$", key)
+        item = re.match(r"(curve|slices)\[(\d+)\]\.(\w+)$", key)
         if item:
-            line = self._item_line(section, int(item.group(1)), item.group(2))
+            line = self._item_line(section, int(item.group(2)), item.group(3), item.group(1))
         else:
             line = self._line(section, key.split("[")[0].split(".")[0])
         where = f"{self.source}:{line}" if line else f"{self.source}"
@@ -1009,18 +1043,24 @@ class _MarketReader:
                 f"unsupported version {version!r} (this alvh reads {FORMAT_VERSION})",
             )
         futures = self.futures(self.table(document, "vix_futures", _FUTURES_KEYS))
-        spx = self.table(document, "spx_vol", _SPX_VOL_KEYS)
+        spx = self.table(document, "spx_vol", _SPX_VOL_KEYS | {"slices"})
         model_name = spx.get("model", "vix_linked_skew")
-        if model_name != "vix_linked_skew":
+        if model_name not in _SPX_VOL_MODELS:
             raise self.error(
                 "spx_vol", "model",
-                f"unknown SPX vol model {model_name!r} (known: 'vix_linked_skew')",
+                f"unknown SPX vol model {model_name!r} (known: "
+                f"{', '.join(repr(name) for name in _SPX_VOL_MODELS)})",
             )
         defaults = VixLinkedSkew()
-        vol_model = self.build("spx_vol", lambda: VixLinkedSkew(**{
+        skew_model: VixLinkedSkew = self.build("spx_vol", lambda: VixLinkedSkew(**{
             key: self.number(spx, "spx_vol", key, getattr(defaults, key))
             for key in _SPX_VOL_KEYS - {"model"}
         }))
+        vol_model: VixLinkedSkew | SviSurface = skew_model
+        if model_name == "svi":
+            vol_model = self.svi(spx, skew_model)
+        elif "slices" in spx:
+            raise self.error("spx_vol", "slices", "only used by model = 'svi'")
         vv = self.table(document, "vol_of_vol", _VOL_OF_VOL_KEYS)
         vv_defaults = VolOfVol()
         vol_of_vol = self.build("vol_of_vol", lambda: VolOfVol(**{
@@ -1037,6 +1077,58 @@ class _MarketReader:
             if exc.arg == "futures.expiries" and exc.index is not None:
                 raise self.error("vix_futures", f"curve[{exc.index}].expiry", str(exc)) from None
             raise self.error("", str(exc.arg or str(exc).split(" ", 1)[0]), str(exc)) from None
+
+    def svi(self, table: Mapping[str, Any], base: VixLinkedSkew) -> SviSurface:
+        """The ``[[spx_vol.slices]]`` of ``model = "svi"``: one table per expiry with
+        every key of `_SVI_SLICE_KEYS`."""
+        from alvh.svi import SviSlice, SviSurface
+
+        section = "spx_vol"
+        slices = table.get("slices")
+        if not isinstance(slices, list) or not slices:
+            raise self.error(
+                section, "slices",
+                "model = 'svi' needs a non-empty list of [[spx_vol.slices]] tables "
+                f"({', '.join(_SVI_SLICE_KEYS)})",
+            )
+        built: dict[date, SviSlice] = {}
+        for i, entry in enumerate(slices):
+            name = f"slices[{i}]"
+            if not isinstance(entry, dict):
+                raise self.error(section, name, f"must be a table, got {entry!r}")
+            for key in entry:
+                if key not in _SVI_SLICE_KEYS:
+                    raise self.error(
+                        section, f"{name}.{key}",
+                        f"unknown key (allowed: {', '.join(_SVI_SLICE_KEYS)})",
+                    )
+            for key in _SVI_SLICE_KEYS:
+                if key not in entry:
+                    raise self.error(section, f"{name}.{key}", "missing (required)")
+            expiry = entry["expiry"]
+            if isinstance(expiry, datetime) or not isinstance(expiry, date):
+                raise self.error(
+                    section, f"{name}.expiry",
+                    f"must be a TOML date such as 2024-11-15 (unquoted), got {expiry!r}",
+                )
+            if expiry in built:
+                raise self.error(
+                    section, f"{name}.expiry", f"{expiry.isoformat()} has a slice already"
+                )
+            params = {}
+            for key in _SVI_SLICE_KEYS[1:]:
+                value = entry[key]
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    raise self.error(
+                        section, f"{name}.{key}", f"must be a number, got {value!r}"
+                    )
+                params[key] = float(value)
+            try:
+                built[expiry] = SviSlice(**params)
+            except (InvalidInputError, InputTypeError) as exc:
+                field_name = getattr(exc, "arg", None) or "a"
+                raise self.error(section, f"{name}.{field_name}", str(exc)) from None
+        return SviSurface(built, base=base)
 
     def futures(self, table: Mapping[str, Any]) -> VixFutures:
         section = "vix_futures"

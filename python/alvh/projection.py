@@ -41,6 +41,7 @@ from alvh.errors import InputTypeError, InvalidInputError
 from alvh.instruments import SpxOption, VixFuture, VixOption
 from alvh.market import DAYS_PER_YEAR, DYNAMICS, Market
 from alvh.position import Position
+from alvh.svi import SviSurface
 
 if TYPE_CHECKING:
     import polars as pl
@@ -258,6 +259,14 @@ def _tables(
     vvol = np.zeros((days, n_legs, n_nodes))
     fut_a = np.zeros((days, n_legs))
     fut_b = np.zeros((days, n_legs))
+    vm = market.vol_model
+    svi = None
+    if isinstance(vm, SviSurface):
+        if dynamics == "sticky_moneyness":  # each SPX leg's slice around its ATM vol
+            svi = (np.ascontiguousarray(vm.shapes(expiry).ravel()), vm.floor_ratio,
+                   vm.moneyness_limit)
+        # The kernel's quadratic smile is then unused (its floor ratio is the surface's).
+        vm = vm.base
     shifts = nodes - market.vix
     spx = kind == _SPX_OPTION
     vix_leg = ~spx
@@ -287,12 +296,11 @@ def _tables(
             slope = f[1] - f[0]
             fut_b[d - 1][vix_leg] = slope
             fut_a[d - 1][vix_leg] = f[0] - slope * market.vix
-    vm = market.vol_model
     return {
         "kind": kind, "strike": strike, "expiry_day": expiry_day,
         "table_atm": atm.ravel(), "table_change": change.ravel(), "table_vvol": vvol.ravel(),
         "fut_a": fut_a.ravel(), "fut_b": fut_b.ravel(), "base_vol": base_vol,
-        "smile": (vm.skew, vm.curvature, vm.floor_ratio, vm.moneyness_limit),
+        "smile": (vm.skew, vm.curvature, vm.floor_ratio, vm.moneyness_limit), "svi": svi,
     }
 
 
@@ -401,7 +409,7 @@ def project(
             greek_sumsq[greek_rows],
             None if spot_paths is None else spot_paths[cube_rows],
             None if vix_paths is None else vix_paths[cube_rows],
-            scenario_offset=s,
+            scenario_offset=s, svi=tables["svi"],
         )
         if progress is not None:
             progress(s + 1, n_scen)

@@ -24,10 +24,16 @@ Arguments (all numpy arrays 1-D, C-contiguous, float64 unless said):
   with ``m = clip(ln(K/F) / (atm sqrt(tau)), -limit, limit)``, ``F`` the forward of
   the scenario spot (`alvh.market.VixLinkedSkew.smile`);
 - ``out``: 6 float64 arrays of length ``D*V*M`` (C-order cubes (days, shifts,
-  moves)): value, delta, gamma, vega, theta, vix_delta, overwritten.
+  moves)): value, delta, gamma, vega, theta, vix_delta, overwritten;
+- ``svi`` (instead of ``smile``, default None): ``(shapes, floor_ratio,
+  moneyness_limit)`` with ``shapes`` a float64 array of length ``6*L``, the raw SVI
+  slice ``(a, b, rho, m, sigma, w0)`` of each leg (``w0 = w(0)``; ignored for VIX
+  legs). The SPX vol of a live leg is then ``atm * max(sqrt(w(x sqrt(w0)) / w0),
+  floor_ratio)`` with ``x = clip(ln(K/F) / (atm sqrt(tau)), -limit, limit)`` and
+  ``w(k) = a + b (rho (k - m) + sqrt((k - m)^2 + sigma^2))`` (`alvh.svi`).
 
 Outputs: value = sum of weight * price (VIX futures: weight * F); delta and gamma
-over SPX legs ($ per SPX point, per point^2; with ``smile`` they are the total
+over SPX legs ($ per SPX point, per point^2; with ``smile`` or ``svi`` they are the total
 derivatives along the spot axis, the vol moving with the smile:
 ``delta + vega*dsigma/dS`` and ``gamma + 2*vanna*dsigma/dS + volga*(dsigma/dS)^2 +
 vega*d2sigma/dS2``); vega over option legs (per 1.00 vol);
@@ -135,6 +141,45 @@ def _smile(value: Any) -> tuple[float, float, float, float] | None:
     return skew, curvature, floor_ratio, limit
 
 
+_SVI_NAMES = ("svi.a", "svi.b", "svi.rho", "svi.m", "svi.sigma", "svi.w0")
+
+
+def _svi(value: Any, kind: NDArray[np.uint8]) -> tuple[FloatArray, float, float] | None:
+    """The checked ``svi`` argument: shapes reshaped (legs, 6), the floor and the limit."""
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) != 3:
+        raise TypeError(
+            "svi must be None or a tuple (shapes, floor_ratio, moneyness_limit), "
+            f"got {type(value).__name__}"
+        )
+    n_legs = len(kind)
+    shapes = _array("svi.shapes", value[0], np.float64, 6 * n_legs,
+                    "6 per leg: a, b, rho, m, sigma, w0").reshape(n_legs, 6)
+    floor_ratio = _float("smile.floor_ratio", value[1])
+    limit = _float("smile.moneyness_limit", value[2])
+    for name, number in (("smile.floor_ratio", floor_ratio), ("smile.moneyness_limit", limit)):
+        if not (math.isfinite(number) and number > 0.0):
+            raise _invalid(name, None, number, "positive and finite")
+    # The checks of the core, in its order, on SPX legs only.
+    for leg in np.flatnonzero(kind == SPX_OPTION).tolist():
+        a, b, rho, m, sigma, w0 = shapes[leg].tolist()
+        for name, number in (("svi.a", a), ("svi.m", m)):
+            if not math.isfinite(number):
+                raise _invalid(name, leg, number, "finite")
+        if not (b >= 0.0 and math.isfinite(b)):
+            raise _invalid("svi.b", leg, b, "zero or positive and finite")
+        if not abs(rho) < 1.0:
+            raise _invalid("svi.rho", leg, rho, "strictly between -1 and 1")
+        if not (sigma > 0.0 and math.isfinite(sigma)):
+            raise _invalid("svi.sigma", leg, sigma, "positive and finite")
+        if not a + b * sigma * math.sqrt(1.0 - rho * rho) >= 0.0:
+            raise _invalid("svi.a", leg, a, "such that a + b sigma sqrt(1 - rho^2) >= 0 (w >= 0)")
+        if not (w0 > 0.0 and math.isfinite(w0)):
+            raise _invalid("svi.w0", leg, w0, "positive and finite (the ATM total variance)")
+    return shapes, floor_ratio, limit
+
+
 # --------------------------------------------------------------------------- kernel
 
 
@@ -170,7 +215,7 @@ def _option_greeks(
 def scenario_grid(
     kind: Any, is_call: Any, strike: Any, weight: Any, spot: Any, rate: Any, div: Any,
     spot_moves: Any, n_shifts: Any, n_days: Any, tau: Any, vol: Any, underlying: Any,
-    smile: Any, out: Any,
+    smile: Any, out: Any, svi: Any = None,
 ) -> None:
     """The position's value and Greeks over (days, shifts, moves) into ``out``
     (see the module docstring for the arguments)."""
@@ -192,6 +237,9 @@ def scenario_grid(
     vol = _array("vol", vol, np.float64, rows, rows_what)
     underlying = _array("underlying", underlying, np.float64, rows, rows_what)
     params = _smile(smile)
+    svi_params = _svi(svi, kind)
+    if params is not None and svi_params is not None:
+        raise ValueError("smile and svi are exclusive: give one or neither")
     n_moves = len(moves)
     cells = n_days * n_shifts * n_moves
     if isinstance(out, (str, bytes, np.ndarray)) or not isinstance(out, Sequence) or len(out) != 6:
@@ -247,13 +295,17 @@ def scenario_grid(
     rows_per_block = max(1, _BLOCK_CELLS // max(n_moves, 1))
     with np.errstate(all="ignore"):
         for leg in range(n_legs):
+            svi_leg = None
+            if svi_params is not None:
+                shapes, floor_ratio, limit = svi_params
+                svi_leg = (shapes[leg], floor_ratio, limit)
             _add_leg(
                 cubes, int(kind[leg]), bool(is_call[leg]), float(strike[leg]), float(weight[leg]),
                 scenario_spot, rate, div, n_shifts, n_days,
                 tau[leg * n_shifts * n_days:(leg + 1) * n_shifts * n_days],
                 vol[leg * n_shifts * n_days:(leg + 1) * n_shifts * n_days],
                 underlying[leg * n_shifts * n_days:(leg + 1) * n_shifts * n_days],
-                params, rows_per_block,
+                params, svi_leg, rows_per_block,
             )
 
 
@@ -261,7 +313,8 @@ def _add_leg(
     cubes: list[FloatArray], kind: int, is_call: bool, strike: float, weight: float,
     scenario_spot: FloatArray, rate: float, div: float, n_shifts: int, n_days: int,
     tau: FloatArray, vol: FloatArray, underlying: FloatArray,
-    params: tuple[float, float, float, float] | None, rows_per_block: int,
+    params: tuple[float, float, float, float] | None,
+    svi_leg: tuple[FloatArray, float, float] | None, rows_per_block: int,
 ) -> None:
     """Adds one leg's contribution to the cubes (days, shifts, moves)."""
     value, delta, gamma, vega, theta, vix_delta = cubes
@@ -298,7 +351,11 @@ def _add_leg(
             t_live = np.broadcast_to(t, shape)[live]
             under_live = under[live]
             atm = np.broadcast_to(flat_vol[block][:, None], shape)[live]
-            if kind == SPX_OPTION and params is not None:
+            if kind == SPX_OPTION and svi_leg is not None:
+                sigma, sigma_s, sigma_ss = _svi_vol(
+                    svi_leg, strike, under_live, t_live, rate, div, atm
+                )
+            elif kind == SPX_OPTION and params is not None:
                 sigma, sigma_s, sigma_ss = _smile_vol(
                     params, strike, under_live, t_live, rate, div, atm
                 )
@@ -325,6 +382,39 @@ def _add_leg(
             gamma_2d[block] += weight * g
         else:
             vix_delta_2d[block] += weight * d
+
+
+def _svi_vol(
+    params: tuple[FloatArray, float, float], strike: float, spot: FloatArray, tau: FloatArray,
+    rate: float, div: float, atm: FloatArray,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """The per-leg SVI smile at the forward of ``spot`` (live rows), as the core computes
+    it, with its first and second derivatives in the spot (zero where ``x`` is clipped
+    or the floor binds): with ``q(x) = w(x sqrt(w0)) / w0`` and ``R = sqrt(q)``,
+    ``R' = q'/(2R)``, ``R'' = q''/(2R) - q'^2/(4R^3)``, ``q' = w'(k)/sqrt(w0)``,
+    ``q'' = w''(k)``; ``dx/dS`` and ``d2x/dS2`` as in `_smile_vol`."""
+    shape, floor_ratio, limit = params
+    a, b, rho, m, sigma, w0 = shape.tolist()
+    forward = spot * np.exp((rate - div) * tau)
+    atm_sqrt_tau = atm * np.sqrt(tau)
+    raw = np.log(strike / forward) / atm_sqrt_tau
+    x = np.clip(raw, -limit, limit)
+    sqrt_w0 = math.sqrt(w0)
+    k = x * sqrt_w0 - m
+    root = np.sqrt(k * k + sigma * sigma)
+    w = a + b * (rho * k + root)
+    ratio = np.sqrt(np.maximum(w, 0.0) / w0)
+    sloped = (raw == x) & (ratio > floor_ratio)
+    dq = b * (rho + k / root) / sqrt_w0
+    d2q = b * sigma * sigma / (root * root * root)
+    slope = np.where(sloped, dq / (2.0 * ratio), 0.0)
+    bend = np.where(sloped, d2q / (2.0 * ratio) - dq * dq / (4.0 * ratio * ratio * ratio), 0.0)
+    inv_spot = 1.0 / spot
+    dx = -inv_spot / atm_sqrt_tau
+    sigma_s = atm * slope * dx
+    sigma_ss = atm * (bend * dx * dx - slope * dx * inv_spot)
+    vol = np.asarray(atm * np.maximum(ratio, floor_ratio), dtype=np.float64)
+    return vol, np.asarray(sigma_s), np.asarray(sigma_ss)
 
 
 def _smile_vol(

@@ -36,6 +36,8 @@ from alvh._fallback.grid import (
     _invalid,
     _smile,
     _smile_vol,
+    _svi,
+    _svi_vol,
 )
 from alvh.errors import InvalidInputError
 
@@ -230,7 +232,7 @@ def monte_carlo(
     barrier_low: Any, barrier_high: Any,
     pnl_out: Any, touch_sum_out: Any, touch_sumsq_out: Any,
     greek_sum_out: Any, greek_sumsq_out: Any,
-    spot_out: Any = None, vix_out: Any = None, scenario_offset: Any = 0,
+    spot_out: Any = None, vix_out: Any = None, scenario_offset: Any = 0, svi: Any = None,
 ) -> None:
     """Simulates the position over ``days`` daily steps for every scenario and path
     and fills the output arrays (docs/projection_engine.md is the reference).
@@ -247,7 +249,10 @@ def monte_carlo(
     affine futures ``fut_a``, ``fut_b`` (length ``H*L``, index ``(d-1)*L + l``).
     ``dynamics`` 0 (sticky moneyness: the ``smile`` tuple (skew, curvature,
     floor_ratio, moneyness_limit) around the table's ATM vol) or 1 (sticky strike:
-    ``max(base_vol[l] + change, floor_ratio * atm)``). ``barrier_low`` /
+    ``max(base_vol[l] + change, floor_ratio * atm)``); with dynamics 0, ``svi`` (default
+    None) = ``(shapes, floor_ratio, moneyness_limit)`` gives each SPX leg its own SVI
+    slice instead (the ``svi`` argument of `alvh._fallback.grid.scenario_grid`).
+    ``barrier_low`` /
     ``barrier_high``: NaN when absent (that barrier's touch probability is 0).
 
     Outputs (overwritten): ``pnl_out`` (S*H*P, index ``(s*H + d-1)*P + p``): the
@@ -319,6 +324,7 @@ def monte_carlo(
     params = _smile(smile)
     if params is None:
         raise TypeError("smile must be a tuple (skew, curvature, floor_ratio, moneyness_limit)")
+    svi_params = _svi(svi, kind) if dynamics == 0 else None
     base_vol = _array("base_vol", base_vol, np.float64, n_legs, legs_what)
     barrier_low = _barrier("barrier_low", barrier_low)
     barrier_high = _barrier("barrier_high", barrier_high)
@@ -417,7 +423,7 @@ def monte_carlo(
                 stop = min(start + PATH_BLOCK, n_paths)
                 _simulate_block(
                     scenario, start, stop, n_paths, n_greek, n_days, seed, market, legs,
-                    tables, dynamics, params, barrier_low, barrier_high, outs,
+                    tables, dynamics, params, svi_params, barrier_low, barrier_high, outs,
                 )
 
 
@@ -475,6 +481,7 @@ def _simulate_block(
     sc: _Scenario, start: int, stop: int, n_paths: int, n_greek: int, n_days: int, seed: int,
     market: tuple[float, float, float, float, float, float], legs: _Legs, tables: _Tables,
     dynamics: int, params: tuple[float, float, float, float],
+    svi_params: tuple[FloatArray, float, float] | None,
     barrier_low: float, barrier_high: float,
     outs: tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray,
                 FloatArray | None, FloatArray | None],
@@ -530,7 +537,7 @@ def _simulate_block(
         where = tables.position(v_now)
         for leg in range(legs.n):
             _value_leg(leg, d, legs, tables, where, s_now, v_now, rate, div, dynamics, params,
-                       settled, value, greeks, n_g, sc.s)
+                       svi_params, settled, value, greeks, n_g, sc.s)
         pnl_out[row * n_paths + start:row * n_paths + stop] = value - base_value
         if n_g:
             greek_sum[row * 5:row * 5 + 5] += greeks.sum(axis=1)
@@ -550,7 +557,8 @@ def _box_muller(u_a: FloatArray, u_b: FloatArray) -> tuple[FloatArray, FloatArra
 def _value_leg(
     leg: int, d: int, legs: _Legs, tables: _Tables, where: tuple[NDArray[np.intp], FloatArray],
     s_now: FloatArray, v_now: FloatArray, rate: float, div: float, dynamics: int,
-    params: tuple[float, float, float, float], settled: list[FloatArray | None],
+    params: tuple[float, float, float, float],
+    svi_params: tuple[FloatArray, float, float] | None, settled: list[FloatArray | None],
     value: FloatArray, greeks: FloatArray, n_g: int, scenario: int,
 ) -> None:
     """Adds leg ``leg``'s value on day ``d`` to ``value`` and its Greeks (first ``n_g``
@@ -599,7 +607,12 @@ def _value_leg(
         return
     atm = tables.interpolate(tables.atm, d, leg, where)
     tau_arr = np.full(s_now.shape, tau)
-    if dynamics == 0:
+    if dynamics == 0 and svi_params is not None:
+        shapes, floor_ratio, limit = svi_params
+        vol, vol_s, vol_ss = _svi_vol(
+            (shapes[leg], floor_ratio, limit), strike, s_now, tau_arr, rate, div, atm
+        )
+    elif dynamics == 0:
         vol, vol_s, vol_ss = _smile_vol(params, strike, s_now, tau_arr, rate, div, atm)
     else:
         change = tables.interpolate(tables.change, d, leg, where)

@@ -5,8 +5,8 @@
 //! the SPX ATM vol (or the final vol when the smile does not move with spot), the
 //! VIX future and the VIX-option vol -- and this kernel does the part that grows
 //! with the spot axis: for every spot move it rebuilds the forward, evaluates the
-//! smile (sticky moneyness), prices every leg with all its Greeks and sums them
-//! with the legs' weights. Rows of cells (one VIX shift and day, all spot moves) run
+//! smile (sticky moneyness: the VIX-linked quadratic, or a raw SVI slice per leg),
+//! prices every leg with all its Greeks and sums them with the legs' weights. Rows of cells (one VIX shift and day, all spot moves) run
 //! in parallel; each is independent of the thread count.
 
 use crate::error::{AlvhError, Result};
@@ -91,6 +91,151 @@ impl Smile {
     }
 }
 
+/// The shape of one SPX leg's SVI slice (Gatheral's raw parametrization of total
+/// variance, `w(k) = a + b (rho (k - m) + sqrt((k - m)^2 + sigma^2))`, k = ln(K/F)) and
+/// its ATM total variance `w0 = w(0)`, in the order of the flat per-leg array.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SviShape {
+    pub a: f64,
+    pub b: f64,
+    pub rho: f64,
+    pub m: f64,
+    pub sigma: f64,
+    pub w0: f64,
+}
+
+/// Per-leg SVI smiles, sticky in standardized moneyness: with
+/// `x = clip(ln(K/F) / (atm sqrt(tau)), +-moneyness_limit)`,
+/// `sigma(K) = atm * max(sqrt(w(x sqrt(w0)) / w0), floor_ratio)` (`alvh.svi`). At the
+/// market the slice was fitted in, `atm sqrt(tau) = sqrt(w0)` and this is the fitted
+/// SVI vol; elsewhere the smile keeps its shape in standard deviations.
+#[derive(Clone, Copy, Debug)]
+pub struct SviSmiles<'a> {
+    /// `(a, b, rho, m, sigma, w0)` per leg, flat (length 6 x legs); the shapes of
+    /// non-SPX legs are ignored.
+    pub shapes: &'a [f64],
+    pub floor_ratio: f64,
+    pub moneyness_limit: f64,
+}
+
+/// How the kernel turns a live SPX leg's `vol` into the vol at its strike.
+#[derive(Clone, Copy, Debug)]
+pub enum GridSmile<'a> {
+    /// `vol` is the leg's final vol (sticky strike, parallel).
+    Flat,
+    /// The VIX-linked quadratic around the ATM `vol`, one for every leg.
+    Quadratic(Smile),
+    /// A raw SVI slice per leg around the ATM `vol`.
+    Svi(SviSmiles<'a>),
+}
+
+impl SviSmiles<'_> {
+    /// The floor and the limit positive, one shape per leg, and every SPX leg's shape
+    /// a valid raw SVI slice (errors name the parameter and the leg).
+    pub(crate) fn check(&self, kind: &[LegKind]) -> Result<()> {
+        check_smile_limits(self.floor_ratio, self.moneyness_limit)?;
+        check_lengths(6 * kind.len(), &[("svi.shapes", Some(self.shapes.len()))])?;
+        for (leg, &leg_kind) in kind.iter().enumerate() {
+            if leg_kind == LegKind::SpxOption {
+                check_svi_shape(leg, &SviShape::of_leg(self.shapes, leg))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The smile of `leg` (lengths checked beforehand).
+    #[inline(always)]
+    pub(crate) fn leg(&self, leg: usize) -> SviLegSmile {
+        SviLegSmile {
+            shape: SviShape::of_leg(self.shapes, leg),
+            floor_ratio: self.floor_ratio,
+            moneyness_limit: self.moneyness_limit,
+        }
+    }
+}
+
+/// One leg's SVI smile with the floor and the clip: the SVI counterpart of `Smile`
+/// (same methods, same conventions), shared by the grid and the projection kernels.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SviLegSmile {
+    shape: SviShape,
+    floor_ratio: f64,
+    moneyness_limit: f64,
+}
+
+impl SviLegSmile {
+    /// `(sigma, dsigma/dS, d2sigma/dS2)` of a strike at spot `level` around `atm`, the
+    /// forward being `level * growth`: `SviShape::vol_ratio` at the standardized
+    /// moneyness, with `dm/dS = -1 / (S atm sqrt(tau))`, `d2m/dS2 = -(dm/dS) / S`.
+    #[inline(always)]
+    pub(crate) fn vol_and_slopes<M: MulAdd>(
+        &self,
+        atm: f64,
+        level: f64,
+        strike: f64,
+        growth: f64,
+        sqrt_tau: f64,
+    ) -> (f64, f64, f64) {
+        let raw = ln::<M>(strike / (level * growth)) / (atm * sqrt_tau);
+        let (ratio, slope, bend) = self.shape.vol_ratio(raw, self.moneyness_limit, self.floor_ratio);
+        let inv_level = 1.0 / level;
+        let dm = -inv_level / (atm * sqrt_tau);
+        let sigma_s = atm * slope * dm;
+        let sigma_ss = atm * (bend * dm * dm - slope * dm * inv_level);
+        (atm * ratio, sigma_s, sigma_ss)
+    }
+
+    /// The vol alone (the slopes are not needed).
+    #[inline(always)]
+    pub(crate) fn vol<M: MulAdd>(
+        &self,
+        atm: f64,
+        level: f64,
+        strike: f64,
+        growth: f64,
+        sqrt_tau: f64,
+    ) -> f64 {
+        let raw = ln::<M>(strike / (level * growth)) / (atm * sqrt_tau);
+        atm * self.shape.vol_ratio(raw, self.moneyness_limit, self.floor_ratio).0
+    }
+}
+
+impl SviShape {
+    /// The shape of `leg` in a flat `(a, b, rho, m, sigma, w0)`-per-leg array.
+    pub fn of_leg(flat: &[f64], leg: usize) -> SviShape {
+        let p = &flat[6 * leg..6 * leg + 6];
+        SviShape { a: p[0], b: p[1], rho: p[2], m: p[3], sigma: p[4], w0: p[5] }
+    }
+
+    /// The flat `(a, b, rho, m, sigma, w0)` form (see `of_leg`).
+    pub fn to_flat(&self) -> [f64; 6] {
+        [self.a, self.b, self.rho, self.m, self.sigma, self.w0]
+    }
+
+    /// `(sigma(K) / atm, its first and second derivatives in x)` at the standardized
+    /// moneyness `raw` (clipped here to +-`limit`), floored at `floor_ratio`. With
+    /// q(x) = w(x sqrt(w0)) / w0 and R = sqrt(q): R' = q'/(2R), R'' = q''/(2R) - q'^2/(4R^3),
+    /// q' = w'(k) / sqrt(w0), q'' = w''(k); 0 where x is clipped or the floor binds.
+    #[inline(always)]
+    fn vol_ratio(&self, raw: f64, limit: f64, floor_ratio: f64) -> (f64, f64, f64) {
+        let x = raw.max(-limit).min(limit);
+        let sqrt_w0 = self.w0.sqrt();
+        let k = x * sqrt_w0 - self.m;
+        let root = (k * k + self.sigma * self.sigma).sqrt();
+        let w = self.a + self.b * (self.rho * k + root);
+        // w >= 0 by the parameter checks; max(0) only absorbs rounding below zero.
+        let ratio = (w.max(0.0) / self.w0).sqrt();
+        if raw != x || ratio <= floor_ratio {
+            return (ratio.max(floor_ratio), 0.0, 0.0);
+        }
+        let dq = self.b * (self.rho + k / root) / sqrt_w0;
+        let d2q = self.b * self.sigma * self.sigma / (root * root * root);
+        let slope = dq / (2.0 * ratio);
+        let bend = d2q / (2.0 * ratio) - dq * dq / (4.0 * ratio * ratio * ratio);
+        (ratio, slope, bend)
+    }
+}
+
 /// The position and the resolved market of a grid. Per-(leg, shift, day) arrays
 /// are indexed ((leg * n_shifts) + shift) * n_days + day.
 pub struct GridInputs<'a> {
@@ -112,7 +257,7 @@ pub struct GridInputs<'a> {
     pub vol: &'a [f64],
     /// VIX legs: the future of the leg's expiry.
     pub underlying: &'a [f64],
-    pub smile: Option<Smile>,
+    pub smile: GridSmile<'a>,
 }
 
 /// Output cubes shaped (days, shifts, moves), C order.
@@ -150,6 +295,18 @@ impl GridInputs<'_> {
             ],
         )?;
         let positive = |x: f64| x > 0.0 && x.is_finite();
+        match self.smile {
+            GridSmile::Flat => {}
+            GridSmile::Quadratic(s) => {
+                check_smile_limits(s.floor_ratio, s.moneyness_limit)?;
+                for (arg, x) in [("smile.skew", s.skew), ("smile.curvature", s.curvature)] {
+                    if !x.is_finite() {
+                        return Err(invalid(arg, 0, x, "finite"));
+                    }
+                }
+            }
+            GridSmile::Svi(svi) => svi.check(self.kind)?,
+        }
         if !positive(self.spot) {
             return Err(invalid("spot", 0, self.spot, "positive and finite"));
         }
@@ -183,6 +340,136 @@ impl GridInputs<'_> {
             }
         }
         Ok(())
+    }
+}
+
+fn check_smile_limits(floor_ratio: f64, moneyness_limit: f64) -> Result<()> {
+    let positive = |x: f64| x > 0.0 && x.is_finite();
+    if !positive(floor_ratio) {
+        return Err(invalid("smile.floor_ratio", 0, floor_ratio, "positive and finite"));
+    }
+    if !positive(moneyness_limit) {
+        return Err(invalid("smile.moneyness_limit", 0, moneyness_limit, "positive and finite"));
+    }
+    Ok(())
+}
+
+/// The raw SVI conditions (b >= 0, |rho| < 1, sigma > 0, min w = a + b sigma
+/// sqrt(1 - rho^2) >= 0) and w0 = w(0) > 0; errors name the leg.
+fn check_svi_shape(leg: usize, s: &SviShape) -> Result<()> {
+    let finite = [("svi.a", s.a), ("svi.m", s.m)];
+    if let Some(&(arg, x)) = finite.iter().find(|(_, x)| !x.is_finite()) {
+        return Err(invalid(arg, leg, x, "finite"));
+    }
+    if !(s.b >= 0.0 && s.b.is_finite()) {
+        return Err(invalid("svi.b", leg, s.b, "zero or positive and finite"));
+    }
+    if s.rho.is_nan() || s.rho.abs() >= 1.0 {
+        return Err(invalid("svi.rho", leg, s.rho, "strictly between -1 and 1"));
+    }
+    if !(s.sigma > 0.0 && s.sigma.is_finite()) {
+        return Err(invalid("svi.sigma", leg, s.sigma, "positive and finite"));
+    }
+    let min_w = s.a + s.b * s.sigma * (1.0 - s.rho * s.rho).sqrt();
+    if min_w.is_nan() || min_w < 0.0 {
+        return Err(invalid("svi.a", leg, s.a, "such that a + b sigma sqrt(1 - rho^2) >= 0 (w >= 0)"));
+    }
+    if !(s.w0 > 0.0 && s.w0.is_finite()) {
+        return Err(invalid("svi.w0", leg, s.w0, "positive and finite (the ATM total variance)"));
+    }
+    Ok(())
+}
+
+/// A live SPX leg's smile along its row of spot moves: the vol at the scenario spot
+/// `level` and its first and second derivatives in the spot.
+trait RowSmile {
+    fn at<M: MulAdd>(&self, level: f64) -> (f64, f64, f64);
+}
+
+/// What every sticky-moneyness smile of a leg row shares: the ATM `vol`, the strike,
+/// the forward's growth `exp((r - q) tau)` and `sqrt(tau)`.
+#[derive(Clone, Copy)]
+struct SmileRow {
+    vol: f64,
+    strike: f64,
+    growth: f64,
+    sqrt_tau: f64,
+}
+
+/// No smile: the leg's vol as given.
+struct FlatRow(f64);
+
+impl RowSmile for FlatRow {
+    #[inline(always)]
+    fn at<M: MulAdd>(&self, _level: f64) -> (f64, f64, f64) {
+        (self.0, 0.0, 0.0)
+    }
+}
+
+/// The VIX-linked quadratic (`Smile::vol_and_slopes`).
+struct QuadraticRow {
+    row: SmileRow,
+    smile: Smile,
+}
+
+impl RowSmile for QuadraticRow {
+    #[inline(always)]
+    fn at<M: MulAdd>(&self, level: f64) -> (f64, f64, f64) {
+        let SmileRow { vol, strike, growth, sqrt_tau } = self.row;
+        self.smile.vol_and_slopes::<M>(vol, level, strike, growth, sqrt_tau)
+    }
+}
+
+/// The leg's SVI slice (`SviLegSmile::vol_and_slopes`).
+struct SviRow {
+    row: SmileRow,
+    smile: SviLegSmile,
+}
+
+impl RowSmile for SviRow {
+    #[inline(always)]
+    fn at<M: MulAdd>(&self, level: f64) -> (f64, f64, f64) {
+        let SmileRow { vol, strike, growth, sqrt_tau } = self.row;
+        self.smile.vol_and_slopes::<M>(vol, level, strike, growth, sqrt_tau)
+    }
+}
+
+/// One live SPX leg over a row of spot moves, with `smile.at(level)` its vol at the
+/// scenario spot `level` and the vol's first and second derivatives in the spot.
+/// Delta and gamma are the total derivatives along the spot axis (the smile-adjusted
+/// Greeks): delta + vega sigma_S and gamma + 2 vanna sigma_S + volga sigma_S^2 +
+/// vega sigma_SS. Generic so that each smile gets its own loop (the smile is chosen
+/// once per leg row, not per cell); the smiles are structs with `#[inline(always)]`
+/// methods rather than closures, since closures do not inherit the SIMD path's target
+/// features (a closure here made the whole grid ~6x slower).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn add_spx_row<M: MulAdd, S: RowSmile>(
+    inputs: &GridInputs<'_>,
+    sign: f64,
+    strike: f64,
+    weight: f64,
+    tau: f64,
+    moves: &[f64],
+    smile: S,
+    out: [&mut [f64]; 5],
+) {
+    let [value, delta, gamma, vega, theta] = out;
+    let n = moves.len();
+    let (value, delta, gamma, vega, theta) =
+        (&mut value[..n], &mut delta[..n], &mut gamma[..n], &mut vega[..n], &mut theta[..n]);
+    let (rate, div) = (inputs.rate, inputs.div);
+    for i in 0..n {
+        let level = inputs.spot * (1.0 + moves[i]);
+        let (sigma, sigma_s, sigma_ss) = smile.at::<M>(level);
+        let g = option_values::<M, false>(sign, level, strike, tau, rate, div, sigma);
+        let (vega_leg, vanna, volga) = (g[3], g[6], g[7]);
+        value[i] += weight * g[0];
+        delta[i] += weight * M::mul_add(vega_leg, sigma_s, g[1]);
+        let curve = M::mul_add(volga * sigma_s, sigma_s, vega_leg * sigma_ss);
+        gamma[i] += weight * (M::mul_add(2.0 * vanna, sigma_s, g[2]) + curve);
+        vega[i] += weight * vega_leg;
+        theta[i] += weight * g[4];
     }
 }
 
@@ -254,26 +541,27 @@ fn add_leg_row<M: MulAdd>(
         LegKind::SpxOption => {
             let growth = exp::<M>((rate - div) * tau);
             let sqrt_tau = tau.sqrt();
-            for i in 0..n {
-                let level = inputs.spot * (1.0 + moves[i]);
-                // Under sticky moneyness the vol at this strike moves with the spot:
-                // sigma(S) = atm * shape(m(S)), dm/dS = -1 / (S atm sqrt(tau)),
-                // d2m/dS2 = -(dm/dS) / S. Delta and gamma are then the total
-                // derivatives along the spot axis (the smile-adjusted Greeks):
-                // delta + vega sigma_S and
-                // gamma + 2 vanna sigma_S + volga sigma_S^2 + vega sigma_SS.
-                let (sigma, sigma_s, sigma_ss) = match inputs.smile {
-                    None => (vol, 0.0, 0.0),
-                    Some(s) => s.vol_and_slopes::<M>(vol, level, strike, growth, sqrt_tau),
-                };
-                let g = option_values::<M, false>(sign, level, strike, tau, rate, div, sigma);
-                let (vega_leg, vanna, volga) = (g[3], g[6], g[7]);
-                value[i] += weight * g[0];
-                delta[i] += weight * M::mul_add(vega_leg, sigma_s, g[1]);
-                let curve = M::mul_add(volga * sigma_s, sigma_s, vega_leg * sigma_ss);
-                gamma[i] += weight * (M::mul_add(2.0 * vanna, sigma_s, g[2]) + curve);
-                vega[i] += weight * vega_leg;
-                theta[i] += weight * g[4];
+            let out = [value, delta, gamma, vega, theta];
+            let row = SmileRow { vol, strike, growth, sqrt_tau };
+            // One loop per smile, chosen here once per leg row.
+            match inputs.smile {
+                GridSmile::Flat => {
+                    add_spx_row::<M, _>(inputs, sign, strike, weight, tau, moves, FlatRow(vol), out)
+                }
+                GridSmile::Quadratic(smile) => add_spx_row::<M, _>(
+                    inputs,
+                    sign,
+                    strike,
+                    weight,
+                    tau,
+                    moves,
+                    QuadraticRow { row, smile },
+                    out,
+                ),
+                GridSmile::Svi(svi) => {
+                    let svi_row = SviRow { row, smile: svi.leg(leg) };
+                    add_spx_row::<M, _>(inputs, sign, strike, weight, tau, moves, svi_row, out)
+                }
             }
         }
     }
@@ -426,7 +714,7 @@ mod tests {
             tau: &tau,
             vol: &vol,
             underlying: &underlying,
-            smile: Some(smile),
+            smile: GridSmile::Quadratic(smile),
         };
         let cells = n_days * n_shifts * moves.len();
         let mut cubes = vec![vec![0.0; cells]; 6];
@@ -534,7 +822,7 @@ mod tests {
             tau: &[0.1],
             vol: &[0.2],
             underlying: &[0.0],
-            smile: None,
+            smile: GridSmile::Flat,
         };
         let mut c = vec![vec![0.0; 1]; 6];
         let [a, b, g, d, e, f] = &mut c[..] else { unreachable!() };
@@ -542,5 +830,211 @@ mod tests {
             scenario_grid(&inputs, GridOut { value: a, delta: b, gamma: g, vega: d, theta: e, vix_delta: f })
                 .unwrap_err();
         assert!(matches!(err, AlvhError::InvalidValue { arg: "strike", .. }), "{err}");
+    }
+
+    /// Raw SVI total variance, written out independently of `SviShape::vol_ratio`.
+    fn svi_w(s: &SviShape, k: f64) -> f64 {
+        s.a + s.b * (s.rho * (k - s.m) + ((k - s.m).powi(2) + s.sigma.powi(2)).sqrt())
+    }
+
+    /// A put and a call with their own SVI slices over 2 shifts x 2 days x 5 moves.
+    /// Shift 0: the ATM vol is the slice's own, sqrt(w0 / tau), so every cell must be
+    /// the plain SVI vol sqrt(w(ln K/F) / tau); shift 1: the ATM vol is 1.3 times that,
+    /// so the smile is stretched in log-moneyness by 1.3 and scaled by 1.3.
+    #[test]
+    fn svi_cells_are_the_svi_vol_at_the_scenario_forward() {
+        let kind = [LegKind::SpxOption, LegKind::SpxOption, LegKind::VixFuture];
+        let is_call = [false, true, false];
+        let strike = [4300.0, 4700.0, 0.0];
+        let weight = [-100.0, -100.0, 1000.0];
+        let (spot, rate, div) = (4500.0, 0.04, 0.015);
+        let moves = [-0.1, -0.02, 0.0, 0.03, 0.08];
+        let (n_shifts, n_days) = (2, 2);
+        let mut shapes = [
+            SviShape { a: 0.002, b: 0.04, rho: -0.7, m: 0.01, sigma: 0.08, w0: 0.0 },
+            SviShape { a: 0.004, b: 0.06, rho: -0.4, m: -0.02, sigma: 0.15, w0: 0.0 },
+            SviShape { a: f64::NAN, b: -1.0, rho: 2.0, m: 0.0, sigma: 0.0, w0: 0.0 }, // unused
+        ];
+        for s in shapes.iter_mut().take(2) {
+            s.w0 = svi_w(s, 0.0);
+        }
+        let stretch = [1.0, 1.3];
+        let mut tau = vec![0.0; 3 * n_shifts * n_days];
+        let mut vol = vec![1.0; tau.len()];
+        let underlying = vec![20.0; tau.len()];
+        for (leg, shape) in shapes.iter().enumerate().take(2) {
+            for (shift, c) in stretch.iter().enumerate() {
+                for day in 0..n_days {
+                    let j = (leg * n_shifts + shift) * n_days + day;
+                    tau[j] = [0.08, 0.05][day];
+                    vol[j] = c * (shape.w0 / tau[j]).sqrt();
+                }
+            }
+        }
+        let flat: Vec<f64> = shapes.iter().flat_map(SviShape::to_flat).collect();
+        let smile = GridSmile::Svi(SviSmiles { shapes: &flat, floor_ratio: 0.05, moneyness_limit: 20.0 });
+        let inputs = GridInputs {
+            kind: &kind,
+            is_call: &is_call,
+            strike: &strike,
+            weight: &weight,
+            spot,
+            rate,
+            div,
+            spot_moves: &moves,
+            n_shifts,
+            n_days,
+            tau: &tau,
+            vol: &vol,
+            underlying: &underlying,
+            smile,
+        };
+        let cells = n_days * n_shifts * moves.len();
+        let mut cubes = vec![vec![0.0; cells]; 6];
+        let [value, delta, gamma, vega, theta, vix_delta] = &mut cubes[..] else { unreachable!() };
+        scenario_grid(&inputs, GridOut { value, delta, gamma, vega, theta, vix_delta }).unwrap();
+        for day in 0..n_days {
+            for shift in 0..n_shifts {
+                for (i, &mv) in moves.iter().enumerate() {
+                    let level = spot * (1.0 + mv);
+                    let mut want = weight[2] * 20.0;
+                    for leg in 0..2 {
+                        let j = (leg * n_shifts + shift) * n_days + day;
+                        let k = (strike[leg] / (level * ((rate - div) * tau[j]).exp())).ln();
+                        let c = stretch[shift];
+                        let sigma = c * (svi_w(&shapes[leg], k / c) / tau[j]).sqrt();
+                        let g =
+                            single(Model::Bsm, is_call[leg], level, strike[leg], tau[j], rate, div, sigma);
+                        want += weight[leg] * g[0];
+                    }
+                    let got = cubes[0][(day * n_shifts + shift) * moves.len() + i];
+                    assert!(
+                        (got - want).abs() <= 1e-9 * want.abs(),
+                        "cell {day} {shift} {i}: {got} vs {want}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// A one-leg SVI grid: the value of a call struck at 100 for each spot move.
+    fn svi_call_values(shape: SviShape, floor_ratio: f64, moneyness_limit: f64, moves: &[f64]) -> Vec<f64> {
+        svi_call_cubes(shape, floor_ratio, moneyness_limit, moves).swap_remove(0)
+    }
+
+    /// A one-leg SVI grid of a call struck at 100 (spot 100, tau 0.25, ATM vol 0.2):
+    /// the six cubes over the spot moves.
+    fn svi_call_cubes(
+        shape: SviShape,
+        floor_ratio: f64,
+        moneyness_limit: f64,
+        moves: &[f64],
+    ) -> Vec<Vec<f64>> {
+        let shapes = shape.to_flat();
+        let inputs = GridInputs {
+            kind: &[LegKind::SpxOption],
+            is_call: &[true],
+            strike: &[100.0],
+            weight: &[1.0],
+            spot: 100.0,
+            rate: 0.0,
+            div: 0.0,
+            spot_moves: moves,
+            n_shifts: 1,
+            n_days: 1,
+            tau: &[0.25],
+            vol: &[0.2],
+            underlying: &[0.0],
+            smile: GridSmile::Svi(SviSmiles { shapes: &shapes, floor_ratio, moneyness_limit }),
+        };
+        let mut c = vec![vec![0.0; moves.len()]; 6];
+        let [v, d, g, ve, th, vd] = &mut c[..] else { unreachable!() };
+        scenario_grid(&inputs, GridOut { value: v, delta: d, gamma: g, vega: ve, theta: th, vix_delta: vd })
+            .unwrap();
+        c
+    }
+
+    #[test]
+    fn svi_delta_and_gamma_are_the_derivatives_along_the_spot_axis() {
+        // The vol moves with the spot (sticky moneyness): the cubes' delta and gamma are
+        // the total derivatives of the value, checked by central differences, inside
+        // the limit (x within +-4) and where the floor does not bind.
+        let shape = SviShape { a: 0.001, b: 0.04, rho: -0.6, m: 0.01, sigma: 0.07, w0: 0.0 };
+        let shape = SviShape { w0: svi_w(&shape, 0.0), ..shape };
+        // Steps of 0.01 points: truncation ~1e-10, rounding ~1e-12 (delta), ~1e-8 (gamma).
+        let h = 1e-4;
+        for centre in [-0.06, -0.02, 0.0, 0.01, 0.05] {
+            let cubes = svi_call_cubes(shape, 0.3, 4.0, &[centre - h, centre, centre + h]);
+            let (v, delta, gamma) = (&cubes[0], cubes[1][1], cubes[2][1]);
+            let step = 100.0 * h;
+            let fd_delta = (v[2] - v[0]) / (2.0 * step);
+            let fd_gamma = (v[2] - 2.0 * v[1] + v[0]) / (step * step);
+            assert!((delta - fd_delta).abs() <= 1e-6, "{centre}: delta {delta} vs {fd_delta}");
+            assert!(
+                (gamma - fd_gamma).abs() <= 1e-5 * gamma.abs().max(1e-3),
+                "{centre}: gamma {gamma} vs {fd_gamma}"
+            );
+        }
+    }
+
+    #[test]
+    fn svi_clips_the_moneyness_and_floors_the_vol() {
+        let shape = SviShape { a: 0.0, b: 0.05, rho: 0.3, m: 0.0, sigma: 0.1, w0: 0.0 };
+        let shape = SviShape { w0: svi_w(&shape, 0.0), ..shape };
+        let call = |spot: f64, sigma: f64| single(Model::Bsm, true, spot, 100.0, 0.25, 0.0, 0.0, sigma)[0];
+        // Spots 30 % away are beyond 0.5 standard deviations: the vol is the limit's.
+        let values = svi_call_values(shape, 0.01, 0.5, &[-0.3, 0.3]);
+        let at_limit = |x: f64| 0.2 * (svi_w(&shape, x * shape.w0.sqrt()) / shape.w0).sqrt();
+        // ln(K/F) < 0 for the up move (strike below the forward): -limit; +limit down.
+        for (value, (spot, x)) in values.iter().zip([(70.0, 0.5), (130.0, -0.5)]) {
+            let want = call(spot, at_limit(x));
+            assert!((value - want).abs() <= 1e-10 * want.max(1.0), "{spot}: {value} vs {want}");
+        }
+        // A floor above the smile binds: 1.5 times the ATM vol everywhere.
+        let values = svi_call_values(shape, 1.5, 4.0, &[-0.05, 0.0, 0.05]);
+        for (value, spot) in values.iter().zip([95.0, 100.0, 105.0]) {
+            let want = call(spot, 0.3);
+            assert!((value - want).abs() <= 1e-10 * want.max(1.0), "{spot}: {value} vs {want}");
+        }
+    }
+
+    #[test]
+    fn bad_svi_shapes_name_the_parameter_and_the_leg() {
+        let good = SviShape { a: 0.002, b: 0.04, rho: -0.7, m: 0.01, sigma: 0.08, w0: 0.004 };
+        let cases = [
+            ("svi.b", SviShape { b: -0.1, ..good }),
+            ("svi.rho", SviShape { rho: 1.0, ..good }),
+            ("svi.sigma", SviShape { sigma: 0.0, ..good }),
+            ("svi.a", SviShape { a: -0.1, ..good }),
+            ("svi.w0", SviShape { w0: 0.0, ..good }),
+            ("svi.m", SviShape { m: f64::NAN, ..good }),
+        ];
+        for (arg, bad) in cases {
+            let shapes = [good.to_flat(), bad.to_flat()].concat();
+            let inputs = GridInputs {
+                kind: &[LegKind::SpxOption, LegKind::SpxOption],
+                is_call: &[true, false],
+                strike: &[100.0, 90.0],
+                weight: &[1.0, 1.0],
+                spot: 100.0,
+                rate: 0.0,
+                div: 0.0,
+                spot_moves: &[0.0],
+                n_shifts: 1,
+                n_days: 1,
+                tau: &[0.1, 0.1],
+                vol: &[0.2, 0.2],
+                underlying: &[0.0, 0.0],
+                smile: GridSmile::Svi(SviSmiles { shapes: &shapes, floor_ratio: 0.5, moneyness_limit: 4.0 }),
+            };
+            let mut c = vec![vec![0.0; 1]; 6];
+            let [v, d, g, ve, th, vd] = &mut c[..] else { unreachable!() };
+            let out = GridOut { value: v, delta: d, gamma: g, vega: ve, theta: th, vix_delta: vd };
+            let err = scenario_grid(&inputs, out).unwrap_err();
+            assert!(
+                matches!(err, AlvhError::InvalidValue { arg: a, index: 1, .. } if a == arg),
+                "{arg}: {err}"
+            );
+        }
     }
 }

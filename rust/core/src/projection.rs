@@ -8,7 +8,7 @@
 //! and the per-task sums are added in task order.
 
 use crate::error::{AlvhError, Result};
-use crate::grid::{LegKind, Smile};
+use crate::grid::{LegKind, Smile, SviSmiles};
 use crate::kernels::{check_lengths, option_price, option_values};
 use crate::simd_math::{exp, ln, sin_cos_two_pi, MulAdd};
 use rand_philox::philox4x32_10;
@@ -26,10 +26,12 @@ pub const GREEKS: usize = 5;
 
 /// How the SPX vol of a strike follows the simulated VIX and spot.
 #[derive(Clone, Copy, Debug)]
-pub enum VolDynamics {
+pub enum VolDynamics<'a> {
     /// The smile around the tabulated ATM vol, in standardized moneyness at the
     /// path's forward (it moves with the spot).
     StickyMoneyness(Smile),
+    /// The same with each SPX leg's own SVI slice (`crate::grid::SviSmiles`).
+    StickyMoneynessSvi(SviSmiles<'a>),
     /// `max(base_vol + tabulated change, floor_ratio * atm)`: sticky strike or parallel.
     Additive { floor_ratio: f64 },
 }
@@ -71,7 +73,7 @@ pub struct ProjectionInputs<'a> {
     pub table_vvol: &'a [f64],
     pub fut_a: &'a [f64],
     pub fut_b: &'a [f64],
-    pub dynamics: VolDynamics,
+    pub dynamics: VolDynamics<'a>,
     pub base_vol: &'a [f64],
     pub barrier_low: f64,
     pub barrier_high: f64,
@@ -120,6 +122,9 @@ impl ProjectionInputs<'_> {
             ("base_vol", Some(self.base_vol.len())),
         ];
         check_lengths(legs, &per_leg)?;
+        if let VolDynamics::StickyMoneynessSvi(svi) = self.dynamics {
+            svi.check(self.kind)?;
+        }
         let scenarios = self.drift.len();
         check_lengths(
             scenarios,
@@ -535,6 +540,14 @@ fn add_leg<M: MulAdd>(
                         value[i] += weight * option_price::<M>(sign, spot[i], strike, tau, rate, div, sigma);
                     }
                 }
+                VolDynamics::StickyMoneynessSvi(svi) => {
+                    let smile = svi.leg(l);
+                    for i in 0..n {
+                        let atm = axis.interp(atm_row, vix[i]);
+                        let sigma = smile.vol::<M>(atm, spot[i], strike, growth, sqrt_tau);
+                        value[i] += weight * option_price::<M>(sign, spot[i], strike, tau, rate, div, sigma);
+                    }
+                }
                 VolDynamics::Additive { floor_ratio } => {
                     let base = inputs.base_vol[l];
                     let change_row = inputs.row(inputs.table_change, row);
@@ -603,6 +616,9 @@ fn add_leg_greeks<M: MulAdd>(
                 let (sigma, sigma_s, sigma_ss) = match inputs.dynamics {
                     VolDynamics::StickyMoneyness(smile) => {
                         smile.vol_and_slopes::<M>(atm, spot[i], strike, growth, sqrt_tau)
+                    }
+                    VolDynamics::StickyMoneynessSvi(svi) => {
+                        svi.leg(l).vol_and_slopes::<M>(atm, spot[i], strike, growth, sqrt_tau)
                     }
                     VolDynamics::Additive { floor_ratio } => {
                         ((base + axis.interp(change_row, vix[i])).max(floor_ratio * atm), 0.0, 0.0)

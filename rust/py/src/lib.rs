@@ -6,7 +6,9 @@
 //! float64 array, `is_call` is a bool or a 1-D bool array, outputs are 1-D
 //! C-contiguous writeable float64 arrays of the batch length.
 
-use alvh_core::grid::{scenario_grid as core_scenario_grid, GridInputs, GridOut, LegKind, Smile};
+use alvh_core::grid::{
+    scenario_grid as core_scenario_grid, GridInputs, GridOut, GridSmile, LegKind, Smile, SviSmiles,
+};
 use alvh_core::implied::{implied_vol as core_implied_vol, PriceBatch};
 use alvh_core::kernels;
 use alvh_core::projection::{
@@ -302,8 +304,10 @@ fn leg_kinds(kind: &PyReadonlyArray1<'_, u8>) -> PyResult<Vec<LegKind>> {
 
 /// The scenario grid (see `alvh_core::grid`): fills the six cubes of `out` (value,
 /// delta, gamma, vega, theta, vix_delta), each (days, shifts, moves) in C order.
+/// The SPX smile is the quadratic `smile`, or the per-leg SVI `svi` = (flat
+/// (a, b, rho, m, sigma, w0) per leg, floor_ratio, moneyness_limit), or neither.
 #[pyfunction]
-#[pyo3(signature = (kind, is_call, strike, weight, spot, rate, div, spot_moves, n_shifts, n_days, tau, vol, underlying, smile, out))]
+#[pyo3(signature = (kind, is_call, strike, weight, spot, rate, div, spot_moves, n_shifts, n_days, tau, vol, underlying, smile, out, svi=None))]
 #[allow(clippy::too_many_arguments)]
 fn scenario_grid<'py>(
     py: Python<'py>,
@@ -322,8 +326,23 @@ fn scenario_grid<'py>(
     underlying: PyReadonlyArray1<'py, f64>,
     smile: Option<(f64, f64, f64, f64)>,
     out: [PyReadwriteArray1<'py, f64>; 6],
+    svi: Option<(PyReadonlyArray1<'py, f64>, f64, f64)>,
 ) -> PyResult<()> {
     let kinds = leg_kinds(&kind)?;
+    let smile = match (smile, &svi) {
+        (Some(_), Some(_)) => {
+            return Err(PyValueError::new_err("smile and svi are exclusive: give one or neither"))
+        }
+        (Some((skew, curvature, floor_ratio, moneyness_limit)), None) => {
+            GridSmile::Quadratic(Smile { skew, curvature, floor_ratio, moneyness_limit })
+        }
+        (None, Some((shapes, floor_ratio, moneyness_limit))) => GridSmile::Svi(SviSmiles {
+            shapes: readonly("svi.shapes", shapes)?,
+            floor_ratio: *floor_ratio,
+            moneyness_limit: *moneyness_limit,
+        }),
+        (None, None) => GridSmile::Flat,
+    };
     let inputs = GridInputs {
         kind: &kinds,
         is_call: readonly("is_call", &is_call)?,
@@ -338,12 +357,7 @@ fn scenario_grid<'py>(
         tau: readonly("tau", &tau)?,
         vol: readonly("vol", &vol)?,
         underlying: readonly("underlying", &underlying)?,
-        smile: smile.map(|(skew, curvature, floor_ratio, moneyness_limit)| Smile {
-            skew,
-            curvature,
-            floor_ratio,
-            moneyness_limit,
-        }),
+        smile,
     };
     let [mut v, mut d, mut g, mut ve, mut th, mut vd] = out;
     let out = GridOut {
@@ -359,7 +373,9 @@ fn scenario_grid<'py>(
 
 /// The Monte Carlo projection (see `alvh_core::projection` and
 /// docs/projection_engine.md): fills `pnl_out` (scenarios, days, paths), the touch
-/// and Greek sums, and optionally the SPX and VIX paths.
+/// and Greek sums, and optionally the SPX and VIX paths. With `dynamics` 0 and
+/// `svi` = (flat (a, b, rho, m, sigma, w0) per leg, floor_ratio, moneyness_limit),
+/// each SPX leg's smile is its SVI slice instead of the quadratic `smile`.
 #[pyfunction]
 #[pyo3(signature = (kind, is_call, strike, weight, expiry_day, spot, rate, div, vix, base_value,
     drift, diffusion_vol, vix_beta, vol_of_vix, vix_kappa, vix_theta, atm_vix_ratio,
@@ -367,7 +383,7 @@ fn scenario_grid<'py>(
     vix_lo, vix_step, n_nodes, table_atm, table_change, table_vvol, fut_a, fut_b,
     dynamics, smile, base_vol, barrier_low, barrier_high,
     pnl_out, touch_sum_out, touch_sumsq_out, greek_sum_out, greek_sumsq_out, spot_out=None, vix_out=None,
-    scenario_offset=0))]
+    scenario_offset=0, svi=None))]
 #[allow(clippy::too_many_arguments)]
 fn monte_carlo<'py>(
     py: Python<'py>,
@@ -417,13 +433,19 @@ fn monte_carlo<'py>(
     mut spot_out: Option<PyReadwriteArray1<'py, f64>>,
     mut vix_out: Option<PyReadwriteArray1<'py, f64>>,
     scenario_offset: usize,
+    svi: Option<(PyReadonlyArray1<'py, f64>, f64, f64)>,
 ) -> PyResult<()> {
     let kinds = leg_kinds(&kind)?;
     let (skew, curvature, floor_ratio, moneyness_limit) = smile;
-    let dynamics = match dynamics {
-        0 => VolDynamics::StickyMoneyness(Smile { skew, curvature, floor_ratio, moneyness_limit }),
-        1 => VolDynamics::Additive { floor_ratio },
-        other => {
+    let dynamics = match (dynamics, &svi) {
+        (0, Some((shapes, floor_ratio, moneyness_limit))) => VolDynamics::StickyMoneynessSvi(SviSmiles {
+            shapes: readonly("svi.shapes", shapes)?,
+            floor_ratio: *floor_ratio,
+            moneyness_limit: *moneyness_limit,
+        }),
+        (0, None) => VolDynamics::StickyMoneyness(Smile { skew, curvature, floor_ratio, moneyness_limit }),
+        (1, _) => VolDynamics::Additive { floor_ratio },
+        (other, _) => {
             return Err(PyValueError::new_err(format!(
                 "dynamics must be 0 (sticky moneyness) or 1 (additive), got {other}"
             )))
