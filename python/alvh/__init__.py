@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from alvh import analytics, black76, bsm, calendar, errors
+from alvh import analytics, black76, bsm, calendar, errors, scenarios
 from alvh._backend import backend, build_info, use_backend
 from alvh.chain import FitResult, SviFitResult, fit_svi, fit_vix_linked_skew, load_chain
 from alvh.greeks import Greeks
@@ -16,6 +16,8 @@ from alvh.grid import Grid, scenario_grid
 from alvh.instruments import SpxOption, VixFuture, VixOption
 from alvh.market import Market, VixFutures, VixLinkedSkew
 from alvh.position import Position
+from alvh.projection import Projection, project
+from alvh.scenarios import Event, Scenario, ScenarioSet
 from alvh.svi import SviSlice, SviSurface
 
 try:
@@ -24,8 +26,9 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
 __all__ = [
-    "FitResult", "Greeks", "Grid", "Market", "Position", "SpxOption", "SviFitResult", "SviSlice",
+    "Event", "FitResult", "Greeks", "Grid", "Market", "Position", "Projection", "Scenario",
+    "ScenarioSet", "SpxOption", "SviFitResult", "SviSlice",
     "SviSurface", "VixFuture", "VixFutures", "VixLinkedSkew", "VixOption", "backend", "black76",
     "bsm", "build_info", "calendar", "errors", "analytics", "fit_svi", "fit_vix_linked_skew",
-    "load_chain", "scenario_grid", "use_backend",
+    "load_chain", "project", "scenario_grid", "scenarios", "use_backend",
 ]

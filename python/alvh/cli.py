@@ -293,6 +293,86 @@ def _trader_greeks(grid: Grid, cell: tuple[int, int, int]) -> list[tuple[str, fl
     ]
 
 
+def _project(args: argparse.Namespace, console: Console) -> None:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from alvh.projection import project
+    from alvh.scenarios import BUILT_INS, ScenarioSet
+
+    position, market = _load_book(args)
+    if not 5 <= args.days <= 10:
+        raise _CliError(f"--days must be between 5 and 10 (the projection horizon); got {args.days}")
+    if args.paths < 1:
+        raise _CliError(f"--paths must be at least 1; got {args.paths}")
+    _check_horizon(market, list(range(args.days + 1)))
+    scenarios: ScenarioSet | str = args.scenarios
+    if args.scenarios not in BUILT_INS:
+        if not Path(args.scenarios).is_file():
+            raise _CliError(
+                f"--scenarios {args.scenarios!r} is neither a built-in set "
+                f"({', '.join(BUILT_INS)}) nor a scenario TOML file"
+            )
+        scenarios = ScenarioSet.from_toml(args.scenarios)
+    out_dir = Path(args.out).parent
+    if not out_dir.is_dir():
+        raise _CliError(f"--out {args.out!r}: directory {str(out_dir)!r} does not exist")
+    with Progress(
+        TextColumn("[progress.description]{task.description}"), BarColumn(),
+        TextColumn("{task.completed}/{task.total} scenarios"), TimeElapsedColumn(),
+        console=console, transient=False,
+    ) as bar:
+        task = bar.add_task(f"projecting {args.paths:,} paths x {args.days} days", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        result = project(
+            position, market, scenarios=scenarios, days=args.days, paths=args.paths,
+            seed=args.seed, dynamics=args.dynamics, progress=advance,
+        )
+    frame = result.to_polars()
+    last = frame.filter(frame["day"] == args.days)
+    table = Table(
+        title=f"{escape(position.name or Path(args.position).name)}: P&L ($) vs today's mark "
+        f"at day {args.days} ({result.as_of + timedelta(days=args.days):%d %b %Y}), "
+        f"{args.paths:,} paths per scenario, seed {args.seed}"
+    )
+    for name in ("scenario", "prob", "mean", "± s.e.", "5 %", "median", "95 %", "CVaR 95",
+                 "P(profit)", "P(touch)"):
+        table.add_column(name, justify="left" if name == "scenario" else "right")
+    for row in last.iter_rows(named=True):
+        mixture = row["scenario"] == "mixture"
+        style = "bold" if mixture else ""
+        table.add_row(
+            row["scenario"], f"{row['probability']:.1%}", f"{row['mean']:+,.0f}",
+            f"{row['mean_se']:,.0f}", f"{row['q05']:+,.0f}", f"{row['q50']:+,.0f}",
+            f"{row['q95']:+,.0f}", f"{row['cvar95']:,.0f}", f"{row['p_profit']:.1%}",
+            f"{row['touch_any']:.1%}", style=style,
+        )
+    table.caption = (
+        "CVaR 95: mean loss in the worst 5 %; P(touch): SPX touched a short strike by then "
+        "(continuous monitoring). Mixture: the scenarios weighted by their probabilities."
+    )
+    console.print(table)
+    rep = result.representative_paths()
+    rep_last = rep.filter(rep["day"] == args.days)
+    expected = Table(title=f"Each scenario's expected path at day {args.days}, revalued")
+    for name in ("scenario", "SPX", "VIX", "P&L", "delta $/1%", "vega $/pt", "theta $/day"):
+        expected.add_column(name, justify="left" if name == "scenario" else "right")
+    for row in rep_last.iter_rows(named=True):
+        expected.add_row(
+            row["scenario"], f"{row['spx']:,.0f}", f"{row['vix']:.2f}", f"{row['pnl']:+,.0f}",
+            f"{row['delta_dollars_per_1pct']:+,.0f}", f"{row['vega_dollars_per_vol_point']:+,.0f}",
+            f"{row['theta_dollars_per_day']:+,.0f}",
+        )
+    console.print(expected)
+    try:
+        out = result.plot(args.out)
+    except OSError as exc:
+        raise _CliError(f"cannot write the fan chart to {args.out!r}: {exc.strerror or exc}") from exc
+    console.print(f"fan chart written to {escape(str(out))}", highlight=False)
+
+
 def _info(console: Console) -> None:
     for key, value in alvh.build_info().items():
         console.print(f"{key}: {value}")
@@ -337,6 +417,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     grid.add_argument("--dynamics", default="sticky_moneyness",
                       choices=["sticky_moneyness", "sticky_strike", "parallel"],
                       help="how the SPX smile follows spot and VIX (default: sticky_moneyness)")
+    project = commands.add_parser(
+        "project", help="project a position 5-10 days forward under GDP/earnings scenarios",
+        description="Monte Carlo projection of POSITION (TOML) against --market (TOML) under "
+        "a scenario set: prints the P&L distribution per scenario at the horizon and each "
+        "scenario's expected path, and writes the fan chart PNG.",
+    )
+    project.add_argument("position", help="position file (TOML, docs/position_format.md)")
+    project.add_argument("--market", required=True, help="market file (TOML)")
+    project.add_argument("--days", type=int, default=10, help="horizon, 5-10 calendar days")
+    project.add_argument("--paths", type=int, default=100_000, help="paths per scenario")
+    project.add_argument("--scenarios", default="gdp_x_earnings",
+                         help="gdp, earnings, gdp_x_earnings, or a scenario TOML file "
+                         "(docs/scenarios.md)")
+    project.add_argument("--seed", type=int, default=0)
+    project.add_argument("--dynamics", default="sticky_moneyness",
+                         choices=["sticky_moneyness", "sticky_strike", "parallel"])
+    project.add_argument("--out", default="fan.png", help="PNG to write (default: fan.png)")
     args = parser.parse_args(argv)
     # Wide enough for the tables when output goes to a pipe or file (rich assumes 80).
     console = Console(width=max(Console().width, 110))
@@ -347,6 +444,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _greeks(args, console)
         elif args.command == "grid":
             _grid(args, console)
+        elif args.command == "project":
+            _project(args, console)
         else:
             _info(console)
     except (AlvhError, _CliError) as exc:
