@@ -336,6 +336,30 @@ def render(data: dict) -> str:
         lines += _table(["implementation", "median", "best round", "time vs alvh native"], table)
         lines.append("")
 
+    projection_rows = groups.get("projection", [])
+    if projection_rows:
+        lines += [
+            "## Projection (`alvh.project`, issue 4)",
+            "",
+            "100,000 paths x 10 days x 12 scenarios (gdp_x_earnings) for an 8-leg book (condor, "
+            "two VIX calls, a VIX future, an SPX put): 96 M leg valuations, end to end through "
+            "`alvh.project` (benches/test_bench_projection.py). Targets: native <= 1.5 s on 2 "
+            "cores, >= 20x the fallback.",
+            "",
+        ]
+        native = next((b for b in projection_rows
+                       if b["extra_info"]["implementation"].startswith(NATIVE)), None)
+        table = []
+        for bench in projection_rows:
+            median = bench["stats"]["median"]
+            ratio = f"{median / native['stats']['median']:.3g}x" if native else "-"
+            table.append([bench["extra_info"]["implementation"], f"{median:.3f} s",
+                          f"{bench['stats']['min']:.3f} s", ratio,
+                          per_second(bench["extra_info"]["options"] / median)])
+        lines += _table(["implementation", "median", "best round", "time vs alvh native",
+                         "leg valuations/s"], table)
+        lines.append("")
+
     skipped = data.get("alvh_skipped", [])
     lines += ["## Not measured", ""]
     if skipped:

@@ -305,12 +305,44 @@ pub(crate) fn discounted_forward_and_strike<M: MulAdd>(
     rate: f64,
     div: f64,
 ) -> (f64, f64, f64) {
-    let carry_discount = exp::<M>(-div * t);
-    (spot * carry_discount, strike * exp::<M>(-rate * t), carry_discount)
+    let discounts = Discounts::new::<M>(t, rate, div);
+    (spot * discounts.carry, strike * discounts.rate, discounts.carry)
 }
 
 #[inline(always)]
 fn common<M: MulAdd>(sign: f64, spot: f64, strike: f64, t: f64, rate: f64, div: f64, vol: f64) -> Common {
+    let discounts = Discounts::new::<M>(t, rate, div);
+    common_discounted::<M>(sign, spot, strike, t, rate, div, vol, discounts)
+}
+
+/// `(e^{-qT}, e^{-rT})` of one (t, rate, div): computed once where many options share
+/// them (the projection values every path of a leg on a day with the same ones).
+#[derive(Clone, Copy)]
+pub(crate) struct Discounts {
+    carry: f64,
+    rate: f64,
+}
+
+impl Discounts {
+    #[inline(always)]
+    pub(crate) fn new<M: MulAdd>(t: f64, rate: f64, div: f64) -> Discounts {
+        Discounts { carry: exp::<M>(-div * t), rate: exp::<M>(-rate * t) }
+    }
+}
+
+/// [`common`] with the discount factors given: the same arithmetic.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn common_discounted<M: MulAdd>(
+    sign: f64,
+    spot: f64,
+    strike: f64,
+    t: f64,
+    rate: f64,
+    div: f64,
+    vol: f64,
+    discounts: Discounts,
+) -> Common {
     let valid = (spot > 0.0)
         & (spot < f64::INFINITY)
         & (strike > 0.0)
@@ -330,8 +362,8 @@ fn common<M: MulAdd>(sign: f64, spot: f64, strike: f64, t: f64, rate: f64, div: 
     let log_moneyness = ln::<M>(spot / strike);
     let d1 = (log_moneyness + (carry + 0.5 * vol * vol) * t) * inv_total_vol;
     let d2 = d1 - total_vol;
-    let (forward_value, strike_value, carry_discount) =
-        discounted_forward_and_strike::<M>(spot, strike, t, rate, div);
+    let carry_discount = discounts.carry;
+    let (forward_value, strike_value) = (spot * carry_discount, strike * discounts.rate);
     // Value the out-of-the-money member of the call/put pair and add the parity
     // term for an in-the-money option: the time value then keeps full relative
     // precision instead of being the small difference of two large numbers, which
@@ -414,7 +446,8 @@ pub(crate) fn option_values<M: MulAdd, const BLACK76: bool>(
 }
 
 /// The price of one option (the projection's revaluation): the batch kernels'
-/// computation on plain values; Black-76 when `spot` is the forward and `div == rate`.
+/// computation on plain values, with the discount factors of its (t, rate, div)
+/// precomputed; Black-76 when `spot` is the forward and `div == rate`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn option_price<M: MulAdd>(
@@ -425,8 +458,9 @@ pub(crate) fn option_price<M: MulAdd>(
     rate: f64,
     div: f64,
     vol: f64,
+    discounts: Discounts,
 ) -> f64 {
-    common::<M>(sign, spot, strike, t, rate, div, vol).price()
+    common_discounted::<M>(sign, spot, strike, t, rate, div, vol, discounts).price()
 }
 
 /// All nine outputs of one option, in DESIGN.md's raw units.

@@ -9,7 +9,7 @@
 
 use crate::error::{AlvhError, Result};
 use crate::grid::{LegKind, Smile, SviSmiles};
-use crate::kernels::{check_lengths, option_price, option_values};
+use crate::kernels::{check_lengths, option_price, option_values, Discounts};
 use crate::simd_math::{exp, ln, sin_cos_two_pi, MulAdd};
 use rand_philox::philox4x32_10;
 use rayon::prelude::*;
@@ -522,22 +522,25 @@ fn add_leg<M: MulAdd>(
         }
         LegKind::VixOption => {
             let vvol = inputs.row(inputs.table_vvol, row);
+            let discounts = Discounts::new::<M>(tau, rate, rate);
             for i in 0..n {
                 let f = M::mul_add(fb, vix[i], fa);
                 let sigma = axis.interp(vvol, vix[i]);
-                value[i] += weight * option_price::<M>(sign, f, strike, tau, rate, rate, sigma);
+                value[i] += weight * option_price::<M>(sign, f, strike, tau, rate, rate, sigma, discounts);
             }
         }
         LegKind::SpxOption => {
             let growth = exp::<M>((rate - div) * tau);
             let sqrt_tau = tau.sqrt();
             let atm_row = inputs.row(inputs.table_atm, row);
+            let discounts = Discounts::new::<M>(tau, rate, div);
             match inputs.dynamics {
                 VolDynamics::StickyMoneyness(smile) => {
                     for i in 0..n {
                         let atm = axis.interp(atm_row, vix[i]);
                         let sigma = smile.vol::<M>(atm, spot[i], strike, growth, sqrt_tau);
-                        value[i] += weight * option_price::<M>(sign, spot[i], strike, tau, rate, div, sigma);
+                        value[i] += weight
+                            * option_price::<M>(sign, spot[i], strike, tau, rate, div, sigma, discounts);
                     }
                 }
                 VolDynamics::StickyMoneynessSvi(svi) => {
@@ -545,7 +548,8 @@ fn add_leg<M: MulAdd>(
                     for i in 0..n {
                         let atm = axis.interp(atm_row, vix[i]);
                         let sigma = smile.vol::<M>(atm, spot[i], strike, growth, sqrt_tau);
-                        value[i] += weight * option_price::<M>(sign, spot[i], strike, tau, rate, div, sigma);
+                        value[i] += weight
+                            * option_price::<M>(sign, spot[i], strike, tau, rate, div, sigma, discounts);
                     }
                 }
                 VolDynamics::Additive { floor_ratio } => {
@@ -554,7 +558,8 @@ fn add_leg<M: MulAdd>(
                     for i in 0..n {
                         let atm = axis.interp(atm_row, vix[i]);
                         let sigma = (base + axis.interp(change_row, vix[i])).max(floor_ratio * atm);
-                        value[i] += weight * option_price::<M>(sign, spot[i], strike, tau, rate, div, sigma);
+                        value[i] += weight
+                            * option_price::<M>(sign, spot[i], strike, tau, rate, div, sigma, discounts);
                     }
                 }
             }
