@@ -324,6 +324,18 @@ class VixFutures:
         )
 
 
+def _future_arrays(future_taus: Any, future_prices: Any) -> tuple[FloatArray, FloatArray]:
+    """The futures pillars as 1-D float arrays of one length."""
+    taus = np.asarray(future_taus, dtype=np.float64).reshape(-1)
+    prices = np.asarray(future_prices, dtype=np.float64).reshape(-1)
+    if taus.shape != prices.shape:
+        raise InvalidInputError(
+            f"future_taus and future_prices must have the same length; "
+            f"got {taus.size} and {prices.size}"
+        )
+    return taus, prices
+
+
 def _interp_rows(x: FloatArray, knots: FloatArray, values: FloatArray) -> FloatArray:
     """``np.interp(x, knots, values[r])`` for every row r of ``values`` at once, with
     np.interp's arithmetic (slope times offset plus the left value) for x inside
@@ -392,13 +404,7 @@ class VixLinkedSkew:
         self, *, vix: float, future_taus: Any = (), future_prices: Any = ()
     ) -> tuple[FloatArray, FloatArray]:
         """(pillar tenors in years, ATM total variances), pillars sorted, ``w`` non-decreasing."""
-        taus = np.asarray(future_taus, dtype=np.float64).reshape(-1)
-        prices = np.asarray(future_prices, dtype=np.float64).reshape(-1)
-        if taus.shape != prices.shape:
-            raise InvalidInputError(
-                f"future_taus and future_prices must have the same length; "
-                f"got {taus.size} and {prices.size}"
-            )
+        taus, prices = _future_arrays(future_taus, future_prices)
         pillar_taus, variance = self.term_structure_rows(
             vix=np.array([float(vix)]), future_taus=taus, future_prices=prices[None, :]
         )
@@ -427,13 +433,7 @@ class VixLinkedSkew:
     ) -> FloatArray:
         """ATM vol at tenors ``tau`` (years), vectorized; see the class doc for the rules.
         ``expiry`` is unused (the SVI surface's ATM ratio depends on it)."""
-        taus = np.asarray(future_taus, dtype=np.float64).reshape(-1)
-        prices = np.asarray(future_prices, dtype=np.float64).reshape(-1)
-        if taus.shape != prices.shape:
-            raise InvalidInputError(
-                f"future_taus and future_prices must have the same length; "
-                f"got {taus.size} and {prices.size}"
-            )
+        taus, prices = _future_arrays(future_taus, future_prices)
         tau_years = np.asarray(tau, dtype=np.float64)
         rows = self.atm_vol_rows(
             tau_years.reshape(-1), vix=np.array([float(vix)]), future_taus=taus,

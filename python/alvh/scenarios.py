@@ -39,6 +39,7 @@ from numpy.typing import NDArray
 from alvh._io import atomic_write, tomllib
 from alvh.calendar import is_business_day
 from alvh.errors import InputTypeError, InvalidInputError
+from alvh.market import _bad, _in_range
 
 __all__ = [
     "BUILT_INS",
@@ -165,27 +166,8 @@ def _in_earnings_window(day: dt.date) -> bool:
 # --------------------------------------------------------------------------- checks
 
 
-def _bad(arg: str, value: Any, requirement: str) -> InvalidInputError:
-    err = InvalidInputError(f"{arg} must be {requirement}; got {arg} = {value!r}")
-    err.arg = arg
-    err.value = float(value) if isinstance(value, (int, float)) else None
-    return err
-
-
-def _number(arg: str, value: Any) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
-        raise InputTypeError(f"{arg} must be a number, got {type(value).__name__} {value!r}")
-    number = float(value)
-    if not math.isfinite(number):
-        raise _bad(arg, number, "finite")
-    return number
-
-
 def _in(arg: str, value: Any, low: float, high: float, *, low_open: bool = False) -> float:
-    number = _number(arg, value)
-    if (number <= low if low_open else number < low) or number > high:
-        raise _bad(arg, number, f"in {'(' if low_open else '['}{low:g}, {high:g}]")
-    return number
+    return _in_range(arg, value, low, high, low_open=low_open)
 
 
 def _name(arg: str, value: Any) -> str:
