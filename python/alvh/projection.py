@@ -57,7 +57,7 @@ QUANTILES = (1, 5, 25, 50, 75, 95, 99)
 #: The statistics per (scenario, day), in the kernel's order.
 STAT_NAMES = (
     "mean", "std", *(f"q{q:02d}" for q in QUANTILES), "var95", "var99", "cvar95", "cvar99",
-    "p_profit",
+    "p_profit", *(f"q{q:02d}_se" for q in QUANTILES), "cvar95_se", "cvar99_se",
 )
 #: The touch probabilities per (scenario, day), in the kernel's order.
 TOUCH_NAMES = ("touch_put", "touch_call", "touch_any")
@@ -74,7 +74,9 @@ class Projection:
     """The projection's results (see the module doc). Arrays are read-only.
 
     ``stats`` (S, H, len(STAT_NAMES)) and ``mixture`` (H, len(STAT_NAMES)) in $ (VaR
-    and CVaR as positive losses; ``p_profit`` a probability); ``touch`` (S, H, 3)
+    and CVaR as positive losses; ``p_profit`` a probability; the ``*_se`` columns are
+    the Monte Carlo standard errors of the quantiles (VaR's are its quantile's) and
+    of CVaR: docs/projection_engine.md); ``touch`` (S, H, 3)
     probabilities with ``touch_se`` their Monte Carlo standard errors; ``greeks`` (S,
     H, 5) mean position Greeks over the first ``greek_paths`` paths (delta $ per SPX
     point, gamma $ per point^2, vega $ per 1.00 vol, theta $ per year, vix_delta $

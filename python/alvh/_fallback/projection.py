@@ -58,6 +58,8 @@ QUANTILE_PERCENTS = (1, 5, 25, 50, 75, 95, 99)
 STAT_KEYS = (
     "mean", "std", "q01", "q05", "q25", "q50", "q75", "q95", "q99",
     "var95", "var99", "cvar95", "cvar99", "p_profit",
+    "q01_se", "q05_se", "q25_se", "q50_se", "q75_se", "q95_se", "q99_se",
+    "cvar95_se", "cvar99_se",
 )
 
 # --------------------------------------------------------------------------- Philox
@@ -660,14 +662,14 @@ def pnl_statistics(
     pnl: Any, probability: Any, days: Any, paths: Any, per_scenario: Any, mixture: Any
 ) -> None:
     """The kernel form of `statistics` (``alvh._native.pnl_statistics``'s contract):
-    fills ``per_scenario`` (length S*H*14, index ``(s*H + d)*14 + k``) and ``mixture``
-    (length H*14, index ``d*14 + k``), ``k`` over `STAT_KEYS`."""
+    fills ``per_scenario`` (length S*H*23, index ``(s*H + d)*23 + k``) and ``mixture``
+    (length H*23, index ``d*23 + k``), ``k`` over `STAT_KEYS`."""
     probs = np.asarray(probability, dtype=np.float64).reshape(-1)
     table = statistics(pnl, probs, probs.size, days, paths)
     n_days = int(days)
     per = _out("per_scenario", per_scenario, probs.size * n_days * len(STAT_KEYS),
-               "S * days * 14")
-    mix = _out("mixture", mixture, n_days * len(STAT_KEYS), "days * 14")
+               "S * days * 23")
+    mix = _out("mixture", mixture, n_days * len(STAT_KEYS), "days * 23")
     per.reshape(probs.size, n_days, len(STAT_KEYS))[...] = np.stack(
         [table[key] for key in STAT_KEYS], axis=-1
     )
@@ -676,11 +678,10 @@ def pnl_statistics(
     )
 
 
-#: The statistics in the kernels' order.
-STAT_KEYS = (
-    "mean", "std", "q01", "q05", "q25", "q50", "q75", "q95", "q99", "var95", "var99",
-    "cvar95", "cvar99", "p_profit",
-)
+def _rank(p: float, n: int) -> int:
+    """The 0-based index of the inverted-CDF quantile at probability ``p`` of ``n``
+    sorted samples: ``ceil(p n)`` clamped to 1..n, minus one."""
+    return int(min(max(math.ceil(p * n), 1), n)) - 1
 
 
 def statistics(
@@ -748,6 +749,21 @@ def statistics(
                 tail = tail + (rest / 100.0) * ordered[:, whole]
             stats[f"cvar{level}"][s] = -tail / (tail_pct * n_paths / 100.0)
         stats["p_profit"][s] = (ordered > 0.0).sum(axis=1) / n_paths
+        # Standard errors (as native): a quantile's is half the distance between the
+        # order statistics at q -+ sqrt(q (1 - q) / P); CVaR's is sqrt(Var(U) / P) / m
+        # with U = max(VaR point - x, 0).
+        for pct in QUANTILE_PERCENTS:
+            q = pct / 100.0
+            z = math.sqrt(q * (1.0 - q) / n_paths)
+            hi = _rank(q + z, n_paths)
+            lo = _rank(q - z, n_paths)
+            stats[f"q{pct:02d}_se"][s] = 0.5 * (ordered[:, hi] - ordered[:, lo])
+        for level, tail_pct in ((95, 5), (99, 1)):
+            v = stats[f"q{tail_pct:02d}"][s][:, None]
+            u = np.maximum(v - ordered, 0.0)
+            mean_u = u.sum(axis=1) / n_paths
+            var_u = np.maximum((u * u).sum(axis=1) / n_paths - mean_u**2, 0.0)
+            stats[f"cvar{level}_se"][s] = np.sqrt(var_u / n_paths) / (tail_pct / 100.0)
     stats["var95"] = -stats["q05"]
     stats["var99"] = -stats["q01"]
 
@@ -777,6 +793,24 @@ def statistics(
                 before = float(cum[i - 1]) if i else 0.0
                 tail = float(np.dot(w[:i], x[:i])) + (mass - before) * float(x[i])
                 mixture[f"mixture_cvar{level}"][d] = -tail / mass
+            # Standard errors, stratified by scenario (as native).
+            columns = cube[present, d, :]
+            weights_s = probability[present]
+            for pct in QUANTILE_PERCENTS:
+                at = mixture[f"mixture_q{pct:02d}"][d]
+                f = (columns <= at).sum(axis=1) / n_paths
+                z = math.sqrt(float((weights_s**2 * f * (1.0 - f)).sum()) / n_paths)
+                q = pct / 100.0
+                lo = min(int(np.searchsorted(cum, max(q - z, 5e-324), side="left")), x.size - 1)
+                hi = min(int(np.searchsorted(cum, min(q + z, 1.0), side="left")), x.size - 1)
+                mixture[f"mixture_q{pct:02d}_se"][d] = 0.5 * (x[hi] - x[lo])
+            for level, tail_pct in ((95, 5), (99, 1)):
+                v = mixture[f"mixture_q{tail_pct:02d}"][d]
+                u = np.maximum(v - columns, 0.0)
+                mean_u = u.sum(axis=1) / n_paths
+                var_u = np.maximum((u * u).sum(axis=1) / n_paths - mean_u**2, 0.0)
+                variance = float((weights_s**2 * var_u).sum()) / n_paths
+                mixture[f"mixture_cvar{level}_se"][d] = math.sqrt(variance) / (tail_pct / 100.0)
         mixture["mixture_var95"] = -mixture["mixture_q05"]
         mixture["mixture_var99"] = -mixture["mixture_q01"]
     stats.update(mixture)

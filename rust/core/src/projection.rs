@@ -703,8 +703,26 @@ pub fn monte_carlo(inputs: &ProjectionInputs<'_>, out: ProjectionOut<'_>) -> Res
 
 /// Quantile levels of [`pnl_statistics`], in percent.
 pub const QUANTILES: [u64; 7] = [1, 5, 25, 50, 75, 95, 99];
-/// Statistics per column: mean, std, 7 quantiles, VaR 95/99, CVaR 95/99, P(profit).
-pub const STATS: usize = 2 + QUANTILES.len() + 5;
+/// Statistics per column: mean, std, 7 quantiles, VaR 95/99, CVaR 95/99, P(profit),
+/// then the Monte Carlo standard errors of the 7 quantiles and of CVaR 95/99.
+pub const STATS: usize = 2 + QUANTILES.len() + 5 + QUANTILES.len() + 2;
+/// Where the standard errors start in a statistics row.
+const SE_AT: usize = 2 + QUANTILES.len() + 5;
+
+/// `(mean, variance)` over all `n` samples of `U = max(v - x, 0)`: the shortfall below
+/// the VaR point `v` (only the sorted `x < v` contribute).
+fn shortfall_moments(sorted: &[f64], v: f64) -> (f64, f64) {
+    let n = sorted.len() as f64;
+    let below = sorted.partition_point(|&x| x < v);
+    let (mut sum, mut sumsq) = (0.0, 0.0);
+    for &x in &sorted[..below] {
+        let u = v - x;
+        sum += u;
+        sumsq += u * u;
+    }
+    let mean = sum / n;
+    (mean, (sumsq / n - mean * mean).max(0.0))
+}
 /// Tail masses of VaR/CVaR 95 and 99, in percent.
 const TAILS: [u64; 2] = [5, 1];
 
@@ -735,6 +753,22 @@ fn column_stats(sorted: &[f64]) -> [f64; STATS] {
     }
     let losing = sorted.partition_point(|&x| x <= 0.0);
     out[at + 4] = (sorted.len() - losing) as f64 / n as f64;
+    // Standard errors. A quantile's: half the distance between the quantiles at
+    // q -+ sqrt(q (1 - q) / n), the order statistics one standard error of the
+    // empirical CDF away (distribution-free, no density estimate). CVaR's:
+    // sqrt(Var(U) / n) / m with U = max(VaR point - x, 0) (Rockafellar-Uryasev's
+    // representation; the same as Manistre and Hancock's 2005 formula).
+    let nf = n as f64;
+    let at_probability = |p: f64| sorted[((p * nf).ceil().clamp(1.0, nf) as usize) - 1];
+    for (k, &q) in QUANTILES.iter().enumerate() {
+        let q = q as f64 / 100.0;
+        let z = (q * (1.0 - q) / nf).sqrt();
+        out[SE_AT + k] = 0.5 * (at_probability(q + z) - at_probability(q - z));
+    }
+    for (k, &m) in TAILS.iter().enumerate() {
+        let (_, var_u) = shortfall_moments(sorted, quantile(m));
+        out[SE_AT + QUANTILES.len() + k] = (var_u / nf).sqrt() / (m as f64 / 100.0);
+    }
     out
 }
 
@@ -788,14 +822,43 @@ fn mixture_stats(columns: &[&[f64]], weights: &[f64], column_stats: &[[f64; STAT
         let (under, sum) = below(v);
         out[at + 2 + k] = -(sum + (mass - under) * v) / mass;
     }
+    // Standard errors, stratified by scenario (each column is an independent sample
+    // of P paths): the empirical mixture CDF at a quantile x has variance
+    // sum_s w_s^2 F_s(x) (1 - F_s(x)) / P, mapped to x through the mixture's own
+    // quantile function (as for one column); CVaR's from each column's shortfall below
+    // the mixture's VaR point.
+    let paths = columns.first().map_or(1.0, |c| c.len() as f64);
+    for (k, &q) in QUANTILES.iter().enumerate() {
+        let q = q as f64 / 100.0;
+        let x = out[2 + k];
+        let variance: f64 = columns
+            .iter()
+            .zip(weights)
+            .map(|(c, w)| {
+                let f = c.partition_point(|&y| y <= x) as f64 / c.len() as f64;
+                w * w * f * (1.0 - f)
+            })
+            .sum::<f64>()
+            / paths;
+        let z = variance.sqrt();
+        let (lo, hi) = ((q - z).max(f64::MIN_POSITIVE), (q + z).min(1.0));
+        out[SE_AT + k] = 0.5 * (quantile(hi) - quantile(lo));
+    }
+    for (k, &m) in TAILS.iter().enumerate() {
+        let v = -out[at + k];
+        let variance: f64 =
+            columns.iter().zip(weights).map(|(c, w)| w * w * shortfall_moments(c, v).1).sum::<f64>() / paths;
+        out[SE_AT + QUANTILES.len() + k] = variance.sqrt() / (m as f64 / 100.0);
+    }
     out
 }
 
 /// Statistics of a P&L cube `(scenarios, days, paths)`: per (scenario, day) into
 /// `per_scenario` (`(s * days + d) * STATS + k`), and of the probability-weighted
 /// mixture per day into `mixture` (`d * STATS + k`); `k` runs over mean, std, the
-/// quantiles of [`QUANTILES`], VaR 95, VaR 99, CVaR 95, CVaR 99, P(profit). VaR and
-/// CVaR are positive losses.
+/// quantiles of [`QUANTILES`], VaR 95, VaR 99, CVaR 95, CVaR 99, P(profit), then the
+/// standard errors of the quantiles and of CVaR 95 and 99. VaR and CVaR are
+/// positive losses.
 pub fn pnl_statistics(
     pnl: &[f64],
     probability: &[f64],
@@ -1020,7 +1083,9 @@ mod tests {
         assert_eq!(per[9], -5.0); // VaR 95
         assert!((per[11] + 3.0).abs() < 1e-15); // CVaR 95: mean of 1..=5
         assert_eq!(per[13], 1.0); // all positive
-        for (a, b) in per.iter().zip(&mix) {
+                                  // The statistics themselves agree; the standard errors are approximations
+                                  // that may land on different order statistics at exact ties of F.
+        for (a, b) in per[..SE_AT].iter().zip(&mix[..SE_AT]) {
             assert!((a - b).abs() <= 1e-12 * a.abs().max(1.0), "{a} {b}");
         }
     }
