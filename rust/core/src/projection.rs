@@ -294,19 +294,37 @@ fn normals<M: MulAdd>(key: [u32; 2], p: usize, s: usize, d: usize, block: u32) -
     (r * cos, r * sin)
 }
 
-/// What one task (scenario, block of paths) produces.
+/// The sums one task (scenario, block of paths) produces; its paths' P&L, spot and
+/// VIX go straight into the output cubes through [`TaskRows`].
 struct TaskOut {
     scenario: usize,
-    first_path: usize,
-    /// (day, path in block) P&L, spot and VIX.
-    pnl: Vec<f64>,
-    spot: Vec<f64>,
-    vix: Vec<f64>,
     /// (day, kind) sums and sums of squares.
     touch_sum: Vec<f64>,
     touch_sumsq: Vec<f64>,
     greek_sum: Vec<f64>,
     greek_sumsq: Vec<f64>,
+}
+
+/// A task's share of the output cubes: for each day, its block of paths.
+struct TaskRows<'a> {
+    pnl: Vec<&'a mut [f64]>,
+    spot: Option<Vec<&'a mut [f64]>>,
+    vix: Option<Vec<&'a mut [f64]>>,
+}
+
+/// Cuts a cube (scenario, day, path) into each task's per-day blocks, tasks in order
+/// (scenario, block): disjoint mutable slices, so tasks write their rows in parallel.
+fn task_rows(cube: &mut [f64], days: usize, paths: usize) -> Vec<Vec<&mut [f64]>> {
+    let blocks = paths.div_ceil(BLOCK);
+    let scenarios = cube.len() / (days * paths);
+    let mut tasks: Vec<Vec<&mut [f64]>> = (0..scenarios * blocks).map(|_| Vec::with_capacity(days)).collect();
+    for (row, values) in cube.chunks_mut(paths).enumerate() {
+        let s = row / days;
+        for (b, block) in values.chunks_mut(BLOCK).enumerate() {
+            tasks[s * blocks + b].push(block);
+        }
+    }
+    tasks
 }
 
 /// Bridge probability that a diffusion with vol `sigma` over `dt` touched the barrier
@@ -327,7 +345,7 @@ fn bridge<M: MulAdd>(x0: f64, x1: f64, variance: f64, lower: bool) -> f64 {
 
 simd_dispatch! {
     /// One task: `count` paths of scenario `s` from path `first`, every day.
-    fn run_task(inputs: &ProjectionInputs<'_>, s: usize, first: usize, count: usize) -> TaskOut {
+    fn run_task(inputs: &ProjectionInputs<'_>, s: usize, first: usize, count: usize, rows: &mut TaskRows<'_>) -> TaskOut {
         let h = inputs.days;
         let legs = inputs.kind.len();
         let key = [inputs.seed as u32, (inputs.seed >> 32) as u32];
@@ -346,10 +364,6 @@ simd_dispatch! {
         let mut greeks: [Vec<f64>; GREEKS] = [0; GREEKS].map(|_| vec![0.0; greek_count]);
         let mut out = TaskOut {
             scenario: s,
-            first_path: first,
-            pnl: vec![0.0; h * count],
-            spot: vec![0.0; h * count],
-            vix: vec![0.0; h * count],
             touch_sum: vec![0.0; h * TOUCH_KINDS],
             touch_sumsq: vec![0.0; h * TOUCH_KINDS],
             greek_sum: vec![0.0; h * GREEKS],
@@ -458,13 +472,15 @@ simd_dispatch! {
                 }
             }
             // -- record
-            let base = (d - 1) * count;
-            let pnl = &mut out.pnl[base..base + count];
-            for ((o, v), c) in pnl.iter_mut().zip(&value).zip(&settled) {
+            for ((o, v), c) in rows.pnl[d - 1].iter_mut().zip(&value).zip(&settled) {
                 *o = v + c - inputs.base_value;
             }
-            out.spot[base..base + count].copy_from_slice(&spot);
-            out.vix[base..base + count].copy_from_slice(&vix);
+            if let Some(spot_rows) = rows.spot.as_mut() {
+                spot_rows[d - 1].copy_from_slice(&spot);
+            }
+            if let Some(vix_rows) = rows.vix.as_mut() {
+                vix_rows[d - 1].copy_from_slice(&vix);
+            }
             for (k, kept) in survive.iter().enumerate() {
                 let (mut sum, mut sumsq) = (0.0, 0.0);
                 for &q in kept.iter() {
@@ -661,31 +677,33 @@ pub fn monte_carlo(inputs: &ProjectionInputs<'_>, out: ProjectionOut<'_>) -> Res
         s_count * h * GREEKS,
         &[("out.greek_sum", Some(out.greek_sum.len())), ("out.greek_sumsq", Some(out.greek_sumsq.len()))],
     )?;
-    let tasks: Vec<(usize, usize, usize)> = (0..s_count)
-        .flat_map(|s| (0..paths).step_by(BLOCK).map(move |first| (s, first, BLOCK.min(paths - first))))
-        .collect();
-    let run = |&(s, first, count): &(usize, usize, usize)| run_task(inputs, s, first, count);
-    let results: Vec<TaskOut> = if crate::parallel_allowed() && tasks.len() > 1 {
-        tasks.par_iter().map(run).collect()
-    } else {
-        tasks.iter().map(run).collect()
+    let ProjectionOut { pnl, touch_sum, touch_sumsq, greek_sum, greek_sumsq, spot, vix } = out;
+    let mut spot_rows = spot.map(|x| task_rows(x, h, paths).into_iter());
+    let mut vix_rows = vix.map(|x| task_rows(x, h, paths).into_iter());
+    let mut tasks = Vec::new();
+    for (index, pnl_rows) in task_rows(pnl, h, paths).into_iter().enumerate() {
+        let (s, first) = (index / paths.div_ceil(BLOCK), (index % paths.div_ceil(BLOCK)) * BLOCK);
+        let rows = TaskRows {
+            pnl: pnl_rows,
+            spot: spot_rows.as_mut().and_then(Iterator::next),
+            vix: vix_rows.as_mut().and_then(Iterator::next),
+        };
+        tasks.push((s, first, BLOCK.min(paths - first), rows));
+    }
+    let run = |(s, first, count, mut rows): (usize, usize, usize, TaskRows<'_>)| {
+        run_task(inputs, s, first, count, &mut rows)
     };
-    for x in [&mut *out.touch_sum, &mut *out.touch_sumsq, &mut *out.greek_sum, &mut *out.greek_sumsq] {
+    let results: Vec<TaskOut> = if crate::parallel_allowed() && tasks.len() > 1 {
+        tasks.into_par_iter().map(run).collect()
+    } else {
+        tasks.into_iter().map(run).collect()
+    };
+    for x in [&mut *touch_sum, &mut *touch_sumsq, &mut *greek_sum, &mut *greek_sumsq] {
         x.fill(0.0);
     }
-    let ProjectionOut { pnl, touch_sum, touch_sumsq, greek_sum, greek_sumsq, mut spot, mut vix } = out;
+    // Sums in task order: the same numbers whatever the thread count.
     for task in &results {
-        let count = task.pnl.len() / h;
         for d in 0..h {
-            let at = (task.scenario * h + d) * paths + task.first_path;
-            let from = d * count..(d + 1) * count;
-            pnl[at..at + count].copy_from_slice(&task.pnl[from.clone()]);
-            if let Some(x) = spot.as_deref_mut() {
-                x[at..at + count].copy_from_slice(&task.spot[from.clone()]);
-            }
-            if let Some(x) = vix.as_deref_mut() {
-                x[at..at + count].copy_from_slice(&task.vix[from]);
-            }
             for k in 0..TOUCH_KINDS {
                 let o = (task.scenario * h + d) * TOUCH_KINDS + k;
                 touch_sum[o] += task.touch_sum[d * TOUCH_KINDS + k];
