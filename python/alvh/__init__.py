@@ -15,6 +15,7 @@ from alvh.greeks import Greeks
 from alvh.grid import Grid, scenario_grid
 from alvh.instruments import SpxOption, VixFuture, VixOption
 from alvh.market import Market, VixFutures, VixLinkedSkew
+from alvh.policy import Policy
 from alvh.position import Position
 from alvh.projection import Projection, project
 from alvh.scenarios import Event, Scenario, ScenarioSet
@@ -26,7 +27,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
 __all__ = [
-    "Event", "FitResult", "Greeks", "Grid", "Market", "Position", "Projection", "Scenario",
+    "Event", "FitResult", "Greeks", "Grid", "Market", "Policy", "Position", "Projection", "Scenario",
     "ScenarioSet", "SpxOption", "SviFitResult", "SviSlice",
     "SviSurface", "VixFuture", "VixFutures", "VixLinkedSkew", "VixOption", "backend", "black76",
     "bsm", "build_info", "calendar", "errors", "analytics", "fit_svi", "fit_vix_linked_skew",
