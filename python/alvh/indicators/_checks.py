@@ -84,6 +84,10 @@ def frame(
 
 
 def _check_dates(dates: pl.Series, name: str) -> None:
+    if dates.dtype == pl.Object:
+        raise InputTypeError(
+            f"date column {name!r} holds Python objects; cast it to pl.Date or pl.Datetime"
+        )
     nulls = dates.is_null()
     if nulls.any():
         first = int(nulls.arg_true()[0])
