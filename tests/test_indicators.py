@@ -421,6 +421,42 @@ def test_missing_column_names_it_and_lists_the_available_ones():
 
 
 @pytest.mark.parametrize(
+    ("column", "row", "value", "message"),
+    [
+        ("close", 3, 0.0, r"close: column 'close' must hold finite prices > 0; got 0.0 at row 3"),
+        ("low", 5, float("nan"), "low: column 'low' must hold finite prices > 0; got nan at row 5"),
+        ("high", 4, 90.0, "high is below low at row 4"),
+        ("close", 2, 104.0, "close is above high at row 2"),
+        ("open", 6, 98.0, "open is below low at row 6"),
+    ],
+)
+def test_realized_vol_helpers_reject_impossible_bars(column, row, value, message):
+    bars = pl.DataFrame(
+        {"open": [100.0] * 8, "high": [103.0] * 8, "low": [99.0] * 8, "close": [101.0] * 8,
+         "vix": [20.0] * 8}
+    )
+    broken = bars.with_columns(
+        pl.when(pl.int_range(pl.len()) == row).then(value).otherwise(pl.col(column)).alias(column)
+    )
+    with pytest.raises(InvalidInputError, match=message) as info:
+        ind.add_realized_vol(broken, window=3)
+    assert info.value.arg == column
+    with pytest.raises(InvalidInputError, match=message):
+        ind.add_implied_minus_realized(broken, window=3, estimator="garman_klass")
+    assert ind.add_realized_vol(bars, window=3)["rv_yang_zhang"].null_count() == 3
+
+
+def test_non_numeric_columns_and_nonpositive_levels_are_rejected():
+    frame = pl.DataFrame({"close": ["1", "2"], "reit": [1.0, -2.0], "spx": [1.0, 2.0]})
+    with pytest.raises(InputTypeError, match="column 'close' must be numeric, got String"):
+        ind.add_macd(frame)
+    with pytest.raises(InvalidInputError, match=r"series\[0\]: column 'reit'.*row 1"):
+        ind.add_spx_correlations(frame, series=["reit"], spx="spx")
+    returns = ind.add_spx_correlations(frame, series=["reit"], spx="spx", levels=False, window=2)
+    assert returns["corr_reit"].to_list() == [None, -1.0]  # returns: no positivity needed
+
+
+@pytest.mark.parametrize(
     ("dates", "message"),
     [
         ([dt.date(2024, 1, 2), dt.date(2024, 1, 3), dt.date(2024, 1, 3)], "duplicate date 2024-01-03 at row 2"),

@@ -78,6 +78,9 @@ def frame(
             raise invalid(
                 arg, f"{arg}: column {name!r} is not in the frame; available columns: {available}"
             )
+        dtype = data.schema[name]
+        if arg != "date" and not (dtype.is_numeric() or dtype == pl.Null):
+            raise InputTypeError(f"{arg}: column {name!r} must be numeric, got {dtype}")
     if date is not None:
         _check_dates(data[date], date)
     return data
@@ -109,3 +112,43 @@ def _check_dates(dates: pl.Series, name: str) -> None:
             f"date column {name!r} is not sorted ascending: row {row} ({dates[row]}) comes "
             f"after {dates[row - 1]}; sort the frame by date first",
         )
+
+
+def positive_prices(data: pl.DataFrame, columns: Mapping[str, str | None]) -> None:
+    """Every non-null value of each named column (argument -> column) finite and > 0:
+    the estimators take logs of these prices. Nulls pass (they give null rows)."""
+    for arg, name in columns.items():
+        if name is None:
+            continue
+        values = data[name].cast(pl.Float64)
+        bad = (values.is_nan() | values.is_infinite() | (values <= 0)).fill_null(False)
+        if bad.any():
+            row = int(bad.arg_true()[0])
+            raise invalid(
+                arg,
+                f"{arg}: column {name!r} must hold finite prices > 0; got {values[row]!r} "
+                f"at row {row}",
+                values[row],
+            )
+
+
+def ohlc_consistent(
+    data: pl.DataFrame, open: str | None, high: str | None, low: str | None, close: str | None
+) -> None:
+    """``low <= open, close <= high`` and ``low <= high`` on every row where the values are
+    present: a bar outside its own range gives a negative Garman-Klass variance."""
+    if high is None or low is None:
+        return
+    h, lo = data[high].cast(pl.Float64), data[low].cast(pl.Float64)
+    checks: list[tuple[str, str, pl.Series]] = [("high", "below low", h < lo)]
+    for arg, name in (("open", open), ("close", close)):
+        if name is not None:
+            value = data[name].cast(pl.Float64)
+            checks += [(arg, "above high", value > h), (arg, "below low", value < lo)]
+    for arg, relation, bad in checks:
+        bad = bad.fill_null(False)
+        if bad.any():
+            row = int(bad.arg_true()[0])
+            raise invalid(
+                arg, f"{arg} is {relation} at row {row}: each bar needs low <= open, close <= high"
+            )

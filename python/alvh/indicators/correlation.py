@@ -82,6 +82,8 @@ def add_spx_correlations(
     columns: dict[str, str | None] = {"spx": spx}
     columns.update({f"series[{i}]": name for i, name in enumerate(series)})
     _checks.frame(frame, columns, date)
+    if levels:
+        _checks.positive_prices(frame, columns)
 
     def returns(name: str) -> pl.Expr:
         return log_returns(name) if levels else _checks.expr(name, name)

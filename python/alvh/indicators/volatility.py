@@ -26,7 +26,10 @@ S. Satchell, "Estimating Variance from High, Low and Closing Prices", Ann. Appl.
 Low, Open, and Close Prices", J. Business 73(3), 2000.
 
 Estimators that use the previous close (close-to-close, Yang-Zhang) are null on the first
-``n`` rows; the others on the first ``n - 1``.
+``n`` rows; the others on the first ``n - 1``; every estimator is null where a null falls
+inside its window. The frame helpers check that prices are finite and > 0 and that each
+bar has ``low <= open, close <= high`` (the expression builders cannot raise: they give NaN
+on such rows).
 """
 
 from __future__ import annotations
@@ -196,6 +199,9 @@ def add_realized_vol(
     """
     columns = _estimator_columns(estimators, open, high, low, close)
     _checks.frame(frame, columns, date)
+    _checks.positive_prices(frame, columns)
+    _checks.ohlc_consistent(frame, columns["open"], columns["high"], columns["low"],
+                            columns["close"])
     names = (estimators,) if isinstance(estimators, str) else tuple(estimators)
     return frame.with_columns(
         _estimator(name, open, high, low, close, window, periods_per_year).alias(f"rv_{name}")
@@ -223,8 +229,10 @@ def add_implied_minus_realized(
     back, so the spread is the premium of implied over *recent* realized movement.
     """
     columns = _estimator_columns((estimator,), open, high, low, close)
-    columns["vix"] = vix
-    _checks.frame(frame, columns, date)
+    _checks.frame(frame, {**columns, "vix": vix}, date)
+    _checks.positive_prices(frame, columns)
+    _checks.ohlc_consistent(frame, columns["open"], columns["high"], columns["low"],
+                            columns["close"])
     realized = _estimator(estimator, open, high, low, close, window, periods_per_year)
     return frame.with_columns(
         implied_minus_realized(vix, realized).alias("implied_minus_realized")
