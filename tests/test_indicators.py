@@ -17,6 +17,10 @@ import sys
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 import alvh.indicators as ind
 from alvh.errors import InputTypeError, InvalidInputError
@@ -480,3 +484,26 @@ def test_import_alvh_does_not_import_the_indicators():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "ok", result.stderr
+
+
+# -- random walks (hypothesis) -----------------------------------------------------------
+@hypothesis_settings(max_examples=40)
+@given(
+    moves=arrays(
+        np.float64, st.integers(40, 400),
+        elements=st.sampled_from([-0.05, -0.01, -0.002, 0.0, 0.0, 0.003, 0.01, 0.04]),
+    ),
+    start=st.floats(5.0, 5000.0),
+)
+def test_trend_indicators_match_talib_on_random_walks_with_plateaus(talib, moves, start):
+    close = start * np.exp(np.cumsum(moves))
+    frame = pl.DataFrame({"close": close})
+    out = frame.select(
+        ind.ema("close", span=10).alias("ema"), ind.rsi("close", period=14).alias("rsi"),
+        ind.macd("close").alias("m"),
+    ).unnest("m")
+    assert_matches_talib(out["ema"], talib.EMA(close, timeperiod=10))
+    assert_matches_talib(out["rsi"], talib.RSI(close, timeperiod=14))
+    line, signal_line, hist = talib.MACD(close)
+    assert_matches_talib(out["macd"], line)
+    assert_matches_talib(out["macd_hist"], hist)
