@@ -26,6 +26,7 @@ import alvh.indicators as ind
 from alvh.errors import InputTypeError, InvalidInputError
 
 TALIB_TOL = 1e-9
+JAN2, JAN3, JAN4 = dt.date(2024, 1, 2), dt.date(2024, 1, 3), dt.date(2024, 1, 4)
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +78,9 @@ def test_ema_matches_talib_ema(talib, sp500, source, span):
 
 @pytest.mark.parametrize("source", ["sp500", "walk1", "walk2"])
 @pytest.mark.parametrize(("fast", "slow", "signal"), [(12, 26, 9), (5, 35, 5), (3, 10, 16)])
-def test_macd_matches_talib_macd_line_signal_and_histogram(talib, sp500, source, fast, slow, signal):
+def test_macd_matches_talib_macd_line_signal_and_histogram(
+    talib, sp500, source, fast, slow, signal
+):
     close = closes(sp500, source)
     out = (
         pl.DataFrame({"close": close})
@@ -191,7 +194,7 @@ def test_negative_divergence_fires_when_spx_makes_a_high_the_ad_line_does_not():
     lenient = ind.add_breadth(
         divergence_frame(500.0), advances="adv", declines="dec", window=20, tolerance=300.0
     )
-    assert lenient["ad_negative_divergence"][19:].to_list() == [False, False, True, True, True, True]
+    assert lenient["ad_negative_divergence"][19:].to_list() == [False, False] + [True] * 4
     assert out["ad_line"][14] == 1500.0 and out["ad_line"][24] == 1000.0
 
 
@@ -463,9 +466,9 @@ def test_non_numeric_columns_and_nonpositive_levels_are_rejected():
 @pytest.mark.parametrize(
     ("dates", "message"),
     [
-        ([dt.date(2024, 1, 2), dt.date(2024, 1, 3), dt.date(2024, 1, 3)], "duplicate date 2024-01-03 at row 2"),
-        ([dt.date(2024, 1, 3), dt.date(2024, 1, 2), dt.date(2024, 1, 4)], "not sorted ascending: row 1"),
-        ([dt.date(2024, 1, 2), None, dt.date(2024, 1, 4)], "missing date at row 1"),
+        ([JAN2, JAN3, JAN3], "duplicate date 2024-01-03 at row 2"),
+        ([JAN3, JAN2, JAN4], "not sorted ascending: row 1"),
+        ([JAN2, None, JAN4], "missing date at row 1"),
     ],
 )
 def test_bad_date_columns_are_rejected_with_the_row(dates, message):
@@ -507,3 +510,13 @@ def test_trend_indicators_match_talib_on_random_walks_with_plateaus(talib, moves
     line, signal_line, hist = talib.MACD(close)
     assert_matches_talib(out["macd"], line)
     assert_matches_talib(out["macd_hist"], hist)
+
+
+def test_expression_outputs_are_named_after_their_first_input_as_polars_does():
+    frame = pl.DataFrame({"close": np.linspace(100.0, 120.0, 40), "vix": np.linspace(15, 25, 40)})
+    out = frame.select(
+        ind.ema("close", span=5), ind.rsi(pl.col("vix") * 1.0, period=14),
+        ind.zscore("vix", window=5).alias("z"),
+    )
+    assert out.columns == ["close", "vix", "z"]
+    assert out["close"][4] == pytest.approx(frame["close"][:5].mean())

@@ -13,7 +13,9 @@ ascending) and add named columns. Rows are taken in frame order; sort by date fi
 - `vix`: `term_ratio` (VIX/VX1, VX1/VX2), `backwardation`, `zscore`, `skew_steepening`.
 - `correlation`: `rolling_correlation`, `tightening`, `add_spx_correlations`.
 
-Leading rows where an indicator is undefined are null. Bad windows, thresholds and
+A builder's output is named after its first input (``ema("close", span=20)`` is
+``"close"``), as Polars' own expressions are: ``.alias`` it. Leading rows where an
+indicator is undefined are null. Bad windows, thresholds and
 missing columns raise `alvh.errors.InvalidInputError` naming the argument. Not imported
 by ``import alvh`` (it is loaded on first use of ``alvh.indicators``).
 """

@@ -152,3 +152,15 @@ def ohlc_consistent(
             raise invalid(
                 arg, f"{arg} is {relation} at row {row}: each bar needs low <= open, close <= high"
             )
+
+
+def named(result: pl.Expr, first_input: str | pl.Expr) -> pl.Expr:
+    """``result`` named after the builder's first input (a column name, or the output name
+    of an expression), as Polars' own expressions are; unnamed inputs leave it as is."""
+    if isinstance(first_input, str):
+        return result.alias(first_input)
+    if isinstance(first_input, pl.Expr):
+        name = first_input.meta.output_name(raise_if_undetermined=False)
+        if name is not None:
+            return result.alias(name)
+    return result

@@ -23,7 +23,7 @@ def ad_line(advances: str | pl.Expr, declines: str | pl.Expr) -> pl.Expr:
     Rows where either count is null are null and add nothing to later values.
     """
     net = _checks.expr("advances", advances) - _checks.expr("declines", declines)
-    return net.cum_sum()
+    return _checks.named(net.cum_sum(), advances)
 
 
 def ad_negative_divergence(
@@ -48,7 +48,7 @@ def ad_negative_divergence(
     breadth = _checks.expr("ad", ad)
     new_high = price >= price.rolling_max(window)
     lagging = breadth < breadth.rolling_max(window) - tolerance
-    return new_high & lagging
+    return _checks.named(new_high & lagging, spx)
 
 
 def add_breadth(

@@ -26,7 +26,7 @@ DEFAULT_THRESHOLD = 0.2
 def log_returns(x: str | pl.Expr) -> pl.Expr:
     """``ln(x[t] / x[t-1])``; null on the first row."""
     level = _checks.expr("x", x)
-    return (level / level.shift(1)).log()
+    return _checks.named((level / level.shift(1)).log(), x)
 
 
 def rolling_correlation(
@@ -37,7 +37,7 @@ def rolling_correlation(
     window, when a null falls in it, and where either series is flat (undefined)."""
     window = _checks.window("window", window, minimum=2)
     corr = pl.rolling_corr(_checks.expr("a", a), _checks.expr("b", b), window_size=window)
-    return pl.when(corr.is_finite()).then(corr.clip(-1.0, 1.0)).otherwise(None)
+    return _checks.named(pl.when(corr.is_finite()).then(corr.clip(-1.0, 1.0)), a)
 
 
 def tightening(
@@ -52,7 +52,7 @@ def tightening(
     lookback = _checks.window("lookback", lookback)
     threshold = _checks.number("threshold", threshold)
     corr = _checks.expr("correlation", correlation)
-    return (corr - corr.shift(lookback)) > threshold
+    return _checks.named((corr - corr.shift(lookback)) > threshold, correlation)
 
 
 def add_spx_correlations(

@@ -51,9 +51,10 @@ def ema(x: str | pl.Expr, *, span: int) -> pl.Expr:
     ``ema[t] = ema[t-1] + alpha * (x[t] - ema[t-1])``. Units: those of ``x``.
     """
     span = _checks.window("span", span)
-    return _seeded_ewm(
+    smoothed = _seeded_ewm(
         _checks.expr("x", x), alpha=2.0 / (span + 1), seed_length=span, start_count=span
     )
+    return _checks.named(smoothed, x)
 
 
 def _macd_parts(
@@ -98,7 +99,7 @@ def macd(x: str | pl.Expr, *, fast: int = 12, slow: int = 26, signal: int = 9) -
 
 def macd_hist(x: str | pl.Expr, *, fast: int = 12, slow: int = 26, signal: int = 9) -> pl.Expr:
     """The MACD histogram ``macd - macd_signal`` alone (see `macd`)."""
-    return _macd_parts(x, fast, slow, signal)[2]
+    return _checks.named(_macd_parts(x, fast, slow, signal)[2], x)
 
 
 def expanding(hist: str | pl.Expr, *, days: int = 3) -> pl.Expr:
@@ -114,7 +115,8 @@ def expanding(hist: str | pl.Expr, *, days: int = 3) -> pl.Expr:
     magnitude = _checks.expr("hist", hist).abs()
     rises = [magnitude.shift(lag) > magnitude.shift(lag + 1) for lag in range(days)]
     missing = [magnitude.shift(lag).is_null() for lag in range(days + 1)]
-    return pl.when(pl.any_horizontal(missing)).then(None).otherwise(pl.all_horizontal(rises))
+    flag = pl.when(pl.any_horizontal(missing)).then(None).otherwise(pl.all_horizontal(rises))
+    return _checks.named(flag, hist)
 
 
 def rsi(x: str | pl.Expr, *, period: int = 14) -> pl.Expr:
@@ -134,7 +136,8 @@ def rsi(x: str | pl.Expr, *, period: int = 14) -> pl.Expr:
     avg_gain = _seeded_ewm(gain, alpha=alpha, seed_length=period, start_count=period)
     avg_loss = _seeded_ewm(loss, alpha=alpha, seed_length=period, start_count=period)
     total = avg_gain + avg_loss
-    return pl.when(total < _TA_ZERO).then(0.0).otherwise(100.0 * avg_gain / total)
+    index = pl.when(total < _TA_ZERO).then(0.0).otherwise(100.0 * avg_gain / total)
+    return _checks.named(index, x)
 
 
 def add_macd(

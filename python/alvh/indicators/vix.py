@@ -24,12 +24,12 @@ def term_ratio(near: str | pl.Expr, far: str | pl.Expr) -> pl.Expr:
     ``term_ratio("vx1", "vx2")`` (VX1/VX2). > 1 = backwardation. Null where either is null
     or ``far <= 0`` (a bad quote, not a ratio)."""
     numerator, denominator = _checks.expr("near", near), _checks.expr("far", far)
-    return pl.when(denominator > 0).then(numerator / denominator).otherwise(None)
+    return _checks.named(pl.when(denominator > 0).then(numerator / denominator), near)
 
 
 def backwardation(ratio: str | pl.Expr) -> pl.Expr:
     """True where a term-structure ratio (`term_ratio`) is above 1 (null stays null)."""
-    return _checks.expr("ratio", ratio) > 1.0
+    return _checks.named(_checks.expr("ratio", ratio) > 1.0, ratio)
 
 
 def zscore(x: str | pl.Expr, *, window: int = DEFAULT_SKEW_WINDOW) -> pl.Expr:
@@ -39,9 +39,8 @@ def zscore(x: str | pl.Expr, *, window: int = DEFAULT_SKEW_WINDOW) -> pl.Expr:
     window = _checks.window("window", window, minimum=2)
     series = _checks.expr("x", x)
     spread = series.rolling_std(window)
-    return (
-        pl.when(spread > 0).then((series - series.rolling_mean(window)) / spread).otherwise(None)
-    )
+    score = pl.when(spread > 0).then((series - series.rolling_mean(window)) / spread)
+    return _checks.named(score, x)
 
 
 def skew_steepening(
@@ -54,7 +53,7 @@ def skew_steepening(
     defaults 60 days, 2.0). ``skew`` must rise as puts get dearer (the SKEW index, or
     put vol minus ATM vol). Null where the z-score is null."""
     threshold = _checks.number("threshold", threshold)
-    return zscore(skew, window=window) > threshold
+    return _checks.named(zscore(skew, window=window) > threshold, skew)
 
 
 def add_term_structure(
@@ -72,10 +71,14 @@ def add_term_structure(
     columns: list[pl.Expr] = []
     if vix is not None:
         ratio = term_ratio(vix, vx1)
-        columns += [ratio.alias("vix_vx1_ratio"), backwardation(ratio).alias("vix_vx1_backwardation")]
+        columns += [
+            ratio.alias("vix_vx1_ratio"), backwardation(ratio).alias("vix_vx1_backwardation")
+        ]
     if vx2 is not None:
         ratio = term_ratio(vx1, vx2)
-        columns += [ratio.alias("vx1_vx2_ratio"), backwardation(ratio).alias("vx1_vx2_backwardation")]
+        columns += [
+            ratio.alias("vx1_vx2_ratio"), backwardation(ratio).alias("vx1_vx2_backwardation")
+        ]
     return frame.with_columns(columns)
 
 

@@ -65,7 +65,7 @@ def close_to_close(
     window = _checks.window("window", window, minimum=2)
     price = _checks.expr("close", close)
     returns = (price / price.shift(1)).log()
-    return _annualize(returns.rolling_var(window), periods_per_year)
+    return _checks.named(_annualize(returns.rolling_var(window), periods_per_year), close)
 
 
 def parkinson(
@@ -79,7 +79,8 @@ def parkinson(
     over the last ``window`` days. Annualized decimal; null on the first ``window - 1`` rows."""
     window = _checks.window("window", window)
     range_log = (_checks.expr("high", high) / _checks.expr("low", low)).log()
-    return _annualize((range_log**2).rolling_mean(window) / (4.0 * _LN2), periods_per_year)
+    daily = (range_log**2).rolling_mean(window) / (4.0 * _LN2)
+    return _checks.named(_annualize(daily, periods_per_year), high)
 
 
 def garman_klass(
@@ -98,7 +99,7 @@ def garman_klass(
     range_log = (_checks.expr("high", high) / _checks.expr("low", low)).log()
     body_log = (_checks.expr("close", close) / _checks.expr("open", open)).log()
     daily = 0.5 * range_log**2 - (2.0 * _LN2 - 1.0) * body_log**2
-    return _annualize(daily.rolling_mean(window), periods_per_year)
+    return _checks.named(_annualize(daily.rolling_mean(window), periods_per_year), open)
 
 
 def yang_zhang_k(window: int) -> float:
@@ -134,7 +135,7 @@ def yang_zhang(
         + k * open_to_close.rolling_var(window)
         + (1.0 - k) * rogers_satchell.rolling_mean(window)
     )
-    return _annualize(daily, periods_per_year)
+    return _checks.named(_annualize(daily, periods_per_year), open)
 
 
 def implied_minus_realized(vix: str | pl.Expr, realized: str | pl.Expr) -> pl.Expr:
@@ -142,7 +143,8 @@ def implied_minus_realized(vix: str | pl.Expr, realized: str | pl.Expr) -> pl.Ex
     (0.04 = 4 vol points): the VIX in points, ``realized`` an annualized decimal vol
     (e.g. `close_to_close` over 21 days). Positive = options price more movement than
     the index has delivered. Null where either input is null."""
-    return _checks.expr("vix", vix) / 100.0 - _checks.expr("realized", realized)
+    spread = _checks.expr("vix", vix) / 100.0 - _checks.expr("realized", realized)
+    return _checks.named(spread, vix)
 
 
 def _estimator_columns(
