@@ -196,6 +196,12 @@ def test_negative_divergence_fires_when_spx_makes_a_high_the_ad_line_does_not():
     )
     assert lenient["ad_negative_divergence"][19:].to_list() == [False, False] + [True] * 4
     assert out["ad_line"][14] == 1500.0 and out["ad_line"][24] == 1000.0
+    # A missing breadth day inside the window: undecided (null), not False.
+    gapped = divergence_frame(500.0).with_columns(
+        pl.when(pl.int_range(pl.len()) == 3).then(None).otherwise(pl.col("close")).alias("close")
+    )
+    flags = ind.add_breadth(gapped, advances="adv", declines="dec")["ad_negative_divergence"]
+    assert flags[19:].to_list() == [None] * 4 + [True] * 2  # row 3 leaves the window at row 23
 
 
 def test_negative_divergence_does_not_fire_with_confirming_breadth_or_without_a_spx_high():

@@ -40,7 +40,7 @@ def ad_negative_divergence(
 
     ``tolerance`` (>= 0, default 0) is in the A/D line's units (net issues), so a small
     dip of the line below its high does not fire. Null on the first ``window - 1`` rows
-    and wherever a null falls inside the window; False otherwise. Default window 20.
+    and wherever a null of either series falls inside the window; False otherwise. Default window 20.
     """
     window = _checks.window("window", window)
     tolerance = _checks.number("tolerance", tolerance, minimum=0.0)
@@ -48,7 +48,8 @@ def ad_negative_divergence(
     breadth = _checks.expr("ad", ad)
     new_high = price >= price.rolling_max(window)
     lagging = breadth < breadth.rolling_max(window) - tolerance
-    return _checks.named(new_high & lagging, spx)
+    decided = new_high.is_not_null() & lagging.is_not_null()
+    return _checks.named(pl.when(decided).then(new_high & lagging), spx)
 
 
 def add_breadth(
