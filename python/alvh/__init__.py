@@ -6,7 +6,9 @@ compiled Rust core, with a numpy fallback of the same API.
 
 from __future__ import annotations
 
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from alvh import analytics, black76, bsm, calendar, errors, scenarios
 from alvh._backend import backend, build_info, use_backend
@@ -25,6 +27,14 @@ try:
     __version__ = version("alvh")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
+
+
+def __getattr__(name: str) -> Any:
+    # `alvh.indicators` imports polars: load it on first use, not with `import alvh`.
+    if name == "indicators":
+        return import_module("alvh.indicators")
+    raise AttributeError(f"module 'alvh' has no attribute {name!r}")
+
 
 __all__ = [
     "Event", "FitResult", "Greeks", "Grid", "Market", "Policy", "Position", "Projection", "Scenario",
