@@ -17,6 +17,8 @@ from alvh.greeks import Greeks
 from alvh.grid import Grid, scenario_grid
 from alvh.instruments import SpxOption, VixFuture, VixOption
 from alvh.market import Market, VixFutures, VixLinkedSkew
+from alvh.decision import Decision
+from alvh.journal import Journal
 from alvh.policy import Policy
 from alvh.position import Position
 from alvh.projection import Projection, project
@@ -37,7 +39,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "Event", "FitResult", "Greeks", "Grid", "Market", "Policy", "Position", "Projection", "Scenario",
+    "Decision", "Event", "FitResult", "Greeks", "Grid", "Journal", "Market", "Policy", "Position", "Projection", "Scenario",
     "ScenarioSet", "SpxOption", "SviFitResult", "SviSlice",
     "SviSurface", "VixFuture", "VixFutures", "VixLinkedSkew", "VixOption", "backend", "black76",
     "bsm", "build_info", "calendar", "errors", "analytics", "fit_svi", "fit_vix_linked_skew",

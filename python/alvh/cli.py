@@ -373,6 +373,35 @@ def _project(args: argparse.Namespace, console: Console) -> None:
     console.print(f"fan chart written to {escape(str(out))}", highlight=False)
 
 
+def _journal(args: argparse.Namespace, console: Console) -> None:
+    from alvh.journal import Journal
+
+    if not Path(args.journal).is_file():
+        raise _CliError(f"journal {args.journal!r} does not exist (or is not a file)")
+    with Journal(args.journal) as journal:
+        frame = journal.with_outcomes()
+        policies = journal.policies()
+    if args.last is not None:
+        frame = frame.tail(args.last)
+    table = Table(title=f"{escape(args.journal)}: {frame.height} decision(s), "
+                  f"{policies.height} policy version(s)")
+    for name in ("id", "date", "policy", "VIX", "layer", "actions", "P&L 5d", "P&L 10d",
+                 "rationale"):
+        table.add_column(name, justify="left" if name in ("policy", "rationale") else "right")
+
+    def money(x: float | None) -> str:
+        return "" if x is None else f"{x:+,.0f}"
+
+    for row in frame.iter_rows(named=True):
+        table.add_row(
+            str(row["id"]), str(row["date"]),
+            f"{row['policy_name']} ({row['policy_version'][:8]})", f"{row['vix']:.2f}",
+            f"{row['layer_before']} -> {row['layer_after']}", str(row["actions"]),
+            money(row["pnl_5d"]), money(row["pnl_10d"]), escape(row["rationale"]),
+        )
+    console.print(table)
+
+
 def _info(console: Console) -> None:
     for key, value in alvh.build_info().items():
         console.print(f"{key}: {value}")
@@ -434,6 +463,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     project.add_argument("--dynamics", default="sticky_moneyness",
                          choices=["sticky_moneyness", "sticky_strike", "parallel"])
     project.add_argument("--out", default="fan.png", help="PNG to write (default: fan.png)")
+    journal = commands.add_parser("journal", help="the decision journal")
+    journal_commands = journal.add_subparsers(dest="journal_command", required=True)
+    show = journal_commands.add_parser("show", help="list the journal's decisions")
+    show.add_argument("--journal", default="alvh.db", help="journal file (default: alvh.db)")
+    show.add_argument("--last", type=int, default=None, help="only the last N decisions")
     args = parser.parse_args(argv)
     # Wide enough for the tables when output goes to a pipe or file (rich assumes 80).
     console = Console(width=max(Console().width, 110))
@@ -446,6 +480,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _grid(args, console)
         elif args.command == "project":
             _project(args, console)
+        elif args.command == "journal":
+            _journal(args, console)
         else:
             _info(console)
     except (AlvhError, _CliError) as exc:

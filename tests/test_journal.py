@@ -1,0 +1,221 @@
+"""alvh.Journal: append-only SQLite journal of decisions and policy versions.
+
+Crash and concurrency are tested for real: separate processes appending at once,
+and a process SIGKILLed while it writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from alvh.decision import Action, Decision, Diagnostic
+from alvh.journal import ALVH_APPLICATION_ID, Journal, JournalError
+from alvh.policy import Policy
+
+
+def make_decision(policy: Policy, day: int = 0, vix: float = 18.5) -> Decision:
+    return Decision(
+        date=dt.date(2025, 2, 3) + dt.timedelta(days=day), vix=vix, layer_before=0,
+        layer_after=1, policy_version=policy.version, policy_name=policy.name,
+        diagnostics=(Diagnostic("macd_expanding", 3.0, True, "|hist| rose 3 days"),
+                     Diagnostic("ad_divergence", None, None, "no breadth data: rule skipped")),
+        actions=(Action("short_vix_calls", "buy 10 VIX Mar 25 calls", 10.0, 850.0, 850.0),),
+        greeks_before={"delta": -2300.5, "vega": -1250.0}, greeks_after={"delta": -2100.0,
+                                                                          "vega": -900.25},
+        cvar_before=17224.1, cvar_after=15010.0, breakevens_before=(5612.5, 6318.0),
+        breakevens_after=(5590.0, 6330.0), rationale="VIX 18.5 entered layer 1 with MACD "
+        "expanding: a regime shift, not noise.",
+    )
+
+
+@pytest.fixture
+def policy() -> Policy:
+    return Policy.preset("early")
+
+
+def test_append_and_read_back(tmp_path: Path, policy: Policy):
+    path = tmp_path / "alvh.db"
+    with Journal(path) as journal:
+        version = journal.record_policy(policy)
+        first = journal.append(make_decision(policy))
+        second = journal.append(make_decision(policy, day=1, vix=19.0))
+        assert (first, second) == (1, 2) and len(journal) == 2
+        assert journal.decision(first) == make_decision(policy)
+        frame = journal.decisions()
+    assert frame.height == 2 and frame["policy_version"].to_list() == [version] * 2
+    assert frame["date"].dtype == pl.Date and frame["vix"].to_list() == [18.5, 19.0]
+    with Journal(path) as again:  # reopened: the same content
+        assert len(again) == 2 and again.decision(second).vix == 19.0
+
+
+def test_governance_log_records_each_config_once(tmp_path: Path, policy: Policy):
+    patient = Policy.preset("patient")
+    with Journal(tmp_path / "j.db") as journal:
+        journal.append(make_decision(policy), policy=policy)
+        journal.append(make_decision(policy, day=1), policy=policy)
+        journal.append(make_decision(patient, day=2), policy=patient)
+        logged = journal.policies()
+        assert logged.height == 2
+        assert set(logged["version"]) == {policy.version, patient.version}
+        stored = json.loads(logged.filter(pl.col("version") == patient.version)["config"][0])
+        assert Policy.from_dict(stored) == patient
+        with pytest.raises(JournalError, match="governance log"):
+            journal.append(make_decision(Policy.preset("early").with_changes(
+                name="tweaked", sizing=policy.sizing.__class__(layer_cap=0.02))))
+        with pytest.raises(JournalError, match="does not match"):
+            journal.append(make_decision(policy), policy=patient)
+
+
+def test_rows_cannot_be_changed_or_deleted(tmp_path: Path, policy: Policy):
+    path = tmp_path / "j.db"
+    with Journal(path) as journal:
+        journal.append(make_decision(policy), policy=policy)
+    db = sqlite3.connect(path)
+    for sql in ("UPDATE decisions SET vix = 99", "DELETE FROM decisions",
+                "UPDATE policies SET name = 'x'", "DELETE FROM policies"):
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            db.execute(sql)
+    db.close()
+
+
+def test_outcomes_join_and_parquet(tmp_path: Path, policy: Policy):
+    with Journal(tmp_path / "j.db") as journal:
+        a = journal.append(make_decision(policy), policy=policy)
+        b = journal.append(make_decision(policy, day=1), policy=policy)
+        journal.record_outcome(a, 5, 1250.0)
+        journal.record_outcome(a, 10, -300.5)
+        journal.record_outcome(b, 5, 80.0)
+        joined = journal.with_outcomes()
+        out = journal.to_parquet(tmp_path / "journal.parquet")
+    assert joined["pnl_5d"].to_list() == [1250.0, 80.0]
+    assert joined["pnl_10d"].to_list() == [-300.5, None]
+    assert pl.read_parquet(out).equals(joined)
+
+
+def test_foreign_and_corrupt_files_are_refused_and_left_alone(tmp_path: Path, policy: Policy):
+    text = tmp_path / "notes.db"
+    text.write_bytes(b"these are my notes, not a database\n" * 10)
+    other = tmp_path / "other.db"
+    db = sqlite3.connect(other)
+    db.execute("CREATE TABLE customers (id INTEGER)")
+    db.commit()
+    db.close()
+    damaged = tmp_path / "damaged.db"
+    with Journal(damaged) as journal:
+        journal.append(make_decision(policy), policy=policy)
+    raw = bytearray(damaged.read_bytes())
+    raw[100:4096] = b"\xff" * (4096 - 100)  # smash the first page's b-tree
+    damaged.write_bytes(bytes(raw))
+    for path, match in ((text, "not an SQLite file"), (other, "another application"),
+                        (damaged, "damaged|not a readable")):
+        before = path.read_bytes()
+        with pytest.raises(JournalError, match=match):
+            Journal(path)
+        assert path.read_bytes() == before, path  # never written to
+    with pytest.raises(JournalError, match="does not exist"):
+        Journal(tmp_path / "missing" / "j.db")
+
+
+def test_newer_schema_is_refused(tmp_path: Path, policy: Policy):
+    path = tmp_path / "j.db"
+    Journal(path).close()
+    db = sqlite3.connect(path)
+    db.execute("INSERT INTO schema_version VALUES (99, 'future')")
+    db.commit()
+    db.close()
+    with pytest.raises(JournalError, match="newer"):
+        Journal(path)
+
+
+_WRITER = textwrap.dedent("""
+    import sys, datetime as dt
+    sys.path.insert(0, {tests!r})
+    from test_journal import make_decision
+    from alvh.journal import Journal
+    from alvh.policy import Policy
+    path, worker, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    policy = Policy.preset("early")
+    with Journal(path) as journal:
+        journal.record_policy(policy)
+        print("ready", flush=True)
+        for i in range(count):
+            journal.append(make_decision(policy, day=i, vix=10.0 + worker + i / 1e4))
+""")
+
+
+def _writer(path: Path, worker: int, count: int) -> subprocess.Popen[str]:
+    script = _WRITER.format(tests=str(Path(__file__).parent))
+    return subprocess.Popen([sys.executable, "-c", script, str(path), str(worker), str(count)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_two_processes_appending_at_once(tmp_path: Path):
+    path = tmp_path / "shared.db"
+    writers = [_writer(path, w, 150) for w in (1, 2)]
+    for proc in writers:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    with Journal(path) as journal:
+        frame = journal.decisions()
+    assert frame.height == 300
+    assert frame["id"].to_list() == list(range(1, 301))
+    by_worker = frame.group_by((pl.col("vix").floor()).alias("w")).len().sort("w")
+    assert by_worker["len"].to_list() == [150, 150]
+
+
+def test_a_process_killed_mid_write_leaves_a_readable_journal(tmp_path: Path):
+    path = tmp_path / "killed.db"
+    proc = _writer(path, 1, 1_000_000)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # let it get well into writing
+        with Journal(path) as probe:
+            if len(probe) >= 50:
+                break
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    with Journal(path) as journal:
+        n = len(journal)
+        assert n >= 50
+        db = sqlite3.connect(path)
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert db.execute("PRAGMA application_id").fetchone()[0] == ALVH_APPLICATION_ID
+        db.close()
+        # every committed row is whole
+        for decision_id in range(1, n + 1):
+            assert journal.decision(decision_id).rationale
+        journal.append(make_decision(Policy.preset("early")))  # and it takes new rows
+        assert len(journal) == n + 1
+
+
+def test_cli_journal_show(tmp_path: Path, policy: Policy, capsys: pytest.CaptureFixture[str]):
+    from alvh.cli import main
+
+    path = tmp_path / "alvh.db"
+    with Journal(path) as journal:
+        first = journal.append(make_decision(policy), policy=policy)
+        journal.append(make_decision(policy, day=1, vix=21.25), policy=policy)
+        journal.record_outcome(first, 5, 1234.0)
+    assert main(["journal", "show", "--journal", str(path)]) == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "2 decision(s), 1 policy version(s)" in printed
+    assert "21.25" in printed and "+1,234" in printed and "0 -> 1" in printed
+    assert main(["journal", "show", "--journal", str(tmp_path / "none.db")]) == 2
+    assert "does not exist" in capsys.readouterr().out
+    (tmp_path / "junk.db").write_text("not a journal")
+    assert main(["journal", "show", "--journal", str(tmp_path / "junk.db")]) == 2
+    assert "not an SQLite file" in " ".join(capsys.readouterr().out.split())
