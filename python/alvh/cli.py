@@ -373,6 +373,59 @@ def _project(args: argparse.Namespace, console: Console) -> None:
     console.print(f"fan chart written to {escape(str(out))}", highlight=False)
 
 
+def _decide(args: argparse.Namespace, console: Console) -> None:
+    from alvh.journal import Journal
+    from alvh.policy import Policy
+    from alvh.state import MarketState
+
+    for label, path in (("state", args.state), ("position", args.position),
+                        ("market", args.market)):
+        if not Path(path).is_file():
+            raise _CliError(f"{label} file {path!r} does not exist (or is not a file)")
+    if args.policy in ("early", "patient"):
+        policy = Policy.preset(args.policy)
+    elif Path(args.policy).is_file():
+        policy = Policy.from_toml(args.policy)
+    else:
+        raise _CliError(f"--policy {args.policy!r} is neither a preset (early, patient) nor a file")
+    state = MarketState.from_toml(args.state)
+    position = alvh.Position.from_toml(args.position)
+    market = alvh.Market.from_toml(args.market)
+    if args.portfolio_value is None or args.portfolio_value <= 0:
+        raise _CliError("--portfolio-value must be a positive $ amount (the base of the caps)")
+    with Journal(args.journal) as journal:
+        layer, acted = args.layer, args.acted
+        if layer is None:
+            history = journal.decisions()
+            layer = int(history["layer_after"][-1]) if history.height else 0
+            if acted is None and history.height:
+                acted = int(journal.decision(int(history["id"][-1])).extra.get("acted", layer))
+        decision = policy.decide(state, position, market, layer=layer, acted=acted,
+                                 portfolio_value=args.portfolio_value, seed=args.seed)
+        decision_id = journal.append(decision, policy=policy)
+    table = Table(title=f"{decision.date}: VIX {decision.vix:.2f}, layer {decision.layer_before} -> "
+                  f"{decision.layer_after} ({policy.name}, version {policy.version[:8]})")
+    table.add_column("diagnostic")
+    table.add_column("value", justify="right")
+    table.add_column("fired")
+    table.add_column("evidence")
+    for d in decision.diagnostics:
+        mark = "-" if d.fired is None else ("[red]yes[/]" if d.fired else "no")
+        table.add_row(d.name, "" if d.value is None else f"{d.value:.4g}", mark, escape(d.note))
+    console.print(table)
+    if decision.actions:
+        for action in decision.actions:
+            console.print(f"[bold]action:[/bold] {escape(action.description)} (cost "
+                          f"{action.cost:,.0f} $, risk {action.risk:,.0f} $)", highlight=False)
+    else:
+        console.print("[bold]action:[/bold] none", highlight=False)
+    if decision.cvar_before is not None:
+        console.print(f"projected CVaR 95: {decision.cvar_before:,.0f} $ -> "
+                      f"{decision.cvar_after:,.0f} $", highlight=False)
+    console.print(f"[bold]rationale:[/bold] {escape(decision.rationale)}", highlight=False)
+    console.print(f"journaled as decision {decision_id} in {escape(args.journal)}", highlight=False)
+
+
 def _journal(args: argparse.Namespace, console: Console) -> None:
     from alvh.journal import Journal
 
@@ -463,6 +516,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     project.add_argument("--dynamics", default="sticky_moneyness",
                          choices=["sticky_moneyness", "sticky_strike", "parallel"])
     project.add_argument("--out", default="fan.png", help="PNG to write (default: fan.png)")
+    decide = commands.add_parser(
+        "decide", help="the layer policy's decision for today, journaled",
+        description="Run the layer policy on the day's state (TOML) for a position and market, "
+        "print the decision and append it to the journal.",
+    )
+    decide.add_argument("--state", required=True, help="the day's MarketState (TOML)")
+    decide.add_argument("--position", required=True, help="position file (TOML)")
+    decide.add_argument("--market", required=True, help="market file (TOML)")
+    decide.add_argument("--journal", default="alvh.db", help="journal file (default: alvh.db)")
+    decide.add_argument("--policy", default="early",
+                        help="early, patient, or a policy TOML file (docs/policy_format.md)")
+    decide.add_argument("--portfolio-value", type=float, required=True,
+                        help="portfolio value in $ (the base of the caps and the CVaR budget)")
+    decide.add_argument("--layer", type=int, default=None,
+                        help="the layer before today (default: the journal's last decision)")
+    decide.add_argument("--acted", type=int, default=None,
+                        help="the highest layer already hedged (default: from the journal)")
+    decide.add_argument("--seed", type=int, default=0)
     journal = commands.add_parser("journal", help="the decision journal")
     journal_commands = journal.add_subparsers(dest="journal_command", required=True)
     show = journal_commands.add_parser("show", help="list the journal's decisions")
@@ -482,6 +553,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _project(args, console)
         elif args.command == "journal":
             _journal(args, console)
+        elif args.command == "decide":
+            _decide(args, console)
         else:
             _info(console)
     except (AlvhError, _CliError) as exc:

@@ -174,12 +174,19 @@ class Rules:
 class Sizing:
     """Rule (e): no single layer's hedge may put more than ``layer_cap`` of portfolio
     value at risk (default 2.5 %, the seed's 2-3 %), all layers together no more than
-    ``total_cap`` (default 6 %)."""
+    ``total_cap`` (default 6 %). ``cost_per_contract`` ($, default 1.00: commissions and
+    fees) is the floor of a trade's cost when ranking candidates per dollar (a
+    conversion costs almost no premium)."""
 
     layer_cap: float = 0.025
     total_cap: float = 0.06
+    cost_per_contract: float = 1.0
 
     def __post_init__(self) -> None:
+        cost = _number("sizing.cost_per_contract", self.cost_per_contract)
+        if not 0.0 <= cost <= 1000.0:
+            raise _bad("sizing.cost_per_contract", cost, "in [0, 1000] $ per contract")
+        object.__setattr__(self, "cost_per_contract", cost)
         for name in ("layer_cap", "total_cap"):
             value = _number(f"sizing.{name}", getattr(self, name))
             if not 0.0 < value <= 1.0:
@@ -360,6 +367,15 @@ class Policy:
         rules = _section(document, "rules", Rules)
         sizing = _section(document, "sizing", Sizing)
         return cls(name=document.get("name", "custom"), layers=layers, rules=rules, sizing=sizing)
+
+    def decide(self, state: Any, position: Any, market: Any, *, layer: int = 0,
+               acted: int | None = None, portfolio_value: float, seed: int = 0) -> Any:
+        """One day's `alvh.Decision` for ``position`` in ``market`` given the day's
+        `alvh.MarketState`: see `alvh.decide`."""
+        from alvh.decide import decide
+
+        return decide(self, state, position, market, layer=layer, acted=acted,
+                      portfolio_value=portfolio_value, seed=seed)
 
     def with_changes(self, **changes: Any) -> Policy:
         """A copy with fields replaced (``rules=``, ``sizing=``, ``layers=``, ``name=``)."""

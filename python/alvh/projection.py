@@ -119,6 +119,10 @@ class Projection:
         import polars as pl
 
         rep = self.representative
+        if not rep:
+            raise InvalidInputError(
+                "this projection was run with representative=False: no expected paths"
+            )
         rows: dict[str, list[Any]] = {k: [] for k in (
             "scenario", "probability", "day", "date", "spx", "vix", "pnl",
             "delta_dollars_per_1pct", "gamma_dollars_per_1pct", "vega_dollars_per_vol_point",
@@ -319,7 +323,7 @@ def project(
     position: Position, market: Market, *, scenarios: Any = "gdp_x_earnings", days: int = 10,
     paths: int = 20_000, seed: int = 0, dynamics: str = "sticky_moneyness",
     greek_paths: int = DEFAULT_GREEK_PATHS, keep_paths: bool = False,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None, representative: bool = True,
 ) -> Projection:
     """Project ``position`` ``days`` calendar days forward under each scenario of
     ``scenarios`` (a `ScenarioSet` or a built-in name: ``"gdp"``, ``"earnings"``,
@@ -327,7 +331,9 @@ def project(
     from ``seed`` whatever the thread count. See the module doc; runs on the current
     backend. ``keep_paths`` keeps the P&L, SPX and VIX cubes (S, H, paths) on the
     result (memory: 24 bytes per path and day and scenario). ``progress(done, total)``
-    is called after each scenario (the CLI's progress bar).
+    is called after each scenario (the CLI's progress bar). ``representative=False``
+    skips the expected-path revaluation (`Projection.representative_paths` is then
+    empty).
 
     A leg expiring inside the horizon settles on its expiry day; a leg expiring on
     ``market.as_of`` (nothing left to project) or before it is an error naming it.
@@ -439,14 +445,15 @@ def project(
                 "vix_paths": vix_paths.reshape(n_scen, days, paths)}
     for array in (*result_arrays.values(), *kept.values()):
         array.flags.writeable = False
-    representative = _representative(position, market, resolved, days, dynamics)
+    expected_paths = (_representative(position, market, resolved, days, dynamics)
+                      if representative else {})
     probability = np.array(resolved.probability, dtype=np.float64)
     probability.flags.writeable = False
     return Projection(
         names=tuple(resolved.names), probability=probability, days=days, paths=paths,
         seed=int(seed), dynamics=dynamics, as_of=market.as_of, greek_paths=greek_paths,
         backend=_backend.backend(), **result_arrays, **kept, _spot=float(market.spot),
-        representative=representative,
+        representative=expected_paths,
     )
 
 
