@@ -74,19 +74,14 @@ CREATE TABLE outcomes (
     recorded_at TEXT NOT NULL,
     PRIMARY KEY (decision_id, horizon_days)
 );
-CREATE TRIGGER decisions_no_update BEFORE UPDATE ON decisions
-    BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
-CREATE TRIGGER decisions_no_delete BEFORE DELETE ON decisions
-    BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
-CREATE TRIGGER policies_no_update BEFORE UPDATE ON policies
-    BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
-CREATE TRIGGER policies_no_delete BEFORE DELETE ON policies
-    BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
-CREATE TRIGGER outcomes_no_update BEFORE UPDATE ON outcomes
-    BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
-CREATE TRIGGER outcomes_no_delete BEFORE DELETE ON outcomes
-    BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
 """
+
+# Append-only: every change or removal of a row aborts.
+_SCHEMA_V1 += "\n".join(
+    f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table}\n"
+    "    BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;"
+    for table in ("decisions", "policies", "outcomes") for verb in ("UPDATE", "DELETE")
+)
 
 #: Schema migrations: version -> SQL bringing the previous version to it. Version 1
 #: creates everything; later versions append here (each runs in one transaction with
