@@ -527,3 +527,11 @@ def test_alvh_exports_market_state_lazily():
             "from alvh import MarketState; print(MarketState.__module__)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "alvh.state"
+
+
+def test_a_flat_skew_series_gives_an_undefined_z_score_named_in_missing():
+    spx, vix = rising_spx(70), closes(np.full(70, 15.0))
+    result = state(spx, vix, skew=closes(np.full(70, 120.0)).rename({"close": "skew"}))
+    assert result.skew_z is None and result.skew_steepening is None
+    assert ("skew_z: undefined on 2018-02-05 (a null in the window, or a flat series of the "
+            "skew history)") in result.missing

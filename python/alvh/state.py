@@ -378,22 +378,29 @@ class _Builder:
         return MarketState(date=self.date, missing=tuple(self.missing), **self.values)
 
     def computed(self, name: str, past: pl.DataFrame, expression: pl.Expr, rows: int,
-                 history: str) -> Any:
+                 history: str, flat: bool = False) -> Any:
         """The expression's value on the date, or None with the reason recorded."""
         if past.height < rows:
             self.skip(name, f"{past.height} rows of {history} history, {rows} needed")
             return None
         value = _value(past, expression)
         if value is None:
-            self.skip(name, f"undefined on {self.date} (a null in the {history} history)")
+            why = "a null in the window" + (", or a flat series" if flat else "")
+            self.skip(name, f"undefined on {self.date} ({why} of the {history} history)")
         return value
 
     def trend(self, spx: pl.DataFrame, vix: pl.DataFrame) -> None:
-        hist = _trend.macd_hist("close", fast=MACD_FAST, slow=MACD_SLOW, signal=MACD_SIGNAL)
+        # The histogram is materialized once: `expanding` reads it 2 (days + 1) times, and
+        # Polars would evaluate the whole MACD for each (about 10x slower).
+        hist = spx.select(_trend.macd_hist(
+            "close", fast=MACD_FAST, slow=MACD_SLOW, signal=MACD_SIGNAL
+        ).alias("hist"))
         days = self.rules.macd_expanding_days
-        self.values["macd_hist"] = self.computed("macd_hist", spx, hist, MACD_ROWS, "SPX")
+        self.values["macd_hist"] = self.computed(
+            "macd_hist", hist, pl.col("hist"), MACD_ROWS, "SPX"
+        )
         self.values["macd_expanding"] = self.computed(
-            "macd_expanding", spx, _trend.expanding(hist, days=days), MACD_ROWS + days, "SPX"
+            "macd_expanding", hist, _trend.expanding("hist", days=days), MACD_ROWS + days, "SPX"
         )
         self.values["vix_rsi"] = self.computed(
             "vix_rsi", vix, _trend.rsi("close", period=RSI_PERIOD), RSI_PERIOD + 1, "VIX"
@@ -466,7 +473,7 @@ class _Builder:
         if not self.on_date("skew", past):
             return
         score = self.computed("skew_z", past, _vix.zscore("skew", window=SKEW_WINDOW),
-                              SKEW_WINDOW, "skew")
+                              SKEW_WINDOW, "skew", flat=True)
         self.values["skew_z"] = score
         self.values["skew_steepening"] = (
             None if score is None else score > self.rules.skew_z_threshold
@@ -491,12 +498,14 @@ class _Builder:
                 continue
             # Returns between consecutive dates both series have.
             joined = past.select("date", "close").join(spx_returns, on="date", how="inner")
-            corr = _correlation.rolling_correlation(
+            joined = joined.select(_correlation.rolling_correlation(
                 _correlation.log_returns("close"), _correlation.log_returns("spx"),
                 window=CORRELATION_WINDOW,
-            )
+            ).alias("corr"))
+            corr = pl.col("corr")
             history = f"{name} on SPX dates"
-            value = self.computed(label, joined, corr, CORRELATION_WINDOW + 1, history)
+            value = self.computed(label, joined, corr, CORRELATION_WINDOW + 1, history,
+                                  flat=True)
             if value is None:
                 continue
             values[name] = float(value)
