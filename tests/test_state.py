@@ -535,3 +535,13 @@ def test_a_flat_skew_series_gives_an_undefined_z_score_named_in_missing():
     assert result.skew_z is None and result.skew_steepening is None
     assert ("skew_z: undefined on 2018-02-05 (a null in the window, or a flat series of the "
             "skew history)") in result.missing
+
+
+def test_the_documented_example_state_file_reads():
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "state.toml"
+    result = MarketState.from_toml(path)
+    assert (result.date, result.vix, result.backwardation) == (DAY, 37.32, True)
+    assert result.custom == {"hy_spread": (4.2, 3.0, True)}
+    assert result.missing == ()
