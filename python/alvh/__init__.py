@@ -32,9 +32,12 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 
 def __getattr__(name: str) -> Any:
-    # `alvh.indicators` imports polars: load it on first use, not with `import alvh`.
-    if name == "indicators":
-        return import_module("alvh.indicators")
+    # `alvh.indicators` and `alvh.state` import polars: load them on first use, not with
+    # `import alvh`.
+    if name in ("indicators", "state"):
+        return import_module(f"alvh.{name}")
+    if name == "MarketState":
+        return import_module("alvh.state").MarketState
     raise AttributeError(f"module 'alvh' has no attribute {name!r}")
 
 
