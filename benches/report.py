@@ -360,6 +360,21 @@ def render(data: dict) -> str:
                          "leg valuations/s"], table)
         lines.append("")
 
+    decide_rows = groups.get("decide", [])
+    if decide_rows:
+        lines += [
+            "## Policy decision (`Policy.decide`, issue 5)",
+            "",
+            "One day's decision with the time-shift check and two sized candidates, each "
+            "projected with 2,000 paths x 10 days x 12 scenarios "
+            "(benches/test_bench_decide.py). Target: <= 200 ms on 2 cores.",
+            "",
+        ]
+        lines += _table(["implementation", "median", "best round"], [
+            [b["extra_info"]["implementation"], f"{b['stats']['median'] * 1e3:.1f} ms",
+             f"{b['stats']['min'] * 1e3:.1f} ms"] for b in decide_rows])
+        lines.append("")
+
     skipped = data.get("alvh_skipped", [])
     lines += ["## Not measured", ""]
     if skipped:

@@ -361,6 +361,11 @@ def decide(
             f"state.date {state.date} and market.as_of {market.as_of} differ: decide on the "
             "market of the state's day"
         )
+    if abs(float(state.vix) - float(market.vix)) > 0.005:
+        raise InvalidInputError(
+            f"state.vix {state.vix:g} and market.vix {market.vix:g} differ: the state and the "
+            "market must describe the same close"
+        )
     if isinstance(portfolio_value, bool) or not isinstance(portfolio_value, (int, float)) or not (
         math.isfinite(portfolio_value) and portfolio_value > 0
     ):

@@ -1,0 +1,200 @@
+"""Policy.decide: the layer, rules (a)-(f) firing and not firing with their evidence in
+the rationale, sizing within the caps, determinism, and the journal round trip."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import alvh
+from alvh.errors import InvalidInputError
+from alvh.journal import Journal
+from alvh.policy import Policy, Rules, Sizing
+from alvh.state import MarketState
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+@pytest.fixture(scope="module")
+def market() -> alvh.Market:
+    return alvh.Market.from_toml(EXAMPLES / "market_2025-02-03.toml")
+
+
+@pytest.fixture(scope="module")
+def book() -> alvh.Position:
+    return alvh.Position.from_toml(EXAMPLES / "condor.toml")
+
+
+def make_state(market: alvh.Market, vix: float, **changes) -> MarketState:
+    fields = dict(
+        date=market.as_of, vix=vix, spx=market.spot, macd_hist=1.2, macd_expanding=False,
+        ad_divergence=False, breadth_bid=False, vix_rsi=55.0, vix_vx1=0.93, vx1_vx2=0.96,
+        backwardation=False, implied_minus_realized=0.03, skew_z=0.4, skew_steepening=False,
+        correlations={}, correlation_tightening={}, cpi_yoy=0.034, ppi_yoy=0.031,
+        fomc_tone="hawkish", custom={}, missing=(),
+    )
+    fields.update(changes)
+    return MarketState(**fields)
+
+
+def at(market: alvh.Market, vix: float) -> alvh.Market:
+    return market.bump(vix_shift=vix - market.vix)
+
+
+def test_layer_0_is_the_condor_alone(market, book):
+    d = Policy.preset("early").decide(make_state(market, 15.5), book, at(market, 15.5),
+                                      portfolio_value=500_000.0)
+    assert d.layer_after == 0 and d.actions == () and "condor alone" in d.rationale
+    assert d.cvar_before is None  # no projection needed
+
+
+def test_rule_a_noise_without_evidence_and_acting_with_it(market, book):
+    policy = Policy.preset("early")
+    quiet = policy.decide(make_state(market, 18.6), book, at(market, 18.6),
+                          portfolio_value=100_000.0)
+    assert quiet.layer_after == 1 and quiet.actions == ()
+    assert "Rule (a)" in quiet.rationale and "noise, wait" in quiet.rationale
+    shifted = policy.decide(make_state(market, 18.6, backwardation=True, vix_vx1=1.04), book,
+                            at(market, 18.6), portfolio_value=100_000.0)
+    assert "Rule (a): evidence of a regime shift: backwardation" in shifted.rationale
+    assert shifted.cvar_before is not None  # it went on to the time-shift check
+
+
+def test_rule_b_early_activation_below_the_band(market, book):
+    state = make_state(market, 16.2, macd_expanding=True, ad_divergence=True)
+    early = Policy.preset("early").decide(state, book, at(market, 16.2), portfolio_value=1e6)
+    assert early.layer_after == 1 and "Early activation (b)" in early.rationale
+    assert "A/D line diverges negatively" in early.rationale
+    skew = make_state(market, 16.2, macd_expanding=True, skew_steepening=True, skew_z=2.5)
+    assert Policy.preset("early").decide(skew, book, at(market, 16.2),
+                                         portfolio_value=1e6).layer_after == 1
+    off = Policy.preset("patient").decide(state, book, at(market, 16.2), portfolio_value=1e6)
+    assert off.layer_after == 0
+    missing = make_state(market, 16.2, macd_expanding=True, ad_divergence=None,
+                         skew_steepening=None, skew_z=None)
+    d = Policy.preset("early").decide(missing, book, at(market, 16.2), portfolio_value=1e6)
+    assert d.layer_after == 0 and "Early activation (b) skipped" in d.rationale
+
+
+def test_rule_c_patience(market, book):
+    calm = make_state(market, 25.0, cpi_yoy=0.024, ppi_yoy=0.018, fomc_tone="steady",
+                      breadth_bid=True)
+    d = Policy.preset("early").decide(calm, book, at(market, 25.0), layer=1,
+                                      portfolio_value=100_000.0)
+    assert d.layer_after == 2 and d.actions == ()
+    assert "Rule (c), patience" in d.rationale
+    hot = replace(calm, cpi_yoy=0.045)
+    d = Policy.preset("early").decide(hot, book, at(market, 25.0), layer=1,
+                                      portfolio_value=100_000.0)
+    assert "Rule (c), patience" not in d.rationale
+    no_fomc = replace(calm, fomc_tone=None)
+    d = Policy.preset("early").decide(no_fomc, book, at(market, 25.0), layer=1,
+                                      portfolio_value=100_000.0)
+    assert "Rule (c) skipped" in d.rationale and "fomc_steady" in d.rationale
+
+
+def test_rule_d_time_shift_check_defers_inside_the_budget(market, book):
+    state = make_state(market, 25.0)
+    rich = Policy.preset("early").decide(state, book, at(market, 25.0), layer=1,
+                                         portfolio_value=10_000_000.0)
+    assert rich.layer_after == 2 and rich.actions == ()
+    assert "Rule (d), time-shift check" in rich.rationale and "actions wait" in rich.rationale
+    off = Policy.preset("early").with_changes(rules=Rules(time_shift_check=False))
+    d = off.decide(state, book, at(market, 25.0), layer=1, portfolio_value=10_000_000.0)
+    assert "Rule (d)" not in d.rationale and "Candidate" in d.rationale
+
+
+def test_rules_e_f_candidates_are_sized_within_the_cap_and_ranked(market, book):
+    # A book that loses when the SPX falls (a short put spread): the layer-2 hedges help.
+    puts = alvh.Position.vertical(dt.date(2025, 3, 21), long_strike=5700.0, short_strike=5800.0,
+                                  is_call=False, quantity=20, prices={"long": 30.0, "short": 42.0})
+    state = make_state(market, 25.0)
+    value = 200_000.0
+    d = Policy.preset("early").decide(state, puts, at(market, 25.0), layer=1,
+                                      portfolio_value=value)
+    assert d.layer_after == 2 and len(d.actions) == 1
+    action = d.actions[0]
+    assert action.name in ("long_vix_calls", "spx_put_spread")
+    assert action.risk <= 0.025 * value + 1e-6
+    assert d.cvar_after < d.cvar_before
+    assert "Chosen (f)" in d.rationale and "Candidate long_vix_calls" in d.rationale
+    assert d.greeks_after != d.greeks_before  # the hedge moved the book's Greeks
+
+
+@settings(max_examples=12, deadline=None)
+@given(cap=st.floats(min_value=0.002, max_value=0.05), value=st.floats(min_value=5e4, max_value=2e6))
+def test_sizing_never_exceeds_the_caps(cap, value):
+    market = alvh.Market.from_toml(EXAMPLES / "market_2025-02-03.toml")
+    puts = alvh.Position.vertical(dt.date(2025, 3, 21), long_strike=5700.0, short_strike=5800.0,
+                                  is_call=False, quantity=20, prices={"long": 30.0, "short": 42.0})
+    policy = Policy.preset("early").with_changes(
+        sizing=Sizing(layer_cap=cap, total_cap=max(cap, 0.06)),
+        rules=Rules(time_shift_check=False, projection_paths=300),
+    )
+    d = policy.decide(make_state(market, 25.0), puts, at(market, 25.0), layer=1,
+                      portfolio_value=value)
+    for action in d.actions:
+        assert action.risk <= cap * value + 1e-6
+
+
+def test_identical_inputs_identical_decision_and_journal_round_trip(tmp_path, market, book):
+    policy = Policy.preset("early")
+    state = make_state(market, 25.0)
+    first = policy.decide(state, book, at(market, 25.0), layer=1, portfolio_value=150_000.0)
+    second = policy.decide(state, book, at(market, 25.0), layer=1, portfolio_value=150_000.0)
+    assert first == second
+    with Journal(tmp_path / "j.db") as journal:
+        decision_id = journal.append(first, policy=policy)
+        assert journal.decision(decision_id) == first
+
+
+def test_missing_diagnostics_are_named_in_the_rationale(market, book):
+    bare = make_state(market, 19.0, macd_hist=None, macd_expanding=None, ad_divergence=None,
+                      breadth_bid=None, vix_rsi=None, vix_vx1=None, vx1_vx2=None,
+                      backwardation=None, implied_minus_realized=None, skew_z=None,
+                      skew_steepening=None, cpi_yoy=None, ppi_yoy=None, fomc_tone=None)
+    d = Policy.preset("early").decide(bare, book, at(market, 19.0), portfolio_value=1e6)
+    for name in ("macd_expanding", "ad_divergence", "backwardation", "skew_steepening",
+                 "inflation_contained", "fomc_steady"):
+        assert name in d.rationale
+    assert all(x.fired is None for x in d.diagnostics)
+    assert "noise, wait" in d.rationale  # no evidence at all
+
+
+def test_bad_inputs(market, book):
+    policy = Policy.preset("early")
+    with pytest.raises(InvalidInputError, match="state.date"):
+        policy.decide(make_state(market, 18.0, date=dt.date(2025, 1, 31)), book, market,
+                      portfolio_value=1e5)
+    with pytest.raises(InvalidInputError, match="portfolio_value"):
+        policy.decide(make_state(market, market.vix), book, market, portfolio_value=-5.0)
+    with pytest.raises(InvalidInputError, match="state.vix 30 and market.vix"):
+        policy.decide(make_state(market, 30.0), book, market, portfolio_value=1e5)
+
+
+def test_cli_decide_journals_and_carries_the_layer(tmp_path, market):
+    from alvh.cli import main
+
+    state_path = tmp_path / "state.toml"
+    make_state(market, market.vix, backwardation=True, vix_vx1=1.05).to_toml(state_path)
+    journal = tmp_path / "alvh.db"
+    args = ["decide", "--state", str(state_path), "--position", str(EXAMPLES / "condor.toml"),
+            "--market", str(EXAMPLES / "market_2025-02-03.toml"), "--journal", str(journal),
+            "--portfolio-value", "150000"]
+    assert main(args) == 0
+    with Journal(journal) as j:
+        first = j.decision(1)
+    assert first.layer_before == 0 and first.layer_after == 1  # VIX 18.62: layer 1
+    assert "Rule (a): evidence of a regime shift: backwardation" in first.rationale
+    assert main(args) == 0  # the next run starts from the journal's last layer
+    with Journal(journal) as j:
+        second = j.decision(2)
+        assert len(j) == 2
+    assert second.layer_before == 1
+    assert main([*args[:-2], "--portfolio-value", "-1"]) == 2
+    assert main([*args[:2], str(tmp_path / "missing.toml"), *args[3:]]) == 2
