@@ -198,3 +198,26 @@ def test_cli_decide_journals_and_carries_the_layer(tmp_path, market):
     assert second.layer_before == 1
     assert main([*args[:-2], "--portfolio-value", "-1"]) == 2
     assert main([*args[:2], str(tmp_path / "missing.toml"), *args[3:]]) == 2
+
+
+def test_layer_3_recomputes_the_return_against_capm(market, book):
+    m31 = at(market, 31.0)
+    d = Policy.preset("early").decide(make_state(m31, 31.0), book, m31, layer=2,
+                                      portfolio_value=1e6)
+    assert d.layer_after == 3 and "Layer 3 return check" in d.rationale
+    extra = d.extra
+    summary = alvh.analytics.summary(book, m31, breakeven_days=())
+    assert extra["capital"] == summary.margin
+    beta = summary.delta_dollars_per_1pct / (0.01 * summary.margin)
+    assert extra["beta"] == pytest.approx(beta, rel=1e-12)
+    assert extra["capm_required"] == pytest.approx(m31.rate + beta * 0.055, rel=1e-12)
+    # the IRR is the mean projected P&L on the capital, annualized
+    from alvh.projection import STAT_NAMES, project
+
+    proj = project(book, m31, scenarios="gdp_x_earnings", days=10, paths=2000, seed=0,
+                   greek_paths=0, representative=False)
+    mean = proj.mixture[-1, STAT_NAMES.index("mean")]
+    assert extra["irr"] == pytest.approx((1 + mean / summary.margin) ** 36.5 - 1, rel=1e-12)
+    below = Policy.preset("early").decide(make_state(market, market.vix), book, market,
+                                          portfolio_value=1e6)
+    assert "Layer 3 return check" not in below.rationale

@@ -150,14 +150,48 @@ def _greeks(position: Position, market: Market) -> tuple[dict[str, float], tuple
     return greeks, s.breakevens_t_plus[0][1]
 
 
-def _cvar(position: Position, market: Market, policy: Policy, seed: int) -> float:
-    """Projected CVaR 95 ($, positive loss) of the mixture at the horizon."""
+def _projected(position: Position, market: Market, policy: Policy, seed: int) -> tuple[float, float]:
+    """(CVaR 95 as a positive $ loss, mean $ P&L) of the projected mixture at the horizon."""
     from alvh.projection import STAT_NAMES, project
 
     result = project(position, market, scenarios=SCENARIOS, days=policy.rules.projection_days,
                      paths=policy.rules.projection_paths, seed=seed, greek_paths=0,
                      representative=False)
-    return float(result.mixture[-1, STAT_NAMES.index("cvar95")])
+    last = result.mixture[-1]
+    return float(last[STAT_NAMES.index("cvar95")]), float(last[STAT_NAMES.index("mean")])
+
+
+def _cvar(position: Position, market: Market, policy: Policy, seed: int) -> float:
+    return _projected(position, market, policy, seed)[0]
+
+
+def _irr_check(policy: Policy, position: Position, market: Market, seed: int) -> tuple[str, dict[str, float]]:
+    """Layer 3's return check: the book's expected return on its capital at risk over the
+    projection horizon, annualized (the IRR of putting the margin in today and taking
+    margin + expected P&L out at the horizon), against the risk-free rate and the CAPM
+    required return ``r_f + beta * equity_risk_premium``, beta being the book's $ delta
+    per 1 % SPX move over 1 % of its capital."""
+    if not position.legs:
+        return "Layer 3 return check skipped: an empty book.", {}
+    summary = analytics.summary(position, market, breakeven_days=())
+    capital = summary.margin if summary.margin else summary.max_loss
+    if not capital or not math.isfinite(capital) or capital <= 0.0:
+        return ("Layer 3 return check skipped: the book's capital at risk is not defined "
+                "(not a defined-risk SPX book).", {})
+    days = policy.rules.projection_days
+    _, mean = _projected(position, market, policy, seed)
+    growth = 1.0 + mean / capital
+    irr = growth ** (365.0 / days) - 1.0 if growth > 0.0 else -1.0
+    beta = summary.delta_dollars_per_1pct / (0.01 * capital)
+    required = market.rate + beta * policy.rules.equity_risk_premium
+    verdict = "still earns its risk" if irr > max(required, market.rate) else (
+        "no longer earns its risk: reduce or close it")
+    text = (f"Layer 3 return check: expected P&L {mean:+,.0f} $ over {days} days on "
+            f"{capital:,.0f} $ at risk is an annualized IRR of {irr:+.1%}, against the "
+            f"risk-free {market.rate:.2%} and a CAPM-required {required:+.1%} (beta "
+            f"{beta:+.2f}, equity premium {policy.rules.equity_risk_premium:.1%}): the book "
+            f"{verdict}.")
+    return text, {"irr": irr, "capm_required": required, "beta": beta, "capital": capital}
 
 
 def _vix_expiry(market: Market, min_days: int) -> dt.date:
@@ -469,6 +503,10 @@ def decide(
                        f"within the {sizing.layer_cap:.1%} cap ({budget:,.0f} $).")
         else:
             why.append("No candidate reduces the projected CVaR: no action.")
+    irr_numbers: dict[str, float] = {}
+    if regime == 3:
+        text, irr_numbers = _irr_check(policy, position, market, seed)
+        why.append(text)
     after_book = position + hedge if hedge is not None else position
     greeks_after, breakevens_after = _greeks(after_book, market)
     cvar_after = None
@@ -484,5 +522,5 @@ def decide(
         extra={"hedge_legs": [str(leg) for leg in (hedge.legs if hedge else ())],
                "portfolio_value": float(portfolio_value),
                # the highest layer hedged after today (tomorrow's ``acted``)
-               "acted": regime if actions else min(done, regime)},
+               "acted": regime if actions else min(done, regime), **irr_numbers},
     )

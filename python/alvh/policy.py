@@ -138,6 +138,8 @@ class Rules:
       ``projection_paths`` paths; if the projected CVaR 95 is inside ``cvar_budget``
       (a fraction of portfolio value) the layer stands but its actions wait.
     - ``vix_rsi_overbought``: RSI(14) of the VIX above this is reported as stretched.
+    - ``equity_risk_premium`` (5.5 %): the CAPM market premium of layer 3's return check
+      (the long-run US equity premium over bills is commonly put at 4-6 %).
     """
 
     require_regime_evidence: bool = True
@@ -152,6 +154,7 @@ class Rules:
     projection_days: int = 10
     projection_paths: int = 2000
     cvar_budget: float = 0.05
+    equity_risk_premium: float = 0.055
 
     def __post_init__(self) -> None:
         for name in ("require_regime_evidence", "early_activation", "patience",
@@ -163,7 +166,8 @@ class Rules:
         _whole("rules.projection_days", self.projection_days, 5, 10)
         _whole("rules.projection_paths", self.projection_paths, 100, 10_000_000)
         for name, low, high in (("skew_z_threshold", 0.0, 10.0), ("inflation_ceiling", -0.5, 1.0),
-                                ("vix_rsi_overbought", 50.0, 100.0), ("cvar_budget", 0.0, 1.0)):
+                                ("vix_rsi_overbought", 50.0, 100.0), ("cvar_budget", 0.0, 1.0),
+                                ("equity_risk_premium", -0.2, 0.3)):
             value = _number(f"rules.{name}", getattr(self, name))
             if not low < value <= high:
                 raise _bad(f"rules.{name}", value, f"in ({low:g}, {high:g}]")
