@@ -221,3 +221,22 @@ def test_layer_3_recomputes_the_return_against_capm(market, book):
     below = Policy.preset("early").decide(make_state(market, market.vix), book, market,
                                           portfolio_value=1e6)
     assert "Layer 3 return check" not in below.rationale
+
+
+def test_total_cap_bounds_todays_hedge_with_earlier_layers(market):
+    puts = alvh.Position.vertical(dt.date(2025, 3, 21), long_strike=5700.0, short_strike=5800.0,
+                                  is_call=False, quantity=20, prices={"long": 30.0, "short": 42.0})
+    value = 200_000.0  # layer cap 2.5 % = 5,000 $; total 6 % = 12,000 $
+    policy = Policy.preset("early")
+    state = make_state(market, 25.0)
+    free = policy.decide(state, puts, at(market, 25.0), layer=1, portfolio_value=value)
+    tight = policy.decide(state, puts, at(market, 25.0), layer=1, portfolio_value=value,
+                          committed_risk=10_000.0)
+    assert free.actions and free.actions[0].risk > 2_000.0
+    assert "leaves 2,000 $ under the 6.0% total cap" in tight.rationale
+    assert all(a.risk <= 2_000.0 + 1e-6 for a in tight.actions)
+    used_up = policy.decide(state, puts, at(market, 25.0), layer=1, portfolio_value=value,
+                            committed_risk=12_000.0)
+    assert used_up.actions == () and "total cap is used up" in used_up.rationale
+    with pytest.raises(InvalidInputError, match="committed_risk"):
+        policy.decide(state, puts, at(market, 25.0), portfolio_value=value, committed_risk=-1.0)

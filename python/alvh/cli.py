@@ -401,7 +401,8 @@ def _decide(args: argparse.Namespace, console: Console) -> None:
             if acted is None and history.height:
                 acted = int(journal.decision(int(history["id"][-1])).extra.get("acted", layer))
         decision = policy.decide(state, position, market, layer=layer, acted=acted,
-                                 portfolio_value=args.portfolio_value, seed=args.seed)
+                                 portfolio_value=args.portfolio_value,
+                                 committed_risk=args.committed_risk, seed=args.seed)
         decision_id = journal.append(decision, policy=policy)
     table = Table(title=f"{decision.date}: VIX {decision.vix:.2f}, layer {decision.layer_before} -> "
                   f"{decision.layer_after} ({policy.name}, version {policy.version[:8]})")
@@ -533,6 +534,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="the layer before today (default: the journal's last decision)")
     decide.add_argument("--acted", type=int, default=None,
                         help="the highest layer already hedged (default: from the journal)")
+    decide.add_argument("--committed-risk", type=float, default=0.0,
+                        help="$ already at risk in earlier layers' hedges (the total cap)")
     decide.add_argument("--seed", type=int, default=0)
     journal = commands.add_parser("journal", help="the decision journal")
     journal_commands = journal.add_subparsers(dest="journal_command", required=True)

@@ -377,11 +377,14 @@ def _roll(position: Position, market: Market, budget: float) -> tuple[Position, 
 
 def decide(
     policy: Policy, state: Any, position: Position, market: Market, *, layer: int = 0,
-    acted: int | None = None, portfolio_value: float, seed: int = 0,
+    acted: int | None = None, portfolio_value: float, committed_risk: float = 0.0,
+    seed: int = 0,
 ) -> Decision:
     """One day's decision; see the module doc. ``layer``: the layer the book was in
     before today; ``acted``: the highest layer whose hedge is already on (default
-    ``layer``); ``portfolio_value``: $, the base of the caps and the CVaR budget."""
+    ``layer``); ``portfolio_value``: $, the base of the caps and the CVaR budget;
+    ``committed_risk``: $ already at risk in the hedges of earlier layers (the total
+    cap bounds it plus today's)."""
     from alvh.policy import Policy as _Policy
 
     if not isinstance(policy, _Policy):
@@ -404,6 +407,10 @@ def decide(
         math.isfinite(portfolio_value) and portfolio_value > 0
     ):
         raise InvalidInputError(f"portfolio_value must be a positive $ amount; got {portfolio_value!r}")
+    if isinstance(committed_risk, bool) or not isinstance(committed_risk, (int, float)) or not (
+        math.isfinite(committed_risk) and committed_risk >= 0
+    ):
+        raise InvalidInputError(f"committed_risk must be a $ amount >= 0; got {committed_risk!r}")
     done = layer if acted is None else acted
     rules, sizing = policy.rules, policy.sizing
     diagnostics, fired = _diagnostics(policy, state)
@@ -481,8 +488,14 @@ def decide(
     if act:
         if cvar_before is None:
             cvar_before = _cvar(position, market, policy, seed) if position.legs else 0.0
-        budget = min(sizing.layer_cap, sizing.total_cap) * portfolio_value
-        candidates, dropped = _candidates(policy, regime, position, market, budget)
+        budget = min(sizing.layer_cap * portfolio_value,
+                     sizing.total_cap * portfolio_value - committed_risk)
+        if budget < sizing.layer_cap * portfolio_value:
+            why.append(f"Rule (e): {committed_risk:,.0f} $ already at risk in earlier layers "
+                       f"leaves {max(budget, 0.0):,.0f} $ under the {sizing.total_cap:.1%} "
+                       "total cap.")
+        candidates, dropped = ((_candidates(policy, regime, position, market, budget))
+                               if budget > 0.0 else ([], ["every action: the total cap is used up"]))
         for text in dropped:
             why.append(f"Candidate dropped: {text}.")
         scored = []
@@ -500,7 +513,8 @@ def decide(
             actions = [action]
             why.append(f"Chosen (f): {action.name}, the largest CVaR reduction per dollar "
                        f"({gain:,.0f} $ for {action.cost:,.0f} $), risk {action.risk:,.0f} $ "
-                       f"within the {sizing.layer_cap:.1%} cap ({budget:,.0f} $).")
+                       f"within the budget of {budget:,.0f} $ ({sizing.layer_cap:.1%} per layer, "
+                       f"{sizing.total_cap:.1%} in all).")
         else:
             why.append("No candidate reduces the projected CVaR: no action.")
     irr_numbers: dict[str, float] = {}

@@ -373,13 +373,14 @@ class Policy:
         return cls(name=document.get("name", "custom"), layers=layers, rules=rules, sizing=sizing)
 
     def decide(self, state: Any, position: Any, market: Any, *, layer: int = 0,
-               acted: int | None = None, portfolio_value: float, seed: int = 0) -> Any:
+               acted: int | None = None, portfolio_value: float, committed_risk: float = 0.0,
+               seed: int = 0) -> Any:
         """One day's `alvh.Decision` for ``position`` in ``market`` given the day's
         `alvh.MarketState`: see `alvh.decide`."""
         from alvh.decide import decide
 
         return decide(self, state, position, market, layer=layer, acted=acted,
-                      portfolio_value=portfolio_value, seed=seed)
+                      portfolio_value=portfolio_value, committed_risk=committed_risk, seed=seed)
 
     def with_changes(self, **changes: Any) -> Policy:
         """A copy with fields replaced (``rules=``, ``sizing=``, ``layers=``, ``name=``)."""
