@@ -191,12 +191,16 @@ def test_cli_decide_journals_and_carries_the_layer(tmp_path, market):
         first = j.decision(1)
     assert first.layer_before == 0 and first.layer_after == 1  # VIX 18.62: layer 1
     assert "Rule (a): evidence of a regime shift: backwardation" in first.rationale
-    assert main(args) == 0  # the next run starts from the journal's last layer
+    # the next run starts from the journal's last layer and portfolio value
+    assert main(args[:-2]) == 0
     with Journal(journal) as j:
         second = j.decision(2)
         assert len(j) == 2
     assert second.layer_before == 1
+    assert second.extra["portfolio_value"] == 150000.0
     assert main([*args[:-2], "--portfolio-value", "-1"]) == 2
+    fresh = [*args[:-4], "--journal", str(tmp_path / "fresh.db")]
+    assert main(fresh) == 2  # no portfolio value yet: says what is needed
     assert main([*args[:2], str(tmp_path / "missing.toml"), *args[3:]]) == 2
 
 
@@ -240,3 +244,16 @@ def test_total_cap_bounds_todays_hedge_with_earlier_layers(market):
     assert used_up.actions == () and "total cap is used up" in used_up.rationale
     with pytest.raises(InvalidInputError, match="committed_risk"):
         policy.decide(state, puts, at(market, 25.0), portfolio_value=value, committed_risk=-1.0)
+
+
+def test_readme_decide_command_on_the_example_files(tmp_path, capsys):
+    from alvh.cli import main
+
+    code = main(["decide", "--state", str(EXAMPLES / "state_2025-02-03.toml"),
+                 "--position", str(EXAMPLES / "condor_vix_hedge.toml"),
+                 "--market", str(EXAMPLES / "market_2025-02-03.toml"),
+                 "--journal", str(tmp_path / "alvh.db"), "--portfolio-value", "250000"])
+    printed = " ".join(capsys.readouterr().out.split())
+    assert code == 0, printed
+    assert "layer 0 -> 1" in printed and "journaled as decision 1" in printed
+    assert main(["journal", "show", "--journal", str(tmp_path / "alvh.db")]) == 0

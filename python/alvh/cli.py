@@ -391,17 +391,25 @@ def _decide(args: argparse.Namespace, console: Console) -> None:
     state = MarketState.from_toml(args.state)
     position = alvh.Position.from_toml(args.position)
     market = alvh.Market.from_toml(args.market)
-    if args.portfolio_value is None or args.portfolio_value <= 0:
+    if args.portfolio_value is not None and not args.portfolio_value > 0:
         raise _CliError("--portfolio-value must be a positive $ amount (the base of the caps)")
     with Journal(args.journal) as journal:
-        layer, acted = args.layer, args.acted
+        layer, acted, value = args.layer, args.acted, args.portfolio_value
+        history = journal.decisions()
+        last = journal.decision(int(history["id"][-1])) if history.height else None
         if layer is None:
-            history = journal.decisions()
-            layer = int(history["layer_after"][-1]) if history.height else 0
-            if acted is None and history.height:
-                acted = int(journal.decision(int(history["id"][-1])).extra.get("acted", layer))
+            layer = last.layer_after if last is not None else 0
+            if acted is None and last is not None:
+                acted = int(last.extra.get("acted", layer))
+        if value is None:
+            if last is None or "portfolio_value" not in last.extra:
+                raise _CliError(
+                    "--portfolio-value is needed for the journal's first decision (the base of "
+                    "the sizing caps and the CVaR budget); later runs reuse the last one"
+                )
+            value = float(last.extra["portfolio_value"])
         decision = policy.decide(state, position, market, layer=layer, acted=acted,
-                                 portfolio_value=args.portfolio_value,
+                                 portfolio_value=value,
                                  committed_risk=args.committed_risk, seed=args.seed)
         decision_id = journal.append(decision, policy=policy)
     table = Table(title=f"{decision.date}: VIX {decision.vix:.2f}, layer {decision.layer_before} -> "
@@ -528,8 +536,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     decide.add_argument("--journal", default="alvh.db", help="journal file (default: alvh.db)")
     decide.add_argument("--policy", default="early",
                         help="early, patient, or a policy TOML file (docs/policy_format.md)")
-    decide.add_argument("--portfolio-value", type=float, required=True,
-                        help="portfolio value in $ (the base of the caps and the CVaR budget)")
+    decide.add_argument("--portfolio-value", type=float, default=None,
+                        help="portfolio value in $ (the base of the caps and the CVaR budget); "
+                        "default: the journal's last decision's")
     decide.add_argument("--layer", type=int, default=None,
                         help="the layer before today (default: the journal's last decision)")
     decide.add_argument("--acted", type=int, default=None,
