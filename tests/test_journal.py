@@ -219,3 +219,16 @@ def test_cli_journal_show(tmp_path: Path, policy: Policy, capsys: pytest.Capture
     (tmp_path / "junk.db").write_text("not a journal")
     assert main(["journal", "show", "--journal", str(tmp_path / "junk.db")]) == 2
     assert "not an SQLite file" in " ".join(capsys.readouterr().out.split())
+
+
+def test_many_processes_creating_the_same_new_journal_at_once(tmp_path: Path):
+    # The creation race: every process finds an empty file and makes it a journal
+    # (switching it to WAL needs the file alone). 5 rounds x 6 processes.
+    for round_ in range(5):
+        path = tmp_path / f"new{round_}.db"
+        writers = [_writer(path, w, 3) for w in range(6)]
+        for proc in writers:
+            _, err = proc.communicate(timeout=120)
+            assert proc.returncode == 0, err
+        with Journal(path) as journal:
+            assert len(journal) == 18

@@ -27,6 +27,7 @@ import datetime as dt
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -115,16 +116,35 @@ class Journal:
                                        isolation_level=None, check_same_thread=True)
         except sqlite3.Error as exc:
             raise JournalError(f"{self.path}: cannot open as a journal: {exc}") from None
-        try:
-            self._setup(existed)
-        except JournalError:
-            self._db.close()
-            raise
-        except sqlite3.DatabaseError as exc:
-            self._db.close()
-            raise JournalError(
-                f"{self.path}: not a readable alvh journal ({exc}); it was not changed"
-            ) from None
+        # Two processes opening a new journal at once race for its creation; switching it
+        # to WAL needs the file to themselves, and SQLite reports "locked" at once there
+        # rather than waiting: retry the set-up (it is idempotent) for the busy timeout.
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000.0
+        attempt = 0
+        while True:
+            try:
+                self._setup(existed)
+                break
+            except JournalError:
+                self._db.close()
+                raise
+            except sqlite3.OperationalError as exc:
+                locked = "locked" in str(exc) or "busy" in str(exc)
+                if locked and time.monotonic() < deadline:
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                    attempt += 1
+                    time.sleep(min(0.01 * attempt, 0.2))
+                    continue
+                self._db.close()
+                raise JournalError(
+                    f"{self.path}: cannot open the journal ({exc}); it was not changed"
+                ) from None
+            except sqlite3.DatabaseError as exc:
+                self._db.close()
+                raise JournalError(
+                    f"{self.path}: not a readable alvh journal ({exc}); it was not changed"
+                ) from None
 
     # ----------------------------------------------------------------- opening
 
@@ -146,8 +166,7 @@ class Journal:
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if application_id == 0 and not tables:
             # A new (or empty) file: make it a journal, in one transaction.
-            db.execute("PRAGMA journal_mode = WAL")
-            db.execute("PRAGMA synchronous = FULL")
+            self._wal()
             with self._transaction():
                 # Re-check under the write lock: another process may have created it.
                 if db.execute("PRAGMA application_id").fetchone()[0] == 0:
@@ -160,12 +179,18 @@ class Journal:
                 f"{self.path}: an SQLite database of another application (application_id "
                 f"{application_id:#x}); refusing to write to it"
             )
-        db.execute("PRAGMA journal_mode = WAL")
-        db.execute("PRAGMA synchronous = FULL")
+        self._wal()
         db.execute("PRAGMA foreign_keys = ON")
         if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
             raise JournalError(f"{self.path}: the journal is damaged (quick_check failed)")
         self._migrate()
+
+    def _wal(self) -> None:
+        """WAL mode (persistent in the file: switched once, by whoever creates it) and
+        full fsync on commit (per connection)."""
+        if self._db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA synchronous = FULL")
 
     def _migrate(self) -> None:
         db = self._db

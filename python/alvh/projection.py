@@ -460,7 +460,9 @@ def project(
 def _representative(
     position: Position, market: Market, resolved: ResolvedScenarios, days: int, dynamics: str
 ) -> dict[str, FloatArray]:
-    """Each scenario's path with all draws at zero, revalued exactly with the grid."""
+    """Each scenario's path with all draws at zero, revalued exactly with the grid (one
+    grid a day over every scenario's SPX move x VIX shift; each scenario reads its own
+    diagonal cell)."""
     from alvh.grid import scenario_grid
 
     n_scen = len(resolved.names)
@@ -469,28 +471,29 @@ def _representative(
         "spx", "vix", "pnl", "delta_dollars_per_1pct", "gamma_dollars_per_1pct",
         "vega_dollars_per_vol_point", "theta_dollars_per_day")}
     ratio = market.vol_model.atm_vix_ratio
-    for s in range(n_scen):
-        ln_s, ln_v = math.log(market.spot), math.log(market.vix)
-        drift = float(resolved.drift[s])
-        given = float(resolved.diffusion_vol[s])
-        kappa, ln_theta = float(resolved.vix_kappa[s]), math.log(float(resolved.vix_theta[s]))
-        for d in range(days):
-            sigma = given if math.isfinite(given) else ratio * math.exp(ln_v) / 100.0
-            ln_s += (drift - 0.5 * sigma * sigma) * dt_year + float(resolved.jump_mean[s, d])
-            ln_v += kappa * (ln_theta - ln_v) * dt_year + float(resolved.vix_jump_mean[s, d])
-            spot, vix = math.exp(ln_s), math.exp(ln_v)
-            grid = scenario_grid(
-                position, market, spot_moves=[spot / market.spot - 1.0],
-                vol_shifts=[vix - market.vix], days=[d + 1], dynamics=dynamics,
-            )
-            out["spx"][s, d], out["vix"][s, d] = spot, vix
-            out["pnl"][s, d] = float(grid.pnl[0, 0, 0])
-            out["delta_dollars_per_1pct"][s, d] = float(grid.delta_dollars_per_1pct[0, 0, 0])
-            out["gamma_dollars_per_1pct"][s, d] = float(grid.gamma_dollars_per_1pct[0, 0, 0])
-            out["vega_dollars_per_vol_point"][s, d] = float(
-                grid.vega_dollars_per_vol_point[0, 0, 0]
-            )
-            out["theta_dollars_per_day"][s, d] = float(grid.theta_dollars_per_day[0, 0, 0])
+    drift = np.asarray(resolved.drift, dtype=np.float64)
+    given = np.asarray(resolved.diffusion_vol, dtype=np.float64)
+    kappa = np.asarray(resolved.vix_kappa, dtype=np.float64)
+    ln_theta = np.log(np.asarray(resolved.vix_theta, dtype=np.float64))
+    ln_s = np.full(n_scen, math.log(market.spot))
+    ln_v = np.full(n_scen, math.log(market.vix))
+    diagonal = np.arange(n_scen)
+    for d in range(days):
+        sigma = np.where(np.isfinite(given), given, ratio * np.exp(ln_v) / 100.0)
+        ln_s = ln_s + (drift - 0.5 * sigma * sigma) * dt_year + resolved.jump_mean[:, d]
+        ln_v = ln_v + kappa * (ln_theta - ln_v) * dt_year + resolved.vix_jump_mean[:, d]
+        spot, vix = np.exp(ln_s), np.exp(ln_v)
+        grid = scenario_grid(
+            position, market, spot_moves=spot / market.spot - 1.0,
+            vol_shifts=vix - market.vix, days=[d + 1], dynamics=dynamics,
+        )
+        cell = (0, diagonal, diagonal)
+        out["spx"][:, d], out["vix"][:, d] = spot, vix
+        out["pnl"][:, d] = grid.pnl[cell]
+        out["delta_dollars_per_1pct"][:, d] = grid.delta_dollars_per_1pct[cell]
+        out["gamma_dollars_per_1pct"][:, d] = grid.gamma_dollars_per_1pct[cell]
+        out["vega_dollars_per_vol_point"][:, d] = grid.vega_dollars_per_vol_point[cell]
+        out["theta_dollars_per_day"][:, d] = grid.theta_dollars_per_day[cell]
     for array in out.values():
         array.flags.writeable = False
     return out
