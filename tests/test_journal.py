@@ -223,8 +223,9 @@ def test_cli_journal_show(tmp_path: Path, policy: Policy, capsys: pytest.Capture
 
 def test_many_processes_creating_the_same_new_journal_at_once(tmp_path: Path):
     # The creation race: every process finds an empty file and makes it a journal
-    # (switching it to WAL needs the file alone). 5 rounds x 6 processes.
-    for round_ in range(5):
+    # (switching it to WAL needs the file alone; the id and the tables must be read
+    # from one snapshot). 8 rounds x 6 processes.
+    for round_ in range(8):
         path = tmp_path / f"new{round_}.db"
         writers = [_writer(path, w, 3) for w in range(6)]
         for proc in writers:

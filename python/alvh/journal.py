@@ -162,8 +162,15 @@ class Journal:
     def _setup(self, existed: bool) -> None:
         db = self._db
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        application_id = db.execute("PRAGMA application_id").fetchone()[0]
-        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        # One read transaction: the id and the tables from the same snapshot (another
+        # process may be creating the journal right now).
+        db.execute("BEGIN")
+        try:
+            application_id = db.execute("PRAGMA application_id").fetchone()[0]
+            tables = {row[0] for row in
+                      db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        finally:
+            db.execute("COMMIT")
         if application_id == 0 and not tables:
             # A new (or empty) file: make it a journal, in one transaction.
             self._wal()
