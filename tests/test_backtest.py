@@ -1,0 +1,150 @@
+"""alvh.backtesting: the condor replay (no hedge) and the metrics."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import polars as pl
+import pytest
+
+import alvh
+from alvh.backtesting import Assumptions, CondorRules, Costs, metrics, replay
+from alvh.calendar import is_business_day
+from alvh.errors import InvalidInputError
+
+
+def business_days(start: dt.date, n: int) -> list[dt.date]:
+    out, day = [], start
+    while len(out) < n:
+        if is_business_day(day):
+            out.append(day)
+        day += dt.timedelta(days=1)
+    return out
+
+
+def history(spx: list[float], vix: list[float], start=dt.date(2017, 3, 1)):
+    days = business_days(start, len(spx))
+    return (pl.DataFrame({"date": days, "close": spx}), pl.DataFrame({"date": days, "close": vix}))
+
+
+def test_ten_quiet_days_by_hand():
+    # SPX flat at 2400, VIX flat at 12: one condor opened on day 0 (open_every 10),
+    # marked to model each day; equity = capital + credit - entry costs + value.
+    spx, vix = history([2400.0] * 10, [12.0] * 10)
+    rules = CondorRules(open_every=10, profit_target=0.99)
+    costs = Costs(slippage=0.05, commission=1.0)
+    run = replay(spx, vix, condors=rules, costs=costs)
+    assert run.trades.height == 0 and run.equity["open_condors"].to_list() == [1] * 10
+    days = run.equity["date"].to_list()
+    market0 = alvh.Market(as_of=days[0], spot=2400.0, rate=0.02, div=0.018, vix=12.0)
+    expiry = next(e for e in alvh.calendar.next_spx_expiries(days[0], 12, schedule="weekly")
+                  if 30 <= (e - days[0]).days <= 45)
+    condor = alvh.Position.iron_condor_by_delta(expiry, market=market0, short_delta=0.16,
+                                                wing_width=50.0)
+    credit = condor.credit
+    entry_costs = 4 * (0.05 * 100 + 1.0)
+    for i, day in enumerate(days):
+        m = alvh.Market(as_of=day, spot=2400.0, rate=0.02, div=0.018, vix=12.0)
+        value = sum(
+            leg.quantity * 100 * float(alvh.bsm.price(
+                is_call=leg.is_call, spot=2400.0, strike=leg.strike, t=m.t(leg.expiry),
+                rate=0.02, div=0.018, vol=m.spx_vol(leg.strike, leg.expiry)))
+            for leg in condor.legs
+        )
+        want = 100_000.0 + credit - entry_costs + value
+        assert run.equity["equity"][i] == pytest.approx(want, abs=1e-6), (i, day)
+    # quiet days: theta makes money
+    assert run.equity["equity"][-1] > run.equity["equity"][0]
+
+
+def test_profit_target_closes_with_costs_and_the_trade_adds_up():
+    # The SPX drifts nowhere while the VIX collapses: the condor is closed on its target.
+    spx, vix = history([2400.0] * 30, list(np.linspace(20.0, 9.0, 30)))
+    rules = CondorRules(open_every=100, profit_target=0.3)
+    run = replay(spx, vix, condors=rules, costs=Costs())
+    assert run.trades.height == 1
+    trade = run.trades.row(0, named=True)
+    assert trade["reason"] == "profit target"
+    assert trade["credit"] + trade["exit_value"] >= 0.3 * trade["credit"]
+    assert trade["costs"] == pytest.approx(2 * 4 * (0.05 * 100 + 1.0))
+    assert trade["pnl"] == pytest.approx(trade["credit"] + trade["exit_value"] - trade["costs"])
+    closed = run.equity.filter(pl.col("date") == trade["closed"])
+    assert closed["cash"][0] == pytest.approx(100_000.0 + trade["pnl"], abs=1e-6)
+    assert closed["open_condors"][0] == 0
+
+
+def test_stop_loss_and_expiry():
+    up = [2400.0 * (1.004 ** i) for i in range(25)]  # a steady rally through the call side
+    spx, vix = history(up, [12.0] * 25)
+    run = replay(spx, vix, condors=CondorRules(open_every=100))
+    assert run.trades["reason"].to_list() == ["stop loss"]
+    assert run.trades["pnl"][0] < -run.trades["credit"][0]
+
+
+def test_costs_only_lower_returns():
+    rng = np.random.default_rng(5)
+    closes = list(2400.0 * np.exp(np.cumsum(rng.normal(0.0, 0.008, 120))))
+    vixes = list(np.clip(14.0 + np.cumsum(rng.normal(0.0, 0.5, 120)), 9.0, 40.0))
+    spx, vix = history(closes, vixes)
+    free = replay(spx, vix, costs=Costs(slippage=0.0, commission=0.0))
+    paid = replay(spx, vix, costs=Costs())
+    assert (paid.equity["equity"].to_numpy() <= free.equity["equity"].to_numpy() + 1e-9).all()
+    assert paid.equity["equity"][-1] < free.equity["equity"][-1]
+
+
+def test_no_look_ahead():
+    rng = np.random.default_rng(9)
+    closes = list(2400.0 * np.exp(np.cumsum(rng.normal(0.0, 0.008, 80))))
+    vixes = list(np.clip(14.0 + np.cumsum(rng.normal(0.0, 0.4, 80)), 9.0, 40.0))
+    spx, vix = history(closes, vixes)
+    base = replay(spx, vix)
+    d = 50
+    changed_spx = spx.with_columns(
+        pl.when(pl.int_range(pl.len()) > d).then(pl.col("close") * 0.8).otherwise(pl.col("close"))
+    )
+    changed_vix = vix.with_columns(
+        pl.when(pl.int_range(pl.len()) > d).then(pl.col("close") * 2.0).otherwise(pl.col("close"))
+    )
+    other = replay(changed_spx, changed_vix)
+    assert base.equity.head(d + 1).equals(other.equity.head(d + 1))
+    assert not base.equity.equals(other.equity)
+
+
+def test_metrics_match_an_independent_computation():
+    rng = np.random.default_rng(2)
+    equity = 100.0 * np.cumprod(1.0 + rng.normal(0.0005, 0.01, 500))
+    dates = business_days(dt.date(2015, 1, 2), 500)
+    got = metrics(equity, dates, rate=0.01)
+    r = np.diff(equity) / equity[:-1]
+    years = (dates[-1] - dates[0]).days / 365.0
+    cagr = (equity[-1] / equity[0]) ** (1 / years) - 1
+    vol = r.std(ddof=1) * math.sqrt(252)
+    dd = max(1 - equity[i] / equity[: i + 1].max() for i in range(len(equity)))
+    worst = sorted(r)[: math.ceil(0.05 * len(r))]
+    assert got["cagr"] == pytest.approx(cagr, rel=1e-12)
+    assert got["vol"] == pytest.approx(vol, rel=1e-12)
+    assert got["sharpe"] == pytest.approx((r.mean() * 252 - 0.01) / vol, rel=1e-12)
+    down = math.sqrt(np.mean([min(x, 0) ** 2 for x in r])) * math.sqrt(252)
+    assert got["sortino"] == pytest.approx((r.mean() * 252 - 0.01) / down, rel=1e-12)
+    assert got["max_drawdown"] == pytest.approx(dd, rel=1e-12)
+    assert got["calmar"] == pytest.approx(cagr / dd, rel=1e-12)
+    assert got["worst_day"] == pytest.approx(min(r))
+    assert got["cvar95_daily"] == pytest.approx(-np.mean(worst), rel=1e-12)
+
+
+def test_bad_inputs():
+    spx, vix = history([2400.0] * 5, [12.0] * 5)
+    with pytest.raises(InvalidInputError, match="no day"):
+        replay(spx, vix, start=dt.date(2030, 1, 1))
+    with pytest.raises(InvalidInputError, match="spx.date row 2"):
+        replay(pl.concat([spx.head(2), spx.head(2)]), vix)
+    with pytest.raises(InvalidInputError, match="close_dte"):
+        CondorRules(close_dte=40)
+    with pytest.raises(InvalidInputError, match="vix.close row 1"):
+        replay(spx, vix.with_columns(pl.when(pl.int_range(pl.len()) == 1).then(-1.0)
+                                      .otherwise(pl.col("close")).alias("close")))
+    with pytest.raises(InvalidInputError, match="positive"):
+        metrics([100.0, -1.0], business_days(dt.date(2015, 1, 2), 2))
+    assert Assumptions().initial_capital == 100_000.0
