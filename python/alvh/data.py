@@ -55,10 +55,14 @@ OHLC = ("open", "high", "low", "close")
 #: Date format of Cboe's VIX_History.csv (``01/02/1990``).
 CBOE_DATE_FORMAT = "%m/%d/%Y"
 
+#: What `load_ohlc` does with a row dated on a weekend or exchange holiday.
+NON_BUSINESS_DAYS = ("raise", "drop", "keep")
+
 #: Date format of `load_ohlc` when none is given (ISO, ``2018-12-31``).
 ISO_DATE_FORMAT = "%Y-%m-%d"
 
 _CSV_SUFFIXES = (".csv", ".txt")
+_NO_OHLC_HINT = " (check_ohlc=False skips this check for a source known to have such rows)"
 _PARQUET_SUFFIXES = (".parquet", ".pq")
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _EPOCH = dt.date(1970, 1, 1)
@@ -114,7 +118,7 @@ def _day_number(day: dt.date) -> int:
     return (day - _EPOCH).days
 
 
-def _from_day_number(number: int) -> dt.date:
+def _from_day_number(number: Any) -> dt.date:
     return _EPOCH + dt.timedelta(days=int(number))
 
 
@@ -166,10 +170,10 @@ def _read_csv(path: Path, src: _Source) -> tuple[list[str], int, list[list[str]]
                     header, header_line = record, reader.line_num
                     continue
                 if len(record) != len(header):
-                    raise src.error(
+                    raise _Source(src.name, [*lines, reader.line_num]).error(
                         f"has {len(record)} fields, the header (line {header_line}) has "
                         f"{len(header)}",
-                        header_line=reader.line_num,
+                        index=len(rows),
                     )
                 rows.append(record)
                 lines.append(reader.line_num)
@@ -209,7 +213,11 @@ def _resolve_columns(
 
 
 def _check_options(
-    columns: Sequence[str], date_column: str, max_gap_days: int, allowed_gaps: Iterable[Any]
+    columns: Sequence[str],
+    date_column: str,
+    max_gap_days: int,
+    allowed_gaps: Iterable[Any],
+    non_business_days: str,
 ) -> tuple[tuple[str, ...], str, IntArray]:
     if isinstance(columns, str) or not isinstance(columns, Sequence) or not columns:
         raise InputTypeError(f"columns must be a non-empty sequence of names; got {columns!r}")
@@ -221,6 +229,10 @@ def _check_options(
         raise InputTypeError(f"date_column must be a column name; got {date_column!r}")
     if isinstance(max_gap_days, bool) or not isinstance(max_gap_days, int) or max_gap_days < 0:
         raise InputTypeError(f"max_gap_days must be an int >= 0; got {max_gap_days!r}")
+    if non_business_days not in NON_BUSINESS_DAYS:
+        raise InputTypeError(
+            f"non_business_days must be one of {NON_BUSINESS_DAYS}; got {non_business_days!r}"
+        )
     allowed: list[int] = []
     for day in allowed_gaps:
         if isinstance(day, dt.datetime) or not isinstance(day, dt.date):
@@ -247,7 +259,7 @@ def _validate(
     date_format: str | None,
     max_gap_days: int,
     allowed_gaps: IntArray,
-    allow_non_business_days: bool,
+    non_business_days: str,
     check_ohlc: bool,
     header_line: int | None = None,
 ) -> pl.DataFrame:
@@ -267,8 +279,8 @@ def _validate(
     elif isinstance(date_col.dtype, pl.Datetime):
         dates = date_col.dt.date()
         with_time = (date_col.dt.truncate("1d") != date_col).fill_null(False).to_numpy()
-        for i in np.flatnonzero(with_time):
-            date_problem[int(i)] = f"{date_text[int(i)]} has a time of day (expected a date)"
+        for at in np.flatnonzero(with_time).tolist():
+            date_problem[at] = f"{date_text[at]} has a time of day (expected a date)"
         dates = pl.Series("date", [None if p else d for p, d in zip(date_problem, dates.to_list())],
                           dtype=pl.Date)
     elif date_col.dtype == pl.Utf8:
@@ -281,10 +293,10 @@ def _validate(
             column=date_column, header_line=header_line,
         )
     date_ok = dates.is_not_null().to_numpy()
-    for i in np.flatnonzero(~date_ok):
-        if date_problem[int(i)] is None:
-            text = date_text[int(i)]
-            date_problem[int(i)] = (
+    for at in np.flatnonzero(~date_ok).tolist():
+        if date_problem[at] is None:
+            text = date_text[at]
+            date_problem[at] = (
                 "empty date" if text is None or not str(text).strip()
                 else f"cannot parse {str(text).strip()!r} as a date (expected {fmt!r}, "
                 f"e.g. {dt.date(2018, 12, 31).strftime(fmt)})"
@@ -315,7 +327,8 @@ def _validate(
     calendar = _calendar_for(day[date_ok]) if date_ok.any() else np.zeros(0, dtype=np.int64)
     is_business = np.isin(day, calendar) & date_ok
     all_missing = np.logical_and.reduce([missing[c] for c in columns])
-    keep = ~(date_ok & ~is_business & all_missing)
+    off_day = date_ok & ~is_business
+    keep = ~(off_day & all_missing) if non_business_days != "drop" else ~off_day
     if not keep.any():
         raise src.error("no data rows (every row is an empty holiday placeholder)")
     kept = np.flatnonzero(keep)  # original index of each kept row
@@ -329,10 +342,11 @@ def _validate(
             problems.append((k, check, column, message(int(kept[k]))))
 
     add(0, date_column, ~date_ok, lambda i: date_problem[i])
-    if not allow_non_business_days:
+    if non_business_days == "raise":
         add(1, date_column, date_ok & ~is_business, lambda i: (
             f"{_from_day_number(day[i])} is not an exchange business day "
-            f"({_not_business_reason(_from_day_number(day[i]))})"
+            f"({_not_business_reason(_from_day_number(day[i]))}; non_business_days='drop' "
+            "leaves such rows out)"
         ))
 
     # Order and gaps: between consecutive kept rows whose dates parsed.
@@ -353,7 +367,8 @@ def _validate(
                     f"({src.where(prev)}): dates must increase"
                 )
             problems.append((int(np.searchsorted(kept, i)), 2, date_column, message))
-        rising = dd[1:] > dd[:-1]
+        # A gap is a property of an ordered series: looked for only when the dates are.
+        rising = dd[1:] > dd[:-1] if j is None else np.zeros(dd.size - 1, dtype=bool)
         missing_days = _business_between(calendar, dd[:-1], dd[1:])
         if allowed_gaps.size:  # allowed days that are business days do not count
             allowed_business = allowed_gaps[np.isin(allowed_gaps, calendar)]
@@ -388,13 +403,15 @@ def _validate(
     if check_ohlc and "high" in values and "low" in values:
         high, low = values["high"], values["low"]
         with np.errstate(invalid="ignore"):
-            add(5, "high", high < low, lambda i: f"high {high[i]:g} is below low {low[i]:g}")
+            add(5, "high", high < low, lambda i: (
+                f"high {high[i]:g} is below low {low[i]:g}{_NO_OHLC_HINT}"
+            ))
             for column in ("open", "close"):
                 if column in values:
                     v = values[column]
                     add(5, column, (v > high) | (v < low), lambda i, v=v, c=column: (
                         f"{c} {v[i]:g} is outside the day's range [low {low[i]:g}, "
-                        f"high {high[i]:g}]"
+                        f"high {high[i]:g}]{_NO_OHLC_HINT}"
                     ))
 
     if problems:
@@ -422,7 +439,7 @@ def load_ohlc(
     columns: Sequence[str] = OHLC,
     max_gap_days: int = 0,
     allowed_gaps: Iterable[dt.date] = (),
-    allow_non_business_days: bool = False,
+    non_business_days: str = "raise",
     check_ohlc: bool = True,
 ) -> pl.DataFrame:
     """A validated daily price frame from a CSV (``.csv``/``.txt``) or Parquet
@@ -436,14 +453,17 @@ def load_ohlc(
     ``("close",)`` for a close-only series.
 
     Rules (docs/data_format.md): every kept row has a date and finite, positive prices;
-    dates are exchange business days (unless ``allow_non_business_days``), strictly
-    increasing, with no gap: at most ``max_gap_days`` missing business days between two
-    rows, not counting the days in ``allowed_gaps``; ``low <= open, close <= high`` (unless
-    ``check_ohlc=False``). A row on a non-business day with *all* its prices empty or NaN
-    (a holiday placeholder) is dropped. The first bad row raises `alvh.errors.DataError`
+    dates are strictly increasing exchange business days with no gap: at most
+    ``max_gap_days`` missing business days between two rows, not counting the days in
+    ``allowed_gaps``; ``low <= open, close <= high`` (unless ``check_ohlc=False``). A row on
+    a weekend or exchange holiday is an error with ``non_business_days="raise"``
+    (default), left out with ``"drop"``, kept with ``"keep"``; one with *all* its prices
+    empty or NaN (a holiday placeholder, as in FRED-style files) is always left out. The first bad row raises `alvh.errors.DataError`
     naming the file, the CSV line (the 1-based row for Parquet) and the column.
     """
-    cols, date_col, allowed = _check_options(columns, date_column, max_gap_days, allowed_gaps)
+    cols, date_col, allowed = _check_options(
+        columns, date_column, max_gap_days, allowed_gaps, non_business_days
+    )
     if not isinstance(path, (str, os.PathLike)):
         raise InputTypeError(f"path must be a file path; got {type(path).__name__}")
     file = Path(path)
@@ -453,7 +473,7 @@ def load_ohlc(
     suffix = file.suffix.lower()
     options = dict(
         date_column=date_col, columns=cols, date_format=date_format, max_gap_days=max_gap_days,
-        allowed_gaps=allowed, allow_non_business_days=allow_non_business_days,
+        allowed_gaps=allowed, non_business_days=non_business_days,
         check_ohlc=check_ohlc,
     )
     if suffix in _CSV_SUFFIXES:
@@ -509,7 +529,7 @@ def validate_ohlc(
     columns: Sequence[str] = OHLC,
     max_gap_days: int = 0,
     allowed_gaps: Iterable[dt.date] = (),
-    allow_non_business_days: bool = False,
+    non_business_days: str = "raise",
     check_ohlc: bool = True,
 ) -> pl.DataFrame:
     """`load_ohlc`'s checks on a Polars DataFrame; errors name ``name`` and the 1-based row."""
@@ -517,33 +537,43 @@ def validate_ohlc(
 
     if not isinstance(frame, pl.DataFrame):
         raise InputTypeError(f"frame must be a polars DataFrame; got {type(frame).__name__}")
-    cols, date_col, allowed = _check_options(columns, date_column, max_gap_days, allowed_gaps)
+    cols, date_col, allowed = _check_options(
+        columns, date_column, max_gap_days, allowed_gaps, non_business_days
+    )
     return _validate_frame(
         frame, _Source(str(name)), date_column=date_col, columns=cols, date_format=date_format,
         max_gap_days=max_gap_days, allowed_gaps=allowed,
-        allow_non_business_days=allow_non_business_days, check_ohlc=check_ohlc,
+        non_business_days=non_business_days, check_ohlc=check_ohlc,
     )
 
 
 def load_cboe_vix(
     path: str | os.PathLike[str],
     *,
+    columns: Sequence[str] = OHLC,
+    non_business_days: str = "drop",
     max_gap_days: int = 0,
     allowed_gaps: Iterable[dt.date] = (),
     check_ohlc: bool = True,
 ) -> pl.DataFrame:
     """The VIX daily history from Cboe's ``VIX_History.csv``: ``date, open, high, low,
-    close``.
+    close`` (or the given ``columns``).
 
     The file's header is ``DATE,OPEN,HIGH,LOW,CLOSE`` and its dates ``MM/DD/YYYY``
-    (`CBOE_DATE_FORMAT`); the checks are `load_ohlc`'s (a CSV file only).
+    (`CBOE_DATE_FORMAT`); the checks are `load_ohlc`'s (a CSV file only). One default
+    differs: ``non_business_days="drop"``, because Cboe prints the VIX on many NYSE
+    holidays (its global trading hours session, e.g. 2023-01-16 and 2023-07-04), and
+    those rows are left out so the series lines up with SPX's calendar. The file's known
+    quirks (an open outside the day's range in 2004, a missing day in 1991) are in
+    ``docs/data_format.md`` with the options that load it anyway.
     """
     file = Path(path) if isinstance(path, (str, os.PathLike)) else None
     if file is not None and file.is_file() and file.suffix.lower() not in _CSV_SUFFIXES:
         raise _Source(str(file)).error("Cboe's VIX history is a CSV file (.csv)")
     return load_ohlc(
-        path, date_column="date", date_format=CBOE_DATE_FORMAT, columns=OHLC,
-        max_gap_days=max_gap_days, allowed_gaps=allowed_gaps, check_ohlc=check_ohlc,
+        path, date_column="date", date_format=CBOE_DATE_FORMAT, columns=columns,
+        non_business_days=non_business_days, max_gap_days=max_gap_days,
+        allowed_gaps=allowed_gaps, check_ohlc=check_ohlc,
     )
 
 
@@ -681,36 +711,39 @@ def _sample_frames() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataF
     import polars as pl
 
     try:
+        # Submodules imported by their full names: an ImportError if any is missing.
         import arch
+        import arch.data.core_cpi
+        import arch.data.sp500
+        import arch.data.vix
         import statsmodels
-        from arch.data import core_cpi, sp500, vix
-        from statsmodels.datasets import macrodata
+        import statsmodels.datasets.macrodata
     except ImportError as exc:
         raise ImportError(_DATA_EXTRA) from exc
 
     def days(index: Any) -> Any:
         return np.asarray(index.to_numpy()).astype("datetime64[D]")
 
-    raw = sp500.load()
+    raw = arch.data.sp500.load()
     spx = validate_ohlc(
         pl.DataFrame({"date": days(raw.index),
                       **{c: raw[c.capitalize()].to_numpy(dtype=np.float64) for c in OHLC}}),
         name="arch.data.sp500",
     )
-    raw = vix.load()
+    raw = arch.data.vix.load()
     vix_frame = validate_ohlc(
         pl.DataFrame({"date": days(raw.index), "close": raw["vix"].to_numpy(dtype=np.float64)}),
         name="arch.data.vix", columns=("close",),
     )
     dropped = raw.shape[0] - vix_frame.height
 
-    raw = core_cpi.load()
+    raw = arch.data.core_cpi.load()
     cpi = pl.DataFrame({"date": days(raw.index),
                         "cpi": raw["CPILFESL"].to_numpy(dtype=np.float64)})
     _check_periodic(cpi, "arch.data.core_cpi", "cpi", months=1)
     cpi = cpi.with_columns(cpi_yoy=pl.col("cpi") / pl.col("cpi").shift(12) - 1.0)
 
-    macro = macrodata.load_pandas().data
+    macro = statsmodels.datasets.macrodata.load_pandas().data
     quarter_end = {1: (3, 31), 2: (6, 30), 3: (9, 30), 4: (12, 31)}
     gdp = pl.DataFrame(
         {
