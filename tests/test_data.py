@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -119,6 +120,8 @@ BAD_CASES = {
     # name: (data rows after the header, column, CSV line, message pattern)
     "unparsable_date": (["2018-07-02,2,3,1,2", "2018-13-03,2,3,1,2"], "date", 3,
                         r"cannot parse '2018-13-03' as a date \(expected '%Y-%m-%d'"),
+    "implausible_year": (["2018-07-02,2,3,1,2", "0218-07-03,2,3,1,2"], "date", 3,
+                         r"0218-07-03 is outside the years 1900-2199 \(a typo\?\)"),
     "empty_date": (["2018-07-02,2,3,1,2", ",2,3,1,2"], "date", 3, r"empty date"),
     "unparsable_number": (["2018-07-02,2,3,1,2", "2018-07-03,2,3,1,2x"], "close", 3,
                           r"cannot parse '2x' as a number"),
@@ -410,6 +413,15 @@ def test_sample_spx_and_vix_align(sample):
     # Every VIX date up to the last SPX date (2018-12-31): two 2019 dates fall outside.
     assert joined.height == sample.vix.height - 2
     assert joined.columns == ["date", "open", "high", "low", "close", "vix_close"]
+
+
+@needs_data
+def test_readme_command_summarizes_the_sample_data():
+    # README "Set up" step 3: python -m alvh.data
+    done = subprocess.run([sys.executable, "-m", "alvh.data"], capture_output=True, text=True,
+                          timeout=120, check=True)
+    assert "spx: arch" in done.stdout and "1999-01-04 to 2018-12-31" in done.stdout
+    assert "align(spx, vix): 1257 days, 2014-01-03 to 2018-12-31" in done.stdout
 
 
 def test_missing_data_extra_names_it(monkeypatch):

@@ -58,6 +58,9 @@ CBOE_DATE_FORMAT = "%m/%d/%Y"
 #: What `load_ohlc` does with a row dated on a weekend or exchange holiday.
 NON_BUSINESS_DAYS = ("raise", "drop", "keep")
 
+#: Dates must fall within these years (a wider span is a typo, not market history).
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+
 #: Date format of `load_ohlc` when none is given (ISO, ``2018-12-31``).
 ISO_DATE_FORMAT = "%Y-%m-%d"
 
@@ -292,7 +295,13 @@ def _validate(
             f"{dt.date(2018, 12, 31).strftime(fmt)})",
             column=date_column, header_line=header_line,
         )
-    date_ok = dates.is_not_null().to_numpy()
+    # A year far outside any market history is a typo, and would make the calendar huge.
+    years = dates.dt.year().fill_null(FIRST_YEAR).to_numpy()
+    for at in np.flatnonzero((years < FIRST_YEAR) | (years > LAST_YEAR)).tolist():
+        date_problem[at] = (
+            f"{dates[at]} is outside the years {FIRST_YEAR}-{LAST_YEAR} (a typo?)"
+        )
+    date_ok = dates.is_not_null().to_numpy() & np.array([p is None for p in date_problem])
     for at in np.flatnonzero(~date_ok).tolist():
         if date_problem[at] is None:
             text = date_text[at]
@@ -353,8 +362,8 @@ def _validate(
     dated = kept[date_ok[kept]]
     if dated.size > 1:
         dd = day[dated]
-        step_bad = dd[1:] <= dd[:-1]
-        j = _first(step_bad)
+        j = _first(dd[1:] <= dd[:-1])
+        in_order = j is None
         if j is not None:
             i, prev = int(dated[j + 1]), int(dated[j])
             this = _from_day_number(dd[j + 1])
@@ -368,7 +377,7 @@ def _validate(
                 )
             problems.append((int(np.searchsorted(kept, i)), 2, date_column, message))
         # A gap is a property of an ordered series: looked for only when the dates are.
-        rising = dd[1:] > dd[:-1] if j is None else np.zeros(dd.size - 1, dtype=bool)
+        rising = dd[1:] > dd[:-1] if in_order else np.zeros(dd.size - 1, dtype=bool)
         missing_days = _business_between(calendar, dd[:-1], dd[1:])
         if allowed_gaps.size:  # allowed days that are business days do not count
             allowed_business = allowed_gaps[np.isin(allowed_gaps, calendar)]
@@ -789,3 +798,21 @@ def _check_periodic(frame: pl.DataFrame, name: str, column: str, *, months: int)
     if bad is not None:
         raise src.error(f"value must be positive; got {vals[bad]!r}", column=column, index=bad,
                         date=dates[bad])
+
+
+def _summary() -> str:
+    """What ``python -m alvh.data`` prints: each sample frame's source, span and last row."""
+    sample = sample_data()
+    daily = align(sample.spx, sample.vix)
+    lines = []
+    for name in ("spx", "vix", "cpi", "gdp"):
+        frame = getattr(sample, name)
+        lines.append(f"{name}: {sample.sources[name]}")
+        lines.append(f"  last row: {frame.row(-1, named=True)}")
+    lines.append(f"align(spx, vix): {daily.height} days, {daily['date'][0]} to "
+                 f"{daily['date'][-1]}, columns {', '.join(daily.columns)}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python -m alvh.data: the sample data, summarized
+    print(_summary())
