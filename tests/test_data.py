@@ -207,6 +207,16 @@ def test_empty_file_and_header_only(tmp_path):
     raises_at(write(tmp_path, [HEADER]), None, None, r"no data rows")
 
 
+def test_not_utf8_and_parquet_missing_column(tmp_path):
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(b"date,open,high,low,close\n2018-07-02,2,3,1,2\xe9\n")
+    raises_at(latin, None, None, r"not UTF-8 text")
+    path = tmp_path / "prices.parquet"
+    pl.DataFrame({"date": [dt.date(2018, 7, 2)], "close": [2.0]}).write_parquet(path)
+    raises_at(path, "open", None, r"missing column")
+    assert data.load_ohlc(path, columns=("close",)).height == 1
+
+
 def test_bad_options_are_type_errors(tmp_path):
     path = write(tmp_path, [HEADER, *JULY_2018])
     with pytest.raises(InputTypeError, match="columns"):

@@ -15,7 +15,13 @@ column and the first bad row (its CSV line for a CSV file). The rules, and the s
 data's sources and date ranges, are in ``docs/data_format.md``.
 
 Calendar: an exchange business day is `alvh.calendar.is_business_day` (NYSE full-day
-closures of the ``holidays`` package, special closures included, e.g. 2018-12-05).
+closures of the ``holidays`` package, special closures included, e.g. 2018-12-05). A gap
+is a business day missing between two rows; weekends and holidays never are. A row on a
+holiday whose prices are all empty or NaN (arch's VIX file has one on each holiday) is a
+placeholder and is left out; a holiday row with prices is an error, or dropped or kept
+(``non_business_days``).
+
+``python -m alvh.data`` prints a summary of the sample data (the README's set-up step).
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ if TYPE_CHECKING:  # polars is imported on first use, like elsewhere in alvh
 
 __all__ = [
     "CBOE_DATE_FORMAT",
+    "ISO_DATE_FORMAT",
+    "NON_BUSINESS_DAYS",
     "OHLC",
     "SampleData",
     "align",
@@ -467,8 +475,9 @@ def load_ohlc(
     ``allowed_gaps``; ``low <= open, close <= high`` (unless ``check_ohlc=False``). A row on
     a weekend or exchange holiday is an error with ``non_business_days="raise"``
     (default), left out with ``"drop"``, kept with ``"keep"``; one with *all* its prices
-    empty or NaN (a holiday placeholder, as in FRED-style files) is always left out. The first bad row raises `alvh.errors.DataError`
-    naming the file, the CSV line (the 1-based row for Parquet) and the column.
+    empty or NaN (a holiday placeholder, as in FRED-style files) is always left out. The
+    first bad row raises `alvh.errors.DataError` naming the file, the CSV line (the 1-based
+    row for Parquet) and the column.
     """
     cols, date_col, allowed = _check_options(
         columns, date_column, max_gap_days, allowed_gaps, non_business_days
