@@ -348,6 +348,12 @@ def test_align_mismatch_names_both_frames_the_first_date_and_the_count():
     assert data.align(daily(days, 2700.0), daily(vix_days, 15.0), max_missing_days=2).height == 28
 
 
+def test_align_ignores_holiday_rows_of_one_frame():
+    days = business_days(dt.date(2018, 7, 2), 5)
+    with_holiday = sorted([*days, dt.date(2018, 7, 4)])
+    assert data.align(daily(days, 1.0), daily(with_holiday, 2.0))["date"].to_list() == days
+
+
 def test_align_checks_the_other_direction_too():
     days = business_days(dt.date(2018, 6, 1), 30)
     with pytest.raises(DataError, match=rf"macro lacks 1 date that prices has .* {days[3]}"):

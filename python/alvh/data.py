@@ -638,7 +638,8 @@ def align(
     ``names[1]`` and ``_`` (``vix_close``, ...), one row per date both frames have,
     sorted. Rows outside the overlap of the two date ranges (SPX before the VIX sample
     starts, say) are left out without complaint. Within the overlap the calendars must
-    line up: if either frame has more than ``max_missing_days`` dates the other lacks,
+    line up: if either frame has more than ``max_missing_days`` exchange business days
+    the other lacks (a weekend or holiday row is just left out by the join),
     `alvh.errors.DataError` names both frames, the first mismatching date (and its row
     in the frame that has it) and how many there are.
     """
@@ -659,8 +660,10 @@ def align(
         (left_name, left_days, right_name, right_days),
         (right_name, right_days, left_name, left_days),
     ):
+        # Only business days count: a holiday print one frame kept is not a calendar mismatch.
         inside = (have_days >= start) & (have_days <= end)
-        absent = inside & ~np.isin(have_days, lack_days)
+        business = np.isin(have_days, _calendar_for(have_days))
+        absent = inside & business & ~np.isin(have_days, lack_days)
         count = int(np.count_nonzero(absent))
         if count > max_missing_days:
             i = int(np.flatnonzero(absent)[0])
@@ -681,7 +684,7 @@ def align(
 # --------------------------------------------------------------------------- sample data
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # Polars frames have no truth value: identity equality
 class SampleData:
     """The sample data (`sample_data`): ``spx`` (``date, open, high, low, close``),
     ``vix`` (``date, close``), ``cpi`` (``date, cpi, cpi_yoy``, monthly, dated the
