@@ -16,8 +16,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from alvh import data
+from alvh.calendar import is_business_day
 from alvh.errors import DataError, InputTypeError, InvalidInputError
 
 HEADER = "date,open,high,low,close"
@@ -48,6 +51,20 @@ def raises_at(path: Path, column: str | None, row: int | None, match: str, **opt
     if column is not None:
         assert f"column {column!r}" in message
     return err
+
+
+def daily(days: list[dt.date], close: float) -> pl.DataFrame:
+    return pl.DataFrame({"date": days, "close": [close] * len(days)},
+                        schema={"date": pl.Date, "close": pl.Float64})
+
+
+def business_days(start: dt.date, count: int) -> list[dt.date]:
+    out, day = [], start
+    while len(out) < count:
+        if is_business_day(day):
+            out.append(day)
+        day += dt.timedelta(days=1)
+    return out
 
 
 # --------------------------------------------------------------------------- good files
@@ -229,6 +246,20 @@ def test_bad_options_are_type_errors(tmp_path):
         data.load_ohlc(path, non_business_days="skip")
 
 
+@given(start=st.dates(dt.date(1999, 1, 1), dt.date(2018, 12, 1)),
+       count=st.integers(3, 40), data_draw=st.data())
+def test_a_dropped_business_day_is_the_gap_reported(tmp_path_factory, start, count, data_draw):
+    days = business_days(start, count)
+    dropped = data_draw.draw(st.integers(1, count - 2))
+    kept = days[:dropped] + days[dropped + 1:]
+    path = tmp_path_factory.mktemp("gap") / "prices.csv"
+    path.write_text("\n".join([HEADER, *(f"{d},2,3,1,2" for d in kept)]) + "\n")
+    # Header on line 1: the row after the gap (data index `dropped`) is on line dropped + 2.
+    raises_at(path, "date", dropped + 2, rf"gap: 1 exchange business day missing .* the first "
+              rf"{days[dropped]}")
+    assert data.load_ohlc(path, allowed_gaps=[days[dropped]])["date"].to_list() == kept
+
+
 # --------------------------------------------------------------------------- Cboe, Parquet
 
 
@@ -311,22 +342,6 @@ def test_validate_ohlc_checks_a_frame_in_memory():
 
 
 # --------------------------------------------------------------------------- align
-
-
-def daily(days: list[dt.date], close: float) -> pl.DataFrame:
-    return pl.DataFrame({"date": days, "close": [close] * len(days)},
-                        schema={"date": pl.Date, "close": pl.Float64})
-
-
-def business_days(start: dt.date, count: int) -> list[dt.date]:
-    from alvh.calendar import is_business_day
-
-    out, day = [], start
-    while len(out) < count:
-        if is_business_day(day):
-            out.append(day)
-        day += dt.timedelta(days=1)
-    return out
 
 
 def test_align_joins_on_the_shared_span():
