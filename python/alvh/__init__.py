@@ -32,9 +32,9 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 
 def __getattr__(name: str) -> Any:
-    # `alvh.indicators` and `alvh.state` import polars: load them on first use, not with
-    # `import alvh`.
-    if name in ("indicators", "state"):
+    # `alvh.data`, `alvh.indicators` and `alvh.state` import polars: load them on first use,
+    # not with `import alvh`.
+    if name in ("data", "indicators", "state"):
         return import_module(f"alvh.{name}")
     if name == "MarketState":
         return import_module("alvh.state").MarketState

@@ -25,6 +25,19 @@ class NoSolutionError(InvalidInputError):
     """An option price outside the no-arbitrage bounds: no volatility reproduces it."""
 
 
+class DataError(InvalidInputError):
+    """A bad market-data file or frame (`alvh.data`). ``file`` is the file (or the frame's
+    name), ``column`` the offending column, ``row`` the first bad row: its CSV line number
+    for a CSV file, its 1-based data row otherwise; ``date`` is that row's date when it
+    parsed. ``arg`` is the column and ``index`` the 0-based data row, as for other input
+    errors. Any of them is None when the problem has no such place (a missing file)."""
+
+    file: str | None = None
+    column: str | None = None
+    row: int | None = None
+    date: object | None = None
+
+
 class ShapeError(AlvhError, ValueError):
     """Arguments whose shapes do not broadcast together, or a wrong ``out=`` shape."""
 
