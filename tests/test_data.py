@@ -448,7 +448,7 @@ def test_sample_spx_and_vix_align(sample):
 
 @needs_data
 def test_readme_command_summarizes_the_sample_data():
-    # README "Set up" step 3: python -m alvh.data
+    # The README's sample-data line: python -m alvh.data
     done = subprocess.run([sys.executable, "-m", "alvh.data"], capture_output=True, text=True,
                           timeout=120, check=True)
     assert "spx: arch" in done.stdout and "1999-01-04 to 2018-12-31" in done.stdout
