@@ -148,3 +148,88 @@ def test_bad_inputs():
     with pytest.raises(InvalidInputError, match="positive"):
         metrics([100.0, -1.0], business_days(dt.date(2015, 1, 2), 2))
     assert Assumptions().initial_capital == 100_000.0
+
+
+def test_daily_states_equal_from_history_day_by_day():
+    # One causal pass gives each day what MarketState.from_history computes from the
+    # history cut at that day (the backtest's no-look-ahead guarantee for diagnostics).
+    from alvh.backtesting import daily_states
+    from alvh.state import MarketState
+
+    rng = np.random.default_rng(3)
+    closes = list(2400.0 * np.exp(np.cumsum(rng.normal(0.0, 0.01, 90))))
+    vixes = list(np.clip(14.0 + np.cumsum(rng.normal(0.0, 0.6, 90)), 9.0, 60.0))
+    spx, vix = history(closes, vixes)
+    states = daily_states(spx, vix)
+    days = spx["date"].to_list()
+    for day in (days[5], days[33], days[36], days[37], days[60], days[-1]):
+        want = MarketState.from_history(day, spx=spx, vix=vix)
+        got = states[day]
+        for name in ("vix", "spx", "macd_hist", "macd_expanding", "vix_rsi",
+                     "implied_minus_realized"):
+            a, b = getattr(got, name), getattr(want, name)
+            if b is None or isinstance(b, bool):
+                assert a == b, (day, name, a, b)
+            else:
+                assert a == pytest.approx(b, rel=1e-12, abs=1e-12), (day, name)
+
+
+def _stress_history(n=160, seed=11):
+    # Calm, then a selloff with the VIX through every band, then a recovery.
+    rng = np.random.default_rng(seed)
+    moves = np.concatenate([rng.normal(0.0004, 0.006, 90), rng.normal(-0.012, 0.02, 30),
+                            rng.normal(0.002, 0.01, n - 120)])
+    closes = list(2600.0 * np.exp(np.cumsum(moves)))
+    vixes = list(np.concatenate([np.full(90, 12.0) + rng.normal(0, 0.3, 90),
+                                 np.linspace(13.0, 36.0, 30), np.linspace(34.0, 14.0, n - 120)]))
+    return history(closes, vixes, start=dt.date(2017, 1, 3))
+
+
+def test_policy_replay_hedges_in_layers_and_accounts_for_them():
+    spx, vix = _stress_history()
+    run = replay(spx, vix, policy=alvh.Policy.preset("early"),
+                 assumptions=Assumptions(initial_capital=60_000.0))
+    eq = run.equity
+    assert set(eq["layer"].to_list()) >= {0, 1, 2, 3}
+    assert len(run.decisions) > 0
+    m = run.metrics()
+    assert m["adjustments"] == sum(1 for d in run.decisions if d.actions) > 0
+    assert m["hedge_spend"] > 0 and m["days_layer_0"] < 1.0
+    # equity is cash plus the marks of the condors and the hedges, every day
+    np.testing.assert_allclose(eq["equity"], eq["cash"] + eq["open_value"] + eq["hedge_value"],
+                               rtol=1e-12)
+    # every decision points at the policy and keeps its caps
+    for d in run.decisions:
+        assert d.policy_name == "early"
+        for action in d.actions:
+            assert action.risk <= 0.025 * d.extra["portfolio_value"] + 1e-6
+
+
+def test_no_hedge_policies_never_hedge():
+    spx, vix = _stress_history()
+    plain = replay(spx, vix)
+    assert plain.metrics()["hedge_spend"] == 0.0 and plain.decisions == ()
+    assert set(plain.equity["layer"].to_list()) == {0}
+    idle = alvh.Policy.preset("early")
+    idle = idle.with_changes(layers=tuple(
+        alvh.policy.Layer(x.number, x.start, x.end, x.exit_buffer, (), x.enabled)
+        for x in idle.layers))
+    run = replay(spx, vix, policy=idle)
+    assert run.metrics()["hedge_spend"] == 0.0 and run.metrics()["adjustments"] == 0.0
+    np.testing.assert_allclose(run.equity["equity"], plain.equity["equity"], rtol=1e-12)
+
+
+def test_policy_decisions_use_no_data_after_their_day():
+    spx, vix = _stress_history()
+    d = 100
+    base = replay(spx, vix, policy=alvh.Policy.preset("early"))
+    later = pl.int_range(pl.len()) > d
+    changed = replay(
+        spx.with_columns(pl.when(later).then(pl.col("close") * 1.1).otherwise(pl.col("close"))),
+        vix.with_columns(pl.when(later).then(pl.col("close") * 0.5).otherwise(pl.col("close"))),
+        policy=alvh.Policy.preset("early"),
+    )
+    cut = spx["date"][d]
+    assert [x for x in base.decisions if x.date <= cut] == \
+        [x for x in changed.decisions if x.date <= cut]
+    assert base.equity.head(d + 1).equals(changed.equity.head(d + 1))

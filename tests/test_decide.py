@@ -20,6 +20,14 @@ from alvh.state import MarketState
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
+def Decision_from_json(decision):  # noqa: N802 - reads like the constructor it stands for
+    import json
+
+    from alvh.decision import Decision
+
+    return Decision.from_record(json.loads(json.dumps(decision.to_record())))
+
+
 @pytest.fixture(scope="module")
 def market() -> alvh.Market:
     return alvh.Market.from_toml(EXAMPLES / "market_2025-02-03.toml")
@@ -124,6 +132,9 @@ def test_rules_e_f_candidates_are_sized_within_the_cap_and_ranked(market, book):
     assert d.cvar_after < d.cvar_before
     assert "Chosen (f)" in d.rationale and "Candidate long_vix_calls" in d.rationale
     assert d.greeks_after != d.greeks_before  # the hedge moved the book's Greeks
+    hedge = d.hedge()
+    assert hedge.legs and sum(leg.entry_cost for leg in hedge.legs) == pytest.approx(action.cost)
+    assert Decision_from_json(d).hedge() == hedge  # survives the journal's JSON
 
 
 @settings(max_examples=12, deadline=None)

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -137,12 +137,22 @@ class Replay:
     condors: CondorRules
     costs: Costs
     assumptions: Assumptions
+    decisions: tuple[Any, ...] = ()
+    policy_name: str = "none"
 
     def metrics(self) -> dict[str, float]:
-        """`metrics` of this replay's equity curve."""
+        """`metrics` of this replay's equity curve, plus the hedging: ``hedge_spend``
+        ($ premium and costs paid for hedges), ``adjustments`` (hedges placed) and the
+        share of days in each layer (``days_layer_0`` .. ``days_layer_3``)."""
         dates = self.equity.get_column("date").to_list()
-        return metrics(self.equity.get_column("equity").to_numpy(), dates,
-                       rate=self.assumptions.rate, trades=self.trades.height)
+        out = metrics(self.equity.get_column("equity").to_numpy(), dates,
+                      rate=self.assumptions.rate, trades=self.trades.height)
+        out["hedge_spend"] = float(self.equity.get_column("hedge_spend").sum())
+        out["adjustments"] = float(sum(1 for d in self.decisions if d.actions))
+        layers = self.equity.get_column("layer").to_numpy()
+        for k in range(4):
+            out[f"days_layer_{k}"] = float(np.mean(layers == k))
+        return out
 
 
 @dataclass
@@ -151,6 +161,21 @@ class _Open:
     opened: dt.date
     credit: float  # $ received net of slippage (positive for a sold condor)
     costs: float   # $ commissions and slippage paid so far
+
+
+@dataclass
+class _Hedge:
+    position: Position
+    layer: int    # the layer that placed it
+    risk: float   # $ at risk (what the caps bound)
+
+
+def _value_any(position: Position, market: Market) -> float:
+    """$ model value of any legs (VIX options on their future, VIX futures as
+    ``N (F - entry)``), as `alvh.analytics` values them."""
+    from alvh.analytics import _value_at_spots
+
+    return float(_value_at_spots(position, market, np.array([market.spot]), market)[0])
 
 
 def _value(position: Position, market: Market) -> float:
@@ -222,10 +247,22 @@ def replay(
     spx: pl.DataFrame, vix: pl.DataFrame, *, start: dt.date | None = None,
     end: dt.date | None = None, condors: CondorRules | None = None, costs: Costs | None = None,
     assumptions: Assumptions | None = None, progress: Callable[[int, int], None] | None = None,
+    policy: Any = None, states: Mapping[dt.date, Any] | None = None, seed: int = 0,
 ) -> Replay:
     """Replay the condor book over the days both ``spx`` and ``vix`` (Polars frames
     with ``date`` and ``close``) have a close, from ``start`` to ``end`` (inclusive);
-    see the module doc. ``progress(done, total)`` is called every 20 days."""
+    see the module doc. ``progress(done, total)`` is called every 20 days.
+
+    With a ``policy`` (`alvh.Policy`), each day runs the layer policy on the day's
+    `alvh.MarketState` (``states``, default `daily_states` of the two histories): the
+    VIX close moves the layer; on a day the layer changes, rises above the hedged
+    one, or early activation could fire, ``policy.decide`` runs on the whole book
+    (condors and hedges; portfolio value = the previous day's equity; committed risk
+    = the open hedges' risk). A chosen hedge is bought at its model prices plus
+    costs; a hedge is sold (model value minus costs) when the layer falls below the
+    one that placed it, or the day before its first leg expires. Other days the
+    decision would change nothing and is not run. Every run decision is kept in
+    `Replay.decisions`."""
     import polars as pl
 
     condors = condors or CondorRules()
@@ -241,8 +278,15 @@ def replay(
         raise InvalidInputError("no day with both an SPX and a VIX close in the range")
     cash = assumptions.initial_capital
     book: list[_Open] = []
+    hedges: list[_Hedge] = []
+    decisions: list[Any] = []
+    layer, acted = 0, 0
+    if policy is not None and states is None:
+        states = daily_states(spx, vix, rules=policy.rules)
+    previous_equity = cash
     rows: dict[str, list[Any]] = {k: [] for k in (
-        "date", "spx", "vix", "cash", "open_value", "equity", "open_condors")}
+        "date", "spx", "vix", "cash", "open_value", "hedge_value", "equity", "open_condors",
+        "layer", "hedge_spend")}
     trades: dict[str, list[Any]] = {k: [] for k in (
         "opened", "closed", "expiry", "short_put", "short_call", "width", "quantity", "credit",
         "exit_value", "pnl", "costs", "reason")}
@@ -298,14 +342,56 @@ def replay(
                 if credit > 0.0:
                     cash += credit - fees
                     book.append(_Open(position, day, credit, fees))
+        spend = 0.0
+        if policy is not None:
+            assert states is not None
+            # hedges: the layer that placed them is gone, or the first expiry is near
+            kept: list[_Hedge] = []
+            for held in hedges:
+                first = min(leg.expiry for leg in held.position.legs)
+                if held.layer > layer or (first - day).days <= 1:
+                    cash += _value_any(held.position, market) - _fill_costs(held.position, costs)
+                else:
+                    kept.append(held)
+            hedges = kept
+            state = states.get(day)
+            if state is None:
+                raise InvalidInputError(f"states has no MarketState for {day}")
+            regime = policy.next_layer(state.vix, layer)
+            early = (layer == 0 and policy.layers[0].enabled and policy.rules.early_activation
+                     and bool(state.macd_expanding)
+                     and bool(state.ad_divergence or state.skew_steepening))
+            whole = Position(tuple(leg for item in book for leg in item.position.legs)
+                             + tuple(leg for held in hedges for leg in held.position.legs))
+            if (regime != layer or regime > acted or early) and whole.legs:
+                decision = policy.decide(
+                    state, whole, market, layer=layer, acted=acted,
+                    portfolio_value=max(previous_equity, 1.0),
+                    committed_risk=math.fsum(held.risk for held in hedges), seed=seed + index,
+                )
+                decisions.append(decision)
+                layer, acted = decision.layer_after, int(decision.extra["acted"])
+                if decision.actions:
+                    hedge = decision.hedge()
+                    paid = -hedge.credit + _fill_costs(hedge, costs)
+                    cash -= paid
+                    spend += paid
+                    hedges.append(_Hedge(hedge, layer, decision.actions[0].risk))
+            else:
+                layer, acted = regime, min(acted, regime)
         open_value = math.fsum(_value(item.position, market) for item in book)
+        hedge_value = math.fsum(_value_any(held.position, market) for held in hedges)
+        previous_equity = cash + open_value + hedge_value
         rows["date"].append(day)
         rows["spx"].append(spx_close[day])
         rows["vix"].append(vix_close[day])
         rows["cash"].append(cash)
         rows["open_value"].append(open_value)
-        rows["equity"].append(cash + open_value)
+        rows["hedge_value"].append(hedge_value)
+        rows["equity"].append(previous_equity)
         rows["open_condors"].append(len(book))
+        rows["layer"].append(layer)
+        rows["hedge_spend"].append(spend)
         if progress is not None and (index % 20 == 19 or index == len(days) - 1):
             progress(index + 1, len(days))
     trade_schema = {"opened": pl.Date, "closed": pl.Date, "expiry": pl.Date,
@@ -313,7 +399,9 @@ def replay(
                     "quantity": pl.Int64, "credit": pl.Float64, "exit_value": pl.Float64,
                     "pnl": pl.Float64, "costs": pl.Float64, "reason": pl.String}
     return Replay(equity=pl.DataFrame(rows), trades=pl.DataFrame(trades, schema=trade_schema),
-                  condors=condors, costs=costs, assumptions=assumptions)
+                  condors=condors, costs=costs, assumptions=assumptions,
+                  decisions=tuple(decisions),
+                  policy_name="none" if policy is None else policy.name)
 
 
 def metrics(equity: Any, dates: list[dt.date], *, rate: float = 0.0,
@@ -348,3 +436,52 @@ def metrics(equity: Any, dates: list[dt.date], *, rate: float = 0.0,
     if trades is not None:
         out["trades"] = float(trades)
     return out
+
+
+def daily_states(spx: pl.DataFrame, vix: pl.DataFrame, *, rules: Any = None) -> dict[dt.date, Any]:
+    """The `alvh.MarketState` of every day both frames have a close, from the SPX and VIX
+    histories alone (MACD(12, 26, 9) histogram and its expanding flag, the VIX's RSI(14),
+    implied minus 20-day realized vol; every other input is missing).
+
+    The indicators are causal (each day's value reads rows up to that day only), so one
+    pass over the whole history gives, day by day, what ``MarketState.from_history(day,
+    spx=..., vix=...)`` computes from the history cut at that day (a test holds them
+    equal) — in milliseconds for 20 years instead of 24 ms a day.
+    """
+    import polars as pl
+
+    from alvh.indicators import trend, volatility
+    from alvh.policy import Rules
+    from alvh.state import MACD_FAST, MACD_SIGNAL, MACD_SLOW, REALIZED_WINDOW, RSI_PERIOD, MarketState
+
+    rules = rules or Rules()
+
+    def observed(frame: pl.DataFrame) -> pl.DataFrame:
+        close = pl.col("close").cast(pl.Float64)
+        return frame.select("date", close.alias("close")).filter(
+            close.is_not_null() & ~close.is_nan()
+        )
+
+    s = observed(spx).with_columns(
+        trend.macd_hist("close", fast=MACD_FAST, slow=MACD_SLOW, signal=MACD_SIGNAL).alias("hist"),
+        volatility.close_to_close("close", window=REALIZED_WINDOW).alias("realized"),
+    ).with_columns(trend.expanding("hist", days=rules.macd_expanding_days).alias("expanding"))
+    v = observed(vix).with_columns(trend.rsi("close", period=RSI_PERIOD).alias("rsi"))
+    joined = s.join(v, on="date", how="inner", suffix="_vix").with_columns(
+        volatility.implied_minus_realized(pl.col("close_vix"), pl.col("realized")).alias("imr")
+    )
+
+    def clean(x: Any) -> Any:
+        return None if x is None or (isinstance(x, float) and math.isnan(x)) else x
+
+    missing = ("vix_futures: not given", "breadth: not given", "macro: not given",
+               "skew: not given", "correlations: not given")
+    states = {}
+    for row in joined.iter_rows(named=True):
+        states[row["date"]] = MarketState(
+            date=row["date"], vix=float(row["close_vix"]), spx=float(row["close"]),
+            macd_hist=clean(row["hist"]), macd_expanding=clean(row["expanding"]),
+            vix_rsi=clean(row["rsi"]), implied_minus_realized=clean(row["imr"]),
+            missing=missing,
+        )
+    return states

@@ -533,7 +533,8 @@ def decide(
         actions=tuple(actions), greeks_before=greeks_before, greeks_after=greeks_after,
         cvar_before=cvar_before, cvar_after=cvar_after, breakevens_before=breakevens_before,
         breakevens_after=breakevens_after, rationale=" ".join(why),
-        extra={"hedge_legs": [str(leg) for leg in (hedge.legs if hedge else ())],
+        extra={"hedge_legs": [{**r, "expiry": r["expiry"].isoformat()}
+                              for r in (hedge.leg_records() if hedge else [])],
                "portfolio_value": float(portfolio_value),
                # the highest layer hedged after today (tomorrow's ``acted``)
                "acted": regime if actions else min(done, regime), **irr_numbers},

@@ -84,6 +84,15 @@ class Decision:
         object.__setattr__(self, "breakevens_before", tuple(self.breakevens_before))
         object.__setattr__(self, "breakevens_after", tuple(self.breakevens_after))
 
+    def hedge(self) -> Any:
+        """The chosen hedge's legs as an `alvh.Position` (empty without an action), with
+        their entry prices (the model prices the decision was costed at)."""
+        from alvh.position import Position
+
+        records = [{**r, "expiry": dt.date.fromisoformat(r["expiry"])}
+                   for r in self.extra.get("hedge_legs", [])]
+        return Position.from_leg_records(records, name=f"hedge {self.date}")
+
     def to_record(self) -> dict[str, Any]:
         """JSON-compatible dict (dates as ISO text)."""
         record = asdict(self)

@@ -439,12 +439,10 @@ class Position:
                 raise _invalid("toml", None, f"{path}: not valid TOML: {exc}") from exc
         return _position_from_doc(doc, str(path))
 
-    def to_toml(self, path: str | os.PathLike[str]) -> None:
-        """Write the position as TOML, atomically (temporary file in the same
-        directory, fsync, ``os.replace``): a crash never leaves a partial file."""
-        import tomli_w
-
-        legs = []
+    def leg_records(self) -> list[dict[str, Any]]:
+        """The legs as plain tables: ``type``, ``expiry`` (a date), ``strike`` and
+        ``right`` (options), ``quantity``, ``entry_price`` -- the TOML file's ``[[legs]]``."""
+        records = []
         for leg in self.legs:
             table: dict[str, Any] = {"type": leg.kind, "expiry": leg.expiry}
             if isinstance(leg, (SpxOption, VixOption)):
@@ -452,7 +450,21 @@ class Position:
                 table["right"] = leg.right
             table["quantity"] = leg.quantity
             table["entry_price"] = leg.entry_price
-            legs.append(table)
+            records.append(table)
+        return records
+
+    @classmethod
+    def from_leg_records(cls, records: Any, *, name: str = "") -> Position:
+        """The inverse of `leg_records` (errors name ``legs[i].field``)."""
+        return cls(tuple(_leg_from_table(dict(r), f"legs[{i}]") for i, r in enumerate(records)),
+                   name=name)
+
+    def to_toml(self, path: str | os.PathLike[str]) -> None:
+        """Write the position as TOML, atomically (temporary file in the same
+        directory, fsync, ``os.replace``): a crash never leaves a partial file."""
+        import tomli_w
+
+        legs = self.leg_records()
         doc: dict[str, Any] = {"position": {"name": self.name, "cash": self.cash}}
         if legs:
             doc["legs"] = legs

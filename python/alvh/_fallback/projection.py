@@ -55,6 +55,8 @@ MAX_DAYS = 30
 
 #: The quantiles of `pnl_statistics`, in percent, and their keys.
 QUANTILE_PERCENTS = (1, 5, 25, 50, 75, 95, 99)
+_LN_VIX_MAX = 5.010635294096256  # ln 150, as native
+
 STAT_KEYS = (
     "mean", "std", "q01", "q05", "q25", "q50", "q75", "q95", "q99",
     "var95", "var99", "cvar95", "cvar99", "p_profit",
@@ -527,7 +529,9 @@ def _simulate_block(
         no_low *= 1.0 - p_low
         no_high *= 1.0 - p_high
         no_any *= (1.0 - p_low) * (1.0 - p_high)
-        s_now, ln_v = s_next, ln_v_next
+        # The VIX kept in [1, 150] points, as native (LN_VIX_MIN / LN_VIX_MAX): the
+        # spot-vol coupling can run away to infinity on a far-tail daily path.
+        s_now, ln_v = s_next, np.minimum(np.maximum(ln_v_next, 0.0), _LN_VIX_MAX)
         v_now = np.exp(ln_v)
         for k, survive in enumerate((no_low, no_high, no_any)):
             touched = 1.0 - survive

@@ -17,6 +17,13 @@ use rayon::prelude::*;
 /// Paths per task: enough to amortize the per-day set-up of a leg, small enough
 /// that a scenario splits over many tasks.
 const BLOCK: usize = 1024;
+/// The VIX is kept in [1, 150] points on the paths (as natural logs): the coupling of
+/// the SPX diffusion vol to the VIX (0.9 VIX / 100) and of ln VIX to the SPX return
+/// (beta ~ -8) feeds back on itself, and a daily-step path in the far tail can run
+/// away to infinity. 150 is above the VIX's highest close (82.69, 16 March 2020).
+pub const LN_VIX_MIN: f64 = 0.0;
+pub const LN_VIX_MAX: f64 = 5.010_635_294_096_255_5; // ln 150
+
 /// Calendar days per year (ACT/365).
 const DAYS_PER_YEAR: f64 = 365.0;
 /// Touch outputs per (scenario, day): lower barrier, upper barrier, either.
@@ -416,7 +423,7 @@ simd_dispatch! {
                     ln_s1[i] = before + r;
                     var[i] = sigma * sigma * dt;
                     spot[i] *= exp::<M>(r);
-                    vix[i] = exp::<M>(ln_next);
+                    vix[i] = exp::<M>(ln_next.clamp(LN_VIX_MIN, LN_VIX_MAX));
                     value[i] = 0.0;
                 }
                 // Touches: the Brownian bridge between the closes (log distances).
