@@ -922,10 +922,19 @@ pub fn pnl_statistics(
         per_scenario[i * STATS..(i + 1) * STATS].copy_from_slice(st);
     }
     let weights: Vec<f64> = probability.iter().map(|p| p / total).collect();
-    for d in 0..days {
+    let day_stats = |d: usize| {
         let picked: Vec<&[f64]> = (0..s_count).map(|s| columns[s * days + d].0.as_slice()).collect();
         let stats: Vec<[f64; STATS]> = (0..s_count).map(|s| columns[s * days + d].1).collect();
-        mixture[d * STATS..(d + 1) * STATS].copy_from_slice(&mixture_stats(&picked, &weights, &stats));
+        mixture_stats(&picked, &weights, &stats)
+    };
+    // Days are independent: in parallel, each into its own row.
+    let rows: Vec<[f64; STATS]> = if crate::parallel_allowed() {
+        (0..days).into_par_iter().map(day_stats).collect()
+    } else {
+        (0..days).map(day_stats).collect()
+    };
+    for (d, row) in rows.iter().enumerate() {
+        mixture[d * STATS..(d + 1) * STATS].copy_from_slice(row);
     }
     Ok(())
 }
