@@ -446,6 +446,7 @@ def decide(
     cvar_before: float | None = None
     actions: list[Action] = []
     hedge: Position | None = None
+    chosen_after: float | None = None
     act = regime > done
     if regime == 0:
         why.append("Layer 0: the condor alone.")
@@ -509,7 +510,7 @@ def decide(
         useful = [c for c in scored if c[1] > 0.0]
         if useful:
             best = max(useful, key=lambda c: (c[0], c[4].name))
-            _, gain, after, hedge, action = best
+            _, gain, chosen_after, hedge, action = best
             actions = [action]
             why.append(f"Chosen (f): {action.name}, the largest CVaR reduction per dollar "
                        f"({gain:,.0f} $ for {action.cost:,.0f} $), risk {action.risk:,.0f} $ "
@@ -523,10 +524,8 @@ def decide(
         why.append(text)
     after_book = position + hedge if hedge is not None else position
     greeks_after, breakevens_after = _greeks(after_book, market)
-    cvar_after = None
-    if cvar_before is not None:
-        cvar_after = (_cvar(after_book, market, policy, seed) if hedge is not None
-                      else cvar_before)
+    # The chosen hedge's projection is the one it was ranked by (same seed and paths).
+    cvar_after = cvar_before if hedge is None else chosen_after
     return Decision(
         date=state.date, vix=float(state.vix), layer_before=layer, layer_after=regime,
         policy_version=policy.version, policy_name=policy.name, diagnostics=tuple(diagnostics),
