@@ -375,6 +375,22 @@ def render(data: dict) -> str:
              f"{b['stats']['min'] * 1e3:.1f} ms"] for b in decide_rows])
         lines.append("")
 
+    backtest_rows = groups.get("backtest", [])
+    if backtest_rows:
+        lines += [
+            "## Backtest (`alvh.backtesting.replay`, issue 6)",
+            "",
+            "The condor schedule over the 2014-2018 SPX/VIX history shipped with arch (1,257 "
+            "days), without a policy and under `early` (its decisions with their projections "
+            "included) (benches/test_bench_backtest.py). Target: one policy, 5 years, "
+            "projection check on: <= 10 s on 2 cores.",
+            "",
+        ]
+        lines += _table(["implementation", "median", "best round"], [
+            [b["extra_info"]["implementation"], f"{b['stats']['median']:.2f} s",
+             f"{b['stats']['min']:.2f} s"] for b in backtest_rows])
+        lines.append("")
+
     skipped = data.get("alvh_skipped", [])
     lines += ["## Not measured", ""]
     if skipped:
