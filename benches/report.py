@@ -223,6 +223,16 @@ def targets(groups: dict[str, list[dict]]) -> list[str]:
     return _table(["target (issue 2)", "measured", "met"], rows)
 
 
+def _timing_section(rows: list[dict], title: str, intro: str, scale: float, unit: str) -> list[str]:
+    """A section with a median / best-round table of ``rows`` (none: no section)."""
+    if not rows:
+        return []
+    digits = 1 if unit == "ms" else 2
+    table = [[b["extra_info"]["implementation"], f"{b['stats']['median'] * scale:.{digits}f} {unit}",
+              f"{b['stats']['min'] * scale:.{digits}f} {unit}"] for b in rows]
+    return [f"## {title}", "", intro, "", *_table(["implementation", "median", "best round"], table), ""]
+
+
 def render(data: dict) -> str:
     machine = data["machine_info"]
     alvh = machine.get("alvh", {})
@@ -360,36 +370,19 @@ def render(data: dict) -> str:
                          "leg valuations/s"], table)
         lines.append("")
 
-    decide_rows = groups.get("decide", [])
-    if decide_rows:
-        lines += [
-            "## Policy decision (`Policy.decide`, issue 5)",
-            "",
-            "One day's decision with the time-shift check and two sized candidates, each "
-            "projected with 2,000 paths x 10 days x 12 scenarios "
-            "(benches/test_bench_decide.py). Target: <= 200 ms on 2 cores.",
-            "",
-        ]
-        lines += _table(["implementation", "median", "best round"], [
-            [b["extra_info"]["implementation"], f"{b['stats']['median'] * 1e3:.1f} ms",
-             f"{b['stats']['min'] * 1e3:.1f} ms"] for b in decide_rows])
-        lines.append("")
-
-    backtest_rows = groups.get("backtest", [])
-    if backtest_rows:
-        lines += [
-            "## Backtest (`alvh.backtesting.replay`, issue 6)",
-            "",
-            "The condor schedule over the 2014-2018 SPX/VIX history shipped with arch (1,257 "
-            "days), without a policy and under `early` (its decisions with their projections "
-            "included) (benches/test_bench_backtest.py). Target: one policy, 5 years, "
-            "projection check on: <= 10 s on 2 cores.",
-            "",
-        ]
-        lines += _table(["implementation", "median", "best round"], [
-            [b["extra_info"]["implementation"], f"{b['stats']['median']:.2f} s",
-             f"{b['stats']['min']:.2f} s"] for b in backtest_rows])
-        lines.append("")
+    lines += _timing_section(
+        groups.get("decide", []), "Policy decision (`Policy.decide`, issue 5)",
+        "One day's decision with the time-shift check and two sized candidates, each "
+        "projected with 2,000 paths x 10 days x 12 scenarios "
+        "(benches/test_bench_decide.py). Target: <= 200 ms on 2 cores.", 1e3, "ms",
+    )
+    lines += _timing_section(
+        groups.get("backtest", []), "Backtest (`alvh.backtesting.replay`, issue 6)",
+        "The condor schedule over the 2014-2018 SPX/VIX history shipped with arch (1,257 "
+        "days), without a policy and under `early` (its decisions with their projections "
+        "included) (benches/test_bench_backtest.py). Target: one policy, 5 years, "
+        "projection check on: <= 10 s on 2 cores.", 1.0, "s",
+    )
 
     skipped = data.get("alvh_skipped", [])
     lines += ["## Not measured", ""]
