@@ -233,3 +233,47 @@ def test_policy_decisions_use_no_data_after_their_day():
     assert [x for x in base.decisions if x.date <= cut] == \
         [x for x in changed.decisions if x.date <= cut]
     assert base.equity.head(d + 1).equals(changed.equity.head(d + 1))
+
+
+def test_backtest_compares_policies_and_writes_the_report(tmp_path):
+    from html.parser import HTMLParser
+
+    from alvh.backtesting import backtest
+    from alvh.plots import backtest_report
+
+    spx, vix = _stress_history()
+    result = backtest(spx, vix, policies={"none": None, "early": alvh.Policy.preset("early"),
+                                          "patient": alvh.Policy.preset("patient")})
+    table = result.metrics()
+    assert table["policy"].to_list() == ["none", "early", "patient"]
+    assert table.filter(pl.col("policy") == "none")["hedge_spend"][0] == 0.0
+    # each row is its replay's own metrics
+    assert table.filter(pl.col("policy") == "early")["cagr"][0] == \
+        result.runs["early"].metrics()["cagr"]
+    equity = result.equity()
+    assert equity.height == 3 * spx.height and (equity["drawdown"] >= 0).all()
+    decisions = result.decisions()
+    assert set(decisions["policy"]) <= {"early", "patient"} and decisions.height > 0
+
+    report = backtest_report(result, tmp_path / "report")
+    names = {"equity.png", "drawdown.png", "layers.png", "returns.png", "report.html"}
+    assert {p.name for p in (tmp_path / "report").iterdir()} == names
+    for name in names - {"report.html"}:
+        data = (tmp_path / "report" / name).read_bytes()
+        assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 10_000
+
+    class Collect(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.images, self.cells = 0, []
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "img" and dict(attrs)["src"].startswith("data:image/png;base64,"):
+                self.images += 1
+
+        def handle_data(self, data):
+            self.cells.append(data)
+
+    parser = Collect()
+    parser.feed(report.read_text())
+    assert parser.images == 4 and "early" in parser.cells and "patient" in parser.cells

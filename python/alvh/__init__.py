@@ -12,6 +12,7 @@ from typing import Any
 
 from alvh import analytics, black76, bsm, calendar, errors, scenarios
 from alvh._backend import backend, build_info, use_backend
+from alvh.backtesting import BacktestResult, backtest
 from alvh.chain import FitResult, SviFitResult, fit_svi, fit_vix_linked_skew, load_chain
 from alvh.greeks import Greeks
 from alvh.grid import Grid, scenario_grid
@@ -42,9 +43,10 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "Decision", "Event", "FitResult", "Greeks", "Grid", "Journal", "Market", "Policy", "Position", "Projection", "Scenario",
-    "ScenarioSet", "SpxOption", "SviFitResult", "SviSlice",
-    "SviSurface", "VixFuture", "VixFutures", "VixLinkedSkew", "VixOption", "backend", "black76",
-    "bsm", "build_info", "calendar", "errors", "analytics", "fit_svi", "fit_vix_linked_skew",
-    "load_chain", "project", "scenario_grid", "scenarios", "use_backend",
+    "BacktestResult", "Decision", "Event", "FitResult", "Greeks", "Grid", "Journal", "Market",
+    "Policy", "Position", "Projection", "Scenario", "ScenarioSet", "SpxOption", "SviFitResult",
+    "SviSlice", "SviSurface", "VixFuture", "VixFutures", "VixLinkedSkew", "VixOption",
+    "analytics", "backend", "backtest", "black76", "bsm", "build_info", "calendar", "errors",
+    "fit_svi", "fit_vix_linked_skew", "load_chain", "project", "scenario_grid", "scenarios",
+    "use_backend",
 ]

@@ -485,3 +485,82 @@ def daily_states(spx: pl.DataFrame, vix: pl.DataFrame, *, rules: Any = None) -> 
             missing=missing,
         )
     return states
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """Policies replayed side by side over the same history (`backtest`): each
+    `Replay` by name, and the comparison frames."""
+
+    runs: Mapping[str, Replay]
+
+    def metrics(self) -> pl.DataFrame:
+        """One row per policy: `Replay.metrics` (fractions; $ for the hedge spend)."""
+        import polars as pl
+
+        rows = [{"policy": name, **run.metrics()} for name, run in self.runs.items()]
+        return pl.DataFrame(rows)
+
+    def equity(self) -> pl.DataFrame:
+        """Long form: date, policy, equity, drawdown (fraction below the running peak),
+        layer."""
+        import polars as pl
+
+        frames = []
+        for name, run in self.runs.items():
+            eq = run.equity
+            frames.append(eq.select(
+                "date", pl.lit(name).alias("policy"), "equity",
+                (1.0 - pl.col("equity") / pl.col("equity").cum_max()).alias("drawdown"),
+                "layer", "vix",
+            ))
+        return pl.concat(frames)
+
+    def decisions(self) -> pl.DataFrame:
+        """Every decision run, all policies: date, policy, VIX, layer before / after,
+        the action (if any) and its cost, the rationale."""
+        import polars as pl
+
+        rows = []
+        for name, run in self.runs.items():
+            for d in run.decisions:
+                rows.append({
+                    "date": d.date, "policy": name, "vix": d.vix, "layer_before": d.layer_before,
+                    "layer_after": d.layer_after,
+                    "action": d.actions[0].description if d.actions else None,
+                    "cost": d.actions[0].cost if d.actions else 0.0, "rationale": d.rationale,
+                })
+        schema = {"date": pl.Date, "policy": pl.String, "vix": pl.Float64,
+                  "layer_before": pl.Int64, "layer_after": pl.Int64, "action": pl.String,
+                  "cost": pl.Float64, "rationale": pl.String}
+        return pl.DataFrame(rows, schema=schema)
+
+
+def backtest(
+    spx: pl.DataFrame, vix: pl.DataFrame, *, policies: Mapping[str, Any],
+    start: dt.date | None = None, end: dt.date | None = None,
+    condors: CondorRules | None = None, costs: Costs | None = None,
+    assumptions: Assumptions | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> BacktestResult:
+    """Replay the same condor schedule once per policy (``{name: Policy or None}``;
+    None = no hedge) over the same history and costs; see `replay`. The diagnostics
+    are computed once per rule set. ``progress(name, done, total)`` reports each
+    policy's replay."""
+    if not isinstance(policies, Mapping) or not policies:
+        raise InvalidInputError("policies must be a non-empty mapping of name -> Policy or None")
+    runs: dict[str, Replay] = {}
+    states_by_rules: dict[Any, Mapping[dt.date, Any]] = {}
+    for name, policy in policies.items():
+        states = None
+        if policy is not None:
+            key = policy.rules
+            if key not in states_by_rules:
+                states_by_rules[key] = daily_states(spx, vix, rules=policy.rules)
+            states = states_by_rules[key]
+        report = None if progress is None else (
+            lambda done, total, name=name: progress(name, done, total))
+        runs[name] = replay(spx, vix, start=start, end=end, condors=condors, costs=costs,
+                            assumptions=assumptions, policy=policy, states=states,
+                            progress=report)
+    return BacktestResult(runs)
