@@ -277,3 +277,23 @@ def test_backtest_compares_policies_and_writes_the_report(tmp_path):
     parser = Collect()
     parser.feed(report.read_text())
     assert parser.images == 4 and "early" in parser.cells and "patient" in parser.cells
+
+
+def test_compare_and_verdict_on_the_stress_history():
+    from alvh.backtesting import backtest, compare, verdict
+
+    spx, vix = _stress_history()
+    result = backtest(spx, vix, policies={"none": None, "early": alvh.Policy.preset("early"),
+                                          "patient": alvh.Policy.preset("patient")})
+    diff = compare(result, "early", "patient", reps=300, seed=4)
+    ra = result.runs["early"].equity["equity"].to_numpy()
+    rb = result.runs["patient"].equity["equity"].to_numpy()
+    point = 252 * (np.mean(ra[1:] / ra[:-1] - 1) - np.mean(rb[1:] / rb[:-1] - 1))
+    assert diff.return_diff == pytest.approx(point, rel=1e-12)
+    assert diff.return_low < diff.return_high and diff.sharpe_low < diff.sharpe_high
+    again = compare(result, "early", "patient", reps=300, seed=4)
+    assert again == diff  # seeded
+    text = verdict(result, seed=4)
+    assert "90 % interval" in text and "unhedged book" in text
+    with pytest.raises(InvalidInputError, match="no policy 'eager'"):
+        compare(result, "eager", "patient")

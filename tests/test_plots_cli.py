@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import polars as pl
 import pytest
 
 import alvh
@@ -280,11 +281,46 @@ def test_cli_grid_as_a_process_exits_2_on_a_missing_market(tmp_path: Path) -> No
 
 
 def test_cli_other_commands_still_work(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo"]) == 0
     assert main(["greeks", "--spot", "5000", "--strike", "5000", "--days", "30",
                  "--vol", "0.18"]) == 0
     assert main(["info"]) == 0
-    assert "iron condor" in capsys.readouterr().out
+    assert "simd" in capsys.readouterr().out
+
+
+def test_cli_demo_runs_the_policies_and_writes_the_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("arch")
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo"]) == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "iron condor" in printed
+    for name in ("none", "early", "patient", "Verdict.", "90 % interval"):
+        assert name in printed
+    report = tmp_path / "alvh-demo-report" / "report.html"
+    assert report.is_file() and report.stat().st_size > 100_000
+
+
+def test_cli_backtest_on_files_and_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("arch")
+    from alvh.data import sample_data
+
+    data = sample_data()
+    spx = tmp_path / "spx.csv"
+    vix = tmp_path / "vix.csv"
+    data.spx.filter(pl.col("date").dt.year() == 2017).write_csv(spx)
+    data.vix.select("date", "close").filter(pl.col("date").dt.year() == 2017).write_csv(vix)
+    out = tmp_path / "rep"
+    assert main(["backtest", "--spx", str(spx), "--vix", str(vix), "--policy", "patient",
+                 "--out", str(out)]) == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "patient" in printed and (out / "report.html").is_file()
+    assert main(["backtest", "--spx", str(spx)]) == 2
+    assert "--sample" in capsys.readouterr().out
+    assert main(["backtest", "--spx", str(spx), "--vix", str(tmp_path / "none.csv")]) == 2
+    assert main(["backtest", "--sample", "--policy", "eager"]) == 2
 
 
 def test_risk_graph_leaves_pyplot_alone(hedged_grid, tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from rich.console import Console
@@ -32,7 +32,78 @@ if TYPE_CHECKING:
 SPX_MULTIPLIER = 100.0
 
 
+def _run_backtest(console: Console, spx: Any, vix: Any, policies: dict[str, Any],
+                  out: str) -> None:
+    """Replay ``policies`` with a progress bar, print the comparison and the verdict,
+    write the report into ``out``."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from alvh.backtesting import backtest, verdict
+    from alvh.plots import backtest_report
+
+    out_dir = Path(out)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise _CliError(f"--out {out!r} exists and is not a directory")
+    with Progress(TextColumn("{task.description}"), BarColumn(),
+                  TextColumn("{task.completed}/{task.total} days"), TimeElapsedColumn(),
+                  console=console) as bar:
+        tasks = {name: bar.add_task(f"replay {name}", total=None) for name in policies}
+
+        def advance(name: str, done: int, total: int) -> None:
+            bar.update(tasks[name], completed=done, total=total)
+
+        result = backtest(spx, vix, policies=policies, progress=advance)
+    metrics = result.metrics()
+    table = Table(title="Condor book by policy (daily replay, model marks, costs included)")
+    columns = (("policy", "policy", None), ("CAGR", "cagr", "signed"), ("vol", "vol", "pct"),
+               ("Sharpe", "sharpe", "num"), ("max DD", "max_drawdown", "pct"),
+               ("worst day", "worst_day", "signed"), ("CVaR95/day", "cvar95_daily", "pct"),
+               ("hedge $", "hedge_spend", "money"), ("hedges", "adjustments", "int"),
+               ("% days L1/2/3", None, None))
+    for label, _key, _kind in columns:
+        table.add_column(label, justify="left" if label == "policy" else "right", no_wrap=True)
+    for row in metrics.iter_rows(named=True):
+        cells = []
+        for label, key, kind in columns:
+            if key is None:
+                cells.append("/".join(f"{100 * row[f'days_layer_{k}']:.0f}" for k in (1, 2, 3)))
+                continue
+            value = row[key]
+            cells.append(str(value) if kind is None
+                         else f"{100 * value:+.1f}%" if kind == "signed"
+                         else f"{100 * value:.1f}%" if kind == "pct"
+                         else f"{value:,.0f}" if kind in ("money", "int") else f"{value:+.2f}")
+        table.add_row(*cells)
+    table.caption = "Sortino, Calmar and the rest: the report's table"
+    console.print(table)
+    names = set(policies)
+    if {"early", "patient"} <= names:
+        console.print(f"[bold]Verdict.[/bold] {escape(verdict(result))}", highlight=False)
+    report = backtest_report(result, out_dir)
+    console.print(f"report written to {escape(str(report))}", highlight=False)
+
+
 def _demo(console: Console) -> None:
+    _demo_condor(console)
+    try:
+        from alvh.data import sample_data
+
+        data = sample_data()
+    except ImportError as exc:
+        console.print(f"[yellow]The backtest part of the demo needs the sample data:[/yellow] "
+                      f"{escape(str(exc))}", highlight=False)
+        return
+    console.print(
+        "\n[bold]Adjust at VIX 17-22, or wait for higher layers?[/bold] The condor schedule "
+        "replayed over the S&P 500 and VIX closes of 2014-2018 (arch's sample data) with no "
+        "hedge, the early policy and the patient one:", highlight=False,
+    )
+    _run_backtest(console, data.spx, data.vix.select("date", "close"), {
+        "none": None, "early": alvh.Policy.preset("early"), "patient": alvh.Policy.preset("patient"),
+    }, "alvh-demo-report")
+
+
+def _demo_condor(console: Console) -> None:
     # A 45-day SPX iron condor: short the 4300 put and the 4700 call, 50-point wings,
     # one contract per leg. Vols follow a plain put skew around a 17 % ATM vol.
     spot, days, rate, div = 4500.0, 45, 0.04, 0.015
@@ -464,6 +535,37 @@ def _journal(args: argparse.Namespace, console: Console) -> None:
     console.print(table)
 
 
+def _backtest(args: argparse.Namespace, console: Console) -> None:
+    from alvh.policy import Policy
+
+    if args.sample:
+        from alvh.data import sample_data
+
+        data = sample_data()
+        spx, vix = data.spx, data.vix.select("date", "close")
+    else:
+        if args.spx is None or args.vix is None:
+            raise _CliError("give --spx and --vix history files (CSV or Parquet), or --sample")
+        from alvh.data import load_cboe_vix, load_ohlc
+
+        for label, path in (("--spx", args.spx), ("--vix", args.vix)):
+            if not Path(path).is_file():
+                raise _CliError(f"{label} file {path!r} does not exist (or is not a file)")
+        spx = load_ohlc(args.spx)
+        vix = (load_cboe_vix(args.vix) if args.cboe else load_ohlc(args.vix, columns=("close",)))
+        vix = vix.select("date", "close")
+    policies: dict[str, Any] = {"none": None}
+    for name in args.policy or ["early", "patient"]:
+        if name in ("early", "patient"):
+            policies[name] = Policy.preset(name)
+        elif Path(name).is_file():
+            policy = Policy.from_toml(name)
+            policies[policy.name] = policy
+        else:
+            raise _CliError(f"--policy {name!r} is neither a preset (early, patient) nor a file")
+    _run_backtest(console, spx, vix, policies, args.out)
+
+
 def _info(console: Console) -> None:
     for key, value in alvh.build_info().items():
         console.print(f"{key}: {value}")
@@ -473,7 +575,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="alvh", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"alvh {alvh.__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("demo", help="Greeks of an example SPX iron condor")
+    commands.add_parser("demo", help="an example condor's Greeks, then no hedge / early / patient "
+                        "replayed on 2014-2018 with the verdict and the report")
     greeks = commands.add_parser("greeks", help="price and Greeks of one SPX option")
     greeks.add_argument("--type", choices=["call", "put"], default="call")
     greeks.add_argument("--spot", type=float, required=True)
@@ -546,6 +649,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     decide.add_argument("--committed-risk", type=float, default=0.0,
                         help="$ already at risk in earlier layers' hedges (the total cap)")
     decide.add_argument("--seed", type=int, default=0)
+    bt = commands.add_parser(
+        "backtest", help="replay the condor book under policies on a history; write the report",
+        description="Replay the condor schedule with no hedge and each --policy on an SPX/VIX "
+        "history, print the comparison (and the early-vs-patient verdict) and write the report.",
+    )
+    bt.add_argument("--spx", default=None, help="SPX daily OHLC (CSV or Parquet, docs/data_format.md)")
+    bt.add_argument("--vix", default=None, help="VIX daily closes (CSV or Parquet)")
+    bt.add_argument("--cboe", action="store_true", help="--vix is Cboe's VIX_History.csv")
+    bt.add_argument("--sample", action="store_true", help="use the sample data (the data extra)")
+    bt.add_argument("--policy", action="append", default=None,
+                    help="early, patient or a policy TOML (repeatable; default: early and patient)")
+    bt.add_argument("--out", default="alvh-report", help="report directory (default: alvh-report)")
     journal = commands.add_parser("journal", help="the decision journal")
     journal_commands = journal.add_subparsers(dest="journal_command", required=True)
     show = journal_commands.add_parser("show", help="list the journal's decisions")
@@ -567,6 +682,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _journal(args, console)
         elif args.command == "decide":
             _decide(args, console)
+        elif args.command == "backtest":
+            _backtest(args, console)
         else:
             _info(console)
     except (AlvhError, _CliError) as exc:
