@@ -297,3 +297,25 @@ def test_compare_and_verdict_on_the_stress_history():
     assert "90 % interval" in text and "unhedged book" in text
     with pytest.raises(InvalidInputError, match="no policy 'eager'"):
         compare(result, "eager", "patient")
+
+
+def test_sweep_serial_and_on_dask_give_the_same_rows(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    from alvh.backtesting import sweep
+    from alvh.plots import sweep_heatmap
+
+    spx, vix = _stress_history(n=130)
+    starts = dict(layer1_starts=[16, 18], layer2_starts=[23, 25])
+    serial = sweep(spx, vix, **starts)
+    assert serial.height == 4
+    assert serial.select("layer1_start", "layer2_start").rows() == [
+        (16.0, 23.0), (16.0, 25.0), (18.0, 23.0), (18.0, 25.0)]
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            remote = sweep(spx, vix, executor=client.get_executor(), **starts)
+    assert remote.equals(serial)
+    png = sweep_heatmap(serial, tmp_path / "sweep.png", metric="cagr")
+    assert png.read_bytes().startswith(b"\x89PNG")
+    with pytest.raises(InvalidInputError, match="no valid"):
+        sweep(spx, vix, layer1_starts=[25], layer2_starts=[20])

@@ -655,3 +655,55 @@ def verdict(result: BacktestResult, *, early: str = "early", patient: str = "pat
         tail = (f" The unhedged book: CAGR {100 * get(none, 'cagr'):+.2f} %, max drawdown "
                 f"{100 * get(none, 'max_drawdown'):.1f} %.")
     return f"{lead} {call}{tail}"
+
+
+def _sweep_point(payload: tuple[Any, ...]) -> dict[str, float]:
+    """One sweep point (module-level, so executors can pickle it)."""
+    spx, vix, policy, condors, costs, assumptions, params = payload
+    run = replay(spx, vix, condors=condors, costs=costs, assumptions=assumptions, policy=policy)
+    return {**params, **run.metrics()}
+
+
+def sweep(
+    spx: pl.DataFrame, vix: pl.DataFrame, *, layer1_starts: Any, layer2_starts: Any,
+    base: Any = None, executor: Any = None, condors: CondorRules | None = None,
+    costs: Costs | None = None, assumptions: Assumptions | None = None,
+) -> pl.DataFrame:
+    """Replay the book under ``base`` (default the early preset) with layer 1's band
+    starting at each of ``layer1_starts`` and layer 2's at each of ``layer2_starts``
+    (bands 5 points wide, cut so they do not overlap; pairs where layer 2 would start
+    below layer 1's start + 1 are skipped), and return one row of `Replay.metrics` per
+    pair (columns ``layer1_start``, ``layer2_start`` first).
+
+    ``executor``: any `concurrent.futures.Executor` (a process pool, or a
+    ``dask.distributed.Client``'s ``get_executor()`` to run on a cluster); None runs
+    serially. The rows are the same whichever runs them: each point is a
+    deterministic replay."""
+    import polars as pl
+
+    from alvh.policy import Layer, Policy
+
+    policy = base if base is not None else Policy.preset("early")
+    payloads = []
+    for s1 in layer1_starts:
+        for s2 in layer2_starts:
+            s1, s2 = float(s1), float(s2)
+            if s2 < s1 + 1.0:
+                continue
+            l1, l2, l3 = policy.layers
+            layers = (
+                Layer(1, s1, min(s1 + 5.0, s2), l1.exit_buffer, l1.actions, l1.enabled),
+                Layer(2, s2, min(s2 + 5.0, l3.start), l2.exit_buffer, l2.actions, l2.enabled),
+                l3,
+            )
+            if s2 >= l3.start:
+                continue
+            variant = policy.with_changes(name=f"{policy.name} L1 {s1:g} L2 {s2:g}",
+                                          layers=layers)
+            params = {"layer1_start": s1, "layer2_start": s2}
+            payloads.append((spx, vix, variant, condors, costs, assumptions, params))
+    if not payloads:
+        raise InvalidInputError("the sweep has no valid (layer1_start, layer2_start) pair")
+    rows = list(executor.map(_sweep_point, payloads) if executor is not None
+                else map(_sweep_point, payloads))
+    return pl.DataFrame(rows)

@@ -572,3 +572,35 @@ def backtest_report(result: Any, directory: str | os.PathLike[str]) -> Path:
     report = out / "report.html"
     atomic_write(report, page.encode("utf-8"))
     return report
+
+
+def sweep_heatmap(frame: Any, path: str | os.PathLike[str], *, metric: str = "sharpe") -> Path:
+    """A heatmap of ``metric`` over the sweep's layer-1 start x layer-2 start
+    (`alvh.backtesting.sweep`'s frame); returns the PNG's path."""
+    _require_matplotlib()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    target = _target(path)
+    if metric not in frame.columns:
+        raise InvalidInputError(f"metric {metric!r} is not a sweep column ({', '.join(frame.columns)})")
+    xs = sorted(set(frame["layer1_start"].to_list()))
+    ys = sorted(set(frame["layer2_start"].to_list()))
+    grid = np.full((len(ys), len(xs)), np.nan)
+    for row in frame.iter_rows(named=True):
+        grid[ys.index(row["layer2_start"]), xs.index(row["layer1_start"])] = row[metric]
+    fig = Figure(figsize=(7.5, 5.5), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    image = ax.imshow(grid, origin="lower", cmap="RdYlGn", aspect="auto")
+    ax.set_xticks(range(len(xs)), [f"{x:g}" for x in xs])
+    ax.set_yticks(range(len(ys)), [f"{y:g}" for y in ys])
+    ax.set_xlabel("layer 1 band start (VIX)")
+    ax.set_ylabel("layer 2 band start (VIX)")
+    for i in range(len(ys)):
+        for j in range(len(xs)):
+            if np.isfinite(grid[i, j]):
+                ax.text(j, i, f"{grid[i, j]:.2f}", ha="center", va="center", fontsize=8)
+    fig.colorbar(image, ax=ax, label=metric)
+    ax.set_title(f"{metric} over the layer bands")
+    return _save(fig, target)
