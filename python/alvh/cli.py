@@ -79,7 +79,10 @@ def _run_backtest(console: Console, spx: Any, vix: Any, policies: dict[str, Any]
     names = set(policies)
     if {"early", "patient"} <= names:
         console.print(f"[bold]Verdict.[/bold] {escape(verdict(result))}", highlight=False)
-    report = backtest_report(result, out_dir)
+    try:
+        report = backtest_report(result, out_dir)
+    except ImportError as exc:
+        raise _CliError(f"the report needs matplotlib (pip install 'alvh[demo]'): {exc}") from exc
     console.print(f"report written to {escape(str(report))}", highlight=False)
 
 
@@ -90,8 +93,8 @@ def _demo(console: Console) -> None:
 
         data = sample_data()
     except ImportError as exc:
-        console.print(f"[yellow]The backtest part of the demo needs the sample data:[/yellow] "
-                      f"{escape(str(exc))}", highlight=False)
+        console.print(f"[yellow]The backtest part of the demo needs the sample data "
+                      f"(pip install 'alvh[demo]'):[/yellow] {escape(str(exc))}", highlight=False)
         return
     console.print(
         "\n[bold]Adjust at VIX 17-22, or wait for higher layers?[/bold] The condor schedule "
