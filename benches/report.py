@@ -384,6 +384,13 @@ def render(data: dict) -> str:
         "projection check on: <= 10 s on 2 cores.", 1.0, "s",
     )
 
+    lines += _timing_section(
+        groups.get("demo", []), "The demo (`alvh demo`, issue 6)",
+        "The example condor's Greeks, the three 2014-2018 replays, the verdict with its "
+        "bootstrap intervals and the report (benches/test_bench_demo.py). Target: <= 60 s.",
+        1.0, "s",
+    )
+
     skipped = data.get("alvh_skipped", [])
     lines += ["## Not measured", ""]
     if skipped:
