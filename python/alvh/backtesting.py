@@ -361,9 +361,10 @@ def replay(
             early = (layer == 0 and policy.layers[0].enabled and policy.rules.early_activation
                      and bool(state.macd_expanding)
                      and bool(state.ad_divergence or state.skew_steepening))
-            whole = Position(tuple(leg for item in book for leg in item.position.legs)
-                             + tuple(leg for held in hedges for leg in held.position.legs))
-            if (regime != layer or regime > acted or early) and whole.legs:
+            if (regime != layer or regime > acted or early) and (book or hedges):
+                # The whole book, built only on the days a decision runs.
+                whole = Position(tuple(leg for item in book for leg in item.position.legs)
+                                 + tuple(leg for held in hedges for leg in held.position.legs))
                 decision = policy.decide(
                     state, whole, market, layer=layer, acted=acted,
                     portfolio_value=max(previous_equity, 1.0),

@@ -180,13 +180,11 @@ class Projection:
                 if mixture:
                     w = self.probability[:, None]
                     mean_se = math.sqrt(float(np.sum((w[:, 0] * self.mean_se[:, d]) ** 2)))
-                    p = float(values[STAT_NAMES.index("p_profit")])
                     # Stratified by scenario: each scenario's error weighted by its probability.
                     p_se = math.sqrt(float(np.sum((w[:, 0] * self.p_profit_se[:, d]) ** 2)))
                     touch = (w * self.touch[:, d]).sum(axis=0)
                     touch_se = np.sqrt(((w * self.touch_se[:, d]) ** 2).sum(axis=0))
                     greeks = (w * self.greeks[:, d]).sum(axis=0)
-                    del p
                 else:
                     mean_se = float(self.mean_se[s, d])
                     p_se = float(self.p_profit_se[s, d])

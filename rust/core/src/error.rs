@@ -28,4 +28,12 @@ pub enum AlvhError {
     LengthMismatch { arg: &'static str, len: usize, expected: usize },
 }
 
+impl AlvhError {
+    /// An [`AlvhError::InvalidValue`]: argument, first offending index, its value, and
+    /// what it must be.
+    pub fn invalid(arg: &'static str, index: usize, value: f64, requirement: &'static str) -> AlvhError {
+        AlvhError::InvalidValue { arg, index, value, requirement }
+    }
+}
+
 pub type Result<T> = std::result::Result<T, AlvhError>;

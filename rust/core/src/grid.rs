@@ -270,10 +270,6 @@ pub struct GridOut<'a> {
     pub vix_delta: &'a mut [f64],
 }
 
-fn invalid(arg: &'static str, index: usize, value: f64, requirement: &'static str) -> AlvhError {
-    AlvhError::InvalidValue { arg, index, value, requirement }
-}
-
 impl GridInputs<'_> {
     fn check(&self) -> Result<()> {
         let legs = self.kind.len();
@@ -301,41 +297,51 @@ impl GridInputs<'_> {
                 check_smile_limits(s.floor_ratio, s.moneyness_limit)?;
                 for (arg, x) in [("smile.skew", s.skew), ("smile.curvature", s.curvature)] {
                     if !x.is_finite() {
-                        return Err(invalid(arg, 0, x, "finite"));
+                        return Err(AlvhError::invalid(arg, 0, x, "finite"));
                     }
                 }
             }
             GridSmile::Svi(svi) => svi.check(self.kind)?,
         }
         if !positive(self.spot) {
-            return Err(invalid("spot", 0, self.spot, "positive and finite"));
+            return Err(AlvhError::invalid("spot", 0, self.spot, "positive and finite"));
         }
         if !self.rate.is_finite() {
-            return Err(invalid("rate", 0, self.rate, "finite"));
+            return Err(AlvhError::invalid("rate", 0, self.rate, "finite"));
         }
         if !self.div.is_finite() {
-            return Err(invalid("div", 0, self.div, "finite"));
+            return Err(AlvhError::invalid("div", 0, self.div, "finite"));
         }
         if let Some(i) = self.spot_moves.iter().position(|&m| !(m > -1.0 && m.is_finite())) {
-            return Err(invalid("spot_moves", i, self.spot_moves[i], "finite and greater than -1"));
+            return Err(AlvhError::invalid(
+                "spot_moves",
+                i,
+                self.spot_moves[i],
+                "finite and greater than -1",
+            ));
         }
         for (leg, &kind) in self.kind.iter().enumerate() {
             if !self.weight[leg].is_finite() {
-                return Err(invalid("weight", leg, self.weight[leg], "finite"));
+                return Err(AlvhError::invalid("weight", leg, self.weight[leg], "finite"));
             }
             if kind != LegKind::VixFuture && !positive(self.strike[leg]) {
-                return Err(invalid("strike", leg, self.strike[leg], "positive and finite"));
+                return Err(AlvhError::invalid("strike", leg, self.strike[leg], "positive and finite"));
             }
             for j in leg * self.n_shifts * self.n_days..(leg + 1) * self.n_shifts * self.n_days {
                 if !self.tau[j].is_finite() {
-                    return Err(invalid("tau", j, self.tau[j], "finite"));
+                    return Err(AlvhError::invalid("tau", j, self.tau[j], "finite"));
                 }
                 let live = self.tau[j] > 0.0;
                 if kind != LegKind::VixFuture && live && !positive(self.vol[j]) {
-                    return Err(invalid("vol", j, self.vol[j], "positive and finite"));
+                    return Err(AlvhError::invalid("vol", j, self.vol[j], "positive and finite"));
                 }
                 if kind != LegKind::SpxOption && !positive(self.underlying[j]) {
-                    return Err(invalid("underlying", j, self.underlying[j], "positive and finite"));
+                    return Err(AlvhError::invalid(
+                        "underlying",
+                        j,
+                        self.underlying[j],
+                        "positive and finite",
+                    ));
                 }
             }
         }
@@ -346,10 +352,10 @@ impl GridInputs<'_> {
 fn check_smile_limits(floor_ratio: f64, moneyness_limit: f64) -> Result<()> {
     let positive = |x: f64| x > 0.0 && x.is_finite();
     if !positive(floor_ratio) {
-        return Err(invalid("smile.floor_ratio", 0, floor_ratio, "positive and finite"));
+        return Err(AlvhError::invalid("smile.floor_ratio", 0, floor_ratio, "positive and finite"));
     }
     if !positive(moneyness_limit) {
-        return Err(invalid("smile.moneyness_limit", 0, moneyness_limit, "positive and finite"));
+        return Err(AlvhError::invalid("smile.moneyness_limit", 0, moneyness_limit, "positive and finite"));
     }
     Ok(())
 }
@@ -359,23 +365,28 @@ fn check_smile_limits(floor_ratio: f64, moneyness_limit: f64) -> Result<()> {
 fn check_svi_shape(leg: usize, s: &SviShape) -> Result<()> {
     let finite = [("svi.a", s.a), ("svi.m", s.m)];
     if let Some(&(arg, x)) = finite.iter().find(|(_, x)| !x.is_finite()) {
-        return Err(invalid(arg, leg, x, "finite"));
+        return Err(AlvhError::invalid(arg, leg, x, "finite"));
     }
     if !(s.b >= 0.0 && s.b.is_finite()) {
-        return Err(invalid("svi.b", leg, s.b, "zero or positive and finite"));
+        return Err(AlvhError::invalid("svi.b", leg, s.b, "zero or positive and finite"));
     }
     if s.rho.is_nan() || s.rho.abs() >= 1.0 {
-        return Err(invalid("svi.rho", leg, s.rho, "strictly between -1 and 1"));
+        return Err(AlvhError::invalid("svi.rho", leg, s.rho, "strictly between -1 and 1"));
     }
     if !(s.sigma > 0.0 && s.sigma.is_finite()) {
-        return Err(invalid("svi.sigma", leg, s.sigma, "positive and finite"));
+        return Err(AlvhError::invalid("svi.sigma", leg, s.sigma, "positive and finite"));
     }
     let min_w = s.a + s.b * s.sigma * (1.0 - s.rho * s.rho).sqrt();
     if min_w.is_nan() || min_w < 0.0 {
-        return Err(invalid("svi.a", leg, s.a, "such that a + b sigma sqrt(1 - rho^2) >= 0 (w >= 0)"));
+        return Err(AlvhError::invalid(
+            "svi.a",
+            leg,
+            s.a,
+            "such that a + b sigma sqrt(1 - rho^2) >= 0 (w >= 0)",
+        ));
     }
     if !(s.w0 > 0.0 && s.w0.is_finite()) {
-        return Err(invalid("svi.w0", leg, s.w0, "positive and finite (the ATM total variance)"));
+        return Err(AlvhError::invalid("svi.w0", leg, s.w0, "positive and finite (the ATM total variance)"));
     }
     Ok(())
 }

@@ -102,10 +102,6 @@ pub struct ProjectionOut<'a> {
     pub vix: Option<&'a mut [f64]>,
 }
 
-fn invalid(arg: &'static str, index: usize, value: f64, requirement: &'static str) -> AlvhError {
-    AlvhError::InvalidValue { arg, index, value, requirement }
-}
-
 fn check_all(
     arg: &'static str,
     values: &[f64],
@@ -113,7 +109,7 @@ fn check_all(
     requirement: &'static str,
 ) -> Result<()> {
     match values.iter().position(|&x| !ok(x)) {
-        Some(i) => Err(invalid(arg, i, values[i], requirement)),
+        Some(i) => Err(AlvhError::invalid(arg, i, values[i], requirement)),
         None => Ok(()),
     }
 }
@@ -167,7 +163,7 @@ impl ProjectionInputs<'_> {
         let non_negative = |x: f64| x >= 0.0 && x.is_finite();
         for (arg, x) in [("spot", self.spot), ("vix", self.vix), ("vix_step", self.vix_step)] {
             if !positive(x) {
-                return Err(invalid(arg, 0, x, "positive and finite"));
+                return Err(AlvhError::invalid(arg, 0, x, "positive and finite"));
             }
         }
         for (arg, x) in [
@@ -178,17 +174,17 @@ impl ProjectionInputs<'_> {
             ("atm_vix_ratio", self.atm_vix_ratio),
         ] {
             if !finite(x) {
-                return Err(invalid(arg, 0, x, "finite"));
+                return Err(AlvhError::invalid(arg, 0, x, "finite"));
             }
         }
         if !(1..=366).contains(&h) {
-            return Err(invalid("days", 0, h as f64, "between 1 and 366"));
+            return Err(AlvhError::invalid("days", 0, h as f64, "between 1 and 366"));
         }
         if self.paths == 0 || self.paths > u32::MAX as usize {
-            return Err(invalid("paths", 0, self.paths as f64, "between 1 and 2**32 - 1"));
+            return Err(AlvhError::invalid("paths", 0, self.paths as f64, "between 1 and 2**32 - 1"));
         }
         if self.scenario_offset + self.drift.len() > u32::MAX as usize {
-            return Err(invalid(
+            return Err(AlvhError::invalid(
                 "scenario_offset",
                 0,
                 self.scenario_offset as f64,
@@ -196,10 +192,10 @@ impl ProjectionInputs<'_> {
             ));
         }
         if self.greek_paths > self.paths {
-            return Err(invalid("greek_paths", 0, self.greek_paths as f64, "at most paths"));
+            return Err(AlvhError::invalid("greek_paths", 0, self.greek_paths as f64, "at most paths"));
         }
         if self.n_nodes < 2 || self.n_nodes > i32::MAX as usize {
-            return Err(invalid("n_nodes", 0, self.n_nodes as f64, "between 2 and 2**31 - 1"));
+            return Err(AlvhError::invalid("n_nodes", 0, self.n_nodes as f64, "between 2 and 2**31 - 1"));
         }
         check_all("drift", self.drift, finite, "finite")?;
         check_all(
@@ -225,15 +221,20 @@ impl ProjectionInputs<'_> {
         check_all("base_vol", self.base_vol, finite, "finite")?;
         for (l, &kind) in self.kind.iter().enumerate() {
             if kind != LegKind::VixFuture && !positive(self.strike[l]) {
-                return Err(invalid("strike", l, self.strike[l], "positive and finite"));
+                return Err(AlvhError::invalid("strike", l, self.strike[l], "positive and finite"));
             }
             if self.expiry_day[l] < 1 {
-                return Err(invalid("expiry_day", l, self.expiry_day[l] as f64, "at least 1 (a live leg)"));
+                return Err(AlvhError::invalid(
+                    "expiry_day",
+                    l,
+                    self.expiry_day[l] as f64,
+                    "at least 1 (a live leg)",
+                ));
             }
         }
         for (arg, x) in [("barrier_low", self.barrier_low), ("barrier_high", self.barrier_high)] {
             if !(x.is_nan() || positive(x)) {
-                return Err(invalid(arg, 0, x, "NaN (none) or positive"));
+                return Err(AlvhError::invalid(arg, 0, x, "NaN (none) or positive"));
             }
         }
         Ok(())
@@ -894,7 +895,7 @@ pub fn pnl_statistics(
 ) -> Result<()> {
     let s_count = probability.len();
     if paths == 0 {
-        return Err(invalid("paths", 0, 0.0, "at least 1"));
+        return Err(AlvhError::invalid("paths", 0, 0.0, "at least 1"));
     }
     check_lengths(s_count * days * paths, &[("pnl", Some(pnl.len()))])?;
     check_lengths(s_count * days * STATS, &[("per_scenario", Some(per_scenario.len()))])?;
@@ -903,7 +904,7 @@ pub fn pnl_statistics(
     check_all("probability", probability, |p| p > 0.0 && p <= 1.0, "in (0, 1]")?;
     let total: f64 = probability.iter().sum();
     if (total - 1.0).abs() > 1e-9 {
-        return Err(invalid("probability", 0, total, "summing to 1 (within 1e-9)"));
+        return Err(AlvhError::invalid("probability", 0, total, "summing to 1 (within 1e-9)"));
     }
     let sorted_and_stats = |column: &[f64]| {
         let mut sorted = column.to_vec();
