@@ -1,5 +1,6 @@
 //! Profiling driver for the projection kernel (not part of the library):
-//! `cargo run --release -p alvh-core --example projection_profile -- PATHS [greek_paths]`.
+//! `cargo run --release -p alvh-core --example projection_profile -- PATHS [greek_paths]`
+//! (the bench's 8-leg book; `LEGS=n` keeps the first n legs).
 use alvh_core::grid::{LegKind, Smile};
 use alvh_core::projection::{
     monte_carlo, pnl_statistics, ProjectionInputs, ProjectionOut, VolDynamics, STATS,
@@ -11,9 +12,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let paths: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(100_000);
     let greek_paths: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(4096).min(paths);
     let (s_count, h) = (12usize, 10usize);
-    let kind =
-        [LegKind::SpxOption, LegKind::SpxOption, LegKind::SpxOption, LegKind::SpxOption, LegKind::VixOption];
-    let legs = kind.len();
+    // The bench's 8-leg book: the condor, two VIX calls, a short VIX future, an SPX put.
+    let kind = [
+        LegKind::SpxOption,
+        LegKind::SpxOption,
+        LegKind::SpxOption,
+        LegKind::SpxOption,
+        LegKind::VixOption,
+        LegKind::VixOption,
+        LegKind::VixFuture,
+        LegKind::SpxOption,
+    ];
+    let legs: usize = std::env::var("LEGS").ok().and_then(|s| s.parse().ok()).unwrap_or(kind.len());
+    let kind = &kind[..legs];
     let n_nodes = 797;
     let nodes: Vec<f64> = (0..n_nodes).map(|i| 1.0 + 0.25 * i as f64).collect();
     let mut table_atm = vec![0.0; h * legs * n_nodes];
@@ -28,11 +39,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let fut_a = vec![5.0; h * legs];
     let fut_b = vec![0.8; h * legs];
     let inputs = ProjectionInputs {
-        kind: &kind,
-        is_call: &[false, false, true, true, true],
-        strike: &[5575.0, 5625.0, 6300.0, 6350.0, 25.0],
-        weight: &[1000.0, -1000.0, -1000.0, 1000.0, 500.0],
-        expiry_day: &[46, 46, 46, 46, 43],
+        kind,
+        is_call: &[false, false, true, true, true, true, false, false][..legs],
+        strike: &[5575.0, 5625.0, 6300.0, 6350.0, 25.0, 30.0, 0.0, 5400.0][..legs],
+        weight: &[1000.0, -1000.0, -1000.0, 1000.0, 500.0, 500.0, -1000.0, 200.0][..legs],
+        expiry_day: &[46, 46, 46, 46, 43, 43, 43, 46][..legs],
         spot: 5994.57,
         rate: 0.043,
         div: 0.013,
@@ -67,7 +78,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             floor_ratio: 0.5,
             moneyness_limit: 4.0,
         }),
-        base_vol: &[0.0; 5],
+        base_vol: &[0.0; 8][..legs],
         barrier_low: 5625.0,
         barrier_high: 6300.0,
         scenario_offset: 0,

@@ -65,9 +65,11 @@ impl Smile {
         let raw = ln::<M>(strike / (level * growth)) / (atm * sqrt_tau);
         let m = raw.max(-self.moneyness_limit).min(self.moneyness_limit);
         let shape = M::mul_add(M::mul_add(self.curvature, m, self.skew), m, 1.0);
-        let sloped = raw == m && shape > self.floor_ratio;
-        let slope = if sloped { M::mul_add(2.0 * self.curvature, m, self.skew) } else { 0.0 };
-        let bend = if sloped { 2.0 * self.curvature } else { 0.0 };
+        // 1 where the smile's slope applies, else 0, as a number: with `if`s here the
+        // projection's loop over paths did not vectorize (LLVM kept a branch).
+        let sloped = f64::from(u8::from((raw == m) & (shape > self.floor_ratio)));
+        let slope = M::mul_add(2.0 * self.curvature, m, self.skew) * sloped;
+        let bend = 2.0 * self.curvature * sloped;
         let inv_level = 1.0 / level;
         let dm = -inv_level / (atm * sqrt_tau);
         let sigma_s = atm * slope * dm;
