@@ -160,6 +160,22 @@ def test_ten_days_with_known_trades_by_hand():
     assert run.equity["equity"][5] == pytest.approx(100_000.0 + run.trades["pnl"].sum(), abs=1e-6)
 
 
+def test_long_dated_condors_are_opened():
+    # CondorRules allows dte_max up to 730: the replay must look that far ahead for an
+    # expiry (it once looked only 12 weekly expiries ahead and never opened a 90-120 DTE
+    # condor, silently).
+    spx, vix = history([2400.0] * 5, [12.0] * 5)
+    for dte_min, dte_max in ((90, 120), (400, 420), (700, 730)):
+        run = replay(spx, vix, condors=CondorRules(dte_min=dte_min, dte_max=dte_max,
+                                                   open_every=10))
+        assert run.equity["open_condors"].to_list() == [1] * 5, (dte_min, dte_max)
+        m = alvh.Market(as_of=spx["date"][0], spot=2400.0, rate=0.02, div=0.018, vix=12.0)
+        expiry = next(e for e in alvh.calendar.next_spx_expiries(m.as_of, 200, schedule="weekly")
+                      if dte_min <= (e - m.as_of).days <= dte_max)
+        condor = alvh.Position.iron_condor_by_delta(expiry, market=m)
+        assert run.equity["open_value"][0] == pytest.approx(-condor.credit, abs=1e-9)
+
+
 def test_profit_target_closes_with_costs_and_the_trade_adds_up():
     # The SPX drifts nowhere while the VIX collapses: the condor is closed on its target.
     spx, vix = history([2400.0] * 30, list(np.linspace(20.0, 9.0, 30)))

@@ -128,8 +128,8 @@ class Assumptions:
 
 @dataclass(frozen=True)
 class Replay:
-    """The replay's daily ``equity`` frame (date, spx, vix, cash, open_value, equity,
-    open_condors) and its ``trades`` (one row per condor: opened, closed, expiry,
+    """The replay's daily ``equity`` frame (date, spx, vix, cash, open_value,
+    hedge_value, equity, open_condors, layer, hedge_spend) and its ``trades`` (one row per condor: opened, closed, expiry,
     strikes, credit, exit value, P&L net of costs, costs, reason), in $."""
 
     equity: pl.DataFrame
@@ -159,7 +159,7 @@ class Replay:
 class _Open:
     position: Position
     opened: dt.date
-    credit: float  # $ received net of slippage (positive for a sold condor)
+    credit: float  # $ model credit received (positive for a sold condor), before costs
     costs: float   # $ commissions and slippage paid so far
 
 
@@ -207,7 +207,8 @@ def _fill_costs(position: Position, costs: Costs) -> float:
 
 
 def _expiry(day: dt.date, rules: CondorRules) -> dt.date | None:
-    for expiry in next_spx_expiries(day, 12, schedule="weekly"):
+    # Enough Fridays to reach dte_max (one a week, plus the partial weeks at both ends).
+    for expiry in next_spx_expiries(day, rules.dte_max // 7 + 2, schedule="weekly"):
         dte = (expiry - day).days
         if rules.dte_min <= dte <= rules.dte_max:
             return expiry
