@@ -436,3 +436,34 @@ def test_sweep_serial_and_on_dask_give_the_same_rows(tmp_path):
     assert png.read_bytes().startswith(b"\x89PNG")
     with pytest.raises(InvalidInputError, match="no valid"):
         sweep(spx, vix, layer1_starts=[25], layer2_starts=[20])
+
+
+def test_sweep_keeps_the_pairs_order_whatever_finishes_first(monkeypatch):
+    # Points run on a pool finish in any order; the rows come back in the pairs' order,
+    # and progress counts each finished point. The replays are stubbed: the later the
+    # pair, the sooner it finishes.
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from alvh import backtesting
+
+    def point(payload):
+        params = payload[-1]
+        order = 2 * (params["layer1_start"] - 16) + params["layer2_start"] - 23  # 0 .. 5
+        time.sleep(0.03 * (5 - order))
+        return {**params, "sharpe": params["layer1_start"] * 100 + params["layer2_start"]}
+
+    monkeypatch.setattr(backtesting, "_sweep_point", point)
+    spx, vix = history([2400.0] * 5, [12.0] * 5)
+    starts = dict(layer1_starts=[16, 17, 18], layer2_starts=[23, 24])
+    seen = []
+    serial = backtesting.sweep(spx, vix, progress=lambda done, total: seen.append((done, total)),
+                               **starts)
+    assert seen == [(i, 6) for i in range(1, 7)]
+    assert serial["sharpe"].to_list() == [1623.0, 1624.0, 1723.0, 1724.0, 1823.0, 1824.0]
+    seen.clear()
+    with ThreadPoolExecutor(6) as pool:
+        pooled = backtesting.sweep(spx, vix, executor=pool,
+                                   progress=lambda done, total: seen.append((done, total)),
+                                   **starts)
+    assert pooled.equals(serial) and seen == [(i, 6) for i in range(1, 7)]
