@@ -59,6 +59,123 @@ def test_ten_quiet_days_by_hand():
     assert run.equity["equity"][-1] > run.equity["equity"][0]
 
 
+def test_ten_days_with_known_trades_by_hand():
+    # Ten business days from Wed 2017-03-01, default rules except a condor every 3rd
+    # replay day (days 0, 3, 6, 9). Each day the replay first checks the open condors at
+    # the day's closes, then opens the new one: a condor is first checked the day after
+    # it opens, and a close happens on the day its check fires, at that day's model
+    # marks. The story:
+    #   day 0  SPX 2400, VIX 12: condor A sold (first weekly expiry 30-45 days out).
+    #   day 1  VIX 12 -> 9 (SPX flat): A's wings lose more than half their value, so
+    #          A's P&L (credit + mark) is above 50 % of its credit: A closes, "profit target".
+    #   day 3  VIX back at 12: condor B sold.
+    #   day 4  SPX 2440: B is down, but by less than 2x its credit: still open.
+    #   day 5  SPX 2480, through B's short call: B's loss passes 2x its credit: "stop loss".
+    #   day 6  condor C sold at SPX 2480; day 9 condor D; both still open at the end.
+    spx_closes = [2400.0] * 4 + [2440.0] + [2480.0] * 5
+    vix_closes = [12.0, 9.0, 9.0] + [12.0] * 7
+    spx, vix = history(spx_closes, vix_closes)
+    days = spx["date"].to_list()
+    rules = CondorRules(open_every=3)
+    run = replay(spx, vix, condors=rules, costs=Costs(slippage=0.05, commission=1.0))
+
+    def market(i):
+        return alvh.Market(as_of=days[i], spot=spx_closes[i], rate=0.02, div=0.018,
+                           vix=vix_closes[i])
+
+    def sold_on(i):
+        # the condor the rules sell on day i: 16-delta shorts, 50-point wings
+        expiry = next(e for e in alvh.calendar.next_spx_expiries(days[i], 12, schedule="weekly")
+                      if 30 <= (e - days[i]).days <= 45)
+        return alvh.Position.iron_condor_by_delta(expiry, market=market(i), short_delta=0.16,
+                                                  wing_width=50.0)
+
+    def mark(condor, i):
+        # $ model value of the four legs at day i's closes (negative: we are short)
+        m = market(i)
+        return math.fsum(
+            leg.quantity * 100 * float(alvh.bsm.price(
+                is_call=leg.is_call, spot=spx_closes[i], strike=leg.strike, t=m.t(leg.expiry),
+                rate=0.02, div=0.018, vol=m.spx_vol(leg.strike, leg.expiry)))
+            for leg in condor.legs
+        )
+
+    # Every fill trades 4 contracts: 0.05 points of slippage (x100 = 5 $) plus 1 $ each.
+    fill = 4 * (0.05 * 100 + 1.0)
+    a, b, c, d = sold_on(0), sold_on(3), sold_on(6), sold_on(9)
+    assert a.legs[0].expiry == dt.date(2017, 3, 31)  # 30 days after 2017-03-01
+    assert b.legs[0].expiry == dt.date(2017, 4, 7)   # 32 days after 2017-03-06
+    # The model sells at its own marks: a condor's mark on its first day is -credit.
+    assert mark(a, 0) == pytest.approx(-a.credit, abs=1e-9)
+
+    # Why each close fires on its day, and not before:
+    assert a.credit + mark(a, 1) >= 0.5 * a.credit             # day 1: target reached
+    assert b.credit + mark(b, 4) > -2.0 * b.credit             # day 4: not stopped yet
+    assert b.credit + mark(b, 4) < 0.5 * b.credit              # ... nor at target
+    assert b.credit + mark(b, 5) <= -2.0 * b.credit            # day 5: stopped
+    for condor, first, last in ((c, 6, 9), (d, 9, 9)):         # C and D never trigger
+        for i in range(first + 1, last + 1):
+            pnl = condor.credit + mark(condor, i)
+            assert -2.0 * condor.credit < pnl < 0.5 * condor.credit, i
+
+    # The trades: credit (model mid, $), exit value (the mark at the close, $), costs
+    # (one fill in, one out) and P&L = credit + exit value - costs.
+    want_trades = [
+        (a, 0, 1, "profit target", mark(a, 1)),
+        (b, 3, 5, "stop loss", mark(b, 5)),
+    ]
+    assert run.trades.height == len(want_trades)
+    for row, (condor, opened, closed, reason, exit_value) in zip(
+            run.trades.iter_rows(named=True), want_trades):
+        puts = [leg.strike for leg in condor.legs if not leg.is_call and leg.quantity < 0]
+        calls = [leg.strike for leg in condor.legs if leg.is_call and leg.quantity < 0]
+        assert (row["opened"], row["closed"], row["reason"]) == (days[opened], days[closed], reason)
+        assert (row["expiry"], row["short_put"], row["short_call"]) == (
+            condor.legs[0].expiry, puts[0], calls[0])
+        assert (row["width"], row["quantity"]) == (50.0, 1)
+        assert row["credit"] == pytest.approx(condor.credit, abs=1e-9)
+        assert row["exit_value"] == pytest.approx(exit_value, abs=1e-9)
+        assert row["costs"] == pytest.approx(2 * fill)
+        assert row["pnl"] == pytest.approx(condor.credit + exit_value - 2 * fill, abs=1e-9)
+    assert run.trades["pnl"][0] > 0 > run.trades["pnl"][1]
+
+    # Cash, day by day: + credit - fill on each sale, + exit value - fill on each close.
+    flows = {0: a.credit - fill, 1: mark(a, 1) - fill, 3: b.credit - fill,
+             5: mark(b, 5) - fill, 6: c.credit - fill, 9: d.credit - fill}
+    open_on = {0: [a], 1: [], 2: [], 3: [b], 4: [b], 5: [], 6: [c], 7: [c], 8: [c], 9: [c, d]}
+    cash = 100_000.0
+    for i in range(10):
+        cash += flows.get(i, 0.0)
+        open_value = math.fsum(mark(condor, i) for condor in open_on[i])
+        row = run.equity.row(i, named=True)
+        assert row["date"] == days[i]
+        assert row["cash"] == pytest.approx(cash, abs=1e-6), i
+        assert row["open_value"] == pytest.approx(open_value, abs=1e-6), i
+        assert row["equity"] == pytest.approx(cash + open_value, abs=1e-6), i
+        assert row["open_condors"] == len(open_on[i]), i
+        assert (row["hedge_value"], row["layer"], row["hedge_spend"]) == (0.0, 0, 0.0)
+    # On a day with no close, equity is the capital plus the closed trades' P&L plus the
+    # open condors' (credit + mark - entry fill): on day 0 that is 100 000 - 24 $.
+    assert run.equity["equity"][0] == pytest.approx(100_000.0 - fill, abs=1e-6)
+    assert run.equity["equity"][5] == pytest.approx(100_000.0 + run.trades["pnl"].sum(), abs=1e-6)
+
+
+def test_long_dated_condors_are_opened():
+    # CondorRules allows dte_max up to 730: the replay must look that far ahead for an
+    # expiry (it once looked only 12 weekly expiries ahead and never opened a 90-120 DTE
+    # condor, silently).
+    spx, vix = history([2400.0] * 5, [12.0] * 5)
+    for dte_min, dte_max in ((90, 120), (400, 420), (700, 730)):
+        run = replay(spx, vix, condors=CondorRules(dte_min=dte_min, dte_max=dte_max,
+                                                   open_every=10))
+        assert run.equity["open_condors"].to_list() == [1] * 5, (dte_min, dte_max)
+        m = alvh.Market(as_of=spx["date"][0], spot=2400.0, rate=0.02, div=0.018, vix=12.0)
+        expiry = next(e for e in alvh.calendar.next_spx_expiries(m.as_of, 200, schedule="weekly")
+                      if dte_min <= (e - m.as_of).days <= dte_max)
+        condor = alvh.Position.iron_condor_by_delta(expiry, market=m)
+        assert run.equity["open_value"][0] == pytest.approx(-condor.credit, abs=1e-9)
+
+
 def test_profit_target_closes_with_costs_and_the_trade_adds_up():
     # The SPX drifts nowhere while the VIX collapses: the condor is closed on its target.
     spx, vix = history([2400.0] * 30, list(np.linspace(20.0, 9.0, 30)))
@@ -319,3 +436,34 @@ def test_sweep_serial_and_on_dask_give_the_same_rows(tmp_path):
     assert png.read_bytes().startswith(b"\x89PNG")
     with pytest.raises(InvalidInputError, match="no valid"):
         sweep(spx, vix, layer1_starts=[25], layer2_starts=[20])
+
+
+def test_sweep_keeps_the_pairs_order_whatever_finishes_first(monkeypatch):
+    # Points run on a pool finish in any order; the rows come back in the pairs' order,
+    # and progress counts each finished point. The replays are stubbed: the later the
+    # pair, the sooner it finishes.
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from alvh import backtesting
+
+    def point(payload):
+        params = payload[-1]
+        order = 2 * (params["layer1_start"] - 16) + params["layer2_start"] - 23  # 0 .. 5
+        time.sleep(0.03 * (5 - order))
+        return {**params, "sharpe": params["layer1_start"] * 100 + params["layer2_start"]}
+
+    monkeypatch.setattr(backtesting, "_sweep_point", point)
+    spx, vix = history([2400.0] * 5, [12.0] * 5)
+    starts = dict(layer1_starts=[16, 17, 18], layer2_starts=[23, 24])
+    seen = []
+    serial = backtesting.sweep(spx, vix, progress=lambda done, total: seen.append((done, total)),
+                               **starts)
+    assert seen == [(i, 6) for i in range(1, 7)]
+    assert serial["sharpe"].to_list() == [1623.0, 1624.0, 1723.0, 1724.0, 1823.0, 1824.0]
+    seen.clear()
+    with ThreadPoolExecutor(6) as pool:
+        pooled = backtesting.sweep(spx, vix, executor=pool,
+                                   progress=lambda done, total: seen.append((done, total)),
+                                   **starts)
+    assert pooled.equals(serial) and seen == [(i, 6) for i in range(1, 7)]

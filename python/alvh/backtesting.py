@@ -128,8 +128,8 @@ class Assumptions:
 
 @dataclass(frozen=True)
 class Replay:
-    """The replay's daily ``equity`` frame (date, spx, vix, cash, open_value, equity,
-    open_condors) and its ``trades`` (one row per condor: opened, closed, expiry,
+    """The replay's daily ``equity`` frame (date, spx, vix, cash, open_value,
+    hedge_value, equity, open_condors, layer, hedge_spend) and its ``trades`` (one row per condor: opened, closed, expiry,
     strikes, credit, exit value, P&L net of costs, costs, reason), in $."""
 
     equity: pl.DataFrame
@@ -159,7 +159,7 @@ class Replay:
 class _Open:
     position: Position
     opened: dt.date
-    credit: float  # $ received net of slippage (positive for a sold condor)
+    credit: float  # $ model credit received (positive for a sold condor), before costs
     costs: float   # $ commissions and slippage paid so far
 
 
@@ -207,7 +207,8 @@ def _fill_costs(position: Position, costs: Costs) -> float:
 
 
 def _expiry(day: dt.date, rules: CondorRules) -> dt.date | None:
-    for expiry in next_spx_expiries(day, 12, schedule="weekly"):
+    # Enough Fridays to reach dte_max (one a week, plus the partial weeks at both ends).
+    for expiry in next_spx_expiries(day, rules.dte_max // 7 + 2, schedule="weekly"):
         dte = (expiry - day).days
         if rules.dte_min <= dte <= rules.dte_max:
             return expiry
@@ -660,8 +661,9 @@ def verdict(result: BacktestResult, *, early: str = "early", patient: str = "pat
 
 def _sweep_point(payload: tuple[Any, ...]) -> dict[str, float]:
     """One sweep point (module-level, so executors can pickle it)."""
-    spx, vix, policy, condors, costs, assumptions, params = payload
-    run = replay(spx, vix, condors=condors, costs=costs, assumptions=assumptions, policy=policy)
+    spx, vix, policy, condors, costs, assumptions, start, end, params = payload
+    run = replay(spx, vix, start=start, end=end, condors=condors, costs=costs,
+                 assumptions=assumptions, policy=policy)
     return {**params, **run.metrics()}
 
 
@@ -669,17 +671,24 @@ def sweep(
     spx: pl.DataFrame, vix: pl.DataFrame, *, layer1_starts: Any, layer2_starts: Any,
     base: Any = None, executor: Any = None, condors: CondorRules | None = None,
     costs: Costs | None = None, assumptions: Assumptions | None = None,
+    start: dt.date | None = None, end: dt.date | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> pl.DataFrame:
     """Replay the book under ``base`` (default the early preset) with layer 1's band
     starting at each of ``layer1_starts`` and layer 2's at each of ``layer2_starts``
     (bands 5 points wide, cut so they do not overlap; pairs where layer 2 would start
     below layer 1's start + 1 are skipped), and return one row of `Replay.metrics` per
-    pair (columns ``layer1_start``, ``layer2_start`` first).
+    pair (columns ``layer1_start``, ``layer2_start`` first), in the order of the pairs
+    (layer 1 start outer, layer 2 start inner). ``start`` and ``end`` bound every
+    replay (`replay`; the diagnostics still warm up on the whole history).
 
     ``executor``: any `concurrent.futures.Executor` (a process pool, or a
     ``dask.distributed.Client``'s ``get_executor()`` to run on a cluster); None runs
-    serially. The rows are the same whichever runs them: each point is a
-    deterministic replay."""
+    serially. Give a process pool the spawn context (``mp_context=
+    multiprocessing.get_context("spawn")``): Polars' thread pool does not survive
+    ``fork()``, and forked workers can hang on their first Polars call. The rows are the same whichever runs them: each point is a
+    deterministic replay, and the rows are put back in the pairs' order.
+    ``progress(done, total)`` is called as each point finishes."""
     import polars as pl
 
     from alvh.policy import Layer, Policy
@@ -702,9 +711,22 @@ def sweep(
             variant = policy.with_changes(name=f"{policy.name} L1 {s1:g} L2 {s2:g}",
                                           layers=layers)
             params = {"layer1_start": s1, "layer2_start": s2}
-            payloads.append((spx, vix, variant, condors, costs, assumptions, params))
+            payloads.append((spx, vix, variant, condors, costs, assumptions, start, end, params))
     if not payloads:
         raise InvalidInputError("the sweep has no valid (layer1_start, layer2_start) pair")
-    rows = list(executor.map(_sweep_point, payloads) if executor is not None
-                else map(_sweep_point, payloads))
+    total = len(payloads)
+    rows: list[dict[str, float] | None] = [None] * total
+    if executor is None:
+        for i, payload in enumerate(payloads):
+            rows[i] = _sweep_point(payload)
+            if progress is not None:
+                progress(i + 1, total)
+    else:
+        from concurrent.futures import as_completed
+
+        futures = {executor.submit(_sweep_point, payload): i for i, payload in enumerate(payloads)}
+        for done, future in enumerate(as_completed(futures), start=1):
+            rows[futures[future]] = future.result()
+            if progress is not None:
+                progress(done, total)
     return pl.DataFrame(rows)

@@ -6,15 +6,18 @@
 ``alvh grid``    the risk graph of a position file against a market file: a table of
                  key rows and a PNG (P&L by SPX level at T+N and expiry; P&L heatmap
                  over SPX move x VIX shift)
+``alvh sweep``   a policy replayed over a grid of layer 1 / layer 2 band starts: the best
+                 points, the sweep as Parquet (or CSV) and its heatmap
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import multiprocessing
 import sys
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -538,35 +541,166 @@ def _journal(args: argparse.Namespace, console: Console) -> None:
     console.print(table)
 
 
-def _backtest(args: argparse.Namespace, console: Console) -> None:
-    from alvh.policy import Policy
-
+def _history(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The SPX and VIX histories of ``--sample`` or ``--spx``/``--vix`` (``--cboe``)."""
     if args.sample:
         from alvh.data import sample_data
 
         data = sample_data()
-        spx, vix = data.spx, data.vix.select("date", "close")
-    else:
-        if args.spx is None or args.vix is None:
-            raise _CliError("give --spx and --vix history files (CSV or Parquet), or --sample")
-        from alvh.data import load_cboe_vix, load_ohlc
+        return data.spx, data.vix.select("date", "close")
+    if args.spx is None or args.vix is None:
+        raise _CliError("give --spx and --vix history files (CSV or Parquet), or --sample")
+    from alvh.data import load_cboe_vix, load_ohlc
 
-        for label, path in (("--spx", args.spx), ("--vix", args.vix)):
-            if not Path(path).is_file():
-                raise _CliError(f"{label} file {path!r} does not exist (or is not a file)")
-        spx = load_ohlc(args.spx)
-        vix = (load_cboe_vix(args.vix) if args.cboe else load_ohlc(args.vix, columns=("close",)))
-        vix = vix.select("date", "close")
+    for label, path in (("--spx", args.spx), ("--vix", args.vix)):
+        if not Path(path).is_file():
+            raise _CliError(f"{label} file {path!r} does not exist (or is not a file)")
+    spx = load_ohlc(args.spx)
+    vix = (load_cboe_vix(args.vix) if args.cboe else load_ohlc(args.vix, columns=("close",)))
+    return spx, vix.select("date", "close")
+
+
+def _policy(name: str) -> Any:
+    """A preset (early, patient) or a policy TOML file."""
+    from alvh.policy import Policy
+
+    if name in ("early", "patient"):
+        return Policy.preset(name)
+    if Path(name).is_file():
+        return Policy.from_toml(name)
+    raise _CliError(f"--policy {name!r} is neither a preset (early, patient) nor a file")
+
+
+def _backtest(args: argparse.Namespace, console: Console) -> None:
+    spx, vix = _history(args)
     policies: dict[str, Any] = {"none": None}
     for name in args.policy or ["early", "patient"]:
-        if name in ("early", "patient"):
-            policies[name] = Policy.preset(name)
-        elif Path(name).is_file():
-            policy = Policy.from_toml(name)
-            policies[policy.name] = policy
-        else:
-            raise _CliError(f"--policy {name!r} is neither a preset (early, patient) nor a file")
+        policy = _policy(name)
+        policies[policy.name] = policy
     _run_backtest(console, spx, vix, policies, args.out)
+
+
+def _starts(option: str, text: str) -> list[float]:
+    """``LOW:HIGH`` (whole VIX points, both included, step 1) or a comma list of numbers."""
+    shape = "a range LOW:HIGH of whole VIX points (15:21) or a comma list of numbers (15,17.5)"
+    try:
+        if ":" in text:
+            low, high = (int(part) for part in text.split(":"))
+            if high < low:
+                raise _CliError(f"{option} {text!r}: the range ends below its start ({high} < {low})")
+            values = [float(v) for v in range(low, high + 1)]
+        else:
+            values = [float(part) for part in text.split(",")]
+    except ValueError:
+        raise _CliError(f"{option} {text!r} is not {shape}") from None
+    if not all(math.isfinite(v) and 0.0 < v < 200.0 for v in values):
+        raise _CliError(f"{option} {text!r}: VIX levels must be between 0 and 200")
+    return values
+
+
+def _date(option: str, text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise _CliError(f"{option} {text!r} is not a date (YYYY-MM-DD)") from None
+
+
+#: Sweep metrics where lower is better (the table sorts them ascending).
+_LOWER_IS_BETTER = ("vol", "max_drawdown", "cvar95_daily", "hedge_spend")
+
+
+def _sweep(args: argparse.Namespace, console: Console) -> None:
+    from concurrent.futures import Executor, ProcessPoolExecutor
+
+    import polars as pl
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from alvh.backtesting import sweep
+
+    layer1 = _starts("--layer1", args.layer1)
+    layer2 = _starts("--layer2", args.layer2)
+    start, end = _date("--start", args.start), _date("--end", args.end)
+    if start is not None and end is not None and end < start:
+        raise _CliError(f"--end {args.end} is before --start {args.start}")
+    if args.workers < 1:
+        raise _CliError(f"--workers must be 1 or more; got {args.workers}")
+    if args.dask is not None and args.workers != 1:
+        raise _CliError("give --workers or --dask, not both (the cluster has its own workers)")
+    out_dir = Path(args.out)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise _CliError(f"--out {args.out!r} exists and is not a directory")
+    policy = _policy(args.policy)
+    spx, vix = _history(args)
+    client: Any = None
+    executor: Executor | None = None
+    if args.dask is not None:
+        try:
+            from distributed import Client
+        except ImportError as exc:
+            raise _CliError(f"--dask needs dask.distributed (pip install 'alvh[dist]'): {exc}") from exc
+        try:
+            client = Client(args.dask, timeout=30)
+        except OSError as exc:
+            raise _CliError(f"--dask {args.dask!r}: cannot reach the scheduler: {exc}") from exc
+        executor = client.get_executor()
+    elif args.workers > 1:
+        # Spawned, not forked: Polars' thread pool (busy loading the history) does not
+        # survive fork(), and a forked worker can hang on its first Polars call.
+        executor = ProcessPoolExecutor(max_workers=args.workers,
+                                       mp_context=multiprocessing.get_context("spawn"))
+    try:
+        with Progress(TextColumn("{task.description}"), BarColumn(),
+                      TextColumn("{task.completed}/{task.total} points"), TimeElapsedColumn(),
+                      console=console) as bar:
+            task = bar.add_task(f"sweep {policy.name}", total=None)
+            frame = sweep(spx, vix, layer1_starts=layer1, layer2_starts=layer2, base=policy,
+                          executor=executor, start=start, end=end,
+                          progress=lambda done, total: bar.update(task, completed=done,
+                                                                  total=total))
+    finally:
+        if isinstance(executor, ProcessPoolExecutor):
+            executor.shutdown()
+        if client is not None:
+            client.close()
+    metric = args.metric
+    ranked = frame.with_columns(pl.col(metric).fill_nan(None)).sort(
+        metric, descending=metric not in _LOWER_IS_BETTER, nulls_last=True)
+    table = Table(title=f"Best {min(args.top, frame.height)} of {frame.height} layer bands by "
+                  f"{metric} ({escape(policy.name)}, {frame.height} replays)")
+    columns = (("L1 start", "layer1_start", "vix"), ("L2 start", "layer2_start", "vix"),
+               ("CAGR", "cagr", "signed"), ("vol", "vol", "pct"), ("Sharpe", "sharpe", "num"),
+               ("Sortino", "sortino", "num"), ("max DD", "max_drawdown", "pct"),
+               ("CVaR95/day", "cvar95_daily", "pct"), ("hedge $", "hedge_spend", "money"),
+               ("hedges", "adjustments", "int"))
+    for label, _key, _kind in columns:
+        table.add_column(label, justify="right", no_wrap=True)
+    for row in ranked.head(args.top).iter_rows(named=True):
+        cells = []
+        for _label, key, kind in columns:
+            value = row[key]
+            cells.append("-" if value is None or (isinstance(value, float) and math.isnan(value))
+                         else f"{value:g}" if kind == "vix"
+                         else f"{100 * value:+.1f}%" if kind == "signed"
+                         else f"{100 * value:.1f}%" if kind == "pct"
+                         else f"{value:,.0f}" if kind in ("money", "int") else f"{value:+.2f}")
+        table.add_row(*cells)
+    console.print(table)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data_path = out_dir / f"sweep.{args.format}"
+    if args.format == "csv":
+        frame.write_csv(data_path)
+    else:
+        frame.write_parquet(data_path)
+    console.print(f"sweep written to {escape(str(data_path))}", highlight=False)
+    try:
+        from alvh.plots import sweep_heatmap
+
+        png = sweep_heatmap(frame, out_dir / "sweep_heatmap.png", metric=metric)
+    except ImportError as exc:
+        raise _CliError(f"the heatmap needs matplotlib (pip install 'alvh[demo]'): {exc}") from exc
+    console.print(f"heatmap written to {escape(str(png))}", highlight=False)
 
 
 def _info(console: Console) -> None:
@@ -664,6 +798,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     bt.add_argument("--policy", action="append", default=None,
                     help="early, patient or a policy TOML (repeatable; default: early and patient)")
     bt.add_argument("--out", default="alvh-report", help="report directory (default: alvh-report)")
+    sw = commands.add_parser(
+        "sweep", help="replay a policy over a grid of layer 1 / layer 2 band starts",
+        description="Replay the condor book under --policy with layer 1's band starting at "
+        "each --layer1 level and layer 2's at each --layer2 level (alvh.backtesting.sweep), "
+        "print the best points and write the sweep (Parquet or CSV) and its heatmap.",
+    )
+    sw.add_argument("--spx", default=None, help="SPX daily OHLC (CSV or Parquet, docs/data_format.md)")
+    sw.add_argument("--vix", default=None, help="VIX daily closes (CSV or Parquet)")
+    sw.add_argument("--cboe", action="store_true", help="--vix is Cboe's VIX_History.csv")
+    sw.add_argument("--sample", action="store_true", help="use the sample data (the data extra)")
+    sw.add_argument("--policy", default="early",
+                    help="the base policy: early, patient or a policy TOML (default: early)")
+    sw.add_argument("--layer1", default="15:21", metavar="LOW:HIGH",
+                    help="layer 1 band starts: LOW:HIGH whole VIX points, both included, or a "
+                    "comma list (default: 15:21)")
+    sw.add_argument("--layer2", default="22:28", metavar="LOW:HIGH",
+                    help="layer 2 band starts, as --layer1 (default: 22:28)")
+    sw.add_argument("--start", default=None, metavar="YYYY-MM-DD", help="first replay day")
+    sw.add_argument("--end", default=None, metavar="YYYY-MM-DD", help="last replay day")
+    sw.add_argument("--workers", type=int, default=1,
+                    help="processes to run the points on (default: 1, serial)")
+    sw.add_argument("--dask", default=None, metavar="ADDRESS",
+                    help="run the points on a dask.distributed scheduler (the dist extra)")
+    sw.add_argument("--metric", default="sharpe",
+                    choices=["sharpe", "sortino", "cagr", "calmar", "max_drawdown",
+                             "cvar95_daily"],
+                    help="the heatmap's metric and the table's order (default: sharpe)")
+    sw.add_argument("--top", type=int, default=5, help="rows of the best-points table (default: 5)")
+    sw.add_argument("--format", default="parquet", choices=["parquet", "csv"],
+                    help="the sweep file's format (default: parquet)")
+    sw.add_argument("--out", default="alvh-sweep",
+                    help="directory for sweep.parquet and sweep_heatmap.png (default: alvh-sweep)")
     journal = commands.add_parser("journal", help="the decision journal")
     journal_commands = journal.add_subparsers(dest="journal_command", required=True)
     show = journal_commands.add_parser("show", help="list the journal's decisions")
@@ -687,6 +853,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _decide(args, console)
         elif args.command == "backtest":
             _backtest(args, console)
+        elif args.command == "sweep":
+            _sweep(args, console)
         else:
             _info(console)
     except (AlvhError, _CliError) as exc:
