@@ -172,6 +172,17 @@ def test_a_prefix_of_the_paths_does_not_depend_on_the_path_count(backend, book, 
     np.testing.assert_array_equal(small.pnl, large.pnl[:, :, :1000])
 
 
+def test_one_call_per_scenario_or_one_for_all_give_the_same_numbers(backend, book, market):
+    # With a progress callback the kernel runs once per scenario; without, once for all.
+    seen = []
+    each = project(book, market, days=4, paths=1200, seed=8, keep_paths=True, greek_paths=100,
+                   progress=lambda done, total: seen.append((done, total)))
+    whole = project(book, market, days=4, paths=1200, seed=8, keep_paths=True, greek_paths=100)
+    assert seen == [(s + 1, len(each.names)) for s in range(len(each.names))]
+    for name in ("pnl", "spot_paths", "vix_paths", "stats", "mixture", "touch", "greeks"):
+        assert np.array_equal(getattr(each, name), getattr(whole, name)), name
+
+
 def test_legs_expiring_inside_the_horizon_settle_and_stay(backend):
     market = flat_market(vix=18.0)  # model futures: a VIX leg settles on the VIX itself
     scen = ScenarioSet("v", (Scenario("moving", 1.0, 0.0, None, -6.0, 0.9, 5.0, None),))
