@@ -50,9 +50,16 @@ def _run_backtest(console: Console, spx: Any, vix: Any, policies: dict[str, Any]
     with Progress(TextColumn("{task.description}"), BarColumn(),
                   TextColumn("{task.completed}/{task.total} days"), TimeElapsedColumn(),
                   console=console) as bar:
-        tasks = {name: bar.add_task(f"replay {name}", total=None) for name in policies}
+        # Each bar's clock starts with its own replay (not when the bars are drawn).
+        tasks = {name: bar.add_task(f"replay {name}", total=None, start=False)
+                 for name in policies}
+
+        started: set[str] = set()
 
         def advance(name: str, done: int, total: int) -> None:
+            if name not in started:
+                started.add(name)
+                bar.start_task(tasks[name])
             bar.update(tasks[name], completed=done, total=total)
 
         result = backtest(spx, vix, policies=policies, progress=advance)
