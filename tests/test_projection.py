@@ -183,6 +183,22 @@ def test_one_call_per_scenario_or_one_for_all_give_the_same_numbers(backend, boo
         assert np.array_equal(getattr(each, name), getattr(whole, name)), name
 
 
+def test_horizon_statistics_are_the_last_day_of_the_projection(backend, book):
+    # A VIX call expiring on day 3 of 6: its settlement must reach the horizon even
+    # though days 1-5 are not valued.
+    from alvh.projection import horizon_statistics
+
+    market = flat_market(vix=18.0)
+    hedged = book.with_leg(VixOption(market.as_of + dt.timedelta(days=3), 18.0, True, 5, 1.2))
+    full = project(hedged, market, days=6, paths=900, seed=13, greek_paths=0,
+                   representative=False)
+    stats, mixture = horizon_statistics(hedged, market, days=6, paths=900, seed=13)
+    assert np.array_equal(stats, full.stats[:, -1])
+    assert np.array_equal(mixture, full.mixture[-1])
+    with pytest.raises(InvalidInputError, match="days"):
+        horizon_statistics(hedged, market, days=0)
+
+
 def test_legs_expiring_inside_the_horizon_settle_and_stay(backend):
     market = flat_market(vix=18.0)  # model futures: a VIX leg settles on the VIX itself
     scen = ScenarioSet("v", (Scenario("moving", 1.0, 0.0, None, -6.0, 0.9, 5.0, None),))

@@ -422,6 +422,9 @@ def test_monte_carlo_bad_input() -> None:
         projection.monte_carlo(**_case(legs, days=2, paths=4, barrier_low=-1.0))
     with pytest.raises(InvalidInputError, match="days"):
         projection.monte_carlo(**_case(legs, days=31, paths=4))
+    for bad in (0, 3):
+        with pytest.raises(InvalidInputError, match="first_valued_day"):
+            projection.monte_carlo(**_case(legs, days=2, paths=4, first_valued_day=bad))
 
 
 def _reference_value(legs: list[tuple[int, bool, float, float, int]], args: dict[str, Any],

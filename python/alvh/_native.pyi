@@ -116,6 +116,7 @@ def monte_carlo(
     vix_out: NDArray[np.float64] | None = None,
     scenario_offset: int = 0,
     svi: tuple[NDArray[np.float64], float, float] | None = None,
+    first_valued_day: int = 1,
 ) -> None: ...
 def pnl_statistics(
     pnl: NDArray[np.float64],

@@ -152,12 +152,12 @@ def _greeks(position: Position, market: Market) -> tuple[dict[str, float], tuple
 
 def _projected(position: Position, market: Market, policy: Policy, seed: int) -> tuple[float, float]:
     """(CVaR 95 as a positive $ loss, mean $ P&L) of the projected mixture at the horizon."""
-    from alvh.projection import STAT_NAMES, project
+    from alvh.projection import STAT_NAMES, horizon_statistics
 
-    result = project(position, market, scenarios=SCENARIOS, days=policy.rules.projection_days,
-                     paths=policy.rules.projection_paths, seed=seed, greek_paths=0,
-                     representative=False)
-    last = result.mixture[-1]
+    # Only the horizon is needed: the book is valued on its last day only.
+    _, last = horizon_statistics(position, market, scenarios=SCENARIOS,
+                                 days=policy.rules.projection_days,
+                                 paths=policy.rules.projection_paths, seed=seed)
     return float(last[STAT_NAMES.index("cvar95")]), float(last[STAT_NAMES.index("mean")])
 
 

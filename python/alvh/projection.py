@@ -317,25 +317,32 @@ def _barriers(position: Position) -> tuple[float, float]:
     return (max(puts) if puts else math.nan, min(calls) if calls else math.nan)
 
 
-def project(
-    position: Position, market: Market, *, scenarios: Any = "gdp_x_earnings", days: int = 10,
-    paths: int = 20_000, seed: int = 0, dynamics: str = "sticky_moneyness",
-    greek_paths: int = DEFAULT_GREEK_PATHS, keep_paths: bool = False,
-    progress: Callable[[int, int], None] | None = None, representative: bool = True,
-) -> Projection:
-    """Project ``position`` ``days`` calendar days forward under each scenario of
-    ``scenarios`` (a `ScenarioSet` or a built-in name: ``"gdp"``, ``"earnings"``,
-    ``"gdp_x_earnings"``) with ``paths`` Monte Carlo paths per scenario, reproducible
-    from ``seed`` whatever the thread count. See the module doc; runs on the current
-    backend. ``keep_paths`` keeps the P&L, SPX and VIX cubes (S, H, paths) on the
-    result (memory: 24 bytes per path and day and scenario). ``progress(done, total)``
-    is called after each scenario (the CLI's progress bar). ``representative=False``
-    skips the expected-path revaluation (`Projection.representative_paths` is then
-    empty).
+@dataclass(frozen=True)
+class _Run:
+    """One kernel run and the statistics of its valued days (see `_simulate`)."""
 
-    A leg expiring inside the horizon settles on its expiry day; a leg expiring on
-    ``market.as_of`` (nothing left to project) or before it is an error naming it.
-    """
+    resolved: ResolvedScenarios
+    days: int
+    paths: int
+    greek_paths: int
+    pnl: FloatArray
+    touch_sum: FloatArray
+    touch_sumsq: FloatArray
+    greek_sum: FloatArray
+    greek_sumsq: FloatArray
+    spot_paths: FloatArray | None
+    vix_paths: FloatArray | None
+    stats: FloatArray
+    mixture: FloatArray
+
+
+def _simulate(
+    position: Position, market: Market, *, scenarios: Any, days: int, paths: int, seed: int,
+    dynamics: str, greek_paths: int, keep_paths: bool,
+    progress: Callable[[int, int], None] | None, first_valued_day: int,
+) -> _Run:
+    """Validates the arguments, runs the kernel (live legs valued from
+    ``first_valued_day`` on) and computes the statistics of the valued days."""
     if not isinstance(position, Position):
         raise InputTypeError(f"position must be a Position, got {type(position).__name__}")
     if not isinstance(market, Market):
@@ -418,13 +425,53 @@ def project(
             greek_sumsq[greek_rows],
             None if spot_paths is None else spot_paths[cube_rows],
             None if vix_paths is None else vix_paths[cube_rows],
-            scenario_offset=first, svi=tables["svi"],
+            scenario_offset=first, svi=tables["svi"], first_valued_day=first_valued_day,
         )
         if progress is not None:
             progress(last, n_scen)
     n_stats = len(STAT_NAMES)
-    per_scenario, mixture = np.empty(n_scen * days * n_stats), np.empty(days * n_stats)
-    kernels.pnl_statistics(pnl, flat(resolved.probability), days, paths, per_scenario, mixture)
+    n_stats = len(STAT_NAMES)
+    valued = days - first_valued_day + 1
+    per_scenario = np.empty(n_scen * valued * n_stats)
+    mixture = np.empty(valued * n_stats)
+    # Statistics of the valued days only (all of them unless first_valued_day > 1).
+    valued_pnl = (pnl if valued == days
+                  else np.ascontiguousarray(pnl.reshape(n_scen, days, paths)[:, -valued:]).ravel())
+    kernels.pnl_statistics(valued_pnl, flat(resolved.probability), valued, paths, per_scenario,
+                           mixture)
+    return _Run(resolved, days, paths, greek_paths, pnl, touch_sum, touch_sumsq, greek_sum,
+                greek_sumsq, spot_paths, vix_paths, per_scenario.reshape(n_scen, valued, n_stats),
+                mixture.reshape(valued, n_stats))
+
+
+def project(
+    position: Position, market: Market, *, scenarios: Any = "gdp_x_earnings", days: int = 10,
+    paths: int = 20_000, seed: int = 0, dynamics: str = "sticky_moneyness",
+    greek_paths: int = DEFAULT_GREEK_PATHS, keep_paths: bool = False,
+    progress: Callable[[int, int], None] | None = None, representative: bool = True,
+) -> Projection:
+    """Project ``position`` ``days`` calendar days forward under each scenario of
+    ``scenarios`` (a `ScenarioSet` or a built-in name: ``"gdp"``, ``"earnings"``,
+    ``"gdp_x_earnings"``) with ``paths`` Monte Carlo paths per scenario, reproducible
+    from ``seed`` whatever the thread count. See the module doc; runs on the current
+    backend. ``keep_paths`` keeps the P&L, SPX and VIX cubes (S, H, paths) on the
+    result (memory: 24 bytes per path and day and scenario). ``progress(done, total)``
+    is called after each scenario (the CLI's progress bar). ``representative=False``
+    skips the expected-path revaluation (`Projection.representative_paths` is then
+    empty).
+
+    A leg expiring inside the horizon settles on its expiry day; a leg expiring on
+    ``market.as_of`` (nothing left to project) or before it is an error naming it.
+    """
+    run = _simulate(position, market, scenarios=scenarios, days=days, paths=paths, seed=seed,
+                    dynamics=dynamics, greek_paths=greek_paths, keep_paths=keep_paths,
+                    progress=progress, first_valued_day=1)
+    resolved, days, paths, greek_paths = run.resolved, run.days, run.paths, run.greek_paths
+    touch_sum, touch_sumsq, greek_sum, greek_sumsq = (
+        run.touch_sum, run.touch_sumsq, run.greek_sum, run.greek_sumsq)
+    pnl, spot_paths, vix_paths = run.pnl, run.spot_paths, run.vix_paths
+    n_scen, n_stats = len(resolved.names), len(STAT_NAMES)
+    per_scenario, mixture = run.stats, run.mixture
     touch = (touch_sum / paths).reshape(n_scen, days, 3)
     touch_var = np.maximum(touch_sumsq.reshape(n_scen, days, 3) / paths - touch**2, 0.0)
     n_g = max(greek_paths, 1)
@@ -456,6 +503,25 @@ def project(
         backend=_backend.backend(), **result_arrays, **kept, _spot=float(market.spot),
         representative=expected_paths,
     )
+
+
+def horizon_statistics(
+    position: Position, market: Market, *, scenarios: Any = "gdp_x_earnings", days: int = 10,
+    paths: int = 20_000, seed: int = 0, dynamics: str = "sticky_moneyness",
+) -> tuple[FloatArray, FloatArray]:
+    """The statistics of the last day only, ``(stats (S, len(STAT_NAMES)), mixture
+    (len(STAT_NAMES),))``: the same numbers as ``project(...).stats[:, -1]`` and
+    ``.mixture[-1]`` with the same arguments, for about 1/``days`` of the revaluation
+    (the paths are simulated every day, and legs expiring inside the horizon still
+    settle, but the book is valued on day ``days`` only). For callers that need only
+    the horizon, such as a decision's time-shift check."""
+    run = _simulate(position, market, scenarios=scenarios, days=days, paths=paths, seed=seed,
+                    dynamics=dynamics, greek_paths=0, keep_paths=False, progress=None,
+                    first_valued_day=_count("days", days, 1, 30))
+    stats, mixture = run.stats[:, -1].copy(), run.mixture[-1].copy()
+    stats.flags.writeable = False
+    mixture.flags.writeable = False
+    return stats, mixture
 
 
 def _representative(

@@ -237,6 +237,7 @@ def monte_carlo(
     pnl_out: Any, touch_sum_out: Any, touch_sumsq_out: Any,
     greek_sum_out: Any, greek_sumsq_out: Any,
     spot_out: Any = None, vix_out: Any = None, scenario_offset: Any = 0, svi: Any = None,
+    first_valued_day: Any = 1,
 ) -> None:
     """Simulates the position over ``days`` daily steps for every scenario and path
     and fills the output arrays (docs/projection_engine.md is the reference).
@@ -264,6 +265,9 @@ def monte_carlo(
     (S*H*3: low, high, either); ``greek_sum_out`` / ``greek_sumsq_out`` (S*H*5:
     delta, gamma, vega, theta, vix_delta summed over paths ``p < greek_paths``);
     ``spot_out`` / ``vix_out`` (None or S*H*P): the SPX and VIX closes.
+    ``first_valued_day`` (1..H, default 1): live legs are valued from that day on;
+    before it only settlements are booked, so those P&L rows hold the settled cash
+    minus ``base_value`` and their Greek sums are 0 (a horizon-only projection).
 
     Greeks: SPX legs give delta and gamma ($ per SPX point, per point^2; under
     dynamics 0 the smile-adjusted total derivatives along the spot, as the grid's),
@@ -416,6 +420,9 @@ def monte_carlo(
     stream_offset = _count("scenario_offset", scenario_offset)
     if stream_offset + n_scen > 1 << 32:
         raise _invalid("scenario_offset", None, stream_offset, "below 2**32 - scenarios")
+    first_valued = _count("first_valued_day", first_valued_day)
+    if not 1 <= first_valued <= n_days:
+        raise _invalid("first_valued_day", None, first_valued, "between 1 and days")
     with np.errstate(all="ignore"):
         for s in range(n_scen):
             scenario = _Scenario(
@@ -428,6 +435,7 @@ def monte_carlo(
                 _simulate_block(
                     scenario, start, stop, n_paths, n_greek, n_days, seed, market, legs,
                     tables, dynamics, params, svi_params, barrier_low, barrier_high, outs,
+                    first_valued,
                 )
 
 
@@ -489,8 +497,10 @@ def _simulate_block(
     barrier_low: float, barrier_high: float,
     outs: tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray,
                 FloatArray | None, FloatArray | None],
+    first_valued: int,
 ) -> None:
-    """Paths ``start..stop`` of one scenario over every day."""
+    """Paths ``start..stop`` of one scenario over every day (live legs valued from day
+    ``first_valued`` on; before it only settlements are booked)."""
     spot, rate, div, vix, base_value, atm_vix_ratio = market
     pnl_out, touch_sum, touch_sumsq, greek_sum, greek_sumsq, spot_out, vix_out = outs
     n = stop - start
@@ -542,6 +552,8 @@ def _simulate_block(
         greeks = np.zeros((5, n_g))
         where = tables.position(v_now)
         for leg in range(legs.n):
+            if d < first_valued and d < legs.expiry_day[leg]:
+                continue  # live and not valued today
             _value_leg(leg, d, legs, tables, where, s_now, v_now, rate, div, dynamics, params,
                        svi_params, settled, value, greeks, n_g, sc.s)
         pnl_out[row * n_paths + start:row * n_paths + stop] = value - base_value

@@ -82,6 +82,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         barrier_low: 5625.0,
         barrier_high: 6300.0,
         scenario_offset: 0,
+        first_valued_day: 1,
     };
     let mut pnl = vec![0.0; s_count * h * paths];
     let (mut ts, mut tq) = (vec![0.0; s_count * h * 3], vec![0.0; s_count * h * 3]);

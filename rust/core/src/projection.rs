@@ -88,6 +88,11 @@ pub struct ProjectionInputs<'a> {
     /// scenarios one call at a time with offsets 0, 1, ... gives the numbers of one
     /// call with all of them.
     pub scenario_offset: usize,
+    /// The first day (1..=days) the book is valued on: before it the paths are
+    /// simulated but only settlements of expiring legs are booked, and the P&L rows hold
+    /// `settled - base_value`, not the P&L, and the Greek sums are 0. 1 values every
+    /// day; `days` values the horizon only (a decision's time-shift check).
+    pub first_valued_day: usize,
 }
 
 /// Output arrays; `spot` and `vix` (optional) record the paths, like `pnl`
@@ -189,6 +194,14 @@ impl ProjectionInputs<'_> {
                 0,
                 self.scenario_offset as f64,
                 "below 2**32 - scenarios",
+            ));
+        }
+        if !(1..=h).contains(&self.first_valued_day) {
+            return Err(AlvhError::invalid(
+                "first_valued_day",
+                0,
+                self.first_valued_day as f64,
+                "between 1 and days",
             ));
         }
         if self.greek_paths > self.paths {
@@ -450,17 +463,18 @@ simd_dispatch! {
                     surv_any[i] *= (1.0 - p_low[i]) * (1.0 - p_high[i]);
                 }
             }
-            // -- the book on this day
+            // -- the book on this day (before the first valued day, only settlements)
+            let valued = d >= inputs.first_valued_day;
             for l in 0..legs {
                 let row = (d - 1) * legs + l;
                 let day_left = inputs.expiry_day[l] - d as i64;
-                if day_left < 0 {
-                    continue; // settled earlier: its cash is in `settled`
+                if day_left < 0 || (day_left > 0 && !valued) {
+                    continue; // settled earlier (its cash is in `settled`), or not valued today
                 }
                 add_leg::<M>(inputs, axis, l, row, day_left, &spot, &vix, &mut value, &mut settled);
             }
             // -- Greeks on the first paths
-            if greek_count > 0 {
+            if greek_count > 0 && valued {
                 for g in greeks.iter_mut() {
                     g[..greek_count].fill(0.0);
                 }
@@ -1183,6 +1197,7 @@ mod tests {
             barrier_low: 5600.0,
             barrier_high: 6300.0,
             scenario_offset: s_range.start,
+            first_valued_day: 1,
         }
     }
 
@@ -1202,6 +1217,46 @@ mod tests {
         };
         monte_carlo(inp, o).unwrap();
         out
+    }
+
+    #[test]
+    fn valuing_the_horizon_only_keeps_its_numbers_and_the_settlements() {
+        // Legs expire on days 2 and 3: their settlements must reach day H's P&L though
+        // days 1..H-1 are not valued.
+        let c = case();
+        let paths = 1500;
+        let every_day = run(&inputs(&c, 0..S, paths));
+        let mut last_only = inputs(&c, 0..S, paths);
+        last_only.first_valued_day = H;
+        let horizon = run(&last_only);
+        for s in 0..S {
+            let rows = |v: &[f64], d: usize, width: usize| v[(s * H + d) * width..][..width].to_vec();
+            assert_eq!(rows(&every_day[0], H - 1, paths), rows(&horizon[0], H - 1, paths));
+            assert_eq!(rows(&every_day[3], H - 1, 5), rows(&horizon[3], H - 1, 5));
+            // Day 1: nothing valued, nothing settled: -base_value; no Greeks before day H.
+            assert!(rows(&horizon[0], 0, paths).iter().all(|&x| x == -100.0));
+            for d in 0..H - 1 {
+                assert!(rows(&horizon[3], d, 5).iter().all(|&x| x == 0.0));
+            }
+        }
+        assert_eq!((&every_day[1], &every_day[2]), (&horizon[1], &horizon[2])); // touches: every day
+        for bad in [0, H + 1] {
+            last_only.first_valued_day = bad;
+            let mut out = vec![vec![0.0; S * H * paths], vec![0.0; S * H * 3], vec![0.0; S * H * 3]];
+            out.extend([vec![0.0; S * H * 5], vec![0.0; S * H * 5]]);
+            let [pnl, ts, tq, gs, gq] = &mut out[..] else { unreachable!() };
+            let o = ProjectionOut {
+                pnl,
+                touch_sum: ts,
+                touch_sumsq: tq,
+                greek_sum: gs,
+                greek_sumsq: gq,
+                spot: None,
+                vix: None,
+            };
+            let err = monte_carlo(&last_only, o).unwrap_err().to_string();
+            assert!(err.contains("first_valued_day"), "{err}");
+        }
     }
 
     #[test]

@@ -383,7 +383,7 @@ fn scenario_grid<'py>(
     vix_lo, vix_step, n_nodes, table_atm, table_change, table_vvol, fut_a, fut_b,
     dynamics, smile, base_vol, barrier_low, barrier_high,
     pnl_out, touch_sum_out, touch_sumsq_out, greek_sum_out, greek_sumsq_out, spot_out=None, vix_out=None,
-    scenario_offset=0, svi=None))]
+    scenario_offset=0, svi=None, first_valued_day=1))]
 #[allow(clippy::too_many_arguments)]
 fn monte_carlo<'py>(
     py: Python<'py>,
@@ -434,6 +434,7 @@ fn monte_carlo<'py>(
     mut vix_out: Option<PyReadwriteArray1<'py, f64>>,
     scenario_offset: usize,
     svi: Option<(PyReadonlyArray1<'py, f64>, f64, f64)>,
+    first_valued_day: usize,
 ) -> PyResult<()> {
     let kinds = leg_kinds(&kind)?;
     let (skew, curvature, floor_ratio, moneyness_limit) = smile;
@@ -490,6 +491,7 @@ fn monte_carlo<'py>(
         barrier_low,
         barrier_high,
         scenario_offset,
+        first_valued_day,
     };
     let out = ProjectionOut {
         pnl: out_slice("pnl_out", &mut pnl_out)?,
