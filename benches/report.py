@@ -373,8 +373,8 @@ def render(data: dict) -> str:
     lines += _timing_section(
         groups.get("decide", []), "Policy decision (`Policy.decide`, issue 5)",
         "One day's decision with the time-shift check and two sized candidates, each "
-        "projected with 2,000 paths x 10 days x 12 scenarios "
-        "(benches/test_bench_decide.py). Target: <= 200 ms on 2 cores.", 1e3, "ms",
+        "projected with 2,000 paths x 10 days x 12 scenarios, the book valued at the "
+        "horizon (`horizon_statistics`) (benches/test_bench_decide.py). Target: <= 200 ms on 2 cores.", 1e3, "ms",
     )
     lines += _timing_section(
         groups.get("backtest", []), "Backtest (`alvh.backtesting.replay`, issue 6)",
