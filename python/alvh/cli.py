@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import math
 import multiprocessing
 import sys
@@ -27,6 +28,7 @@ from rich.markup import escape
 from rich.table import Table
 
 import alvh
+from alvh._io import atomic_write
 from alvh.errors import AlvhError
 
 if TYPE_CHECKING:
@@ -696,15 +698,22 @@ def _sweep(args: argparse.Namespace, console: Console) -> None:
     console.print(table)
     out_dir.mkdir(parents=True, exist_ok=True)
     data_path = out_dir / f"sweep.{args.format}"
+    buffer = io.BytesIO()
     if args.format == "csv":
-        frame.write_csv(data_path)
+        frame.write_csv(buffer)
     else:
-        frame.write_parquet(data_path)
+        frame.write_parquet(buffer)
+    atomic_write(data_path, buffer.getvalue())  # never a partial file
     console.print(f"sweep written to {escape(str(data_path))}", highlight=False)
+    dates = sorted(set(spx["date"].to_list()) & set(vix["date"].to_list()))
+    dates = [d for d in dates if (start is None or d >= start) and (end is None or d <= end)]
+    span = f", {dates[0].isoformat()} to {dates[-1].isoformat()}" if dates else ""
     try:
-        from alvh.plots import sweep_heatmap
+        from alvh.plots import _SWEEP_METRICS, sweep_heatmap
 
-        png = sweep_heatmap(frame, out_dir / "sweep_heatmap.png", metric=metric)
+        label = _SWEEP_METRICS.get(metric, (metric, "", True))[0]
+        png = sweep_heatmap(frame, out_dir / "sweep_heatmap.png", metric=metric,
+                            title=f"{policy.name}: {label} by layer band starts{span}")
     except ImportError as exc:
         raise _CliError(f"the heatmap needs matplotlib (pip install 'alvh[demo]'): {exc}") from exc
     console.print(f"heatmap written to {escape(str(png))}", highlight=False)

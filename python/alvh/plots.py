@@ -574,9 +574,27 @@ def backtest_report(result: Any, directory: str | os.PathLike[str]) -> Path:
     return report
 
 
-def sweep_heatmap(frame: Any, path: str | os.PathLike[str], *, metric: str = "sharpe") -> Path:
+# Sweep metrics: (label, cell format, True where higher is better); others are shown
+# with their column name, two decimals, higher better.
+_SWEEP_METRICS: dict[str, tuple[str, str, bool]] = {
+    "sharpe": ("Sharpe ratio", "{:.2f}", True),
+    "sortino": ("Sortino ratio", "{:.2f}", True),
+    "calmar": ("Calmar ratio", "{:.2f}", True),
+    "cagr": ("CAGR (%)", "{:+.1f}", True),
+    "vol": ("annual vol (%)", "{:.1f}", False),
+    "max_drawdown": ("max drawdown (%)", "{:.1f}", False),
+    "worst_day": ("worst day (%)", "{:+.1f}", True),
+    "cvar95_daily": ("daily CVaR 95 (%)", "{:.2f}", False),
+    "hedge_spend": ("hedge spend ($)", "{:,.0f}", False),
+}
+_PERCENT_METRICS = frozenset({"cagr", "vol", "max_drawdown", "worst_day", "cvar95_daily"})
+
+
+def sweep_heatmap(frame: Any, path: str | os.PathLike[str], *, metric: str = "sharpe",
+                  title: str | None = None) -> Path:
     """A heatmap of ``metric`` over the sweep's layer-1 start x layer-2 start
-    (`alvh.backtesting.sweep`'s frame); returns the PNG's path."""
+    (`alvh.backtesting.sweep`'s frame), green where the metric is better (lower for
+    drawdown, vol, CVaR and hedge spend); returns the PNG's path."""
     _require_matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -586,13 +604,18 @@ def sweep_heatmap(frame: Any, path: str | os.PathLike[str], *, metric: str = "sh
         raise InvalidInputError(f"metric {metric!r} is not a sweep column ({', '.join(frame.columns)})")
     xs = sorted(set(frame["layer1_start"].to_list()))
     ys = sorted(set(frame["layer2_start"].to_list()))
+    label, cell, higher_better = _SWEEP_METRICS.get(metric, (metric, "{:.2f}", True))
+    scale = 100.0 if metric in _PERCENT_METRICS else 1.0
     grid = np.full((len(ys), len(xs)), np.nan)
     for row in frame.iter_rows(named=True):
-        grid[ys.index(row["layer2_start"]), xs.index(row["layer1_start"])] = row[metric]
+        value = row[metric]
+        grid[ys.index(row["layer2_start"]), xs.index(row["layer1_start"])] = (
+            np.nan if value is None else scale * value)
     fig = Figure(figsize=(7.5, 5.5), layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.subplots()
-    image = ax.imshow(grid, origin="lower", cmap="RdYlGn", aspect="auto")
+    image = ax.imshow(grid, origin="lower", cmap="RdYlGn" if higher_better else "RdYlGn_r",
+                      aspect="auto")
     ax.set_xticks(range(len(xs)), [f"{x:g}" for x in xs])
     ax.set_yticks(range(len(ys)), [f"{y:g}" for y in ys])
     ax.set_xlabel("layer 1 band start (VIX)")
@@ -600,7 +623,7 @@ def sweep_heatmap(frame: Any, path: str | os.PathLike[str], *, metric: str = "sh
     for i in range(len(ys)):
         for j in range(len(xs)):
             if np.isfinite(grid[i, j]):
-                ax.text(j, i, f"{grid[i, j]:.2f}", ha="center", va="center", fontsize=8)
-    fig.colorbar(image, ax=ax, label=metric)
-    ax.set_title(f"{metric} over the layer bands")
+                ax.text(j, i, cell.format(grid[i, j]), ha="center", va="center", fontsize=8)
+    fig.colorbar(image, ax=ax, label=label)
+    ax.set_title(title if title is not None else f"{label} by layer band starts")
     return _save(fig, target)
