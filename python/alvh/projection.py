@@ -248,8 +248,11 @@ def _vix_axis(market: Market, days: int) -> FloatArray:
 
 
 def _tables(
-    position: Position, market: Market, days: int, dynamics: str, nodes: FloatArray
+    position: Position, market: Market, days: int, dynamics: str, nodes: FloatArray,
+    first_valued_day: int = 1,
 ) -> dict[str, Any]:
+    """The kernel's tables. Rows the kernel does not read stay zero: expired legs, and
+    before ``first_valued_day`` every row but a VIX leg's futures on its expiry day."""
     legs = position.legs
     n_legs, n_nodes = len(legs), nodes.size
     kind = np.array([_SPX_OPTION if isinstance(leg, SpxOption) else
@@ -279,7 +282,8 @@ def _tables(
         base_vol[spx] = market._own_smile(strike[spx], expiry[spx])
         base_atm = market.atm_vol(expiry[spx])
     for d in range(1, days + 1):
-        live = expiry_day > d
+        valued = d >= first_valued_day
+        live = (expiry_day > d) & valued
         spx_live = spx & live
         if spx_live.any():
             rows = market.scenario_atm_vols(expiry[spx_live], shifts=shifts, day=d)  # (V, L')
@@ -294,7 +298,7 @@ def _tables(
         if option_live.any():
             tau = (expiry_day[option_live] - d) / DAYS_PER_YEAR
             vvol[d - 1][option_live] = market.vol_of_vol.vol(tau[:, None], vix=nodes[None, :])
-        if vix_leg.any():
+        if (vix_leg & (valued | (expiry_day == d))).any():
             # Affine in the VIX in both curves: two points give it exactly.
             f = market.scenario_vix_futures(expiry[vix_leg], shifts=[0.0, 1.0], day=d)
             slope = f[1] - f[0]
@@ -371,7 +375,7 @@ def _simulate(
     )
     n_scen = len(resolved.names)
     nodes = _vix_axis(market, days)
-    tables = _tables(position, market, days, dynamics, nodes)
+    tables = _tables(position, market, days, dynamics, nodes, first_valued_day)
     legs = position.legs
     weight = np.array([float(leg.quantity * leg.multiplier) for leg in legs], dtype=np.float64)
     is_call = np.array([bool(getattr(leg, "is_call", False)) for leg in legs], dtype=np.bool_)

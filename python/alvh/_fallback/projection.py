@@ -390,8 +390,12 @@ def monte_carlo(
     if n_nodes > 1:
         _positive_scalar("vix_step", vix_step)
         _positive_scalar("vix_lo + (n_nodes - 1) * vix_step", vix_lo + (n_nodes - 1) * vix_step)
+    first_valued = _count("first_valued_day", first_valued_day)
+    if not 1 <= first_valued <= n_days:
+        raise _invalid("first_valued_day", None, first_valued, "between 1 and days")
     day_index = np.arange(1, n_days + 1)[:, None]  # (H, 1)
-    live = day_index < expiry_day[None, :]  # (H, L): tau > 0
+    # Rows read: live legs on valued days; futures also on a VIX leg's expiry day.
+    live = (day_index < expiry_day[None, :]) & (day_index >= first_valued)  # (H, L)
     spx_live = (live & spx[None, :]).ravel()
     _check_used("table_atm", table_atm, spx_live, n_nodes,
                 ~(np.isfinite(table_atm) & (table_atm > 0.0)), "positive and finite (1.0 = 100%)")
@@ -402,7 +406,7 @@ def monte_carlo(
     vix_option_live = (live & (kind == VIX_OPTION)[None, :]).ravel()
     _check_used("table_vvol", table_vvol, vix_option_live, n_nodes,
                 ~(np.isfinite(table_vvol) & (table_vvol > 0.0)), "positive and finite (1.0 = 100%)")
-    vix_used = ((day_index <= expiry_day[None, :]) & ~spx[None, :]).ravel()
+    vix_used = ((live | (day_index == expiry_day[None, :])) & ~spx[None, :]).ravel()
     for name, array in (("fut_a", fut_a), ("fut_b", fut_b)):
         _first_bad(name, array, vix_used & ~np.isfinite(array), "finite")
 
@@ -420,9 +424,6 @@ def monte_carlo(
     stream_offset = _count("scenario_offset", scenario_offset)
     if stream_offset + n_scen > 1 << 32:
         raise _invalid("scenario_offset", None, stream_offset, "below 2**32 - scenarios")
-    first_valued = _count("first_valued_day", first_valued_day)
-    if not 1 <= first_valued <= n_days:
-        raise _invalid("first_valued_day", None, first_valued, "between 1 and days")
     with np.errstate(all="ignore"):
         for s in range(n_scen):
             scenario = _Scenario(
