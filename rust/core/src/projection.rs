@@ -729,14 +729,33 @@ impl VixOptionGreeks {
         let n = vix.len();
         let (vega, theta, vix_delta) = (&mut vega[..n], &mut theta[..n], &mut vix_delta[..n]);
         let weight = self.weight;
-        for i in 0..n {
-            let f = M::mul_add(self.fb, vix[i], self.fa);
-            let sigma = axis.interp(vvol, vix[i]);
-            let v =
-                option_values::<M, true>(self.sign, f, self.strike, self.tau, self.rate, self.rate, sigma);
-            vega[i] += weight * v[3];
-            theta[i] += weight * v[4];
-            vix_delta[i] += weight * v[1];
+        // In chunks: the futures and vols first (the table gathers), then the Greeks
+        // from them; in one loop the compiler kept it scalar.
+        const CHUNK: usize = 64;
+        let (mut f, mut sigma) = ([0.0; CHUNK], [0.0; CHUNK]);
+        for start in (0..n).step_by(CHUNK) {
+            let m = CHUNK.min(n - start);
+            let x = &vix[start..start + m];
+            for j in 0..m {
+                f[j] = M::mul_add(self.fb, x[j], self.fa);
+                sigma[j] = axis.interp(vvol, x[j]);
+            }
+            let (vega, theta, vix_delta) =
+                (&mut vega[start..start + m], &mut theta[start..start + m], &mut vix_delta[start..start + m]);
+            for j in 0..m {
+                let v = option_values::<M, true>(
+                    self.sign,
+                    f[j],
+                    self.strike,
+                    self.tau,
+                    self.rate,
+                    self.rate,
+                    sigma[j],
+                );
+                vega[j] += weight * v[3];
+                theta[j] += weight * v[4];
+                vix_delta[j] += weight * v[1];
+            }
         }
     }
 }
