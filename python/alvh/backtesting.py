@@ -260,8 +260,10 @@ def replay(
     one, or early activation could fire, ``policy.decide`` runs on the whole book
     (condors and hedges; portfolio value = the previous day's equity; committed risk
     = the open hedges' risk). A chosen hedge is bought at its model prices plus
-    costs; a hedge is sold (model value minus costs) when the layer falls below the
-    one that placed it, or the day before its first leg expires. Other days the
+    costs; a hedge is sold (model value minus costs) at the first close after a
+    decision has moved the layer below the one that placed it (the sale is checked
+    before the day's decision, so it comes one day after the layer falls), or the day
+    before its first leg expires. Other days the
     decision would change nothing and is not run. Every run decision is kept in
     `Replay.decisions`."""
     import polars as pl
