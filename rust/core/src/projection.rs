@@ -1221,6 +1221,10 @@ mod tests {
     }
 
     fn run(inp: &ProjectionInputs<'_>) -> Vec<Vec<f64>> {
+        try_run(inp).unwrap()
+    }
+
+    fn try_run(inp: &ProjectionInputs<'_>) -> Result<Vec<Vec<f64>>> {
         let (s, h, p) = (inp.drift.len(), inp.days, inp.paths);
         let mut out = vec![vec![0.0; s * h * p], vec![0.0; s * h * 3], vec![0.0; s * h * 3]];
         out.extend([vec![0.0; s * h * 5], vec![0.0; s * h * 5]]);
@@ -1234,8 +1238,8 @@ mod tests {
             spot: None,
             vix: None,
         };
-        monte_carlo(inp, o).unwrap();
-        out
+        monte_carlo(inp, o)?;
+        Ok(out)
     }
 
     #[test]
@@ -1261,19 +1265,7 @@ mod tests {
         assert_eq!((&every_day[1], &every_day[2]), (&horizon[1], &horizon[2])); // touches: every day
         for bad in [0, H + 1] {
             last_only.first_valued_day = bad;
-            let mut out = vec![vec![0.0; S * H * paths], vec![0.0; S * H * 3], vec![0.0; S * H * 3]];
-            out.extend([vec![0.0; S * H * 5], vec![0.0; S * H * 5]]);
-            let [pnl, ts, tq, gs, gq] = &mut out[..] else { unreachable!() };
-            let o = ProjectionOut {
-                pnl,
-                touch_sum: ts,
-                touch_sumsq: tq,
-                greek_sum: gs,
-                greek_sumsq: gq,
-                spot: None,
-                vix: None,
-            };
-            let err = monte_carlo(&last_only, o).unwrap_err().to_string();
+            let err = try_run(&last_only).unwrap_err().to_string();
             assert!(err.contains("first_valued_day"), "{err}");
         }
     }
