@@ -176,6 +176,15 @@ def test_long_dated_condors_are_opened():
         assert run.equity["open_value"][0] == pytest.approx(-condor.credit, abs=1e-9)
 
 
+def test_replay_days_are_the_days_replay_steps_through():
+    from alvh.backtesting import replay_days
+
+    spx, vix = history([2400.0] * 8, [12.0, None, 12.0, 13.0, 12.0, 12.0, 11.0, 12.0])
+    days = spx["date"].to_list()
+    want = replay(spx, vix, start=days[1], end=days[6]).equity["date"].to_list()
+    assert replay_days(spx, vix, start=days[1], end=days[6]) == want == days[2:7]
+
+
 def test_profit_target_closes_with_costs_and_the_trade_adds_up():
     # The SPX drifts nowhere while the VIX collapses: the condor is closed on its target.
     spx, vix = history([2400.0] * 30, list(np.linspace(20.0, 9.0, 30)))

@@ -244,6 +244,22 @@ def _closes(frame: Any, name: str) -> dict[dt.date, float]:
     return out
 
 
+def _days(spx_close: Mapping[dt.date, float], vix_close: Mapping[dt.date, float],
+          start: dt.date | None, end: dt.date | None) -> list[dt.date]:
+    """The replay's days: both closes, from ``start`` to ``end`` (inclusive)."""
+    days = sorted(set(spx_close) & set(vix_close))
+    days = [d for d in days if (start is None or d >= start) and (end is None or d <= end)]
+    if not days:
+        raise InvalidInputError("no day with both an SPX and a VIX close in the range")
+    return days
+
+
+def replay_days(spx: pl.DataFrame, vix: pl.DataFrame, *, start: dt.date | None = None,
+                end: dt.date | None = None) -> list[dt.date]:
+    """The days `replay` steps through for these histories and bounds."""
+    return _days(_closes(spx, "spx"), _closes(vix, "vix"), start, end)
+
+
 def replay(
     spx: pl.DataFrame, vix: pl.DataFrame, *, start: dt.date | None = None,
     end: dt.date | None = None, condors: CondorRules | None = None, costs: Costs | None = None,
@@ -272,13 +288,7 @@ def replay(
     costs = costs or Costs()
     assumptions = assumptions or Assumptions()
     spx_close, vix_close = _closes(spx, "spx"), _closes(vix, "vix")
-    days = sorted(set(spx_close) & set(vix_close))
-    if start is not None:
-        days = [d for d in days if d >= start]
-    if end is not None:
-        days = [d for d in days if d <= end]
-    if not days:
-        raise InvalidInputError("no day with both an SPX and a VIX close in the range")
+    days = _days(spx_close, vix_close, start, end)
     cash = assumptions.initial_capital
     book: list[_Open] = []
     hedges: list[_Hedge] = []

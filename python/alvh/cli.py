@@ -626,7 +626,7 @@ def _sweep(args: argparse.Namespace, console: Console) -> None:
     import polars as pl
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from alvh.backtesting import sweep
+    from alvh.backtesting import replay_days, sweep
 
     layer1 = _starts("--layer1", args.layer1)
     layer2 = _starts("--layer2", args.layer2)
@@ -705,15 +705,12 @@ def _sweep(args: argparse.Namespace, console: Console) -> None:
         frame.write_parquet(buffer)
     atomic_write(data_path, buffer.getvalue())  # never a partial file
     console.print(f"sweep written to {escape(str(data_path))}", highlight=False)
-    dates = sorted(set(spx["date"].to_list()) & set(vix["date"].to_list()))
-    dates = [d for d in dates if (start is None or d >= start) and (end is None or d <= end)]
-    span = f", {dates[0].isoformat()} to {dates[-1].isoformat()}" if dates else ""
+    days = replay_days(spx, vix, start=start, end=end)
     try:
-        from alvh.plots import _SWEEP_METRICS, sweep_heatmap
+        from alvh.plots import sweep_heatmap
 
-        label = _SWEEP_METRICS.get(metric, (metric, "", True))[0]
         png = sweep_heatmap(frame, out_dir / "sweep_heatmap.png", metric=metric,
-                            title=f"{policy.name}: {label} by layer band starts{span}")
+                            context=f"{policy.name}, {days[0]} to {days[-1]}")
     except ImportError as exc:
         raise _CliError(f"the heatmap needs matplotlib (pip install 'alvh[demo]'): {exc}") from exc
     console.print(f"heatmap written to {escape(str(png))}", highlight=False)

@@ -591,10 +591,11 @@ _PERCENT_METRICS = frozenset({"cagr", "vol", "max_drawdown", "worst_day", "cvar9
 
 
 def sweep_heatmap(frame: Any, path: str | os.PathLike[str], *, metric: str = "sharpe",
-                  title: str | None = None) -> Path:
+                  context: str | None = None) -> Path:
     """A heatmap of ``metric`` over the sweep's layer-1 start x layer-2 start
     (`alvh.backtesting.sweep`'s frame), green where the metric is better (lower for
-    drawdown, vol, CVaR and hedge spend); returns the PNG's path."""
+    drawdown, vol, CVaR and hedge spend); ``context`` (e.g. the policy and dates) goes
+    into the title. Returns the PNG's path."""
     _require_matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -625,5 +626,5 @@ def sweep_heatmap(frame: Any, path: str | os.PathLike[str], *, metric: str = "sh
             if np.isfinite(grid[i, j]):
                 ax.text(j, i, cell.format(grid[i, j]), ha="center", va="center", fontsize=8)
     fig.colorbar(image, ax=ax, label=label)
-    ax.set_title(title if title is not None else f"{label} by layer band starts")
+    ax.set_title(f"{label} by layer band starts" + (f" ({context})" if context else ""))
     return _save(fig, target)

@@ -343,10 +343,10 @@ class _Run:
 def _simulate(
     position: Position, market: Market, *, scenarios: Any, days: int, paths: int, seed: int,
     dynamics: str, greek_paths: int, keep_paths: bool,
-    progress: Callable[[int, int], None] | None, first_valued_day: int,
+    progress: Callable[[int, int], None] | None, horizon_only: bool,
 ) -> _Run:
-    """Validates the arguments, runs the kernel (live legs valued from
-    ``first_valued_day`` on) and computes the statistics of the valued days."""
+    """Validates the arguments, runs the kernel (the book valued every day, or on the
+    last day only) and computes the statistics of the valued days."""
     if not isinstance(position, Position):
         raise InputTypeError(f"position must be a Position, got {type(position).__name__}")
     if not isinstance(market, Market):
@@ -361,6 +361,7 @@ def _simulate(
             err.arg, err.index = f"legs[{i}]", i
             raise err
     days = _count("days", days, 1, 30)
+    first_valued_day = days if horizon_only else 1
     paths = _count("paths", paths, 1, 10_000_000)
     greek_paths = min(_count("greek_paths", greek_paths, 0, 10_000_000), paths)
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
@@ -434,7 +435,6 @@ def _simulate(
         if progress is not None:
             progress(last, n_scen)
     n_stats = len(STAT_NAMES)
-    n_stats = len(STAT_NAMES)
     valued = days - first_valued_day + 1
     per_scenario = np.empty(n_scen * valued * n_stats)
     mixture = np.empty(valued * n_stats)
@@ -469,23 +469,20 @@ def project(
     """
     run = _simulate(position, market, scenarios=scenarios, days=days, paths=paths, seed=seed,
                     dynamics=dynamics, greek_paths=greek_paths, keep_paths=keep_paths,
-                    progress=progress, first_valued_day=1)
+                    progress=progress, horizon_only=False)
     resolved, days, paths, greek_paths = run.resolved, run.days, run.paths, run.greek_paths
-    touch_sum, touch_sumsq, greek_sum, greek_sumsq = (
-        run.touch_sum, run.touch_sumsq, run.greek_sum, run.greek_sumsq)
     pnl, spot_paths, vix_paths = run.pnl, run.spot_paths, run.vix_paths
-    n_scen, n_stats = len(resolved.names), len(STAT_NAMES)
-    per_scenario, mixture = run.stats, run.mixture
-    touch = (touch_sum / paths).reshape(n_scen, days, 3)
-    touch_var = np.maximum(touch_sumsq.reshape(n_scen, days, 3) / paths - touch**2, 0.0)
+    n_scen = len(resolved.names)
+    touch = (run.touch_sum / paths).reshape(n_scen, days, 3)
+    touch_var = np.maximum(run.touch_sumsq.reshape(n_scen, days, 3) / paths - touch**2, 0.0)
     n_g = max(greek_paths, 1)
-    greeks = (greek_sum / n_g).reshape(n_scen, days, 5)
-    greek_var = np.maximum(greek_sumsq.reshape(n_scen, days, 5) / n_g - greeks**2, 0.0)
+    greeks = (run.greek_sum / n_g).reshape(n_scen, days, 5)
+    greek_var = np.maximum(run.greek_sumsq.reshape(n_scen, days, 5) / n_g - greeks**2, 0.0)
     if greek_paths == 0:
         greeks = np.full_like(greeks, np.nan)
     result_arrays = {
-        "stats": per_scenario.reshape(n_scen, days, n_stats),
-        "mixture": mixture.reshape(days, n_stats),
+        "stats": run.stats,
+        "mixture": run.mixture,
         "touch": touch, "touch_se": np.sqrt(touch_var / paths),
         "greeks": greeks, "greeks_se": np.sqrt(greek_var / n_g),
     }
@@ -521,7 +518,7 @@ def horizon_statistics(
     the horizon, such as a decision's time-shift check."""
     run = _simulate(position, market, scenarios=scenarios, days=days, paths=paths, seed=seed,
                     dynamics=dynamics, greek_paths=0, keep_paths=False, progress=None,
-                    first_valued_day=_count("days", days, 1, 30))
+                    horizon_only=True)
     stats, mixture = run.stats[:, -1].copy(), run.mixture[-1].copy()
     stats.flags.writeable = False
     mixture.flags.writeable = False
