@@ -50,7 +50,7 @@ def alvh_truth(spx_options) -> dict[str, np.ndarray]:
 
     with alvh.use_backend("native"):
         greeks = alvh.bsm.greeks(**spx_options.alvh_kwargs())
-    return {name: getattr(greeks, name) for name in alvh.greeks.NAMES}
+    return {name: getattr(greeks, name) for name in alvh.pricing.greeks.NAMES}
 
 
 def _lscpu() -> dict[str, str]:

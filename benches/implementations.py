@@ -115,7 +115,7 @@ class AlvhNative(Implementation):
         alvh = super().load()
         try:
             with alvh.use_backend(self.backend):
-                alvh._backend.kernels()
+                alvh._core.backend.kernels()
         except Exception as exc:
             raise Unavailable(
                 f"alvh backend {self.backend!r} not available: {type(exc).__name__}: {exc}"

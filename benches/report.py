@@ -377,7 +377,7 @@ def render(data: dict) -> str:
         "horizon (`horizon_statistics`) (benches/test_bench_decide.py). Target: <= 200 ms on 2 cores.", 1e3, "ms",
     )
     lines += _timing_section(
-        groups.get("backtest", []), "Backtest (`alvh.backtesting.replay`, issue 6)",
+        groups.get("backtest", []), "Backtest (`alvh.backtesting.daily.replay`, issue 6)",
         "The condor schedule over the 2014-2018 SPX/VIX history shipped with arch (1,257 "
         "days), without a policy and under `early` (its decisions with their projections "
         "included) (benches/test_bench_backtest.py). Target: one policy, 5 years, "

@@ -1,5 +1,5 @@
 """The backtest (issue 6 target: a 5-year daily backtest of one policy with the
-projection check on <= 10 s on 2 cores): `alvh.backtesting.replay` of the condor
+projection check on <= 10 s on 2 cores): `alvh.backtesting.daily.replay` of the condor
 schedule under the `early` policy on the 2014-2018 SPX/VIX history shipped with arch
 (1,257 days; about 157 decisions, each with its projections), and without a policy.
 """
@@ -9,12 +9,12 @@ from __future__ import annotations
 import pytest
 
 import alvh
-from alvh.backtesting import daily_states, replay
+from alvh.backtesting.daily import daily_states, replay
 
 
 @pytest.fixture(scope="module")
 def history():
-    data = pytest.importorskip("alvh.data")
+    data = pytest.importorskip("alvh.backtesting.data")
     sample = data.sample_data()
     return sample.spx, sample.vix.select("date", "close")
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import alvh
-from alvh.state import MarketState
+from alvh.policy.state import MarketState
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 

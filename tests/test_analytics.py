@@ -1,4 +1,4 @@
-"""`alvh.analytics`: per-leg Greeks in trader units and the position summary
+"""`alvh.book.analytics`: per-leg Greeks in trader units and the position summary
 (max profit / loss, breakevens at expiry and T+N, P&L, probabilities, errors)."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import polars as pl
 import pytest
 
 import alvh
-from alvh import Market, Position, SpxOption, VixFuture, VixFutures, VixOption, analytics
+from alvh import Market, Position, SpxOption, VixFuture, VixFutures, VixOption
+from alvh.book import analytics
 from alvh.errors import InvalidInputError
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

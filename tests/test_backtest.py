@@ -1,4 +1,4 @@
-"""alvh.backtesting: the condor replay (no hedge) and the metrics."""
+"""alvh.backtesting.daily: the condor replay (no hedge) and the metrics."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 import alvh
-from alvh.backtesting import Assumptions, CondorRules, Costs, metrics, replay
+from alvh.backtesting.daily import Assumptions, CondorRules, Costs, metrics, replay
 from alvh.calendar import is_business_day
 from alvh.errors import InvalidInputError
 
@@ -177,7 +177,7 @@ def test_long_dated_condors_are_opened():
 
 
 def test_replay_days_are_the_days_replay_steps_through():
-    from alvh.backtesting import replay_days
+    from alvh.backtesting.daily import replay_days
 
     spx, vix = history([2400.0] * 8, [12.0, None, 12.0, 13.0, 12.0, 12.0, 11.0, 12.0])
     days = spx["date"].to_list()
@@ -279,8 +279,8 @@ def test_bad_inputs():
 def test_daily_states_equal_from_history_day_by_day():
     # One causal pass gives each day what MarketState.from_history computes from the
     # history cut at that day (the backtest's no-look-ahead guarantee for diagnostics).
-    from alvh.backtesting import daily_states
-    from alvh.state import MarketState
+    from alvh.backtesting.daily import daily_states
+    from alvh.policy.state import MarketState
 
     rng = np.random.default_rng(3)
     closes = list(2400.0 * np.exp(np.cumsum(rng.normal(0.0, 0.01, 90))))
@@ -364,8 +364,8 @@ def test_policy_decisions_use_no_data_after_their_day():
 def test_backtest_compares_policies_and_writes_the_report(tmp_path):
     from html.parser import HTMLParser
 
-    from alvh.backtesting import backtest
-    from alvh.plots import backtest_report
+    from alvh.backtesting.comparison import backtest
+    from alvh.report.backtest import backtest_report
 
     spx, vix = _stress_history()
     result = backtest(spx, vix, policies={"none": None, "early": alvh.Policy.preset("early"),
@@ -406,7 +406,7 @@ def test_backtest_compares_policies_and_writes_the_report(tmp_path):
 
 
 def test_compare_and_verdict_on_the_stress_history():
-    from alvh.backtesting import backtest, compare, verdict
+    from alvh.backtesting.comparison import backtest, compare, verdict
 
     spx, vix = _stress_history()
     result = backtest(spx, vix, policies={"none": None, "early": alvh.Policy.preset("early"),
@@ -427,8 +427,8 @@ def test_compare_and_verdict_on_the_stress_history():
 
 def test_sweep_serial_and_on_dask_give_the_same_rows(tmp_path):
     distributed = pytest.importorskip("distributed")
-    from alvh.backtesting import sweep
-    from alvh.plots import sweep_heatmap
+    from alvh.backtesting.sweeps import sweep
+    from alvh.report.sweep import sweep_heatmap
 
     spx, vix = _stress_history(n=130)
     starts = dict(layer1_starts=[16, 18], layer2_starts=[23, 25])
@@ -454,7 +454,7 @@ def test_sweep_keeps_the_pairs_order_whatever_finishes_first(monkeypatch):
     import time
     from concurrent.futures import ThreadPoolExecutor
 
-    from alvh import backtesting
+    from alvh.backtesting import sweeps as backtesting
 
     def point(payload):
         params = payload[-1]

@@ -1,6 +1,6 @@
-"""The calibration (`alvh.calibrate`) on the real data bundled with arch and
+"""The calibration (`alvh.risk.calibrate`) on the real data bundled with arch and
 statsmodels: plausible values, determinism, and that the defaults written into
-`alvh.scenarios` are these numbers rounded (the comments there cite each one).
+`alvh.risk.scenarios` are these numbers rounded (the comments there cite each one).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 pytest.importorskip("arch")
 pytest.importorskip("statsmodels")
 
-from alvh import calibrate, scenarios  # noqa: E402
+from alvh.risk import calibrate, scenarios  # noqa: E402
 
 
 @pytest.fixture(scope="module")

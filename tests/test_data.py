@@ -1,4 +1,4 @@
-"""The data layer (`alvh.data`): every bad-input case names the file, the column and
+"""The data layer (`alvh.backtesting.data`): every bad-input case names the file, the column and
 the first bad row; Cboe's VIX history format; Parquet; exchange holidays are not
 gaps (2018-12-05, the national day of mourning for President George H. W. Bush, and
 July 4th); `align` refuses calendars that do not line up; the sample data from arch
@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from alvh import data
+from alvh.backtesting import data
 from alvh.calendar import is_business_day
 from alvh.errors import DataError, InputTypeError, InvalidInputError
 
@@ -448,8 +448,8 @@ def test_sample_spx_and_vix_align(sample):
 
 @needs_data
 def test_readme_command_summarizes_the_sample_data():
-    # The README's sample-data line: python -m alvh.data
-    done = subprocess.run([sys.executable, "-m", "alvh.data"], capture_output=True, text=True,
+    # The README's sample-data line: python -m alvh.backtesting.data
+    done = subprocess.run([sys.executable, "-m", "alvh.backtesting.data"], capture_output=True, text=True,
                           timeout=120, check=True)
     assert "spx: arch" in done.stdout and "1999-01-04 to 2018-12-31" in done.stdout
     assert "align(spx, vix): 1257 days, 2014-01-03 to 2018-12-31" in done.stdout

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 import alvh
 from alvh.errors import InvalidInputError
-from alvh.journal import Journal
+from alvh.policy.journal import Journal
 from alvh.policy import Policy, Rules, Sizing
-from alvh.state import MarketState
+from alvh.policy.state import MarketState
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -23,7 +23,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 def Decision_from_json(decision):  # noqa: N802 - reads like the constructor it stands for
     import json
 
-    from alvh.decision import Decision
+    from alvh.policy.decision import Decision
 
     return Decision.from_record(json.loads(json.dumps(decision.to_record())))
 
@@ -221,13 +221,13 @@ def test_layer_3_recomputes_the_return_against_capm(market, book):
                                       portfolio_value=1e6)
     assert d.layer_after == 3 and "Layer 3 return check" in d.rationale
     extra = d.extra
-    summary = alvh.analytics.summary(book, m31, breakeven_days=())
+    summary = alvh.book.analytics.summary(book, m31, breakeven_days=())
     assert extra["capital"] == summary.margin
     beta = summary.delta_dollars_per_1pct / (0.01 * summary.margin)
     assert extra["beta"] == pytest.approx(beta, rel=1e-12)
     assert extra["capm_required"] == pytest.approx(m31.rate + beta * 0.055, rel=1e-12)
     # the IRR is the mean projected P&L on the capital, annualized
-    from alvh.projection import STAT_NAMES, project
+    from alvh.risk.projection import STAT_NAMES, project
 
     proj = project(book, m31, scenarios="gdp_x_earnings", days=10, paths=2000, seed=0,
                    greek_paths=0, representative=False)

@@ -15,7 +15,8 @@ import polars as pl
 import pytest
 
 import alvh
-from alvh import Market, Position, SpxOption, VixFuture, VixFutures, VixOption, analytics
+from alvh import Market, Position, SpxOption, VixFuture, VixFutures, VixOption
+from alvh.book import analytics
 from alvh.errors import InputTypeError, InvalidInputError
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -372,7 +373,7 @@ def test_bad_position_and_market_types(market, book):
 
 
 def test_kernel_rejects_mismatched_lengths_and_bad_values(backend):
-    kernels = alvh._backend.kernels()
+    kernels = alvh._core.backend.kernels()
     legs = dict(
         kind=np.array([0], dtype=np.uint8), is_call=np.array([True]),
         strike=np.array([5000.0]), weight=np.array([100.0]),
@@ -471,7 +472,7 @@ def test_vectorized_scenarios_equal_bumping_once_per_scenario(
 ):
     # The grid resolves the per-(leg, shift, day) market with one vectorized pass per
     # day; it must give the numbers of market.bump(...) scenario by scenario.
-    from alvh import grid as grid_module
+    from alvh.risk import grid as grid_module
 
     scenario_market = market if curve == "model" else listed_market
     position = expiring_book + book

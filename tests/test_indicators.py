@@ -1,4 +1,4 @@
-"""`alvh.indicators`: TA-Lib parity (EMA, MACD, RSI) on the arch S&P 500 closes and on
+"""`alvh.policy.indicators`: TA-Lib parity (EMA, MACD, RSI) on the arch S&P 500 closes and on
 random walks, textbook transcriptions of the realized-vol estimators, and constructed
 series on which each flag must fire, or must not.
 
@@ -22,7 +22,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-import alvh.indicators as ind
+import alvh.policy.indicators as ind
 from alvh.errors import InputTypeError, InvalidInputError
 
 TALIB_TOL = 1e-9
@@ -488,7 +488,7 @@ def test_bad_date_columns_are_rejected_with_the_row(dates, message):
 
 def test_import_alvh_does_not_import_the_indicators():
     code = (
-        "import sys, alvh; assert 'alvh.indicators' not in sys.modules; "
+        "import sys, alvh; assert 'alvh.policy.indicators' not in sys.modules; "
         "assert callable(alvh.indicators.ema); print('ok')"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -20,8 +20,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from alvh.decision import Action, Decision, Diagnostic
-from alvh.journal import ALVH_APPLICATION_ID, Journal, JournalError
+from alvh.policy.decision import Action, Decision, Diagnostic
+from alvh.policy.journal import ALVH_APPLICATION_ID, Journal, JournalError
 from alvh.policy import Policy
 
 
@@ -143,7 +143,7 @@ _WRITER = textwrap.dedent("""
     import sys, datetime as dt
     sys.path.insert(0, {tests!r})
     from test_journal import make_decision
-    from alvh.journal import Journal
+    from alvh.policy.journal import Journal
     from alvh.policy import Policy
     path, worker, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     policy = Policy.preset("early")

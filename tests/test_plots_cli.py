@@ -1,4 +1,4 @@
-"""The risk graph picture (`alvh.plots.risk_graph`) and the ``alvh grid`` command.
+"""The risk graph picture (`alvh.risk.plots.risk_graph`) and the ``alvh grid`` command.
 
 The pictures are checked as files (a real PNG of the expected size, written
 atomically) and their inputs as numbers (the expiry curve is `analytics.expiry_pnl`,
@@ -17,10 +17,11 @@ import polars as pl
 import pytest
 
 import alvh
-from alvh import analytics, plots
+from alvh.book import analytics
+from alvh.risk import plots
 from alvh.cli import main
 from alvh.errors import InvalidInputError
-from alvh.grid import scenario_grid
+from alvh.risk.grid import scenario_grid
 
 pytest.importorskip("matplotlib")
 
@@ -56,7 +57,7 @@ def market_file(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def hedged_grid(market_file: Path) -> alvh.grid.Grid:
+def hedged_grid(market_file: Path) -> alvh.risk.grid.Grid:
     position = alvh.Position.from_toml(EXAMPLES / "condor_vix_hedge.toml")
     market = alvh.Market.from_toml(market_file)
     return scenario_grid(
@@ -305,7 +306,7 @@ def test_cli_backtest_on_files_and_bad_input(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     pytest.importorskip("arch")
-    from alvh.data import sample_data
+    from alvh.backtesting.data import sample_data
 
     data = sample_data()
     spx = tmp_path / "spx.csv"
@@ -333,7 +334,7 @@ def test_risk_graph_leaves_pyplot_alone(hedged_grid, tmp_path: Path) -> None:
         assert not sys.modules["matplotlib.pyplot"].get_fignums()
 
 
-@pytest.mark.skipif(not hasattr(alvh.grid.Grid, "plot"), reason="Grid.plot not added yet")
+@pytest.mark.skipif(not hasattr(alvh.risk.grid.Grid, "plot"), reason="Grid.plot not added yet")
 def test_grid_plot_writes_the_risk_graph(hedged_grid, tmp_path: Path) -> None:
     hedged_grid.plot(tmp_path / "risk.png", title="hedged condor")
     _assert_png(tmp_path / "risk.png")

@@ -20,8 +20,8 @@ from scipy.stats import norm
 import alvh
 from alvh import Market, Position, SpxOption, VixFuture, VixFutures, VixLinkedSkew, VixOption
 from alvh.errors import InputTypeError, InvalidInputError
-from alvh.projection import STAT_NAMES, project
-from alvh.scenarios import Event, Scenario, ScenarioSet
+from alvh.risk.projection import STAT_NAMES, project
+from alvh.risk.scenarios import Event, Scenario, ScenarioSet
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 AS_OF = dt.date(2025, 2, 3)
@@ -186,7 +186,7 @@ def test_one_call_per_scenario_or_one_for_all_give_the_same_numbers(backend, boo
 def test_horizon_statistics_are_the_last_day_of_the_projection(backend, book):
     # A VIX call expiring on day 3 of 6: its settlement must reach the horizon even
     # though days 1-5 are not valued.
-    from alvh.projection import horizon_statistics
+    from alvh.risk.projection import horizon_statistics
 
     market = flat_market(vix=18.0)
     hedged = book.with_leg(VixOption(market.as_of + dt.timedelta(days=3), 18.0, True, 5, 1.2))

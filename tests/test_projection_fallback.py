@@ -12,8 +12,8 @@ import pytest
 from scipy.special import ndtr
 
 from alvh._fallback import projection
-from alvh._fallback.kernels import greeks as kernel_greeks
-from alvh._fallback.kernels import price as kernel_price
+from alvh._fallback.pricing import greeks as kernel_greeks
+from alvh._fallback.pricing import price as kernel_price
 from alvh.errors import InvalidInputError, ShapeError
 
 # --------------------------------------------------------------------------- Philox

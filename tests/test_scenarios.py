@@ -1,4 +1,4 @@
-"""Scenario sets (`alvh.scenarios`): the event-date rules, validation errors that
+"""Scenario sets (`alvh.risk.scenarios`): the event-date rules, validation errors that
 name the field, ``resolve`` into the engine's per-day arrays, ``product``, the
 TOML format with its error messages, and the built-ins.
 
@@ -20,9 +20,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from alvh import scenarios
+from alvh.risk import scenarios
 from alvh.errors import InputTypeError, InvalidInputError
-from alvh.scenarios import Event, Scenario, ScenarioSet
+from alvh.risk.scenarios import Event, Scenario, ScenarioSet
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "scenarios.toml"
 AS_OF = date(2025, 1, 20)  # Martin Luther King Jr. Day: an exchange holiday
@@ -304,7 +304,7 @@ def test_builtins_by_name_are_valid_sets(name):
 
 
 def test_importing_scenarios_does_not_need_the_data_extra():
-    code = "import sys, alvh.scenarios; assert 'arch' not in sys.modules, 'arch imported'"
+    code = "import sys, alvh.risk.scenarios; assert 'arch' not in sys.modules, 'arch imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

@@ -1,4 +1,4 @@
-"""`alvh.state.MarketState`: the diagnostics of one day on the arch S&P 500 (1999-2018) and
+"""`alvh.policy.state.MarketState`: the diagnostics of one day on the arch S&P 500 (1999-2018) and
 VIX (2014-2018) histories, checked against TA-Lib and numpy computed directly; each
 optional input left out; no look-ahead; bad frames named; constructed breadth, skew,
 correlation, macro and custom series that fire and that don't; the TOML round trip and
@@ -19,7 +19,7 @@ import pytest
 
 from alvh.errors import InputTypeError, InvalidInputError
 from alvh.policy import Rules
-from alvh.state import MarketState
+from alvh.policy.state import MarketState
 
 #: The Monday the VIX doubled (2018-02-05, close 37.32): a day every diagnostic has history.
 DAY = dt.date(2018, 2, 5)
@@ -131,7 +131,7 @@ def test_state_on_2018_02_05_matches_talib_and_numpy(spx, vix):
 
 
 def test_state_with_every_input_matches_the_indicators(spx, vix, extras):
-    import alvh.indicators as ind
+    import alvh.policy.indicators as ind
 
     result = state(spx, vix, **extras)
     assert result.missing == ()
@@ -523,10 +523,10 @@ def test_alvh_exports_market_state_lazily():
     import subprocess
     import sys
 
-    code = ("import sys, alvh; assert 'alvh.state' not in sys.modules; "
+    code = ("import sys, alvh; assert 'alvh.policy.state' not in sys.modules; "
             "from alvh import MarketState; print(MarketState.__module__)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "alvh.state"
+    assert out.stdout.strip() == "alvh.policy.state"
 
 
 def test_a_flat_skew_series_gives_an_undefined_z_score_named_in_missing():

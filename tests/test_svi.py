@@ -1,4 +1,4 @@
-"""SVI per expiry (`alvh.svi`, `alvh.chain.fit_svi`): the slice formula against
+"""SVI per expiry (`alvh.market.svi`, `alvh.market.fit.fit_svi`): the slice formula against
 hand-computed values, the butterfly check on Axel Vogt's arbitrageable slice, the
 calendar check, parameter validation, fits (of one slice and of a chain generated from
 known slices), the surface's ATM ratio and nearest-slice rules, its dynamics in a
@@ -18,11 +18,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import alvh
-from alvh import Market, Position, SpxOption, VixFutures, VixOption, analytics
-from alvh.chain import REASON_FEW_ROWS, fit_svi
+from alvh import Market, Position, SpxOption, VixFutures, VixOption
+from alvh.book import analytics
+from alvh.market.fit import REASON_FEW_ROWS, fit_svi
 from alvh.errors import InputTypeError, InvalidInputError
-from alvh.projection import project
-from alvh.svi import SviSlice, SviSurface, calendar_check, fit_slice, svi_smile
+from alvh.risk.projection import project
+from alvh.market.svi import SviSlice, SviSurface, calendar_check, fit_slice, svi_smile
 
 #: A clean equity-like slice (total variance at ~1 month: ATM vol ~16 %).
 CLEAN = SviSlice(a=0.0012, b=0.03, rho=-0.65, m=0.015, sigma=0.06)
@@ -247,7 +248,7 @@ def _kernel_args(**over):
 
 
 def _run_kernel(args):
-    alvh._backend.kernels().scenario_grid(
+    alvh._core.backend.kernels().scenario_grid(
         args["kind"], args["is_call"], args["strike"], args["weight"], args["spot"],
         args["rate"], args["div"], args["spot_moves"], args["n_shifts"], args["n_days"],
         args["tau"], args["vol"], args["underlying"], args["smile"], args["out"],
@@ -473,8 +474,8 @@ def test_fitting_the_quadratic_on_an_svi_market_says_what_to_do(fitted):
         alvh.fit_vix_linked_skew(make_chain(fitted.market, TRUE_SLICES), fitted.market)
 
 
-def test_svi_surface_fit_is_fit_svi(market):
-    result = SviSurface.fit(make_chain(market, {MAR21: TRUE_SLICES[MAR21]}), market)
+def test_fit_svi_fits_only_the_expiries_in_the_chain(market):
+    result = alvh.fit_svi(make_chain(market, {MAR21: TRUE_SLICES[MAR21]}), market)
     assert result.model.expiries == (MAR21,)
 
 
@@ -600,7 +601,7 @@ def test_svi_grid_backends_agree(fitted, svi_book):
 
 
 def test_vectorized_scenarios_equal_bumping_under_svi(fitted, svi_book):
-    from alvh import grid as grid_module
+    from alvh.risk import grid as grid_module
 
     legs = svi_book.legs
     kind = np.array([0 if isinstance(leg, SpxOption) else 2 for leg in legs], dtype=np.uint8)
@@ -621,7 +622,7 @@ def test_analytics_value_under_svi_is_the_grid_value(fitted, svi_book):
                               days=[0, 3])
     for i, day in enumerate((0, 3)):
         shifted = fitted.market.bump(days=day)
-        values = analytics._value_at_spots(svi_book, fitted.market, grid.spots, shifted)
+        values = analytics.value_at_spots(svi_book, fitted.market, grid.spots, shifted)
         np.testing.assert_allclose(values, grid.value[i, 0], rtol=1e-10)
 
 
@@ -747,7 +748,7 @@ def test_projection_day_values_equal_the_grid_under_svi(fitted, svi_book, dynami
     # origin, so each day's P&L is the grid's at move 0, shift 0; the SVI smile enters
     # both through the kernels' own code. The VIX is put on a node of the projection's
     # VIX table (multiples of 0.25) so that no interpolation separates the two.
-    from alvh.scenarios import Scenario, ScenarioSet
+    from alvh.risk.scenarios import Scenario, ScenarioSet
 
     svi_market = replace(fitted.market, vix=18.0)
     book = Position(tuple(leg for leg in svi_book.legs if isinstance(leg, SpxOption)))

@@ -12,7 +12,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 import alvh
-from alvh.backtesting import sweep
+from alvh.backtesting.sweeps import sweep
 from alvh.cli import main
 
 pytest.importorskip("matplotlib")
@@ -25,7 +25,7 @@ START, END = dt.date(2018, 1, 1), dt.date(2018, 4, 30)
 @pytest.fixture(scope="module")
 def history():
     pytest.importorskip("arch")
-    from alvh.data import sample_data
+    from alvh.backtesting.data import sample_data
 
     data = sample_data()
     return data.spx, data.vix.select("date", "close")

@@ -15,9 +15,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from alvh import _pricing
-from alvh._args import FloatArray
-from alvh.greeks import Greeks
+from alvh._core.types import FloatArray
+from alvh.pricing import dispatch as _pricing
+
+from alvh.pricing.greeks import Greeks
+
+
+__all__ = ["greeks", "implied_vol", "price"]
 
 
 def price(

@@ -9,6 +9,12 @@ offending element.
 from __future__ import annotations
 
 
+__all__ = [
+    "AlvhError", "BackendError", "DataError", "InputTypeError", "InvalidInputError",
+    "NoSolutionError", "ShapeError", "invalid",
+]
+
+
 class AlvhError(Exception):
     """Base class of every alvh error."""
 
@@ -26,7 +32,7 @@ class NoSolutionError(InvalidInputError):
 
 
 class DataError(InvalidInputError):
-    """A bad market-data file or frame (`alvh.data`). ``file`` is the file (or the frame's
+    """A bad market-data file or frame (`alvh.backtesting.data`). ``file`` is the file (or the frame's
     name), ``column`` the offending column, ``row`` the first bad row: its CSV line number
     for a CSV file, its 1-based data row otherwise; ``date`` is that row's date when it
     parsed. ``arg`` is the column and ``index`` the 0-based data row, as for other input

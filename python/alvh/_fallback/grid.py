@@ -1,9 +1,9 @@
 """The scenario-grid kernel of the numpy backend: ``scenario_grid``, the contract
-``alvh._native.scenario_grid`` implements (see `alvh.grid` for the Python API).
+``alvh._native.scenario_grid`` implements (see `alvh.risk.grid` for the Python API).
 
 A position flattened to leg arrays, valued over (days, VIX shifts, spot moves):
 every leg's price and Greeks come from this backend's own BSM / Black-76 kernels
-(`alvh._fallback.kernels.greeks`), one leg at a time over blocks of cells; legs
+(`alvh._fallback.pricing.greeks`), one leg at a time over blocks of cells; legs
 are summed in leg order, so a cell's value does not depend on the grid around it.
 
 Arguments (all numpy arrays 1-D, C-contiguous, float64 unless said):
@@ -22,7 +22,7 @@ Arguments (all numpy arrays 1-D, C-contiguous, float64 unless said):
 - ``smile``: None or ``(skew, curvature, floor_ratio, moneyness_limit)``: the SPX
   vol of a live leg is then ``atm * max(1 + skew*m + curvature*m^2, floor_ratio)``
   with ``m = clip(ln(K/F) / (atm sqrt(tau)), -limit, limit)``, ``F`` the forward of
-  the scenario spot (`alvh.market.VixLinkedSkew.smile`);
+  the scenario spot (`alvh.market.snapshot.VixLinkedSkew.smile`);
 - ``out``: 6 float64 arrays of length ``D*V*M`` (C-order cubes (days, shifts,
   moves)): value, delta, gamma, vega, theta, vix_delta, overwritten;
 - ``svi`` (instead of ``smile``, default None): ``(shapes, floor_ratio,
@@ -30,7 +30,7 @@ Arguments (all numpy arrays 1-D, C-contiguous, float64 unless said):
   slice ``(a, b, rho, m, sigma, w0)`` of each leg (``w0 = w(0)``; ignored for VIX
   legs). The SPX vol of a live leg is then ``atm * max(sqrt(w(x sqrt(w0)) / w0),
   floor_ratio)`` with ``x = clip(ln(K/F) / (atm sqrt(tau)), -limit, limit)`` and
-  ``w(k) = a + b (rho (k - m) + sqrt((k - m)^2 + sigma^2))`` (`alvh.svi`).
+  ``w(k) = a + b (rho (k - m) + sqrt((k - m)^2 + sigma^2))`` (`alvh.market.svi`).
 
 Outputs: value = sum of weight * price (VIX futures: weight * F); delta and gamma
 over SPX legs ($ per SPX point, per point^2; with ``smile`` or ``svi`` they are the total
@@ -52,9 +52,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from alvh._core.types import FloatArray
+from alvh._fallback import pricing
 from alvh.errors import InvalidInputError, ShapeError
 
-FloatArray = NDArray[np.float64]
 
 SPX_OPTION, VIX_FUTURE, VIX_OPTION = 0, 1, 2
 
@@ -68,9 +69,8 @@ _OUT_NAMES = ("value", "delta", "gamma", "vega", "theta", "vix_delta")
 
 
 def _invalid(arg: str, index: int | None, value: Any, requirement: str) -> InvalidInputError:
-    from alvh._fallback.kernels import _display
 
-    shown = _display(float(value)) if isinstance(value, (float, np.floating)) else repr(value)
+    shown = pricing._display(float(value)) if isinstance(value, (float, np.floating)) else repr(value)
     where = arg if index is None else f"{arg}[{index}]"
     err = InvalidInputError(f"{arg} must be {requirement}; got {where} = {shown}")
     err.arg, err.index = arg, index
@@ -200,11 +200,10 @@ def _option_greeks(
     rate: float, div: float, vol: FloatArray,
 ) -> tuple[FloatArray, ...]:
     """(price, delta, gamma, vega, theta, vanna, volga) of one leg over cells (same shape)."""
-    from alvh._fallback.kernels import greeks
 
     n = under.size
     out = [np.empty(n) for _ in range(9)]
-    greeks(
+    pricing.greeks(
         model, bool(is_call), np.ascontiguousarray(under.ravel()), float(strike),
         np.ascontiguousarray(tau.ravel()), rate, div, np.ascontiguousarray(vol.ravel()),
         out, True,

@@ -24,24 +24,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from alvh._core.types import FloatArray
 from alvh._fallback.grid import (
-    SPX_OPTION,
-    VIX_FUTURE,
-    VIX_OPTION,
-    _array,
-    _count,
-    _first_bad,
-    _float,
-    _intrinsic,
-    _invalid,
-    _smile,
-    _smile_vol,
-    _svi,
-    _svi_vol,
+    SPX_OPTION, VIX_FUTURE, VIX_OPTION, _array, _count, _first_bad, _float, _intrinsic, _invalid, _smile, _smile_vol, _svi, _svi_vol,
 )
+from alvh._fallback import pricing
 from alvh.errors import InvalidInputError
 
-FloatArray = NDArray[np.float64]
 U32Array = NDArray[np.uint32]
 
 #: Paths per block: bounds the temporaries (a few dozen arrays of this length).
@@ -656,19 +645,18 @@ def _priced(
     div: float, vol: FloatArray, n_g: int,
 ) -> tuple[FloatArray, list[FloatArray] | None]:
     """Prices of every path; the nine outputs of `kernels.greeks` for the first ``n_g``."""
-    from alvh._fallback.kernels import greeks, price
 
     n = under.size
     prices = np.empty(n)
     out: list[FloatArray] | None = None
     if n_g:
         out = [np.empty(n_g) for _ in range(9)]
-        greeks(model, is_call, np.ascontiguousarray(under[:n_g]), strike, tau, rate, div,
-               np.ascontiguousarray(vol[:n_g]), out, False)
+        pricing.greeks(model, is_call, np.ascontiguousarray(under[:n_g]), strike, tau, rate, div,
+                       np.ascontiguousarray(vol[:n_g]), out, False)
         prices[:n_g] = out[0]
     if n_g < n:
-        price(model, is_call, np.ascontiguousarray(under[n_g:]), strike, tau, rate, div,
-              np.ascontiguousarray(vol[n_g:]), prices[n_g:], False)
+        pricing.price(model, is_call, np.ascontiguousarray(under[n_g:]), strike, tau, rate, div,
+                      np.ascontiguousarray(vol[n_g:]), prices[n_g:], False)
     return prices, out
 
 

@@ -1,0 +1,275 @@
+"""SPX option chains: load and validate a user's chain.
+
+**Chain format.** A CSV file (header row, comma separated) or a Polars DataFrame with
+the columns (names case-insensitive; other columns are ignored):
+
+- ``expiry``: the expiry date, ISO ``YYYY-MM-DD`` (or a Polars ``Date`` column);
+- ``strike``: index points, positive;
+- ``type``: ``call`` / ``put`` or ``C`` / ``P`` (case-insensitive);
+- ``bid``, ``ask``: option prices in index points, ``0 <= bid <= ask`` and ``ask > 0``.
+
+`load_chain` rejects a bad row with an `InvalidChainError` (a ``ValueError``) that
+names the file (when read from one), the CSV line, the 1-based data row and the
+column: a missing column, an unparsable date or number, a non-positive strike, a
+negative bid, a crossed quote (``bid > ask``) and a zero ask are all errors; the
+first bad row stops the load. Nothing is silently dropped: a quote with a **zero
+bid** (an offer-only option, typically far out of the money) is valid market data,
+so it is *kept* and flagged in the ``zero_bid`` column; `fit_vix_linked_skew` then
+excludes it and says so, because the mid of ``0 / ask`` is not a price. Blank CSV
+lines carry no data and are skipped (the line numbers stay those of the file).
+
+Fit a vol model to a loaded chain with `alvh.market.fit`.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeGuard
+
+import numpy as np
+
+from alvh.errors import InputTypeError, InvalidInputError
+
+if TYPE_CHECKING:  # polars is imported on first use, like elsewhere in alvh
+    import polars as pl
+
+__all__ = ["COLUMNS", "InvalidChainError", "is_loaded_chain", "load_chain"]
+
+#: The columns a chain must have, in output order.
+COLUMNS = ("expiry", "strike", "type", "bid", "ask")
+
+#: Accepted spellings of the option type (after lower-casing and stripping).
+_TYPES = {"call": "call", "c": "call", "put": "put", "p": "put"}
+
+class InvalidChainError(InvalidInputError):
+    """A bad option chain. ``path`` (None for a DataFrame), ``line`` (CSV line, None for a
+    DataFrame), ``row`` (1-based data row) and ``column`` name the offending field;
+    ``arg`` is the column and ``index`` the 0-based row, as for other input errors."""
+
+    path: str | None = None
+    line: int | None = None
+    row: int | None = None
+    column: str | None = None
+
+
+def _chain_error(
+    problem: str, *, path: str | None, row: int | None, line: int | None, column: str | None
+) -> InvalidChainError:
+    if path is not None:
+        where = f"{path}:{line}" if line is not None else path
+        if row is not None:
+            where += f" (row {row})"
+    else:
+        where = f"chain row {row}" if row is not None else "chain"
+    if column is not None:
+        where += f", column {column!r}"
+    err = InvalidChainError(f"{where}: {problem}")
+    err.path, err.line, err.row, err.column = path, line, row, column
+    err.arg = column
+    err.index = None if row is None else row - 1
+    return err
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _read_csv(path: Path) -> tuple[list[str], int, list[list[str]], list[int]]:
+    """(header, its line, data rows as strings, CSV line of each row); blank lines skipped."""
+    name = str(path)
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle)
+            header: list[str] | None = None
+            header_line = 1
+            rows: list[list[str]] = []
+            lines: list[int] = []
+            for record in reader:
+                if not record or all(not cell.strip() for cell in record):
+                    continue
+                if header is None:
+                    header = record
+                    header_line = reader.line_num
+                    continue
+                if len(record) != len(header):
+                    raise _chain_error(
+                        f"has {len(record)} fields, the header (line {header_line}) has "
+                        f"{len(header)}",
+                        path=name, row=len(rows) + 1, line=reader.line_num, column=None,
+                    )
+                rows.append(record)
+                lines.append(reader.line_num)
+    except UnicodeDecodeError as exc:
+        raise _chain_error(
+            f"not UTF-8 text ({exc})", path=name, row=None, line=None, column=None
+        ) from None
+    except csv.Error as exc:
+        raise _chain_error(
+            f"not valid CSV ({exc})", path=name, row=None, line=None, column=None
+        ) from None
+    if header is None:
+        raise _chain_error(
+            f"empty file (expected a header with {', '.join(COLUMNS)})",
+            path=name, row=None, line=None, column=None,
+        )
+    return header, header_line, rows, lines
+
+
+def _column_index(
+    header: Sequence[str], *, path: str | None, line: int | None = None
+) -> dict[str, int]:
+    lowered = [str(name).strip().lower() for name in header]
+    found: dict[str, int] = {}
+    for column in COLUMNS:
+        hits = [i for i, name in enumerate(lowered) if name == column]
+        if not hits:
+            raise _chain_error(
+                f"missing column (required: {', '.join(COLUMNS)}; found: "
+                f"{', '.join(repr(str(h)) for h in header) or 'none'})",
+                path=path, row=None, line=line, column=column,
+            )
+        if len(hits) > 1:
+            raise _chain_error(
+                "column appears more than once in the header",
+                path=path, row=None, line=line, column=column,
+            )
+        found[column] = hits[0]
+    return found
+
+
+def _parse_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        raise ValueError(f"must be a date without a time of day, got {value!r}")
+    if isinstance(value, date):
+        return value
+    if value is None:
+        raise ValueError("is empty (expected a date such as 2024-10-18)")
+    text = str(value).strip()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"cannot parse {text!r} as a date (expected YYYY-MM-DD, e.g. 2024-10-18)"
+        ) from None
+
+
+def _parse_number(value: Any) -> float:
+    if isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"must be a number, got {value!r}")
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ValueError("is empty (expected a number)")
+    try:
+        number = float(value.strip() if isinstance(value, str) else value)
+    except (TypeError, ValueError):
+        raise ValueError(f"cannot parse {value!r} as a number") from None
+    if not math.isfinite(number):
+        raise ValueError(f"must be finite, got {value!r}")
+    return number
+
+
+def _parse_type(value: Any) -> str:
+    text = "" if value is None else str(value).strip().lower()
+    if text not in _TYPES:
+        raise ValueError(f"must be call/put or C/P, got {value!r}")
+    return _TYPES[text]
+
+
+def _check_row(values: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, str] | None]:
+    """Parse one row; returns (parsed values, (column, problem) of the first error or None)."""
+    parsed: dict[str, Any] = {}
+    parsers = {
+        "expiry": _parse_date, "strike": _parse_number, "type": _parse_type,
+        "bid": _parse_number, "ask": _parse_number,
+    }
+    for column in COLUMNS:
+        try:
+            parsed[column] = parsers[column](values[column])
+        except ValueError as exc:
+            return parsed, (column, str(exc))
+    if parsed["strike"] <= 0.0:
+        return parsed, ("strike", f"must be positive, got {parsed['strike']:g}")
+    if parsed["bid"] < 0.0:
+        return parsed, ("bid", f"must be zero or positive, got {parsed['bid']:g}")
+    if parsed["ask"] == 0.0:
+        return parsed, ("ask", "is zero (no offer: not a quote)")
+    if parsed["ask"] < 0.0:
+        return parsed, ("ask", f"must be positive, got {parsed['ask']:g}")
+    if parsed["bid"] > parsed["ask"]:
+        return parsed, (
+            "bid", f"crossed quote: bid {parsed['bid']:g} is above ask {parsed['ask']:g}"
+        )
+    return parsed, None
+
+
+def load_chain(source: str | os.PathLike[str] | pl.DataFrame) -> pl.DataFrame:
+    """A validated option chain from a CSV path or a Polars DataFrame.
+
+    Returns a DataFrame with ``expiry`` (Date), ``strike``, ``bid``, ``ask`` (Float64),
+    ``type`` (``"call"`` / ``"put"``), ``zero_bid`` (Boolean: an offer-only quote, kept
+    and flagged), ``row`` (1-based data row of the source) and ``line`` (its CSV line,
+    null for a DataFrame), in the order of the source. Raises `InvalidChainError`
+    naming the file, line, row and column of the first bad field (see the module doc).
+    """
+    import polars as pl
+
+    path: str | None
+    if isinstance(source, pl.DataFrame):
+        path = None
+        columns = _column_index(source.columns, path=None)
+        data = {c: source.get_column(source.columns[columns[c]]).to_list() for c in COLUMNS}
+        count = source.height
+        lines: list[int | None] = [None] * count
+    elif isinstance(source, (str, os.PathLike)):
+        file = Path(source)
+        path = str(file)
+        if not file.is_file():
+            raise _chain_error(
+                "no such file", path=path, row=None, line=None, column=None
+            )
+        header, header_line, records, csv_lines = _read_csv(file)
+        columns = _column_index(header, path=path, line=header_line)
+        data = {c: [record[columns[c]] for record in records] for c in COLUMNS}
+        count = len(records)
+        lines = list(csv_lines)
+    else:
+        raise InputTypeError(
+            f"source must be a CSV path or a polars DataFrame, got {type(source).__name__}"
+        )
+    if count == 0:
+        raise _chain_error(
+            "no data rows", path=path, row=None, line=None, column=None
+        )
+    out: dict[str, list[Any]] = {c: [] for c in COLUMNS}
+    for i in range(count):
+        parsed, problem = _check_row({c: data[c][i] for c in COLUMNS})
+        if problem is not None:
+            column, message = problem
+            raise _chain_error(message, path=path, row=i + 1, line=lines[i], column=column)
+        for c in COLUMNS:
+            out[c].append(parsed[c])
+    return pl.DataFrame(
+        {
+            **out,
+            "zero_bid": [bid == 0.0 for bid in out["bid"]],
+            "row": list(range(1, count + 1)),
+            "line": lines,
+        },
+        schema={
+            "expiry": pl.Date, "strike": pl.Float64, "type": pl.Utf8, "bid": pl.Float64,
+            "ask": pl.Float64, "zero_bid": pl.Boolean, "row": pl.Int64, "line": pl.Int64,
+        },
+    )
+
+
+def is_loaded_chain(chain: Any) -> TypeGuard[pl.DataFrame]:
+    """True for a frame returned by `load_chain` (already validated)."""
+    import polars as pl
+
+    return isinstance(chain, pl.DataFrame) and chain.schema == {
+        "expiry": pl.Date, "strike": pl.Float64, "type": pl.Utf8, "bid": pl.Float64,
+        "ask": pl.Float64, "zero_bid": pl.Boolean, "row": pl.Int64, "line": pl.Int64,
+    }

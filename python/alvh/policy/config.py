@@ -1,0 +1,408 @@
+"""The ALVH layer policy's configuration and its layer state machine (DESIGN.md "The
+layer policy").
+
+A `Policy` holds the VIX bands of layers 1-3 with their exit buffers (hysteresis),
+each layer's candidate actions, the rule switches and thresholds, and the sizing
+caps; presets ``"early"`` (act in the 17-22 band) and ``"patient"`` (wait for 24+),
+a TOML form (``docs/policy_format.md``) and a version hash of the configuration (the
+journal's governance log keys decisions by it).
+
+**Layers.** On each VIX close ``v``, from the current layer ``c``:
+
+- up: the layer becomes the highest enabled layer whose band start is ``<= v`` when
+  that is above ``c`` (a VIX jumping from 16 to 25 enters layer 2 directly);
+- down: while ``v`` is below the current layer's start minus its exit buffer, the
+  layer steps down (and the test repeats for the layer below; layer 0 has no band);
+- otherwise the layer holds: between bands (22-24 and 29-30 by default) and inside
+  the exit buffer nothing changes.
+
+A disabled layer (the ``patient`` preset's layer 1) is never entered: the VIX must
+reach the next enabled band. The state machine is `Policy.next_layer` (one close) and
+`Policy.layer_path` (a series). The decision itself (diagnostics, rules (a)-(f),
+sized candidates ranked by projected tail-risk reduction) builds on this.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from alvh._core.io import atomic_write, tomllib
+from alvh.errors import InputTypeError, InvalidInputError
+from alvh.policy import engine
+
+__all__ = ["ACTIONS", "FORMAT_VERSION", "LAYERS", "Layer", "Policy", "Rules", "Sizing", "decide"]
+
+
+#: The TOML format version `Policy.to_toml` writes and `Policy.from_toml` reads.
+FORMAT_VERSION = 1
+
+#: The candidate actions a layer may list (DESIGN.md's table), and what each does.
+ACTIONS: dict[str, str] = {
+    "roll_short_strikes": "roll the threatened short strikes 15-25 points away",
+    "vix_futures": "buy VIX futures to flatten the book's vega",
+    "short_vix_calls": "buy short-dated VIX calls against gamma",
+    "long_vix_calls": "buy longer-dated VIX calls (convex protection)",
+    "spx_put_spread": "buy an SPX put spread (convex protection)",
+    "neutralize_delta": "neutralize delta with conversions / reversals and recompute the "
+                        "position's IRR against the risk-free rate and a CAPM required return",
+}
+
+#: Highest layer number.
+LAYERS = 3
+
+
+def _bad(field_name: str, value: Any, requirement: str) -> InvalidInputError:
+    err = InvalidInputError(f"{field_name} must be {requirement}; got {value!r}")
+    err.arg = field_name
+    err.value = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    return err
+
+
+def _number(field_name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InputTypeError(
+            f"{field_name} must be a number, got {type(value).__name__} {value!r}"
+        )
+    number = float(value)
+    if not math.isfinite(number):
+        raise _bad(field_name, number, "finite")
+    return number
+
+
+def _whole(field_name: str, value: Any, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputTypeError(f"{field_name} must be an int, got {type(value).__name__} {value!r}")
+    if not low <= value <= high:
+        raise _bad(field_name, value, f"between {low} and {high}")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One protection layer: its VIX band ``[start, end)`` (``end`` None: open above),
+    the ``exit_buffer`` (VIX points below ``start`` before the layer is left), whether
+    it is ``enabled`` (entered at all) and its candidate ``actions`` (`ACTIONS` keys)."""
+
+    number: int
+    start: float
+    end: float | None
+    exit_buffer: float
+    actions: tuple[str, ...]
+    enabled: bool = True
+
+    def __post_init__(self) -> None:
+        prefix = f"layers[{self.number}]"
+        _whole(f"{prefix}.number", self.number, 1, LAYERS)
+        start = _number(f"{prefix}.start", self.start)
+        if start <= 0.0:
+            raise _bad(f"{prefix}.start", start, "a positive VIX level")
+        if self.end is not None:
+            end = _number(f"{prefix}.end", self.end)
+            if end <= start:
+                raise _bad(f"{prefix}.end", end, f"above the band start {start:g}")
+            object.__setattr__(self, "end", end)
+        buffer = _number(f"{prefix}.exit_buffer", self.exit_buffer)
+        if buffer < 0.0:
+            raise _bad(f"{prefix}.exit_buffer", buffer, "zero or positive (VIX points)")
+        if isinstance(self.actions, str) or not isinstance(self.actions, Iterable):
+            raise InputTypeError(f"{prefix}.actions must be a list of action names")
+        actions = tuple(self.actions)
+        for i, action in enumerate(actions):
+            if action not in ACTIONS:
+                raise _bad(f"{prefix}.actions[{i}]", action,
+                           f"one of {', '.join(sorted(ACTIONS))}")
+        if len(set(actions)) != len(actions):
+            raise _bad(f"{prefix}.actions", list(actions), "without repeats")
+        if not isinstance(self.enabled, bool):
+            raise InputTypeError(f"{prefix}.enabled must be true or false")
+        object.__setattr__(self, "start", start)
+        object.__setattr__(self, "exit_buffer", buffer)
+        object.__setattr__(self, "actions", actions)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The rule switches and thresholds (DESIGN.md rules (a)-(d)).
+
+    - ``require_regime_evidence`` (a): inside the layer-1 band act only on evidence of
+      a regime shift (a fired diagnostic), otherwise call it noise and wait.
+    - ``early_activation`` (b): MACD histogram expanding for ``macd_expanding_days``
+      while the A/D line diverges negatively over ``breadth_window`` days (or the
+      put-skew z-score above ``skew_z_threshold``) starts layer 1 below its band.
+    - ``patience`` (c): contained CPI/PPI (year-on-year below ``inflation_ceiling``), a
+      steady FOMC and a strong breadth bid let the book wait for the next band.
+    - ``time_shift_check`` (d): project the book ``projection_days`` forward with
+      ``projection_paths`` paths; if the projected CVaR 95 is inside ``cvar_budget``
+      (a fraction of portfolio value) the layer stands but its actions wait.
+    - ``vix_rsi_overbought``: RSI(14) of the VIX above this is reported as stretched.
+    - ``equity_risk_premium`` (5.5 %): the CAPM market premium of layer 3's return check
+      (the long-run US equity premium over bills is commonly put at 4-6 %).
+    """
+
+    require_regime_evidence: bool = True
+    early_activation: bool = True
+    patience: bool = True
+    time_shift_check: bool = True
+    macd_expanding_days: int = 3
+    breadth_window: int = 20
+    skew_z_threshold: float = 2.0
+    inflation_ceiling: float = 0.03
+    vix_rsi_overbought: float = 70.0
+    projection_days: int = 10
+    projection_paths: int = 2000
+    cvar_budget: float = 0.05
+    equity_risk_premium: float = 0.055
+
+    def __post_init__(self) -> None:
+        for name in ("require_regime_evidence", "early_activation", "patience",
+                     "time_shift_check"):
+            if not isinstance(getattr(self, name), bool):
+                raise InputTypeError(f"rules.{name} must be true or false")
+        _whole("rules.macd_expanding_days", self.macd_expanding_days, 1, 60)
+        _whole("rules.breadth_window", self.breadth_window, 2, 500)
+        _whole("rules.projection_days", self.projection_days, 5, 10)
+        _whole("rules.projection_paths", self.projection_paths, 100, 10_000_000)
+        for name, low, high in (("skew_z_threshold", 0.0, 10.0), ("inflation_ceiling", -0.5, 1.0),
+                                ("vix_rsi_overbought", 50.0, 100.0), ("cvar_budget", 0.0, 1.0),
+                                ("equity_risk_premium", -0.2, 0.3)):
+            value = _number(f"rules.{name}", getattr(self, name))
+            if not low < value <= high:
+                raise _bad(f"rules.{name}", value, f"in ({low:g}, {high:g}]")
+            object.__setattr__(self, name, value)
+
+
+@dataclass(frozen=True)
+class Sizing:
+    """Rule (e): no single layer's hedge may put more than ``layer_cap`` of portfolio
+    value at risk (default 2.5 %, the seed's 2-3 %), all layers together no more than
+    ``total_cap`` (default 6 %). ``cost_per_contract`` ($, default 1.00: commissions and
+    fees) is the floor of a trade's cost when ranking candidates per dollar (a
+    conversion costs almost no premium)."""
+
+    layer_cap: float = 0.025
+    total_cap: float = 0.06
+    cost_per_contract: float = 1.0
+
+    def __post_init__(self) -> None:
+        cost = _number("sizing.cost_per_contract", self.cost_per_contract)
+        if not 0.0 <= cost <= 1000.0:
+            raise _bad("sizing.cost_per_contract", cost, "in [0, 1000] $ per contract")
+        object.__setattr__(self, "cost_per_contract", cost)
+        for name in ("layer_cap", "total_cap"):
+            value = _number(f"sizing.{name}", getattr(self, name))
+            if not 0.0 < value <= 1.0:
+                raise _bad(f"sizing.{name}", value, "a fraction of portfolio value in (0, 1] "
+                           "(a cap above 100 % is not a cap)")
+            object.__setattr__(self, name, value)
+        if self.total_cap < self.layer_cap:
+            raise _bad("sizing.total_cap", self.total_cap,
+                       f"at least sizing.layer_cap ({self.layer_cap:g})")
+
+
+def _default_layers(layer1_enabled: bool) -> tuple[Layer, Layer, Layer]:
+    return (
+        Layer(1, 17.0, 22.0, 1.0, ("roll_short_strikes", "vix_futures", "short_vix_calls"),
+              enabled=layer1_enabled),
+        Layer(2, 24.0, 29.0, 1.0, ("long_vix_calls", "spx_put_spread")),
+        Layer(3, 30.0, None, 1.0, ("neutralize_delta",)),
+    )
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A layer policy (see the module doc). ``Policy.preset("early" | "patient")``,
+    ``Policy.from_toml(path)``; ``version`` hashes the configuration."""
+
+    name: str
+    layers: tuple[Layer, Layer, Layer] = field(default_factory=lambda: _default_layers(True))
+    rules: Rules = field(default_factory=Rules)
+    sizing: Sizing = field(default_factory=Sizing)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise _bad("name", self.name, "a non-empty string")
+        layers = tuple(self.layers)
+        if len(layers) != LAYERS:
+            raise _bad("layers", len(layers), f"exactly {LAYERS} layers")
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                raise InputTypeError(f"layers[{i + 1}] must be a Layer")
+            if layer.number != i + 1:
+                raise _bad(f"layers[{i + 1}].number", layer.number, f"{i + 1} (in order)")
+        for lower, upper in zip(layers, layers[1:]):
+            if lower.end is None:
+                raise _bad(f"layers[{lower.number}].end", None,
+                           f"a VIX level (only layer {LAYERS}'s band is open above)")
+            if upper.start < lower.end:
+                raise _bad(f"layers[{upper.number}].start", upper.start,
+                           f"at or above layer {lower.number}'s band end {lower.end:g} "
+                           "(bands must not overlap)")
+        if not isinstance(self.rules, Rules):
+            raise InputTypeError("rules must be an alvh.policy.config.Rules")
+        if not isinstance(self.sizing, Sizing):
+            raise InputTypeError("sizing must be an alvh.policy.config.Sizing")
+        object.__setattr__(self, "layers", layers)
+
+    # ----------------------------------------------------------------- presets
+
+    @classmethod
+    def preset(cls, name: str) -> Policy:
+        """``"early"``: layer 1 acts in the 17-22 band (on evidence, rule (a)) and may
+        start below 17 (rule (b)). ``"patient"``: layer 1 is off, the book waits for
+        24+, and rule (b) is off."""
+        if name == "early":
+            return cls("early")
+        if name == "patient":
+            return cls("patient", layers=_default_layers(False),
+                       rules=Rules(early_activation=False))
+        raise _bad("preset", name, "'early' or 'patient'")
+
+    # ----------------------------------------------------------------- the state machine
+
+    def next_layer(self, vix: float, current: int) -> int:
+        """The layer after a VIX close ``vix`` from layer ``current`` (module doc)."""
+        v = _number("vix", vix)
+        if v <= 0.0:
+            raise _bad("vix", v, "positive (VIX points)")
+        layer = _whole("current", current, 0, LAYERS)
+        entered = [x.number for x in self.layers if x.enabled and x.start <= v]
+        if entered and max(entered) > layer:
+            return max(entered)
+        while layer > 0:
+            band = self.layers[layer - 1]
+            if v >= band.start - band.exit_buffer:
+                break
+            layer -= 1
+            while layer > 0 and not self.layers[layer - 1].enabled:
+                layer -= 1
+        return layer
+
+    def layer_path(self, vix_closes: Iterable[float], start: int = 0) -> list[int]:
+        """The layer after each close of ``vix_closes``, from layer ``start``."""
+        layers: list[int] = []
+        layer = start
+        for i, v in enumerate(vix_closes):
+            try:
+                layer = self.next_layer(v, layer)
+            except (InvalidInputError, InputTypeError) as exc:
+                raise type(exc)(f"vix_closes[{i}]: {exc}") from None
+            layers.append(layer)
+        return layers
+
+    # ----------------------------------------------------------------- identity
+
+    def to_dict(self) -> dict[str, Any]:
+        """The configuration as plain data (the TOML document)."""
+        def layer(x: Layer) -> dict[str, Any]:
+            out: dict[str, Any] = {"number": x.number, "start": x.start, "exit_buffer": x.exit_buffer,
+                                   "actions": list(x.actions), "enabled": x.enabled}
+            if x.end is not None:
+                out["end"] = x.end
+            return out
+
+        return {
+            "format_version": FORMAT_VERSION,
+            "name": self.name,
+            "layers": [layer(x) for x in self.layers],
+            "rules": {k: getattr(self.rules, k) for k in Rules.__dataclass_fields__},
+            "sizing": {k: getattr(self.sizing, k) for k in Sizing.__dataclass_fields__},
+        }
+
+    @property
+    def version(self) -> str:
+        """A 16-hex-digit hash of the configuration (not of its name): equal configs
+        share it, any change of a band, rule or cap gives a new one."""
+        body = self.to_dict()
+        body.pop("name")
+        text = json.dumps(body, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def to_toml(self, path: str | os.PathLike[str]) -> None:
+        """Write the policy as TOML (replaced whole, never half-written)."""
+        import tomli_w
+
+        atomic_write(Path(path), tomli_w.dumps(self.to_dict()).encode())
+
+    @classmethod
+    def from_toml(cls, path: str | os.PathLike[str]) -> Policy:
+        """Read a policy TOML file; errors name the file and the field."""
+        source = Path(path)
+        try:
+            document = tomllib.loads(source.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise InvalidInputError(f"{source}: not valid TOML: {exc}") from None
+        try:
+            return cls.from_dict(document)
+        except (InvalidInputError, InputTypeError) as exc:
+            raise type(exc)(f"{source}: {exc}") from None
+
+    @classmethod
+    def from_dict(cls, document: Mapping[str, Any]) -> Policy:
+        """The inverse of `to_dict`; unknown keys are errors (a typo is not a default)."""
+        known = {"format_version", "name", "layers", "rules", "sizing"}
+        unknown = sorted(set(document) - known)
+        if unknown:
+            raise _bad(unknown[0], "(present)", f"one of the known keys {sorted(known)}")
+        version = document.get("format_version", FORMAT_VERSION)
+        if version != FORMAT_VERSION:
+            raise _bad("format_version", version, str(FORMAT_VERSION))
+        base = cls.preset("early")
+        layers = base.layers
+        if "layers" in document:
+            items = document["layers"]
+            if not isinstance(items, list):
+                raise InputTypeError("layers must be an array of tables ([[layers]])")
+            built = []
+            for i, item in enumerate(items):
+                if not isinstance(item, Mapping):
+                    raise InputTypeError(f"layers[{i + 1}] must be a table")
+                extra = sorted(set(item) - set(Layer.__dataclass_fields__))
+                if extra:
+                    raise _bad(f"layers[{i + 1}].{extra[0]}", "(present)", "a known layer key "
+                               f"({', '.join(Layer.__dataclass_fields__)})")
+                fields = {"number": i + 1, "end": None, **item}
+                if "actions" in fields and isinstance(fields["actions"], list):
+                    fields["actions"] = tuple(fields["actions"])
+                built.append(Layer(**fields))
+            layers = tuple(built)  # type: ignore[assignment]
+        rules = _section(document, "rules", Rules)
+        sizing = _section(document, "sizing", Sizing)
+        return cls(name=document.get("name", "custom"), layers=layers, rules=rules, sizing=sizing)
+
+    def decide(self, state: Any, position: Any, market: Any, *, layer: int = 0,
+               acted: int | None = None, portfolio_value: float, committed_risk: float = 0.0,
+               seed: int = 0) -> Any:
+        """One day's `alvh.Decision` for ``position`` in ``market`` given the day's
+        `alvh.MarketState`: see `alvh.policy.engine`."""
+        return engine.decide(self, state, position, market, layer=layer, acted=acted,
+                      portfolio_value=portfolio_value, committed_risk=committed_risk, seed=seed)
+
+    def with_changes(self, **changes: Any) -> Policy:
+        """A copy with fields replaced (``rules=``, ``sizing=``, ``layers=``, ``name=``)."""
+        return replace(self, **changes)
+
+
+
+def decide(policy: Policy, state: Any, position: Any, market: Any, **options: Any) -> Any:
+    """``policy.decide(state, position, market, ...)`` as a function (`alvh.decide`): one
+    day's `alvh.Decision`; see `alvh.policy.engine` for the steps and the options."""
+    if not isinstance(policy, Policy):
+        raise InputTypeError(f"policy must be an alvh.Policy, got {type(policy).__name__}")
+    return policy.decide(state, position, market, **options)
+
+def _section(document: Mapping[str, Any], name: str, kind: Any) -> Any:
+    table = document.get(name, {})
+    if not isinstance(table, Mapping):
+        raise InputTypeError(f"{name} must be a table ([{name}])")
+    extra = sorted(set(table) - set(kind.__dataclass_fields__))
+    if extra:
+        raise _bad(f"{name}.{extra[0]}", "(present)",
+                   f"a known key ({', '.join(kind.__dataclass_fields__)})")
+    return kind(**table)

@@ -1,0 +1,540 @@
+"""`Policy.decide`: one day's layer decision for a book (DESIGN.md "The layer policy").
+
+``decide(policy, state, position, market, layer=..., portfolio_value=...)`` is a pure,
+deterministic function of its inputs (the projection is seeded) and returns an
+`alvh.Decision`:
+
+1. **Layer.** The VIX close moves the layer through the policy's state machine
+   (`Policy.next_layer`: bands, hysteresis, exit buffers). Rule (b), *early
+   activation*: below layer 1's band, the SPX MACD histogram expanding while the A/D
+   line diverges negatively (or the put skew steepens) starts layer 1.
+2. **Whether to act.** Only a layer above the one already hedged (``acted``) has
+   actions to take. Rule (a): inside the layer-1 band, act only on evidence of a
+   regime shift (any of: MACD expanding, A/D divergence, VIX futures backwardation,
+   skew steepening, a correlation tightening, the VIX's RSI overbought, a custom
+   series past its threshold), otherwise call it noise and wait. Rule (c),
+   *patience*: contained CPI and PPI, a steady FOMC and a breadth bid let layers 1-2
+   wait for the next band. Rule (d), *time-shift check*: project the book
+   ``rules.projection_days`` forward (``rules.projection_paths`` paths per scenario,
+   the built-in GDP x earnings scenarios); if its CVaR 95 is inside
+   ``rules.cvar_budget`` of the portfolio the layer stands and its actions wait.
+3. **What to do.** Rule (e): each candidate action of the layer is sized so its
+   risk stays within ``sizing.layer_cap`` of the portfolio (and the layers together
+   within ``sizing.total_cap``). Rule (f): each sized candidate is projected with the
+   book, and the one with the largest CVaR 95 reduction per dollar of cost is
+   chosen (none if no candidate reduces it).
+
+A missing diagnostic skips its rule and the rationale says so. Every number in the
+decision is recomputed from the inputs; nothing reads the clock.
+
+Candidates (on the real SPX 5-point and VIX 1-point strike grids, priced with the
+market model, fills at model prices):
+
+- ``short_vix_calls``: VIX calls on the first VIX expiry at least 14 days out,
+  strike the future + 3 points; risk = premium.
+- ``long_vix_calls``: VIX calls on the first expiry at least 45 days out, strike
+  the future + 5; risk = premium.
+- ``vix_futures``: long VIX futures (first expiry at least 14 days out) sized to
+  offset the book's $ per VIX point (the grid's +1 point VIX shift); risk = the loss
+  if that future fell to 9 points (below the VIX's all-time low close).
+- ``spx_put_spread``: a put spread at the book's SPX expiry, long 3 % below spot,
+  short 50 points lower; risk = debit.
+- ``roll_short_strikes``: the threatened short strike (the nearer to spot in
+  standard deviations) and its wing move 20 points away; cost = the roll's debit,
+  risk = the added max loss (debit).
+- ``neutralize_delta``: a reversal (or conversion) at the nearest strike to spot,
+  sized to offset the book's delta; cost = ``sizing.cost_per_contract`` per
+  contract (the trade is near zero premium); risk = that cost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import TYPE_CHECKING, Any
+
+from alvh.book import analytics
+from alvh import black76, bsm
+from alvh.calendar import vix_expiries_after
+from alvh.policy.decision import Action, Decision, Diagnostic
+from alvh.errors import InputTypeError, InvalidInputError
+from alvh.book.instruments import SpxOption, VixFuture, VixOption
+from alvh.market.snapshot import Market
+from alvh.book.position import Position
+
+if TYPE_CHECKING:
+    from alvh.policy.config import Policy
+
+__all__ = ["SCENARIOS", "VIX_FLOOR", "decide"]
+
+
+#: The VIX's floor for a futures hedge's risk: below its all-time low close (9.14, 2017).
+VIX_FLOOR = 9.0
+#: The scenario set of the time-shift check and the candidates' projections.
+SCENARIOS = "gdp_x_earnings"
+
+
+def _diagnostics(policy: Policy, state: Any) -> tuple[list[Diagnostic], dict[str, bool | None]]:
+    """Each diagnostic of ``state`` with its value, whether it fired and the evidence."""
+    rules = policy.rules
+    out: list[Diagnostic] = []
+    fired: dict[str, bool | None] = {}
+
+    def add(name: str, value: float | None, flag: bool | None, yes: str, no: str, miss: str) -> None:
+        if flag is None:
+            out.append(Diagnostic(name, value, None, f"{miss}: rule input missing, skipped"))
+        else:
+            out.append(Diagnostic(name, value, bool(flag), yes if flag else no))
+        fired[name] = flag
+
+    hist = state.macd_hist
+    add("macd_expanding", hist, state.macd_expanding,
+        f"SPX MACD histogram {_fmt(hist)} and |histogram| rising {rules.macd_expanding_days} days",
+        f"SPX MACD histogram {_fmt(hist)}, not expanding", "no SPX MACD (too little history)")
+    add("ad_divergence", None, state.ad_divergence,
+        f"A/D line diverging negatively from SPX over {rules.breadth_window} days",
+        "A/D line confirming SPX", "no advances/declines data")
+    add("breadth_bid", None, state.breadth_bid, "A/D line at its high (strong breadth bid)",
+        "no breadth bid (A/D line below its high)", "no advances/declines data")
+    rsi = state.vix_rsi
+    add("vix_rsi", rsi, None if rsi is None else rsi > rules.vix_rsi_overbought,
+        f"VIX RSI(14) {_fmt(rsi)} above {rules.vix_rsi_overbought:g}: stretched",
+        f"VIX RSI(14) {_fmt(rsi)}", "no VIX RSI (too little history)")
+    ratio = state.vix_vx1 if state.vix_vx1 is not None else state.vx1_vx2
+    add("backwardation", ratio, state.backwardation,
+        f"VIX futures in backwardation (ratio {_fmt(ratio)}): genuine stress",
+        f"VIX futures in contango (ratio {_fmt(ratio)}): likely noise", "no VIX futures data")
+    imr = state.implied_minus_realized
+    add("implied_minus_realized", imr, None if imr is None else imr < 0.0,
+        f"realized vol above implied ({_fmt(imr)}): the market is moving more than priced",
+        f"implied above realized by {_fmt(imr)}", "no realized-vol input")
+    add("skew_steepening", state.skew_z, state.skew_steepening,
+        f"put-skew z-score {_fmt(state.skew_z)} above {rules.skew_z_threshold:g}",
+        f"put-skew z-score {_fmt(state.skew_z)}", "no skew data")
+    tightening = dict(state.correlation_tightening)
+    names = sorted(name for name, flag in tightening.items() if flag)
+    add("correlation_tightening", None, (bool(names) if tightening else None),
+        f"correlation with SPX tightening: {', '.join(names)}",
+        f"no tightening among {', '.join(sorted(tightening))}", "no correlation series")
+    cpi, ppi = state.cpi_yoy, state.ppi_yoy
+    contained = None
+    if cpi is not None or ppi is not None:
+        contained = all(x < rules.inflation_ceiling for x in (cpi, ppi) if x is not None)
+    add("inflation_contained", cpi, contained,
+        f"CPI {_pct(cpi)} / PPI {_pct(ppi)} below {rules.inflation_ceiling:.1%}",
+        f"CPI {_pct(cpi)} / PPI {_pct(ppi)}: not contained", "no CPI/PPI data")
+    tone = state.fomc_tone
+    add("fomc_steady", None, None if tone is None else tone in ("steady", "dovish"),
+        f"FOMC {tone}", f"FOMC {tone}", "no FOMC tone")
+    for name, (value, threshold, flag) in sorted(dict(state.custom).items()):
+        add(f"custom:{name}", float(value), bool(flag),
+            f"{name} {_fmt(value)} past its threshold {_fmt(threshold)}",
+            f"{name} {_fmt(value)} inside its threshold {_fmt(threshold)}", name)
+    return out, fired
+
+
+def _fmt(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.4g}"
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.1%}"
+
+
+def _greeks(position: Position, market: Market) -> tuple[dict[str, float], tuple[float, ...]]:
+    if not position.legs:
+        return {"delta": 0.0, "gamma": 0.0, "vega": 0.0, "theta": 0.0, "value": 0.0}, ()
+    s = analytics.summary(position, market, breakeven_days=(0,))
+    greeks = {
+        "delta": s.delta_dollars_per_1pct, "gamma": s.gamma_dollars_per_1pct,
+        "vega": s.vega_dollars_per_vol_point + s.vix_vega_dollars_per_vol_point,
+        "theta": s.theta_dollars_per_day, "vix_delta": s.delta_dollars_per_vix_point,
+        "value": s.value,
+    }
+    return greeks, s.breakevens_t_plus[0][1]
+
+
+def _projected(position: Position, market: Market, policy: Policy, seed: int) -> tuple[float, float]:
+    """(CVaR 95 as a positive $ loss, mean $ P&L) of the projected mixture at the horizon."""
+    from alvh.risk.projection import STAT_NAMES, horizon_statistics
+
+    # Only the horizon is needed: the book is valued on its last day only.
+    _, last = horizon_statistics(position, market, scenarios=SCENARIOS,
+                                 days=policy.rules.projection_days,
+                                 paths=policy.rules.projection_paths, seed=seed)
+    return float(last[STAT_NAMES.index("cvar95")]), float(last[STAT_NAMES.index("mean")])
+
+
+def _cvar(position: Position, market: Market, policy: Policy, seed: int) -> float:
+    return _projected(position, market, policy, seed)[0]
+
+
+def _irr_check(policy: Policy, position: Position, market: Market, seed: int) -> tuple[str, dict[str, float]]:
+    """Layer 3's return check: the book's expected return on its capital at risk over the
+    projection horizon, annualized (the IRR of putting the margin in today and taking
+    margin + expected P&L out at the horizon), against the risk-free rate and the CAPM
+    required return ``r_f + beta * equity_risk_premium``, beta being the book's $ delta
+    per 1 % SPX move over 1 % of its capital."""
+    if not position.legs:
+        return "Layer 3 return check skipped: an empty book.", {}
+    summary = analytics.summary(position, market, breakeven_days=())
+    capital = summary.margin if summary.margin else summary.max_loss
+    if not capital or not math.isfinite(capital) or capital <= 0.0:
+        return ("Layer 3 return check skipped: the book's capital at risk is not defined "
+                "(not a defined-risk SPX book).", {})
+    days = policy.rules.projection_days
+    _, mean = _projected(position, market, policy, seed)
+    growth = 1.0 + mean / capital
+    irr = growth ** (365.0 / days) - 1.0 if growth > 0.0 else -1.0
+    beta = summary.delta_dollars_per_1pct / (0.01 * capital)
+    required = market.rate + beta * policy.rules.equity_risk_premium
+    verdict = "still earns its risk" if irr > max(required, market.rate) else (
+        "no longer earns its risk: reduce or close it")
+    text = (f"Layer 3 return check: expected P&L {mean:+,.0f} $ over {days} days on "
+            f"{capital:,.0f} $ at risk is an annualized IRR of {irr:+.1%}, against the "
+            f"risk-free {market.rate:.2%} and a CAPM-required {required:+.1%} (beta "
+            f"{beta:+.2f}, equity premium {policy.rules.equity_risk_premium:.1%}): the book "
+            f"{verdict}.")
+    return text, {"irr": irr, "capm_required": required, "beta": beta, "capital": capital}
+
+
+def _vix_expiry(market: Market, min_days: int) -> dt.date:
+    """The first VIX expiry at least ``min_days`` out that the market can price."""
+    futures = market.futures
+    candidates = (list(futures.expiries) if futures.is_explicit
+                  else vix_expiries_after(market.as_of, 6))
+    for expiry in candidates:
+        if (expiry - market.as_of).days >= min_days:
+            return expiry
+    raise InvalidInputError(
+        f"no VIX expiry at least {min_days} days after {market.as_of} in the market's "
+        "futures curve: add later expiries"
+    )
+
+
+def _vix_call(market: Market, min_days: int, above: float, budget: float,
+              name: str) -> tuple[Position, Action] | None:
+    expiry = _vix_expiry(market, min_days)
+    future = float(market.vix_future(expiry))
+    strike = float(math.ceil(future + above))
+    price = float(black76.price(is_call=True, forward=future, strike=strike,
+                                t=float(market.t(expiry)), rate=market.rate,
+                                vol=float(market.vix_option_vol(expiry))))
+    if price <= 0.0:
+        return None
+    contracts = math.floor(budget / (price * 100.0))
+    if contracts < 1:
+        return None
+    cost = contracts * price * 100.0
+    leg = VixOption(expiry, strike, True, contracts, round(price, 6))
+    text = f"buy {contracts} VIX {expiry:%d %b %Y} {strike:g} calls at {price:.2f}"
+    return Position((leg,)), Action(name, text, float(contracts), cost, cost)
+
+
+def _spx_expiry(position: Position, market: Market) -> dt.date | None:
+    expiries = sorted({leg.expiry for leg in position.legs if isinstance(leg, SpxOption)})
+    live = [e for e in expiries if e > market.as_of]
+    return live[0] if live else None
+
+
+def _spx_price(market: Market, expiry: dt.date, strike: float, is_call: bool) -> float:
+    return float(bsm.price(is_call=is_call, spot=market.spot, strike=strike,
+                           t=float(market.t(expiry)), rate=market.rate, div=market.div,
+                           vol=float(market.spx_vol(strike, expiry))))
+
+
+def _book_vix_dollars(position: Position, market: Market) -> float:
+    """$ per VIX point of the book (the grid's +1 point VIX shift, day 0)."""
+    from alvh.risk.grid import scenario_grid
+
+    grid = scenario_grid(position, market, spot_moves=[0.0], vol_shifts=[-0.5, 0.5], days=[0])
+    return float(grid.pnl[0, 1, 0] - grid.pnl[0, 0, 0])
+
+
+def _candidates(policy: Policy, layer: int, position: Position, market: Market,
+                budget: float) -> tuple[list[tuple[Position, Action]], list[str]]:
+    """Each of the layer's actions sized within ``budget`` ($ at risk), with the reasons
+    the others were dropped."""
+    out: list[tuple[Position, Action]] = []
+    dropped: list[str] = []
+    cost_floor = policy.sizing.cost_per_contract
+    for name in policy.layers[layer - 1].actions:
+        try:
+            made = _candidate(name, position, market, budget, cost_floor)
+        except InvalidInputError as exc:
+            dropped.append(f"{name}: {exc}")
+            continue
+        if made is None:
+            dropped.append(f"{name}: no trade (nothing to offset, or no size fits the "
+                           f"{budget:,.0f} $ budget)")
+        else:
+            out.append(made)
+    return out, dropped
+
+
+def _candidate(name: str, position: Position, market: Market, budget: float,
+               cost_floor: float) -> tuple[Position, Action] | None:
+    if name == "short_vix_calls":
+        return _vix_call(market, 14, 3.0, budget, name)
+    if name == "long_vix_calls":
+        return _vix_call(market, 45, 5.0, budget, name)
+    if name == "vix_futures":
+        expiry = _vix_expiry(market, 14)
+        future = float(market.vix_future(expiry))
+        per_contract = 1000.0 * float(
+            market.scenario_vix_futures([expiry], shifts=[1.0], day=0)[0, 0] - future
+        )
+        exposure = _book_vix_dollars(position, market)
+        if exposure >= 0.0 or per_contract <= 0.0:
+            return None
+        wanted = round(-exposure / per_contract)
+        risk_each = 1000.0 * max(future - VIX_FLOOR, 0.0)
+        allowed = math.floor(budget / risk_each) if risk_each > 0 else wanted
+        contracts = min(wanted, allowed)
+        if contracts < 1:
+            return None
+        cost = contracts * cost_floor
+        text = (f"buy {contracts} VIX {expiry:%b %Y} futures at {future:.2f} (book "
+                f"{exposure:+,.0f} $ per VIX point)")
+        return (Position((VixFuture(expiry, contracts, round(future, 6)),)),
+                Action(name, text, float(contracts), cost, contracts * risk_each))
+    spx_expiry = _spx_expiry(position, market)
+    if spx_expiry is None:
+        raise InvalidInputError("the book has no live SPX options")
+    expiry = spx_expiry
+    if name == "spx_put_spread":
+        long_k = 5.0 * math.floor(market.spot * 0.97 / 5.0)
+        short_k = long_k - 50.0
+        debit = _spx_price(market, expiry, long_k, False) - _spx_price(market, expiry, short_k, False)
+        if debit <= 0.0:
+            return None
+        contracts = math.floor(budget / (debit * 100.0))
+        if contracts < 1:
+            return None
+        legs = Position.vertical(expiry, long_strike=long_k, short_strike=short_k, is_call=False,
+                                 quantity=contracts, prices={
+                                     "long": round(_spx_price(market, expiry, long_k, False), 6),
+                                     "short": round(_spx_price(market, expiry, short_k, False), 6)})
+        cost = contracts * debit * 100.0
+        text = f"buy {contracts} SPX {expiry:%d %b} {long_k:g}/{short_k:g} put spreads at {debit:.2f}"
+        return legs, Action(name, text, float(contracts), cost, cost)
+    if name == "roll_short_strikes":
+        return _roll(position, market, budget)
+    if name == "neutralize_delta":
+        s = analytics.summary(position, market, breakeven_days=())
+        units = round(-s.delta_spx_points / 100.0)
+        if units == 0:
+            return None
+        strike = 5.0 * round(market.spot / 5.0)
+        prices = {"put": round(_spx_price(market, expiry, strike, False), 6),
+                  "call": round(_spx_price(market, expiry, strike, True), 6)}
+        if units > 0:
+            legs = Position.reversal(expiry, strike=strike, quantity=units, prices=prices)
+            what = "reversal (synthetic long)"
+        else:
+            legs = Position.conversion(expiry, strike=strike, quantity=-units, prices=prices)
+            what = "conversion (synthetic short)"
+        contracts = 2 * abs(units)
+        cost = contracts * cost_floor
+        if cost > budget:
+            return None
+        text = (f"{abs(units)} x {what} at {strike:g}, {expiry:%d %b}: book delta "
+                f"{s.delta_spx_points:+,.0f} SPX points to about 0")
+        return legs, Action(name, text, float(contracts), cost, cost)
+    raise InvalidInputError(f"unknown action {name!r}")
+
+
+def _roll(position: Position, market: Market, budget: float) -> tuple[Position, Action] | None:
+    """Move the threatened short strike and its wing 20 points away."""
+    shorts = [leg for leg in position.legs if isinstance(leg, SpxOption) and leg.quantity < 0]
+    if not shorts:
+        return None
+
+    def distance(leg: SpxOption) -> float:
+        vol = float(market.spx_vol(leg.strike, leg.expiry))
+        t = max(float(market.t(leg.expiry)), 1.0 / 365.0)
+        return abs(math.log(leg.strike / market.spot)) / (vol * math.sqrt(t))
+
+    short = min(shorts, key=distance)
+    step = -20.0 if not short.is_call else 20.0
+    wings = [leg for leg in position.legs if isinstance(leg, SpxOption) and leg.quantity > 0
+             and leg.is_call == short.is_call and leg.expiry == short.expiry
+             and (leg.strike - short.strike) * step > 0]
+    moved: list[Any] = []
+    new_legs: list[Any] = []
+    for leg in (short, *wings[:1]):
+        price = round(_spx_price(market, leg.expiry, leg.strike + step, leg.is_call), 6)
+        new_legs.append(SpxOption(leg.expiry, leg.strike + step, leg.is_call, leg.quantity, price))
+        close_price = round(_spx_price(market, leg.expiry, leg.strike, leg.is_call), 6)
+        moved.append(SpxOption(leg.expiry, leg.strike, leg.is_call, -leg.quantity, close_price))
+    # The roll = closing the old legs + opening the new ones; its debit is the cost.
+    trade = Position((*moved, *new_legs))
+    debit = math.fsum(leg.entry_cost for leg in trade.legs)
+    if debit > budget:
+        return None
+    side = "call" if short.is_call else "put"
+    text = (f"roll the short {side} {short.strike:g} (and its wing) {abs(step):g} points away, "
+            f"debit {debit:,.0f} $")
+    contracts = float(sum(abs(leg.quantity) for leg in trade.legs))
+    return trade, Action("roll_short_strikes", text, contracts, max(debit, 0.0), max(debit, 0.0))
+
+
+def decide(
+    policy: Policy, state: Any, position: Position, market: Market, *, layer: int = 0,
+    acted: int | None = None, portfolio_value: float, committed_risk: float = 0.0,
+    seed: int = 0,
+) -> Decision:
+    """One day's decision; see the module doc. ``layer``: the layer the book was in
+    before today; ``acted``: the highest layer whose hedge is already on (default
+    ``layer``); ``portfolio_value``: $, the base of the caps and the CVaR budget;
+    ``committed_risk``: $ already at risk in the hedges of earlier layers (the total
+    cap bounds it plus today's)."""
+    if not isinstance(position, Position):
+        raise InputTypeError(f"position must be an alvh.Position, got {type(position).__name__}")
+    if not isinstance(market, Market):
+        raise InputTypeError(f"market must be an alvh.Market, got {type(market).__name__}")
+    if state.date != market.as_of:
+        raise InvalidInputError(
+            f"state.date {state.date} and market.as_of {market.as_of} differ: decide on the "
+            "market of the state's day"
+        )
+    if abs(float(state.vix) - float(market.vix)) > 0.005:
+        raise InvalidInputError(
+            f"state.vix {state.vix:g} and market.vix {market.vix:g} differ: the state and the "
+            "market must describe the same close"
+        )
+    if isinstance(portfolio_value, bool) or not isinstance(portfolio_value, (int, float)) or not (
+        math.isfinite(portfolio_value) and portfolio_value > 0
+    ):
+        raise InvalidInputError(f"portfolio_value must be a positive $ amount; got {portfolio_value!r}")
+    if isinstance(committed_risk, bool) or not isinstance(committed_risk, (int, float)) or not (
+        math.isfinite(committed_risk) and committed_risk >= 0
+    ):
+        raise InvalidInputError(f"committed_risk must be a $ amount >= 0; got {committed_risk!r}")
+    done = layer if acted is None else acted
+    rules, sizing = policy.rules, policy.sizing
+    diagnostics, fired = _diagnostics(policy, state)
+    why: list[str] = []
+
+    # 1. the layer
+    regime = policy.next_layer(state.vix, layer)
+    band = policy.layers[regime - 1] if regime else None
+    why.append(
+        f"VIX {state.vix:.2f}: layer {layer} -> {regime}"
+        + (f" (band {band.start:g}-{'' if band.end is None else f'{band.end:g}'})" if band else "")
+        + "."
+    )
+    if regime == 0 and layer == 0 and policy.layers[0].enabled:
+        early = fired["macd_expanding"] and (fired["ad_divergence"] or fired["skew_steepening"])
+        if not rules.early_activation:
+            pass
+        elif fired["macd_expanding"] is None or (
+            fired["ad_divergence"] is None and fired["skew_steepening"] is None
+        ):
+            why.append("Early activation (b) skipped: its inputs (MACD and A/D or skew) are missing.")
+        elif early:
+            regime = 1
+            why.append("Early activation (b): MACD histogram expanding while "
+                       + ("the A/D line diverges negatively" if fired["ad_divergence"]
+                          else "the put skew steepens") + ": layer 1 starts below its band.")
+    skipped = [d.name for d in diagnostics if d.fired is None]
+    if skipped:
+        why.append("Missing inputs, rules skipped: " + ", ".join(skipped) + ".")
+
+    # 2. whether to act
+    greeks_before, breakevens_before = _greeks(position, market)
+    cvar_before: float | None = None
+    actions: list[Action] = []
+    hedge: Position | None = None
+    chosen_after: float | None = None
+    act = regime > done
+    if regime == 0:
+        why.append("Layer 0: the condor alone.")
+    elif not act:
+        why.append(f"Layer {regime} holds; its hedge is already on (acted through layer {done}).")
+    if act and regime == 1 and rules.require_regime_evidence and layer < 1:
+        evidence = [d.name for d in diagnostics if d.fired and d.name not in
+                    ("breadth_bid", "inflation_contained", "fomc_steady", "implied_minus_realized")]
+        if not evidence:
+            act = False
+            why.append("Rule (a): inside the layer-1 band with no evidence of a regime shift "
+                       "(no diagnostic fired): noise, wait.")
+        else:
+            why.append("Rule (a): evidence of a regime shift: " + ", ".join(evidence) + ".")
+    if act and regime < 3 and rules.patience:
+        parts = (fired["inflation_contained"], fired["fomc_steady"], fired["breadth_bid"])
+        if all(p is True for p in parts):
+            act = False
+            why.append("Rule (c), patience: CPI/PPI contained, FOMC steady and a breadth bid: "
+                       "wait for the next band.")
+        elif any(p is None for p in parts):
+            why.append("Rule (c) skipped: CPI/PPI, FOMC tone or breadth missing.")
+    if act and rules.time_shift_check and position.legs:
+        cvar_before = _cvar(position, market, policy, seed)
+        budget_cvar = rules.cvar_budget * portfolio_value
+        if cvar_before <= budget_cvar:
+            act = False
+            why.append(
+                f"Rule (d), time-shift check: projected {rules.projection_days}-day CVaR 95 "
+                f"{cvar_before:,.0f} $ is inside the budget {budget_cvar:,.0f} $: a transitory "
+                f"spike does not call for a hedge; layer {regime} stands, its actions wait."
+            )
+        else:
+            why.append(
+                f"Rule (d): projected {rules.projection_days}-day CVaR 95 {cvar_before:,.0f} $ "
+                f"exceeds the budget {budget_cvar:,.0f} $."
+            )
+
+    # 3. what to do
+    if act:
+        if cvar_before is None:
+            cvar_before = _cvar(position, market, policy, seed) if position.legs else 0.0
+        budget = min(sizing.layer_cap * portfolio_value,
+                     sizing.total_cap * portfolio_value - committed_risk)
+        if budget < sizing.layer_cap * portfolio_value:
+            why.append(f"Rule (e): {committed_risk:,.0f} $ already at risk in earlier layers "
+                       f"leaves {max(budget, 0.0):,.0f} $ under the {sizing.total_cap:.1%} "
+                       "total cap.")
+        candidates, dropped = ((_candidates(policy, regime, position, market, budget))
+                               if budget > 0.0 else ([], ["every action: the total cap is used up"]))
+        for text in dropped:
+            why.append(f"Candidate dropped: {text}.")
+        scored = []
+        for legs, action in candidates:
+            after = _cvar(position + legs, market, policy, seed)
+            gain = cvar_before - after
+            per_dollar = gain / max(action.cost, action.contracts * sizing.cost_per_contract)
+            scored.append((per_dollar, gain, after, legs, action))
+            why.append(f"Candidate {action.name}: {action.description}; CVaR 95 "
+                       f"{cvar_before:,.0f} -> {after:,.0f} $ for {action.cost:,.0f} $.")
+        useful = [c for c in scored if c[1] > 0.0]
+        if useful:
+            best = max(useful, key=lambda c: (c[0], c[4].name))
+            _, gain, chosen_after, hedge, action = best
+            actions = [action]
+            why.append(f"Chosen (f): {action.name}, the largest CVaR reduction per dollar "
+                       f"({gain:,.0f} $ for {action.cost:,.0f} $), risk {action.risk:,.0f} $ "
+                       f"within the budget of {budget:,.0f} $ ({sizing.layer_cap:.1%} per layer, "
+                       f"{sizing.total_cap:.1%} in all).")
+        else:
+            why.append("No candidate reduces the projected CVaR: no action.")
+    irr_numbers: dict[str, float] = {}
+    if regime == 3:
+        text, irr_numbers = _irr_check(policy, position, market, seed)
+        why.append(text)
+    after_book = position + hedge if hedge is not None else position
+    greeks_after, breakevens_after = _greeks(after_book, market)
+    # The chosen hedge's projection is the one it was ranked by (same seed and paths).
+    cvar_after = cvar_before if hedge is None else chosen_after
+    return Decision(
+        date=state.date, vix=float(state.vix), layer_before=layer, layer_after=regime,
+        policy_version=policy.version, policy_name=policy.name, diagnostics=tuple(diagnostics),
+        actions=tuple(actions), greeks_before=greeks_before, greeks_after=greeks_after,
+        cvar_before=cvar_before, cvar_after=cvar_after, breakevens_before=breakevens_before,
+        breakevens_after=breakevens_after, rationale=" ".join(why),
+        extra={"hedge_legs": [{**r, "expiry": r["expiry"].isoformat()}
+                              for r in (hedge.leg_records() if hedge else [])],
+               "portfolio_value": float(portfolio_value),
+               # the highest layer hedged after today (tomorrow's ``acted``)
+               "acted": regime if actions else min(done, regime), **irr_numbers},
+    )

@@ -1,0 +1,382 @@
+"""The decision journal: an append-only SQLite file (the standard library's
+``sqlite3``) of policy decisions and of every policy configuration they were made
+under (the governance log).
+
+- **Append-only.** Decisions, policy versions and outcomes are inserted, never
+  changed: triggers abort any ``UPDATE`` or ``DELETE`` on them.
+- **Governance log.** `Journal.record_policy` stores a policy's configuration under
+  its version hash the first time it is seen; every decision names its version, so
+  a change of config is a new, dated entry and old decisions keep pointing at the
+  config that made them.
+- **Durability and concurrency.** WAL mode with ``synchronous=FULL``: a committed
+  decision survives a crash (a process killed mid-write leaves the journal at its
+  last commit, never half a row); several processes may append at once (each insert
+  is one short transaction, ``busy_timeout`` waits for the writer lock).
+- **Safety.** A file that is not an alvh journal (another SQLite database, or not
+  SQLite at all, or damaged) is refused with `JournalError` and never written to.
+  Journals are recognised by SQLite's ``application_id`` (``ALVH_APPLICATION_ID``)
+  and a ``schema_version`` table; older schemas are migrated in one transaction.
+- **Reading.** `decisions` / `policies` / `outcomes` as Polars frames,
+  `with_outcomes` (each decision with its realized P&L 5 and 10 days later, once
+  recorded with `record_outcome`), and `to_parquet` (written atomically).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from alvh.policy.decision import Decision
+from alvh.errors import AlvhError, InputTypeError
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from alvh.policy.config import Policy
+
+__all__ = [
+    "ALVH_APPLICATION_ID", "BUSY_TIMEOUT_MS", "MIGRATIONS", "SCHEMA_VERSION", "Journal",
+    "JournalError",
+]
+
+
+#: SQLite ``PRAGMA application_id`` of alvh journals ("ALVH" in ASCII).
+ALVH_APPLICATION_ID = 0x414C5648
+#: The schema this code writes; `MIGRATIONS` brings older journals up to it.
+SCHEMA_VERSION = 1
+#: How long a writer waits for another process's lock (ms).
+BUSY_TIMEOUT_MS = 30_000
+
+_SCHEMA_V1 = """
+CREATE TABLE policies (
+    version TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    config TEXT NOT NULL,
+    recorded_at TEXT NOT NULL
+);
+CREATE TABLE decisions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    date TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    policy_version TEXT NOT NULL REFERENCES policies(version),
+    vix REAL NOT NULL,
+    layer_before INTEGER NOT NULL,
+    layer_after INTEGER NOT NULL,
+    actions INTEGER NOT NULL,
+    rationale TEXT NOT NULL,
+    record TEXT NOT NULL
+);
+CREATE INDEX decisions_date ON decisions(date);
+CREATE TABLE outcomes (
+    decision_id INTEGER NOT NULL REFERENCES decisions(id),
+    horizon_days INTEGER NOT NULL,
+    pnl REAL NOT NULL,
+    recorded_at TEXT NOT NULL,
+    PRIMARY KEY (decision_id, horizon_days)
+);
+"""
+
+# Append-only: every change or removal of a row aborts.
+_SCHEMA_V1 += "\n".join(
+    f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table}\n"
+    "    BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;"
+    for table in ("decisions", "policies", "outcomes") for verb in ("UPDATE", "DELETE")
+)
+
+#: Schema migrations: version -> SQL bringing the previous version to it. Version 1
+#: creates everything; later versions append here (each runs in one transaction with
+#: the ``schema_version`` row that records it).
+MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1}
+
+
+class JournalError(AlvhError, ValueError):
+    """The file is not an alvh journal (foreign, corrupt, or from a newer alvh)."""
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
+
+
+class Journal:
+    """An append-only decision journal at ``path`` (created when missing). Use as a
+    context manager, or call `close`."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        if isinstance(path, (bytes, bytearray)) or not isinstance(path, (str, os.PathLike)):
+            raise InputTypeError(f"path must be a str or os.PathLike; got {type(path).__name__}")
+        self.path = Path(path)
+        existed = self.path.exists()
+        if existed:
+            self._check_foreign_file()
+        elif not self.path.parent.is_dir():
+            raise JournalError(f"{self.path}: directory {str(self.path.parent)!r} does not exist")
+        try:
+            self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000.0,
+                                       isolation_level=None, check_same_thread=True)
+        except sqlite3.Error as exc:
+            raise JournalError(f"{self.path}: cannot open as a journal: {exc}") from None
+        # Two processes opening a new journal at once race for its creation; switching it
+        # to WAL needs the file to themselves, and SQLite reports "locked" at once there
+        # rather than waiting: retry the set-up (it is idempotent) for the busy timeout.
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000.0
+        attempt = 0
+        while True:
+            try:
+                self._setup(existed)
+                break
+            except JournalError:
+                self._db.close()
+                raise
+            except sqlite3.OperationalError as exc:
+                locked = "locked" in str(exc) or "busy" in str(exc)
+                if locked and time.monotonic() < deadline:
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                    attempt += 1
+                    time.sleep(min(0.01 * attempt, 0.2))
+                    continue
+                self._db.close()
+                raise JournalError(
+                    f"{self.path}: cannot open the journal ({exc}); it was not changed"
+                ) from None
+            except sqlite3.DatabaseError as exc:
+                self._db.close()
+                raise JournalError(
+                    f"{self.path}: not a readable alvh journal ({exc}); it was not changed"
+                ) from None
+
+    # ----------------------------------------------------------------- opening
+
+    def _check_foreign_file(self) -> None:
+        """Refuse, before SQLite touches it, a file that is not SQLite at all."""
+        if self.path.is_dir():
+            raise JournalError(f"{self.path}: is a directory, not a journal file")
+        with open(self.path, "rb") as handle:
+            header = handle.read(100)
+        if header and not header.startswith(b"SQLite format 3\x00"):
+            raise JournalError(
+                f"{self.path}: not an alvh journal (not an SQLite file); refusing to touch it"
+            )
+
+    def _setup(self, existed: bool) -> None:
+        db = self._db
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        # One read transaction: the id and the tables from the same snapshot (another
+        # process may be creating the journal right now).
+        db.execute("BEGIN")
+        try:
+            application_id = db.execute("PRAGMA application_id").fetchone()[0]
+            tables = {row[0] for row in
+                      db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        finally:
+            db.execute("COMMIT")
+        if application_id == 0 and not tables:
+            # A new (or empty) file: make it a journal, in one transaction.
+            self._wal()
+            with self._transaction():
+                # Re-check under the write lock: another process may have created it.
+                if db.execute("PRAGMA application_id").fetchone()[0] == 0:
+                    db.execute(f"PRAGMA application_id = {ALVH_APPLICATION_ID}")
+                    db.execute("CREATE TABLE IF NOT EXISTS schema_version ("
+                               "version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
+            application_id = ALVH_APPLICATION_ID
+        if application_id != ALVH_APPLICATION_ID:
+            raise JournalError(
+                f"{self.path}: an SQLite database of another application (application_id "
+                f"{application_id:#x}); refusing to write to it"
+            )
+        self._wal()
+        db.execute("PRAGMA foreign_keys = ON")
+        if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+            raise JournalError(f"{self.path}: the journal is damaged (quick_check failed)")
+        self._migrate()
+
+    def _wal(self) -> None:
+        """WAL mode (persistent in the file: switched once, by whoever creates it) and
+        full fsync on commit (per connection)."""
+        if self._db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA synchronous = FULL")
+
+    def _migrate(self) -> None:
+        db = self._db
+        with self._transaction():
+            current = db.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
+            if current > SCHEMA_VERSION:
+                raise JournalError(
+                    f"{self.path}: journal schema version {current} is newer than this alvh "
+                    f"understands ({SCHEMA_VERSION}); upgrade alvh"
+                )
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                for statement in _statements(MIGRATIONS[version]):
+                    db.execute(statement)
+                db.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+                           (version, _now()))
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT`` (rolled back on any error): the write lock
+        is taken up front, so concurrent writers queue instead of failing."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # ----------------------------------------------------------------- writing
+
+    def record_policy(self, policy: Policy) -> str:
+        """Store ``policy``'s configuration under its version (once); returns the version."""
+        version = policy.version
+        config = json.dumps(policy.to_dict(), sort_keys=True)
+        with self._transaction():
+            self._db.execute(
+                "INSERT OR IGNORE INTO policies (version, name, config, recorded_at) "
+                "VALUES (?, ?, ?, ?)", (version, policy.name, config, _now()),
+            )
+        return version
+
+    def append(self, decision: Decision, policy: Policy | None = None) -> int:
+        """Append ``decision`` (its policy version must be recorded, or pass ``policy``);
+        returns its id. One transaction: all of it is in the journal, or none."""
+        if not isinstance(decision, Decision):
+            raise InputTypeError(f"decision must be an alvh.Decision, got {type(decision).__name__}")
+        if policy is not None:
+            if policy.version != decision.policy_version:
+                raise JournalError(
+                    f"policy version {policy.version} does not match the decision's "
+                    f"{decision.policy_version}"
+                )
+            self.record_policy(policy)
+        record = json.dumps(decision.to_record(), sort_keys=True, allow_nan=False)
+        with self._transaction():
+            known = self._db.execute("SELECT 1 FROM policies WHERE version = ?",
+                                     (decision.policy_version,)).fetchone()
+            if known is None:
+                raise JournalError(
+                    f"policy version {decision.policy_version} is not in the journal's "
+                    "governance log: record the policy first (Journal.record_policy)"
+                )
+            cursor = self._db.execute(
+                "INSERT INTO decisions (date, recorded_at, policy_version, vix, layer_before, "
+                "layer_after, actions, rationale, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (decision.date.isoformat(), _now(), decision.policy_version, float(decision.vix),
+                 decision.layer_before, decision.layer_after, len(decision.actions),
+                 decision.rationale, record),
+            )
+        assert cursor.lastrowid is not None
+        return int(cursor.lastrowid)
+
+    def record_outcome(self, decision_id: int, horizon_days: int, pnl: float) -> None:
+        """The realized P&L ($) of the book ``horizon_days`` after decision
+        ``decision_id`` (once per horizon; typically 5 and 10)."""
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO outcomes (decision_id, horizon_days, pnl, recorded_at) "
+                "VALUES (?, ?, ?, ?)", (int(decision_id), int(horizon_days), float(pnl), _now()),
+            )
+
+    # ----------------------------------------------------------------- reading
+
+    def decision(self, decision_id: int) -> Decision:
+        """The full decision ``decision_id``."""
+        row = self._db.execute("SELECT record FROM decisions WHERE id = ?",
+                               (int(decision_id),)).fetchone()
+        if row is None:
+            raise JournalError(f"{self.path}: no decision {decision_id}")
+        return Decision.from_record(json.loads(row[0]))
+
+    def __len__(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM decisions").fetchone()[0])
+
+    def _frame(self, sql: str) -> pl.DataFrame:
+        import polars as pl
+
+        cursor = self._db.execute(sql)
+        names = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+        return pl.DataFrame(rows, schema=names, orient="row")
+
+    def decisions(self) -> pl.DataFrame:
+        """One row per decision (id order): id, date, policy, VIX, layers, number of
+        actions, rationale, and the full record as JSON text."""
+        import polars as pl
+
+        frame = self._frame(
+            "SELECT d.id, d.date, d.recorded_at, d.policy_version, p.name AS policy_name, "
+            "d.vix, d.layer_before, d.layer_after, d.actions, d.rationale, d.record "
+            "FROM decisions d JOIN policies p ON p.version = d.policy_version ORDER BY d.id"
+        )
+        if frame.height:
+            frame = frame.with_columns(pl.col("date").str.to_date())
+        return frame
+
+    def policies(self) -> pl.DataFrame:
+        """The governance log: every policy version with its config (JSON) and when it
+        was first recorded."""
+        return self._frame("SELECT version, name, recorded_at, config FROM policies "
+                           "ORDER BY recorded_at, version")
+
+    def with_outcomes(self, horizons: tuple[int, ...] = (5, 10)) -> pl.DataFrame:
+        """`decisions` joined with the realized P&L ``pnl_<h>d`` for each horizon
+        (null until recorded)."""
+        import polars as pl
+
+        frame = self.decisions()
+        outcomes = self._frame("SELECT decision_id, horizon_days, pnl FROM outcomes")
+        for h in horizons:
+            part = outcomes.filter(pl.col("horizon_days") == h).select(
+                pl.col("decision_id").alias("id"), pl.col("pnl").alias(f"pnl_{h}d")
+            ) if outcomes.height else pl.DataFrame(
+                {"id": [], f"pnl_{h}d": []}, schema={"id": pl.Int64, f"pnl_{h}d": pl.Float64}
+            )
+            frame = frame.join(part, on="id", how="left")
+        return frame
+
+    def to_parquet(self, path: str | os.PathLike[str]) -> Path:
+        """Write `with_outcomes` to a Parquet file (atomically); returns the path."""
+        import io
+
+        from alvh._core.io import atomic_write
+
+        buffer = io.BytesIO()
+        self.with_outcomes().write_parquet(buffer)
+        target = Path(path)
+        atomic_write(target, buffer.getvalue())
+        return target
+
+    # ----------------------------------------------------------------- closing
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def _statements(script: str) -> list[str]:
+    """The complete SQL statements of ``script``, in order (`sqlite3.complete_statement`
+    knows a trigger's body from its end). ``executescript`` would commit the
+    migration's transaction; these run inside it."""
+    statements: list[str] = []
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        raise JournalError(f"incomplete SQL statement in a migration: {buffer.strip()[:60]!r}")
+    return statements

@@ -1,0 +1,392 @@
+"""Pictures of a book, written as PNG files (matplotlib, imported on first use).
+
+- `risk_graph(grid, path, ...)`: the risk graph a thinkorswim / OptionNet Explorer
+  user expects. Left: P&L ($) against the SPX level at T+0, T+5, T+10 (the grid's
+  days that exist, VIX unchanged) and at expiry, with the short strikes (dashed),
+  the breakevens (dots on the zero line), the current spot and the zero line.
+  Right: the day-0 P&L over SPX move x VIX shift, a diverging map centred at $0
+  (red = loss, green = profit) with the $0 contour and today's cell marked.
+
+matplotlib is an optional dependency (``pip install alvh[plot]``), imported on the
+first call; the figure renders on an Agg canvas without pyplot, so no display is
+needed and an interactive session's backend is not touched. Files are written
+atomically (rendered in memory, then a temporary file in the same directory and
+``os.replace``): a crash never leaves a half-written picture behind.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from alvh._core.types import FloatArray
+from alvh._core.plotting import checked_path, money, require_matplotlib, save, signed
+from alvh.errors import InvalidInputError
+from alvh.book.instruments import SpxOption, VixFuture, VixOption
+
+if TYPE_CHECKING:
+    from alvh.risk.grid import Grid
+    from alvh.market.snapshot import Market
+    from alvh.book.position import Position
+    from alvh.risk.projection import Projection
+
+__all__ = ["projection_fan", "risk_graph"]
+
+
+#: The T+N curves of the left panel (those of them the grid has).
+CURVE_DAYS = (0, 5, 10)
+
+_CURVE_COLOURS = ("#1f5fbf", "#7b3fb5", "#d9822b", "#6b6b6b")  # T+0, T+5, T+10, spare
+_EXPIRY_COLOUR = "#111111"
+
+def _breakevens(x: FloatArray, y: FloatArray) -> list[float]:
+    """Where the sampled curve ``y(x)`` crosses 0 (linear interpolation between samples)."""
+    roots: list[float] = []
+    finite = np.isfinite(y)
+    for i in range(x.size - 1):
+        if not (finite[i] and finite[i + 1]):
+            continue
+        a, b = float(y[i]), float(y[i + 1])
+        if a == 0.0:
+            roots.append(float(x[i]))
+        elif (a < 0.0 < b) or (b < 0.0 < a):
+            roots.append(float(x[i] + (x[i + 1] - x[i]) * a / (a - b)))
+    return roots
+
+
+def _expiry_curve(
+    position: Position, market: Market | None, spx_levels: FloatArray
+) -> tuple[FloatArray, str] | None:
+    """$ P&L at the SPX expiry (vs entry) over ``spx_levels`` and its legend label.
+
+    Only when the SPX legs share one expiry. VIX legs that expire on or before it are
+    settled at intrinsic on today's futures price of their expiry (as `alvh.book.analytics`
+    settles legs that expire inside a time shift); VIX legs that outlive the SPX
+    expiry, or any VIX leg without a market, leave the curve to the SPX legs alone,
+    and the label says so.
+    """
+    from alvh.book.analytics import expiry_pnl
+    from alvh.book.position import Position as _Position
+
+    spx_legs = [leg for leg in position.legs if isinstance(leg, SpxOption)]
+    if not spx_legs or len({leg.expiry for leg in spx_legs}) != 1:
+        return None
+    expiry = spx_legs[0].expiry
+    other = [leg for leg in position.legs if not isinstance(leg, SpxOption)]
+    pnl = expiry_pnl(_Position(legs=tuple(spx_legs)), spx_levels)
+    label = f"expiry {expiry:%d %b %Y}"
+    if not other:
+        return pnl, label
+    if market is None or any(leg.expiry > expiry for leg in other):
+        return pnl, f"{label} (SPX legs only)"
+    settled = 0.0
+    for leg in other:
+        future = float(market.vix_future(leg.expiry))
+        scale = leg.quantity * leg.multiplier
+        if isinstance(leg, VixFuture):
+            settled += scale * (future - leg.entry_price)
+        elif isinstance(leg, VixOption):
+            payoff = max(future - leg.strike, 0.0) if leg.is_call else max(leg.strike - future, 0.0)
+            settled += scale * payoff - leg.entry_cost
+    return pnl + settled, f"{label} (VIX legs at today's futures)"
+
+
+def _zero_shift_index(vol_shifts: FloatArray) -> int:
+    return int(np.argmin(np.abs(vol_shifts)))
+
+
+def risk_graph(
+    grid: Grid,
+    path: str | os.PathLike[str],
+    *,
+    position: Position | None = None,
+    market: Market | None = None,
+    title: str | None = None,
+) -> Path:
+    """Write the risk graph of ``grid`` to ``path`` as a PNG; returns the path.
+
+    ``position`` and ``market`` default to the ones the grid was built from (pass
+    those same ones, if any). The position gives the short strikes, the expiry curve
+    and the entry prices: the left panel shows P&L against entry (``grid.pnl`` plus
+    today's mark minus the entry cost), as a broker's risk graph does; the heatmap
+    shows ``grid.pnl`` itself, the change from today's mark. The market settles VIX
+    legs on the expiry curve and labels the heatmap's VIX levels. ``title``
+    replaces the default heading (position name, as-of date, SPX, VIX).
+    """
+    require_matplotlib("alvh.risk.plots")
+    from matplotlib import colors as mcolors
+    from matplotlib import ticker
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    target = checked_path(path)
+
+    position = position if position is not None else getattr(grid, "position", None)
+    market = market if market is not None else getattr(grid, "market", None)
+
+    moves = np.asarray(grid.spot_moves, dtype=np.float64)
+    shifts = np.asarray(grid.vol_shifts, dtype=np.float64)
+    days = [int(d) for d in np.asarray(grid.days).reshape(-1)]
+    base_spot = float(grid.spot)
+    pnl = np.asarray(grid.pnl, dtype=np.float64)
+    if pnl.shape != (len(days), shifts.size, moves.size):
+        raise InvalidInputError(
+            f"grid.pnl has shape {pnl.shape}; expected (days, vol_shifts, spot_moves) = "
+            f"{(len(days), shifts.size, moves.size)}"
+        )
+    # Axes in increasing order (the grid keeps the caller's order; lines and the
+    # heatmap need it sorted).
+    move_order, shift_order = np.argsort(moves, kind="stable"), np.argsort(shifts, kind="stable")
+    moves, shifts = moves[move_order], shifts[shift_order]
+    pnl = pnl[:, shift_order][:, :, move_order]
+    spx = base_spot * (1.0 + moves)
+    flat = _zero_shift_index(shifts)
+
+    # P&L against entry when the legs' entry prices are known (what a broker's risk
+    # graph shows: pnl + today's mark - entry cost), else against today's mark.
+    offset = 0.0
+    basis = "vs today's mark"
+    if position is not None:
+        entry_cost = math.fsum(leg.entry_cost for leg in position.legs)
+        offset = float(grid.base_value) - entry_cost
+        basis = "vs entry"
+
+    # A bare Figure on an Agg canvas: no pyplot, so the user's interactive backend and
+    # open figures are left alone (and no display is needed).
+    fig = Figure(figsize=(15.0, 6.4), dpi=110, layout="constrained")
+    FigureCanvasAgg(fig)
+    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": (1.25, 1.0)})
+
+    # ---------------------------------------------------------------- left panel
+    curves: list[tuple[FloatArray, str, str, float]] = []
+    wanted = [d for d in CURVE_DAYS if d in days] or days[:1]
+    for colour, d in zip(_CURVE_COLOURS, wanted):
+        curves.append((pnl[days.index(d), flat] + offset, f"T+{d}", colour, 2.0))
+    if position is not None:
+        expiry = _expiry_curve(position, market, spx)
+        if expiry is not None:  # expiry_pnl is vs entry, as the T+N curves are here
+            curves.append((expiry[0], expiry[1], _EXPIRY_COLOUR, 2.2))
+
+    left.axhline(0.0, color="black", linewidth=0.9, zorder=1)
+    ys = []
+    for y, label, colour, width in curves:
+        left.plot(spx, y, color=colour, linewidth=width, label=label, zorder=3)
+        ys.append(y)
+    all_y = np.concatenate(ys) if ys else np.zeros(1)
+    low, high = float(np.nanmin(all_y)), float(np.nanmax(all_y))
+    pad = 0.08 * max(high - low, 1.0)
+    left.set_ylim(low - pad, high + 2.2 * pad)
+    left.fill_between(spx, 0.0, high + 3 * pad, color="#2e9e44", alpha=0.04, zorder=0)
+    left.fill_between(spx, low - 3 * pad, 0.0, color="#d62728", alpha=0.04, zorder=0)
+
+    # Breakevens: T+0 and expiry (the two a trader reads off), dots on the zero line.
+    for y, label, colour, _w in curves:
+        if label != "T+0" and not label.startswith("expiry"):
+            continue
+        for be in _breakevens(spx, y):
+            left.plot([be], [0.0], marker="o", markersize=7, color=colour, markeredgecolor="white",
+                      zorder=5)
+            # Expiry breakevens sit on near-vertical lines: label them on the outside.
+            outward = -1 if be < base_spot else 1
+            left.annotate(
+                f"{be:,.0f}", (be, 0.0),
+                xytext=(0, -14) if label == "T+0" else (6 * outward, 6),
+                textcoords="offset points", ha="center" if label == "T+0" else
+                ("right" if outward < 0 else "left"), fontsize=8, color=colour,
+                fontweight="bold",
+            )
+
+    # Strikes: short SPX strikes dashed red, long ones dotted grey.
+    top = high + 2.2 * pad
+    if position is not None:
+        shorts: dict[float, list[str]] = {}
+        longs: set[float] = set()
+        for leg in position.legs:
+            if not isinstance(leg, SpxOption):
+                continue
+            if leg.quantity < 0:
+                shorts.setdefault(leg.strike, []).append("C" if leg.is_call else "P")
+            else:
+                longs.add(leg.strike)
+        lo_x, hi_x = float(spx[0]), float(spx[-1])
+        for k in sorted(longs - set(shorts)):
+            if lo_x <= k <= hi_x:
+                left.axvline(k, color="#999999", linestyle=":", linewidth=0.9, zorder=2)
+        for k, rights in sorted(shorts.items()):
+            if lo_x <= k <= hi_x:
+                left.axvline(k, color="#c0392b", linestyle="--", linewidth=1.1, zorder=2)
+                left.annotate(
+                    f"short {k:,.0f}{'/'.join(sorted(set(rights)))}", (k, top), xytext=(3, -3),
+                    textcoords="offset points", rotation=90, va="top", ha="left", fontsize=8,
+                    color="#c0392b",
+                )
+    left.axvline(base_spot, color="#2e7d32", linewidth=1.3, zorder=2)
+    left.annotate(
+        f"SPX {base_spot:,.2f}", (base_spot, top), xytext=(-3, -3), textcoords="offset points",
+        rotation=90, va="top", ha="right", fontsize=8, color="#2e7d32", fontweight="bold",
+    )
+    # Today's P&L at spot, T+0 (a dot on the T+0 curve).
+    if curves and curves[0][1] == "T+0":
+        centre = int(np.argmin(np.abs(moves)))
+        left.plot([spx[centre]], [curves[0][0][centre]], marker="o", color=curves[0][2],
+                  markersize=6, zorder=6)
+
+    if spx[-1] > spx[0]:
+        left.set_xlim(float(spx[0]), float(spx[-1]))
+    else:  # a single spot move: a dot, with a little room around it
+        left.set_xlim(0.99 * float(spx[0]), 1.01 * float(spx[0]))
+        for y, _label, colour, _w in curves:
+            left.plot(spx, y, marker="o", color=colour, zorder=4)
+    left.set_xlabel("SPX level")
+    left.set_ylabel(f"P&L ($, {basis})")
+    left.yaxis.set_major_formatter(ticker.FuncFormatter(money))
+    left.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _p: f"{v:,.0f}"))
+    left.grid(True, color="#dddddd", linewidth=0.6)
+    shift_note = "" if shifts[flat] == 0.0 else f" (VIX shift {shifts[flat]:+g})"
+    left.set_title(f"P&L by SPX level, VIX unchanged{shift_note}", fontsize=11)
+    left.legend(loc="best", fontsize=9, framealpha=0.92)
+
+    # ---------------------------------------------------------------- right panel
+    day_index = days.index(0) if 0 in days else 0
+    heat = pnl[day_index]
+    vmin, vmax = float(np.nanmin(heat)), float(np.nanmax(heat))
+    norm: mcolors.Normalize
+    if vmin < 0.0 < vmax:
+        norm = mcolors.TwoSlopeNorm(vmin=vmin, vcenter=0.0, vmax=vmax)
+    else:
+        bound = max(abs(vmin), abs(vmax), 1.0)
+        norm = mcolors.Normalize(vmin=-bound, vmax=bound)
+    move_pct = 100.0 * moves
+    mesh = right.pcolormesh(
+        move_pct, shifts, heat, cmap="RdYlGn", norm=norm, shading="nearest", rasterized=True
+    )
+    if vmin < 0.0 < vmax and min(heat.shape) >= 2:
+        right.contour(move_pct, shifts, heat, levels=[0.0], colors="black", linewidths=1.0)
+    right.plot([0.0], [0.0], marker="+", color="black", markersize=12, markeredgewidth=1.6)
+    right.axvline(0.0, color="black", linewidth=0.5, alpha=0.5)
+    right.axhline(0.0, color="black", linewidth=0.5, alpha=0.5)
+    if position is not None:
+        for leg in position.legs:
+            if isinstance(leg, SpxOption) and leg.quantity < 0:
+                k_move = 100.0 * (leg.strike / base_spot - 1.0)
+                if move_pct[0] <= k_move <= move_pct[-1]:
+                    right.axvline(k_move, color="#333333", linestyle="--", linewidth=0.8)
+    bar = fig.colorbar(mesh, ax=right, format=ticker.FuncFormatter(money), shrink=0.95)
+    bar.set_label("P&L vs today's mark ($)")
+    right.set_xlabel("SPX move (%)")
+    right.set_ylabel("VIX shift (points)")
+    for axis in (right.xaxis, right.yaxis):  # round steps: +-2, 5, 10 ... (no "+2%" at 2.5)
+        axis.set_major_locator(ticker.MaxNLocator(nbins=9, steps=[1, 2, 5, 10]))
+    right.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _p: f"{signed(v)}%"))
+    right.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _p: signed(v)))
+    right.set_title(f"P&L over SPX move x VIX shift, T+{days[day_index]}", fontsize=11)
+    top_axis = right.secondary_xaxis(
+        "top", functions=(lambda p: base_spot * (1.0 + p / 100.0),
+                          lambda s: 100.0 * (s / base_spot - 1.0)),
+    )
+    top_axis.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _p: f"{v:,.0f}"))
+    top_axis.set_xlabel("SPX level", fontsize=9)
+    if market is not None:
+        vix = float(market.vix)
+        side = right.secondary_yaxis(
+            "right", functions=(lambda s: vix + s, lambda v: v - vix),
+        )
+        side.set_ylabel("VIX level", fontsize=9)
+
+    heading = title
+    if heading is None:
+        name = getattr(position, "name", "") if position is not None else ""
+        parts = [name or "Risk graph"]
+        as_of = getattr(market, "as_of", None)
+        if as_of is not None:
+            parts.append(f"as of {as_of:%d %b %Y}")
+        parts.append(f"SPX {base_spot:,.2f}")
+        if market is not None:
+            parts.append(f"VIX {float(market.vix):.2f}")
+        heading = "  |  ".join(parts)
+    fig.suptitle(heading, fontsize=13, fontweight="bold")
+
+    return save(fig, target)
+
+
+def projection_fan(
+    projection: Projection, path: str | os.PathLike[str], *, title: str | None = None
+) -> Path:
+    """Write the fan chart of ``projection`` to ``path`` as a PNG; returns the path.
+
+    One panel per scenario and one for the probability-weighted mixture
+    (highlighted, first): the P&L quantile bands by day (1-99 %, 5-95 %, 25-75 %),
+    the median and the mean, from day 0 (P&L 0, today's mark) to the horizon; each
+    panel's title gives the scenario's probability and its day-H mean, P(profit)
+    and CVaR 95.
+    """
+    require_matplotlib("alvh.risk.plots")
+    from matplotlib import ticker
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    target = checked_path(path)
+    index = {name: k for k, name in enumerate(projection.stat_names)}
+    n_scen = len(projection.names)
+    panels = [("mixture", 1.0, projection.mixture)] + [
+        (name, float(projection.probability[s]), projection.stats[s])
+        for s, name in enumerate(projection.names)
+    ]
+    columns = min(4, len(panels))
+    rows = math.ceil(len(panels) / columns)
+    fig = Figure(figsize=(4.2 * columns, 3.1 * rows + 0.8), layout="constrained")
+    FigureCanvasAgg(fig)
+    days = np.arange(projection.days + 1)
+    axes = fig.subplots(rows, columns, squeeze=False, sharex=True, sharey=True)
+    for k, ax in enumerate(axes.ravel()):
+        if k >= len(panels):
+            ax.set_visible(False)
+            continue
+        name, probability, table = panels[k]
+
+        def series(stat: str, table: Any = table) -> FloatArray:
+            return np.concatenate(([0.0], table[:, index[stat]]))
+
+        mixture = k == 0
+        colour = "#b2182b" if mixture else "#2166ac"
+        for low, high, alpha in (("q01", "q99", 0.12), ("q05", "q95", 0.2), ("q25", "q75", 0.3)):
+            ax.fill_between(days, series(low), series(high), color=colour, alpha=alpha,
+                            linewidth=0, label=f"{low[1:]}-{high[1:]} %")
+        ax.plot(days, series("q50"), color=colour, linewidth=1.6, label="median")
+        ax.plot(days, series("mean"), color="black", linewidth=1.0, linestyle="--", label="mean")
+        ax.axhline(0.0, color="grey", linewidth=0.7)
+        last = table[-1]
+        heading = (
+            f"{name}{'' if mixture else f' (p {probability:.1%})'}\nday {projection.days}: mean "
+            f"{money(float(last[index['mean']]))}, P(profit) {last[index['p_profit']]:.0%}, "
+            f"CVaR95 {money(-float(last[index['cvar95']]))}"
+        )
+        ax.set_title(
+            heading.replace("$", r"\$"),  # not mathtext
+            fontsize=8.5, fontweight="bold" if mixture else "normal",
+        )
+        if mixture:
+            for spine in ax.spines.values():
+                spine.set_edgecolor(colour)
+                spine.set_linewidth(2.0)
+            ax.legend(fontsize=7, loc="lower left")
+        ax.yaxis.set_major_formatter(ticker.FuncFormatter(money))
+        ax.grid(alpha=0.3)
+    for ax in axes[-1]:
+        ax.set_xlabel("days forward")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("P&L vs today's mark ($)")
+    fig.suptitle(
+        title or f"Projected P&L, {_scenarios_label(n_scen)}, {projection.paths:,} paths per "
+        f"scenario (as of {projection.as_of:%d %b %Y}, seed {projection.seed})",
+        fontsize=12, fontweight="bold",
+    )
+    return save(fig, target)
+
+
+def _scenarios_label(n: int) -> str:
+    return f"{n} scenario{'s' if n != 1 else ''}"
