@@ -45,7 +45,8 @@ import datetime as dt
 from collections.abc import Iterator
 from functools import lru_cache
 
-from alvh.errors import InputTypeError, InvalidInputError
+from alvh._core.checks import input_error
+from alvh.errors import InputTypeError
 
 __all__ = [
     "exchange_holidays",
@@ -77,13 +78,9 @@ def _check_month(year: object, month: object) -> tuple[int, int]:
             raise InputTypeError(f"{name} must be an int; got {value!r}")
     assert isinstance(year, int) and isinstance(month, int)
     if not 1 <= month <= 12:
-        err = InvalidInputError(f"month must be 1..12; got month = {month!r}")
-        err.arg, err.value = "month", float(month)
-        raise err
+        raise input_error(f"month must be 1..12; got month = {month!r}", arg='month', value=float(month))
     if not 1900 <= year <= 2200:
-        err = InvalidInputError(f"year must be 1900..2200; got year = {year!r}")
-        err.arg, err.value = "year", float(year)
-        raise err
+        raise input_error(f"year must be 1900..2200; got year = {year!r}", arg='year', value=float(year))
     return year, month
 
 
@@ -161,9 +158,7 @@ def _check_count(n: object) -> int:
     if isinstance(n, bool) or not isinstance(n, int):
         raise InputTypeError(f"n must be an int; got {n!r}")
     if n < 0:
-        err = InvalidInputError(f"n must be >= 0; got n = {n!r}")
-        err.arg, err.value = "n", float(n)
-        raise err
+        raise input_error(f"n must be >= 0; got n = {n!r}", arg='n', value=float(n))
     return n
 
 
@@ -188,11 +183,10 @@ def next_spx_expiries(
     as_of = _check_date("as_of", as_of)
     n = _check_count(n)
     if schedule not in SPX_SCHEDULES:
-        err = InvalidInputError(
-            f"schedule must be one of {SPX_SCHEDULES}; got schedule = {schedule!r}"
+        raise input_error(
+            f"schedule must be one of {SPX_SCHEDULES}; got schedule = {schedule!r}",
+            arg="schedule",
         )
-        err.arg = "schedule"
-        raise err
 
     def wanted(day: dt.date) -> bool:
         return day >= as_of if inclusive else day > as_of

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 __all__ = [
     "AlvhError", "BackendError", "DataError", "InputTypeError", "InvalidInputError",
-    "NoSolutionError", "ShapeError", "invalid",
+    "NoSolutionError", "ShapeError",
 ]
 
 
@@ -55,13 +55,10 @@ class ShapeError(AlvhError, ValueError):
 class InputTypeError(AlvhError, TypeError):
     """An argument of the wrong type (e.g. a string where a number belongs)."""
 
+    arg: str | None = None
+    index: int | None = None
+    value: float | None = None
+
 
 class BackendError(AlvhError, RuntimeError):
     """The requested backend is unknown or not available in this installation."""
-
-
-def invalid(arg: str, index: int, value: float, requirement: str) -> InvalidInputError:
-    """The error both backends raise for an out-of-domain value (same text as the core)."""
-    err = InvalidInputError(f"{arg} must be {requirement}; got {arg}[{index}] = {value!r}")
-    err.arg, err.index, err.value = arg, index, value
-    return err

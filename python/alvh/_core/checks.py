@@ -1,28 +1,70 @@
-"""Shared argument checks: finite numbers, ranges, plain dates, and the one factory of
-`InvalidInputError` that sets ``.arg`` / ``.index`` / ``.value`` the same way everywhere."""
+"""Shared argument checks: the one factory of input errors (`input_error`), which sets
+``.arg`` / ``.index`` / ``.value`` the same way everywhere, and the checks built on it:
+finite numbers, ranges, plain dates, dataclass fields in range.
+
+Every module's errors come from `input_error` (directly, or through `bad` for the
+standard "ARG must be REQUIREMENT; got ARG[i] = VALUE" message), so a user's handler
+reads the same attributes whichever layer raised:
+
+- ``arg``: the argument's name (a dotted field for a file: ``spx_vol.skew``);
+- ``index``: the 0-based position of the first bad element of an array or a list,
+  None for a scalar;
+- ``value``: the offending number as a float, None when it is not a real number.
+"""
 
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar, overload
 
 import numpy as np
 
-from alvh.errors import InputTypeError, InvalidInputError
+from alvh.errors import AlvhError, InputTypeError, InvalidInputError
 
-__all__ = ["bad", "check_fields", "finite_number", "in_range", "plain_date"]
+__all__ = [
+    "bad", "check_fields", "finite_number", "in_range", "input_error", "kernel_error", "plain_date",
+]
+
+E = TypeVar("E", bound=AlvhError)
 
 # --------------------------------------------------------------------------- checks
 
 
-def bad(arg: str, value: Any, requirement: str, index: int | None = None) -> InvalidInputError:
-    where = arg if index is None else f"{arg}[{index}]"
-    err = InvalidInputError(f"{arg} must be {requirement}; got {where} = {value!r}")
-    err.arg, err.index = arg, index
-    err.value = value if isinstance(value, float) else None
+@overload
+def input_error(message: str, *, arg: str | None = ..., index: int | None = ...,
+                value: Any = ...) -> InvalidInputError: ...
+
+
+@overload
+def input_error(message: str, *, arg: str | None = ..., index: int | None = ..., value: Any = ...,
+                kind: type[E]) -> E: ...
+
+
+def input_error(message: str, *, arg: str | None = None, index: int | None = None,
+                value: Any = None, kind: type[AlvhError] = InvalidInputError) -> AlvhError:
+    """An input error of class ``kind`` (an `InvalidInputError` by default) with the
+    attributes of the module doc set."""
+    err = kind(message)
+    real = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+    err.arg, err.index, err.value = arg, index, float(value) if real else None  # type: ignore[attr-defined]
     return err
+
+
+def bad(arg: str, value: Any, requirement: str, index: int | None = None) -> InvalidInputError:
+    """``ARG must be REQUIREMENT; got ARG[INDEX] = VALUE`` (``got ARG = VALUE`` for a scalar)."""
+    where = arg if index is None else f"{arg}[{index}]"
+    return input_error(f"{arg} must be {requirement}; got {where} = {value!r}", arg=arg,
+                       index=index, value=value)
+
+
+def kernel_error(arg: str, index: int, value: float, requirement: str) -> InvalidInputError:
+    """The error both backends raise for an out-of-domain value (the core's text, and
+    ``.value`` exactly the offending float, NaN included)."""
+    return input_error(f"{arg} must be {requirement}; got {arg}[{index}] = {value!r}", arg=arg,
+                       index=index, value=value)
 
 
 def finite_number(arg: str, value: Any) -> float:

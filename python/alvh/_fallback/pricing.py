@@ -41,7 +41,8 @@ from numpy.typing import NDArray
 from scipy import special
 
 from alvh._core.types import FloatArray
-from alvh.errors import NoSolutionError, ShapeError, invalid
+from alvh._core.checks import kernel_error
+from alvh.errors import NoSolutionError, ShapeError
 
 Num = Any  # float or FloatArray: numpy broadcasts either way
 
@@ -105,8 +106,8 @@ def _display(value: float) -> str:
 
 
 def _invalid_value(arg: str, index: int, value: float, requirement: str) -> Exception:
-    """`alvh.errors.invalid`, with the number printed as the core prints it."""
-    err = invalid(arg, index, value, requirement)
+    """`alvh._core.checks.kernel_error`, with the number printed as the core prints it."""
+    err = kernel_error(arg, index, value, requirement)
     err.args = (f"{arg} must be {requirement}; got {arg}[{index}] = {_display(value)}",)
     return err
 

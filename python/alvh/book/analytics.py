@@ -72,6 +72,7 @@ from numpy.typing import NDArray
 
 from alvh._core.types import FloatArray
 from alvh import black76, bsm
+from alvh._core.checks import input_error
 from alvh.errors import InputTypeError, InvalidInputError
 from alvh.book.instruments import SpxOption, VixFuture, VixOption
 from alvh.market.conventions import DAYS_PER_YEAR
@@ -115,12 +116,10 @@ def check_live(position: Any, market: Any, purpose: str = "analysing the positio
         raise InputTypeError(f"market must be an alvh.Market; got {type(market).__name__}")
     for i, leg in enumerate(position.legs):
         if leg.expiry < market.as_of:
-            err = InvalidInputError(
-                f"legs[{i}] ({leg}) expired on {leg.expiry.isoformat()}, before market.as_of "
-                f"{market.as_of.isoformat()}: settle or remove it before {purpose}"
+            raise input_error(
+                f"legs[{i}] ({leg}) expired on {leg.expiry.isoformat()}, before market.as_of " f"{market.as_of.isoformat()}: settle or remove it before {purpose}",
+                arg=f'legs[{i}]', index=i,
             )
-            err.arg, err.index = f"legs[{i}]", i
-            raise err
 
 
 def _years(expiry: dt.date, as_of: dt.date) -> float:

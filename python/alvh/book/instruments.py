@@ -36,24 +36,20 @@ from typing import Any, ClassVar, Union
 import numpy as np
 
 from alvh.calendar import is_business_day
+from alvh._core.checks import input_error
 from alvh.errors import InputTypeError, InvalidInputError
 
 __all__ = ["Instrument", "SpxOption", "VixFuture", "VixOption", "instrument_types"]
 
 
 def _invalid(owner: str, field: str, value: Any, requirement: str) -> InvalidInputError:
-    err = InvalidInputError(f"{owner}.{field} must be {requirement}; got {field} = {value!r}")
-    err.arg = field
-    err.value = float(value) if isinstance(value, numbers.Real) else None
-    return err
+    return input_error(f"{owner}.{field} must be {requirement}; got {field} = {value!r}", arg=field,
+                       value=value)
 
 
 def _wrong_type(owner: str, field: str, value: Any, expected: str) -> InputTypeError:
-    err = InputTypeError(
-        f"{owner}.{field} must be {expected}; got {type(value).__name__} {value!r}"
-    )
-    err.arg = field  # type: ignore[attr-defined]
-    return err
+    return input_error(f"{owner}.{field} must be {expected}; got {type(value).__name__} {value!r}",
+                       arg=field, kind=InputTypeError)
 
 
 def _real(owner: str, field: str, value: Any) -> float:

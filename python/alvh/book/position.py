@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from alvh import bsm
+from alvh._core.checks import input_error
 from alvh.errors import InputTypeError, InvalidInputError
 from alvh.book.instruments import Instrument, SpxOption, VixFuture, VixOption, instrument_types
 
@@ -64,10 +65,7 @@ class MarketLike(Protocol):
 
 
 def _invalid(arg: str, value: Any, message: str) -> InvalidInputError:
-    err = InvalidInputError(message)
-    err.arg = arg
-    err.value = float(value) if isinstance(value, numbers.Real) else None
-    return err
+    return input_error(message, arg=arg, value=value)
 
 
 def _whole(arg: str, value: Any) -> int:
@@ -496,9 +494,7 @@ def _first_crossing(strikes: np.ndarray, abs_delta: np.ndarray, target: float, s
 
 def _file_error(where: str, field: str | None, exc: Exception) -> Exception:
     cls = InputTypeError if isinstance(exc, TypeError) else InvalidInputError
-    err = cls(f"{where}: {exc}")
-    err.arg = field  # type: ignore[union-attr]
-    return err
+    return input_error(f"{where}: {exc}", arg=field, kind=cls)
 
 
 def _position_from_doc(doc: dict[str, Any], file: str) -> Position:

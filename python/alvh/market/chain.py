@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 
 import numpy as np
 
+from alvh._core.checks import input_error
 from alvh.errors import InputTypeError, InvalidInputError
 
 if TYPE_CHECKING:  # polars is imported on first use, like elsewhere in alvh
@@ -68,10 +69,9 @@ def _chain_error(
         where = f"chain row {row}" if row is not None else "chain"
     if column is not None:
         where += f", column {column!r}"
-    err = InvalidChainError(f"{where}: {problem}")
+    err = input_error(f"{where}: {problem}", arg=column, index=None if row is None else row - 1,
+                      kind=InvalidChainError)
     err.path, err.line, err.row, err.column = path, line, row, column
-    err.arg = column
-    err.index = None if row is None else row - 1
     return err
 
 

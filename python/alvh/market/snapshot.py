@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from alvh._core.checks import bad, check_fields, finite_number, plain_date
+from alvh._core.checks import bad, check_fields, finite_number, input_error, plain_date
 from alvh._core.io import atomic_write, tomllib
 from alvh._core.types import FloatArray
 from alvh.errors import InputTypeError, InvalidInputError
@@ -501,9 +501,7 @@ class MarketReader:
         else:
             line = self._line(section, key.split("[")[0].split(".")[0])
         where = f"{self.source}:{line}" if line else f"{self.source}"
-        err = InvalidInputError(f"{where}: field {dotted}: {problem}")
-        err.arg = dotted
-        return err
+        return input_error(f"{where}: field {dotted}: {problem}", arg=dotted)
 
     def table(self, document: Mapping[str, Any], section: str, allowed: set[str]) -> dict[str, Any]:
         value = document.get(section, {})

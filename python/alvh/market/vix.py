@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from alvh._core.checks import bad, check_fields, finite_number, plain_date
+from alvh._core.checks import bad, check_fields, finite_number, input_error, plain_date
 from alvh._core.types import FloatArray
 from alvh.errors import InvalidInputError
 from alvh.market.conventions import DAYS_PER_YEAR, MAX_VOL, VIX_TENOR_DAYS
@@ -132,13 +132,10 @@ class VixFutures:
                 return self.prices[self.expiries.index(expiry)]
             except ValueError:
                 listed = ", ".join(e.isoformat() for e in self.expiries)
-                err = InvalidInputError(
-                    f"no VIX futures price for expiry {expiry.isoformat()}: the curve lists "
-                    f"{listed}. VIX options are priced on the future of the same expiry, so "
-                    f"add that expiry to the curve (or use the mean-reverting model)"
-                )
-                err.arg = "expiry"
-                raise err from None
+                raise input_error(
+                    f"no VIX futures price for expiry {expiry.isoformat()}: the curve lists " f"{listed}. VIX options are priced on the future of the same expiry, so " f"add that expiry to the curve (or use the mean-reverting model)",
+                    arg="expiry",
+                ) from None
         tau = (expiry - as_of).days / DAYS_PER_YEAR
         return float(self.model_level(tau, vix=vix))
 

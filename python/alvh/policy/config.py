@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from alvh._core.io import atomic_write, tomllib
+from alvh._core.checks import input_error
 from alvh.errors import InputTypeError, InvalidInputError
 from alvh.policy import engine
 
@@ -59,10 +60,8 @@ LAYERS = 3
 
 
 def _bad(field_name: str, value: Any, requirement: str) -> InvalidInputError:
-    err = InvalidInputError(f"{field_name} must be {requirement}; got {value!r}")
-    err.arg = field_name
-    err.value = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-    return err
+    return input_error(f"{field_name} must be {requirement}; got {value!r}", arg=field_name,
+                       value=value)
 
 
 def _number(field_name: str, value: Any) -> float:

@@ -38,6 +38,7 @@ from typing import Any, cast
 import polars as pl
 
 from alvh._core.io import atomic_write, tomllib
+from alvh._core.checks import input_error
 from alvh.errors import InputTypeError, InvalidInputError
 from alvh.policy.indicators import checks
 from alvh.policy.indicators import breadth as _breadth
@@ -256,9 +257,7 @@ class MarketState:
 
 
 def _invalid(arg: str, message: str) -> InvalidInputError:
-    err = InvalidInputError(message)
-    err.arg = arg
-    return err
+    return input_error(message, arg=arg)
 
 
 def _value(frame: pl.DataFrame, expression: pl.Expr) -> Any:

@@ -66,6 +66,7 @@ from numpy.typing import NDArray
 from alvh._core.types import FloatArray, IntArray
 from alvh._core import backend as _backend
 from alvh.book.analytics import check_live
+from alvh._core.checks import bad, input_error
 from alvh.errors import InputTypeError, InvalidInputError
 from alvh.book.instruments import SpxOption, VixFuture, VixOption
 from alvh.market.conventions import DAYS_PER_YEAR, DYNAMICS
@@ -226,14 +227,6 @@ class Grid:
 # --------------------------------------------------------------------------- validation
 
 
-def _error(arg: str, value: Any, requirement: str, index: int | None = None) -> InvalidInputError:
-    where = arg if index is None else f"{arg}[{index}]"
-    err = InvalidInputError(f"{arg} must be {requirement}; got {where} = {value!r}")
-    err.arg, err.index = arg, index
-    err.value = float(value) if isinstance(value, (int, float)) else None
-    return err
-
-
 def _axis(arg: str, values: Any, *, integer: bool) -> NDArray[Any]:
     """A non-empty 1-D axis of numbers (ints for ``days``)."""
     example = "range(0, 11)" if integer else "[-0.05, 0.0, 0.05]"
@@ -244,9 +237,7 @@ def _axis(arg: str, values: Any, *, integer: bool) -> NDArray[Any]:
         )
     raw = np.asarray(values)
     if raw.size == 0:
-        err = InvalidInputError(f"{arg} must not be empty (e.g. {example})")
-        err.arg = arg
-        raise err
+        raise input_error(f"{arg} must not be empty (e.g. {example})", arg=arg)
     allowed = "iu" if integer else "iuf"
     if raw.dtype.kind not in allowed:
         wanted = "ints (whole calendar days)" if integer else "real numbers"
@@ -258,28 +249,26 @@ def _check_axes(
     market: Market, spot_moves: Any, vol_shifts: Any, days: Any, dynamics: Any
 ) -> tuple[FloatArray, FloatArray, IntArray, str]:
     if dynamics not in DYNAMICS:
-        err = InvalidInputError(f"dynamics must be one of {', '.join(DYNAMICS)}; got {dynamics!r}")
-        err.arg = "dynamics"
-        raise err
+        raise input_error(f"dynamics must be one of {', '.join(DYNAMICS)}; got {dynamics!r}", arg="dynamics")
     moves = _axis("spot_moves", spot_moves, integer=False)
     for i, move in enumerate(moves.tolist()):
         if not math.isfinite(move):
-            raise _error("spot_moves", move, "finite (relative moves, -0.05 = -5 %)", i)
+            raise bad("spot_moves", move, "finite (relative moves, -0.05 = -5 %)", i)
         if move <= -1.0:
-            raise _error("spot_moves", move, "greater than -1 (relative moves, -0.05 = -5 %)", i)
+            raise bad("spot_moves", move, "greater than -1 (relative moves, -0.05 = -5 %)", i)
     shifts = _axis("vol_shifts", vol_shifts, integer=False)
     for i, shift in enumerate(shifts.tolist()):
         if not math.isfinite(shift):
-            raise _error("vol_shifts", shift, "finite (VIX points)", i)
+            raise bad("vol_shifts", shift, "finite (VIX points)", i)
         if market.vix + shift <= 0.0:
-            raise _error(
+            raise bad(
                 "vol_shifts", shift,
                 f"greater than -{market.vix:g} VIX points (the VIX must stay positive)", i,
             )
     day_axis = _axis("days", days, integer=True)
     for i, day in enumerate(day_axis.tolist()):
         if day < 0:
-            raise _error("days", day, "zero or positive (calendar days forward)", i)
+            raise bad("days", day, "zero or positive (calendar days forward)", i)
     return moves, shifts, day_axis, str(dynamics)
 
 
@@ -294,16 +283,11 @@ def _bumped(market: Market, shift: float, day: int, dynamics: str, j: int, k: in
         else:
             name, index, value = "vol_shifts", j, shift
         shown = day if name == "days" else shift
-        err = InvalidInputError(f"{name}[{index}] = {shown!r}: {exc}")
-        err.arg, err.index = name, index
-        err.value = value
-        raise err from None
+        raise input_error(f"{name}[{index}] = {shown!r}: {exc}", arg=name, index=index, value=value) from None
 
 
 def _leg_error(i: int, leg: Any, exc: InvalidInputError) -> InvalidInputError:
-    err = InvalidInputError(f"legs[{i}] ({leg}): {exc}")
-    err.arg, err.index = f"legs[{i}]", i
-    return err
+    return input_error(f"legs[{i}] ({leg}): {exc}", arg=f'legs[{i}]', index=i)
 
 
 # --------------------------------------------------------------------------- the grid

@@ -37,6 +37,7 @@ import numpy as np
 from alvh._core.types import FloatArray
 from alvh._core import backend as _backend
 from alvh.book.analytics import check_live
+from alvh._core.checks import input_error
 from alvh.errors import InputTypeError, InvalidInputError
 from alvh.book.instruments import SpxOption, VixFuture, VixOption
 from alvh.market.conventions import DAYS_PER_YEAR, DYNAMICS
@@ -212,10 +213,7 @@ class Projection:
 
 
 def _error(arg: str, value: Any, requirement: str) -> InvalidInputError:
-    err = InvalidInputError(f"{arg} must be {requirement}; got {value!r}")
-    err.arg = arg
-    err.value = value if isinstance(value, (int, float)) else None
-    return err
+    return input_error(f"{arg} must be {requirement}; got {value!r}", arg=arg, value=value)
 
 
 def _count(arg: str, value: Any, low: int, high: int) -> int:
@@ -361,12 +359,10 @@ def _simulate(
     check_live(position, market, "projecting")
     for i, leg in enumerate(position.legs):
         if leg.expiry <= market.as_of:
-            err = InvalidInputError(
-                f"legs[{i}] ({leg}) expires on the market's as_of {market.as_of.isoformat()}: "
-                "settle it before projecting"
+            raise input_error(
+                f"legs[{i}] ({leg}) expires on the market's as_of {market.as_of.isoformat()}: " "settle it before projecting",
+                arg=f'legs[{i}]', index=i,
             )
-            err.arg, err.index = f"legs[{i}]", i
-            raise err
     days = _count("days", days, 1, 30)
     first_valued_day = days if horizon_only else 1
     paths = _count("paths", paths, 1, 10_000_000)

@@ -39,7 +39,7 @@ from alvh._core.types import FloatArray
 from alvh._core.io import atomic_write, tomllib
 from alvh.calendar import is_business_day
 from alvh.errors import InputTypeError, InvalidInputError
-from alvh._core.checks import bad, in_range
+from alvh._core.checks import bad, in_range, input_error
 
 __all__ = [
     "BUILT_INS",
@@ -329,21 +329,17 @@ class ScenarioSet:
                     f"got {type(scenario).__name__}"
                 )
             if scenario.name in seen:
-                err = InvalidInputError(
-                    f"scenarios[{i}].name must be unique in scenario set {self.name!r}; "
-                    f"{scenario.name!r} is also scenarios[{seen[scenario.name]}].name"
+                raise input_error(
+                    f"scenarios[{i}].name must be unique in scenario set {self.name!r}; " f"{scenario.name!r} is also scenarios[{seen[scenario.name]}].name",
+                    arg=f'scenarios[{i}].name', index=i,
                 )
-                err.arg, err.index = f"scenarios[{i}].name", i
-                raise err
             seen[scenario.name] = i
         total = math.fsum(s.probability for s in scenarios)
         if abs(total - 1.0) > PROBABILITY_TOLERANCE:
-            err = InvalidInputError(
-                f"the probabilities of scenario set {self.name!r} must sum to 1; "
-                f"they sum to {total!r} (scenarios[*].probability)"
+            raise input_error(
+                f"the probabilities of scenario set {self.name!r} must sum to 1; " f"they sum to {total!r} (scenarios[*].probability)",
+                arg='scenarios[*].probability', value=total,
             )
-            err.arg, err.value = "scenarios[*].probability", total
-            raise err
         object.__setattr__(self, "scenarios", scenarios)
 
     @property
@@ -559,9 +555,7 @@ class _ScenarioReader:
     def error(self, field: str, problem: str) -> InvalidInputError:
         line = self._line(field)
         where = f"{self.source}:{line}" if line else f"{self.source}"
-        err = InvalidInputError(f"{where}: field {field}: {problem}")
-        err.arg = field
-        return err
+        return input_error(f"{where}: field {field}: {problem}", arg=field)
 
     def known(self, table: Mapping[str, Any], prefix: str, allowed: set[str]) -> None:
         for key in table:
@@ -880,9 +874,8 @@ BUILT_INS = {"gdp": gdp, "earnings": earnings, "gdp_x_earnings": gdp_x_earnings}
 def by_name(name: str, as_of: dt.date) -> ScenarioSet:
     """The built-in scenario set ``name`` ("gdp", "earnings", "gdp_x_earnings") at ``as_of``."""
     if name not in BUILT_INS:
-        err = InvalidInputError(
-            f"unknown scenario set {name!r}; the built-ins are {', '.join(BUILT_INS)}"
+        raise input_error(
+            f"unknown scenario set {name!r}; the built-ins are {', '.join(BUILT_INS)}",
+            arg="name",
         )
-        err.arg = "name"
-        raise err
     return BUILT_INS[name](as_of)

@@ -14,6 +14,7 @@ from typing import Any
 
 import polars as pl
 
+from alvh._core.checks import input_error
 from alvh.errors import InputTypeError, InvalidInputError
 
 __all__ = [
@@ -22,11 +23,7 @@ __all__ = [
 
 
 def invalid(arg: str, message: str, value: Any = None) -> InvalidInputError:
-    err = InvalidInputError(message)
-    err.arg = arg
-    if isinstance(value, Real) and not isinstance(value, bool):
-        err.value = float(value)
-    return err
+    return input_error(message, arg=arg, value=value)
 
 
 def window(arg: str, value: Any, minimum: int = 1) -> int:

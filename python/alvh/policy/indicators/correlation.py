@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from alvh.errors import InvalidInputError
+from alvh._core.checks import input_error
 from alvh.policy.indicators import checks
 
 #: Default correlation window, trading days.
@@ -76,9 +76,7 @@ def add_spx_correlations(
     if isinstance(series, str):
         series = [series]
     if not series:
-        err = InvalidInputError("series must name at least one column")
-        err.arg = "series"
-        raise err
+        raise input_error("series must name at least one column", arg="series")
     columns: dict[str, str | None] = {"spx": spx}
     columns.update({f"series[{i}]": name for i, name in enumerate(series)})
     checks.frame(frame, columns, date)

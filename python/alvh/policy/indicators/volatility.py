@@ -39,7 +39,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from alvh.errors import InvalidInputError
+from alvh._core.checks import input_error
 from alvh.policy.indicators import checks
 
 #: Default window, trading days: about one calendar month, the VIX's 30-day horizon.
@@ -154,11 +154,10 @@ def _estimator_columns(
         estimators = (estimators,)
     unknown = [name for name in estimators if name not in ESTIMATORS]
     if unknown or not estimators:
-        err = InvalidInputError(
-            f"estimators must be a non-empty list of {ESTIMATORS}, got {list(estimators)!r}"
+        raise input_error(
+            f"estimators must be a non-empty list of {ESTIMATORS}, got {list(estimators)!r}",
+            arg="estimators",
         )
-        err.arg = "estimators"
-        raise err
     needs_ohlc = {"garman_klass", "yang_zhang"} & set(estimators)
     return {
         "open": open if needs_ohlc else None,
