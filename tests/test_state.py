@@ -492,7 +492,7 @@ def test_a_hand_written_state_lists_its_absent_diagnostics(tmp_path):
     ('date = 2018-02-05\nvix = 37.3\nspx = 2649.0\n[correlations]\nreits = 1.5\n',
      "correlations.reits", 5),
     ('date = 2018-02-05\nvix = 37.3\nspx = 2649.0\n[custom.claims]\nvalue = 1.0\n'
-     'threshold = 2.0\n', "custom.claims.fired", None),
+     'threshold = 2.0\n', "custom.claims.fired", 4),  # a missing key: its table's line
     ('date = 2018-02-05\nvix = -1.0\nspx = 2649.0\n', "vix", 2),
 ])
 def test_a_malformed_state_file_names_the_file_and_the_field(tmp_path, body, field, line):

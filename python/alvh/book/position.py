@@ -26,10 +26,11 @@ import numpy as np
 
 from alvh import bsm
 from alvh._core.checks import input_error
+from alvh._core import toml
 from alvh.errors import InputTypeError, InvalidInputError
 from alvh.book.instruments import Instrument, SpxOption, VixFuture, VixOption, instrument_types
 
-from alvh._core.io import atomic_write, tomllib
+from alvh._core.io import atomic_write
 
 if TYPE_CHECKING:
     import polars as pl
@@ -430,11 +431,7 @@ class Position:
         place (``legs[2].strike``); unknown keys and types are errors, never skipped.
         """
         path = Path(path)
-        with open(path, "rb") as handle:
-            try:
-                doc = tomllib.load(handle)
-            except tomllib.TOMLDecodeError as exc:
-                raise _invalid("toml", None, f"{path}: not valid TOML: {exc}") from exc
+        _, doc = toml.load(path)
         return _position_from_doc(doc, str(path))
 
     def leg_records(self) -> list[dict[str, Any]]:

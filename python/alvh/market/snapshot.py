@@ -23,7 +23,6 @@ broadcast shape of their inputs (0-d for scalars), like `alvh.bsm`.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -34,9 +33,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from alvh._core.checks import bad, check_fields, finite_number, input_error, plain_date
-from alvh._core.io import atomic_write, tomllib
+from alvh._core.checks import bad, check_fields, finite_number, plain_date
+from alvh._core.io import atomic_write
 from alvh._core.types import FloatArray
+from alvh._core import toml
 from alvh.errors import InputTypeError, InvalidInputError
 from alvh.market.conventions import DAYS_PER_YEAR, check_dynamics
 from alvh.market.skew import VixLinkedSkew
@@ -432,16 +432,8 @@ class Market:
         `InvalidInputError` (a ``ValueError``) naming the file and the field, with
         the line where it can be found.
         """
-        source = Path(path)
-        raw = source.read_bytes()
-        text = raw.decode("utf-8", errors="replace")
-        try:
-            document = tomllib.loads(raw.decode("utf-8"))
-        except UnicodeDecodeError as exc:
-            raise InvalidInputError(f"{source}: not UTF-8 text ({exc})") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise InvalidInputError(f"{source}: not valid TOML: {exc}") from None
-        return MarketReader(source, text).read(document)
+        text, document = toml.load(path)
+        return MarketReader(text).read(document)
 
 
 # --------------------------------------------------------------------------- TOML reading
@@ -461,47 +453,13 @@ class MarketReader:
     """Turns a parsed TOML document into a `Market`, with errors that name the file,
     the dotted field and (found in the text) its line."""
 
-    def __init__(self, source: Path, text: str) -> None:
-        self.source = source
-        self.lines = text.splitlines()
-
-    def _line(self, section: str, key: str) -> int | None:
-        current = ""
-        pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
-        for number, line in enumerate(self.lines, start=1):
-            header = re.match(r"^\s*\[+\s*([^\]]+?)\s*\]+", line)
-            if header:
-                current = header.group(1)
-                continue
-            if current == section and pattern.match(line):
-                return number
-        return None
-
-    def _item_line(self, section: str, index: int, key: str, items: str = "curve") -> int | None:
-        """The line of the ``index``-th ``key = `` of a list of tables such as a curve
-        (inline or [[...]] tables)."""
-        current, seen = "", 0
-        pattern = re.compile(rf"(^|[{{,\s]){re.escape(key)}\s*=")
-        for number, line in enumerate(self.lines, start=1):
-            header = re.match(r"^\s*\[+\s*([^\]]+?)\s*\]+", line)
-            if header:
-                current = header.group(1)
-                continue
-            if current in (section, f"{section}.{items}") and pattern.search(line.split("#")[0]):
-                if seen == index:
-                    return number
-                seen += 1
-        return None
+    def __init__(self, text: toml.TomlText) -> None:
+        self.text = text
+        self.source = text.source
 
     def error(self, section: str, key: str, problem: str) -> InvalidInputError:
-        dotted = f"{section}.{key}" if section else key
-        item = re.match(r"(curve|slices)\[(\d+)\]\.(\w+)$", key)
-        if item:
-            line = self._item_line(section, int(item.group(2)), item.group(3), item.group(1))
-        else:
-            line = self._line(section, key.split("[")[0].split(".")[0])
-        where = f"{self.source}:{line}" if line else f"{self.source}"
-        return input_error(f"{where}: field {dotted}: {problem}", arg=dotted)
+        """``FILE:LINE: field SECTION.KEY: problem`` (`alvh._core.toml`)."""
+        return self.text.error(f"{section}.{key}" if section else key, problem)
 
     def table(self, document: Mapping[str, Any], section: str, allowed: set[str]) -> dict[str, Any]:
         value = document.get(section, {})

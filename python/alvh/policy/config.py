@@ -33,8 +33,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from alvh._core.io import atomic_write, tomllib
+from alvh._core.io import atomic_write
 from alvh._core.checks import input_error
+from alvh._core import toml
 from alvh.errors import InputTypeError, InvalidInputError
 from alvh.policy import engine
 
@@ -333,10 +334,7 @@ class Policy:
     def from_toml(cls, path: str | os.PathLike[str]) -> Policy:
         """Read a policy TOML file; errors name the file and the field."""
         source = Path(path)
-        try:
-            document = tomllib.loads(source.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise InvalidInputError(f"{source}: not valid TOML: {exc}") from None
+        _, document = toml.load(source)
         try:
             return cls.from_dict(document)
         except (InvalidInputError, InputTypeError) as exc:

@@ -37,8 +37,9 @@ from typing import Any, cast
 
 import polars as pl
 
-from alvh._core.io import atomic_write, tomllib
+from alvh._core.io import atomic_write
 from alvh._core.checks import input_error
+from alvh._core import toml
 from alvh.errors import InputTypeError, InvalidInputError
 from alvh.policy.indicators import checks
 from alvh.policy.indicators import breadth as _breadth
@@ -240,17 +241,8 @@ class MarketState:
         ``missing`` list each absent one is listed as ``"name: not in the state file"``.
         A malformed file, an unknown key or a bad value raises `InvalidInputError` (or
         `InputTypeError`) naming the file, the line and the field."""
-        source = Path(path)
-        raw = source.read_bytes()
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise InvalidInputError(f"{source}: not UTF-8 text ({exc})") from None
-        try:
-            document = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise InvalidInputError(f"{source}: not valid TOML: {exc}") from None
-        return _StateReader(source, text).read(document)
+        text, document = toml.load(path)
+        return _StateReader(text).read(document)
 
 
 # --------------------------------------------------------------------------- building
@@ -600,15 +592,14 @@ class _Builder:
 
 class _StateReader:
     """A parsed state TOML document -> `MarketState`, with errors naming the file, the
-    line and the field (as `alvh.market.snapshot`'s reader)."""
+    line and the field (`alvh._core.toml`, as every format's reader)."""
 
-    def __init__(self, source: Path, text: str) -> None:
-        from alvh.market.snapshot import MarketReader
-
-        self.lines = MarketReader(source, text)
+    def __init__(self, text: toml.TomlText) -> None:
+        self.text = text
 
     def error(self, section: str, key: str, problem: str) -> InvalidInputError:
-        return self.lines.error(section, key, problem)
+        """``FILE:LINE: field SECTION.KEY: problem`` (`alvh._core.toml`)."""
+        return self.text.error(f"{section}.{key}" if section else key, problem)
 
     def number(self, table: Mapping[str, Any], section: str, key: str) -> float:
         value = table[key]

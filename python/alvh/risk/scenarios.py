@@ -36,8 +36,9 @@ from typing import Any
 import numpy as np
 
 from alvh._core.types import FloatArray
-from alvh._core.io import atomic_write, tomllib
+from alvh._core.io import atomic_write
 from alvh.calendar import is_business_day
+from alvh._core import toml
 from alvh.errors import InputTypeError, InvalidInputError
 from alvh._core.checks import bad, in_range, input_error
 
@@ -483,16 +484,8 @@ class ScenarioSet:
         `InvalidInputError` naming the file, the line where it can be found and the
         field (``scenarios[1].events[0].date``).
         """
-        source = Path(path)
-        raw = source.read_bytes()
-        try:
-            text = raw.decode("utf-8")
-            document = tomllib.loads(text)
-        except UnicodeDecodeError as exc:
-            raise InvalidInputError(f"{source}: not UTF-8 text ({exc})") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise InvalidInputError(f"{source}: not valid TOML: {exc}") from None
-        return _ScenarioReader(source, text).read(document)
+        text, document = toml.load(path)
+        return _ScenarioReader(text).read(document)
 
 
 # --------------------------------------------------------------------------- TOML reading
@@ -510,52 +503,13 @@ class _ScenarioReader:
     line (found in the text: the n-th ``[[scenarios]]`` / ``[[scenarios.events]]``
     table, or an inline ``{...}``) and the dotted field."""
 
-    def __init__(self, source: Path, text: str) -> None:
-        self.source = source
-        self.lines = text.splitlines()
-
-    def _line(self, field: str) -> int | None:
-        """Best-effort line of ``field`` such as ``scenarios[1].events[0].date``."""
-        match = re.match(r"^(?:scenarios\[(\d+)\](?:\.events\[(\d+)\])?\.?)?(\w*)", field)
-        if not match:
-            return None
-        scenario = int(match.group(1)) if match.group(1) is not None else None
-        event = int(match.group(2)) if match.group(2) is not None else None
-        key = match.group(3)
-        section, n_scenario, n_event = "", -1, -1
-        start: int | None = None
-        key_pattern = re.compile(rf"(^|[{{,\s]){re.escape(key)}\s*=") if key else None
-        for number, line in enumerate(self.lines, start=1):
-            code = line.split("#")[0]
-            header = re.match(r"^\s*\[\[\s*([\w.]+)\s*\]\]", code)
-            if header:
-                section = header.group(1)
-                if section == "scenarios":
-                    n_scenario, n_event = n_scenario + 1, -1
-                elif section == "scenarios.events":
-                    n_event += 1
-                if (section, n_scenario, n_event) == self._want(scenario, event):
-                    start = number
-                continue
-            here = (section, n_scenario, n_event) == self._want(scenario, event)
-            if scenario is None and section == "" and key_pattern and key_pattern.search(code):
-                return number
-            if here and key_pattern and key_pattern.search(code):
-                return number
-        return start
-
-    @staticmethod
-    def _want(scenario: int | None, event: int | None) -> tuple[str, int, int]:
-        if scenario is None:
-            return ("", -1, -1)
-        if event is None:
-            return ("scenarios", scenario, -1)
-        return ("scenarios.events", scenario, event)
+    def __init__(self, text: toml.TomlText) -> None:
+        self.text = text
+        self.source = text.source
 
     def error(self, field: str, problem: str) -> InvalidInputError:
-        line = self._line(field)
-        where = f"{self.source}:{line}" if line else f"{self.source}"
-        return input_error(f"{where}: field {field}: {problem}", arg=field)
+        """``FILE:LINE: field FIELD: problem`` (`alvh._core.toml`)."""
+        return self.text.error(field, problem)
 
     def known(self, table: Mapping[str, Any], prefix: str, allowed: set[str]) -> None:
         for key in table:
