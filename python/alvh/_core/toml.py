@@ -13,6 +13,7 @@ table, or no line; the error is raised either way.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,7 @@ _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]")
 _SEGMENT = re.compile(r"([^.\[\]]+)(?:\[(\d+)\])?")
 
 
-def load(path: str | Path) -> tuple[TomlText, dict[str, Any]]:
+def load(path: str | os.PathLike[str]) -> tuple[TomlText, dict[str, Any]]:
     """Read and parse a TOML file: its text (for `TomlText.line`) and its document. A file
     that is not UTF-8 or not TOML is an `InvalidInputError` naming the file."""
     source = Path(path)
