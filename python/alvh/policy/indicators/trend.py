@@ -20,8 +20,6 @@ import polars as pl
 
 from alvh.policy.indicators import checks
 
-#: TA-Lib's zero test (``TA_IS_ZERO``): RSI is 0 when average gain + loss is below this.
-_TA_ZERO = 1e-8
 
 
 def _seeded_ewm(x: pl.Expr, *, alpha: float, seed_length: int, start_count: int) -> pl.Expr:
@@ -125,8 +123,10 @@ def rsi(x: str | pl.Expr, *, period: int = 14) -> pl.Expr:
     With ``d[t] = x[t] - x[t-1]``, gains ``max(d, 0)`` and losses ``max(-d, 0)``: the
     averages start on row ``period`` as the simple means of the first ``period`` gains /
     losses, then ``avg[t] = (avg[t-1] * (period - 1) + value[t]) / period`` (Wilder).
-    ``rsi = 100 * avg_gain / (avg_gain + avg_loss)``; when ``avg_gain + avg_loss < 1e-8``
-    (a flat series) it is 0, as TA-Lib. Null on the first ``period`` rows. Default 14.
+    ``rsi = 100 * avg_gain / (avg_gain + avg_loss)``; when ``avg_gain + avg_loss`` is 0 (a
+    flat window) it is 0, as TA-Lib (0.6+ C core: it has no 1e-8 zero band any more, so
+    prices of 1e-7 or a decayed plateau still give a ratio). Null on the first ``period``
+    rows. Default 14.
     """
     period = checks.window("period", period)
     change = checks.expr("x", x).diff()
@@ -136,7 +136,7 @@ def rsi(x: str | pl.Expr, *, period: int = 14) -> pl.Expr:
     avg_gain = _seeded_ewm(gain, alpha=alpha, seed_length=period, start_count=period)
     avg_loss = _seeded_ewm(loss, alpha=alpha, seed_length=period, start_count=period)
     total = avg_gain + avg_loss
-    index = pl.when(total < _TA_ZERO).then(0.0).otherwise(100.0 * avg_gain / total)
+    index = pl.when(total == 0.0).then(0.0).otherwise(100.0 * avg_gain / total)
     return checks.named(index, x)
 
 
