@@ -289,140 +289,199 @@ def replay(
     before its first leg expires. Other days the
     decision would change nothing and is not run. Every run decision is kept in
     `Replay.decisions`."""
-    import polars as pl
-
     condors = condors or CondorRules()
     costs = costs or Costs()
     assumptions = assumptions or Assumptions()
     spx_close, vix_close = _closes(spx, "spx"), _closes(vix, "vix")
     days = _days(spx_close, vix_close, start, end)
-    cash = assumptions.initial_capital
-    book: list[_Open] = []
-    hedges: list[_Hedge] = []
-    decisions: list[Any] = []
-    layer, acted = 0, 0
     if policy is not None and states is None:
         states = daily_states(spx, vix, rules=policy.rules)
-    previous_equity = cash
-    rows: dict[str, list[Any]] = {k: [] for k in (
-        "date", "spx", "vix", "cash", "open_value", "hedge_value", "equity", "open_condors",
-        "layer", "hedge_spend")}
-    trades: dict[str, list[Any]] = {k: [] for k in (
-        "opened", "closed", "expiry", "short_put", "short_call", "width", "quantity", "credit",
-        "exit_value", "pnl", "costs", "reason")}
+    book = _Book(condors, costs, assumptions, policy=policy, states=states, seed=seed)
+    # The order of the steps within a day is part of every published number: a condor
+    # closed today frees its slot for today's opening, and the decision sees today's book.
+    for index, day in enumerate(days):
+        market = Market(as_of=day, spot=spx_close[day], rate=assumptions.rate,
+                        div=assumptions.div, vix=vix_close[day], futures=assumptions.futures,
+                        vol_model=assumptions.vol_model)
+        book.settle_and_close(day, market)
+        if index % condors.open_every == 0:
+            book.open_condor(day, market)
+        spend = book.policy_step(index, day, market) if policy is not None else 0.0
+        book.record(day, market, spx=spx_close[day], vix=vix_close[day], hedge_spend=spend)
+        if progress is not None and (index % 20 == 19 or index == len(days) - 1):
+            progress(index + 1, len(days))
+    equity, trades = book.frames()
+    return Replay(equity=equity, trades=trades, condors=condors, costs=costs,
+                  assumptions=assumptions, decisions=tuple(book.decisions),
+                  policy_name="none" if policy is None else policy.name)
 
-    def close(item: _Open, day: dt.date, value: float, reason: str, fees: float) -> None:
-        nonlocal cash
-        cash += value - fees
+
+class _Book:
+    """The replay's book between days: cash, the open condors and hedges, the policy's
+    layer, and what is recorded (trades, decisions, the daily equity rows). One method
+    per step of a day, called in `replay`'s order."""
+
+    def __init__(self, condors: CondorRules, costs: Costs, assumptions: Assumptions, *,
+                 policy: Any, states: Mapping[dt.date, Any] | None, seed: int) -> None:
+        self.rules, self.costs = condors, costs
+        self.policy, self.states, self.seed = policy, states, seed
+        self.cash = assumptions.initial_capital
+        self.condors: list[_Open] = []
+        self.hedges: list[_Hedge] = []
+        self.decisions: list[Any] = []
+        self.layer, self.acted = 0, 0
+        self.previous_equity = self.cash  # the base of the policy's caps
+        self.rows: dict[str, list[Any]] = {k: [] for k in (
+            "date", "spx", "vix", "cash", "open_value", "hedge_value", "equity", "open_condors",
+            "layer", "hedge_spend")}
+        self.trades: dict[str, list[Any]] = {k: [] for k in (
+            "opened", "closed", "expiry", "short_put", "short_call", "width", "quantity",
+            "credit", "exit_value", "pnl", "costs", "reason")}
+
+    def settle_and_close(self, day: dt.date, market: Market) -> None:
+        """Mark each open condor: settle it at expiry, or close it at the profit target,
+        the stop loss or ``close_dte``; keep the rest."""
+        rules, costs = self.rules, self.costs
+        still: list[_Open] = []
+        for item in self.condors:
+            expiry = item.position.legs[0].expiry
+            value = _value(item.position, market)
+            pnl = item.credit + value
+            if expiry <= day:  # settled at intrinsic: no fill, no costs
+                self._close(item, day, value, "expiry", 0.0)
+            elif pnl >= rules.profit_target * item.credit:
+                self._close(item, day, value, "profit target", _fill_costs(item.position, costs))
+            elif pnl <= -rules.stop_loss * item.credit:
+                self._close(item, day, value, "stop loss", _fill_costs(item.position, costs))
+            elif (expiry - day).days <= rules.close_dte:
+                self._close(item, day, value, "dte", _fill_costs(item.position, costs))
+            else:
+                still.append(item)
+        self.condors = still
+
+    def _close(self, item: _Open, day: dt.date, value: float, reason: str, fees: float) -> None:
+        """Take a condor's exit ``value`` less ``fees`` into cash and write its trade row."""
+        self.cash += value - fees
         legs = [leg for leg in item.position.legs if isinstance(leg, SpxOption)]
         puts = [leg.strike for leg in legs if not leg.is_call and leg.quantity < 0]
         calls = [leg.strike for leg in legs if leg.is_call and leg.quantity < 0]
+        trades = self.trades
         trades["opened"].append(item.opened)
         trades["closed"].append(day)
         trades["expiry"].append(legs[0].expiry)
         trades["short_put"].append(puts[0] if puts else None)
         trades["short_call"].append(calls[0] if calls else None)
-        trades["width"].append(condors.wing_width)
-        trades["quantity"].append(condors.quantity)
+        trades["width"].append(self.rules.wing_width)
+        trades["quantity"].append(self.rules.quantity)
         trades["credit"].append(item.credit)
         trades["exit_value"].append(value)
         trades["pnl"].append(item.credit + value - item.costs - fees)
         trades["costs"].append(item.costs + fees)
         trades["reason"].append(reason)
 
-    for index, day in enumerate(days):
-        market = Market(as_of=day, spot=spx_close[day], rate=assumptions.rate,
-                        div=assumptions.div, vix=vix_close[day], futures=assumptions.futures,
-                        vol_model=assumptions.vol_model)
-        still: list[_Open] = []
-        for item in book:
-            expiry = item.position.legs[0].expiry
-            value = _value(item.position, market)
-            pnl = item.credit + value
-            if expiry <= day:  # settled at intrinsic: no fill, no costs
-                close(item, day, value, "expiry", 0.0)
-            elif pnl >= condors.profit_target * item.credit:
-                close(item, day, value, "profit target", _fill_costs(item.position, costs))
-            elif pnl <= -condors.stop_loss * item.credit:
-                close(item, day, value, "stop loss", _fill_costs(item.position, costs))
-            elif (expiry - day).days <= condors.close_dte:
-                close(item, day, value, "dte", _fill_costs(item.position, costs))
-            else:
-                still.append(item)
-        book = still
-        if index % condors.open_every == 0 and len(book) < condors.max_open:
-            target = _expiry(day, condors)
-            if target is not None:
-                position = Position.iron_condor_by_delta(
-                    target, market=market, short_delta=condors.short_delta,
-                    wing_width=condors.wing_width, quantity=condors.quantity,
-                )
-                credit = position.credit
-                fees = _fill_costs(position, costs)
-                if credit > 0.0:
-                    cash += credit - fees
-                    book.append(_Open(position, day, credit, fees))
+    def open_condor(self, day: dt.date, market: Market) -> None:
+        """Sell the scheduled condor, if fewer than ``max_open`` are open, an expiry fits
+        the DTE window and it takes in a credit."""
+        rules = self.rules
+        if len(self.condors) >= rules.max_open:
+            return
+        target = _expiry(day, rules)
+        if target is None:
+            return
+        position = Position.iron_condor_by_delta(
+            target, market=market, short_delta=rules.short_delta,
+            wing_width=rules.wing_width, quantity=rules.quantity,
+        )
+        credit = position.credit
+        fees = _fill_costs(position, self.costs)
+        if credit > 0.0:
+            self.cash += credit - fees
+            self.condors.append(_Open(position, day, credit, fees))
+
+    def policy_step(self, index: int, day: dt.date, market: Market) -> float:
+        """Sell the hedges that are done, run the policy, buy its hedge; $ spent on it."""
+        self._sell_hedges(day, market)
+        decision = self._decide(index, day, market)
         spend = 0.0
-        if policy is not None:
-            assert states is not None
-            # hedges: the layer that placed them is gone, or the first expiry is near
-            kept: list[_Hedge] = []
-            for held in hedges:
-                first = min(leg.expiry for leg in held.position.legs)
-                if held.layer > layer or (first - day).days <= 1:
-                    cash += _value_any(held.position, market) - _fill_costs(held.position, costs)
-                else:
-                    kept.append(held)
-            hedges = kept
-            state = states.get(day)
-            if state is None:
-                raise InvalidInputError(f"states has no MarketState for {day}")
-            regime = policy.next_layer(state.vix, layer)
-            early = (layer == 0 and policy.layers[0].enabled and policy.rules.early_activation
-                     and bool(state.macd_expanding)
-                     and bool(state.ad_divergence or state.skew_steepening))
-            if (regime != layer or regime > acted or early) and (book or hedges):
-                # The whole book, built only on the days a decision runs.
-                whole = Position(tuple(leg for item in book for leg in item.position.legs)
-                                 + tuple(leg for held in hedges for leg in held.position.legs))
-                decision = policy.decide(
-                    state, whole, market, layer=layer, acted=acted,
-                    portfolio_value=max(previous_equity, 1.0),
-                    committed_risk=math.fsum(held.risk for held in hedges), seed=seed + index,
-                )
-                decisions.append(decision)
-                layer, acted = decision.layer_after, int(decision.extra["acted"])
-                if decision.actions:
-                    hedge = decision.hedge()
-                    paid = -hedge.credit + _fill_costs(hedge, costs)
-                    cash -= paid
-                    spend += paid
-                    hedges.append(_Hedge(hedge, layer, decision.actions[0].risk))
+        if decision is not None and decision.actions:
+            spend += self._buy_hedge(decision)
+        return spend
+
+    def _sell_hedges(self, day: dt.date, market: Market) -> None:
+        """Sell each hedge whose layer is gone or whose first expiry is a day away."""
+        kept: list[_Hedge] = []
+        for held in self.hedges:
+            first = min(leg.expiry for leg in held.position.legs)
+            if held.layer > self.layer or (first - day).days <= 1:
+                self.cash += (_value_any(held.position, market)
+                              - _fill_costs(held.position, self.costs))
             else:
-                layer, acted = regime, min(acted, regime)
-        open_value = math.fsum(_value(item.position, market) for item in book)
-        hedge_value = math.fsum(_value_any(held.position, market) for held in hedges)
-        previous_equity = cash + open_value + hedge_value
+                kept.append(held)
+        self.hedges = kept
+
+    def _decide(self, index: int, day: dt.date, market: Market) -> Any:
+        """Move the layer; on a day the decision could change something, run
+        ``policy.decide`` on the whole book and keep it (None on other days)."""
+        policy = self.policy
+        assert self.states is not None
+        state = self.states.get(day)
+        if state is None:
+            raise InvalidInputError(f"states has no MarketState for {day}")
+        regime = policy.next_layer(state.vix, self.layer)
+        early = (self.layer == 0 and policy.layers[0].enabled and policy.rules.early_activation
+                 and bool(state.macd_expanding)
+                 and bool(state.ad_divergence or state.skew_steepening))
+        if not ((regime != self.layer or regime > self.acted or early)
+                and (self.condors or self.hedges)):
+            self.layer, self.acted = regime, min(self.acted, regime)
+            return None
+        # The whole book, built only on the days a decision runs.
+        whole = Position(tuple(leg for item in self.condors for leg in item.position.legs)
+                         + tuple(leg for held in self.hedges for leg in held.position.legs))
+        decision = policy.decide(
+            state, whole, market, layer=self.layer, acted=self.acted,
+            portfolio_value=max(self.previous_equity, 1.0),
+            committed_risk=math.fsum(held.risk for held in self.hedges), seed=self.seed + index,
+        )
+        self.decisions.append(decision)
+        self.layer, self.acted = decision.layer_after, int(decision.extra["acted"])
+        return decision
+
+    def _buy_hedge(self, decision: Any) -> float:
+        """Buy the decision's hedge at its model prices plus costs; $ paid."""
+        hedge = decision.hedge()
+        paid = -hedge.credit + _fill_costs(hedge, self.costs)
+        self.cash -= paid
+        self.hedges.append(_Hedge(hedge, self.layer, decision.actions[0].risk))
+        return paid
+
+    def record(self, day: dt.date, market: Market, *, spx: float, vix: float,
+               hedge_spend: float) -> None:
+        """The day's equity row: cash plus the model value of the open condors and hedges."""
+        open_value = math.fsum(_value(item.position, market) for item in self.condors)
+        hedge_value = math.fsum(_value_any(held.position, market) for held in self.hedges)
+        self.previous_equity = self.cash + open_value + hedge_value
+        rows = self.rows
         rows["date"].append(day)
-        rows["spx"].append(spx_close[day])
-        rows["vix"].append(vix_close[day])
-        rows["cash"].append(cash)
+        rows["spx"].append(spx)
+        rows["vix"].append(vix)
+        rows["cash"].append(self.cash)
         rows["open_value"].append(open_value)
         rows["hedge_value"].append(hedge_value)
-        rows["equity"].append(previous_equity)
-        rows["open_condors"].append(len(book))
-        rows["layer"].append(layer)
-        rows["hedge_spend"].append(spend)
-        if progress is not None and (index % 20 == 19 or index == len(days) - 1):
-            progress(index + 1, len(days))
-    trade_schema = {"opened": pl.Date, "closed": pl.Date, "expiry": pl.Date,
-                    "short_put": pl.Float64, "short_call": pl.Float64, "width": pl.Float64,
-                    "quantity": pl.Int64, "credit": pl.Float64, "exit_value": pl.Float64,
-                    "pnl": pl.Float64, "costs": pl.Float64, "reason": pl.String}
-    return Replay(equity=pl.DataFrame(rows), trades=pl.DataFrame(trades, schema=trade_schema),
-                  condors=condors, costs=costs, assumptions=assumptions,
-                  decisions=tuple(decisions),
-                  policy_name="none" if policy is None else policy.name)
+        rows["equity"].append(self.previous_equity)
+        rows["open_condors"].append(len(self.condors))
+        rows["layer"].append(self.layer)
+        rows["hedge_spend"].append(hedge_spend)
+
+    def frames(self) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """The equity rows and the trades as Polars frames."""
+        import polars as pl
+
+        trade_schema = {"opened": pl.Date, "closed": pl.Date, "expiry": pl.Date,
+                        "short_put": pl.Float64, "short_call": pl.Float64, "width": pl.Float64,
+                        "quantity": pl.Int64, "credit": pl.Float64, "exit_value": pl.Float64,
+                        "pnl": pl.Float64, "costs": pl.Float64, "reason": pl.String}
+        return pl.DataFrame(self.rows), pl.DataFrame(self.trades, schema=trade_schema)
 
 
 def metrics(equity: Any, dates: list[dt.date], *, rate: float = 0.0,

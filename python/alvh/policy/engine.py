@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from alvh.book import analytics
@@ -389,6 +390,49 @@ def decide(
     ``layer``); ``portfolio_value``: $, the base of the caps and the CVaR budget;
     ``committed_risk``: $ already at risk in the hedges of earlier layers (the total
     cap bounds it plus today's)."""
+    _check_inputs(state, position, market, portfolio_value, committed_risk)
+    done = layer if acted is None else acted
+    diagnostics, fired = _diagnostics(policy, state)
+    why: list[str] = []  # the rationale: each step below appends its sentences
+
+    # 1. the layer
+    regime = _move_layer(policy, state, layer, fired, why)
+    skipped = [d.name for d in diagnostics if d.fired is None]
+    if skipped:
+        why.append("Missing inputs, rules skipped: " + ", ".join(skipped) + ".")
+
+    # 2. whether to act: rules (a) and (c), then (d) on the projected book
+    greeks_before, breakevens_before = _greeks(position, market)
+    act = _whether_to_act(policy, regime, layer, done, diagnostics, fired, why)
+    cvar_before: float | None = None
+    if act and policy.rules.time_shift_check and position.legs:
+        cvar_before = _cvar(position, market, policy, seed)
+        act = _over_cvar_budget(policy, regime, cvar_before, portfolio_value, why)
+
+    # 3. what to do: rules (e) and (f)
+    chosen: _Chosen | None = None
+    if act:
+        if cvar_before is None:
+            cvar_before = _cvar(position, market, policy, seed) if position.legs else 0.0
+        budget = _hedge_budget(policy, portfolio_value, committed_risk, why)
+        chosen = _best_hedge(policy, regime, position, market, budget=budget,
+                             cvar_before=cvar_before, seed=seed, why=why)
+    irr_numbers: dict[str, float] = {}
+    if regime == 3:
+        text, irr_numbers = _irr_check(policy, position, market, seed)
+        why.append(text)
+    return _decision(
+        policy, state, position, market, layer=layer, regime=regime, done=done,
+        diagnostics=diagnostics, greeks_before=greeks_before,
+        breakevens_before=breakevens_before, cvar_before=cvar_before, chosen=chosen,
+        why=why, portfolio_value=portfolio_value, irr_numbers=irr_numbers,
+    )
+
+
+def _check_inputs(state: Any, position: Position, market: Market, portfolio_value: float,
+                  committed_risk: float) -> None:
+    """The types of the book and market, the state and market on the same close, and the
+    $ amounts."""
     if not isinstance(position, Position):
         raise InputTypeError(f"position must be an alvh.Position, got {type(position).__name__}")
     if not isinstance(market, Market):
@@ -411,12 +455,12 @@ def decide(
         math.isfinite(committed_risk) and committed_risk >= 0
     ):
         raise InvalidInputError(f"committed_risk must be a $ amount >= 0; got {committed_risk!r}")
-    done = layer if acted is None else acted
-    rules, sizing = policy.rules, policy.sizing
-    diagnostics, fired = _diagnostics(policy, state)
-    why: list[str] = []
 
-    # 1. the layer
+
+def _move_layer(policy: Policy, state: Any, layer: int, fired: dict[str, bool | None],
+                why: list[str]) -> int:
+    """Step 1: the layer after today's VIX close (the state machine), then rule (b),
+    early activation, from layer 0 below layer 1's band."""
     regime = policy.next_layer(state.vix, layer)
     band = policy.layers[regime - 1] if regime else None
     why.append(
@@ -426,7 +470,7 @@ def decide(
     )
     if regime == 0 and layer == 0 and policy.layers[0].enabled:
         early = fired["macd_expanding"] and (fired["ad_divergence"] or fired["skew_steepening"])
-        if not rules.early_activation:
+        if not policy.rules.early_activation:
             pass
         elif fired["macd_expanding"] is None or (
             fired["ad_divergence"] is None and fired["skew_steepening"] is None
@@ -437,16 +481,15 @@ def decide(
             why.append("Early activation (b): MACD histogram expanding while "
                        + ("the A/D line diverges negatively" if fired["ad_divergence"]
                           else "the put skew steepens") + ": layer 1 starts below its band.")
-    skipped = [d.name for d in diagnostics if d.fired is None]
-    if skipped:
-        why.append("Missing inputs, rules skipped: " + ", ".join(skipped) + ".")
+    return regime
 
-    # 2. whether to act
-    greeks_before, breakevens_before = _greeks(position, market)
-    cvar_before: float | None = None
-    actions: list[Action] = []
-    hedge: Position | None = None
-    chosen_after: float | None = None
+
+def _whether_to_act(policy: Policy, regime: int, layer: int, done: int,
+                    diagnostics: list[Diagnostic], fired: dict[str, bool | None],
+                    why: list[str]) -> bool:
+    """Step 2 before the projection: a layer above the one hedged (``done``) acts unless
+    rule (a) calls it noise or rule (c) lets it wait."""
+    rules = policy.rules
     act = regime > done
     if regime == 0:
         why.append("Layer 0: the condor alone.")
@@ -469,63 +512,96 @@ def decide(
                        "wait for the next band.")
         elif any(p is None for p in parts):
             why.append("Rule (c) skipped: CPI/PPI, FOMC tone or breadth missing.")
-    if act and rules.time_shift_check and position.legs:
-        cvar_before = _cvar(position, market, policy, seed)
-        budget_cvar = rules.cvar_budget * portfolio_value
-        if cvar_before <= budget_cvar:
-            act = False
-            why.append(
-                f"Rule (d), time-shift check: projected {rules.projection_days}-day CVaR 95 "
-                f"{cvar_before:,.0f} $ is inside the budget {budget_cvar:,.0f} $: a transitory "
-                f"spike does not call for a hedge; layer {regime} stands, its actions wait."
-            )
-        else:
-            why.append(
-                f"Rule (d): projected {rules.projection_days}-day CVaR 95 {cvar_before:,.0f} $ "
-                f"exceeds the budget {budget_cvar:,.0f} $."
-            )
+    return act
 
-    # 3. what to do
-    if act:
-        if cvar_before is None:
-            cvar_before = _cvar(position, market, policy, seed) if position.legs else 0.0
-        budget = min(sizing.layer_cap * portfolio_value,
-                     sizing.total_cap * portfolio_value - committed_risk)
-        if budget < sizing.layer_cap * portfolio_value:
-            why.append(f"Rule (e): {committed_risk:,.0f} $ already at risk in earlier layers "
-                       f"leaves {max(budget, 0.0):,.0f} $ under the {sizing.total_cap:.1%} "
-                       "total cap.")
-        candidates, dropped = ((_candidates(policy, regime, position, market, budget))
-                               if budget > 0.0 else ([], ["every action: the total cap is used up"]))
-        for text in dropped:
-            why.append(f"Candidate dropped: {text}.")
-        scored = []
-        for legs, action in candidates:
-            after = _cvar(position + legs, market, policy, seed)
-            gain = cvar_before - after
-            per_dollar = gain / max(action.cost, action.contracts * sizing.cost_per_contract)
-            scored.append((per_dollar, gain, after, legs, action))
-            why.append(f"Candidate {action.name}: {action.description}; CVaR 95 "
-                       f"{cvar_before:,.0f} -> {after:,.0f} $ for {action.cost:,.0f} $.")
-        useful = [c for c in scored if c[1] > 0.0]
-        if useful:
-            best = max(useful, key=lambda c: (c[0], c[4].name))
-            _, gain, chosen_after, hedge, action = best
-            actions = [action]
-            why.append(f"Chosen (f): {action.name}, the largest CVaR reduction per dollar "
-                       f"({gain:,.0f} $ for {action.cost:,.0f} $), risk {action.risk:,.0f} $ "
-                       f"within the budget of {budget:,.0f} $ ({sizing.layer_cap:.1%} per layer, "
-                       f"{sizing.total_cap:.1%} in all).")
-        else:
-            why.append("No candidate reduces the projected CVaR: no action.")
-    irr_numbers: dict[str, float] = {}
-    if regime == 3:
-        text, irr_numbers = _irr_check(policy, position, market, seed)
-        why.append(text)
+
+def _over_cvar_budget(policy: Policy, regime: int, cvar_before: float, portfolio_value: float,
+                      why: list[str]) -> bool:
+    """Rule (d), the time-shift check: whether the projected book's CVaR 95 exceeds
+    ``rules.cvar_budget`` of the portfolio (if not, the layer's actions wait)."""
+    rules = policy.rules
+    budget_cvar = rules.cvar_budget * portfolio_value
+    if cvar_before <= budget_cvar:
+        why.append(
+            f"Rule (d), time-shift check: projected {rules.projection_days}-day CVaR 95 "
+            f"{cvar_before:,.0f} $ is inside the budget {budget_cvar:,.0f} $: a transitory "
+            f"spike does not call for a hedge; layer {regime} stands, its actions wait."
+        )
+        return False
+    why.append(
+        f"Rule (d): projected {rules.projection_days}-day CVaR 95 {cvar_before:,.0f} $ "
+        f"exceeds the budget {budget_cvar:,.0f} $."
+    )
+    return True
+
+
+def _hedge_budget(policy: Policy, portfolio_value: float, committed_risk: float,
+                  why: list[str]) -> float:
+    """Rule (e): $ today's hedge may put at risk, the layer cap or what the total cap
+    leaves after the earlier layers' hedges (negative when those exceed it)."""
+    sizing = policy.sizing
+    budget = min(sizing.layer_cap * portfolio_value,
+                 sizing.total_cap * portfolio_value - committed_risk)
+    if budget < sizing.layer_cap * portfolio_value:
+        why.append(f"Rule (e): {committed_risk:,.0f} $ already at risk in earlier layers "
+                   f"leaves {max(budget, 0.0):,.0f} $ under the {sizing.total_cap:.1%} "
+                   "total cap.")
+    return budget
+
+
+@dataclass(frozen=True)
+class _Chosen:
+    """The hedge rule (f) chose, its action, and the book's projected CVaR 95 with it."""
+
+    hedge: Position
+    action: Action
+    cvar_after: float
+
+
+def _best_hedge(policy: Policy, regime: int, position: Position, market: Market, *,
+                budget: float, cvar_before: float, seed: int, why: list[str]) -> _Chosen | None:
+    """Rule (f): the layer's candidates sized within ``budget``, each projected with the
+    book; the largest CVaR 95 reduction per dollar of cost (None if none reduces it)."""
+    sizing = policy.sizing
+    candidates, dropped = ((_candidates(policy, regime, position, market, budget))
+                           if budget > 0.0 else ([], ["every action: the total cap is used up"]))
+    for text in dropped:
+        why.append(f"Candidate dropped: {text}.")
+    scored = []
+    for legs, action in candidates:
+        after = _cvar(position + legs, market, policy, seed)
+        gain = cvar_before - after
+        per_dollar = gain / max(action.cost, action.contracts * sizing.cost_per_contract)
+        scored.append((per_dollar, gain, after, legs, action))
+        why.append(f"Candidate {action.name}: {action.description}; CVaR 95 "
+                   f"{cvar_before:,.0f} -> {after:,.0f} $ for {action.cost:,.0f} $.")
+    useful = [c for c in scored if c[1] > 0.0]
+    if not useful:
+        why.append("No candidate reduces the projected CVaR: no action.")
+        return None
+    best = max(useful, key=lambda c: (c[0], c[4].name))
+    _, gain, chosen_after, hedge, action = best
+    why.append(f"Chosen (f): {action.name}, the largest CVaR reduction per dollar "
+               f"({gain:,.0f} $ for {action.cost:,.0f} $), risk {action.risk:,.0f} $ "
+               f"within the budget of {budget:,.0f} $ ({sizing.layer_cap:.1%} per layer, "
+               f"{sizing.total_cap:.1%} in all).")
+    return _Chosen(hedge, action, chosen_after)
+
+
+def _decision(
+    policy: Policy, state: Any, position: Position, market: Market, *, layer: int, regime: int,
+    done: int, diagnostics: list[Diagnostic], greeks_before: dict[str, float],
+    breakevens_before: tuple[float, ...], cvar_before: float | None, chosen: _Chosen | None,
+    why: list[str], portfolio_value: float, irr_numbers: dict[str, float],
+) -> Decision:
+    """The `Decision`: the book after the chosen hedge (if any), its Greeks and CVaR, and
+    the rationale."""
+    hedge = chosen.hedge if chosen is not None else None
+    actions = [chosen.action] if chosen is not None else []
     after_book = position + hedge if hedge is not None else position
     greeks_after, breakevens_after = _greeks(after_book, market)
     # The chosen hedge's projection is the one it was ranked by (same seed and paths).
-    cvar_after = cvar_before if hedge is None else chosen_after
+    cvar_after = cvar_before if chosen is None else chosen.cvar_after
     return Decision(
         date=state.date, vix=float(state.vix), layer_before=layer, layer_after=regime,
         policy_version=policy.version, policy_name=policy.name, diagnostics=tuple(diagnostics),
