@@ -29,7 +29,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -260,6 +260,62 @@ def _first(mask: NDArray[np.bool_]) -> int | None:
     return int(hits[0]) if hits.size else None
 
 
+# The checks, in tie-break order: when two report the same row, the lower one is raised.
+_DATE, _BUSINESS_DAY, _ORDER, _VALUE, _POSITIVE, _OHLC_RANGE, _GAP = range(7)
+
+
+@dataclass(frozen=True)
+class _Dates:
+    """The date column parsed: ``series`` (``pl.Date``), ``day`` (day numbers, 0 where
+    the date is unusable), ``ok`` per row and, for each row not ok, its ``problem``."""
+
+    series: pl.Series
+    day: IntArray
+    ok: NDArray[np.bool_]
+    problem: dict[int, str]
+
+
+@dataclass(frozen=True)
+class _Prices:
+    """The price columns parsed to float64 (``values``), their text for messages and
+    where they are ``missing`` (empty, null or NaN)."""
+
+    values: dict[str, NDArray[np.float64]]
+    text: dict[str, list[Any]]
+    missing: dict[str, NDArray[np.bool_]]
+
+
+class _Problems:
+    """Each check's first bad row among the kept rows (``kept``: their original indices);
+    `raise_first` raises the earliest row's, ties going to the lower check."""
+
+    def __init__(self, kept: IntArray) -> None:
+        self.kept = kept
+        self.found: list[tuple[int, int, str, str]] = []  # (kept position, check, column, message)
+
+    def add(
+        self, check: int, column: str, mask: NDArray[np.bool_], message: Callable[..., str]
+    ) -> None:
+        """``mask`` flags bad rows (all rows); ``message(i)`` for the first kept one (a
+        lambda may bind a loop's values as defaults: hence ``...``)."""
+        k = _first(mask[self.kept])
+        if k is not None:
+            self.found.append((k, check, column, message(int(self.kept[k]))))
+
+    def add_row(self, index: int, check: int, column: str, message: str) -> None:
+        """A problem found at the kept row with original index ``index``."""
+        self.found.append((int(np.searchsorted(self.kept, index)), check, column, message))
+
+    def raise_first(self, src: _Source, dates: _Dates) -> None:
+        if self.found:
+            k, _, column, message = min(self.found, key=lambda p: (p[0], p[1]))
+            i = int(self.kept[k])
+            raise src.error(
+                message, column=column, index=i,
+                date=_from_day_number(dates.day[i]) if dates.ok[i] else None,
+            )
+
+
 def _validate(
     raw: pl.DataFrame,
     src: _Source,
@@ -279,20 +335,49 @@ def _validate(
     fmt = date_format or ISO_DATE_FORMAT
     if raw.height == 0:
         raise src.error("no data rows")
+    dates = _parse_dates(raw, src, fmt, date_column, header_line)
+    prices = _parse_prices(raw, src, columns, header_line)
+    calendar, is_business, kept = _kept_rows(src, dates, prices, non_business_days)
 
-    # ---- dates: parse (text), or accept Date / midnight Datetime columns.
+    problems = _Problems(kept)
+    problems.add(_DATE, date_column, ~dates.ok, lambda i: dates.problem[i])
+    if non_business_days == "raise":
+        _check_business_days(problems, dates, is_business, date_column)
+    if _check_order(problems, src, dates, date_column):
+        _check_gaps(problems, src, dates, calendar, date_column, max_gap_days, allowed_gaps)
+    _check_prices(problems, prices)
+    if check_ohlc:
+        _check_ohlc(problems, prices)
+    problems.raise_first(src, dates)
+
+    values = prices.values
+    return pl.DataFrame(
+        {"date": dates.series.gather(kept.tolist()), **{c: values[c][kept] for c in columns}},
+        schema={"date": pl.Date, **{c: pl.Float64 for c in columns}},
+    )
+
+
+def _parse_dates(
+    raw: pl.DataFrame, src: _Source, fmt: str, date_column: str, header_line: int | None
+) -> _Dates:
+    """Text parsed with ``fmt``, or a Date / midnight Datetime column taken as is; a date
+    column of any other dtype raises."""
+    import polars as pl
+
     date_col = raw.get_column("date")
     date_text: list[Any] = date_col.cast(pl.Utf8).to_list()
-    date_problem: list[str | None] = [None] * raw.height
+    problem: dict[int, str] = {}
     if date_col.dtype == pl.Date:
         dates = date_col
     elif isinstance(date_col.dtype, pl.Datetime):
         dates = date_col.dt.date()
         with_time = (date_col.dt.truncate("1d") != date_col).fill_null(False).to_numpy()
         for at in np.flatnonzero(with_time).tolist():
-            date_problem[at] = f"{date_text[at]} has a time of day (expected a date)"
-        dates = pl.Series("date", [None if p else d for p, d in zip(date_problem, dates.to_list())],
-                          dtype=pl.Date)
+            problem[at] = f"{date_text[at]} has a time of day (expected a date)"
+        dates = pl.Series(
+            "date", [None if i in problem else d for i, d in enumerate(dates.to_list())],
+            dtype=pl.Date,
+        )
     elif date_col.dtype == pl.Utf8:
         stripped = date_col.str.strip_chars()
         dates = stripped.str.to_date(fmt, strict=False)
@@ -305,21 +390,28 @@ def _validate(
     # A year far outside any market history is a typo, and would make the calendar huge.
     years = dates.dt.year().fill_null(FIRST_YEAR).to_numpy()
     for at in np.flatnonzero((years < FIRST_YEAR) | (years > LAST_YEAR)).tolist():
-        date_problem[at] = (
+        problem[at] = (
             f"{dates[at]} is outside the years {FIRST_YEAR}-{LAST_YEAR} (a typo?)"
         )
-    date_ok = dates.is_not_null().to_numpy() & np.array([p is None for p in date_problem])
-    for at in np.flatnonzero(~date_ok).tolist():
-        if date_problem[at] is None:
+    ok = dates.is_not_null().to_numpy() & np.array([i not in problem for i in range(raw.height)])
+    for at in np.flatnonzero(~ok).tolist():
+        if at not in problem:
             text = date_text[at]
-            date_problem[at] = (
+            problem[at] = (
                 "empty date" if text is None or not str(text).strip()
                 else f"cannot parse {str(text).strip()!r} as a date (expected {fmt!r}, "
                 f"e.g. {dt.date(2018, 12, 31).strftime(fmt)})"
             )
     day = dates.cast(pl.Int32).fill_null(0).to_numpy().astype(np.int64)
+    return _Dates(series=dates, day=day, ok=ok, problem=problem)
 
-    # ---- prices: parse to float64; NaN counts as missing.
+
+def _parse_prices(
+    raw: pl.DataFrame, src: _Source, columns: tuple[str, ...], header_line: int | None
+) -> _Prices:
+    """Text or numbers to float64, NaN counting as missing; any other dtype raises."""
+    import polars as pl
+
     values: dict[str, NDArray[np.float64]] = {}
     price_text: dict[str, list[Any]] = {}
     missing: dict[str, NDArray[np.bool_]] = {}
@@ -338,110 +430,131 @@ def _validate(
         values[column] = parsed.fill_null(np.nan).to_numpy().astype(np.float64)
         price_text[column] = col.cast(pl.Utf8).to_list()
         missing[column] = empty | np.isnan(values[column])
+    return _Prices(values=values, text=price_text, missing=missing)
 
-    # ---- holiday placeholders (a dated row with no prices on a non-business day): dropped.
+
+def _kept_rows(
+    src: _Source, dates: _Dates, prices: _Prices, non_business_days: str
+) -> tuple[IntArray, NDArray[np.bool_], IntArray]:
+    """(business-day calendar of the dates' years, whether each row is on a business day,
+    original index of each kept row). Holiday placeholders (a dated row with no prices on a
+    non-business day) are left out, and with ``"drop"`` every non-business-day row."""
+    day, date_ok = dates.day, dates.ok
     calendar = _calendar_for(day[date_ok]) if date_ok.any() else np.zeros(0, dtype=np.int64)
     is_business = np.isin(day, calendar) & date_ok
-    all_missing = np.logical_and.reduce([missing[c] for c in columns])
+    all_missing = np.logical_and.reduce(list(prices.missing.values()))
     off_day = date_ok & ~is_business
     keep = ~(off_day & all_missing) if non_business_days != "drop" else ~off_day
     if not keep.any():
         raise src.error("no data rows (every row is an empty holiday placeholder)")
-    kept = np.flatnonzero(keep)  # original index of each kept row
+    return calendar, is_business, np.flatnonzero(keep)
 
-    # Each check gives its first bad kept row; the earliest row wins, ties in check order.
-    problems: list[tuple[int, int, str, str]] = []  # (kept position, check, column, message)
 
-    def add(check: int, column: str, mask: NDArray[np.bool_], message: Any) -> None:
-        k = _first(mask[kept])
-        if k is not None:
-            problems.append((k, check, column, message(int(kept[k]))))
+def _check_business_days(
+    problems: _Problems, dates: _Dates, is_business: NDArray[np.bool_], date_column: str
+) -> None:
+    day = dates.day
+    problems.add(_BUSINESS_DAY, date_column, dates.ok & ~is_business, lambda i: (
+        f"{_from_day_number(day[i])} is not an exchange business day "
+        f"({_not_business_reason(_from_day_number(day[i]))}; non_business_days='drop' "
+        "leaves such rows out)"
+    ))
 
-    add(0, date_column, ~date_ok, lambda i: date_problem[i])
-    if non_business_days == "raise":
-        add(1, date_column, date_ok & ~is_business, lambda i: (
-            f"{_from_day_number(day[i])} is not an exchange business day "
-            f"({_not_business_reason(_from_day_number(day[i]))}; non_business_days='drop' "
-            "leaves such rows out)"
-        ))
 
-    # Order and gaps: between consecutive kept rows whose dates parsed.
-    dated = kept[date_ok[kept]]
-    if dated.size > 1:
-        dd = day[dated]
-        j = _first(dd[1:] <= dd[:-1])
-        in_order = j is None
-        if j is not None:
-            i, prev = int(dated[j + 1]), int(dated[j])
-            this = _from_day_number(dd[j + 1])
-            earlier = np.flatnonzero(dd[: j + 1] == dd[j + 1])
-            if earlier.size:
-                message = f"duplicate date {this} (also on {src.where(int(dated[earlier[0]]))})"
-            else:
-                message = (
-                    f"date {this} is before the previous row's {_from_day_number(dd[j])} "
-                    f"({src.where(prev)}): dates must increase"
-                )
-            problems.append((int(np.searchsorted(kept, i)), 2, date_column, message))
-        # A gap is a property of an ordered series: looked for only when the dates are.
-        rising = dd[1:] > dd[:-1] if in_order else np.zeros(dd.size - 1, dtype=bool)
-        missing_days = _business_between(calendar, dd[:-1], dd[1:])
-        if allowed_gaps.size:  # allowed days that are business days do not count
-            allowed_business = allowed_gaps[np.isin(allowed_gaps, calendar)]
-            missing_days -= _business_between(allowed_business, dd[:-1], dd[1:])
-        j = _first(rising & (missing_days > max_gap_days))
-        if j is not None:
-            i, prev = int(dated[j + 1]), int(dated[j])
-            allowed_set = set(allowed_gaps.tolist())
-            lacking = [d for d in calendar[(calendar > dd[j]) & (calendar < dd[j + 1])].tolist()
-                       if d not in allowed_set]
-            count = int(missing_days[j])
-            message = (
-                f"gap: {count} exchange business day{'s' if count != 1 else ''} missing between "
-                f"{_from_day_number(dd[j])} ({src.where(prev)}) and {_from_day_number(dd[j + 1])}, "
-                f"the first {_from_day_number(lacking[0])} (max_gap_days={max_gap_days}; pass "
-                "allowed_gaps or a larger max_gap_days for a source known to skip days)"
-            )
-            problems.append((int(np.searchsorted(kept, i)), 6, date_column, message))
+def _check_order(problems: _Problems, src: _Source, dates: _Dates, date_column: str) -> bool:
+    """Dates strictly increasing over the kept rows whose dates parsed; returns whether
+    they are (a gap is a property of an ordered series: looked for only then)."""
+    kept = problems.kept
+    dated = kept[dates.ok[kept]]
+    if dated.size <= 1:
+        return False  # nothing to order, and no gap between rows
+    dd = dates.day[dated]
+    j = _first(dd[1:] <= dd[:-1])
+    if j is None:
+        return True
+    i, prev = int(dated[j + 1]), int(dated[j])
+    this = _from_day_number(dd[j + 1])
+    earlier = np.flatnonzero(dd[: j + 1] == dd[j + 1])
+    if earlier.size:
+        message = f"duplicate date {this} (also on {src.where(int(dated[earlier[0]]))})"
+    else:
+        message = (
+            f"date {this} is before the previous row's {_from_day_number(dd[j])} "
+            f"({src.where(prev)}): dates must increase"
+        )
+    problems.add_row(i, _ORDER, date_column, message)
+    return False
 
-    for column in columns:
-        text = price_text[column]
-        vals = values[column]
-        unparsable = ~missing[column] & ~np.isfinite(vals)  # inf
-        add(3, column, missing[column], lambda i, t=text: (
+
+def _check_gaps(
+    problems: _Problems,
+    src: _Source,
+    dates: _Dates,
+    calendar: IntArray,
+    date_column: str,
+    max_gap_days: int,
+    allowed_gaps: IntArray,
+) -> None:
+    """At most ``max_gap_days`` missing business days (``allowed_gaps`` not counted)
+    between consecutive kept rows whose dates parsed, which are in increasing order."""
+    kept = problems.kept
+    dated = kept[dates.ok[kept]]
+    dd = dates.day[dated]
+    missing_days = _business_between(calendar, dd[:-1], dd[1:])
+    if allowed_gaps.size:  # allowed days that are business days do not count
+        allowed_business = allowed_gaps[np.isin(allowed_gaps, calendar)]
+        missing_days -= _business_between(allowed_business, dd[:-1], dd[1:])
+    j = _first(missing_days > max_gap_days)
+    if j is None:
+        return
+    i, prev = int(dated[j + 1]), int(dated[j])
+    allowed_set = set(allowed_gaps.tolist())
+    lacking = [d for d in calendar[(calendar > dd[j]) & (calendar < dd[j + 1])].tolist()
+               if d not in allowed_set]
+    count = int(missing_days[j])
+    message = (
+        f"gap: {count} exchange business day{'s' if count != 1 else ''} missing between "
+        f"{_from_day_number(dd[j])} ({src.where(prev)}) and {_from_day_number(dd[j + 1])}, "
+        f"the first {_from_day_number(lacking[0])} (max_gap_days={max_gap_days}; pass "
+        "allowed_gaps or a larger max_gap_days for a source known to skip days)"
+    )
+    problems.add_row(i, _GAP, date_column, message)
+
+
+def _check_prices(problems: _Problems, prices: _Prices) -> None:
+    """Every price present, finite and positive (columns in OHLC order)."""
+    for column, vals in prices.values.items():
+        text = prices.text[column]
+        missing = prices.missing[column]
+        unparsable = ~missing & ~np.isfinite(vals)  # inf
+        problems.add(_VALUE, column, missing, lambda i, t=text: (
             "missing value" if t[i] is None or not str(t[i]).strip() or str(t[i]).strip().lower()
             in ("nan", "null", "na") else f"cannot parse {str(t[i]).strip()!r} as a number"
         ))
-        add(3, column, unparsable, lambda i, t=text: f"not a finite number: {str(t[i]).strip()!r}")
+        problems.add(_VALUE, column, unparsable,
+                     lambda i, t=text: f"not a finite number: {str(t[i]).strip()!r}")
         with np.errstate(invalid="ignore"):
-            add(4, column, vals <= 0.0, lambda i, v=vals: f"price must be positive; got {v[i]:g}")
+            problems.add(_POSITIVE, column, vals <= 0.0,
+                         lambda i, v=vals: f"price must be positive; got {v[i]:g}")
 
-    if check_ohlc and "high" in values and "low" in values:
-        high, low = values["high"], values["low"]
-        with np.errstate(invalid="ignore"):
-            add(5, "high", high < low, lambda i: (
-                f"high {high[i]:g} is below low {low[i]:g}{_NO_OHLC_HINT}"
-            ))
-            for column in ("open", "close"):
-                if column in values:
-                    v = values[column]
-                    add(5, column, (v > high) | (v < low), lambda i, v=v, c=column: (
-                        f"{c} {v[i]:g} is outside the day's range [low {low[i]:g}, "
-                        f"high {high[i]:g}]{_NO_OHLC_HINT}"
-                    ))
 
-    if problems:
-        k, _, column, message = min(problems, key=lambda p: (p[0], p[1]))
-        i = int(kept[k])
-        raise src.error(
-            message, column=column, index=i,
-            date=_from_day_number(day[i]) if date_ok[i] else None,
-        )
-
-    return pl.DataFrame(
-        {"date": dates.gather(kept.tolist()), **{c: values[c][kept] for c in columns}},
-        schema={"date": pl.Date, **{c: pl.Float64 for c in columns}},
-    )
+def _check_ohlc(problems: _Problems, prices: _Prices) -> None:
+    """``low <= open, close <= high``, when the frame has both high and low."""
+    values = prices.values
+    if "high" not in values or "low" not in values:
+        return
+    high, low = values["high"], values["low"]
+    with np.errstate(invalid="ignore"):
+        problems.add(_OHLC_RANGE, "high", high < low, lambda i: (
+            f"high {high[i]:g} is below low {low[i]:g}{_NO_OHLC_HINT}"
+        ))
+        for column in ("open", "close"):
+            if column in values:
+                v = values[column]
+                problems.add(_OHLC_RANGE, column, (v > high) | (v < low), lambda i, v=v, c=column: (
+                    f"{c} {v[i]:g} is outside the day's range [low {low[i]:g}, "
+                    f"high {high[i]:g}]{_NO_OHLC_HINT}"
+                ))
 
 
 # --------------------------------------------------------------------------- loaders

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +31,10 @@ from alvh.errors import InvalidInputError
 from alvh.book.instruments import SpxOption, VixFuture, VixOption
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.colors import Normalize
+    from matplotlib.figure import Figure
+
     from alvh.risk.grid import Grid
     from alvh.market.snapshot import Market
     from alvh.book.position import Position
@@ -42,6 +48,10 @@ CURVE_DAYS = (0, 5, 10)
 
 _CURVE_COLOURS = ("#1f5fbf", "#7b3fb5", "#d9822b", "#6b6b6b")  # T+0, T+5, T+10, spare
 _EXPIRY_COLOUR = "#111111"
+
+#: A secondary axis' (forward, inverse) conversion, as matplotlib takes it.
+_Scale = tuple[Callable[[Any], Any], Callable[[Any], Any]]
+
 
 def _breakevens(x: FloatArray, y: FloatArray) -> list[float]:
     """Where the sampled curve ``y(x)`` crosses 0 (linear interpolation between samples)."""
@@ -99,35 +109,35 @@ def _zero_shift_index(vol_shifts: FloatArray) -> int:
     return int(np.argmin(np.abs(vol_shifts)))
 
 
-def risk_graph(
-    grid: Grid,
-    path: str | os.PathLike[str],
-    *,
-    position: Position | None = None,
-    market: Market | None = None,
-    title: str | None = None,
-) -> Path:
-    """Write the risk graph of ``grid`` to ``path`` as a PNG; returns the path.
+@dataclass(frozen=True)
+class _Curve:
+    """One line of the left panel: $ P&L over the view's SPX levels."""
 
-    ``position`` and ``market`` default to the ones the grid was built from (pass
-    those same ones, if any). The position gives the short strikes, the expiry curve
-    and the entry prices: the left panel shows P&L against entry (``grid.pnl`` plus
-    today's mark minus the entry cost), as a broker's risk graph does; the heatmap
-    shows ``grid.pnl`` itself, the change from today's mark. The market settles VIX
-    legs on the expiry curve and labels the heatmap's VIX levels. ``title``
-    replaces the default heading (position name, as-of date, SPX, VIX).
-    """
-    require_matplotlib("alvh.risk.plots")
-    from matplotlib import colors as mcolors
-    from matplotlib import ticker
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    pnl: FloatArray
+    label: str  # "T+5", or "expiry ..." (`_expiry_curve`)
+    colour: str
+    width: float
+    breakevens: tuple[float, ...]  # marked for T+0 and expiry only (empty for the others)
 
-    target = checked_path(path)
 
-    position = position if position is not None else getattr(grid, "position", None)
-    market = market if market is not None else getattr(grid, "market", None)
+@dataclass(frozen=True)
+class _RiskView:
+    """What the risk graph draws, taken from a grid with its axes sorted increasing."""
 
+    moves: FloatArray  # relative SPX moves
+    shifts: FloatArray  # VIX shifts, points
+    spx: FloatArray  # SPX level at each move
+    base_spot: float
+    flat: int  # the shift nearest 0: the left panel's VIX level
+    basis: str  # what the left panel's P&L is measured from
+    curves: list[_Curve]  # T+N (VIX unchanged), then expiry
+    heat_day: int  # the heatmap's day (T+0 when the grid has it)
+    heat: FloatArray  # P&L vs today's mark on that day, shifts x moves
+
+
+def _risk_view(grid: Grid, position: Position | None, market: Market | None) -> _RiskView:
+    """The grid's axes sorted, the left panel's curves (with breakevens) and the heatmap's
+    day slice; `InvalidInputError` when ``grid.pnl`` does not match the grid's axes."""
     moves = np.asarray(grid.spot_moves, dtype=np.float64)
     shifts = np.asarray(grid.vol_shifts, dtype=np.float64)
     days = [int(d) for d in np.asarray(grid.days).reshape(-1)]
@@ -155,162 +165,237 @@ def risk_graph(
         offset = float(grid.base_value) - entry_cost
         basis = "vs entry"
 
+    lines: list[tuple[FloatArray, str, str, float]] = []
+    wanted = [d for d in CURVE_DAYS if d in days] or days[:1]
+    for colour, d in zip(_CURVE_COLOURS, wanted):
+        lines.append((pnl[days.index(d), flat] + offset, f"T+{d}", colour, 2.0))
+    if position is not None:
+        expiry = _expiry_curve(position, market, spx)
+        if expiry is not None:  # expiry_pnl is vs entry, as the T+N curves are here
+            lines.append((expiry[0], expiry[1], _EXPIRY_COLOUR, 2.2))
+    # Breakevens: T+0 and expiry, the two a trader reads off.
+    curves = [
+        _Curve(y, label, colour, width, tuple(_breakevens(spx, y))
+               if label == "T+0" or label.startswith("expiry") else ())
+        for y, label, colour, width in lines
+    ]
+
+    day_index = days.index(0) if 0 in days else 0
+    return _RiskView(
+        moves=moves, shifts=shifts, spx=spx, base_spot=base_spot, flat=flat, basis=basis,
+        curves=curves, heat_day=days[day_index], heat=pnl[day_index],
+    )
+
+
+def risk_graph(
+    grid: Grid,
+    path: str | os.PathLike[str],
+    *,
+    position: Position | None = None,
+    market: Market | None = None,
+    title: str | None = None,
+) -> Path:
+    """Write the risk graph of ``grid`` to ``path`` as a PNG; returns the path.
+
+    ``position`` and ``market`` default to the ones the grid was built from (pass
+    those same ones, if any). The position gives the short strikes, the expiry curve
+    and the entry prices: the left panel shows P&L against entry (``grid.pnl`` plus
+    today's mark minus the entry cost), as a broker's risk graph does; the heatmap
+    shows ``grid.pnl`` itself, the change from today's mark. The market settles VIX
+    legs on the expiry curve and labels the heatmap's VIX levels. ``title``
+    replaces the default heading (position name, as-of date, SPX, VIX).
+    """
+    require_matplotlib("alvh.risk.plots")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    target = checked_path(path)
+    position = position if position is not None else getattr(grid, "position", None)
+    market = market if market is not None else getattr(grid, "market", None)
+    view = _risk_view(grid, position, market)
+
     # A bare Figure on an Agg canvas: no pyplot, so the user's interactive backend and
     # open figures are left alone (and no display is needed).
     fig = Figure(figsize=(15.0, 6.4), dpi=110, layout="constrained")
     FigureCanvasAgg(fig)
     left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": (1.25, 1.0)})
+    _draw_pnl_panel(left, view, position)
+    _draw_heatmap_panel(fig, right, view, position, market)
+    heading = title if title is not None else _heading(position, market, view.base_spot)
+    fig.suptitle(heading, fontsize=13, fontweight="bold")
+    return save(fig, target)
 
-    # ---------------------------------------------------------------- left panel
-    curves: list[tuple[FloatArray, str, str, float]] = []
-    wanted = [d for d in CURVE_DAYS if d in days] or days[:1]
-    for colour, d in zip(_CURVE_COLOURS, wanted):
-        curves.append((pnl[days.index(d), flat] + offset, f"T+{d}", colour, 2.0))
+
+def _draw_pnl_panel(ax: Axes, view: _RiskView, position: Position | None) -> None:
+    """Left panel: P&L against the SPX level, one line per curve, with breakevens,
+    strikes, the current spot and today's P&L marked."""
+    from matplotlib import ticker
+
+    top = _draw_curves(ax, view)
+    _mark_breakevens(ax, view)
     if position is not None:
-        expiry = _expiry_curve(position, market, spx)
-        if expiry is not None:  # expiry_pnl is vs entry, as the T+N curves are here
-            curves.append((expiry[0], expiry[1], _EXPIRY_COLOUR, 2.2))
-
-    left.axhline(0.0, color="black", linewidth=0.9, zorder=1)
-    ys = []
-    for y, label, colour, width in curves:
-        left.plot(spx, y, color=colour, linewidth=width, label=label, zorder=3)
-        ys.append(y)
-    all_y = np.concatenate(ys) if ys else np.zeros(1)
-    low, high = float(np.nanmin(all_y)), float(np.nanmax(all_y))
-    pad = 0.08 * max(high - low, 1.0)
-    left.set_ylim(low - pad, high + 2.2 * pad)
-    left.fill_between(spx, 0.0, high + 3 * pad, color="#2e9e44", alpha=0.04, zorder=0)
-    left.fill_between(spx, low - 3 * pad, 0.0, color="#d62728", alpha=0.04, zorder=0)
-
-    # Breakevens: T+0 and expiry (the two a trader reads off), dots on the zero line.
-    for y, label, colour, _w in curves:
-        if label != "T+0" and not label.startswith("expiry"):
-            continue
-        for be in _breakevens(spx, y):
-            left.plot([be], [0.0], marker="o", markersize=7, color=colour, markeredgecolor="white",
-                      zorder=5)
-            # Expiry breakevens sit on near-vertical lines: label them on the outside.
-            outward = -1 if be < base_spot else 1
-            left.annotate(
-                f"{be:,.0f}", (be, 0.0),
-                xytext=(0, -14) if label == "T+0" else (6 * outward, 6),
-                textcoords="offset points", ha="center" if label == "T+0" else
-                ("right" if outward < 0 else "left"), fontsize=8, color=colour,
-                fontweight="bold",
-            )
-
-    # Strikes: short SPX strikes dashed red, long ones dotted grey.
-    top = high + 2.2 * pad
-    if position is not None:
-        shorts: dict[float, list[str]] = {}
-        longs: set[float] = set()
-        for leg in position.legs:
-            if not isinstance(leg, SpxOption):
-                continue
-            if leg.quantity < 0:
-                shorts.setdefault(leg.strike, []).append("C" if leg.is_call else "P")
-            else:
-                longs.add(leg.strike)
-        lo_x, hi_x = float(spx[0]), float(spx[-1])
-        for k in sorted(longs - set(shorts)):
-            if lo_x <= k <= hi_x:
-                left.axvline(k, color="#999999", linestyle=":", linewidth=0.9, zorder=2)
-        for k, rights in sorted(shorts.items()):
-            if lo_x <= k <= hi_x:
-                left.axvline(k, color="#c0392b", linestyle="--", linewidth=1.1, zorder=2)
-                left.annotate(
-                    f"short {k:,.0f}{'/'.join(sorted(set(rights)))}", (k, top), xytext=(3, -3),
-                    textcoords="offset points", rotation=90, va="top", ha="left", fontsize=8,
-                    color="#c0392b",
-                )
-    left.axvline(base_spot, color="#2e7d32", linewidth=1.3, zorder=2)
-    left.annotate(
+        _draw_strikes(ax, position, view.spx, top)
+    spx, base_spot, curves = view.spx, view.base_spot, view.curves
+    ax.axvline(base_spot, color="#2e7d32", linewidth=1.3, zorder=2)
+    ax.annotate(
         f"SPX {base_spot:,.2f}", (base_spot, top), xytext=(-3, -3), textcoords="offset points",
         rotation=90, va="top", ha="right", fontsize=8, color="#2e7d32", fontweight="bold",
     )
     # Today's P&L at spot, T+0 (a dot on the T+0 curve).
-    if curves and curves[0][1] == "T+0":
-        centre = int(np.argmin(np.abs(moves)))
-        left.plot([spx[centre]], [curves[0][0][centre]], marker="o", color=curves[0][2],
-                  markersize=6, zorder=6)
+    if curves and curves[0].label == "T+0":
+        centre = int(np.argmin(np.abs(view.moves)))
+        ax.plot([spx[centre]], [curves[0].pnl[centre]], marker="o", color=curves[0].colour,
+                markersize=6, zorder=6)
 
     if spx[-1] > spx[0]:
-        left.set_xlim(float(spx[0]), float(spx[-1]))
+        ax.set_xlim(float(spx[0]), float(spx[-1]))
     else:  # a single spot move: a dot, with a little room around it
-        left.set_xlim(0.99 * float(spx[0]), 1.01 * float(spx[0]))
-        for y, _label, colour, _w in curves:
-            left.plot(spx, y, marker="o", color=colour, zorder=4)
-    left.set_xlabel("SPX level")
-    left.set_ylabel(f"P&L ($, {basis})")
-    left.yaxis.set_major_formatter(ticker.FuncFormatter(money))
-    left.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _p: f"{v:,.0f}"))
-    left.grid(True, color="#dddddd", linewidth=0.6)
-    shift_note = "" if shifts[flat] == 0.0 else f" (VIX shift {shifts[flat]:+g})"
-    left.set_title(f"P&L by SPX level, VIX unchanged{shift_note}", fontsize=11)
-    left.legend(loc="best", fontsize=9, framealpha=0.92)
+        ax.set_xlim(0.99 * float(spx[0]), 1.01 * float(spx[0]))
+        for curve in curves:
+            ax.plot(spx, curve.pnl, marker="o", color=curve.colour, zorder=4)
+    ax.set_xlabel("SPX level")
+    ax.set_ylabel(f"P&L ($, {view.basis})")
+    ax.yaxis.set_major_formatter(ticker.FuncFormatter(money))
+    ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _p: f"{v:,.0f}"))
+    ax.grid(True, color="#dddddd", linewidth=0.6)
+    shift = view.shifts[view.flat]
+    shift_note = "" if shift == 0.0 else f" (VIX shift {shift:+g})"
+    ax.set_title(f"P&L by SPX level, VIX unchanged{shift_note}", fontsize=11)
+    ax.legend(loc="best", fontsize=9, framealpha=0.92)
 
-    # ---------------------------------------------------------------- right panel
-    day_index = days.index(0) if 0 in days else 0
-    heat = pnl[day_index]
+
+def _draw_curves(ax: Axes, view: _RiskView) -> float:
+    """The zero line, the curves, the y range and the profit/loss shading; returns the
+    top of the y range (where the vertical labels hang from)."""
+    spx = view.spx
+    ax.axhline(0.0, color="black", linewidth=0.9, zorder=1)
+    ys = []
+    for curve in view.curves:
+        ax.plot(spx, curve.pnl, color=curve.colour, linewidth=curve.width, label=curve.label,
+                zorder=3)
+        ys.append(curve.pnl)
+    all_y = np.concatenate(ys) if ys else np.zeros(1)
+    low, high = float(np.nanmin(all_y)), float(np.nanmax(all_y))
+    pad = 0.08 * max(high - low, 1.0)
+    ax.set_ylim(low - pad, high + 2.2 * pad)
+    ax.fill_between(spx, 0.0, high + 3 * pad, color="#2e9e44", alpha=0.04, zorder=0)
+    ax.fill_between(spx, low - 3 * pad, 0.0, color="#d62728", alpha=0.04, zorder=0)
+    return high + 2.2 * pad
+
+
+def _mark_breakevens(ax: Axes, view: _RiskView) -> None:
+    """Dots on the zero line, labelled with the SPX level."""
+    for curve in view.curves:
+        t0 = curve.label == "T+0"
+        for be in curve.breakevens:
+            ax.plot([be], [0.0], marker="o", markersize=7, color=curve.colour,
+                    markeredgecolor="white", zorder=5)
+            # Expiry breakevens sit on near-vertical lines: label them on the outside.
+            outward = -1 if be < view.base_spot else 1
+            ax.annotate(
+                f"{be:,.0f}", (be, 0.0),
+                xytext=(0, -14) if t0 else (6 * outward, 6),
+                textcoords="offset points", ha="center" if t0 else
+                ("right" if outward < 0 else "left"), fontsize=8, color=curve.colour,
+                fontweight="bold",
+            )
+
+
+def _draw_strikes(ax: Axes, position: Position, spx: FloatArray, top: float) -> None:
+    """SPX strikes inside the panel: short ones dashed red and labelled, long ones
+    (not also short) dotted grey."""
+    shorts: dict[float, list[str]] = {}
+    longs: set[float] = set()
+    for leg in position.legs:
+        if not isinstance(leg, SpxOption):
+            continue
+        if leg.quantity < 0:
+            shorts.setdefault(leg.strike, []).append("C" if leg.is_call else "P")
+        else:
+            longs.add(leg.strike)
+    lo_x, hi_x = float(spx[0]), float(spx[-1])
+    for k in sorted(longs - set(shorts)):
+        if lo_x <= k <= hi_x:
+            ax.axvline(k, color="#999999", linestyle=":", linewidth=0.9, zorder=2)
+    for k, rights in sorted(shorts.items()):
+        if lo_x <= k <= hi_x:
+            ax.axvline(k, color="#c0392b", linestyle="--", linewidth=1.1, zorder=2)
+            ax.annotate(
+                f"short {k:,.0f}{'/'.join(sorted(set(rights)))}", (k, top), xytext=(3, -3),
+                textcoords="offset points", rotation=90, va="top", ha="left", fontsize=8,
+                color="#c0392b",
+            )
+
+
+def _draw_heatmap_panel(
+    fig: Figure, ax: Axes, view: _RiskView, position: Position | None, market: Market | None
+) -> None:
+    """Right panel: the heat day's P&L over SPX move x VIX shift, centred at $0, with the
+    $0 contour, today's cell, the short strikes and SPX / VIX level scales."""
+    from matplotlib import ticker
+
+    heat, shifts, base_spot = view.heat, view.shifts, view.base_spot
     vmin, vmax = float(np.nanmin(heat)), float(np.nanmax(heat))
-    norm: mcolors.Normalize
-    if vmin < 0.0 < vmax:
-        norm = mcolors.TwoSlopeNorm(vmin=vmin, vcenter=0.0, vmax=vmax)
-    else:
-        bound = max(abs(vmin), abs(vmax), 1.0)
-        norm = mcolors.Normalize(vmin=-bound, vmax=bound)
-    move_pct = 100.0 * moves
-    mesh = right.pcolormesh(
-        move_pct, shifts, heat, cmap="RdYlGn", norm=norm, shading="nearest", rasterized=True
+    move_pct = 100.0 * view.moves
+    mesh = ax.pcolormesh(
+        move_pct, shifts, heat, cmap="RdYlGn", norm=_centred_norm(vmin, vmax), shading="nearest",
+        rasterized=True,
     )
     if vmin < 0.0 < vmax and min(heat.shape) >= 2:
-        right.contour(move_pct, shifts, heat, levels=[0.0], colors="black", linewidths=1.0)
-    right.plot([0.0], [0.0], marker="+", color="black", markersize=12, markeredgewidth=1.6)
-    right.axvline(0.0, color="black", linewidth=0.5, alpha=0.5)
-    right.axhline(0.0, color="black", linewidth=0.5, alpha=0.5)
+        ax.contour(move_pct, shifts, heat, levels=[0.0], colors="black", linewidths=1.0)
+    ax.plot([0.0], [0.0], marker="+", color="black", markersize=12, markeredgewidth=1.6)
+    ax.axvline(0.0, color="black", linewidth=0.5, alpha=0.5)
+    ax.axhline(0.0, color="black", linewidth=0.5, alpha=0.5)
     if position is not None:
         for leg in position.legs:
             if isinstance(leg, SpxOption) and leg.quantity < 0:
                 k_move = 100.0 * (leg.strike / base_spot - 1.0)
                 if move_pct[0] <= k_move <= move_pct[-1]:
-                    right.axvline(k_move, color="#333333", linestyle="--", linewidth=0.8)
-    bar = fig.colorbar(mesh, ax=right, format=ticker.FuncFormatter(money), shrink=0.95)
+                    ax.axvline(k_move, color="#333333", linestyle="--", linewidth=0.8)
+    bar = fig.colorbar(mesh, ax=ax, format=ticker.FuncFormatter(money), shrink=0.95)
     bar.set_label("P&L vs today's mark ($)")
-    right.set_xlabel("SPX move (%)")
-    right.set_ylabel("VIX shift (points)")
-    for axis in (right.xaxis, right.yaxis):  # round steps: +-2, 5, 10 ... (no "+2%" at 2.5)
+    ax.set_xlabel("SPX move (%)")
+    ax.set_ylabel("VIX shift (points)")
+    for axis in (ax.xaxis, ax.yaxis):  # round steps: +-2, 5, 10 ... (no "+2%" at 2.5)
         axis.set_major_locator(ticker.MaxNLocator(nbins=9, steps=[1, 2, 5, 10]))
-    right.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _p: f"{signed(v)}%"))
-    right.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _p: signed(v)))
-    right.set_title(f"P&L over SPX move x VIX shift, T+{days[day_index]}", fontsize=11)
-    top_axis = right.secondary_xaxis(
-        "top", functions=(lambda p: base_spot * (1.0 + p / 100.0),
-                          lambda s: 100.0 * (s / base_spot - 1.0)),
+    ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _p: f"{signed(v)}%"))
+    ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _p: signed(v)))
+    ax.set_title(f"P&L over SPX move x VIX shift, T+{view.heat_day}", fontsize=11)
+    spx_scale: _Scale = (
+        lambda p: base_spot * (1.0 + p / 100.0), lambda s: 100.0 * (s / base_spot - 1.0)
     )
+    top_axis = ax.secondary_xaxis("top", functions=spx_scale)
     top_axis.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _p: f"{v:,.0f}"))
     top_axis.set_xlabel("SPX level", fontsize=9)
     if market is not None:
         vix = float(market.vix)
-        side = right.secondary_yaxis(
-            "right", functions=(lambda s: vix + s, lambda v: v - vix),
-        )
+        vix_scale: _Scale = (lambda s: vix + s, lambda v: v - vix)
+        side = ax.secondary_yaxis("right", functions=vix_scale)
         side.set_ylabel("VIX level", fontsize=9)
 
-    heading = title
-    if heading is None:
-        name = getattr(position, "name", "") if position is not None else ""
-        parts = [name or "Risk graph"]
-        as_of = getattr(market, "as_of", None)
-        if as_of is not None:
-            parts.append(f"as of {as_of:%d %b %Y}")
-        parts.append(f"SPX {base_spot:,.2f}")
-        if market is not None:
-            parts.append(f"VIX {float(market.vix):.2f}")
-        heading = "  |  ".join(parts)
-    fig.suptitle(heading, fontsize=13, fontweight="bold")
 
-    return save(fig, target)
+def _centred_norm(vmin: float, vmax: float) -> Normalize:
+    """A colour scale with $0 at its centre (white-ish on RdYlGn): two slopes when the
+    values straddle 0, else symmetric around 0."""
+    from matplotlib import colors as mcolors
+
+    if vmin < 0.0 < vmax:
+        return mcolors.TwoSlopeNorm(vmin=vmin, vcenter=0.0, vmax=vmax)
+    bound = max(abs(vmin), abs(vmax), 1.0)
+    return mcolors.Normalize(vmin=-bound, vmax=bound)
+
+
+def _heading(position: Position | None, market: Market | None, base_spot: float) -> str:
+    """The default figure title: position name, as-of date, SPX, VIX."""
+    name = getattr(position, "name", "") if position is not None else ""
+    parts = [name or "Risk graph"]
+    as_of = getattr(market, "as_of", None)
+    if as_of is not None:
+        parts.append(f"as of {as_of:%d %b %Y}")
+    parts.append(f"SPX {base_spot:,.2f}")
+    if market is not None:
+        parts.append(f"VIX {float(market.vix):.2f}")
+    return "  |  ".join(parts)
 
 
 def projection_fan(
