@@ -1,0 +1,186 @@
+"""What several ``alvh`` commands share: the console, the CLI's error, the option helpers
+(position and market files, the ``--days`` horizon check, the SPX/VIX history options,
+policies by name, dates and VIX ranges, ``--out`` checks), the progress bar and the
+metric cell format.
+
+Heavy imports (polars, the backtesting modules, ``rich.progress``) stay inside the
+helpers that need them, so ``alvh --help`` and ``alvh greeks`` do not pay for them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Sequence
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+
+import alvh
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+__all__ = [
+    "CliError",
+    "add_history_options",
+    "check_horizon",
+    "check_out_dir",
+    "check_out_parent",
+    "load_book",
+    "load_history",
+    "make_console",
+    "metric_cell",
+    "parse_date",
+    "parse_vix_starts",
+    "policy_by_name",
+    "progress_bar",
+]
+
+
+class CliError(Exception):
+    """A user mistake on the command line: the message is printed, the exit code is 2."""
+
+
+def make_console() -> Console:
+    """The console every command prints to."""
+    # Wide enough for the tables when output goes to a pipe or file (rich assumes 80).
+    return Console(width=max(Console().width, 110))
+
+
+def progress_bar(console: Console, unit: str) -> Progress:
+    """A bar ``description ━━━ done/total <unit> elapsed`` on ``console``."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(),
+                    TextColumn(f"{{task.completed}}/{{task.total}} {unit}"), TimeElapsedColumn(),
+                    console=console)
+
+
+def metric_cell(value: float, kind: str) -> str:
+    """A performance metric as a table cell: ``signed`` and ``pct`` are fractions shown in
+    %, ``money`` and ``int`` whole numbers with thousands separators, anything else a ratio
+    (Sharpe, Sortino) to two decimals."""
+    if kind == "signed":
+        return f"{100 * value:+.1f}%"
+    if kind == "pct":
+        return f"{100 * value:.1f}%"
+    if kind in ("money", "int"):
+        return f"{value:,.0f}"
+    return f"{value:+.2f}"
+
+
+def load_book(args: argparse.Namespace) -> tuple[alvh.Position, alvh.Market]:
+    """The position and market files, with a plain message for a missing or unreadable one."""
+    for label, path in (("position", args.position), ("market", args.market)):
+        if not Path(path).is_file():
+            raise CliError(f"{label} file {path!r} does not exist (or is not a file)")
+    try:
+        position = alvh.Position.from_toml(args.position)
+        market = alvh.Market.from_toml(args.market)
+    except OSError as exc:
+        raise CliError(f"cannot read {exc.filename!r}: {exc.strerror}") from exc
+    return position, market
+
+
+def check_horizon(market: alvh.Market, days: Sequence[int]) -> None:
+    """A listed VIX futures curve must reach the grid's last day (`Market.bump` drops
+    expired futures and refuses an empty curve): say so up front, with the fix."""
+    futures = market.futures
+    if not futures.is_explicit or not days:
+        return
+    horizon = market.as_of + timedelta(days=max(days))
+    last = futures.expiries[-1]
+    if last < horizon:
+        reach = (last - market.as_of).days
+        raise CliError(
+            f"the market's listed VIX futures end on {last.isoformat()}, before the grid's "
+            f"last day {horizon.isoformat()} (as_of {market.as_of.isoformat()} + {max(days)} "
+            f"days): add later expiries to [vix_futures] in the market file, or use "
+            f"--days up to {max(reach, 0)}"
+        )
+
+
+def check_out_parent(out: str) -> None:
+    """``--out`` names a file: its directory must exist."""
+    out_dir = Path(out).parent
+    if not out_dir.is_dir():
+        raise CliError(f"--out {out!r}: directory {str(out_dir)!r} does not exist")
+
+
+def check_out_dir(out: str) -> Path:
+    """``--out`` names a directory: it may be missing (it is created), not a file."""
+    out_dir = Path(out)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise CliError(f"--out {out!r} exists and is not a directory")
+    return out_dir
+
+
+def add_history_options(parser: argparse.ArgumentParser) -> None:
+    """``--spx``, ``--vix``, ``--cboe`` and ``--sample``: the history ``load_history`` reads."""
+    parser.add_argument("--spx", default=None,
+                        help="SPX daily OHLC (CSV or Parquet, docs/data_format.md)")
+    parser.add_argument("--vix", default=None, help="VIX daily closes (CSV or Parquet)")
+    parser.add_argument("--cboe", action="store_true", help="--vix is Cboe's VIX_History.csv")
+    parser.add_argument("--sample", action="store_true",
+                        help="use the sample data (the data extra)")
+
+
+def load_history(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The SPX and VIX histories of ``--sample`` or ``--spx``/``--vix`` (``--cboe``)."""
+    if args.sample:
+        from alvh.backtesting.data import sample_data
+
+        data = sample_data()
+        return data.spx, data.vix.select("date", "close")
+    if args.spx is None or args.vix is None:
+        raise CliError("give --spx and --vix history files (CSV or Parquet), or --sample")
+    from alvh.backtesting.data import load_cboe_vix, load_ohlc
+
+    for label, path in (("--spx", args.spx), ("--vix", args.vix)):
+        if not Path(path).is_file():
+            raise CliError(f"{label} file {path!r} does not exist (or is not a file)")
+    spx = load_ohlc(args.spx)
+    vix = (load_cboe_vix(args.vix) if args.cboe else load_ohlc(args.vix, columns=("close",)))
+    return spx, vix.select("date", "close")
+
+
+def policy_by_name(name: str) -> alvh.Policy:
+    """A preset (early, patient) or a policy TOML file."""
+    from alvh.policy.config import Policy
+
+    if name in ("early", "patient"):
+        return Policy.preset(name)
+    if Path(name).is_file():
+        return Policy.from_toml(name)
+    raise CliError(f"--policy {name!r} is neither a preset (early, patient) nor a file")
+
+
+def parse_vix_starts(option: str, text: str) -> list[float]:
+    """``LOW:HIGH`` (whole VIX points, both included, step 1) or a comma list of numbers."""
+    shape = "a range LOW:HIGH of whole VIX points (15:21) or a comma list of numbers (15,17.5)"
+    try:
+        if ":" in text:
+            low, high = (int(part) for part in text.split(":"))
+            if high < low:
+                raise CliError(f"{option} {text!r}: the range ends below its start ({high} < {low})")
+            values = [float(v) for v in range(low, high + 1)]
+        else:
+            values = [float(part) for part in text.split(",")]
+    except ValueError:
+        raise CliError(f"{option} {text!r} is not {shape}") from None
+    if not all(math.isfinite(v) and 0.0 < v < 200.0 for v in values):
+        raise CliError(f"{option} {text!r}: VIX levels must be between 0 and 200")
+    return values
+
+
+def parse_date(option: str, text: str | None) -> date | None:
+    """An optional ``YYYY-MM-DD`` option value."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise CliError(f"{option} {text!r} is not a date (YYYY-MM-DD)") from None

@@ -1,0 +1,244 @@
+"""``alvh grid``: the risk graph of a position file against a market file: a table of key
+rows (P&L by SPX move per day, VIX unchanged), the position's Greeks at the base cell, and
+the risk graph PNG. ``--chain`` fits the market's smile to an option chain first."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+import alvh
+from alvh.cli.common import CliError, check_horizon, check_out_parent, load_book
+
+if TYPE_CHECKING:
+    from alvh.market.fit import SviFitResult
+    from alvh.risk.grid import Grid
+
+__all__ = ["register", "run"]
+
+#: Spot moves the `alvh grid` table shows (those inside the grid's range).
+_TABLE_MOVES = (-0.10, -0.05, -0.03, -0.02, -0.01, 0.0, 0.01, 0.02, 0.03, 0.05, 0.10)
+
+
+class _Axes(NamedTuple):
+    """The grid's axes as the options gave them, checked."""
+
+    moves: np.ndarray
+    shifts: np.ndarray
+    days: list[int]
+
+    @property
+    def flat(self) -> int:
+        """The VIX shift closest to zero: the tables' column of the cube."""
+        return int(np.argmin(np.abs(self.shifts)))
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``alvh grid`` and its options to ``commands``."""
+    parser = commands.add_parser(
+        "grid", help="risk graph of a position: table of key rows and a PNG",
+        description="Scenario grid of POSITION (TOML) against --market (TOML): prints P&L at "
+        "a few SPX moves per day (VIX unchanged) and the Greeks, and writes the risk graph PNG.",
+    )
+    parser.add_argument("position", help="position file (TOML, docs/position_format.md)")
+    parser.add_argument("--market", required=True, help="market file (TOML, docs/market_format.md)")
+    parser.add_argument("--out", default="risk.png", help="PNG to write (default: risk.png)")
+    parser.add_argument("--days", type=int, nargs="+", default=list(range(11)), metavar="DAY",
+                        help="calendar days forward (default: 0 1 ... 10)")
+    parser.add_argument("--moves", type=float, nargs=3, default=[-0.10, 0.10, 201.0],
+                        metavar=("LOW", "HIGH", "COUNT"),
+                        help="relative SPX moves (default: -0.1 0.1 201)")
+    parser.add_argument("--shifts", type=float, nargs=3, default=[-10.0, 10.0, 41.0],
+                        metavar=("LOW", "HIGH", "COUNT"),
+                        help="VIX shifts in points (default: -10 10 41)")
+    parser.add_argument("--chain", default=None, metavar="CSV",
+                        help="SPX option chain (expiry, strike, type, bid, ask) to fit the "
+                        "market's smile to first (docs in alvh.market.chain)")
+    parser.add_argument("--smile", default="vix_linked_skew", choices=["vix_linked_skew", "svi"],
+                        help="the smile --chain fits: the VIX-linked skew (default) or one SVI "
+                        "slice per expiry (alvh.fit_svi)")
+    parser.add_argument("--dynamics", default="sticky_moneyness",
+                        choices=["sticky_moneyness", "sticky_strike", "parallel"],
+                        help="how the SPX smile follows spot and VIX (default: sticky_moneyness)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, console: Console) -> None:
+    """Build the grid, print its P&L table and Greeks, write the risk graph."""
+    from alvh.risk import plots
+    from alvh.risk.grid import scenario_grid
+
+    position, market = load_book(args)
+    axes = _check_axes(args)
+    check_horizon(market, axes.days)
+    if args.chain is not None:
+        market = _fit_chain(args.chain, market, console, args.smile)
+    check_out_parent(args.out)
+    grid = scenario_grid(position, market, spot_moves=axes.moves, vol_shifts=axes.shifts,
+                         days=axes.days, dynamics=args.dynamics)
+    name = position.name or Path(args.position).name
+    console.print(_pnl_table(grid, axes, name=name, market=market, dynamics=args.dynamics))
+    console.print(_greeks_table(grid, axes, spot=float(market.spot)))
+    try:
+        out = plots.risk_graph(grid, args.out, position=position, market=market)
+    except OSError as exc:
+        raise CliError(
+            f"cannot write the risk graph to {args.out!r}: {exc.strerror or exc}"
+        ) from exc
+    console.print(f"risk graph written to {escape(str(out))}", highlight=False)
+
+
+def _axis(name: str, values: Sequence[float]) -> np.ndarray:
+    """``LOW HIGH COUNT`` -> an evenly spaced axis, checked."""
+    low, high, count = values
+    if not count.is_integer() or count < 1:
+        raise CliError(f"--{name}: COUNT must be a positive whole number; got {count:g}")
+    if count > 1 and not high > low:
+        raise CliError(f"--{name}: HIGH must exceed LOW; got {low:g} {high:g}")
+    if int(count) == 1:
+        return np.array([low])
+    return np.linspace(low, high, int(count))
+
+
+def _check_axes(args: argparse.Namespace) -> _Axes:
+    """``--moves``, ``--shifts`` and ``--days``, checked."""
+    moves = _axis("moves", args.moves)
+    shifts = _axis("shifts", args.shifts)
+    days = sorted(set(args.days))
+    if any(d < 0 for d in days):
+        raise CliError(f"--days must be zero or positive; got {days}")
+    if any(m <= -1.0 for m in moves):
+        raise CliError("--moves are relative (-0.1 = -10 %) and must stay above -1")
+    return _Axes(moves, shifts, days)
+
+
+def _fit_chain(path: str, market: alvh.Market, console: Console, smile: str) -> alvh.Market:
+    """``market`` with its smile fitted to the option chain at ``path``: the VIX-linked
+    skew, or (``smile == "svi"``) one SVI slice per expiry."""
+    from alvh.market.fit import fit_svi, fit_vix_linked_skew
+
+    if not Path(path).is_file():
+        raise CliError(f"chain file {path!r} does not exist (or is not a file)")
+    if smile == "svi":
+        result = fit_svi(path, market)
+        _print_svi_fit(path, result, console)
+        return result.market
+    fit = fit_vix_linked_skew(path, market)
+    model = fit.model
+    console.print(
+        f"smile fitted to {escape(path)}: {fit.rows_used} of {fit.rows_used + fit.rows_excluded} "
+        f"quotes, RMSE {fit.rmse:.2f} vol points; atm_vix_ratio {model.atm_vix_ratio:.4f}, "
+        f"skew {model.skew:+.4f}, curvature {model.curvature:+.4f}",
+        highlight=False,
+    )
+    return fit.market
+
+
+def _print_svi_fit(path: str, result: SviFitResult, console: Console) -> None:
+    """The SVI fit's summary, its skipped expiries and its arbitrage warnings."""
+    console.print(
+        f"SVI fitted to {escape(path)}: {result.rows_used} of "
+        f"{result.rows_used + result.rows_excluded} quotes, {len(result.slices)} "
+        f"slice{'' if len(result.slices) == 1 else 's'}, RMSE {result.rmse:.2f} vol points",
+        highlight=False,
+    )
+    for expiry, why in result.skipped.items():
+        console.print(f"  {expiry.isoformat()} skipped: {why}", highlight=False)
+    for expiry, check in result.butterfly.items():
+        if not check.arbitrage_free and check.k_range is not None:
+            low, high = check.k_range
+            console.print(
+                f"  warning: {expiry.isoformat()} slice has butterfly arbitrage for "
+                f"ln(K/F) in [{low:.3f}, {high:.3f}]",
+                highlight=False,
+            )
+    for calendar in result.calendar:
+        if not calendar.arbitrage_free:
+            console.print(
+                f"  warning: calendar arbitrage: total variance falls from "
+                f"{calendar.earlier.isoformat()} to {calendar.later.isoformat()} "
+                f"(by {calendar.max_drop:.2e} at ln(K/F) = {calendar.k_at_max:.3f})",
+                highlight=False,
+            )
+
+
+def _table_columns(moves: np.ndarray) -> list[int]:
+    """The P&L table's columns: the wanted moves that the grid's range covers, at their
+    nearest grid point (no interpolation: the numbers are the grid's own)."""
+    picks: list[int] = []
+    for wanted in _TABLE_MOVES:
+        if moves[0] - 1e-12 <= wanted <= moves[-1] + 1e-12:
+            index = int(np.argmin(np.abs(moves - wanted)))
+            if index not in picks:
+                picks.append(index)
+    if not picks:
+        picks = sorted({0, moves.size // 2, moves.size - 1})
+    return picks
+
+
+def _pnl_table(grid: Grid, axes: _Axes, *, name: str, market: alvh.Market,
+               dynamics: str) -> Table:
+    """P&L vs today's mark by day and SPX move, at the VIX shift closest to zero."""
+    spot = float(market.spot)
+    moves, shifts, flat = axes.moves, axes.shifts, axes.flat
+    picks = _table_columns(moves)
+    vix_note = "VIX unchanged" if shifts[flat] == 0.0 else f"VIX {shifts[flat]:+g} points"
+    table = Table(
+        title=f"{escape(name)}: P&L ($) vs today's mark, "
+        f"{vix_note}, {dynamics} (as of {market.as_of.isoformat()}, SPX {spot:,.2f}, "
+        f"VIX {market.vix:.2f})"
+    )
+    table.add_column("day", justify="right")
+    for index in picks:
+        table.add_column(f"{moves[index]:+.1%}\n{spot * (1 + moves[index]):,.0f}", justify="right")
+    pnl = np.asarray(grid.pnl)
+    for d_index, day in enumerate(axes.days):
+        row = pnl[d_index, flat]
+        table.add_row(
+            f"T+{day}",
+            *[f"[{'red' if row[i] < 0 else 'green'}]{row[i]:+,.0f}[/]" for i in picks],
+        )
+    open_pnl = grid.base_value - math.fsum(leg.entry_cost for leg in grid.position.legs)
+    table.caption = (
+        f"Today's mark vs the entry prices: {open_pnl:+,.0f} $ (add it for P&L vs entry, "
+        "as the risk graph's left panel shows)"
+    )
+    return table
+
+
+def _greeks_table(grid: Grid, axes: _Axes, *, spot: float) -> Table:
+    """The position's Greeks at the base cell: day 0 (or the first day), the VIX shift
+    closest to zero, the SPX move closest to zero."""
+    days, moves, shifts = axes.days, axes.moves, axes.shifts
+    base = (days.index(0) if 0 in days else 0, axes.flat, int(np.argmin(np.abs(moves))))
+    table = Table(
+        title=f"Position Greeks at the base cell (T+{days[base[0]]}, SPX "
+        f"{spot * (1 + moves[base[2]]):,.2f}, VIX shift {shifts[base[1]]:+g})"
+    )
+    table.add_column("Greek")
+    table.add_column("value", justify="right")
+    table.add_column("unit")
+    for name, value, unit in _trader_greeks(grid, base):
+        table.add_row(name, f"{value:+,.2f}", unit)
+    return table
+
+
+def _trader_greeks(grid: Grid, cell: tuple[int, int, int]) -> list[tuple[str, float, str]]:
+    """The grid's Greeks at ``cell`` in trader units (DESIGN.md "Conventions")."""
+    return [
+        ("delta", float(grid.delta[cell]), "SPX points equivalent ($ per SPX point)"),
+        ("delta", float(grid.delta_dollars_per_1pct[cell]), "$ per +1 % SPX move"),
+        ("gamma", float(grid.gamma_dollars_per_1pct[cell]), "$ delta change per +1 % SPX move"),
+        ("vega", float(grid.vega_dollars_per_vol_point[cell]), "$ per vol point (all options)"),
+        ("theta", float(grid.theta_dollars_per_day[cell]), "$ per calendar day"),
+        ("VIX delta", float(grid.delta_dollars_per_vix_point[cell]),
+         "$ per point of each VIX leg's future"),
+    ]

@@ -1,0 +1,205 @@
+"""``alvh sweep``: a policy replayed over a grid of layer 1 / layer 2 band starts, serially,
+on local processes (``--workers``) or on a dask cluster (``--dask``); the best points, the
+sweep as Parquet (or CSV) and its heatmap."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+import alvh
+from alvh._core.io import atomic_write
+from alvh.cli.common import (
+    CliError,
+    add_history_options,
+    check_out_dir,
+    load_history,
+    metric_cell,
+    parse_date,
+    parse_vix_starts,
+    policy_by_name,
+    progress_bar,
+)
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
+    import polars as pl
+
+__all__ = ["register", "run"]
+
+#: Sweep metrics where lower is better (the table sorts them ascending).
+_LOWER_IS_BETTER = ("vol", "max_drawdown", "cvar95_daily", "hedge_spend")
+
+#: The best-points table: (header, sweep column, `metric_cell` kind; ``vix`` a VIX level).
+_COLUMNS = (("L1 start", "layer1_start", "vix"), ("L2 start", "layer2_start", "vix"),
+            ("CAGR", "cagr", "signed"), ("vol", "vol", "pct"), ("Sharpe", "sharpe", "num"),
+            ("Sortino", "sortino", "num"), ("max DD", "max_drawdown", "pct"),
+            ("CVaR95/day", "cvar95_daily", "pct"), ("hedge $", "hedge_spend", "money"),
+            ("hedges", "adjustments", "int"))
+
+
+class _Points(NamedTuple):
+    """What the sweep covers: the band starts of each layer and the replay's days."""
+
+    layer1: list[float]
+    layer2: list[float]
+    start: date | None
+    end: date | None
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``alvh sweep`` and its options to ``commands``."""
+    parser = commands.add_parser(
+        "sweep", help="replay a policy over a grid of layer 1 / layer 2 band starts",
+        description="Replay the condor book under --policy with layer 1's band starting at "
+        "each --layer1 level and layer 2's at each --layer2 level (alvh.backtesting.daily.sweep), "
+        "print the best points and write the sweep (Parquet or CSV) and its heatmap.",
+    )
+    add_history_options(parser)
+    parser.add_argument("--policy", default="early",
+                        help="the base policy: early, patient or a policy TOML (default: early)")
+    parser.add_argument("--layer1", default="15:21", metavar="LOW:HIGH",
+                        help="layer 1 band starts: LOW:HIGH whole VIX points, both included, or a "
+                        "comma list (default: 15:21)")
+    parser.add_argument("--layer2", default="22:28", metavar="LOW:HIGH",
+                        help="layer 2 band starts, as --layer1 (default: 22:28)")
+    parser.add_argument("--start", default=None, metavar="YYYY-MM-DD", help="first replay day")
+    parser.add_argument("--end", default=None, metavar="YYYY-MM-DD", help="last replay day")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="processes to run the points on (default: 1, serial)")
+    parser.add_argument("--dask", default=None, metavar="ADDRESS",
+                        help="run the points on a dask.distributed scheduler (the dist extra)")
+    parser.add_argument("--metric", default="sharpe",
+                        choices=["sharpe", "sortino", "cagr", "calmar", "max_drawdown",
+                                 "cvar95_daily"],
+                        help="the heatmap's metric and the table's order (default: sharpe)")
+    parser.add_argument("--top", type=int, default=5,
+                        help="rows of the best-points table (default: 5)")
+    parser.add_argument("--format", default="parquet", choices=["parquet", "csv"],
+                        help="the sweep file's format (default: parquet)")
+    parser.add_argument("--out", default="alvh-sweep",
+                        help="directory for sweep.parquet and sweep_heatmap.png (default: alvh-sweep)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, console: Console) -> None:
+    """Sweep the band starts, print the best points, write the sweep and its heatmap."""
+    from alvh.backtesting.daily import replay_days
+
+    points = _check_args(args)
+    out_dir = check_out_dir(args.out)
+    policy = policy_by_name(args.policy)
+    spx, vix = load_history(args)
+    frame = _sweep(args, console, spx, vix, policy, points)
+    console.print(_best_table(frame, args, policy))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data_path = out_dir / f"sweep.{args.format}"
+    buffer = io.BytesIO()
+    if args.format == "csv":
+        frame.write_csv(buffer)
+    else:
+        frame.write_parquet(buffer)
+    atomic_write(data_path, buffer.getvalue())  # never a partial file
+    console.print(f"sweep written to {escape(str(data_path))}", highlight=False)
+    days = replay_days(spx, vix, start=points.start, end=points.end)
+    try:
+        from alvh.report.sweep import sweep_heatmap
+
+        png = sweep_heatmap(frame, out_dir / "sweep_heatmap.png", metric=args.metric,
+                            context=f"{policy.name}, {days[0]} to {days[-1]}")
+    except ImportError as exc:
+        raise CliError(f"the heatmap needs matplotlib (pip install 'alvh[demo]'): {exc}") from exc
+    console.print(f"heatmap written to {escape(str(png))}", highlight=False)
+
+
+def _check_args(args: argparse.Namespace) -> _Points:
+    """The band starts and replay days, checked with ``--workers`` and ``--dask``."""
+    layer1 = parse_vix_starts("--layer1", args.layer1)
+    layer2 = parse_vix_starts("--layer2", args.layer2)
+    start, end = parse_date("--start", args.start), parse_date("--end", args.end)
+    if start is not None and end is not None and end < start:
+        raise CliError(f"--end {args.end} is before --start {args.start}")
+    if args.workers < 1:
+        raise CliError(f"--workers must be 1 or more; got {args.workers}")
+    if args.dask is not None and args.workers != 1:
+        raise CliError("give --workers or --dask, not both (the cluster has its own workers)")
+    return _Points(layer1, layer2, start, end)
+
+
+def _sweep(args: argparse.Namespace, console: Console, spx: Any, vix: Any, policy: alvh.Policy,
+           points: _Points) -> pl.DataFrame:
+    """The sweep's frame, one row per point, with a progress bar counting points."""
+    from alvh.backtesting.sweeps import sweep
+
+    with _executor(args) as executor, progress_bar(console, "points") as bar:
+        task = bar.add_task(f"sweep {policy.name}", total=None)
+        return sweep(spx, vix, layer1_starts=points.layer1, layer2_starts=points.layer2,
+                     base=policy, executor=executor, start=points.start, end=points.end,
+                     progress=lambda done, total: bar.update(task, completed=done, total=total))
+
+
+@contextmanager
+def _executor(args: argparse.Namespace) -> Iterator[Executor | None]:
+    """Where the points run: a dask cluster's executor (``--dask``), a pool of
+    ``--workers`` spawned processes, or ``None`` (serial); shut down on the way out."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    if args.dask is not None:
+        try:
+            from distributed import Client
+        except ImportError as exc:
+            raise CliError(f"--dask needs dask.distributed (pip install 'alvh[dist]'): {exc}") from exc
+        try:
+            client = Client(args.dask, timeout=30)
+        except OSError as exc:
+            raise CliError(f"--dask {args.dask!r}: cannot reach the scheduler: {exc}") from exc
+        try:
+            yield client.get_executor()
+        finally:
+            client.close()
+    elif args.workers > 1:
+        import multiprocessing
+
+        # Spawned, not forked: Polars' thread pool (busy loading the history) does not
+        # survive fork(), and a forked worker can hang on its first Polars call.
+        pool = ProcessPoolExecutor(max_workers=args.workers,
+                                   mp_context=multiprocessing.get_context("spawn"))
+        try:
+            yield pool
+        finally:
+            pool.shutdown()
+    else:
+        yield None
+
+
+def _best_table(frame: pl.DataFrame, args: argparse.Namespace, policy: alvh.Policy) -> Table:
+    """The ``--top`` points by ``--metric`` (NaN last)."""
+    import polars as pl
+
+    metric = args.metric
+    ranked = frame.with_columns(pl.col(metric).fill_nan(None)).sort(
+        metric, descending=metric not in _LOWER_IS_BETTER, nulls_last=True)
+    table = Table(title=f"Best {min(args.top, frame.height)} of {frame.height} layer bands by "
+                  f"{metric} ({escape(policy.name)}, {frame.height} replays)")
+    for label, _key, _kind in _COLUMNS:
+        table.add_column(label, justify="right", no_wrap=True)
+    for row in ranked.head(args.top).iter_rows(named=True):
+        table.add_row(*[_cell(row[key], kind) for _label, key, kind in _COLUMNS])
+    return table
+
+
+def _cell(value: Any, kind: str) -> str:
+    """A best-points cell: ``-`` for a missing or NaN metric, a VIX level as it is."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:g}" if kind == "vix" else metric_cell(value, kind)
