@@ -233,3 +233,21 @@ def test_many_processes_creating_the_same_new_journal_at_once(tmp_path: Path):
             assert proc.returncode == 0, err
         with Journal(path) as journal:
             assert len(journal) == 18
+
+
+def test_an_empty_journal_gives_typed_empty_frames_and_the_cli_shows_it(tmp_path: Path,
+                                                                         policy: Policy):
+    # A journal whose decide failed after it was opened holds no decision: its frames
+    # must still have their column types (a join on an untyped empty frame raised
+    # polars' SchemaError, and `alvh journal show` crashed with exit 1).
+    from alvh.cli import main
+
+    path = tmp_path / "empty.db"
+    with Journal(path) as journal:
+        journal.record_policy(policy)
+        frame = journal.with_outcomes()
+        assert frame.height == 0
+        assert frame.schema["id"] == pl.Int64 and frame.schema["date"] == pl.Date
+        assert frame.schema["pnl_5d"] == pl.Float64
+        assert journal.policies().height == 1
+    assert main(["journal", "show", "--journal", str(path)]) == 0

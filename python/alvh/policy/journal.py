@@ -28,7 +28,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -298,13 +298,15 @@ class Journal:
     def __len__(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM decisions").fetchone()[0])
 
-    def _frame(self, sql: str) -> pl.DataFrame:
+    def _frame(self, sql: str, schema: Mapping[str, Any]) -> pl.DataFrame:
+        """The query's rows with the column types of ``schema`` (name -> polars type), so an
+        empty journal gives empty frames of the same types (joins and filters work)."""
         import polars as pl
 
         cursor = self._db.execute(sql)
         names = [d[0] for d in cursor.description]
-        rows = cursor.fetchall()
-        return pl.DataFrame(rows, schema=names, orient="row")
+        assert names == list(schema), (names, list(schema))
+        return pl.DataFrame(cursor.fetchall(), schema=dict(schema), orient="row")
 
     def decisions(self) -> pl.DataFrame:
         """One row per decision (id order): id, date, policy, VIX, layers, number of
@@ -314,17 +316,23 @@ class Journal:
         frame = self._frame(
             "SELECT d.id, d.date, d.recorded_at, d.policy_version, p.name AS policy_name, "
             "d.vix, d.layer_before, d.layer_after, d.actions, d.rationale, d.record "
-            "FROM decisions d JOIN policies p ON p.version = d.policy_version ORDER BY d.id"
+            "FROM decisions d JOIN policies p ON p.version = d.policy_version ORDER BY d.id",
+            {"id": pl.Int64, "date": pl.String, "recorded_at": pl.String,
+             "policy_version": pl.String, "policy_name": pl.String, "vix": pl.Float64,
+             "layer_before": pl.Int64, "layer_after": pl.Int64, "actions": pl.Int64,
+             "rationale": pl.String, "record": pl.String},
         )
-        if frame.height:
-            frame = frame.with_columns(pl.col("date").str.to_date())
-        return frame
+        return frame.with_columns(pl.col("date").str.to_date())
 
     def policies(self) -> pl.DataFrame:
         """The governance log: every policy version with its config (JSON) and when it
         was first recorded."""
+        import polars as pl
+
         return self._frame("SELECT version, name, recorded_at, config FROM policies "
-                           "ORDER BY recorded_at, version")
+                           "ORDER BY recorded_at, version",
+                           {"version": pl.String, "name": pl.String, "recorded_at": pl.String,
+                            "config": pl.String})
 
     def with_outcomes(self, horizons: tuple[int, ...] = (5, 10)) -> pl.DataFrame:
         """`decisions` joined with the realized P&L ``pnl_<h>d`` for each horizon
@@ -332,12 +340,11 @@ class Journal:
         import polars as pl
 
         frame = self.decisions()
-        outcomes = self._frame("SELECT decision_id, horizon_days, pnl FROM outcomes")
+        outcomes = self._frame("SELECT decision_id, horizon_days, pnl FROM outcomes",
+                               {"decision_id": pl.Int64, "horizon_days": pl.Int64, "pnl": pl.Float64})
         for h in horizons:
             part = outcomes.filter(pl.col("horizon_days") == h).select(
                 pl.col("decision_id").alias("id"), pl.col("pnl").alias(f"pnl_{h}d")
-            ) if outcomes.height else pl.DataFrame(
-                {"id": [], f"pnl_{h}d": []}, schema={"id": pl.Int64, f"pnl_{h}d": pl.Float64}
             )
             frame = frame.join(part, on="id", how="left")
         return frame
