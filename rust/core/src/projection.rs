@@ -8,9 +8,10 @@
 //! and the per-task sums are added in task order.
 
 use crate::error::{AlvhError, Result};
-use crate::grid::{LegKind, Smile, SviSmiles};
+use crate::grid::LegKind;
 use crate::kernels::{check_lengths, option_price, option_values, Discounts};
 use crate::simd_math::{exp, ln, sin_cos_two_pi, MulAdd};
+use crate::smile::{Smile, SviSmiles};
 use rand_philox::philox4x32_10;
 use rayon::prelude::*;
 
@@ -37,7 +38,7 @@ pub enum VolDynamics<'a> {
     /// The smile around the tabulated ATM vol, in standardized moneyness at the
     /// path's forward (it moves with the spot).
     StickyMoneyness(Smile),
-    /// The same with each SPX leg's own SVI slice (`crate::grid::SviSmiles`).
+    /// The same with each SPX leg's own SVI slice (`crate::smile::SviSmiles`).
     StickyMoneynessSvi(SviSmiles<'a>),
     /// `max(base_vol + tabulated change, floor_ratio * atm)`: sticky strike or parallel.
     Additive { floor_ratio: f64 },

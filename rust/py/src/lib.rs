@@ -6,9 +6,7 @@
 //! float64 array, `is_call` is a bool or a 1-D bool array, outputs are 1-D
 //! C-contiguous writeable float64 arrays of the batch length.
 
-use alvh_core::grid::{
-    scenario_grid as core_scenario_grid, GridInputs, GridOut, GridSmile, LegKind, Smile, SviSmiles,
-};
+use alvh_core::grid::{scenario_grid as core_scenario_grid, GridInputs, GridOut, GridSmile, LegKind};
 use alvh_core::implied::{implied_vol as core_implied_vol, PriceBatch};
 use alvh_core::kernels;
 use alvh_core::projection::{
@@ -16,6 +14,7 @@ use alvh_core::projection::{
     VolDynamics,
 };
 use alvh_core::simd::{self, SimdLevel};
+use alvh_core::smile::{Smile, SviSmiles};
 use alvh_core::{AlvhError, Column, ErrorMode, Flags, GreeksOut, Model, OptionBatch};
 use numpy::{PyReadonlyArray1, PyReadwriteArray1};
 use pyo3::exceptions::{PyTypeError, PyValueError};
