@@ -57,8 +57,29 @@ fn rayon_threads() -> usize {
     alvh_core::threads()
 }
 
+/// The extension module. Besides the kernels it exports their constants, which the
+/// Python layer reads from the active backend's kernel module (the numpy fallback
+/// defines the same names) instead of retyping them.
 #[pymodule]
 mod _native {
+    /// Touch probabilities per (scenario, day) in `monte_carlo`'s touch sums: lower
+    /// barrier, upper barrier, either.
+    #[pymodule_export]
+    const TOUCH_KINDS: usize = alvh_core::projection::TOUCH_KINDS;
+    /// Greeks per (scenario, day) in `monte_carlo`'s Greek sums: delta, gamma, vega,
+    /// theta, vix_delta.
+    #[pymodule_export]
+    const GREEKS: usize = alvh_core::projection::GREEKS;
+    /// Statistics per (scenario, day) row of `pnl_statistics`.
+    #[pymodule_export]
+    const STATS: usize = alvh_core::projection::STATS;
+    /// `ProjectionInputs.dynamics`: the smile moves with the spot (sticky moneyness).
+    #[pymodule_export]
+    const STICKY_MONEYNESS: u8 = super::projection::STICKY_MONEYNESS;
+    /// `ProjectionInputs.dynamics`: an additive vol change (sticky strike, parallel).
+    #[pymodule_export]
+    const ADDITIVE: u8 = super::projection::ADDITIVE;
+
     #[pymodule_export]
     use super::grid::scenario_grid;
     #[pymodule_export]

@@ -1,8 +1,18 @@
 //! The projection kernels: `monte_carlo` and `pnl_statistics` (see
 //! `alvh_core::projection` and docs/projection_engine.md).
+//!
+//! `monte_carlo(inputs, out)` takes its ~40 inputs as one object and its seven output
+//! buffers as another, built in Python as the frozen dataclasses
+//! `alvh._core.kernel_inputs.ProjectionInputs` and `ProjectionBuffers` and read here
+//! attribute by attribute (`#[derive(FromPyObject)]`). Not a `#[pyclass]`: the numpy
+//! fallback takes the very same objects and must work without this extension, so
+//! the type is defined once, in Python, for both backends; and extraction borrows
+//! each array in place (numpy's borrow checks, as for positional arguments) instead
+//! of copying it into an object the extension owns.
 
 use crate::args::{leg_kinds, out_slice, readonly};
 use crate::errors::run_detached;
+use alvh_core::grid::LegKind;
 use alvh_core::projection::{
     monte_carlo as core_monte_carlo, pnl_statistics as core_pnl_statistics, ProjectionInputs, ProjectionOut,
     VolDynamics,
@@ -12,22 +22,34 @@ use numpy::{PyReadonlyArray1, PyReadwriteArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
-/// The Monte Carlo projection (see `alvh_core::projection` and
-/// docs/projection_engine.md): fills `pnl_out` (scenarios, days, paths), the touch
-/// and Greek sums, and optionally the SPX and VIX paths. With `dynamics` 0 and
-/// `svi` = (flat (a, b, rho, m, sigma, w0) per leg, floor_ratio, moneyness_limit),
-/// each SPX leg's smile is its SVI slice instead of the quadratic `smile`.
-#[pyfunction]
-#[pyo3(signature = (kind, is_call, strike, weight, expiry_day, spot, rate, div, vix, base_value,
-    drift, diffusion_vol, vix_beta, vol_of_vix, vix_kappa, vix_theta, atm_vix_ratio,
-    jump_mean, jump_std, vix_jump_mean, vix_jump_std, days, paths, seed, greek_paths,
-    vix_lo, vix_step, n_nodes, table_atm, table_change, table_vvol, fut_a, fut_b,
-    dynamics, smile, base_vol, barrier_low, barrier_high,
-    pnl_out, touch_sum_out, touch_sumsq_out, greek_sum_out, greek_sumsq_out, spot_out=None, vix_out=None,
-    scenario_offset=0, svi=None, first_valued_day=1))]
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn monte_carlo<'py>(
-    py: Python<'py>,
+/// `dynamics` code: the smile (quadratic or SVI) moves with the spot, in
+/// standardized moneyness at the path's forward.
+pub(crate) const STICKY_MONEYNESS: u8 = 0;
+/// `dynamics` code: `max(base_vol + tabulated change, floor_ratio * atm)` (sticky
+/// strike, parallel).
+pub(crate) const ADDITIVE: u8 = 1;
+
+/// `ProjectionInputs.smile`: the quadratic smile (`alvh_core::smile::Smile`).
+#[derive(FromPyObject)]
+pub(crate) struct SmileArg {
+    skew: f64,
+    curvature: f64,
+    floor_ratio: f64,
+    moneyness_limit: f64,
+}
+
+/// `ProjectionInputs.svi`: per-leg SVI slices (`alvh_core::smile::SviSmiles`).
+#[derive(FromPyObject)]
+pub(crate) struct SviArg<'py> {
+    shapes: PyReadonlyArray1<'py, f64>,
+    floor_ratio: f64,
+    moneyness_limit: f64,
+}
+
+/// The attributes of `alvh._core.kernel_inputs.ProjectionInputs` (the field list and
+/// meanings of `alvh_core::projection::ProjectionInputs`, plus the smile options).
+#[derive(FromPyObject)]
+pub(crate) struct ProjectionArgs<'py> {
     kind: PyReadonlyArray1<'py, u8>,
     is_call: PyReadonlyArray1<'py, bool>,
     strike: PyReadonlyArray1<'py, f64>,
@@ -62,93 +84,129 @@ pub(crate) fn monte_carlo<'py>(
     fut_a: PyReadonlyArray1<'py, f64>,
     fut_b: PyReadonlyArray1<'py, f64>,
     dynamics: u8,
-    smile: (f64, f64, f64, f64),
+    smile: SmileArg,
+    svi: Option<SviArg<'py>>,
     base_vol: PyReadonlyArray1<'py, f64>,
     barrier_low: f64,
     barrier_high: f64,
-    mut pnl_out: PyReadwriteArray1<'py, f64>,
-    mut touch_sum_out: PyReadwriteArray1<'py, f64>,
-    mut touch_sumsq_out: PyReadwriteArray1<'py, f64>,
-    mut greek_sum_out: PyReadwriteArray1<'py, f64>,
-    mut greek_sumsq_out: PyReadwriteArray1<'py, f64>,
-    mut spot_out: Option<PyReadwriteArray1<'py, f64>>,
-    mut vix_out: Option<PyReadwriteArray1<'py, f64>>,
     scenario_offset: usize,
-    svi: Option<(PyReadonlyArray1<'py, f64>, f64, f64)>,
     first_valued_day: usize,
-) -> PyResult<()> {
-    let kinds = leg_kinds(&kind)?;
-    let (skew, curvature, floor_ratio, moneyness_limit) = smile;
-    let dynamics = match (dynamics, &svi) {
-        (0, Some((shapes, floor_ratio, moneyness_limit))) => VolDynamics::StickyMoneynessSvi(SviSmiles {
-            shapes: readonly("svi.shapes", shapes)?,
-            floor_ratio: *floor_ratio,
-            moneyness_limit: *moneyness_limit,
-        }),
-        (0, None) => VolDynamics::StickyMoneyness(Smile { skew, curvature, floor_ratio, moneyness_limit }),
-        (1, _) => VolDynamics::Additive { floor_ratio },
-        (other, _) => {
-            return Err(PyValueError::new_err(format!(
+}
+
+/// The attributes of `alvh._core.kernel_inputs.ProjectionBuffers`: the outputs,
+/// overwritten (`spot_out` and `vix_out` None unless the paths are kept).
+#[derive(FromPyObject)]
+pub(crate) struct ProjectionBuffers<'py> {
+    pnl_out: PyReadwriteArray1<'py, f64>,
+    touch_sum_out: PyReadwriteArray1<'py, f64>,
+    touch_sumsq_out: PyReadwriteArray1<'py, f64>,
+    greek_sum_out: PyReadwriteArray1<'py, f64>,
+    greek_sumsq_out: PyReadwriteArray1<'py, f64>,
+    spot_out: Option<PyReadwriteArray1<'py, f64>>,
+    vix_out: Option<PyReadwriteArray1<'py, f64>>,
+}
+
+impl ProjectionArgs<'_> {
+    /// How the SPX vol of a live leg is found: `svi` (when given) or the quadratic
+    /// `smile` under sticky moneyness; the smile's floor ratio under additive dynamics.
+    fn dynamics(&self) -> PyResult<VolDynamics<'_>> {
+        let SmileArg { skew, curvature, floor_ratio, moneyness_limit } = self.smile;
+        match (self.dynamics, &self.svi) {
+            (STICKY_MONEYNESS, Some(svi)) => Ok(VolDynamics::StickyMoneynessSvi(SviSmiles {
+                shapes: readonly("svi.shapes", &svi.shapes)?,
+                floor_ratio: svi.floor_ratio,
+                moneyness_limit: svi.moneyness_limit,
+            })),
+            (STICKY_MONEYNESS, None) => {
+                Ok(VolDynamics::StickyMoneyness(Smile { skew, curvature, floor_ratio, moneyness_limit }))
+            }
+            (ADDITIVE, _) => Ok(VolDynamics::Additive { floor_ratio }),
+            (other, _) => Err(PyValueError::new_err(format!(
                 "dynamics must be 0 (sticky moneyness) or 1 (additive), got {other}"
-            )))
+            ))),
         }
-    };
-    let inputs = ProjectionInputs {
-        kind: &kinds,
-        is_call: readonly("is_call", &is_call)?,
-        strike: readonly("strike", &strike)?,
-        weight: readonly("weight", &weight)?,
-        expiry_day: readonly("expiry_day", &expiry_day)?,
-        spot,
-        rate,
-        div,
-        vix,
-        base_value,
-        drift: readonly("drift", &drift)?,
-        diffusion_vol: readonly("diffusion_vol", &diffusion_vol)?,
-        vix_beta: readonly("vix_beta", &vix_beta)?,
-        vol_of_vix: readonly("vol_of_vix", &vol_of_vix)?,
-        vix_kappa: readonly("vix_kappa", &vix_kappa)?,
-        vix_theta: readonly("vix_theta", &vix_theta)?,
-        atm_vix_ratio,
-        jump_mean: readonly("jump_mean", &jump_mean)?,
-        jump_std: readonly("jump_std", &jump_std)?,
-        vix_jump_mean: readonly("vix_jump_mean", &vix_jump_mean)?,
-        vix_jump_std: readonly("vix_jump_std", &vix_jump_std)?,
-        days,
-        paths,
-        seed,
-        greek_paths,
-        vix_lo,
-        vix_step,
-        n_nodes,
-        table_atm: readonly("table_atm", &table_atm)?,
-        table_change: readonly("table_change", &table_change)?,
-        table_vvol: readonly("table_vvol", &table_vvol)?,
-        fut_a: readonly("fut_a", &fut_a)?,
-        fut_b: readonly("fut_b", &fut_b)?,
-        dynamics,
-        base_vol: readonly("base_vol", &base_vol)?,
-        barrier_low,
-        barrier_high,
-        scenario_offset,
-        first_valued_day,
-    };
-    let out = ProjectionOut {
-        pnl: out_slice("pnl_out", &mut pnl_out)?,
-        touch_sum: out_slice("touch_sum_out", &mut touch_sum_out)?,
-        touch_sumsq: out_slice("touch_sumsq_out", &mut touch_sumsq_out)?,
-        greek_sum: out_slice("greek_sum_out", &mut greek_sum_out)?,
-        greek_sumsq: out_slice("greek_sumsq_out", &mut greek_sumsq_out)?,
-        spot: match spot_out.as_mut() {
-            Some(a) => Some(out_slice("spot_out", a)?),
-            None => None,
-        },
-        vix: match vix_out.as_mut() {
-            Some(a) => Some(out_slice("vix_out", a)?),
-            None => None,
-        },
-    };
+    }
+
+    /// The core's view of the inputs: slices borrowed from the arrays.
+    fn borrow<'a>(&'a self, kind: &'a [LegKind]) -> PyResult<ProjectionInputs<'a>> {
+        let dynamics = self.dynamics()?;
+        Ok(ProjectionInputs {
+            kind,
+            is_call: readonly("is_call", &self.is_call)?,
+            strike: readonly("strike", &self.strike)?,
+            weight: readonly("weight", &self.weight)?,
+            expiry_day: readonly("expiry_day", &self.expiry_day)?,
+            spot: self.spot,
+            rate: self.rate,
+            div: self.div,
+            vix: self.vix,
+            base_value: self.base_value,
+            drift: readonly("drift", &self.drift)?,
+            diffusion_vol: readonly("diffusion_vol", &self.diffusion_vol)?,
+            vix_beta: readonly("vix_beta", &self.vix_beta)?,
+            vol_of_vix: readonly("vol_of_vix", &self.vol_of_vix)?,
+            vix_kappa: readonly("vix_kappa", &self.vix_kappa)?,
+            vix_theta: readonly("vix_theta", &self.vix_theta)?,
+            atm_vix_ratio: self.atm_vix_ratio,
+            jump_mean: readonly("jump_mean", &self.jump_mean)?,
+            jump_std: readonly("jump_std", &self.jump_std)?,
+            vix_jump_mean: readonly("vix_jump_mean", &self.vix_jump_mean)?,
+            vix_jump_std: readonly("vix_jump_std", &self.vix_jump_std)?,
+            days: self.days,
+            paths: self.paths,
+            seed: self.seed,
+            greek_paths: self.greek_paths,
+            vix_lo: self.vix_lo,
+            vix_step: self.vix_step,
+            n_nodes: self.n_nodes,
+            table_atm: readonly("table_atm", &self.table_atm)?,
+            table_change: readonly("table_change", &self.table_change)?,
+            table_vvol: readonly("table_vvol", &self.table_vvol)?,
+            fut_a: readonly("fut_a", &self.fut_a)?,
+            fut_b: readonly("fut_b", &self.fut_b)?,
+            dynamics,
+            base_vol: readonly("base_vol", &self.base_vol)?,
+            barrier_low: self.barrier_low,
+            barrier_high: self.barrier_high,
+            scenario_offset: self.scenario_offset,
+            first_valued_day: self.first_valued_day,
+        })
+    }
+}
+
+impl ProjectionBuffers<'_> {
+    /// The core's view of the outputs: mutable slices of the arrays.
+    fn borrow(&mut self) -> PyResult<ProjectionOut<'_>> {
+        Ok(ProjectionOut {
+            pnl: out_slice("pnl_out", &mut self.pnl_out)?,
+            touch_sum: out_slice("touch_sum_out", &mut self.touch_sum_out)?,
+            touch_sumsq: out_slice("touch_sumsq_out", &mut self.touch_sumsq_out)?,
+            greek_sum: out_slice("greek_sum_out", &mut self.greek_sum_out)?,
+            greek_sumsq: out_slice("greek_sumsq_out", &mut self.greek_sumsq_out)?,
+            spot: match self.spot_out.as_mut() {
+                Some(a) => Some(out_slice("spot_out", a)?),
+                None => None,
+            },
+            vix: match self.vix_out.as_mut() {
+                Some(a) => Some(out_slice("vix_out", a)?),
+                None => None,
+            },
+        })
+    }
+}
+
+/// The Monte Carlo projection (see `alvh_core::projection` and
+/// docs/projection_engine.md): fills `out.pnl_out` (scenarios, days, paths), the
+/// touch and Greek sums, and optionally the SPX and VIX paths, from `inputs`.
+#[pyfunction]
+pub(crate) fn monte_carlo<'py>(
+    py: Python<'py>,
+    inputs: ProjectionArgs<'py>,
+    mut out: ProjectionBuffers<'py>,
+) -> PyResult<()> {
+    let kinds = leg_kinds(&inputs.kind)?;
+    let inputs = inputs.borrow(&kinds)?;
+    let out = out.borrow()?;
     run_detached(py, || core_monte_carlo(&inputs, out))
 }
 
