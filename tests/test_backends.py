@@ -127,6 +127,76 @@ def test_backends_raise_the_same_error_for_the_same_bad_input(bad):
     assert native.value == python.value or (math.isnan(native.value) and math.isnan(python.value))
 
 
+KERNEL_CONSTANTS = ("TOUCH_KINDS", "GREEKS", "STATS", "STICKY_MONEYNESS", "ADDITIVE")
+
+
+def test_both_kernel_modules_export_the_same_constants_and_the_names_match_them():
+    from alvh import _native
+    from alvh._fallback import kernels as fallback
+    from alvh.risk.projection import GREEK_NAMES, STAT_NAMES, TOUCH_NAMES
+
+    for name in KERNEL_CONSTANTS:
+        assert getattr(_native, name) == getattr(fallback, name), name
+    assert (len(TOUCH_NAMES), len(GREEK_NAMES), len(STAT_NAMES)) == (
+        _native.TOUCH_KINDS, _native.GREEKS, _native.STATS)
+    assert {_native.STICKY_MONEYNESS, _native.ADDITIVE} == {0, 1}
+
+
+def _projection_case(strike: float = 4400.0):
+    """One SPX put and one VIX call over 3 days, 2 scenarios, 50 paths: the two
+    structured arguments of ``monte_carlo`` (a fresh set of output buffers each call)."""
+    from alvh._core.kernel_inputs import ProjectionBuffers, ProjectionInputs, Smile
+
+    legs, scenarios, days, paths, nodes = 2, 2, 3, 50, 5
+    inputs = ProjectionInputs(
+        kind=np.array([0, 2], dtype=np.uint8), is_call=np.array([False, True]),
+        strike=np.array([strike, 25.0]), weight=np.array([-100.0, 300.0]),
+        expiry_day=np.array([30, 20], dtype=np.int64), spot=4500.0, rate=0.04, div=0.01,
+        vix=18.0, base_value=0.0, drift=np.full(scenarios, 0.03),
+        diffusion_vol=np.array([0.16, np.nan]), vix_beta=np.full(scenarios, -5.0),
+        vol_of_vix=np.full(scenarios, 0.9), vix_kappa=np.full(scenarios, 4.0),
+        vix_theta=np.full(scenarios, 19.0), atm_vix_ratio=0.9,
+        jump_mean=np.zeros(scenarios * days), jump_std=np.zeros(scenarios * days),
+        vix_jump_mean=np.zeros(scenarios * days), vix_jump_std=np.zeros(scenarios * days),
+        days=days, paths=paths, seed=7, greek_paths=10, vix_lo=10.0, vix_step=5.0,
+        n_nodes=nodes, table_atm=np.linspace(0.1, 0.3, days * legs * nodes),
+        table_change=np.zeros(days * legs * nodes), table_vvol=np.full(days * legs * nodes, 0.9),
+        fut_a=np.full(days * legs, 1.0), fut_b=np.full(days * legs, 0.95), dynamics=0,
+        smile=Smile(skew=-0.2, curvature=0.05, floor_ratio=0.5, moneyness_limit=4.0),
+        base_vol=np.zeros(legs), barrier_low=4400.0, barrier_high=float("nan"),
+    )
+    cube, per_day = scenarios * days * paths, scenarios * days
+    out = ProjectionBuffers(
+        pnl_out=np.empty(cube), touch_sum_out=np.empty(per_day * 3),
+        touch_sumsq_out=np.empty(per_day * 3), greek_sum_out=np.empty(per_day * 5),
+        greek_sumsq_out=np.empty(per_day * 5), spot_out=np.empty(cube), vix_out=None,
+    )
+    return inputs, out
+
+
+def test_both_projection_kernels_take_the_same_two_objects():
+    from alvh import _native
+    from alvh._fallback import kernels as fallback
+
+    results = []
+    for kernels in (_native, fallback):
+        inputs, out = _projection_case()
+        kernels.monte_carlo(inputs, out)
+        results.append(out)
+    native, python = results
+    for name in ("pnl_out", "touch_sum_out", "greek_sum_out", "spot_out"):
+        want = getattr(python, name)
+        np.testing.assert_allclose(getattr(native, name), want, rtol=1e-9,
+                                   atol=1e-9 * np.abs(want).max(), err_msg=name)
+    errors = []
+    for kernels in (_native, fallback):
+        with pytest.raises(InvalidInputError) as info:
+            kernels.monte_carlo(*_projection_case(strike=-1.0))
+        errors.append(info.value)
+    assert type(errors[0]) is type(errors[1])
+    assert [(e.arg, e.index, e.value) for e in errors] == [("strike", 0, -1.0)] * 2
+
+
 def test_use_backend_as_context_manager_restores_the_previous_backend():
     before = alvh.backend()
     with alvh.use_backend("python"):

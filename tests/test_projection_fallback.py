@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from scipy.special import ndtr
 
+from alvh._core.kernel_inputs import ProjectionBuffers, ProjectionInputs, Smile
 from alvh._fallback import projection
 from alvh._fallback.pricing import greeks as kernel_greeks
 from alvh._fallback.pricing import price as kernel_price
@@ -178,9 +179,10 @@ SPOT, RATE, DIV, VIX = 5000.0, 0.04, 0.01, 20.0
 
 def _case(legs: list[tuple[int, bool, float, float, int]], *, days: int, paths: int,
           scenarios: int = 1, vol: float = 0.2, **override: Any) -> dict[str, Any]:
-    """Keyword arguments of `monte_carlo` for ``legs`` (kind, is_call, strike, weight,
-    expiry_day): constant tables (ATM ``vol``, VIX option vol 0.9, futures = VIX),
-    no events, drift = rate - div, outputs allocated; ``override`` replaces any."""
+    """The fields of `monte_carlo`'s two arguments, flat (`_run` makes the objects), for
+    ``legs`` (kind, is_call, strike, weight, expiry_day): constant tables (ATM ``vol``,
+    VIX option vol 0.9, futures = VIX), no events, drift = rate - div, outputs
+    allocated; ``override`` replaces any."""
     n_legs, n_nodes = len(legs), 3
     n, h = scenarios, days
     args: dict[str, Any] = dict(
@@ -212,6 +214,19 @@ def _case(legs: list[tuple[int, bool, float, float, int]], *, days: int, paths: 
     return args
 
 
+_OUTPUTS = ("pnl_out", "touch_sum_out", "touch_sumsq_out", "greek_sum_out", "greek_sumsq_out",
+            "spot_out", "vix_out")
+
+
+def _run(args: dict[str, Any]) -> None:
+    """Calls `monte_carlo` with ``args`` (the flat form of `_case`) as its two structured
+    arguments; the outputs are the arrays of ``args``."""
+    inputs = {k: v for k, v in args.items() if k not in _OUTPUTS}
+    inputs["smile"] = Smile(*inputs["smile"])
+    projection.monte_carlo(ProjectionInputs(**inputs),
+                           ProjectionBuffers(**{k: args[k] for k in _OUTPUTS if k in args}))
+
+
 def _bsm(is_call: bool, spot: Any, strike: float, t: float, vol: float) -> np.ndarray:
     spot = np.ascontiguousarray(spot, dtype=np.float64).ravel()
     out = np.empty(spot.size)
@@ -225,7 +240,7 @@ def test_call_mean_grows_at_the_rate() -> None:
     days, paths, strike, expiry, weight = 5, 20_000, 5050.0, 30, 100.0
     v0 = weight * float(_bsm(True, SPOT, strike, expiry / 365, 0.2)[0])
     args = _case([(0, True, strike, weight, expiry)], days=days, paths=paths, base_value=v0)
-    projection.monte_carlo(**args)
+    _run(args)
     pnl = args["pnl_out"].reshape(days, paths)
     spots = args["spot_out"].reshape(days, paths)
     for d in range(1, days + 1):
@@ -265,7 +280,7 @@ def test_vix_future_follows_the_mean_reversion() -> None:
     args = _case([(1, False, float("nan"), weight, 40)], days=days, paths=paths,
                  vix_kappa=np.array([kappa]), vix_theta=np.array([theta]),
                  fut_a=fut_a, fut_b=fut_b, base_value=weight * 21.0)
-    projection.monte_carlo(**args)
+    _run(args)
     ln_v = math.log(VIX)
     vix = args["vix_out"].reshape(days, paths)
     pnl = args["pnl_out"].reshape(days, paths)
@@ -290,7 +305,7 @@ def test_legs_expiring_inside_the_horizon_settle() -> None:
     args = _case([(0, False, 4990.0, 100.0, 3), (1, False, float("nan"), 1000.0, 3)],
                  days=days, paths=paths, fut_a=fut_a, fut_b=fut_b,
                  vol_of_vix=np.array([1.0]), vix_beta=np.array([-3.0]))
-    projection.monte_carlo(**args)
+    _run(args)
     pnl = args["pnl_out"].reshape(days, paths)
     spots = args["spot_out"].reshape(days, paths)
     vix = args["vix_out"].reshape(days, paths)
@@ -333,7 +348,7 @@ def test_touch_probabilities_match_the_reflection_principle(drift: float) -> Non
     low, high = 0.97 * SPOT, 1.03 * SPOT
     args = _case([(0, True, 5100.0, -100.0, 30)], days=days, paths=paths, vol=sigma,
                  drift=np.array([drift]), barrier_low=low, barrier_high=high)
-    projection.monte_carlo(**args)
+    _run(args)
     sums = args["touch_sum_out"].reshape(days, 3)
     sumsq = args["touch_sumsq_out"].reshape(days, 3)
     for d in (1, 3, 5):
@@ -348,7 +363,7 @@ def test_touch_probabilities_match_the_reflection_principle(drift: float) -> Non
     assert np.all(np.diff(sums, axis=0) >= 0)  # touched by day d: nondecreasing
     # An absent barrier (NaN) is never touched.
     args = _case([(0, True, 5100.0, -100.0, 30)], days=days, paths=200, barrier_high=high)
-    projection.monte_carlo(**args)
+    _run(args)
     sums = args["touch_sum_out"].reshape(days, 3)
     np.testing.assert_array_equal(sums[:, 0], 0.0)
     np.testing.assert_array_equal(sums[:, 2], sums[:, 1])
@@ -367,7 +382,7 @@ def test_seed_reproducibility_and_blocking(monkeypatch: pytest.MonkeyPatch) -> N
 
     def run(**extra: Any) -> list[np.ndarray]:
         args = _case(legs, **{**common, **extra})
-        projection.monte_carlo(**args)
+        _run(args)
         return [args[k] for k in ("pnl_out", "touch_sum_out", "greek_sum_out", "spot_out",
                                   "vix_out")]
 
@@ -397,34 +412,34 @@ def test_diffusion_vol_from_the_vix() -> None:
     from_vix = _case([(0, True, 5000.0, 1.0, 10)], diffusion_vol=np.array([np.nan]), **base)
     given = _case([(0, True, 5000.0, 1.0, 10)], diffusion_vol=np.array([0.9 * VIX / 100]),
                   **base)
-    projection.monte_carlo(**from_vix)
-    projection.monte_carlo(**given)
+    _run(from_vix)
+    _run(given)
     np.testing.assert_allclose(from_vix["spot_out"], given["spot_out"], rtol=1e-14)
 
 
 def test_monte_carlo_bad_input() -> None:
     legs = [(0, True, 5000.0, 1.0, 10)]
     with pytest.raises(InvalidInputError, match=r"expiry_day\[0\]"):
-        projection.monte_carlo(**_case([(0, True, 5000.0, 1.0, 0)], days=2, paths=4))
+        _run(_case([(0, True, 5000.0, 1.0, 0)], days=2, paths=4))
     with pytest.raises(InvalidInputError, match=r"strike\[0\]"):
-        projection.monte_carlo(**_case([(0, True, -1.0, 1.0, 10)], days=2, paths=4))
+        _run(_case([(0, True, -1.0, 1.0, 10)], days=2, paths=4))
     with pytest.raises(ShapeError, match="jump_std"):
-        projection.monte_carlo(**_case(legs, days=2, paths=4, jump_std=np.zeros(3)))
+        _run(_case(legs, days=2, paths=4, jump_std=np.zeros(3)))
     with pytest.raises(InvalidInputError, match=r"table_atm\[2\]"):
         table = np.full(6, 0.2)
         table[2] = 0.0
-        projection.monte_carlo(**_case(legs, days=2, paths=4, table_atm=table))
+        _run(_case(legs, days=2, paths=4, table_atm=table))
     with pytest.raises(TypeError, match="expiry_day"):
-        projection.monte_carlo(**_case(legs, days=2, paths=4, expiry_day=np.array([10.0])))
+        _run(_case(legs, days=2, paths=4, expiry_day=np.array([10.0])))
     with pytest.raises(InvalidInputError, match="greek_paths"):
-        projection.monte_carlo(**_case(legs, days=2, paths=4, greek_paths=5))
+        _run(_case(legs, days=2, paths=4, greek_paths=5))
     with pytest.raises(InvalidInputError, match="barrier_low"):
-        projection.monte_carlo(**_case(legs, days=2, paths=4, barrier_low=-1.0))
+        _run(_case(legs, days=2, paths=4, barrier_low=-1.0))
     with pytest.raises(InvalidInputError, match="days"):
-        projection.monte_carlo(**_case(legs, days=31, paths=4))
+        _run(_case(legs, days=31, paths=4))
     for bad in (0, 3):
         with pytest.raises(InvalidInputError, match="first_valued_day"):
-            projection.monte_carlo(**_case(legs, days=2, paths=4, first_valued_day=bad))
+            _run(_case(legs, days=2, paths=4, first_valued_day=bad))
 
 
 def _reference_value(legs: list[tuple[int, bool, float, float, int]], args: dict[str, Any],
@@ -490,7 +505,7 @@ def test_revaluation_on_moving_tables(dynamics: int) -> None:
                  fut_b=rng.uniform(0.8, 1.0, days * n_legs),
                  vol_of_vix=np.array([3.0]), vix_beta=np.array([-5.0]),
                  diffusion_vol=np.array([np.nan]), base_value=123.0, greek_paths=paths)
-    projection.monte_carlo(**args)
+    _run(args)
     pnl = args["pnl_out"].reshape(days, paths)
     spots = args["spot_out"].reshape(days, paths)
     vix = args["vix_out"].reshape(days, paths)

@@ -1,12 +1,24 @@
-# Hand-written stub of the compiled module alvh._native (rust/py/src/lib.rs);
-# CI checks it with mypy.stubtest.
+# Hand-written stub of the compiled module alvh._native (rust/py/src: lib.rs, pricing.rs,
+# grid.rs, projection.rs); CI checks it with mypy.stubtest.
+from typing import Final
+
 import numpy as np
 from numpy.typing import NDArray
 
+from alvh._core.kernel_inputs import ProjectionBuffers, ProjectionInputs
+
 __all__ = [
-    "build_info", "greeks", "implied_vol", "monte_carlo", "pnl_statistics", "price", "scenario_grid",
-    "set_parallel", "set_simd",
+    "ADDITIVE", "GREEKS", "STATS", "STICKY_MONEYNESS", "TOUCH_KINDS", "build_info", "greeks",
+    "implied_vol", "monte_carlo", "pnl_statistics", "price", "scenario_grid", "set_parallel",
+    "set_simd",
 ]
+
+# The kernels' constants (alvh._fallback.kernels defines the same).
+TOUCH_KINDS: Final[int]
+GREEKS: Final[int]
+STATS: Final[int]
+STICKY_MONEYNESS: Final[int]
+ADDITIVE: Final[int]
 
 _Num = float | NDArray[np.float64]
 _Flag = bool | NDArray[np.bool_]
@@ -68,56 +80,7 @@ def scenario_grid(
     out: list[NDArray[np.float64]],
     svi: tuple[NDArray[np.float64], float, float] | None = None,
 ) -> None: ...
-def monte_carlo(
-    kind: NDArray[np.uint8],
-    is_call: NDArray[np.bool_],
-    strike: NDArray[np.float64],
-    weight: NDArray[np.float64],
-    expiry_day: NDArray[np.int64],
-    spot: float,
-    rate: float,
-    div: float,
-    vix: float,
-    base_value: float,
-    drift: NDArray[np.float64],
-    diffusion_vol: NDArray[np.float64],
-    vix_beta: NDArray[np.float64],
-    vol_of_vix: NDArray[np.float64],
-    vix_kappa: NDArray[np.float64],
-    vix_theta: NDArray[np.float64],
-    atm_vix_ratio: float,
-    jump_mean: NDArray[np.float64],
-    jump_std: NDArray[np.float64],
-    vix_jump_mean: NDArray[np.float64],
-    vix_jump_std: NDArray[np.float64],
-    days: int,
-    paths: int,
-    seed: int,
-    greek_paths: int,
-    vix_lo: float,
-    vix_step: float,
-    n_nodes: int,
-    table_atm: NDArray[np.float64],
-    table_change: NDArray[np.float64],
-    table_vvol: NDArray[np.float64],
-    fut_a: NDArray[np.float64],
-    fut_b: NDArray[np.float64],
-    dynamics: int,
-    smile: tuple[float, float, float, float],
-    base_vol: NDArray[np.float64],
-    barrier_low: float,
-    barrier_high: float,
-    pnl_out: NDArray[np.float64],
-    touch_sum_out: NDArray[np.float64],
-    touch_sumsq_out: NDArray[np.float64],
-    greek_sum_out: NDArray[np.float64],
-    greek_sumsq_out: NDArray[np.float64],
-    spot_out: NDArray[np.float64] | None = None,
-    vix_out: NDArray[np.float64] | None = None,
-    scenario_offset: int = 0,
-    svi: tuple[NDArray[np.float64], float, float] | None = None,
-    first_valued_day: int = 1,
-) -> None: ...
+def monte_carlo(inputs: ProjectionInputs, out: ProjectionBuffers) -> None: ...
 def pnl_statistics(
     pnl: NDArray[np.float64],
     probability: NDArray[np.float64],

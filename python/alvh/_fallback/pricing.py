@@ -20,7 +20,7 @@
   The normalized Black price uses Jäckel's asymptotic and small-t expansions where
   its two terms nearly cancel, so s is found to the accuracy the price allows.
 - Bad input: the validation, exception classes, messages and attributes of the core
-  (`rust/core/src/error.rs` via `rust/py/src/lib.rs`), numbers printed as Rust does.
+  (`rust/core/src/error.rs` via `rust/py/src/errors.rs`), numbers printed as Rust does.
 
 Arguments arrive normalized by `alvh.pricing.dispatch`: each number is a Python float or a
 1-D C-contiguous float64 array as long as ``out``; ``is_call`` a bool or a 1-D bool

@@ -1,6 +1,8 @@
 """The Monte Carlo projection kernel of the numpy backend: ``monte_carlo`` and
 ``pnl_statistics``, the contract of docs/projection_engine.md (``alvh._native``
-implements the same functions; `alvh.project` calls whichever backend is active).
+implements the same functions and constants; `alvh.project` calls whichever backend
+is active). ``monte_carlo`` takes the same two objects as the native kernel, the
+frozen dataclasses of `alvh._core.kernel_inputs`.
 
 - `philox4x32_10`: the Random123 Philox4x32-10 block function, vectorized;
 - `uniforms` / `normals`: the words of one block turned into two open uniforms and
@@ -24,6 +26,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from alvh._core.kernel_inputs import ProjectionBuffers, ProjectionInputs, Smile, SviSmiles
 from alvh._core.types import FloatArray
 from alvh._fallback.grid import (
     SPX_OPTION, VIX_FUTURE, VIX_OPTION, _array, _count, _first_bad, _float, _intrinsic, _invalid, _smile, _smile_vol, _svi, _svi_vol,
@@ -52,6 +55,18 @@ STAT_KEYS = (
     "q01_se", "q05_se", "q25_se", "q50_se", "q75_se", "q95_se", "q99_se",
     "cvar95_se", "cvar99_se",
 )
+
+# The kernel's constants, the names and values of the native module's.
+#: Touch probabilities per (scenario, day) in the touch sums: lower barrier, upper
+#: barrier, either.
+TOUCH_KINDS = 3
+#: Greeks per (scenario, day) in the Greek sums: delta, gamma, vega, theta, vix_delta.
+GREEKS = 5
+#: Statistics per row of `pnl_statistics` (`STAT_KEYS`).
+STATS = len(STAT_KEYS)
+#: ``ProjectionInputs.dynamics``: the smile moves with the spot (sticky moneyness), or
+#: an additive vol change (sticky strike, parallel).
+STICKY_MONEYNESS, ADDITIVE = 0, 1
 
 # --------------------------------------------------------------------------- Philox
 
@@ -159,6 +174,25 @@ def _barrier(arg: str, value: Any) -> float:
     return barrier
 
 
+def _smile_params(smile: Any) -> tuple[float, float, float, float]:
+    """The checked ``inputs.smile`` as ``(skew, curvature, floor_ratio, moneyness_limit)``."""
+    if not isinstance(smile, Smile):
+        raise TypeError(f"smile must be a kernel_inputs.Smile, got {type(smile).__name__}")
+    params = _smile((smile.skew, smile.curvature, smile.floor_ratio, smile.moneyness_limit))
+    assert params is not None  # _smile returns None only for None
+    return params
+
+
+def _svi_fields(svi: Any) -> tuple[Any, Any, Any] | None:
+    """``inputs.svi`` as the ``(shapes, floor_ratio, moneyness_limit)`` the grid's SVI
+    check (`alvh._fallback.grid._svi`) takes, or None."""
+    if svi is None:
+        return None
+    if not isinstance(svi, SviSmiles):
+        raise TypeError(f"svi must be None or a kernel_inputs.SviSmiles, got {type(svi).__name__}")
+    return svi.shapes, svi.floor_ratio, svi.moneyness_limit
+
+
 def _check_used(
     arg: str, table: FloatArray, used_rows: NDArray[np.bool_], width: int,
     bad: NDArray[np.bool_], requirement: str,
@@ -211,131 +245,91 @@ class _Tables:
         return self.fut_a[day - 1, leg] + self.fut_b[day - 1, leg] * vix
 
 
-def monte_carlo(
-    kind: Any, is_call: Any, strike: Any, weight: Any, expiry_day: Any,
-    spot: Any, rate: Any, div: Any, vix: Any, base_value: Any,
-    drift: Any, diffusion_vol: Any, vix_beta: Any, vol_of_vix: Any, vix_kappa: Any,
-    vix_theta: Any, atm_vix_ratio: Any,
-    jump_mean: Any, jump_std: Any, vix_jump_mean: Any, vix_jump_std: Any,
-    days: Any, paths: Any, seed: Any, greek_paths: Any,
-    vix_lo: Any, vix_step: Any, n_nodes: Any,
-    table_atm: Any, table_change: Any, table_vvol: Any,
-    fut_a: Any, fut_b: Any,
-    dynamics: Any, smile: Any, base_vol: Any,
-    barrier_low: Any, barrier_high: Any,
-    pnl_out: Any, touch_sum_out: Any, touch_sumsq_out: Any,
-    greek_sum_out: Any, greek_sumsq_out: Any,
-    spot_out: Any = None, vix_out: Any = None, scenario_offset: Any = 0, svi: Any = None,
-    first_valued_day: Any = 1,
-) -> None:
-    """Simulates the position over ``days`` daily steps for every scenario and path
-    and fills the output arrays (docs/projection_engine.md is the reference).
-
-    Arrays are 1-D, C-contiguous, float64 unless said. Legs (length ``L``): ``kind``
-    uint8 (0 SPX option, 1 VIX future, 2 VIX option), ``is_call`` bool, ``strike``,
-    ``weight`` (signed quantity * multiplier), ``expiry_day`` int64 (>= 1, calendar
-    days from day 0). Scenarios (length ``S``): ``drift``, ``diffusion_vol`` (NaN /
-    non-finite: ``atm_vix_ratio * V / 100``), ``vix_beta``, ``vol_of_vix``,
-    ``vix_kappa``, ``vix_theta``; per (scenario, day), length ``S*H``, index
-    ``s*H + (d-1)``: ``jump_mean``, ``jump_std``, ``vix_jump_mean``, ``vix_jump_std``.
-    Tables (length ``H*L*n_nodes``, index ``((d-1)*L + l)*n_nodes + i``, node ``i`` at
-    VIX ``vix_lo + i*vix_step``): ``table_atm``, ``table_change``, ``table_vvol``;
-    affine futures ``fut_a``, ``fut_b`` (length ``H*L``, index ``(d-1)*L + l``).
-    ``dynamics`` 0 (sticky moneyness: the ``smile`` tuple (skew, curvature,
-    floor_ratio, moneyness_limit) around the table's ATM vol) or 1 (sticky strike:
-    ``max(base_vol[l] + change, floor_ratio * atm)``); with dynamics 0, ``svi`` (default
-    None) = ``(shapes, floor_ratio, moneyness_limit)`` gives each SPX leg its own SVI
-    slice instead (the ``svi`` argument of `alvh._fallback.grid.scenario_grid`).
-    ``barrier_low`` /
-    ``barrier_high``: NaN when absent (that barrier's touch probability is 0).
-
-    Outputs (overwritten): ``pnl_out`` (S*H*P, index ``(s*H + d-1)*P + p``): the
-    position's value minus ``base_value``; ``touch_sum_out`` / ``touch_sumsq_out``
-    (S*H*3: low, high, either); ``greek_sum_out`` / ``greek_sumsq_out`` (S*H*5:
-    delta, gamma, vega, theta, vix_delta summed over paths ``p < greek_paths``);
-    ``spot_out`` / ``vix_out`` (None or S*H*P): the SPX and VIX closes.
-    ``first_valued_day`` (1..H, default 1): live legs are valued from that day on;
-    before it only settlements are booked, so those P&L rows hold the settled cash
-    minus ``base_value`` and their Greek sums are 0 (a horizon-only projection).
+def monte_carlo(inputs: ProjectionInputs, out: ProjectionBuffers) -> None:
+    """Simulates the position over ``inputs.days`` daily steps for every scenario and
+    path and fills the buffers of ``out`` (docs/projection_engine.md is the reference;
+    `ProjectionInputs` and `ProjectionBuffers` list the fields, their lengths and
+    index conventions). ``alvh._native.monte_carlo`` takes the same two objects.
 
     Greeks: SPX legs give delta and gamma ($ per SPX point, per point^2; under
-    dynamics 0 the smile-adjusted total derivatives along the spot, as the grid's),
-    option legs vega (per 1.00 vol) and theta (per year), VIX legs vix_delta
+    sticky moneyness the smile-adjusted total derivatives along the spot, as the
+    grid's), option legs vega (per 1.00 vol) and theta (per year), VIX legs vix_delta
     (Black-76 delta w.r.t. the leg's own future, 1 for a future). A leg settled
     (day >= its expiry day) is cash: no Greeks.
     """
-    kind = _array("kind", kind, np.uint8, None, "")
+    kind = _array("kind", inputs.kind, np.uint8, None, "")
     n_legs = len(kind)
     legs_what = "one entry per leg"
-    is_call = _array("is_call", is_call, np.bool_, n_legs, legs_what)
-    strike = _array("strike", strike, np.float64, n_legs, legs_what)
-    weight = _array("weight", weight, np.float64, n_legs, legs_what)
-    expiry_day = _array("expiry_day", expiry_day, np.int64, n_legs, legs_what)
-    spot = _float("spot", spot)
-    rate = _float("rate", rate)
-    div = _float("div", div)
-    vix = _float("vix", vix)
-    base_value = _float("base_value", base_value)
-    drift = _array("drift", drift, np.float64, None, "")
+    is_call = _array("is_call", inputs.is_call, np.bool_, n_legs, legs_what)
+    strike = _array("strike", inputs.strike, np.float64, n_legs, legs_what)
+    weight = _array("weight", inputs.weight, np.float64, n_legs, legs_what)
+    expiry_day = _array("expiry_day", inputs.expiry_day, np.int64, n_legs, legs_what)
+    spot = _float("spot", inputs.spot)
+    rate = _float("rate", inputs.rate)
+    div = _float("div", inputs.div)
+    vix = _float("vix", inputs.vix)
+    base_value = _float("base_value", inputs.base_value)
+    drift = _array("drift", inputs.drift, np.float64, None, "")
     n_scen = len(drift)
     scen_what = "one entry per scenario"
-    diffusion_vol = _array("diffusion_vol", diffusion_vol, np.float64, n_scen, scen_what)
-    vix_beta = _array("vix_beta", vix_beta, np.float64, n_scen, scen_what)
-    vol_of_vix = _array("vol_of_vix", vol_of_vix, np.float64, n_scen, scen_what)
-    vix_kappa = _array("vix_kappa", vix_kappa, np.float64, n_scen, scen_what)
-    vix_theta = _array("vix_theta", vix_theta, np.float64, n_scen, scen_what)
-    atm_vix_ratio = _float("atm_vix_ratio", atm_vix_ratio)
-    n_days = _count("days", days)
+    diffusion_vol = _array("diffusion_vol", inputs.diffusion_vol, np.float64, n_scen, scen_what)
+    vix_beta = _array("vix_beta", inputs.vix_beta, np.float64, n_scen, scen_what)
+    vol_of_vix = _array("vol_of_vix", inputs.vol_of_vix, np.float64, n_scen, scen_what)
+    vix_kappa = _array("vix_kappa", inputs.vix_kappa, np.float64, n_scen, scen_what)
+    vix_theta = _array("vix_theta", inputs.vix_theta, np.float64, n_scen, scen_what)
+    atm_vix_ratio = _float("atm_vix_ratio", inputs.atm_vix_ratio)
+    n_days = _count("days", inputs.days)
     if not 1 <= n_days <= MAX_DAYS:
         raise _invalid("days", None, n_days, f"between 1 and {MAX_DAYS}")
-    n_paths = _count("paths", paths)
+    n_paths = _count("paths", inputs.paths)
     if n_paths > 1 << 32:
         raise _invalid("paths", None, n_paths, "at most 2**32 (path numbers are 32-bit)")
-    seed = _seed(seed)
-    n_greek = _count("greek_paths", greek_paths)
+    seed = _seed(inputs.seed)
+    n_greek = _count("greek_paths", inputs.greek_paths)
     if n_greek > n_paths:
         raise _invalid("greek_paths", None, n_greek, f"at most paths ({n_paths})")
     sd_what = "scenarios * days, index s * days + (d - 1)"
-    jump_mean = _array("jump_mean", jump_mean, np.float64, n_scen * n_days, sd_what)
-    jump_std = _array("jump_std", jump_std, np.float64, n_scen * n_days, sd_what)
-    vix_jump_mean = _array("vix_jump_mean", vix_jump_mean, np.float64, n_scen * n_days, sd_what)
-    vix_jump_std = _array("vix_jump_std", vix_jump_std, np.float64, n_scen * n_days, sd_what)
-    vix_lo = _float("vix_lo", vix_lo)
-    vix_step = _float("vix_step", vix_step)
-    n_nodes = _count("n_nodes", n_nodes)
+    n_sd = n_scen * n_days
+    jump_mean = _array("jump_mean", inputs.jump_mean, np.float64, n_sd, sd_what)
+    jump_std = _array("jump_std", inputs.jump_std, np.float64, n_sd, sd_what)
+    vix_jump_mean = _array("vix_jump_mean", inputs.vix_jump_mean, np.float64, n_sd, sd_what)
+    vix_jump_std = _array("vix_jump_std", inputs.vix_jump_std, np.float64, n_sd, sd_what)
+    vix_lo = _float("vix_lo", inputs.vix_lo)
+    vix_step = _float("vix_step", inputs.vix_step)
+    n_nodes = _count("n_nodes", inputs.n_nodes)
     if n_nodes < 1:
         raise _invalid("n_nodes", None, n_nodes, "at least 1")
     table_what = "days * legs * n_nodes, index ((d - 1) * legs + l) * n_nodes + i"
     n_table = n_days * n_legs * n_nodes
-    table_atm = _array("table_atm", table_atm, np.float64, n_table, table_what)
-    table_change = _array("table_change", table_change, np.float64, n_table, table_what)
-    table_vvol = _array("table_vvol", table_vvol, np.float64, n_table, table_what)
+    table_atm = _array("table_atm", inputs.table_atm, np.float64, n_table, table_what)
+    table_change = _array("table_change", inputs.table_change, np.float64, n_table, table_what)
+    table_vvol = _array("table_vvol", inputs.table_vvol, np.float64, n_table, table_what)
     fut_what = "days * legs, index (d - 1) * legs + l"
-    fut_a = _array("fut_a", fut_a, np.float64, n_days * n_legs, fut_what)
-    fut_b = _array("fut_b", fut_b, np.float64, n_days * n_legs, fut_what)
+    fut_a = _array("fut_a", inputs.fut_a, np.float64, n_days * n_legs, fut_what)
+    fut_b = _array("fut_b", inputs.fut_b, np.float64, n_days * n_legs, fut_what)
+    dynamics = inputs.dynamics
     if isinstance(dynamics, (bool, np.bool_)) or not isinstance(dynamics, (int, np.integer)):
         raise TypeError(f"dynamics must be an int (0 or 1), got {type(dynamics).__name__}")
     dynamics = int(dynamics)
-    if dynamics not in (0, 1):
+    if dynamics not in (STICKY_MONEYNESS, ADDITIVE):
         raise _invalid("dynamics", None, dynamics, "0 (sticky moneyness) or 1 (sticky strike)")
-    params = _smile(smile)
-    if params is None:
-        raise TypeError("smile must be a tuple (skew, curvature, floor_ratio, moneyness_limit)")
-    svi_params = _svi(svi, kind) if dynamics == 0 else None
-    base_vol = _array("base_vol", base_vol, np.float64, n_legs, legs_what)
-    barrier_low = _barrier("barrier_low", barrier_low)
-    barrier_high = _barrier("barrier_high", barrier_high)
+    params = _smile_params(inputs.smile)
+    svi_params = _svi(_svi_fields(inputs.svi), kind) if dynamics == STICKY_MONEYNESS else None
+    base_vol = _array("base_vol", inputs.base_vol, np.float64, n_legs, legs_what)
+    barrier_low = _barrier("barrier_low", inputs.barrier_low)
+    barrier_high = _barrier("barrier_high", inputs.barrier_high)
     n_out = n_scen * n_days * n_paths
     pnl_what = "scenarios * days * paths, index (s * days + d - 1) * paths + p"
-    pnl_out = _out("pnl_out", pnl_out, n_out, pnl_what)
-    touch_what = "scenarios * days * 3 (low, high, either)"
-    touch_sum_out = _out("touch_sum_out", touch_sum_out, n_scen * n_days * 3, touch_what)
-    touch_sumsq_out = _out("touch_sumsq_out", touch_sumsq_out, n_scen * n_days * 3, touch_what)
-    greek_what = "scenarios * days * 5 (delta, gamma, vega, theta, vix_delta)"
-    greek_sum_out = _out("greek_sum_out", greek_sum_out, n_scen * n_days * 5, greek_what)
-    greek_sumsq_out = _out("greek_sumsq_out", greek_sumsq_out, n_scen * n_days * 5, greek_what)
-    spot_path = None if spot_out is None else _out("spot_out", spot_out, n_out, pnl_what)
-    vix_path = None if vix_out is None else _out("vix_out", vix_out, n_out, pnl_what)
+    pnl_out = _out("pnl_out", out.pnl_out, n_out, pnl_what)
+    n_touch, n_greek_sums = n_scen * n_days * TOUCH_KINDS, n_scen * n_days * GREEKS
+    touch_what = f"scenarios * days * {TOUCH_KINDS} (low, high, either)"
+    touch_sum_out = _out("touch_sum_out", out.touch_sum_out, n_touch, touch_what)
+    touch_sumsq_out = _out("touch_sumsq_out", out.touch_sumsq_out, n_touch, touch_what)
+    greek_what = f"scenarios * days * {GREEKS} (delta, gamma, vega, theta, vix_delta)"
+    greek_sum_out = _out("greek_sum_out", out.greek_sum_out, n_greek_sums, greek_what)
+    greek_sumsq_out = _out("greek_sumsq_out", out.greek_sumsq_out, n_greek_sums, greek_what)
+    spot_path = None if out.spot_out is None else _out("spot_out", out.spot_out, n_out, pnl_what)
+    vix_path = None if out.vix_out is None else _out("vix_out", out.vix_out, n_out, pnl_what)
 
     # -- validation: every value that is used
     _positive_scalar("spot", spot)
@@ -379,7 +373,7 @@ def monte_carlo(
     if n_nodes > 1:
         _positive_scalar("vix_step", vix_step)
         _positive_scalar("vix_lo + (n_nodes - 1) * vix_step", vix_lo + (n_nodes - 1) * vix_step)
-    first_valued = _count("first_valued_day", first_valued_day)
+    first_valued = _count("first_valued_day", inputs.first_valued_day)
     if not 1 <= first_valued <= n_days:
         raise _invalid("first_valued_day", None, first_valued, "between 1 and days")
     day_index = np.arange(1, n_days + 1)[:, None]  # (H, 1)
@@ -388,7 +382,7 @@ def monte_carlo(
     spx_live = (live & spx[None, :]).ravel()
     _check_used("table_atm", table_atm, spx_live, n_nodes,
                 ~(np.isfinite(table_atm) & (table_atm > 0.0)), "positive and finite (1.0 = 100%)")
-    if dynamics == 1:
+    if dynamics == ADDITIVE:
         _check_used("table_change", table_change, spx_live, n_nodes,
                     ~np.isfinite(table_change), "finite")
         _first_bad("base_vol", base_vol, spx & ~np.isfinite(base_vol), "finite")
@@ -410,7 +404,7 @@ def monte_carlo(
     market = (spot, rate, div, vix, base_value, atm_vix_ratio)
     outs = (pnl_out, touch_sum_out, touch_sumsq_out, greek_sum_out, greek_sumsq_out,
             spot_path, vix_path)
-    stream_offset = _count("scenario_offset", scenario_offset)
+    stream_offset = _count("scenario_offset", inputs.scenario_offset)
     if stream_offset + n_scen > 1 << 32:
         raise _invalid("scenario_offset", None, stream_offset, "below 2**32 - scenarios")
     with np.errstate(all="ignore"):
@@ -535,11 +529,11 @@ def _simulate_block(
         v_now = np.exp(ln_v)
         for k, survive in enumerate((no_low, no_high, no_any)):
             touched = 1.0 - survive
-            touch_sum[row * 3 + k] += touched.sum()
-            touch_sumsq[row * 3 + k] += (touched * touched).sum()
+            touch_sum[row * TOUCH_KINDS + k] += touched.sum()
+            touch_sumsq[row * TOUCH_KINDS + k] += (touched * touched).sum()
 
         value = np.zeros(n)
-        greeks = np.zeros((5, n_g))
+        greeks = np.zeros((GREEKS, n_g))
         where = tables.position(v_now)
         for leg in range(legs.n):
             if d < first_valued and d < legs.expiry_day[leg]:
@@ -548,8 +542,8 @@ def _simulate_block(
                        svi_params, settled, value, greeks, n_g, sc.s)
         pnl_out[row * n_paths + start:row * n_paths + stop] = value - base_value
         if n_g:
-            greek_sum[row * 5:row * 5 + 5] += greeks.sum(axis=1)
-            greek_sumsq[row * 5:row * 5 + 5] += (greeks * greeks).sum(axis=1)
+            greek_sum[row * GREEKS:(row + 1) * GREEKS] += greeks.sum(axis=1)
+            greek_sumsq[row * GREEKS:(row + 1) * GREEKS] += (greeks * greeks).sum(axis=1)
         if spot_out is not None:
             spot_out[row * n_paths + start:row * n_paths + stop] = s_now
         if vix_out is not None:
@@ -615,12 +609,12 @@ def _value_leg(
         return
     atm = tables.interpolate(tables.atm, d, leg, where)
     tau_arr = np.full(s_now.shape, tau)
-    if dynamics == 0 and svi_params is not None:
+    if dynamics == STICKY_MONEYNESS and svi_params is not None:
         shapes, floor_ratio, limit = svi_params
         vol, vol_s, vol_ss = _svi_vol(
             (shapes[leg], floor_ratio, limit), strike, s_now, tau_arr, rate, div, atm
         )
-    elif dynamics == 0:
+    elif dynamics == STICKY_MONEYNESS:
         vol, vol_s, vol_ss = _smile_vol(params, strike, s_now, tau_arr, rate, div, atm)
     else:
         change = tables.interpolate(tables.change, d, leg, where)
@@ -629,7 +623,7 @@ def _value_leg(
     value += weight * price
     if out is not None:
         delta, gamma, vega, theta = out[1], out[2], out[3], out[4]
-        if dynamics == 0:  # total derivatives along the spot, the vol moving with the smile
+        if dynamics == STICKY_MONEYNESS:  # total derivatives along the spot, the vol moving with the smile
             vanna, volga = out[6], out[7]
             sig_s, sig_ss = vol_s[:n_g], vol_ss[:n_g]
             delta = delta + vega * sig_s
@@ -667,18 +661,17 @@ def pnl_statistics(
     pnl: Any, probability: Any, days: Any, paths: Any, per_scenario: Any, mixture: Any
 ) -> None:
     """The kernel form of `statistics` (``alvh._native.pnl_statistics``'s contract):
-    fills ``per_scenario`` (length S*H*23, index ``(s*H + d)*23 + k``) and ``mixture``
-    (length H*23, index ``d*23 + k``), ``k`` over `STAT_KEYS`."""
+    fills ``per_scenario`` (length S*H*STATS, index ``(s*H + d)*STATS + k``) and
+    ``mixture`` (length H*STATS, index ``d*STATS + k``), ``k`` over `STAT_KEYS`."""
     probs = np.asarray(probability, dtype=np.float64).reshape(-1)
     table = statistics(pnl, probs, probs.size, days, paths)
     n_days = int(days)
-    per = _out("per_scenario", per_scenario, probs.size * n_days * len(STAT_KEYS),
-               "S * days * 23")
-    mix = _out("mixture", mixture, n_days * len(STAT_KEYS), "days * 23")
-    per.reshape(probs.size, n_days, len(STAT_KEYS))[...] = np.stack(
+    per = _out("per_scenario", per_scenario, probs.size * n_days * STATS, f"S * days * {STATS}")
+    mix = _out("mixture", mixture, n_days * STATS, f"days * {STATS}")
+    per.reshape(probs.size, n_days, STATS)[...] = np.stack(
         [table[key] for key in STAT_KEYS], axis=-1
     )
-    mix.reshape(n_days, len(STAT_KEYS))[...] = np.stack(
+    mix.reshape(n_days, STATS)[...] = np.stack(
         [table[f"mixture_{key}"] for key in STAT_KEYS], axis=-1
     )
 

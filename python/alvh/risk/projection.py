@@ -36,6 +36,7 @@ import numpy as np
 
 from alvh._core.types import FloatArray
 from alvh._core import backend as _backend
+from alvh._core.kernel_inputs import ProjectionBuffers, ProjectionInputs, Smile, SviSmiles
 from alvh.book.analytics import check_live
 from alvh._core.checks import input_error
 from alvh.errors import InputTypeError, InvalidInputError
@@ -275,8 +276,8 @@ def _tables(
     svi = None
     if isinstance(vm, SviSurface):
         if dynamics == "sticky_moneyness":  # each SPX leg's slice around its ATM vol
-            svi = (np.ascontiguousarray(vm.shapes(expiry).ravel()), vm.floor_ratio,
-                   vm.moneyness_limit)
+            svi = SviSmiles(shapes=np.ascontiguousarray(vm.shapes(expiry).ravel()),
+                            floor_ratio=vm.floor_ratio, moneyness_limit=vm.moneyness_limit)
         # The kernel's quadratic smile is then unused (its floor ratio is the surface's).
         vm = vm.base
     shifts = nodes - market.vix
@@ -313,7 +314,9 @@ def _tables(
         "kind": kind, "strike": strike, "expiry_day": expiry_day,
         "table_atm": atm.ravel(), "table_change": change.ravel(), "table_vvol": vvol.ravel(),
         "fut_a": fut_a.ravel(), "fut_b": fut_b.ravel(), "base_vol": base_vol,
-        "smile": (vm.skew, vm.curvature, vm.floor_ratio, vm.moneyness_limit), "svi": svi,
+        "smile": Smile(skew=vm.skew, curvature=vm.curvature, floor_ratio=vm.floor_ratio,
+                       moneyness_limit=vm.moneyness_limit),
+        "svi": svi,
     }
 
 
@@ -392,13 +395,17 @@ def _simulate(
                           dynamics=dynamics)
     base_value = today.base_value + futures_entry  # the kernel values futures at F
     low, high = _barriers(position)
+    kernels = _backend.kernels()
+    touch_kinds, n_greeks = kernels.TOUCH_KINDS, kernels.GREEKS
     cube = n_scen * days * paths
     pnl = np.empty(cube)
-    touch_sum, touch_sumsq = np.empty(n_scen * days * 3), np.empty(n_scen * days * 3)
-    greek_sum, greek_sumsq = np.empty(n_scen * days * 5), np.empty(n_scen * days * 5)
+    touch_sum = np.empty(n_scen * days * touch_kinds)
+    touch_sumsq = np.empty(n_scen * days * touch_kinds)
+    greek_sum, greek_sumsq = np.empty(n_scen * days * n_greeks), np.empty(n_scen * days * n_greeks)
     spot_paths = np.empty(cube) if keep_paths else None
     vix_paths = np.empty(cube) if keep_paths else None
-    kernels = _backend.kernels()
+    vol_dynamics = (kernels.STICKY_MONEYNESS if dynamics == "sticky_moneyness"
+                    else kernels.ADDITIVE)
 
     def flat(a: Any) -> FloatArray:
         return np.ascontiguousarray(a, dtype=np.float64).ravel()
@@ -412,32 +419,36 @@ def _simulate(
     # are the same either way.
     groups = ([(s, s + 1) for s in range(n_scen)] if progress is not None else [(0, n_scen)])
     for first, last in groups:
-        one = {name: flat(getattr(resolved, name))[first:last] for name in per_scenario_fields}
-        days_of = {name: flat(getattr(resolved, name))[first * days:last * days]
-                   for name in per_day}
+        one: dict[str, Any] = {name: flat(getattr(resolved, name))[first:last]
+                               for name in per_scenario_fields}
+        days_of: dict[str, Any] = {name: flat(getattr(resolved, name))[first * days:last * days]
+                                   for name in per_day}
         cube_rows = slice(first * days * paths, last * days * paths)
-        small = slice(first * days * 3, last * days * 3)
-        greek_rows = slice(first * days * 5, last * days * 5)
-        kernels.monte_carlo(
-            tables["kind"], is_call, tables["strike"], weight, tables["expiry_day"],
-            float(market.spot), float(market.rate), float(market.div), float(market.vix),
-            base_value, one["drift"], one["diffusion_vol"], one["vix_beta"], one["vol_of_vix"],
-            one["vix_kappa"], one["vix_theta"], float(market.vol_model.atm_vix_ratio),
-            days_of["jump_mean"], days_of["jump_std"], days_of["vix_jump_mean"],
-            days_of["vix_jump_std"], days, paths, int(seed), greek_paths,
-            float(nodes[0]), VIX_STEP, int(nodes.size),
-            tables["table_atm"], tables["table_change"], tables["table_vvol"],
-            tables["fut_a"], tables["fut_b"], 0 if dynamics == "sticky_moneyness" else 1,
-            tables["smile"], tables["base_vol"], low, high,
-            pnl[cube_rows], touch_sum[small], touch_sumsq[small], greek_sum[greek_rows],
-            greek_sumsq[greek_rows],
-            None if spot_paths is None else spot_paths[cube_rows],
-            None if vix_paths is None else vix_paths[cube_rows],
-            scenario_offset=first, svi=tables["svi"], first_valued_day=first_valued_day,
+        touch_rows = slice(first * days * touch_kinds, last * days * touch_kinds)
+        greek_rows = slice(first * days * n_greeks, last * days * n_greeks)
+        inputs = ProjectionInputs(
+            kind=tables["kind"], is_call=is_call, strike=tables["strike"], weight=weight,
+            expiry_day=tables["expiry_day"], spot=float(market.spot), rate=float(market.rate),
+            div=float(market.div), vix=float(market.vix), base_value=base_value, **one,
+            atm_vix_ratio=float(market.vol_model.atm_vix_ratio), **days_of, days=days,
+            paths=paths, seed=int(seed), greek_paths=greek_paths, vix_lo=float(nodes[0]),
+            vix_step=VIX_STEP, n_nodes=int(nodes.size), table_atm=tables["table_atm"],
+            table_change=tables["table_change"], table_vvol=tables["table_vvol"],
+            fut_a=tables["fut_a"], fut_b=tables["fut_b"], dynamics=vol_dynamics,
+            smile=tables["smile"], svi=tables["svi"], base_vol=tables["base_vol"],
+            barrier_low=low, barrier_high=high, scenario_offset=first,
+            first_valued_day=first_valued_day,
         )
+        kernels.monte_carlo(inputs, ProjectionBuffers(
+            pnl_out=pnl[cube_rows], touch_sum_out=touch_sum[touch_rows],
+            touch_sumsq_out=touch_sumsq[touch_rows], greek_sum_out=greek_sum[greek_rows],
+            greek_sumsq_out=greek_sumsq[greek_rows],
+            spot_out=None if spot_paths is None else spot_paths[cube_rows],
+            vix_out=None if vix_paths is None else vix_paths[cube_rows],
+        ))
         if progress is not None:
             progress(last, n_scen)
-    n_stats = len(STAT_NAMES)
+    n_stats = kernels.STATS
     valued = days - first_valued_day + 1
     per_scenario = np.empty(n_scen * valued * n_stats)
     mixture = np.empty(valued * n_stats)
@@ -476,11 +487,12 @@ def project(
     resolved, days, paths, greek_paths = run.resolved, run.days, run.paths, run.greek_paths
     pnl, spot_paths, vix_paths = run.pnl, run.spot_paths, run.vix_paths
     n_scen = len(resolved.names)
-    touch = (run.touch_sum / paths).reshape(n_scen, days, 3)
-    touch_var = np.maximum(run.touch_sumsq.reshape(n_scen, days, 3) / paths - touch**2, 0.0)
+    # The last axes (the kernel's TOUCH_KINDS and GREEKS) follow from the sums' sizes.
+    touch = (run.touch_sum / paths).reshape(n_scen, days, -1)
+    touch_var = np.maximum(run.touch_sumsq.reshape(n_scen, days, -1) / paths - touch**2, 0.0)
     n_g = max(greek_paths, 1)
-    greeks = (run.greek_sum / n_g).reshape(n_scen, days, 5)
-    greek_var = np.maximum(run.greek_sumsq.reshape(n_scen, days, 5) / n_g - greeks**2, 0.0)
+    greeks = (run.greek_sum / n_g).reshape(n_scen, days, -1)
+    greek_var = np.maximum(run.greek_sumsq.reshape(n_scen, days, -1) / n_g - greeks**2, 0.0)
     if greek_paths == 0:
         greeks = np.full_like(greeks, np.nan)
     result_arrays = {

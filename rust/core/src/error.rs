@@ -1,5 +1,5 @@
 //! The one error type of the core. The binding maps each variant onto a Python
-//! exception class of `alvh.errors` (see `rust/py/src/lib.rs`).
+//! exception class of `alvh.errors` (see `rust/py/src/errors.rs`).
 
 use thiserror::Error;
 

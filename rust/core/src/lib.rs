@@ -4,8 +4,15 @@
 //! - [`kernels`]: BSM and Black-76 prices and Greeks, vectorized and parallel.
 //! - [`implied`]: implied volatility: a vectorized Householder stage, and Jäckel's
 //!   "Let's Be Rational" for every row it does not accept.
+//! - [`smile`]: the SPX smiles both position kernels share: the VIX-linked quadratic
+//!   and per-leg SVI slices, sticky in standardized moneyness, with their spot slopes.
+//! - [`grid`]: the scenario grid (risk graph): value and Greeks over SPX moves x VIX
+//!   shifts x days.
+//! - [`projection`]: the Monte Carlo projection (input checks, path generation, leg
+//!   valuation, P&L statistics, one file each).
 //! - [`simd_math`]: branch-free exp/ln/normal CDF that auto-vectorize.
 //! - [`simd`]: the run-time choice of SIMD path (AVX-512, AVX2+FMA, baseline).
+//! - [`error`]: the one error type, [`AlvhError`].
 
 #[macro_use]
 pub mod simd;
@@ -15,6 +22,7 @@ pub mod implied;
 pub mod kernels;
 pub mod projection;
 pub mod simd_math;
+pub mod smile;
 
 pub use error::{AlvhError, Result};
 pub use kernels::{Column, ErrorMode, Flags, GreeksOut, Model, OptionBatch};
