@@ -34,7 +34,9 @@ def natural_scale(output: str, spot: float) -> float:
 
 
 def differences(
-    outputs: dict[str, np.ndarray], truth: dict[str, np.ndarray], data: OptionSet,
+    outputs: dict[str, np.ndarray],
+    truth: dict[str, np.ndarray],
+    data: OptionSet,
 ) -> dict[str, object]:
     """Per-output and overall max relative difference against alvh (see module doc)."""
     by_output: dict[str, float] = {}
@@ -76,8 +78,14 @@ def implied_vol_accuracy(vol: np.ndarray, truth_vega: np.ndarray, data: OptionSe
     solvable = (data.price > intrinsic + margin) & (data.price < ceiling - margin)
     with alvh.use_backend("native"):
         repriced = alvh.bsm.price(
-            is_call=data.is_call[solved], spot=data.spot, strike=data.strike[solved], t=data.t[solved],
-            rate=data.rate, div=data.div, vol=vol[solved], errors="nan",
+            is_call=data.is_call[solved],
+            spot=data.spot,
+            strike=data.strike[solved],
+            t=data.t[solved],
+            rate=data.rate,
+            div=data.div,
+            vol=vol[solved],
+            errors="nan",
         )
     scale = data.spot * data.div_discount[solved] + data.strike[solved] * data.rate_discount[solved]
     reprice_error = np.abs(repriced - data.price[solved]) / scale

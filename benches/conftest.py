@@ -67,7 +67,6 @@ def _lscpu() -> dict[str, str]:
 
 def pytest_benchmark_update_machine_info(config, machine_info):
     import alvh
-
     from implementations import IMPLEMENTATIONS, PEER_DISTRIBUTIONS, distribution_version
 
     cpu = _lscpu()
@@ -79,8 +78,7 @@ def pytest_benchmark_update_machine_info(config, machine_info):
         "cores_per_socket": cpu.get("Core(s) per socket"),
         "sockets": cpu.get("Socket(s)"),
         "threads_per_core": cpu.get("Thread(s) per core"),
-        "usable_cpus": (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                        else os.cpu_count()),
+        "usable_cpus": (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()),
         "simd_flags": [f for f in ("avx2", "fma", "avx512f") if f in flags],
         "python": sys.version.split()[0],
         "platform": platform.platform(),
@@ -89,8 +87,14 @@ def pytest_benchmark_update_machine_info(config, machine_info):
         "versions": {name: distribution_version(name) for name in PEER_DISTRIBUTIONS},
         "environment": {
             name: os.environ.get(name)
-            for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS",
-                         "RAYON_NUM_THREADS", "NUMBA_NUM_THREADS", "POLARS_MAX_THREADS")
+            for name in (
+                "OPENBLAS_CORETYPE",
+                "OPENBLAS_L2_SIZE",
+                "OMP_NUM_THREADS",
+                "RAYON_NUM_THREADS",
+                "NUMBA_NUM_THREADS",
+                "POLARS_MAX_THREADS",
+            )
         },
         # Load average (1, 5, 15 min) before the run (and after it: see below); well
         # above 0 means other processes shared the CPUs while the benchmarks ran.
@@ -104,9 +108,12 @@ def pytest_benchmark_update_machine_info(config, machine_info):
 def pytest_runtest_logreport(report):
     if report.skipped and report.when in ("setup", "call"):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-        _SKIPPED.append({
-            "test": report.nodeid.split("::")[-1], "reason": reason.removeprefix("Skipped: "),
-        })
+        _SKIPPED.append(
+            {
+                "test": report.nodeid.split("::")[-1],
+                "reason": reason.removeprefix("Skipped: "),
+            }
+        )
 
 
 def pytest_benchmark_update_json(config, benchmarks, output_json):

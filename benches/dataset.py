@@ -46,23 +46,40 @@ class OptionSet:
         if count >= len(self):
             return self
         return OptionSet(
-            is_call=self.is_call[:count], strike=self.strike[:count], t=self.t[:count],
-            vol=self.vol[:count], price=self.price[:count], rows=self.rows[:count],
-            spot=self.spot, rate=self.rate, div=self.div,
+            is_call=self.is_call[:count],
+            strike=self.strike[:count],
+            t=self.t[:count],
+            vol=self.vol[:count],
+            price=self.price[:count],
+            rows=self.rows[:count],
+            spot=self.spot,
+            rate=self.rate,
+            div=self.div,
         )
 
     def take(self, index: np.ndarray) -> OptionSet:
         return OptionSet(
-            is_call=self.is_call[index], strike=self.strike[index], t=self.t[index],
-            vol=self.vol[index], price=self.price[index], rows=self.rows[index],
-            spot=self.spot, rate=self.rate, div=self.div,
+            is_call=self.is_call[index],
+            strike=self.strike[index],
+            t=self.t[index],
+            vol=self.vol[index],
+            price=self.price[index],
+            rows=self.rows[index],
+            spot=self.spot,
+            rate=self.rate,
+            div=self.div,
         )
 
     def alvh_kwargs(self) -> dict[str, object]:
         """Keyword arguments for ``alvh.bsm.price`` / ``greeks`` (scalars broadcast)."""
         return {
-            "is_call": self.is_call, "spot": self.spot, "strike": self.strike, "t": self.t,
-            "rate": self.rate, "div": self.div, "vol": self.vol,
+            "is_call": self.is_call,
+            "spot": self.spot,
+            "strike": self.strike,
+            "t": self.t,
+            "rate": self.rate,
+            "div": self.div,
+            "vol": self.vol,
         }
 
     # Derived arrays for peers' APIs (computed once, never inside a timed call).
@@ -129,9 +146,19 @@ def make_spx_options(count: int = OPTIONS, seed: int = SEED) -> OptionSet:
     is_call = rng.permutation(np.arange(count) < count // 2)
     with alvh.use_backend("native"):
         price = alvh.bsm.price(
-            is_call=is_call, spot=SPOT, strike=strike, t=t, rate=RATE, div=DIV, vol=vol,
+            is_call=is_call,
+            spot=SPOT,
+            strike=strike,
+            t=t,
+            rate=RATE,
+            div=DIV,
+            vol=vol,
         )
     return OptionSet(
-        is_call=is_call, strike=strike, t=t, vol=vol, price=price,
+        is_call=is_call,
+        strike=strike,
+        t=t,
+        vol=vol,
+        price=price,
         rows=np.arange(count),
     )

@@ -37,7 +37,7 @@ from dataset import OptionSet
 LOOP_SUBSET = 20_000
 
 
-class Unavailable(Exception):
+class Unavailable(Exception):  # noqa: N818 - a signal to skip, not an error
     """This implementation cannot run this task here; the message says why."""
 
 
@@ -126,20 +126,24 @@ class AlvhNative(Implementation):
         def call() -> Any:
             with alvh.use_backend(self.backend):
                 return function()
+
         return call
 
     def price(self, data: OptionSet) -> Run:
         alvh = self.load()
         kwargs = data.alvh_kwargs()
-        return Run(self._in_backend(alvh, lambda: alvh.bsm.price(**kwargs)),
-                   lambda p: {"price": p}, data)
+        return Run(self._in_backend(alvh, lambda: alvh.bsm.price(**kwargs)), lambda p: {"price": p}, data)
 
     def price_out(self, data: OptionSet) -> Run:
         alvh = self.load()
         kwargs = data.alvh_kwargs()
         buffer = np.zeros(len(data))
-        return Run(self._in_backend(alvh, lambda: alvh.bsm.price(**kwargs, out=buffer)),
-                   lambda p: {"price": p}, data, note="out= buffer reused")
+        return Run(
+            self._in_backend(alvh, lambda: alvh.bsm.price(**kwargs, out=buffer)),
+            lambda p: {"price": p},
+            data,
+            note="out= buffer reused",
+        )
 
     def greeks(self, data: OptionSet) -> Run:
         alvh = self.load()
@@ -152,15 +156,20 @@ class AlvhNative(Implementation):
         buffers = alvh.Greeks.empty(len(data))
         for array in buffers.arrays():
             array.fill(0.0)  # touch the pages once, as a reused buffer would be
-        return Run(self._in_backend(alvh, lambda: alvh.bsm.greeks(**kwargs, out=buffers)),
-                   _alvh_greeks, data, note="out=Greeks.empty(n) reused")
+        return Run(
+            self._in_backend(alvh, lambda: alvh.bsm.greeks(**kwargs, out=buffers)),
+            _alvh_greeks,
+            data,
+            note="out=Greeks.empty(n) reused",
+        )
 
     def implied_vol(self, data: OptionSet) -> Run:
         alvh = self.load()
         kwargs = {k: v for k, v in data.alvh_kwargs().items() if k != "vol"}
         return Run(
             self._in_backend(alvh, lambda: alvh.bsm.implied_vol(price=data.price, **kwargs, errors="nan")),
-            lambda v: {"vol": v}, data,
+            lambda v: {"vol": v},
+            data,
         )
 
 
@@ -194,6 +203,7 @@ class AlvhNativeSimd(AlvhNative):
                     return function()
             finally:
                 native.set_simd(best)
+
         return call
 
 
@@ -240,10 +250,16 @@ class QuantLibLoop(Implementation):
 
     @staticmethod
     def _rows(data: OptionSet) -> list[tuple]:
-        return list(zip(
-            data.is_call.tolist(), data.strike.tolist(), data.forward.tolist(),
-            (data.vol * np.sqrt(data.t)).tolist(), data.rate_discount.tolist(), data.t.tolist(),
-        ))
+        return list(
+            zip(
+                data.is_call.tolist(),
+                data.strike.tolist(),
+                data.forward.tolist(),
+                (data.vol * np.sqrt(data.t)).tolist(),
+                data.rate_discount.tolist(),
+                data.t.tolist(),
+            )
+        )
 
     def price(self, data: OptionSet) -> Run:
         ql = self.load()
@@ -257,6 +273,7 @@ class QuantLibLoop(Implementation):
                 black_formula(call_type if is_call else put_type, strike, forward, std_dev, discount)
                 for is_call, strike, forward, std_dev, discount, _ in rows
             ]
+
         return Run(call, lambda p: {"price": np.asarray(p)}, data, note="ql.blackFormula loop")
 
     def greeks(self, data: OptionSet) -> Run:
@@ -271,21 +288,40 @@ class QuantLibLoop(Implementation):
             out = []
             for is_call, strike, forward, std_dev, discount, t in rows:
                 c = calculator(payoff(call_type if is_call else put_type, strike), forward, std_dev, discount)
-                out.append((c.value(), c.delta(spot), c.gamma(spot), c.vega(t), c.theta(spot, t),
-                            c.rho(t), c.vanna(spot, t), c.volga(t)))
+                out.append(
+                    (
+                        c.value(),
+                        c.delta(spot),
+                        c.gamma(spot),
+                        c.vega(t),
+                        c.theta(spot, t),
+                        c.rho(t),
+                        c.vanna(spot, t),
+                        c.volga(t),
+                    )
+                )
             return out
 
         def convert(raw: list[tuple[float, ...]]) -> dict[str, np.ndarray]:
             table = np.asarray(raw)
             names = ("price", "delta", "gamma", "vega", "theta", "rho", "vanna", "volga")
             return {name: table[:, i] for i, name in enumerate(names)}
+
         return Run(call, convert, data, note="ql.BlackCalculator loop")
 
     def implied_vol(self, data: OptionSet) -> Run:
         ql = self.load()
         data = data.subset(LOOP_SUBSET)
-        rows = list(zip(data.is_call.tolist(), data.strike.tolist(), data.forward.tolist(),
-                        data.price.tolist(), data.rate_discount.tolist(), data.t.tolist()))
+        rows = list(
+            zip(
+                data.is_call.tolist(),
+                data.strike.tolist(),
+                data.forward.tolist(),
+                data.price.tolist(),
+                data.rate_discount.tolist(),
+                data.t.tolist(),
+            )
+        )
         call_type, put_type = ql.Option.Call, ql.Option.Put
         solve, no_guess = ql.blackFormulaImpliedStdDev, ql.nullDouble()
 
@@ -293,12 +329,22 @@ class QuantLibLoop(Implementation):
             out = []
             for is_call, strike, forward, option_price, discount, t in rows:
                 try:
-                    std_dev = solve(call_type if is_call else put_type, strike, forward, option_price,
-                                    discount, 0.0, no_guess, 1e-12, 100)
+                    std_dev = solve(
+                        call_type if is_call else put_type,
+                        strike,
+                        forward,
+                        option_price,
+                        discount,
+                        0.0,
+                        no_guess,
+                        1e-12,
+                        100,
+                    )
                     out.append(std_dev / math.sqrt(t))
                 except RuntimeError:  # QuantLib raises when it cannot solve
                     out.append(math.nan)
             return out
+
         return Run(call, lambda v: {"vol": np.asarray(v)}, data, note="ql.blackFormulaImpliedStdDev loop")
 
 
@@ -320,27 +366,36 @@ class Pyvolr(Implementation):
     def price(self, data: OptionSet) -> Run:
         bs = self.load()
         flags = data.flag_signs
-        return Run(lambda: bs.price(flags, data.spot, data.strike, data.t, data.rate, data.vol, data.div),
-                   lambda p: {"price": p}, data)
+        return Run(
+            lambda: bs.price(flags, data.spot, data.strike, data.t, data.rate, data.vol, data.div),
+            lambda p: {"price": p},
+            data,
+        )
 
     def greeks(self, data: OptionSet) -> Run:
         bs = self.load()
         flags = data.flag_signs
 
         def call() -> tuple[Any, Any]:
-            return (bs.price(flags, data.spot, data.strike, data.t, data.rate, data.vol, data.div),
-                    bs.greeks(flags, data.spot, data.strike, data.t, data.rate, data.vol, data.div))
+            return (
+                bs.price(flags, data.spot, data.strike, data.t, data.rate, data.vol, data.div),
+                bs.greeks(flags, data.spot, data.strike, data.t, data.rate, data.vol, data.div),
+            )
+
         def convert(raw: tuple[Any, Any]) -> dict[str, np.ndarray]:
             return {"price": raw[0], **{k: raw[1][k] for k in ("delta", "gamma", "vega", "theta", "rho")}}
+
         return Run(call, convert, data, note="price() + greeks()")
 
     def implied_vol(self, data: OptionSet) -> Run:
         bs = self.load()
         flags = data.flag_signs
         return Run(
-            lambda: bs.implied_vol(data.price, flags, data.spot, data.strike, data.t, data.rate, data.div,
-                                   on_error="ignore"),
-            lambda v: {"vol": v}, data,
+            lambda: bs.implied_vol(
+                data.price, flags, data.spot, data.strike, data.t, data.rate, data.div, on_error="ignore"
+            ),
+            lambda v: {"vol": v},
+            data,
         )
 
 
@@ -361,9 +416,15 @@ class OpenGreeks(Implementation):
         "it is built from its sdist (PIP_NO_BINARY=opengreeks), which works"
     )
     _OUTPUTS = {
-        "price": "black_scholes_merton_array", "delta": "delta_array", "gamma": "gamma_array",
-        "vega": "vega_array", "theta": "theta_array", "rho": "rho_array", "vanna": "vanna_array",
-        "volga": "vomma_array", "charm": "charm_array",
+        "price": "black_scholes_merton_array",
+        "delta": "delta_array",
+        "gamma": "gamma_array",
+        "vega": "vega_array",
+        "theta": "theta_array",
+        "rho": "rho_array",
+        "vanna": "vanna_array",
+        "volga": "vomma_array",
+        "charm": "charm_array",
     }
     _TO_OURS = {"vega": 100.0, "theta": 365.0, "rho": 100.0, "charm": -1.0}
 
@@ -381,14 +442,19 @@ class OpenGreeks(Implementation):
 
         def call() -> dict[str, list]:
             return {
-                name: [(index, function(flag, spot, strike, t, rate, vol, div))
-                       for flag, index, (spot, strike, t, vol) in parts]
+                name: [
+                    (index, function(flag, spot, strike, t, rate, vol, div))
+                    for flag, index, (spot, strike, t, vol) in parts
+                ]
                 for name, function in functions.items()
             }
 
         def convert(raw: dict[str, list]) -> dict[str, np.ndarray]:
-            return {name: _scatter(len(data), pieces) * self._TO_OURS.get(name, 1.0)
-                    for name, pieces in raw.items()}
+            return {
+                name: _scatter(len(data), pieces) * self._TO_OURS.get(name, 1.0)
+                for name, pieces in raw.items()
+            }
+
         return Run(call, convert, data, note="2 flags x one call per output")
 
     def price(self, data: OptionSet) -> Run:
@@ -405,8 +471,11 @@ class OpenGreeks(Implementation):
         ]
 
         def call() -> list:
-            return [(index, og.implied_volatility_array(p, s, k, t, data.rate, data.div, flag))
-                    for flag, index, (p, s, k, t) in parts]
+            return [
+                (index, og.implied_volatility_array(p, s, k, t, data.rate, data.div, flag))
+                for flag, index, (p, s, k, t) in parts
+            ]
+
         return Run(call, lambda raw: {"vol": _scatter(len(data), raw)}, data)
 
 
@@ -429,8 +498,12 @@ class PolarsVol(Implementation):
         import polars as pl
 
         columns = {
-            "strike": data.strike, "spot": data.dividend_adjusted_spot, "vol": data.vol,
-            "t": data.t, "rate": data.rate_array, "is_call": data.is_call,
+            "strike": data.strike,
+            "spot": data.dividend_adjusted_spot,
+            "vol": data.vol,
+            "t": data.t,
+            "rate": data.rate_array,
+            "is_call": data.is_call,
         }
         if with_price:
             columns["price"] = data.price
@@ -458,14 +531,19 @@ class PolarsVol(Implementation):
                 "theta": columns["theta"] + data.div * data.dividend_adjusted_spot * columns["delta"],
                 "rho": columns["rho"],
             }
+
         return Run(lambda: frame.select(expression).unnest("g"), convert, data)
 
     def implied_vol(self, data: OptionSet) -> Run:
         pv = self.load()
         frame = self._frame(data, with_price=True)
         expression = pv.implied_vol("price", "strike", "spot", "t", "rate", "is_call").alias("vol")
-        return Run(lambda: frame.select(expression), lambda r: {"vol": r["vol"].to_numpy()}, data,
-                   note="method='newton' (default)")
+        return Run(
+            lambda: frame.select(expression),
+            lambda r: {"vol": r["vol"].to_numpy()},
+            data,
+            note="method='newton' (default)",
+        )
 
 
 # ---------------------------------------------------------------------- iv-engine
@@ -495,8 +573,11 @@ class IvEngine(Implementation):
         ]
 
         def call() -> list:
-            return [(index, ie.black_scholes_prices(data.spot, k, t, data.rate, data.div, v, flag))
-                    for flag, index, k, t, v in parts]
+            return [
+                (index, ie.black_scholes_prices(data.spot, k, t, data.rate, data.div, v, flag))
+                for flag, index, k, t, v in parts
+            ]
+
         return Run(call, lambda raw: {"price": _scatter(len(data), raw)}, data)
 
     def greeks(self, data: OptionSet) -> Run:
@@ -509,19 +590,26 @@ class IvEngine(Implementation):
         def call() -> list:
             out = []
             for flag, index, f, k, t, v in parts:
-                out.append((index, {
-                    "price": ie.black_scholes_prices(data.spot, k, t, data.rate, data.div, v, flag),
-                    "delta": ie.deltas(f, k, t, v, flag),
-                    "gamma": ie.gammas(f, k, t, v),
-                    "vega": ie.vegas(f, k, t, v),
-                    "vanna": ie.vannas(f, k, t, v),
-                    "volga": ie.vommas(f, k, t, v),
-                }))
+                out.append(
+                    (
+                        index,
+                        {
+                            "price": ie.black_scholes_prices(data.spot, k, t, data.rate, data.div, v, flag),
+                            "delta": ie.deltas(f, k, t, v, flag),
+                            "gamma": ie.gammas(f, k, t, v),
+                            "vega": ie.vegas(f, k, t, v),
+                            "vanna": ie.vannas(f, k, t, v),
+                            "volga": ie.vommas(f, k, t, v),
+                        },
+                    )
+                )
             return out
 
         def convert(raw: list) -> dict[str, np.ndarray]:
-            columns = {name: _scatter(len(data), [(index, values[name]) for index, values in raw])
-                       for name in raw[0][1]}
+            columns = {
+                name: _scatter(len(data), [(index, values[name]) for index, values in raw])
+                for name in raw[0][1]
+            }
             discount = data.rate_discount
             forward_per_spot = data.forward / data.spot
             return {
@@ -532,6 +620,7 @@ class IvEngine(Implementation):
                 "vanna": discount * forward_per_spot * columns["vanna"],
                 "volga": discount * columns["volga"],
             }
+
         return Run(call, convert, data, note="2 flags x 6 calls")
 
     def implied_vol(self, data: OptionSet) -> Run:
@@ -544,6 +633,7 @@ class IvEngine(Implementation):
 
         def call() -> list:
             return [(index, ie.implied_volatilities(p, f, k, t, flag)) for flag, index, p, f, k, t in parts]
+
         return Run(call, lambda raw: {"vol": _scatter(len(data), raw)}, data)
 
 
@@ -574,8 +664,10 @@ class Lbriv(Implementation):
 
         def call() -> list:
             return [(index, lb.black76_undiscounted(1.0, k, v, flag)) for flag, index, k, v in parts]
+
         def convert(raw: list) -> dict[str, np.ndarray]:
             return {"price": _scatter(len(data), raw) * data.forward * data.rate_discount}
+
         return Run(call, convert, data)
 
     def implied_vol(self, data: OptionSet) -> Run:
@@ -585,8 +677,10 @@ class Lbriv(Implementation):
         parts = [(flag, index, normalized[index], strikes[index]) for flag, index in self._parts(data)]
 
         def call() -> list:
-            return [(index, lb.vectorized_implied_vol_strikes(p, 1.0, k, flag))
-                    for flag, index, p, k in parts]
+            return [
+                (index, lb.vectorized_implied_vol_strikes(p, 1.0, k, flag)) for flag, index, p, k in parts
+            ]
+
         return Run(call, lambda raw: {"vol": _scatter(len(data), raw) / np.sqrt(data.t)}, data)
 
 
@@ -610,8 +704,11 @@ class FastVollib(Implementation):
             f"'black_scholes_merton', return_as='numpy'/'dict', backend='{self.backend}'), "
             "'c'/'p' flag array. py_vollib units: vega and rho per 1 % (x100), theta per day "
             "(x365). get_all_greeks gives delta, gamma, theta, rho, vega"
-            + ("; 'auto' picks numpy when neither torch nor jax is installed"
-               if self.backend == "numpy" else "")
+            + (
+                "; 'auto' picks numpy when neither torch nor jax is installed"
+                if self.backend == "numpy"
+                else ""
+            )
         )
 
     def load(self) -> Any:
@@ -627,9 +724,19 @@ class FastVollib(Implementation):
         fv = self.load()
         flags = data.flag_letters
         return Run(
-            lambda: fv.fast_black_scholes_merton(flags, data.spot, data.strike, data.t, data.rate, data.vol,
-                                                 data.div, return_as="numpy", backend=self.backend),
-            lambda p: {"price": np.ravel(p)}, data,
+            lambda: fv.fast_black_scholes_merton(
+                flags,
+                data.spot,
+                data.strike,
+                data.t,
+                data.rate,
+                data.vol,
+                data.div,
+                return_as="numpy",
+                backend=self.backend,
+            ),
+            lambda p: {"price": np.ravel(p)},
+            data,
         )
 
     def greeks(self, data: OptionSet) -> Run:
@@ -638,25 +745,40 @@ class FastVollib(Implementation):
 
         def call() -> tuple[Any, Any]:
             args = (flags, data.spot, data.strike, data.t, data.rate, data.vol, data.div)
-            return (fv.fast_black_scholes_merton(*args, return_as="numpy", backend=self.backend),
-                    fv.get_all_greeks(*args, model="black_scholes_merton", return_as="dict",
-                                      backend=self.backend))
+            return (
+                fv.fast_black_scholes_merton(*args, return_as="numpy", backend=self.backend),
+                fv.get_all_greeks(
+                    *args, model="black_scholes_merton", return_as="dict", backend=self.backend
+                ),
+            )
 
         def convert(raw: tuple[Any, Any]) -> dict[str, np.ndarray]:
             out = {"price": np.ravel(raw[0])}
             for name in ("delta", "gamma", "vega", "theta", "rho"):
                 out[name] = np.ravel(raw[1][name]) * self._TO_OURS.get(name, 1.0)
             return out
+
         return Run(call, convert, data, note="price + get_all_greeks")
 
     def implied_vol(self, data: OptionSet) -> Run:
         fv = self.load()
         flags = data.flag_letters
         return Run(
-            lambda: fv.fast_implied_volatility(data.price, data.spot, data.strike, data.t, data.rate, flags,
-                                               data.div, model="black_scholes_merton", return_as="numpy",
-                                               on_error="ignore", backend=self.backend),
-            lambda v: {"vol": np.ravel(v)}, data,
+            lambda: fv.fast_implied_volatility(
+                data.price,
+                data.spot,
+                data.strike,
+                data.t,
+                data.rate,
+                flags,
+                data.div,
+                model="black_scholes_merton",
+                return_as="numpy",
+                on_error="ignore",
+                backend=self.backend,
+            ),
+            lambda v: {"vol": np.ravel(v)},
+            data,
         )
 
 
@@ -689,8 +811,14 @@ class PyVollibVectorized(Implementation):
             cls._smoke_done = True
             try:  # its numba kernels compile on the first call, and that is where it breaks
                 pvv.vectorized_black_scholes_merton(
-                    np.array(["c"]), np.array([100.0]), np.array([100.0]), np.array([0.5]),
-                    np.array([0.04]), np.array([0.2]), np.array([0.01]), return_as="numpy",
+                    np.array(["c"]),
+                    np.array([100.0]),
+                    np.array([100.0]),
+                    np.array([0.5]),
+                    np.array([0.04]),
+                    np.array([0.2]),
+                    np.array([0.01]),
+                    return_as="numpy",
                 )
             except Exception as exc:
                 cls._smoke_error = _first_error_lines(exc)
@@ -702,9 +830,11 @@ class PyVollibVectorized(Implementation):
         pvv = self.load()
         flags = data.flag_letters
         return Run(
-            lambda: pvv.vectorized_black_scholes_merton(flags, data.spot, data.strike, data.t, data.rate,
-                                                        data.vol, data.div, return_as="numpy"),
-            lambda p: {"price": np.ravel(p)}, data,
+            lambda: pvv.vectorized_black_scholes_merton(
+                flags, data.spot, data.strike, data.t, data.rate, data.vol, data.div, return_as="numpy"
+            ),
+            lambda p: {"price": np.ravel(p)},
+            data,
         )
 
     def greeks(self, data: OptionSet) -> Run:
@@ -713,24 +843,37 @@ class PyVollibVectorized(Implementation):
 
         def call() -> tuple[Any, Any]:
             args = (flags, data.spot, data.strike, data.t, data.rate, data.vol, data.div)
-            return (pvv.vectorized_black_scholes_merton(*args, return_as="numpy"),
-                    pvv.get_all_greeks(*args, model="black_scholes_merton", return_as="dict"))
+            return (
+                pvv.vectorized_black_scholes_merton(*args, return_as="numpy"),
+                pvv.get_all_greeks(*args, model="black_scholes_merton", return_as="dict"),
+            )
 
         def convert(raw: tuple[Any, Any]) -> dict[str, np.ndarray]:
             out = {"price": np.ravel(raw[0])}
             for name in ("delta", "gamma", "vega", "theta", "rho"):
                 out[name] = np.ravel(raw[1][name]) * self._TO_OURS.get(name, 1.0)
             return out
+
         return Run(call, convert, data)
 
     def implied_vol(self, data: OptionSet) -> Run:
         pvv = self.load()
         flags = data.flag_letters
         return Run(
-            lambda: pvv.vectorized_implied_volatility(data.price, data.spot, data.strike, data.t, data.rate,
-                                                      flags, data.div, model="black_scholes_merton",
-                                                      return_as="numpy", on_error="ignore"),
-            lambda v: {"vol": np.ravel(v)}, data,
+            lambda: pvv.vectorized_implied_volatility(
+                data.price,
+                data.spot,
+                data.strike,
+                data.t,
+                data.rate,
+                flags,
+                data.div,
+                model="black_scholes_merton",
+                return_as="numpy",
+                on_error="ignore",
+            ),
+            lambda v: {"vol": np.ravel(v)},
+            data,
         )
 
 
@@ -739,8 +882,9 @@ def _first_error_lines(exc: BaseException) -> str:
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     telling = [line for line in lines if "recursion" in line or line.startswith("File ")][:2]
     # 'File "<site-packages>/pkg/mod.py", line 75:' -> 'pkg/mod.py line 75'
-    telling = [re.sub(r'File "(?:[^"]*/)?([^/"]+/[^/"]+)", line (\d+):?', r"at \1 line \2", line)
-               for line in telling]
+    telling = [
+        re.sub(r'File "(?:[^"]*/)?([^/"]+/[^/"]+)", line (\d+):?', r"at \1 line \2", line) for line in telling
+    ]
     summary = "; ".join(telling or lines[:2])
     cls = type(exc)
     extra = ""
@@ -753,11 +897,32 @@ def _first_error_lines(exc: BaseException) -> str:
 
 #: Every implementation, in table order.
 IMPLEMENTATIONS: list[Implementation] = [
-    AlvhNative(), AlvhFallback(), NumpyReference(), QuantLibLoop(), Pyvolr(), OpenGreeks(),
-    PolarsVol(), IvEngine(), Lbriv(), FastVollib(), FastVollibNumba(), PyVollibVectorized(),
+    AlvhNative(),
+    AlvhFallback(),
+    NumpyReference(),
+    QuantLibLoop(),
+    Pyvolr(),
+    OpenGreeks(),
+    PolarsVol(),
+    IvEngine(),
+    Lbriv(),
+    FastVollib(),
+    FastVollibNumba(),
+    PyVollibVectorized(),
 ]
 
 PEER_DISTRIBUTIONS = (
-    "QuantLib", "pyvolr", "opengreeks", "polars-vol", "iv-engine", "lbriv", "fast-vollib",
-    "py_vollib_vectorized", "numba", "numpy", "scipy", "polars", "pytest-benchmark",
+    "QuantLib",
+    "pyvolr",
+    "opengreeks",
+    "polars-vol",
+    "iv-engine",
+    "lbriv",
+    "fast-vollib",
+    "py_vollib_vectorized",
+    "numba",
+    "numpy",
+    "scipy",
+    "polars",
+    "pytest-benchmark",
 )

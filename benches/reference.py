@@ -32,9 +32,7 @@ def _d1_d2(spot, strike, t, rate, div, vol):
 def price(is_call, spot, strike, t, rate, div, vol):
     d1, d2, _ = _d1_d2(spot, strike, t, rate, div, vol)
     sign = np.where(is_call, 1.0, -1.0)
-    return sign * (
-        spot * np.exp(-div * t) * ndtr(sign * d1) - strike * np.exp(-rate * t) * ndtr(sign * d2)
-    )
+    return sign * (spot * np.exp(-div * t) * ndtr(sign * d1) - strike * np.exp(-rate * t) * ndtr(sign * d2))
 
 
 def greeks(is_call, spot, strike, t, rate, div, vol) -> dict[str, np.ndarray]:
@@ -53,9 +51,8 @@ def greeks(is_call, spot, strike, t, rate, div, vol) -> dict[str, np.ndarray]:
     delta = sign * div_discount * n_d1
     gamma = div_discount * pdf_d1 / (spot * vol * sqrt_t)
     vega = spot_leg * pdf_d1 * sqrt_t
-    theta = (
-        -spot_leg * pdf_d1 * vol / (2.0 * sqrt_t)
-        + sign * (div * spot_leg * n_d1 - rate * strike_leg * n_d2)
+    theta = -spot_leg * pdf_d1 * vol / (2.0 * sqrt_t) + sign * (
+        div * spot_leg * n_d1 - rate * strike_leg * n_d2
     )
     rho = sign * strike_leg * t * n_d2
     vanna = -div_discount * pdf_d1 * d2 / vol
@@ -64,8 +61,15 @@ def greeks(is_call, spot, strike, t, rate, div, vol) -> dict[str, np.ndarray]:
         2.0 * (rate - div) * t - d2 * vol * sqrt_t
     ) / (2.0 * t * vol * sqrt_t)
     return {
-        "price": option_price, "delta": delta, "gamma": gamma, "vega": vega, "theta": theta,
-        "rho": rho, "vanna": vanna, "volga": volga, "charm": charm,
+        "price": option_price,
+        "delta": delta,
+        "gamma": gamma,
+        "vega": vega,
+        "theta": theta,
+        "rho": rho,
+        "vanna": vanna,
+        "volga": volga,
+        "charm": charm,
     }
 
 
@@ -84,8 +88,10 @@ def implied_vol(price_target, is_call, spot, strike, t, rate, div, *, max_iterat
     residual below 1e-15 of S e^{-qT} + K e^{-rT} (rounding level).
     """
     price_target, is_call, strike, t = np.broadcast_arrays(
-        np.asarray(price_target, float), np.asarray(is_call, bool),
-        np.asarray(strike, float), np.asarray(t, float),
+        np.asarray(price_target, float),
+        np.asarray(is_call, bool),
+        np.asarray(strike, float),
+        np.asarray(t, float),
     )
     spot_leg = spot * np.exp(-div * t)
     strike_leg = strike * np.exp(-rate * t)

@@ -18,19 +18,21 @@ from collections import OrderedDict
 from pathlib import Path
 
 RERUN = (
-    'env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE PIP_NO_BINARY=opengreeks sh -c '
+    "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE PIP_NO_BINARY=opengreeks sh -c "
     '\'pip install ".[bench]" && pytest benches --benchmark-only '
-    '--benchmark-json=benches/results.json && '
-    'python benches/report.py benches/results.json -o benches/BENCHMARKS.md\''
+    "--benchmark-json=benches/results.json && "
+    "python benches/report.py benches/results.json -o benches/BENCHMARKS.md'"
 )
 
-GROUPS = OrderedDict([
-    ("price", "Price only, fresh output array"),
-    ("price_out", "Price only, into a caller-provided buffer (`out=`)"),
-    ("greeks", "Price and Greeks, fresh output arrays"),
-    ("greeks_out", "All nine outputs into caller-provided buffers (`out=Greeks.empty(n)`)"),
-    ("implied_vol", "Implied volatility"),
-])
+GROUPS = OrderedDict(
+    [
+        ("price", "Price only, fresh output array"),
+        ("price_out", "Price only, into a caller-provided buffer (`out=`)"),
+        ("greeks", "Price and Greeks, fresh output arrays"),
+        ("greeks_out", "All nine outputs into caller-provided buffers (`out=Greeks.empty(n)`)"),
+        ("implied_vol", "Implied volatility"),
+    ]
+)
 
 NATIVE = "alvh native"
 FALLBACK = "alvh fallback (numpy)"
@@ -105,8 +107,15 @@ def _version(bench: dict) -> str:
 
 
 def pricing_table(rows: list[dict], native: dict | None, with_outputs: bool) -> list[str]:
-    header = ["implementation", "version", "options timed", "median", "options/s", "speed vs alvh native",
-              "max rel. diff vs alvh (worst output)"]
+    header = [
+        "implementation",
+        "version",
+        "options timed",
+        "median",
+        "options/s",
+        "speed vs alvh native",
+        "max rel. diff vs alvh (worst output)",
+    ]
     if with_outputs:
         header.insert(3, "outputs")
     body = []
@@ -117,9 +126,15 @@ def pricing_table(rows: list[dict], native: dict | None, with_outputs: bool) -> 
             diff += f" ({info['worst_output']})"
         if info.get("nan_count"):
             diff += f", {info['nan_count']:,} NaN"
-        row = [info["implementation"], _version(bench), f"{info['options']:,}",
-               f"{bench['stats']['median'] * 1e3:.3g} ms", per_second(rate(bench)),
-               ratio(rate(bench), rate(native) if native else None), diff]
+        row = [
+            info["implementation"],
+            _version(bench),
+            f"{info['options']:,}",
+            f"{bench['stats']['median'] * 1e3:.3g} ms",
+            per_second(rate(bench)),
+            ratio(rate(bench), rate(native) if native else None),
+            diff,
+        ]
         if with_outputs:
             row.insert(3, _outputs(info["outputs"]))
         body.append(row)
@@ -128,42 +143,71 @@ def pricing_table(rows: list[dict], native: dict | None, with_outputs: bool) -> 
 
 def out_table(rows: list[dict], native_fresh: dict | None) -> list[str]:
     native = _find(rows, NATIVE)
-    header = ["implementation", "options", "median", "options/s", "speed vs alvh native out=",
-              "speed vs alvh native fresh outputs", "max rel. diff vs alvh"]
+    header = [
+        "implementation",
+        "options",
+        "median",
+        "options/s",
+        "speed vs alvh native out=",
+        "speed vs alvh native fresh outputs",
+        "max rel. diff vs alvh",
+    ]
     body = []
     for bench in rows:
         info = bench["extra_info"]
-        body.append([info["implementation"], f"{info['options']:,}",
-                     f"{bench['stats']['median'] * 1e3:.3g} ms",
-                     per_second(rate(bench)), ratio(rate(bench), rate(native) if native else None),
-                     ratio(rate(bench), rate(native_fresh) if native_fresh else None),
-                     sci(info.get("max_rel_diff"))])
+        body.append(
+            [
+                info["implementation"],
+                f"{info['options']:,}",
+                f"{bench['stats']['median'] * 1e3:.3g} ms",
+                per_second(rate(bench)),
+                ratio(rate(bench), rate(native) if native else None),
+                ratio(rate(bench), rate(native_fresh) if native_fresh else None),
+                sci(info.get("max_rel_diff")),
+            ]
+        )
     return _table(header, body)
 
 
 def implied_vol_table(rows: list[dict], native: dict | None) -> list[str]:
-    header = ["implementation", "version", "options timed", "median", "options/s", "speed vs alvh native",
-              "max abs(sigma - sigma_true), vega > 0.01", "wrong vols (> 1e-6), vega > 0.01",
-              "failures on solvable prices", "NaN / failed, all", "max repricing error"]
+    header = [
+        "implementation",
+        "version",
+        "options timed",
+        "median",
+        "options/s",
+        "speed vs alvh native",
+        "max abs(sigma - sigma_true), vega > 0.01",
+        "wrong vols (> 1e-6), vega > 0.01",
+        "failures on solvable prices",
+        "NaN / failed, all",
+        "max repricing error",
+    ]
     body = []
     for bench in rows:
         info = bench["extra_info"]
         solvable = info["options"] - info.get("iv_unsolvable", 0)
-        body.append([
-            info["implementation"], _version(bench), f"{info['options']:,}",
-            f"{bench['stats']['median'] * 1e3:.3g} ms", per_second(rate(bench)),
-            ratio(rate(bench), rate(native) if native else None),
-            sci(info.get("iv_max_abs_error")),
-            count(info.get("iv_wrong_well_conditioned"), info.get("iv_well_conditioned")),
-            count(info.get("iv_failures_solvable"), solvable),
-            count(info.get("iv_failures")),
-            sci(info.get("iv_max_reprice_error")),
-        ])
+        body.append(
+            [
+                info["implementation"],
+                _version(bench),
+                f"{info['options']:,}",
+                f"{bench['stats']['median'] * 1e3:.3g} ms",
+                per_second(rate(bench)),
+                ratio(rate(bench), rate(native) if native else None),
+                sci(info.get("iv_max_abs_error")),
+                count(info.get("iv_wrong_well_conditioned"), info.get("iv_well_conditioned")),
+                count(info.get("iv_failures_solvable"), solvable),
+                count(info.get("iv_failures")),
+                sci(info.get("iv_max_reprice_error")),
+            ]
+        )
     return _table(header, body)
 
 
 def targets(groups: dict[str, list[dict]]) -> list[str]:
     """Issue 2's performance and implied-vol targets against this run."""
+
     def native_rate(group: str) -> float | None:
         bench = _find(groups.get(group, []), NATIVE)
         return rate(bench) if bench else None
@@ -183,8 +227,13 @@ def targets(groups: dict[str, list[dict]]) -> list[str]:
         ("implied_vol", 10e6, "implied vol >= 10 M options/s"),
     ):
         value = native_rate(group)
-        rows.append([label, per_second(value) + native_best(group),
-                     check(None if value is None else value >= threshold)])
+        rows.append(
+            [
+                label,
+                per_second(value) + native_best(group),
+                check(None if value is None else value >= threshold),
+            ]
+        )
 
     # Like for like: both backends with fresh outputs, and both writing into out=
     # buffers (fresh outputs cost the native kernel as much in page faults as in
@@ -201,25 +250,48 @@ def targets(groups: dict[str, list[dict]]) -> list[str]:
 
     for group in ("price", "greeks", "implied_vol"):
         native = native_rate(group)
-        peers = [b for b in groups.get(group, []) if not b["extra_info"]["implementation"].startswith("alvh")
-                 and b["extra_info"]["implementation"] != "numpy+scipy reference"]
+        peers = [
+            b
+            for b in groups.get(group, [])
+            if not b["extra_info"]["implementation"].startswith("alvh")
+            and b["extra_info"]["implementation"] != "numpy+scipy reference"
+        ]
         if native and peers:
             fastest = max(peers, key=rate)
             name = fastest["extra_info"]["implementation"]
-            rows.append([f"faster than every peer: {group}",
-                         f"{native / rate(fastest):.3g}x the fastest ({name})",
-                         check(native > rate(fastest))])
+            rows.append(
+                [
+                    f"faster than every peer: {group}",
+                    f"{native / rate(fastest):.3g}x the fastest ({name})",
+                    check(native > rate(fastest)),
+                ]
+            )
 
     iv = _find(groups.get("implied_vol", []), NATIVE)
     if iv:
         info = iv["extra_info"]
-        rows.append(["IV: max abs(sigma - sigma_true) <= 1e-10 where vega > 0.01",
-                     sci(info.get("iv_max_abs_error")), check((info.get("iv_max_abs_error") or 0) <= 1e-10)])
+        rows.append(
+            [
+                "IV: max abs(sigma - sigma_true) <= 1e-10 where vega > 0.01",
+                sci(info.get("iv_max_abs_error")),
+                check((info.get("iv_max_abs_error") or 0) <= 1e-10),
+            ]
+        )
         reprice = info.get("iv_max_reprice_error")
-        rows.append(["IV: every vol reprices within 1e-12 of S e^-qT + K e^-rT",
-                     sci(reprice), check((reprice or 0) <= 1e-12)])
-        rows.append(["IV: no failure on any valid price",
-                     count(info.get("iv_failures_solvable")), check(info.get("iv_failures_solvable") == 0)])
+        rows.append(
+            [
+                "IV: every vol reprices within 1e-12 of S e^-qT + K e^-rT",
+                sci(reprice),
+                check((reprice or 0) <= 1e-12),
+            ]
+        )
+        rows.append(
+            [
+                "IV: no failure on any valid price",
+                count(info.get("iv_failures_solvable")),
+                check(info.get("iv_failures_solvable") == 0),
+            ]
+        )
     return _table(["target (issue 2)", "measured", "met"], rows)
 
 
@@ -228,8 +300,14 @@ def _timing_section(rows: list[dict], title: str, intro: str, scale: float, unit
     if not rows:
         return []
     digits = 1 if unit == "ms" else 2
-    table = [[b["extra_info"]["implementation"], f"{b['stats']['median'] * scale:.{digits}f} {unit}",
-              f"{b['stats']['min'] * scale:.{digits}f} {unit}"] for b in rows]
+    table = [
+        [
+            b["extra_info"]["implementation"],
+            f"{b['stats']['median'] * scale:.{digits}f} {unit}",
+            f"{b['stats']['min'] * scale:.{digits}f} {unit}",
+        ]
+        for b in rows
+    ]
     return [f"## {title}", "", intro, "", *_table(["implementation", "median", "best round"], table), ""]
 
 
@@ -272,9 +350,9 @@ def render(data: dict) -> str:
         f"{_loads(alvh.get('load_average_end'))} on {alvh.get('usable_cpus')} CPUs (a load well above "
         "0 means other processes shared the CPUs during the run: the timings are then pessimistic "
         "and noisy)",
-        "- Environment: " + ", ".join(
-            f"{k}={'unset' if v is None else v}" for k, v in alvh.get("environment", {}).items()
-        ) + ". `OPENBLAS_CORETYPE` / `OPENBLAS_L2_SIZE` are unset for the run: on these machines "
+        "- Environment: "
+        + ", ".join(f"{k}={'unset' if v is None else v}" for k, v in alvh.get("environment", {}).items())
+        + ". `OPENBLAS_CORETYPE` / `OPENBLAS_L2_SIZE` are unset for the run: on these machines "
         "they slow numpy down, which would flatter alvh against every numpy-based implementation.",
         "",
         "## Method",
@@ -341,8 +419,14 @@ def render(data: dict) -> str:
         for bench in grid_rows:
             median = bench["stats"]["median"]
             ratio = f"{median / native['stats']['median']:.3g}x" if native else "-"
-            table.append([bench["extra_info"]["implementation"], f"{median * 1e3:.2f} ms",
-                          f"{bench['stats']['min'] * 1e3:.2f} ms", ratio])
+            table.append(
+                [
+                    bench["extra_info"]["implementation"],
+                    f"{median * 1e3:.2f} ms",
+                    f"{bench['stats']['min'] * 1e3:.2f} ms",
+                    ratio,
+                ]
+            )
         lines += _table(["implementation", "median", "best round", "time vs alvh native"], table)
         lines.append("")
 
@@ -357,38 +441,54 @@ def render(data: dict) -> str:
             "cores, >= 20x the fallback.",
             "",
         ]
-        native = next((b for b in projection_rows
-                       if b["extra_info"]["implementation"].startswith(NATIVE)), None)
+        native = next(
+            (b for b in projection_rows if b["extra_info"]["implementation"].startswith(NATIVE)), None
+        )
         table = []
         for bench in projection_rows:
             median = bench["stats"]["median"]
             ratio = f"{median / native['stats']['median']:.3g}x" if native else "-"
-            table.append([bench["extra_info"]["implementation"], f"{median:.3f} s",
-                          f"{bench['stats']['min']:.3f} s", ratio,
-                          per_second(bench["extra_info"]["options"] / median)])
-        lines += _table(["implementation", "median", "best round", "time vs alvh native",
-                         "leg valuations/s"], table)
+            table.append(
+                [
+                    bench["extra_info"]["implementation"],
+                    f"{median:.3f} s",
+                    f"{bench['stats']['min']:.3f} s",
+                    ratio,
+                    per_second(bench["extra_info"]["options"] / median),
+                ]
+            )
+        lines += _table(
+            ["implementation", "median", "best round", "time vs alvh native", "leg valuations/s"], table
+        )
         lines.append("")
 
     lines += _timing_section(
-        groups.get("decide", []), "Policy decision (`Policy.decide`, issue 5)",
+        groups.get("decide", []),
+        "Policy decision (`Policy.decide`, issue 5)",
         "One day's decision with the time-shift check and two sized candidates, each "
         "projected with 2,000 paths x 10 days x 12 scenarios, the book valued at the "
-        "horizon (`horizon_statistics`) (benches/test_bench_decide.py). Target: <= 200 ms on 2 cores.", 1e3, "ms",
+        "horizon (`horizon_statistics`) (benches/test_bench_decide.py). Target: <= 200 ms on 2 cores.",
+        1e3,
+        "ms",
     )
     lines += _timing_section(
-        groups.get("backtest", []), "Backtest (`alvh.backtesting.daily.replay`, issue 6)",
+        groups.get("backtest", []),
+        "Backtest (`alvh.backtesting.daily.replay`, issue 6)",
         "The condor schedule over the 2014-2018 SPX/VIX history shipped with arch (1,257 "
         "days), without a policy and under `early` (its decisions with their projections "
         "included) (benches/test_bench_backtest.py). Target: one policy, 5 years, "
-        "projection check on: <= 10 s on 2 cores.", 1.0, "s",
+        "projection check on: <= 10 s on 2 cores.",
+        1.0,
+        "s",
     )
 
     lines += _timing_section(
-        groups.get("demo", []), "The demo (`alvh demo`, issue 6)",
+        groups.get("demo", []),
+        "The demo (`alvh demo`, issue 6)",
         "The example condor's Greeks, the three 2014-2018 replays, the verdict with its "
         "bootstrap intervals and the report (benches/test_bench_demo.py). Target: <= 60 s.",
-        1.0, "s",
+        1.0,
+        "s",
     )
 
     skipped = data.get("alvh_skipped", [])

@@ -24,8 +24,9 @@ def history():
 def test_five_year_replay(benchmark, history, policy_name):
     spx, vix = history
     policy = None if policy_name == "none" else alvh.Policy.preset(policy_name)
-    benchmark.extra_info.update(task="backtest", implementation=f"alvh native, replay ({policy_name})",
-                                options=1)
+    benchmark.extra_info.update(
+        task="backtest", implementation=f"alvh native, replay ({policy_name})", options=1
+    )
 
     def run():
         states = None if policy is None else daily_states(spx, vix, rules=policy.rules)

@@ -24,15 +24,30 @@ def test_decide_one_day(benchmark):
     market = market.bump(vix_shift=25.0 - market.vix)
     book = alvh.Position.from_toml(EXAMPLES / "condor_vix_hedge.toml")
     state = MarketState(
-        date=market.as_of, vix=25.0, spx=market.spot, macd_hist=-3.1, macd_expanding=True,
-        ad_divergence=True, breadth_bid=False, vix_rsi=71.0, vix_vx1=1.04, vx1_vx2=1.01,
-        backwardation=True, implied_minus_realized=-0.01, skew_z=2.4, skew_steepening=True,
-        correlations={}, correlation_tightening={}, cpi_yoy=0.034, ppi_yoy=0.031,
-        fomc_tone="hawkish", custom={}, missing=(),
+        date=market.as_of,
+        vix=25.0,
+        spx=market.spot,
+        macd_hist=-3.1,
+        macd_expanding=True,
+        ad_divergence=True,
+        breadth_bid=False,
+        vix_rsi=71.0,
+        vix_vx1=1.04,
+        vx1_vx2=1.01,
+        backwardation=True,
+        implied_minus_realized=-0.01,
+        skew_z=2.4,
+        skew_steepening=True,
+        correlations={},
+        correlation_tightening={},
+        cpi_yoy=0.034,
+        ppi_yoy=0.031,
+        fomc_tone="hawkish",
+        custom={},
+        missing=(),
     )
     policy = alvh.Policy.preset("early")
-    benchmark.extra_info.update(task="decide", implementation="alvh native, Policy.decide",
-                                options=1)
+    benchmark.extra_info.update(task="decide", implementation="alvh native, Policy.decide", options=1)
 
     def run():
         return policy.decide(state, book, market, layer=1, portfolio_value=150_000.0, seed=3)

@@ -40,8 +40,23 @@ def _kernel_arguments() -> tuple:
         underlying[leg] = (18.0 + shifts * np.exp(-2.0 * 43 / 365))[:, None] * np.ones((1, DAYS))
     smile = (-0.25, 0.05, 0.5, 4.0)
     out = [np.empty(DAYS * SHIFTS * MOVES) for _ in range(6)]
-    return (kind, is_call, strike, weight, spot, rate, div, moves, SHIFTS, DAYS,
-            tau.ravel(), vol.ravel(), underlying.ravel(), smile, out)
+    return (
+        kind,
+        is_call,
+        strike,
+        weight,
+        spot,
+        rate,
+        div,
+        moves,
+        SHIFTS,
+        DAYS,
+        tau.ravel(),
+        vol.ravel(),
+        underlying.ravel(),
+        smile,
+        out,
+    )
 
 
 def _fallback_kernels():
@@ -55,8 +70,9 @@ def _fallback_kernels():
 @pytest.mark.benchmark(group="scenario_grid")
 def test_grid_kernel_native(benchmark):
     args = _kernel_arguments()
-    benchmark.extra_info.update(task="scenario_grid", implementation="alvh native",
-                                options=LEGS * MOVES * SHIFTS * DAYS)
+    benchmark.extra_info.update(
+        task="scenario_grid", implementation="alvh native", options=LEGS * MOVES * SHIFTS * DAYS
+    )
     benchmark.pedantic(_native.scenario_grid, args=args, rounds=100, iterations=1, warmup_rounds=2)
 
 
@@ -66,8 +82,9 @@ def test_grid_kernel_fallback(benchmark):
     args = _kernel_arguments()
     reference = [np.empty_like(a) for a in args[-1]]
     _native.scenario_grid(*args[:-1], reference)
-    benchmark.extra_info.update(task="scenario_grid", implementation="alvh fallback (numpy)",
-                                options=LEGS * MOVES * SHIFTS * DAYS)
+    benchmark.extra_info.update(
+        task="scenario_grid", implementation="alvh fallback (numpy)", options=LEGS * MOVES * SHIFTS * DAYS
+    )
     benchmark.pedantic(kernels.scenario_grid, args=args, rounds=3, iterations=1, warmup_rounds=1)
     for got, want in zip(args[-1], reference):
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-6)
@@ -79,8 +96,11 @@ def _public_grid_arguments():
     examples = Path(__file__).resolve().parents[1] / "examples"
     market = alvh.Market.from_toml(examples / "market_2025-02-03.toml")
     book = alvh.Position.from_toml(examples / "condor_put_spread_hedge.toml")  # 7 legs
-    axes = dict(spot_moves=np.linspace(-0.10, 0.10, MOVES), vol_shifts=np.linspace(-10.0, 10.0, SHIFTS),
-                days=list(range(DAYS)))
+    axes = dict(
+        spot_moves=np.linspace(-0.10, 0.10, MOVES),
+        vol_shifts=np.linspace(-10.0, 10.0, SHIFTS),
+        days=list(range(DAYS)),
+    )
     return book, market, axes
 
 
@@ -89,8 +109,11 @@ def _public_grid_arguments():
 def test_grid_public_api(benchmark, backend_name):
     book, market, axes = _public_grid_arguments()
     name = "alvh native" if backend_name == "native" else "alvh fallback (numpy)"
-    benchmark.extra_info.update(task="scenario_grid", implementation=f"{name}, alvh.scenario_grid end to end",
-                                options=len(book) * MOVES * SHIFTS * DAYS)
+    benchmark.extra_info.update(
+        task="scenario_grid",
+        implementation=f"{name}, alvh.scenario_grid end to end",
+        options=len(book) * MOVES * SHIFTS * DAYS,
+    )
 
     def run():
         with alvh.use_backend(backend_name):

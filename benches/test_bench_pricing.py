@@ -50,8 +50,13 @@ def _measure(benchmark, task: str, impl, data, alvh_truth) -> None:
 
     info = benchmark.extra_info
     info.update(
-        task=task, implementation=impl.name, version=impl.version(), options=len(run.options),
-        outputs=list(outputs), note=run.note, first_call_seconds=first_call,
+        task=task,
+        implementation=impl.name,
+        version=impl.version(),
+        options=len(run.options),
+        outputs=list(outputs),
+        note=run.note,
+        first_call_seconds=first_call,
     )
     if task == "implied_vol":
         info.update(implied_vol_accuracy(outputs["vol"], alvh_truth["vega"], run.options))

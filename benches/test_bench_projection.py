@@ -39,16 +39,20 @@ def test_project_public_api(benchmark, backend_name):
     name = "alvh native" if backend_name == "native" else "alvh fallback (numpy)"
     scenarios = 12
     benchmark.extra_info.update(
-        task="projection", implementation=f"{name}, alvh.project end to end",
+        task="projection",
+        implementation=f"{name}, alvh.project end to end",
         options=len(book) * PATHS * DAYS * scenarios,
     )
 
     def run():
         with alvh.use_backend(backend_name):
-            return alvh.project(book, market, scenarios="gdp_x_earnings", days=DAYS,
-                                paths=PATHS, seed=7)
+            return alvh.project(book, market, scenarios="gdp_x_earnings", days=DAYS, paths=PATHS, seed=7)
 
-    result = benchmark.pedantic(run, rounds=5 if backend_name == "native" else 1,
-                                iterations=1, warmup_rounds=1 if backend_name == "native" else 0)
+    result = benchmark.pedantic(
+        run,
+        rounds=5 if backend_name == "native" else 1,
+        iterations=1,
+        warmup_rounds=1 if backend_name == "native" else 0,
+    )
     assert len(result.names) == scenarios
     assert np.isfinite(result.stats).all()

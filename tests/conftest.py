@@ -66,15 +66,25 @@ class Cases:
     def kwargs(self) -> dict[str, np.ndarray]:
         """Keyword arguments for ``alvh.bsm.price`` / ``greeks``."""
         return {
-            "is_call": self.is_call, "spot": self.spot, "strike": self.strike, "t": self.t,
-            "rate": self.rate, "div": self.div, "vol": self.vol,
+            "is_call": self.is_call,
+            "spot": self.spot,
+            "strike": self.strike,
+            "t": self.t,
+            "rate": self.rate,
+            "div": self.div,
+            "vol": self.vol,
         }
 
     def rows(self):
         """(is_call, spot, strike, t, rate, div, vol) per option, as Python scalars."""
         return zip(
-            self.is_call.tolist(), self.spot.tolist(), self.strike.tolist(), self.t.tolist(),
-            self.rate.tolist(), self.div.tolist(), self.vol.tolist(),
+            self.is_call.tolist(),
+            self.spot.tolist(),
+            self.strike.tolist(),
+            self.t.tolist(),
+            self.rate.tolist(),
+            self.div.tolist(),
+            self.vol.tolist(),
         )
 
 
@@ -119,8 +129,13 @@ def edge_cases() -> Cases:
     )
     spot = np.full(len(grid), 4500.0)
     return Cases(
-        is_call=grid[:, 0].astype(bool), spot=spot, strike=spot * grid[:, 1], t=grid[:, 2],
-        rate=grid[:, 3], div=grid[:, 4], vol=grid[:, 5],
+        is_call=grid[:, 0].astype(bool),
+        spot=spot,
+        strike=spot * grid[:, 1],
+        t=grid[:, 2],
+        rate=grid[:, 3],
+        div=grid[:, 4],
+        vol=grid[:, 5],
     )
 
 

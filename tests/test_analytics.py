@@ -34,17 +34,20 @@ def market() -> Market:
 
 def condor(quantity: int = 1, prices=(35.2, 29.9, 31.4, 22.45)) -> Position:
     return Position.iron_condor(
-        MAR21, short_put=5625, long_put=5575, short_call=6300, long_call=6350,
-        quantity=quantity, prices=prices,
+        MAR21,
+        short_put=5625,
+        long_put=5575,
+        short_call=6300,
+        long_call=6350,
+        quantity=quantity,
+        prices=prices,
     )
 
 
 def at_model(position: Position, market: Market) -> Position:
     """The same legs with entry prices equal to the model prices in ``market``."""
     frame = analytics.leg_greeks(position, market)
-    legs = tuple(
-        replace(leg, entry_price=float(p)) for leg, p in zip(position.legs, frame["price"])
-    )
+    legs = tuple(replace(leg, entry_price=float(p)) for leg, p in zip(position.legs, frame["price"]))
     return Position(legs, position.cash, position.name)
 
 
@@ -83,7 +86,11 @@ def test_unbounded_loss_is_inf_and_has_no_margin(market):
 
 def test_vertical_margin_is_width_minus_credit(market):
     put_spread = Position.vertical(
-        MAR21, long_strike=5575, short_strike=5625, is_call=False, quantity=3,
+        MAR21,
+        long_strike=5575,
+        short_strike=5625,
+        is_call=False,
+        quantity=3,
         prices={"long": 29.9, "short": 35.2},
     )  # a bull put (credit) spread: short 3 x 5625 put, long 3 x 5575 put
     s = analytics.summary(put_spread, market, breakeven_days=())
@@ -122,23 +129,17 @@ def test_spx_leg_greeks_are_bsm_greeks_times_quantity_and_multiplier(market, bac
     call = np.array([leg.is_call for leg in book])
     t = (MAR21 - AS_OF).days / 365.0
     vol = market.spx_vol(k, MAR21)
-    g = alvh.bsm.greeks(
-        is_call=call, spot=SPOT, strike=k, t=t, rate=market.rate, div=market.div, vol=vol
-    )
+    g = alvh.bsm.greeks(is_call=call, spot=SPOT, strike=k, t=t, rate=market.rate, div=market.div, vol=vol)
     n = np.array([leg.quantity for leg in book]) * 100.0
     assert frame["vol"].to_numpy() == pytest.approx(vol, rel=1e-14)
     assert frame["price"].to_numpy() == pytest.approx(g.price, rel=1e-14)
     assert frame["value"].to_numpy() == pytest.approx(n * g.price, rel=1e-14)
     assert frame["delta_spx_points"].to_numpy() == pytest.approx(n * g.delta, rel=1e-14)
-    assert frame["delta_dollars_per_1pct"].to_numpy() == pytest.approx(
-        0.01 * SPOT * g.delta * n, rel=1e-14
-    )
+    assert frame["delta_dollars_per_1pct"].to_numpy() == pytest.approx(0.01 * SPOT * g.delta * n, rel=1e-14)
     assert frame["gamma_dollars_per_1pct"].to_numpy() == pytest.approx(
         n * g.gamma * (0.01 * SPOT) ** 2, rel=1e-14
     )
-    assert frame["vega_dollars_per_vol_point"].to_numpy() == pytest.approx(
-        n * g.vega / 100, rel=1e-14
-    )
+    assert frame["vega_dollars_per_vol_point"].to_numpy() == pytest.approx(n * g.vega / 100, rel=1e-14)
     assert frame["theta_dollars_per_day"].to_numpy() == pytest.approx(n * g.theta / 365, rel=1e-14)
     assert frame["beta_weighted_delta_spx_points"].to_numpy() == pytest.approx(n * g.delta)
     s = analytics.summary(book, market, breakeven_days=())
@@ -153,9 +154,7 @@ def test_delta_per_1pct_matches_a_repriced_1pct_move(market):
     s = analytics.summary(book, market, breakeven_days=())
     h = 1e-4  # relative spot bump
     up, down = (
-        analytics.summary(
-            book, market.bump(spot_move=x, dynamics="sticky_strike"), breakeven_days=()
-        )
+        analytics.summary(book, market.bump(spot_move=x, dynamics="sticky_strike"), breakeven_days=())
         for x in (h, -h)
     )
     fd_delta = (up.value - down.value) / (2 * h) * 0.01  # dV/d(move) per 1 %
@@ -190,10 +189,13 @@ def test_vix_option_leg_is_black76_on_the_future_of_its_expiry(market):
 
 def test_leg_expiring_today_is_intrinsic_with_zero_time_greeks(market):
     today = replace(market, as_of=MAR21)
-    book = Position((
-        SpxOption(MAR21, 5900, True, 2, 10.0), SpxOption(MAR21, 5900, False, -1, 5.0),
-        SpxOption(MAR21, 6100, True, 1, 1.0),
-    ))
+    book = Position(
+        (
+            SpxOption(MAR21, 5900, True, 2, 10.0),
+            SpxOption(MAR21, 5900, False, -1, 5.0),
+            SpxOption(MAR21, 6100, True, 1, 1.0),
+        )
+    )
     frame = analytics.leg_greeks(book, today)
     assert frame["price"].to_list() == pytest.approx([SPOT - 5900, 0.0, 0.0])
     assert frame["delta_spx_points"].to_list() == pytest.approx([200.0, 0.0, 0.0])
@@ -337,9 +339,10 @@ def test_touch_probability_breached_strike_and_expiry_day():
         spot=100.0, barrier=105.0, t=0.1, vol=0.2, rate=0.0, div=0.0
     )
     assert 0.0 < finish_up < p_up < 1.0 and finish_up == pytest.approx(1.0 - finish)
-    assert analytics.touch_probability(
-        spot=100.0, barrier=105.0, t=0.0, vol=0.2, rate=0.0, div=0.0
-    ) == (0.0, 0.0)
+    assert analytics.touch_probability(spot=100.0, barrier=105.0, t=0.0, vol=0.2, rate=0.0, div=0.0) == (
+        0.0,
+        0.0,
+    )
     with pytest.raises(InvalidInputError, match="direction"):
         analytics.touch_probability(
             spot=100.0, barrier=105.0, t=0.1, vol=0.2, rate=0.0, div=0.0, direction="sideways"
@@ -366,6 +369,4 @@ def test_t_plus_breakevens_with_a_vix_hedge_leg(market):
         later = market.bump(days=n)
         for root in roots:
             moved = later.bump(spot_move=root / later.spot - 1.0)
-            assert analytics.summary(book, moved, breakeven_days=()).pnl == pytest.approx(
-                0.0, abs=1e-4
-            )
+            assert analytics.summary(book, moved, breakeven_days=()).pnl == pytest.approx(0.0, abs=1e-4)

@@ -105,8 +105,10 @@ def _edges() -> dict[str, set[str]]:
                 names = [a.name for a in node.names]
             else:
                 source = _resolve(module, is_package, node)
-                names = [f"{source}.{a.name}" if f"{source}.{a.name}" in (*MODULES, EXTENSION)
-                         else source for a in node.names]
+                names = [
+                    f"{source}.{a.name}" if f"{source}.{a.name}" in (*MODULES, EXTENSION) else source
+                    for a in node.names
+                ]
             targets.update(n for n in names if n == "alvh" or n.startswith("alvh."))
         edges[module] = {t for t in targets if t in MODULES or t == EXTENSION} - {module}
     return edges
@@ -125,8 +127,10 @@ def _private_imports() -> list[str]:
             for source, name in pairs:
                 if not name.startswith("_") or name == "__future__" or not source.startswith("alvh"):
                     continue
-                shared = any(module.startswith(p) and (source.startswith(p) or source == "alvh")
-                             for p in SHARED_PRIVATE)
+                shared = any(
+                    module.startswith(p) and (source.startswith(p) or source == "alvh")
+                    for p in SHARED_PRIVATE
+                )
                 if not shared:
                     crossings.append(f"{module}: from {source} import {name}")
     return crossings
@@ -159,7 +163,7 @@ def test_no_import_cycle() -> None:
         stack.append(module)
         for target in sorted(edges.get(module, ())):
             if state.get(target) == 1:
-                cycles.append(stack[stack.index(target):] + [target])
+                cycles.append(stack[stack.index(target) :] + [target])
             elif target not in state:
                 visit(target, stack)
         stack.pop()
@@ -175,14 +179,22 @@ def test_no_private_name_crosses_a_module_boundary() -> None:
     assert _private_imports() == []
 
 
-@pytest.mark.parametrize("module", sorted(m for m in MODULES if not m.rpartition(".")[2].startswith("_")
-                                          and not m.startswith(SHARED_PRIVATE)))
+@pytest.mark.parametrize(
+    "module",
+    sorted(
+        m for m in MODULES if not m.rpartition(".")[2].startswith("_") and not m.startswith(SHARED_PRIVATE)
+    ),
+)
 def test_every_public_module_declares_all(module: str) -> None:
     tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
     assert ast.get_docstring(tree), f"{module} has no module docstring"
-    names = {t.id for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
-             for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
-             if isinstance(t, ast.Name)}
+    names = {
+        t.id
+        for node in tree.body
+        if isinstance(node, (ast.Assign, ast.AnnAssign))
+        for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        if isinstance(t, ast.Name)
+    }
     assert "__all__" in names, f"{module} has no __all__"
 
 

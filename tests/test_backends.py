@@ -30,7 +30,17 @@ from conftest import Cases, edge_cases, spx_like_cases
 
 NAMES = ("price", "delta", "gamma", "vega", "theta", "rho", "vanna", "volga", "charm")
 EPS = np.finfo(float).eps
-SCALE_POWER = {"price": 1, "delta": 0, "gamma": -1, "vega": 1, "theta": 1, "rho": 1, "vanna": 0, "volga": 1, "charm": 0}
+SCALE_POWER = {
+    "price": 1,
+    "delta": 0,
+    "gamma": -1,
+    "vega": 1,
+    "theta": 1,
+    "rho": 1,
+    "vanna": 0,
+    "volga": 1,
+    "charm": 0,
+}
 
 
 def _on(backend: str, fn, *args, **kwargs):
@@ -71,20 +81,29 @@ def test_backends_agree_on_prices_to_1e_minus_12_relative():
 def test_backends_agree_on_greeks_within_twice_the_accuracy_target(model):
     cases = _all_cases()
     if model == "bsm":
+
         def compute():
             return alvh.bsm.greeks(**cases.kwargs())
     else:
+
         def compute():
             return alvh.black76.greeks(
-                is_call=cases.is_call, forward=cases.spot, strike=cases.strike, t=cases.t, rate=cases.rate,
+                is_call=cases.is_call,
+                forward=cases.spot,
+                strike=cases.strike,
+                t=cases.t,
+                rate=cases.rate,
                 vol=cases.vol,
             )
+
     native, python = _on("native", compute), _on("python", compute)
     for name in NAMES:
         a, b = getattr(native, name), getattr(python, name)
         scale = np.maximum(cases.spot ** SCALE_POWER[name], np.abs(a))
         bad = ~(np.abs(a - b) <= 2e-10 * np.abs(a) + 2e-11 * scale)
-        assert not bad.any(), f"{name}: row {np.flatnonzero(bad)[0]}: native {a[bad][0]!r}, python {b[bad][0]!r}"
+        assert not bad.any(), (
+            f"{name}: row {np.flatnonzero(bad)[0]}: native {a[bad][0]!r}, python {b[bad][0]!r}"
+        )
 
 
 def test_backends_agree_on_implied_vol():
@@ -138,7 +157,10 @@ def test_both_kernel_modules_export_the_same_constants_and_the_names_match_them(
     for name in KERNEL_CONSTANTS:
         assert getattr(_native, name) == getattr(fallback, name), name
     assert (len(TOUCH_NAMES), len(GREEK_NAMES), len(STAT_NAMES)) == (
-        _native.TOUCH_KINDS, _native.GREEKS, _native.STATS)
+        _native.TOUCH_KINDS,
+        _native.GREEKS,
+        _native.STATS,
+    )
     assert {_native.STICKY_MONEYNESS, _native.ADDITIVE} == {0, 1}
 
 
@@ -149,27 +171,54 @@ def _projection_case(strike: float = 4400.0):
 
     legs, scenarios, days, paths, nodes = 2, 2, 3, 50, 5
     inputs = ProjectionInputs(
-        kind=np.array([0, 2], dtype=np.uint8), is_call=np.array([False, True]),
-        strike=np.array([strike, 25.0]), weight=np.array([-100.0, 300.0]),
-        expiry_day=np.array([30, 20], dtype=np.int64), spot=4500.0, rate=0.04, div=0.01,
-        vix=18.0, base_value=0.0, drift=np.full(scenarios, 0.03),
-        diffusion_vol=np.array([0.16, np.nan]), vix_beta=np.full(scenarios, -5.0),
-        vol_of_vix=np.full(scenarios, 0.9), vix_kappa=np.full(scenarios, 4.0),
-        vix_theta=np.full(scenarios, 19.0), atm_vix_ratio=0.9,
-        jump_mean=np.zeros(scenarios * days), jump_std=np.zeros(scenarios * days),
-        vix_jump_mean=np.zeros(scenarios * days), vix_jump_std=np.zeros(scenarios * days),
-        days=days, paths=paths, seed=7, greek_paths=10, vix_lo=10.0, vix_step=5.0,
-        n_nodes=nodes, table_atm=np.linspace(0.1, 0.3, days * legs * nodes),
-        table_change=np.zeros(days * legs * nodes), table_vvol=np.full(days * legs * nodes, 0.9),
-        fut_a=np.full(days * legs, 1.0), fut_b=np.full(days * legs, 0.95), dynamics=0,
+        kind=np.array([0, 2], dtype=np.uint8),
+        is_call=np.array([False, True]),
+        strike=np.array([strike, 25.0]),
+        weight=np.array([-100.0, 300.0]),
+        expiry_day=np.array([30, 20], dtype=np.int64),
+        spot=4500.0,
+        rate=0.04,
+        div=0.01,
+        vix=18.0,
+        base_value=0.0,
+        drift=np.full(scenarios, 0.03),
+        diffusion_vol=np.array([0.16, np.nan]),
+        vix_beta=np.full(scenarios, -5.0),
+        vol_of_vix=np.full(scenarios, 0.9),
+        vix_kappa=np.full(scenarios, 4.0),
+        vix_theta=np.full(scenarios, 19.0),
+        atm_vix_ratio=0.9,
+        jump_mean=np.zeros(scenarios * days),
+        jump_std=np.zeros(scenarios * days),
+        vix_jump_mean=np.zeros(scenarios * days),
+        vix_jump_std=np.zeros(scenarios * days),
+        days=days,
+        paths=paths,
+        seed=7,
+        greek_paths=10,
+        vix_lo=10.0,
+        vix_step=5.0,
+        n_nodes=nodes,
+        table_atm=np.linspace(0.1, 0.3, days * legs * nodes),
+        table_change=np.zeros(days * legs * nodes),
+        table_vvol=np.full(days * legs * nodes, 0.9),
+        fut_a=np.full(days * legs, 1.0),
+        fut_b=np.full(days * legs, 0.95),
+        dynamics=0,
         smile=Smile(skew=-0.2, curvature=0.05, floor_ratio=0.5, moneyness_limit=4.0),
-        base_vol=np.zeros(legs), barrier_low=4400.0, barrier_high=float("nan"),
+        base_vol=np.zeros(legs),
+        barrier_low=4400.0,
+        barrier_high=float("nan"),
     )
     cube, per_day = scenarios * days * paths, scenarios * days
     out = ProjectionBuffers(
-        pnl_out=np.empty(cube), touch_sum_out=np.empty(per_day * 3),
-        touch_sumsq_out=np.empty(per_day * 3), greek_sum_out=np.empty(per_day * 5),
-        greek_sumsq_out=np.empty(per_day * 5), spot_out=np.empty(cube), vix_out=None,
+        pnl_out=np.empty(cube),
+        touch_sum_out=np.empty(per_day * 3),
+        touch_sumsq_out=np.empty(per_day * 3),
+        greek_sum_out=np.empty(per_day * 5),
+        greek_sumsq_out=np.empty(per_day * 5),
+        spot_out=np.empty(cube),
+        vix_out=None,
     )
     return inputs, out
 
@@ -186,8 +235,9 @@ def test_both_projection_kernels_take_the_same_two_objects():
     native, python = results
     for name in ("pnl_out", "touch_sum_out", "greek_sum_out", "spot_out"):
         want = getattr(python, name)
-        np.testing.assert_allclose(getattr(native, name), want, rtol=1e-9,
-                                   atol=1e-9 * np.abs(want).max(), err_msg=name)
+        np.testing.assert_allclose(
+            getattr(native, name), want, rtol=1e-9, atol=1e-9 * np.abs(want).max(), err_msg=name
+        )
     errors = []
     for kernels in (_native, fallback):
         with pytest.raises(InvalidInputError) as info:
@@ -209,9 +259,8 @@ def test_use_backend_as_context_manager_restores_the_previous_backend():
 
 def test_use_backend_restores_after_an_exception():
     before = alvh.backend()
-    with pytest.raises(KeyError):
-        with alvh.use_backend("python"):
-            raise KeyError("inside the block")
+    with pytest.raises(KeyError), alvh.use_backend("python"):
+        raise KeyError("inside the block")
     assert alvh.backend() == before
 
 
@@ -244,7 +293,12 @@ def _run_python(code: str, backend_env: str | None, tmp_path) -> subprocess.Comp
         env["ALVH_BACKEND"] = backend_env
     # From an empty directory, so that the installed wheel is imported.
     return subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -253,7 +307,8 @@ def test_alvh_backend_environment_variable_selects_the_backend(requested, tmp_pa
     code = (
         "import alvh\n"
         "print(alvh.backend())\n"
-        "print(float(alvh.bsm.price(is_call=True, spot=100.0, strike=100.0, t=1.0, rate=0.05, div=0.0, vol=0.2)))\n"
+        "print(float(alvh.bsm.price(is_call=True, spot=100.0, strike=100.0, t=1.0, rate=0.05, "
+        "div=0.0, vol=0.2)))\n"
     )
     result = _run_python(code, requested, tmp_path)
     assert result.returncode == 0, result.stderr
@@ -291,7 +346,9 @@ def test_eight_threads_at_once_get_the_same_results_as_one_call(backend):
         greeks = alvh.bsm.greeks(**kwargs)
         price = alvh.bsm.price(**kwargs)
         del kwargs["vol"]
-        vol = alvh.bsm.implied_vol(price=price[:20_000], errors="nan", **{k: v[:20_000] for k, v in kwargs.items()})
+        vol = alvh.bsm.implied_vol(
+            price=price[:20_000], errors="nan", **{k: v[:20_000] for k, v in kwargs.items()}
+        )
         return [price, vol, *greeks.arrays()]
 
     expected = [work(cases) for cases in batches]

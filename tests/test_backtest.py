@@ -39,18 +39,30 @@ def test_ten_quiet_days_by_hand():
     assert run.trades.height == 0 and run.equity["open_condors"].to_list() == [1] * 10
     days = run.equity["date"].to_list()
     market0 = alvh.Market(as_of=days[0], spot=2400.0, rate=0.02, div=0.018, vix=12.0)
-    expiry = next(e for e in alvh.calendar.next_spx_expiries(days[0], 12, schedule="weekly")
-                  if 30 <= (e - days[0]).days <= 45)
-    condor = alvh.Position.iron_condor_by_delta(expiry, market=market0, short_delta=0.16,
-                                                wing_width=50.0)
+    expiry = next(
+        e
+        for e in alvh.calendar.next_spx_expiries(days[0], 12, schedule="weekly")
+        if 30 <= (e - days[0]).days <= 45
+    )
+    condor = alvh.Position.iron_condor_by_delta(expiry, market=market0, short_delta=0.16, wing_width=50.0)
     credit = condor.credit
     entry_costs = 4 * (0.05 * 100 + 1.0)
     for i, day in enumerate(days):
         m = alvh.Market(as_of=day, spot=2400.0, rate=0.02, div=0.018, vix=12.0)
         value = sum(
-            leg.quantity * 100 * float(alvh.bsm.price(
-                is_call=leg.is_call, spot=2400.0, strike=leg.strike, t=m.t(leg.expiry),
-                rate=0.02, div=0.018, vol=m.spx_vol(leg.strike, leg.expiry)))
+            leg.quantity
+            * 100
+            * float(
+                alvh.bsm.price(
+                    is_call=leg.is_call,
+                    spot=2400.0,
+                    strike=leg.strike,
+                    t=m.t(leg.expiry),
+                    rate=0.02,
+                    div=0.018,
+                    vol=m.spx_vol(leg.strike, leg.expiry),
+                )
+            )
             for leg in condor.legs
         )
         want = 100_000.0 + credit - entry_costs + value
@@ -80,23 +92,34 @@ def test_ten_days_with_known_trades_by_hand():
     run = replay(spx, vix, condors=rules, costs=Costs(slippage=0.05, commission=1.0))
 
     def market(i):
-        return alvh.Market(as_of=days[i], spot=spx_closes[i], rate=0.02, div=0.018,
-                           vix=vix_closes[i])
+        return alvh.Market(as_of=days[i], spot=spx_closes[i], rate=0.02, div=0.018, vix=vix_closes[i])
 
     def sold_on(i):
         # the condor the rules sell on day i: 16-delta shorts, 50-point wings
-        expiry = next(e for e in alvh.calendar.next_spx_expiries(days[i], 12, schedule="weekly")
-                      if 30 <= (e - days[i]).days <= 45)
-        return alvh.Position.iron_condor_by_delta(expiry, market=market(i), short_delta=0.16,
-                                                  wing_width=50.0)
+        expiry = next(
+            e
+            for e in alvh.calendar.next_spx_expiries(days[i], 12, schedule="weekly")
+            if 30 <= (e - days[i]).days <= 45
+        )
+        return alvh.Position.iron_condor_by_delta(expiry, market=market(i), short_delta=0.16, wing_width=50.0)
 
     def mark(condor, i):
         # $ model value of the four legs at day i's closes (negative: we are short)
         m = market(i)
         return math.fsum(
-            leg.quantity * 100 * float(alvh.bsm.price(
-                is_call=leg.is_call, spot=spx_closes[i], strike=leg.strike, t=m.t(leg.expiry),
-                rate=0.02, div=0.018, vol=m.spx_vol(leg.strike, leg.expiry)))
+            leg.quantity
+            * 100
+            * float(
+                alvh.bsm.price(
+                    is_call=leg.is_call,
+                    spot=spx_closes[i],
+                    strike=leg.strike,
+                    t=m.t(leg.expiry),
+                    rate=0.02,
+                    div=0.018,
+                    vol=m.spx_vol(leg.strike, leg.expiry),
+                )
+            )
             for leg in condor.legs
         )
 
@@ -104,16 +127,16 @@ def test_ten_days_with_known_trades_by_hand():
     fill = 4 * (0.05 * 100 + 1.0)
     a, b, c, d = sold_on(0), sold_on(3), sold_on(6), sold_on(9)
     assert a.legs[0].expiry == dt.date(2017, 3, 31)  # 30 days after 2017-03-01
-    assert b.legs[0].expiry == dt.date(2017, 4, 7)   # 32 days after 2017-03-06
+    assert b.legs[0].expiry == dt.date(2017, 4, 7)  # 32 days after 2017-03-06
     # The model sells at its own marks: a condor's mark on its first day is -credit.
     assert mark(a, 0) == pytest.approx(-a.credit, abs=1e-9)
 
     # Why each close fires on its day, and not before:
-    assert a.credit + mark(a, 1) >= 0.5 * a.credit             # day 1: target reached
-    assert b.credit + mark(b, 4) > -2.0 * b.credit             # day 4: not stopped yet
-    assert b.credit + mark(b, 4) < 0.5 * b.credit              # ... nor at target
-    assert b.credit + mark(b, 5) <= -2.0 * b.credit            # day 5: stopped
-    for condor, first, last in ((c, 6, 9), (d, 9, 9)):         # C and D never trigger
+    assert a.credit + mark(a, 1) >= 0.5 * a.credit  # day 1: target reached
+    assert b.credit + mark(b, 4) > -2.0 * b.credit  # day 4: not stopped yet
+    assert b.credit + mark(b, 4) < 0.5 * b.credit  # ... nor at target
+    assert b.credit + mark(b, 5) <= -2.0 * b.credit  # day 5: stopped
+    for condor, first, last in ((c, 6, 9), (d, 9, 9)):  # C and D never trigger
         for i in range(first + 1, last + 1):
             pnl = condor.credit + mark(condor, i)
             assert -2.0 * condor.credit < pnl < 0.5 * condor.credit, i
@@ -126,12 +149,16 @@ def test_ten_days_with_known_trades_by_hand():
     ]
     assert run.trades.height == len(want_trades)
     for row, (condor, opened, closed, reason, exit_value) in zip(
-            run.trades.iter_rows(named=True), want_trades):
+        run.trades.iter_rows(named=True), want_trades
+    ):
         puts = [leg.strike for leg in condor.legs if not leg.is_call and leg.quantity < 0]
         calls = [leg.strike for leg in condor.legs if leg.is_call and leg.quantity < 0]
         assert (row["opened"], row["closed"], row["reason"]) == (days[opened], days[closed], reason)
         assert (row["expiry"], row["short_put"], row["short_call"]) == (
-            condor.legs[0].expiry, puts[0], calls[0])
+            condor.legs[0].expiry,
+            puts[0],
+            calls[0],
+        )
         assert (row["width"], row["quantity"]) == (50.0, 1)
         assert row["credit"] == pytest.approx(condor.credit, abs=1e-9)
         assert row["exit_value"] == pytest.approx(exit_value, abs=1e-9)
@@ -140,8 +167,14 @@ def test_ten_days_with_known_trades_by_hand():
     assert run.trades["pnl"][0] > 0 > run.trades["pnl"][1]
 
     # Cash, day by day: + credit - fill on each sale, + exit value - fill on each close.
-    flows = {0: a.credit - fill, 1: mark(a, 1) - fill, 3: b.credit - fill,
-             5: mark(b, 5) - fill, 6: c.credit - fill, 9: d.credit - fill}
+    flows = {
+        0: a.credit - fill,
+        1: mark(a, 1) - fill,
+        3: b.credit - fill,
+        5: mark(b, 5) - fill,
+        6: c.credit - fill,
+        9: d.credit - fill,
+    }
     open_on = {0: [a], 1: [], 2: [], 3: [b], 4: [b], 5: [], 6: [c], 7: [c], 8: [c], 9: [c, d]}
     cash = 100_000.0
     for i in range(10):
@@ -166,12 +199,14 @@ def test_long_dated_condors_are_opened():
     # condor, silently).
     spx, vix = history([2400.0] * 5, [12.0] * 5)
     for dte_min, dte_max in ((90, 120), (400, 420), (700, 730)):
-        run = replay(spx, vix, condors=CondorRules(dte_min=dte_min, dte_max=dte_max,
-                                                   open_every=10))
+        run = replay(spx, vix, condors=CondorRules(dte_min=dte_min, dte_max=dte_max, open_every=10))
         assert run.equity["open_condors"].to_list() == [1] * 5, (dte_min, dte_max)
         m = alvh.Market(as_of=spx["date"][0], spot=2400.0, rate=0.02, div=0.018, vix=12.0)
-        expiry = next(e for e in alvh.calendar.next_spx_expiries(m.as_of, 200, schedule="weekly")
-                      if dte_min <= (e - m.as_of).days <= dte_max)
+        expiry = next(
+            e
+            for e in alvh.calendar.next_spx_expiries(m.as_of, 200, schedule="weekly")
+            if dte_min <= (e - m.as_of).days <= dte_max
+        )
         condor = alvh.Position.iron_condor_by_delta(expiry, market=m)
         assert run.equity["open_value"][0] == pytest.approx(-condor.credit, abs=1e-9)
 
@@ -202,7 +237,7 @@ def test_profit_target_closes_with_costs_and_the_trade_adds_up():
 
 
 def test_stop_loss_and_expiry():
-    up = [2400.0 * (1.004 ** i) for i in range(25)]  # a steady rally through the call side
+    up = [2400.0 * (1.004**i) for i in range(25)]  # a steady rally through the call side
     spx, vix = history(up, [12.0] * 25)
     run = replay(spx, vix, condors=CondorRules(open_every=100))
     assert run.trades["reason"].to_list() == ["stop loss"]
@@ -269,8 +304,12 @@ def test_bad_inputs():
     with pytest.raises(InvalidInputError, match="close_dte"):
         CondorRules(close_dte=40)
     with pytest.raises(InvalidInputError, match="vix.close row 1"):
-        replay(spx, vix.with_columns(pl.when(pl.int_range(pl.len()) == 1).then(-1.0)
-                                      .otherwise(pl.col("close")).alias("close")))
+        replay(
+            spx,
+            vix.with_columns(
+                pl.when(pl.int_range(pl.len()) == 1).then(-1.0).otherwise(pl.col("close")).alias("close")
+            ),
+        )
     with pytest.raises(InvalidInputError, match="positive"):
         metrics([100.0, -1.0], business_days(dt.date(2015, 1, 2), 2))
     assert Assumptions().initial_capital == 100_000.0
@@ -291,8 +330,7 @@ def test_daily_states_equal_from_history_day_by_day():
     for day in (days[5], days[33], days[36], days[37], days[60], days[-1]):
         want = MarketState.from_history(day, spx=spx, vix=vix)
         got = states[day]
-        for name in ("vix", "spx", "macd_hist", "macd_expanding", "vix_rsi",
-                     "implied_minus_realized"):
+        for name in ("vix", "spx", "macd_hist", "macd_expanding", "vix_rsi", "implied_minus_realized"):
             a, b = getattr(got, name), getattr(want, name)
             if b is None or isinstance(b, bool):
                 assert a == b, (day, name, a, b)
@@ -303,18 +341,27 @@ def test_daily_states_equal_from_history_day_by_day():
 def _stress_history(n=160, seed=11):
     # Calm, then a selloff with the VIX through every band, then a recovery.
     rng = np.random.default_rng(seed)
-    moves = np.concatenate([rng.normal(0.0004, 0.006, 90), rng.normal(-0.012, 0.02, 30),
-                            rng.normal(0.002, 0.01, n - 120)])
+    moves = np.concatenate(
+        [rng.normal(0.0004, 0.006, 90), rng.normal(-0.012, 0.02, 30), rng.normal(0.002, 0.01, n - 120)]
+    )
     closes = list(2600.0 * np.exp(np.cumsum(moves)))
-    vixes = list(np.concatenate([np.full(90, 12.0) + rng.normal(0, 0.3, 90),
-                                 np.linspace(13.0, 36.0, 30), np.linspace(34.0, 14.0, n - 120)]))
+    vixes = list(
+        np.concatenate(
+            [
+                np.full(90, 12.0) + rng.normal(0, 0.3, 90),
+                np.linspace(13.0, 36.0, 30),
+                np.linspace(34.0, 14.0, n - 120),
+            ]
+        )
+    )
     return history(closes, vixes, start=dt.date(2017, 1, 3))
 
 
 def test_policy_replay_hedges_in_layers_and_accounts_for_them():
     spx, vix = _stress_history()
-    run = replay(spx, vix, policy=alvh.Policy.preset("early"),
-                 assumptions=Assumptions(initial_capital=60_000.0))
+    run = replay(
+        spx, vix, policy=alvh.Policy.preset("early"), assumptions=Assumptions(initial_capital=60_000.0)
+    )
     eq = run.equity
     assert set(eq["layer"].to_list()) >= {0, 1, 2, 3}
     assert len(run.decisions) > 0
@@ -322,8 +369,7 @@ def test_policy_replay_hedges_in_layers_and_accounts_for_them():
     assert m["adjustments"] == sum(1 for d in run.decisions if d.actions) > 0
     assert m["hedge_spend"] > 0 and m["days_layer_0"] < 1.0
     # equity is cash plus the marks of the condors and the hedges, every day
-    np.testing.assert_allclose(eq["equity"], eq["cash"] + eq["open_value"] + eq["hedge_value"],
-                               rtol=1e-12)
+    np.testing.assert_allclose(eq["equity"], eq["cash"] + eq["open_value"] + eq["hedge_value"], rtol=1e-12)
     # every decision points at the policy and keeps its caps
     for d in run.decisions:
         assert d.policy_name == "early"
@@ -337,9 +383,11 @@ def test_no_hedge_policies_never_hedge():
     assert plain.metrics()["hedge_spend"] == 0.0 and plain.decisions == ()
     assert set(plain.equity["layer"].to_list()) == {0}
     idle = alvh.Policy.preset("early")
-    idle = idle.with_changes(layers=tuple(
-        alvh.policy.Layer(x.number, x.start, x.end, x.exit_buffer, (), x.enabled)
-        for x in idle.layers))
+    idle = idle.with_changes(
+        layers=tuple(
+            alvh.policy.Layer(x.number, x.start, x.end, x.exit_buffer, (), x.enabled) for x in idle.layers
+        )
+    )
     run = replay(spx, vix, policy=idle)
     assert run.metrics()["hedge_spend"] == 0.0 and run.metrics()["adjustments"] == 0.0
     np.testing.assert_allclose(run.equity["equity"], plain.equity["equity"], rtol=1e-12)
@@ -356,8 +404,7 @@ def test_policy_decisions_use_no_data_after_their_day():
         policy=alvh.Policy.preset("early"),
     )
     cut = spx["date"][d]
-    assert [x for x in base.decisions if x.date <= cut] == \
-        [x for x in changed.decisions if x.date <= cut]
+    assert [x for x in base.decisions if x.date <= cut] == [x for x in changed.decisions if x.date <= cut]
     assert base.equity.head(d + 1).equals(changed.equity.head(d + 1))
 
 
@@ -368,14 +415,20 @@ def test_backtest_compares_policies_and_writes_the_report(tmp_path):
     from alvh.report.backtest import backtest_report
 
     spx, vix = _stress_history()
-    result = backtest(spx, vix, policies={"none": None, "early": alvh.Policy.preset("early"),
-                                          "patient": alvh.Policy.preset("patient")})
+    result = backtest(
+        spx,
+        vix,
+        policies={
+            "none": None,
+            "early": alvh.Policy.preset("early"),
+            "patient": alvh.Policy.preset("patient"),
+        },
+    )
     table = result.metrics()
     assert table["policy"].to_list() == ["none", "early", "patient"]
     assert table.filter(pl.col("policy") == "none")["hedge_spend"][0] == 0.0
     # each row is its replay's own metrics
-    assert table.filter(pl.col("policy") == "early")["cagr"][0] == \
-        result.runs["early"].metrics()["cagr"]
+    assert table.filter(pl.col("policy") == "early")["cagr"][0] == result.runs["early"].metrics()["cagr"]
     equity = result.equity()
     assert equity.height == 3 * spx.height and (equity["drawdown"] >= 0).all()
     decisions = result.decisions()
@@ -409,8 +462,15 @@ def test_compare_and_verdict_on_the_stress_history():
     from alvh.backtesting.comparison import backtest, compare, verdict
 
     spx, vix = _stress_history()
-    result = backtest(spx, vix, policies={"none": None, "early": alvh.Policy.preset("early"),
-                                          "patient": alvh.Policy.preset("patient")})
+    result = backtest(
+        spx,
+        vix,
+        policies={
+            "none": None,
+            "early": alvh.Policy.preset("early"),
+            "patient": alvh.Policy.preset("patient"),
+        },
+    )
     diff = compare(result, "early", "patient", reps=300, seed=4)
     ra = result.runs["early"].equity["equity"].to_numpy()
     rb = result.runs["patient"].equity["equity"].to_numpy()
@@ -435,11 +495,18 @@ def test_sweep_serial_and_on_dask_give_the_same_rows(tmp_path):
     serial = sweep(spx, vix, **starts)
     assert serial.height == 4
     assert serial.select("layer1_start", "layer2_start").rows() == [
-        (16.0, 23.0), (16.0, 25.0), (18.0, 23.0), (18.0, 25.0)]
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
-        with distributed.Client(cluster) as client:
-            remote = sweep(spx, vix, executor=client.get_executor(), **starts)
+        (16.0, 23.0),
+        (16.0, 25.0),
+        (18.0, 23.0),
+        (18.0, 25.0),
+    ]
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        remote = sweep(spx, vix, executor=client.get_executor(), **starts)
     assert remote.equals(serial)
     png = sweep_heatmap(serial, tmp_path / "sweep.png", metric="cagr")
     assert png.read_bytes().startswith(b"\x89PNG")
@@ -466,13 +533,12 @@ def test_sweep_keeps_the_pairs_order_whatever_finishes_first(monkeypatch):
     spx, vix = history([2400.0] * 5, [12.0] * 5)
     starts = dict(layer1_starts=[16, 17, 18], layer2_starts=[23, 24])
     seen = []
-    serial = backtesting.sweep(spx, vix, progress=lambda done, total: seen.append((done, total)),
-                               **starts)
+    serial = backtesting.sweep(spx, vix, progress=lambda done, total: seen.append((done, total)), **starts)
     assert seen == [(i, 6) for i in range(1, 7)]
     assert serial["sharpe"].to_list() == [1623.0, 1624.0, 1723.0, 1724.0, 1823.0, 1824.0]
     seen.clear()
     with ThreadPoolExecutor(6) as pool:
-        pooled = backtesting.sweep(spx, vix, executor=pool,
-                                   progress=lambda done, total: seen.append((done, total)),
-                                   **starts)
+        pooled = backtesting.sweep(
+            spx, vix, executor=pool, progress=lambda done, total: seen.append((done, total)), **starts
+        )
     assert pooled.equals(serial) and seen == [(i, 6) for i in range(1, 7)]

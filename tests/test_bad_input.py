@@ -193,10 +193,18 @@ def test_mismatched_shapes_raise_shape_error(backend, function):
 
 def test_mismatched_shapes_raise_even_with_errors_nan(backend):
     with pytest.raises(ShapeError):
-        alvh.bsm.price(errors="nan", **_args("bsm", spot=np.ones((2, 3)) * 4500, strike=np.ones((3, 2)) * 4500))
+        alvh.bsm.price(
+            errors="nan", **_args("bsm", spot=np.ones((2, 3)) * 4500, strike=np.ones((3, 2)) * 4500)
+        )
     with pytest.raises(ShapeError):
         alvh.bsm.implied_vol(
-            price=np.ones(5), is_call=True, spot=4500.0, strike=np.full(4, 4500.0), t=0.1, rate=0.0, div=0.0,
+            price=np.ones(5),
+            is_call=True,
+            spot=4500.0,
+            strike=np.full(4, 4500.0),
+            t=0.1,
+            rate=0.0,
+            div=0.0,
         )
 
 
@@ -243,7 +251,9 @@ def test_is_call_accepts_call_put_words(backend):
     words = alvh.bsm.price(**_args("bsm", is_call=np.array(["call", "PUT", "c", " p "])))
     flags = alvh.bsm.price(**_args("bsm", is_call=np.array([True, False, True, False])))
     np.testing.assert_array_equal(words, flags)
-    assert float(alvh.bsm.price(**_args("bsm", is_call="put"))) == float(alvh.bsm.price(**_args("bsm", is_call=False)))
+    assert float(alvh.bsm.price(**_args("bsm", is_call="put"))) == float(
+        alvh.bsm.price(**_args("bsm", is_call=False))
+    )
 
 
 def test_implied_vol_wrong_price_type_raises_type_error(backend):
@@ -263,8 +273,9 @@ def test_unknown_errors_mode_raises_value_error(backend, function, errors):
 
 def test_unknown_errors_mode_in_implied_vol_raises_value_error(backend):
     with pytest.raises(ValueError):
-        alvh.bsm.implied_vol(price=100.0, is_call=True, spot=4500.0, strike=4500.0, t=0.1, rate=0.0, div=0.0,
-                             errors="skip")
+        alvh.bsm.implied_vol(
+            price=100.0, is_call=True, spot=4500.0, strike=4500.0, t=0.1, rate=0.0, div=0.0, errors="skip"
+        )
 
 
 def test_arguments_are_keyword_only(backend):
@@ -282,12 +293,12 @@ STRIKES = np.linspace(4000.0, 5000.0, 6)
 @pytest.mark.parametrize(
     "out, error",
     [
-        (np.empty(5), ValueError),                           # wrong length
-        (np.empty((2, 3)), ValueError),                      # wrong shape
-        (np.empty(6, dtype=np.float32), TypeError),          # wrong dtype
+        (np.empty(5), ValueError),  # wrong length
+        (np.empty((2, 3)), ValueError),  # wrong shape
+        (np.empty(6, dtype=np.float32), TypeError),  # wrong dtype
         (np.empty(6, dtype=np.int64), TypeError),
-        (np.empty(12)[::2], ValueError),                     # not contiguous
-        ([0.0] * 6, TypeError),                              # not an array
+        (np.empty(12)[::2], ValueError),  # not contiguous
+        ([0.0] * 6, TypeError),  # not an array
     ],
     ids=["length", "shape", "float32", "int64", "strided", "list"],
 )
@@ -297,7 +308,14 @@ def test_bad_out_buffer_is_rejected(backend, out, error):
     assert "out" in str(info.value)
     with pytest.raises(error):
         alvh.bsm.implied_vol(
-            price=np.full(6, 50.0), out=out, is_call=True, spot=4500.0, strike=STRIKES, t=0.25, rate=0.0, div=0.0,
+            price=np.full(6, 50.0),
+            out=out,
+            is_call=True,
+            spot=4500.0,
+            strike=STRIKES,
+            t=0.25,
+            rate=0.0,
+            div=0.0,
         )
 
 
@@ -343,7 +361,8 @@ def test_strided_and_non_contiguous_inputs_give_correct_results(backend):
     for strikes in (strided, reversed_, column):
         assert not strikes.flags.c_contiguous or strikes.strides[0] < 0
         np.testing.assert_array_equal(
-            alvh.bsm.price(**_args("bsm", strike=strikes)), _reference_prices(strike=np.array(strikes, copy=True))
+            alvh.bsm.price(**_args("bsm", strike=strikes)),
+            _reference_prices(strike=np.array(strikes, copy=True)),
         )
 
 
@@ -360,7 +379,8 @@ def test_python_lists_ints_and_numpy_scalars_are_accepted(backend):
     expected = _reference_prices(strike=np.array([4400.0, 4500.0]))
     np.testing.assert_array_equal(alvh.bsm.price(**_args("bsm", strike=[4400, 4500], spot=4500)), expected)
     np.testing.assert_array_equal(
-        alvh.bsm.price(**_args("bsm", strike=[np.float32(4400), np.int64(4500)], vol=np.float64(0.2))), expected
+        alvh.bsm.price(**_args("bsm", strike=[np.float32(4400), np.int64(4500)], vol=np.float64(0.2))),
+        expected,
     )
 
 
@@ -376,7 +396,13 @@ def test_two_dimensional_broadcasting(backend):
         assert getattr(greeks, name).shape == (5, 3)
     np.testing.assert_array_equal(greeks.price, price)
     vols_back = alvh.bsm.implied_vol(
-        price=price, is_call=calls, spot=4500.0, strike=strikes, t=GOOD["t"], rate=GOOD["rate"], div=GOOD["div"]
+        price=price,
+        is_call=calls,
+        spot=4500.0,
+        strike=strikes,
+        t=GOOD["t"],
+        rate=GOOD["rate"],
+        div=GOOD["div"],
     )
     assert vols_back.shape == (5, 3)
     np.testing.assert_allclose(vols_back, np.broadcast_to(vols, (5, 3)), rtol=0, atol=1e-9)
@@ -400,8 +426,9 @@ def test_empty_arrays_give_empty_results(backend, shape):
     for name in NAMES:
         assert getattr(greeks, name).shape == shape
     assert alvh.black76.price(**_args("black76", strike=strikes)).shape == shape
-    vols = alvh.bsm.implied_vol(price=np.empty(shape), is_call=True, spot=4500.0, strike=strikes, t=0.1, rate=0.0,
-                                div=0.0)
+    vols = alvh.bsm.implied_vol(
+        price=np.empty(shape), is_call=True, spot=4500.0, strike=strikes, t=0.1, rate=0.0, div=0.0
+    )
     assert vols.shape == shape
 
 
@@ -430,8 +457,12 @@ def test_no_bad_input_ever_shows_a_rust_panic(backend):
         lambda: alvh.bsm.greeks(**_args("bsm", t=np.zeros((2, 2)))),
         lambda: alvh.bsm.price(**_args("bsm", strike=np.ones(3), vol=np.ones(2))),
         lambda: alvh.bsm.price(out=np.empty(3), **_args("bsm", strike=np.ones(4) * 4500)),
-        lambda: alvh.bsm.implied_vol(price=[1e9], is_call=True, spot=1.0, strike=1.0, t=1.0, rate=0.0, div=0.0),
-        lambda: alvh.bsm.implied_vol(price=[-1.0], is_call=True, spot=1.0, strike=1.0, t=1.0, rate=0.0, div=0.0),
+        lambda: alvh.bsm.implied_vol(
+            price=[1e9], is_call=True, spot=1.0, strike=1.0, t=1.0, rate=0.0, div=0.0
+        ),
+        lambda: alvh.bsm.implied_vol(
+            price=[-1.0], is_call=True, spot=1.0, strike=1.0, t=1.0, rate=0.0, div=0.0
+        ),
         lambda: alvh.black76.greeks(**_args("black76", forward=[-20.0])),
         lambda: alvh.bsm.price(**_args("bsm", vol=np.array([1e308, -1e-308]))),
         lambda: alvh.bsm.price(**_args("bsm", is_call=np.array([b"maybe"]))),

@@ -17,19 +17,26 @@ import polars as pl
 import pytest
 
 from alvh import bsm
-from alvh.market.fit import (
-    REASON_EXPIRED, REASON_ITM, REASON_NO_VOL, REASON_ZERO_BID, FitResult, fit_vix_linked_skew,
-)
-from alvh.market.chain import InvalidChainError, load_chain
 from alvh.errors import InvalidInputError
 from alvh.market import Market, VixFutures, VixLinkedSkew
+from alvh.market.chain import InvalidChainError, load_chain
+from alvh.market.fit import (
+    REASON_EXPIRED,
+    REASON_ITM,
+    REASON_NO_VOL,
+    REASON_ZERO_BID,
+    FitResult,
+    fit_vix_linked_skew,
+)
 
 AS_OF = date(2024, 10, 1)
 TRUE_MODEL = VixLinkedSkew(atm_vix_ratio=0.87, skew=-0.31, curvature=0.07)
 #: (expiry, strike step on the 5-point grid): wider steps for longer tenors.
 EXPIRIES = (
-    (date(2024, 10, 18), 10), (date(2024, 11, 15), 25),
-    (date(2024, 12, 20), 50), (date(2025, 1, 17), 75),
+    (date(2024, 10, 18), 10),
+    (date(2024, 11, 15), 25),
+    (date(2024, 12, 20), 50),
+    (date(2025, 1, 17), 75),
 )
 STRIKES_PER_EXPIRY = 40
 
@@ -39,7 +46,12 @@ def make_market(model: VixLinkedSkew | None = None) -> Market:
         {date(2024, 10, 16): 18.9, date(2024, 11, 20): 19.6, date(2024, 12, 18): 20.1}
     )
     return Market(
-        as_of=AS_OF, spot=5750.0, rate=0.045, div=0.013, vix=18.0, futures=futures,
+        as_of=AS_OF,
+        spot=5750.0,
+        rate=0.045,
+        div=0.013,
+        vix=18.0,
+        futures=futures,
         vol_model=model or VixLinkedSkew(),
     )
 
@@ -49,9 +61,7 @@ def _tick(price: np.ndarray) -> np.ndarray:
     return np.where(price < 3.0, 0.05, 0.10)
 
 
-def make_chain(
-    spread: float = 0.0, *, both_types: bool = True, noise: float = 0.0
-) -> pl.DataFrame:
+def make_chain(spread: float = 0.0, *, both_types: bool = True, noise: float = 0.0) -> pl.DataFrame:
     """A chain priced off `TRUE_MODEL`: ~40 strikes per expiry, puts and calls.
 
     ``spread == 0``: bid == ask == the model price. Otherwise a half-spread of
@@ -69,8 +79,13 @@ def make_chain(
         vols = market.spx_vol(strikes, expiry)
         for kind in ("put", "call") if both_types else ("put",):
             price = bsm.price(
-                is_call=kind == "call", spot=market.spot, strike=strikes,
-                t=market.t(expiry), rate=market.rate, div=market.div, vol=vols,
+                is_call=kind == "call",
+                spot=market.spot,
+                strike=strikes,
+                t=market.t(expiry),
+                rate=market.rate,
+                div=market.div,
+                vol=vols,
             )
             if spread:
                 half_spread = spread * (0.05 + 0.01 * price)
@@ -80,10 +95,17 @@ def make_chain(
                 ask = np.ceil((centre + half_spread) / tick) * tick
             else:
                 bid = ask = price
-            frames.append(pl.DataFrame({
-                "expiry": [expiry] * strikes.size, "strike": strikes,
-                "type": [kind] * strikes.size, "bid": bid, "ask": ask,
-            }))
+            frames.append(
+                pl.DataFrame(
+                    {
+                        "expiry": [expiry] * strikes.size,
+                        "strike": strikes,
+                        "type": [kind] * strikes.size,
+                        "bid": bid,
+                        "ask": ask,
+                    }
+                )
+            )
     return pl.concat(frames)
 
 
@@ -124,9 +146,7 @@ def test_fit_recovers_parameters_with_spread(weighting: str) -> None:
 @pytest.mark.parametrize("weighting", ["vega", "equal"])
 def test_fit_with_off_centre_quotes(weighting: str) -> None:
     """Mids off the true price by up to a half-spread: looser, but still close."""
-    result = fit_vix_linked_skew(
-        make_chain(spread=1.0, noise=1.0), make_market(), weighting=weighting
-    )
+    result = fit_vix_linked_skew(make_chain(spread=1.0, noise=1.0), make_market(), weighting=weighting)
     assert result.success
     assert result.model.atm_vix_ratio == pytest.approx(TRUE_MODEL.atm_vix_ratio, abs=3e-3)
     assert result.model.skew == pytest.approx(TRUE_MODEL.skew, abs=3e-3)
@@ -155,14 +175,17 @@ def test_fit_is_reproducible() -> None:
 def test_fit_reports_every_excluded_row(tmp_path: Path) -> None:
     chain = make_chain(both_types=False)
     put_otm = chain.filter(pl.col("strike") < 5700).row(0, named=True)
-    extra = pl.DataFrame([
-        # expired
-        {**put_otm, "expiry": date(2024, 9, 20)},
-        # zero bid
-        {**put_otm, "bid": 0.0, "ask": 0.05},
-        # a mid below the intrinsic-free floor: an OTM put quoted above the strike
-        {**put_otm, "bid": 6000.0, "ask": 6001.0},
-    ], schema=chain.schema)
+    extra = pl.DataFrame(
+        [
+            # expired
+            {**put_otm, "expiry": date(2024, 9, 20)},
+            # zero bid
+            {**put_otm, "bid": 0.0, "ask": 0.05},
+            # a mid below the intrinsic-free floor: an OTM put quoted above the strike
+            {**put_otm, "bid": 6000.0, "ask": 6001.0},
+        ],
+        schema=chain.schema,
+    )
     chain = pl.concat([chain, extra])
     path = tmp_path / "chain.csv"
     chain.write_csv(path)
@@ -220,10 +243,7 @@ def test_csv_round_trip(tmp_path: Path) -> None:
 def test_type_spellings_and_extra_columns(tmp_path: Path) -> None:
     path = tmp_path / "c.csv"
     path.write_text(
-        "Expiry,Strike,Type,Bid,Ask,Note\n"
-        "2024-11-15,5700,P,10.5,10.9,x\n"
-        "\n"
-        "2024-11-15,5800,c,0,0.05,y\n"
+        "Expiry,Strike,Type,Bid,Ask,Note\n2024-11-15,5700,P,10.5,10.9,x\n\n2024-11-15,5800,c,0,0.05,y\n"
     )
     loaded = load_chain(path)
     assert loaded.get_column("type").to_list() == ["put", "call"]
@@ -289,17 +309,24 @@ def test_missing_column_names_file_and_column(tmp_path: Path) -> None:
 
 
 def test_bad_dataframe_names_row_and_column() -> None:
-    chain = make_chain().head(5).with_columns(
-        pl.when(pl.int_range(pl.len()) == 3).then(-1.0).otherwise(pl.col("bid")).alias("bid")
+    chain = (
+        make_chain()
+        .head(5)
+        .with_columns(pl.when(pl.int_range(pl.len()) == 3).then(-1.0).otherwise(pl.col("bid")).alias("bid"))
     )
     with pytest.raises(InvalidChainError, match=r"chain row 4, column 'bid'"):
         load_chain(chain)
     with pytest.raises(InvalidChainError, match=r"column 'type'"):
         load_chain(chain.drop("type"))
-    strings = pl.DataFrame({
-        "expiry": ["2024-11-15", "Nov 15"], "strike": [5700.0, 5705.0], "type": ["P", "P"],
-        "bid": [1.0, 1.0], "ask": [1.1, 1.1],
-    })
+    strings = pl.DataFrame(
+        {
+            "expiry": ["2024-11-15", "Nov 15"],
+            "strike": [5700.0, 5705.0],
+            "type": ["P", "P"],
+            "bid": [1.0, 1.0],
+            "ask": [1.1, 1.1],
+        }
+    )
     with pytest.raises(InvalidChainError, match=r"chain row 2, column 'expiry'"):
         load_chain(strings)
 

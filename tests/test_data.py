@@ -54,8 +54,9 @@ def raises_at(path: Path, column: str | None, row: int | None, match: str, **opt
 
 
 def daily(days: list[dt.date], close: float) -> pl.DataFrame:
-    return pl.DataFrame({"date": days, "close": [close] * len(days)},
-                        schema={"date": pl.Date, "close": pl.Float64})
+    return pl.DataFrame(
+        {"date": days, "close": [close] * len(days)}, schema={"date": pl.Date, "close": pl.Float64}
+    )
 
 
 def business_days(start: dt.date, count: int) -> list[dt.date]:
@@ -75,7 +76,10 @@ def test_holidays_are_not_gaps_july_4th(tmp_path):
     assert frame.columns == ["date", "open", "high", "low", "close"]
     assert frame.schema == {"date": pl.Date, **{c: pl.Float64 for c in data.OHLC}}
     assert frame["date"].to_list() == [
-        dt.date(2018, 7, 2), dt.date(2018, 7, 3), dt.date(2018, 7, 5), dt.date(2018, 7, 6)
+        dt.date(2018, 7, 2),
+        dt.date(2018, 7, 3),
+        dt.date(2018, 7, 5),
+        dt.date(2018, 7, 6),
     ]
 
 
@@ -91,8 +95,7 @@ def test_weekends_and_good_friday_are_not_gaps(tmp_path):
 
 
 def test_column_names_are_case_insensitive_and_extra_columns_ignored(tmp_path):
-    path = write(tmp_path, ["Date,Open,High,Low,Close,Adj Close,Volume",
-                            "2018-07-02,2,3,1,2.5,2.5,100"])
+    path = write(tmp_path, ["Date,Open,High,Low,Close,Adj Close,Volume", "2018-07-02,2,3,1,2.5,2.5,100"])
     frame = data.load_ohlc(path)
     assert frame.row(0) == (dt.date(2018, 7, 2), 2.0, 3.0, 1.0, 2.5)
 
@@ -106,8 +109,14 @@ def test_close_only_series_and_a_date_format(tmp_path):
 
 def test_holiday_placeholder_rows_without_prices_are_dropped(tmp_path):
     # FRED-style files carry the holiday with empty (or NaN) prices: not data, dropped.
-    rows = ["2018-07-03,2,3,1,2", "2018-07-04,,,,", "2018-07-05,2,3,1,2", "2018-07-06,2,3,1,2",
-            "2018-07-07,nan,NaN,nan,nan", "2018-07-09,2,3,1,2"]
+    rows = [
+        "2018-07-03,2,3,1,2",
+        "2018-07-04,,,,",
+        "2018-07-05,2,3,1,2",
+        "2018-07-06,2,3,1,2",
+        "2018-07-07,nan,NaN,nan,nan",
+        "2018-07-09,2,3,1,2",
+    ]
     frame = data.load_ohlc(write(tmp_path, [HEADER, *rows]))
     assert frame["date"].to_list() == [dt.date(2018, 7, d) for d in (3, 5, 6, 9)]
 
@@ -119,8 +128,7 @@ def test_a_gap_is_allowed_by_max_gap_days_or_allowed_gaps(tmp_path):
 
 
 def test_non_business_days_can_be_kept_or_dropped(tmp_path):
-    path = write(tmp_path, [HEADER, "2018-07-03,2,3,1,2", "2018-07-04,2,3,1,2",
-                            "2018-07-05,2,3,1,2"])
+    path = write(tmp_path, [HEADER, "2018-07-03,2,3,1,2", "2018-07-04,2,3,1,2", "2018-07-05,2,3,1,2"])
     assert data.load_ohlc(path, non_business_days="keep").height == 3
     dropped = data.load_ohlc(path, non_business_days="drop")
     assert dropped["date"].to_list() == [dt.date(2018, 7, 3), dt.date(2018, 7, 5)]
@@ -135,42 +143,82 @@ def test_ohlc_consistency_check_can_be_switched_off(tmp_path):
 
 BAD_CASES = {
     # name: (data rows after the header, column, CSV line, message pattern)
-    "unparsable_date": (["2018-07-02,2,3,1,2", "2018-13-03,2,3,1,2"], "date", 3,
-                        r"cannot parse '2018-13-03' as a date \(expected '%Y-%m-%d'"),
-    "implausible_year": (["2018-07-02,2,3,1,2", "0218-07-03,2,3,1,2"], "date", 3,
-                         r"0218-07-03 is outside the years 1900-2199 \(a typo\?\)"),
+    "unparsable_date": (
+        ["2018-07-02,2,3,1,2", "2018-13-03,2,3,1,2"],
+        "date",
+        3,
+        r"cannot parse '2018-13-03' as a date \(expected '%Y-%m-%d'",
+    ),
+    "implausible_year": (
+        ["2018-07-02,2,3,1,2", "0218-07-03,2,3,1,2"],
+        "date",
+        3,
+        r"0218-07-03 is outside the years 1900-2199 \(a typo\?\)",
+    ),
     "empty_date": (["2018-07-02,2,3,1,2", ",2,3,1,2"], "date", 3, r"empty date"),
-    "unparsable_number": (["2018-07-02,2,3,1,2", "2018-07-03,2,3,1,2x"], "close", 3,
-                          r"cannot parse '2x' as a number"),
-    "missing_value": (["2018-07-02,2,3,1,2", "2018-07-03,2,,1,2"], "high", 3,
-                      r"missing value"),
+    "unparsable_number": (
+        ["2018-07-02,2,3,1,2", "2018-07-03,2,3,1,2x"],
+        "close",
+        3,
+        r"cannot parse '2x' as a number",
+    ),
+    "missing_value": (["2018-07-02,2,3,1,2", "2018-07-03,2,,1,2"], "high", 3, r"missing value"),
     "nan_on_a_business_day": (["2018-07-02,2,3,1,NaN"], "close", 2, r"missing value"),
     "infinite": (["2018-07-02,2,inf,1,2"], "high", 2, r"not a finite number: 'inf'"),
-    "duplicate_date": (["2018-07-02,2,3,1,2", "2018-07-03,2,3,1,2", "2018-07-03,2,3,1,2"],
-                       "date", 4, r"duplicate date 2018-07-03 \(also on line 3\)"),
-    "unsorted_date": (["2018-07-02,2,3,1,2", "2018-07-05,2,3,1,2", "2018-07-03,2,3,1,2"],
-                      "date", 4,
-                      r"date 2018-07-03 is before the previous row's 2018-07-05 \(line 3\)"),
-    "zero_price": (["2018-07-02,2,3,1,2", "2018-07-03,0,3,1,2"], "open", 3,
-                   r"price must be positive; got 0"),
+    "duplicate_date": (
+        ["2018-07-02,2,3,1,2", "2018-07-03,2,3,1,2", "2018-07-03,2,3,1,2"],
+        "date",
+        4,
+        r"duplicate date 2018-07-03 \(also on line 3\)",
+    ),
+    "unsorted_date": (
+        ["2018-07-02,2,3,1,2", "2018-07-05,2,3,1,2", "2018-07-03,2,3,1,2"],
+        "date",
+        4,
+        r"date 2018-07-03 is before the previous row's 2018-07-05 \(line 3\)",
+    ),
+    "zero_price": (["2018-07-02,2,3,1,2", "2018-07-03,0,3,1,2"], "open", 3, r"price must be positive; got 0"),
     "negative_price": (["2018-07-02,2,3,-1,2"], "low", 2, r"price must be positive; got -1"),
-    "high_below_low": (["2018-07-02,2,3,1,2", "2018-07-03,2,1,3,2"], "high", 3,
-                       r"high 1 is below low 3"),
-    "open_above_high": (["2018-07-02,3.5,3,1,2"], "open", 2,
-                        r"open 3.5 is outside the day's range \[low 1, high 3\]"),
-    "close_below_low": (["2018-07-02,2,3,1,0.5"], "close", 2,
-                        r"close 0.5 is outside the day's range \[low 1, high 3\]"),
-    "gap": (["2018-07-06,2,3,1,2", "2018-07-09,2,3,1,2", "2018-07-11,2,3,1,2"], "date", 4,
-            r"gap: 1 exchange business day missing between 2018-07-09 \(line 3\) and "
-            r"2018-07-11, the first 2018-07-10"),
-    "saturday": (["2018-07-06,2,3,1,2", "2018-07-07,2,3,1,2"], "date", 3,
-                 r"2018-07-07 is not an exchange business day \(a Saturday; "
-                 r"non_business_days=.drop. leaves such rows out\)"),
-    "holiday_with_prices": (["2018-12-04,2,3,1,2", "2018-12-05,2,3,1,2"], "date", 3,
-                            r"2018-12-05 is not an exchange business day \(an exchange "
-                            r"holiday"),
-    "field_count": (["2018-07-02,2,3,1,2", "2018-07-03,2,3,1"], None, 3,
-                    r"has 4 fields, the header \(line 1\) has 5"),
+    "high_below_low": (["2018-07-02,2,3,1,2", "2018-07-03,2,1,3,2"], "high", 3, r"high 1 is below low 3"),
+    "open_above_high": (
+        ["2018-07-02,3.5,3,1,2"],
+        "open",
+        2,
+        r"open 3.5 is outside the day's range \[low 1, high 3\]",
+    ),
+    "close_below_low": (
+        ["2018-07-02,2,3,1,0.5"],
+        "close",
+        2,
+        r"close 0.5 is outside the day's range \[low 1, high 3\]",
+    ),
+    "gap": (
+        ["2018-07-06,2,3,1,2", "2018-07-09,2,3,1,2", "2018-07-11,2,3,1,2"],
+        "date",
+        4,
+        r"gap: 1 exchange business day missing between 2018-07-09 \(line 3\) and "
+        r"2018-07-11, the first 2018-07-10",
+    ),
+    "saturday": (
+        ["2018-07-06,2,3,1,2", "2018-07-07,2,3,1,2"],
+        "date",
+        3,
+        r"2018-07-07 is not an exchange business day \(a Saturday; "
+        r"non_business_days=.drop. leaves such rows out\)",
+    ),
+    "holiday_with_prices": (
+        ["2018-12-04,2,3,1,2", "2018-12-05,2,3,1,2"],
+        "date",
+        3,
+        r"2018-12-05 is not an exchange business day \(an exchange "
+        r"holiday",
+    ),
+    "field_count": (
+        ["2018-07-02,2,3,1,2", "2018-07-03,2,3,1"],
+        None,
+        3,
+        r"has 4 fields, the header \(line 1\) has 5",
+    ),
 }
 
 
@@ -194,22 +242,32 @@ def test_line_numbers_are_the_files_despite_blank_lines(tmp_path):
 
 def test_the_earliest_bad_row_is_reported_whatever_the_problem(tmp_path):
     # Line 3 has a bad close, line 4 a bad date: the close is reported.
-    path = write(tmp_path, [HEADER, "2018-07-02,2,3,1,2", "2018-07-03,2,3,1,9",
-                            "2018-07-0x,2,3,1,2"])
+    path = write(tmp_path, [HEADER, "2018-07-02,2,3,1,2", "2018-07-03,2,3,1,9", "2018-07-0x,2,3,1,2"])
     raises_at(path, "close", 3, r"outside the day's range")
 
 
 def test_a_gap_of_several_days_counts_them(tmp_path):
     path = write(tmp_path, [HEADER, "2018-07-02,2,3,1,2", "2018-07-12,2,3,1,2"])
-    err = raises_at(path, "date", 3, r"gap: 6 exchange business days missing .* the first "
-                    r"2018-07-03", max_gap_days=5)
+    err = raises_at(
+        path,
+        "date",
+        3,
+        r"gap: 6 exchange business days missing .* the first "
+        r"2018-07-03",
+        max_gap_days=5,
+    )
     assert err.date == dt.date(2018, 7, 12)
 
 
 def test_allowed_gaps_do_not_excuse_other_missing_days(tmp_path):
     path = write(tmp_path, [HEADER, "2018-07-09,2,3,1,2", "2018-07-12,2,3,1,2"])
-    raises_at(path, "date", 3, r"gap: 1 exchange business day missing .* the first 2018-07-11",
-              allowed_gaps=[dt.date(2018, 7, 10)])
+    raises_at(
+        path,
+        "date",
+        3,
+        r"gap: 1 exchange business day missing .* the first 2018-07-11",
+        allowed_gaps=[dt.date(2018, 7, 10)],
+    )
 
 
 def test_missing_file_and_unknown_type(tmp_path):
@@ -246,17 +304,23 @@ def test_bad_options_are_type_errors(tmp_path):
         data.load_ohlc(path, non_business_days="skip")
 
 
-@given(start=st.dates(dt.date(1999, 1, 1), dt.date(2018, 12, 1)),
-       count=st.integers(3, 40), data_draw=st.data())
+@given(
+    start=st.dates(dt.date(1999, 1, 1), dt.date(2018, 12, 1)), count=st.integers(3, 40), data_draw=st.data()
+)
 def test_a_dropped_business_day_is_the_gap_reported(tmp_path_factory, start, count, data_draw):
     days = business_days(start, count)
     dropped = data_draw.draw(st.integers(1, count - 2))
-    kept = days[:dropped] + days[dropped + 1:]
+    kept = days[:dropped] + days[dropped + 1 :]
     path = tmp_path_factory.mktemp("gap") / "prices.csv"
     path.write_text("\n".join([HEADER, *(f"{d},2,3,1,2" for d in kept)]) + "\n")
     # Header on line 1: the row after the gap (data index `dropped`) is on line dropped + 2.
-    raises_at(path, "date", dropped + 2, rf"gap: 1 exchange business day missing .* the first "
-              rf"{days[dropped]}")
+    raises_at(
+        path,
+        "date",
+        dropped + 2,
+        rf"gap: 1 exchange business day missing .* the first "
+        rf"{days[dropped]}",
+    )
     assert data.load_ohlc(path, allowed_gaps=[days[dropped]])["date"].to_list() == kept
 
 
@@ -274,25 +338,32 @@ CBOE_ROWS = [
 def test_cboe_vix_history_format(tmp_path):
     frame = data.load_cboe_vix(write(tmp_path, CBOE_ROWS, name="VIX_History.csv"))
     assert frame.columns == ["date", "open", "high", "low", "close"]
-    assert frame["date"].to_list() == [dt.date(2018, 12, 3), dt.date(2018, 12, 4),
-                                       dt.date(2018, 12, 6)]
+    assert frame["date"].to_list() == [dt.date(2018, 12, 3), dt.date(2018, 12, 4), dt.date(2018, 12, 6)]
     assert frame["close"].to_list() == [16.44, 20.74, 21.19]
 
 
 def test_cboe_holiday_prints_are_dropped_and_bad_opens_can_be_skipped(tmp_path):
     # Rows in the style of Cboe's file: a VIX print on MLK day 2023 (an NYSE holiday), and
     # 2004-10-26, whose open (19.54) is above its high (16.87) in Cboe's file.
-    rows = ["DATE,OPEN,HIGH,LOW,CLOSE",
-            "01/13/2023,19.000000,19.410000,18.010000,18.350000",
-            "01/16/2023,19.440000,19.630000,19.410000,19.490000",
-            "01/17/2023,19.890000,20.220000,19.210000,19.360000"]
+    rows = [
+        "DATE,OPEN,HIGH,LOW,CLOSE",
+        "01/13/2023,19.000000,19.410000,18.010000,18.350000",
+        "01/16/2023,19.440000,19.630000,19.410000,19.490000",
+        "01/17/2023,19.890000,20.220000,19.210000,19.360000",
+    ]
     frame = data.load_cboe_vix(write(tmp_path, rows, name="VIX_History.csv"))
     assert frame["date"].to_list() == [dt.date(2023, 1, 13), dt.date(2023, 1, 17)]
-    rows = ["DATE,OPEN,HIGH,LOW,CLOSE", "10/25/2004,16.070000,16.710000,16.020000,16.580000",
-            "10/26/2004,19.540000,16.870000,15.970000,16.390000"]
+    rows = [
+        "DATE,OPEN,HIGH,LOW,CLOSE",
+        "10/25/2004,16.070000,16.710000,16.020000,16.580000",
+        "10/26/2004,19.540000,16.870000,15.970000,16.390000",
+    ]
     path = write(tmp_path, rows, name="VIX_2004.csv")
-    with pytest.raises(DataError, match=r"VIX_2004.csv:3, column 'open': open 19.54 is outside "
-                       r"the day's range \[low 15.97, high 16.87\] \(check_ohlc=False"):
+    with pytest.raises(
+        DataError,
+        match=r"VIX_2004.csv:3, column 'open': open 19.54 is outside "
+        r"the day's range \[low 15.97, high 16.87\] \(check_ohlc=False",
+    ):
         data.load_cboe_vix(path)
     assert data.load_cboe_vix(path, check_ohlc=False)["close"].to_list() == [16.58, 16.39]
     assert data.load_cboe_vix(path, columns=("close",)).columns == ["date", "close"]
@@ -300,8 +371,11 @@ def test_cboe_holiday_prints_are_dropped_and_bad_opens_can_be_skipped(tmp_path):
 
 def test_cboe_file_with_an_iso_date_names_the_expected_format(tmp_path):
     path = write(tmp_path, [*CBOE_ROWS, "2018-12-07,21,23,20,23.23"], name="VIX_History.csv")
-    with pytest.raises(DataError, match=r"VIX_History.csv:5, column 'date': cannot parse "
-                       r"'2018-12-07' as a date \(expected '%m/%d/%Y', e.g. 12/31/2018\)"):
+    with pytest.raises(
+        DataError,
+        match=r"VIX_History.csv:5, column 'date': cannot parse "
+        r"'2018-12-07' as a date \(expected '%m/%d/%Y', e.g. 12/31/2018\)",
+    ):
         data.load_cboe_vix(path)
 
 
@@ -328,15 +402,17 @@ def test_parquet_errors_name_the_1_based_row(tmp_path):
     frame.with_columns(
         pl.when(pl.int_range(pl.len()) == 2).then(-1.0).otherwise(pl.col("low")).alias("low")
     ).write_parquet(path)
-    with pytest.raises(DataError, match=r"prices.parquet \(row 3\), column 'low': price must "
-                       r"be positive") as info:
+    with pytest.raises(
+        DataError,
+        match=r"prices.parquet \(row 3\), column 'low': price must "
+        r"be positive",
+    ) as info:
         data.load_ohlc(path)
     assert info.value.row == 3 and info.value.date == dt.date(2018, 7, 5)
 
 
 def test_validate_ohlc_checks_a_frame_in_memory():
-    frame = pl.DataFrame({"date": [dt.date(2018, 7, 6), dt.date(2018, 7, 6)],
-                          "close": [2.0, 2.0]})
+    frame = pl.DataFrame({"date": [dt.date(2018, 7, 6), dt.date(2018, 7, 6)], "close": [2.0, 2.0]})
     with pytest.raises(DataError, match=r"^mine \(row 2\), column 'date': duplicate date"):
         data.validate_ohlc(frame, name="mine", columns=("close",))
 
@@ -354,10 +430,13 @@ def test_align_joins_on_the_shared_span():
 def test_align_mismatch_names_both_frames_the_first_date_and_the_count():
     days = business_days(dt.date(2018, 6, 1), 30)
     vix_days = [d for i, d in enumerate(days) if i not in (10, 12)]
-    with pytest.raises(DataError, match=(
-        r"calendars of spx and vix do not line up: vix lacks 2 dates that spx has between "
-        rf"2018-06-01 and {days[-1]}, the first {days[10]} \(row 11 of spx"
-    )) as info:
+    with pytest.raises(
+        DataError,
+        match=(
+            r"calendars of spx and vix do not line up: vix lacks 2 dates that spx has between "
+            rf"2018-06-01 and {days[-1]}, the first {days[10]} \(row 11 of spx"
+        ),
+    ) as info:
         data.align(daily(days, 2700.0), daily(vix_days, 15.0))
     assert info.value.column == "date" and info.value.date == days[10]
     assert data.align(daily(days, 2700.0), daily(vix_days, 15.0), max_missing_days=2).height == 28
@@ -400,20 +479,16 @@ def sample() -> data.SampleData:
 def test_sample_data_shapes_and_date_ranges(sample):
     assert sample.spx.columns == ["date", "open", "high", "low", "close"]
     assert sample.spx.height == 5031
-    assert (sample.spx["date"][0], sample.spx["date"][-1]) == (dt.date(1999, 1, 4),
-                                                                dt.date(2018, 12, 31))
+    assert (sample.spx["date"][0], sample.spx["date"][-1]) == (dt.date(1999, 1, 4), dt.date(2018, 12, 31))
     assert sample.vix.columns == ["date", "close"]
     # 1305 rows in arch's file, 46 of them NaN on exchange holidays.
     assert sample.vix.height == 1259
-    assert (sample.vix["date"][0], sample.vix["date"][-1]) == (dt.date(2014, 1, 3),
-                                                                dt.date(2019, 1, 3))
+    assert (sample.vix["date"][0], sample.vix["date"][-1]) == (dt.date(2014, 1, 3), dt.date(2019, 1, 3))
     assert dt.date(2018, 12, 5) not in sample.vix["date"].to_list()
     assert sample.cpi.columns == ["date", "cpi", "cpi_yoy"]
-    assert (sample.cpi["date"][0], sample.cpi["date"][-1]) == (dt.date(1957, 1, 1),
-                                                                dt.date(2018, 11, 1))
+    assert (sample.cpi["date"][0], sample.cpi["date"][-1]) == (dt.date(1957, 1, 1), dt.date(2018, 11, 1))
     assert sample.gdp.columns == ["date", "gdp", "gdp_growth"]
-    assert (sample.gdp["date"][0], sample.gdp["date"][-1]) == (dt.date(1959, 3, 31),
-                                                                dt.date(2009, 9, 30))
+    assert (sample.gdp["date"][0], sample.gdp["date"][-1]) == (dt.date(1959, 3, 31), dt.date(2009, 9, 30))
     assert set(sample.sources) == {"spx", "vix", "cpi", "gdp"}
     for frame in (sample.spx, sample.vix, sample.cpi, sample.gdp):
         assert frame["date"].dtype == pl.Date and frame["date"].is_sorted()
@@ -449,8 +524,13 @@ def test_sample_spx_and_vix_align(sample):
 @needs_data
 def test_readme_command_summarizes_the_sample_data():
     # The README's sample-data line: python -m alvh.backtesting.data
-    done = subprocess.run([sys.executable, "-m", "alvh.backtesting.data"], capture_output=True, text=True,
-                          timeout=120, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "alvh.backtesting.data"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     assert "spx: arch" in done.stdout and "1999-01-04 to 2018-12-31" in done.stdout
     assert "align(spx, vix): 1257 days, 2014-01-03 to 2018-12-31" in done.stdout
 

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 import alvh
 from alvh.errors import InvalidInputError
-from alvh.policy.journal import Journal
 from alvh.policy import Policy, Rules, Sizing
+from alvh.policy.journal import Journal
 from alvh.policy.state import MarketState
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -40,11 +40,27 @@ def book() -> alvh.Position:
 
 def make_state(market: alvh.Market, vix: float, **changes) -> MarketState:
     fields = dict(
-        date=market.as_of, vix=vix, spx=market.spot, macd_hist=1.2, macd_expanding=False,
-        ad_divergence=False, breadth_bid=False, vix_rsi=55.0, vix_vx1=0.93, vx1_vx2=0.96,
-        backwardation=False, implied_minus_realized=0.03, skew_z=0.4, skew_steepening=False,
-        correlations={}, correlation_tightening={}, cpi_yoy=0.034, ppi_yoy=0.031,
-        fomc_tone="hawkish", custom={}, missing=(),
+        date=market.as_of,
+        vix=vix,
+        spx=market.spot,
+        macd_hist=1.2,
+        macd_expanding=False,
+        ad_divergence=False,
+        breadth_bid=False,
+        vix_rsi=55.0,
+        vix_vx1=0.93,
+        vx1_vx2=0.96,
+        backwardation=False,
+        implied_minus_realized=0.03,
+        skew_z=0.4,
+        skew_steepening=False,
+        correlations={},
+        correlation_tightening={},
+        cpi_yoy=0.034,
+        ppi_yoy=0.031,
+        fomc_tone="hawkish",
+        custom={},
+        missing=(),
     )
     fields.update(changes)
     return MarketState(**fields)
@@ -55,20 +71,24 @@ def at(market: alvh.Market, vix: float) -> alvh.Market:
 
 
 def test_layer_0_is_the_condor_alone(market, book):
-    d = Policy.preset("early").decide(make_state(market, 15.5), book, at(market, 15.5),
-                                      portfolio_value=500_000.0)
+    d = Policy.preset("early").decide(
+        make_state(market, 15.5), book, at(market, 15.5), portfolio_value=500_000.0
+    )
     assert d.layer_after == 0 and d.actions == () and "condor alone" in d.rationale
     assert d.cvar_before is None  # no projection needed
 
 
 def test_rule_a_noise_without_evidence_and_acting_with_it(market, book):
     policy = Policy.preset("early")
-    quiet = policy.decide(make_state(market, 18.6), book, at(market, 18.6),
-                          portfolio_value=100_000.0)
+    quiet = policy.decide(make_state(market, 18.6), book, at(market, 18.6), portfolio_value=100_000.0)
     assert quiet.layer_after == 1 and quiet.actions == ()
     assert "Rule (a)" in quiet.rationale and "noise, wait" in quiet.rationale
-    shifted = policy.decide(make_state(market, 18.6, backwardation=True, vix_vx1=1.04), book,
-                            at(market, 18.6), portfolio_value=100_000.0)
+    shifted = policy.decide(
+        make_state(market, 18.6, backwardation=True, vix_vx1=1.04),
+        book,
+        at(market, 18.6),
+        portfolio_value=100_000.0,
+    )
     assert "Rule (a): evidence of a regime shift: backwardation" in shifted.rationale
     assert shifted.cvar_before is not None  # it went on to the time-shift check
 
@@ -79,37 +99,32 @@ def test_rule_b_early_activation_below_the_band(market, book):
     assert early.layer_after == 1 and "Early activation (b)" in early.rationale
     assert "A/D line diverges negatively" in early.rationale
     skew = make_state(market, 16.2, macd_expanding=True, skew_steepening=True, skew_z=2.5)
-    assert Policy.preset("early").decide(skew, book, at(market, 16.2),
-                                         portfolio_value=1e6).layer_after == 1
+    assert Policy.preset("early").decide(skew, book, at(market, 16.2), portfolio_value=1e6).layer_after == 1
     off = Policy.preset("patient").decide(state, book, at(market, 16.2), portfolio_value=1e6)
     assert off.layer_after == 0
-    missing = make_state(market, 16.2, macd_expanding=True, ad_divergence=None,
-                         skew_steepening=None, skew_z=None)
+    missing = make_state(
+        market, 16.2, macd_expanding=True, ad_divergence=None, skew_steepening=None, skew_z=None
+    )
     d = Policy.preset("early").decide(missing, book, at(market, 16.2), portfolio_value=1e6)
     assert d.layer_after == 0 and "Early activation (b) skipped" in d.rationale
 
 
 def test_rule_c_patience(market, book):
-    calm = make_state(market, 25.0, cpi_yoy=0.024, ppi_yoy=0.018, fomc_tone="steady",
-                      breadth_bid=True)
-    d = Policy.preset("early").decide(calm, book, at(market, 25.0), layer=1,
-                                      portfolio_value=100_000.0)
+    calm = make_state(market, 25.0, cpi_yoy=0.024, ppi_yoy=0.018, fomc_tone="steady", breadth_bid=True)
+    d = Policy.preset("early").decide(calm, book, at(market, 25.0), layer=1, portfolio_value=100_000.0)
     assert d.layer_after == 2 and d.actions == ()
     assert "Rule (c), patience" in d.rationale
     hot = replace(calm, cpi_yoy=0.045)
-    d = Policy.preset("early").decide(hot, book, at(market, 25.0), layer=1,
-                                      portfolio_value=100_000.0)
+    d = Policy.preset("early").decide(hot, book, at(market, 25.0), layer=1, portfolio_value=100_000.0)
     assert "Rule (c), patience" not in d.rationale
     no_fomc = replace(calm, fomc_tone=None)
-    d = Policy.preset("early").decide(no_fomc, book, at(market, 25.0), layer=1,
-                                      portfolio_value=100_000.0)
+    d = Policy.preset("early").decide(no_fomc, book, at(market, 25.0), layer=1, portfolio_value=100_000.0)
     assert "Rule (c) skipped" in d.rationale and "fomc_steady" in d.rationale
 
 
 def test_rule_d_time_shift_check_defers_inside_the_budget(market, book):
     state = make_state(market, 25.0)
-    rich = Policy.preset("early").decide(state, book, at(market, 25.0), layer=1,
-                                         portfolio_value=10_000_000.0)
+    rich = Policy.preset("early").decide(state, book, at(market, 25.0), layer=1, portfolio_value=10_000_000.0)
     assert rich.layer_after == 2 and rich.actions == ()
     assert "Rule (d), time-shift check" in rich.rationale and "actions wait" in rich.rationale
     off = Policy.preset("early").with_changes(rules=Rules(time_shift_check=False))
@@ -119,12 +134,17 @@ def test_rule_d_time_shift_check_defers_inside_the_budget(market, book):
 
 def test_rules_e_f_candidates_are_sized_within_the_cap_and_ranked(market, book):
     # A book that loses when the SPX falls (a short put spread): the layer-2 hedges help.
-    puts = alvh.Position.vertical(dt.date(2025, 3, 21), long_strike=5700.0, short_strike=5800.0,
-                                  is_call=False, quantity=20, prices={"long": 30.0, "short": 42.0})
+    puts = alvh.Position.vertical(
+        dt.date(2025, 3, 21),
+        long_strike=5700.0,
+        short_strike=5800.0,
+        is_call=False,
+        quantity=20,
+        prices={"long": 30.0, "short": 42.0},
+    )
     state = make_state(market, 25.0)
     value = 200_000.0
-    d = Policy.preset("early").decide(state, puts, at(market, 25.0), layer=1,
-                                      portfolio_value=value)
+    d = Policy.preset("early").decide(state, puts, at(market, 25.0), layer=1, portfolio_value=value)
     assert d.layer_after == 2 and len(d.actions) == 1
     action = d.actions[0]
     assert action.name in ("long_vix_calls", "spx_put_spread")
@@ -141,14 +161,19 @@ def test_rules_e_f_candidates_are_sized_within_the_cap_and_ranked(market, book):
 @given(cap=st.floats(min_value=0.002, max_value=0.05), value=st.floats(min_value=5e4, max_value=2e6))
 def test_sizing_never_exceeds_the_caps(cap, value):
     market = alvh.Market.from_toml(EXAMPLES / "market_2025-02-03.toml")
-    puts = alvh.Position.vertical(dt.date(2025, 3, 21), long_strike=5700.0, short_strike=5800.0,
-                                  is_call=False, quantity=20, prices={"long": 30.0, "short": 42.0})
+    puts = alvh.Position.vertical(
+        dt.date(2025, 3, 21),
+        long_strike=5700.0,
+        short_strike=5800.0,
+        is_call=False,
+        quantity=20,
+        prices={"long": 30.0, "short": 42.0},
+    )
     policy = Policy.preset("early").with_changes(
         sizing=Sizing(layer_cap=cap, total_cap=max(cap, 0.06)),
         rules=Rules(time_shift_check=False, projection_paths=300),
     )
-    d = policy.decide(make_state(market, 25.0), puts, at(market, 25.0), layer=1,
-                      portfolio_value=value)
+    d = policy.decide(make_state(market, 25.0), puts, at(market, 25.0), layer=1, portfolio_value=value)
     for action in d.actions:
         assert action.risk <= cap * value + 1e-6
 
@@ -165,13 +190,33 @@ def test_identical_inputs_identical_decision_and_journal_round_trip(tmp_path, ma
 
 
 def test_missing_diagnostics_are_named_in_the_rationale(market, book):
-    bare = make_state(market, 19.0, macd_hist=None, macd_expanding=None, ad_divergence=None,
-                      breadth_bid=None, vix_rsi=None, vix_vx1=None, vx1_vx2=None,
-                      backwardation=None, implied_minus_realized=None, skew_z=None,
-                      skew_steepening=None, cpi_yoy=None, ppi_yoy=None, fomc_tone=None)
+    bare = make_state(
+        market,
+        19.0,
+        macd_hist=None,
+        macd_expanding=None,
+        ad_divergence=None,
+        breadth_bid=None,
+        vix_rsi=None,
+        vix_vx1=None,
+        vx1_vx2=None,
+        backwardation=None,
+        implied_minus_realized=None,
+        skew_z=None,
+        skew_steepening=None,
+        cpi_yoy=None,
+        ppi_yoy=None,
+        fomc_tone=None,
+    )
     d = Policy.preset("early").decide(bare, book, at(market, 19.0), portfolio_value=1e6)
-    for name in ("macd_expanding", "ad_divergence", "backwardation", "skew_steepening",
-                 "inflation_contained", "fomc_steady"):
+    for name in (
+        "macd_expanding",
+        "ad_divergence",
+        "backwardation",
+        "skew_steepening",
+        "inflation_contained",
+        "fomc_steady",
+    ):
         assert name in d.rationale
     assert all(x.fired is None for x in d.diagnostics)
     assert "noise, wait" in d.rationale  # no evidence at all
@@ -180,8 +225,7 @@ def test_missing_diagnostics_are_named_in_the_rationale(market, book):
 def test_bad_inputs(market, book):
     policy = Policy.preset("early")
     with pytest.raises(InvalidInputError, match="state.date"):
-        policy.decide(make_state(market, 18.0, date=dt.date(2025, 1, 31)), book, market,
-                      portfolio_value=1e5)
+        policy.decide(make_state(market, 18.0, date=dt.date(2025, 1, 31)), book, market, portfolio_value=1e5)
     with pytest.raises(InvalidInputError, match="portfolio_value"):
         policy.decide(make_state(market, market.vix), book, market, portfolio_value=-5.0)
     with pytest.raises(InvalidInputError, match="state.vix 30 and market.vix"):
@@ -194,9 +238,19 @@ def test_cli_decide_journals_and_carries_the_layer(tmp_path, market):
     state_path = tmp_path / "state.toml"
     make_state(market, market.vix, backwardation=True, vix_vx1=1.05).to_toml(state_path)
     journal = tmp_path / "alvh.db"
-    args = ["decide", "--state", str(state_path), "--position", str(EXAMPLES / "condor.toml"),
-            "--market", str(EXAMPLES / "market_2025-02-03.toml"), "--journal", str(journal),
-            "--portfolio-value", "150000"]
+    args = [
+        "decide",
+        "--state",
+        str(state_path),
+        "--position",
+        str(EXAMPLES / "condor.toml"),
+        "--market",
+        str(EXAMPLES / "market_2025-02-03.toml"),
+        "--journal",
+        str(journal),
+        "--portfolio-value",
+        "150000",
+    ]
     assert main(args) == 0
     with Journal(journal) as j:
         first = j.decision(1)
@@ -217,8 +271,7 @@ def test_cli_decide_journals_and_carries_the_layer(tmp_path, market):
 
 def test_layer_3_recomputes_the_return_against_capm(market, book):
     m31 = at(market, 31.0)
-    d = Policy.preset("early").decide(make_state(m31, 31.0), book, m31, layer=2,
-                                      portfolio_value=1e6)
+    d = Policy.preset("early").decide(make_state(m31, 31.0), book, m31, layer=2, portfolio_value=1e6)
     assert d.layer_after == 3 and "Layer 3 return check" in d.rationale
     extra = d.extra
     summary = alvh.book.analytics.summary(book, m31, breakeven_days=())
@@ -229,29 +282,44 @@ def test_layer_3_recomputes_the_return_against_capm(market, book):
     # the IRR is the mean projected P&L on the capital, annualized
     from alvh.risk.projection import STAT_NAMES, project
 
-    proj = project(book, m31, scenarios="gdp_x_earnings", days=10, paths=2000, seed=0,
-                   greek_paths=0, representative=False)
+    proj = project(
+        book,
+        m31,
+        scenarios="gdp_x_earnings",
+        days=10,
+        paths=2000,
+        seed=0,
+        greek_paths=0,
+        representative=False,
+    )
     mean = proj.mixture[-1, STAT_NAMES.index("mean")]
     assert extra["irr"] == pytest.approx((1 + mean / summary.margin) ** 36.5 - 1, rel=1e-12)
-    below = Policy.preset("early").decide(make_state(market, market.vix), book, market,
-                                          portfolio_value=1e6)
+    below = Policy.preset("early").decide(make_state(market, market.vix), book, market, portfolio_value=1e6)
     assert "Layer 3 return check" not in below.rationale
 
 
 def test_total_cap_bounds_todays_hedge_with_earlier_layers(market):
-    puts = alvh.Position.vertical(dt.date(2025, 3, 21), long_strike=5700.0, short_strike=5800.0,
-                                  is_call=False, quantity=20, prices={"long": 30.0, "short": 42.0})
+    puts = alvh.Position.vertical(
+        dt.date(2025, 3, 21),
+        long_strike=5700.0,
+        short_strike=5800.0,
+        is_call=False,
+        quantity=20,
+        prices={"long": 30.0, "short": 42.0},
+    )
     value = 200_000.0  # layer cap 2.5 % = 5,000 $; total 6 % = 12,000 $
     policy = Policy.preset("early")
     state = make_state(market, 25.0)
     free = policy.decide(state, puts, at(market, 25.0), layer=1, portfolio_value=value)
-    tight = policy.decide(state, puts, at(market, 25.0), layer=1, portfolio_value=value,
-                          committed_risk=10_000.0)
+    tight = policy.decide(
+        state, puts, at(market, 25.0), layer=1, portfolio_value=value, committed_risk=10_000.0
+    )
     assert free.actions and free.actions[0].risk > 2_000.0
     assert "leaves 2,000 $ under the 6.0% total cap" in tight.rationale
     assert all(a.risk <= 2_000.0 + 1e-6 for a in tight.actions)
-    used_up = policy.decide(state, puts, at(market, 25.0), layer=1, portfolio_value=value,
-                            committed_risk=12_000.0)
+    used_up = policy.decide(
+        state, puts, at(market, 25.0), layer=1, portfolio_value=value, committed_risk=12_000.0
+    )
     assert used_up.actions == () and "total cap is used up" in used_up.rationale
     with pytest.raises(InvalidInputError, match="committed_risk"):
         policy.decide(state, puts, at(market, 25.0), portfolio_value=value, committed_risk=-1.0)
@@ -260,10 +328,21 @@ def test_total_cap_bounds_todays_hedge_with_earlier_layers(market):
 def test_readme_decide_command_on_the_example_files(tmp_path, capsys):
     from alvh.cli import main
 
-    code = main(["decide", "--state", str(EXAMPLES / "state_2025-02-03.toml"),
-                 "--position", str(EXAMPLES / "condor_vix_hedge.toml"),
-                 "--market", str(EXAMPLES / "market_2025-02-03.toml"),
-                 "--journal", str(tmp_path / "alvh.db"), "--portfolio-value", "250000"])
+    code = main(
+        [
+            "decide",
+            "--state",
+            str(EXAMPLES / "state_2025-02-03.toml"),
+            "--position",
+            str(EXAMPLES / "condor_vix_hedge.toml"),
+            "--market",
+            str(EXAMPLES / "market_2025-02-03.toml"),
+            "--journal",
+            str(tmp_path / "alvh.db"),
+            "--portfolio-value",
+            "250000",
+        ]
+    )
     printed = " ".join(capsys.readouterr().out.split())
     assert code == 0, printed
     assert "layer 0 -> 1" in printed and "journaled as decision 1" in printed

@@ -15,8 +15,15 @@ from alvh import Greeks
 
 NAMES = ("price", "delta", "gamma", "vega", "theta", "rho", "vanna", "volga", "charm")
 TRADER = (
-    "price", "delta", "gamma", "vega_per_point", "theta_per_day", "rho_per_point",
-    "vanna_per_point", "volga_per_point", "charm_per_day",
+    "price",
+    "delta",
+    "gamma",
+    "vega_per_point",
+    "theta_per_day",
+    "rho_per_point",
+    "vanna_per_point",
+    "volga_per_point",
+    "charm_per_day",
 )
 CONDOR = dict(
     is_call=np.array([False, False, True, True]),
@@ -45,12 +52,20 @@ def test_to_polars_trader_units_columns_and_scalings(backend):
     frame = greeks.to_polars(units="trader")
     assert frame.columns == list(TRADER)
     scaling = {
-        "price": ("price", 1.0), "delta": ("delta", 1.0), "gamma": ("gamma", 1.0),
-        "vega_per_point": ("vega", 100.0), "theta_per_day": ("theta", 365.0), "rho_per_point": ("rho", 100.0),
-        "vanna_per_point": ("vanna", 100.0), "volga_per_point": ("volga", 10_000.0), "charm_per_day": ("charm", 365.0),
+        "price": ("price", 1.0),
+        "delta": ("delta", 1.0),
+        "gamma": ("gamma", 1.0),
+        "vega_per_point": ("vega", 100.0),
+        "theta_per_day": ("theta", 365.0),
+        "rho_per_point": ("rho", 100.0),
+        "vanna_per_point": ("vanna", 100.0),
+        "volga_per_point": ("volga", 10_000.0),
+        "charm_per_day": ("charm", 365.0),
     }
     for column, (raw, divisor) in scaling.items():
-        np.testing.assert_allclose(frame[column].to_numpy(), getattr(greeks, raw) / divisor, rtol=1e-15, atol=0)
+        np.testing.assert_allclose(
+            frame[column].to_numpy(), getattr(greeks, raw) / divisor, rtol=1e-15, atol=0
+        )
 
 
 def test_trader_unit_properties_are_the_documented_scalings(backend):
@@ -78,7 +93,9 @@ def test_trader_units_mean_what_their_names_say(backend):
     day = 1 / 365
     assert vol.min() > 0.01 and t > day and rate > 0
     np.testing.assert_allclose(per_unit("price", "vol", 0.01), g.vega_per_point, rtol=0.01)
-    np.testing.assert_allclose(-per_unit("price", "t", day), g.theta_per_day, rtol=0.01)  # a day passes: T falls
+    np.testing.assert_allclose(
+        -per_unit("price", "t", day), g.theta_per_day, rtol=0.01
+    )  # a day passes: T falls
     np.testing.assert_allclose(per_unit("price", "rate", 0.01), g.rho_per_point, rtol=0.01)
     np.testing.assert_allclose(per_unit("delta", "vol", 0.01), g.vanna_per_point, rtol=0.01)
     np.testing.assert_allclose(-per_unit("delta", "t", day), g.charm_per_day, rtol=0.01)
@@ -86,8 +103,14 @@ def test_trader_units_mean_what_their_names_say(backend):
 
 
 def test_to_polars_flattens_multidimensional_greeks_in_c_order(backend):
-    greeks = alvh.bsm.greeks(**{**CONDOR, "strike": CONDOR["strike"][:, None], "vol": np.array([0.15, 0.25, 0.35]),
-                                "is_call": True})
+    greeks = alvh.bsm.greeks(
+        **{
+            **CONDOR,
+            "strike": CONDOR["strike"][:, None],
+            "vol": np.array([0.15, 0.25, 0.35]),
+            "is_call": True,
+        }
+    )
     assert greeks.shape == (4, 3)
     frame = greeks.to_polars(units="trader")
     assert frame.height == 12
@@ -95,7 +118,9 @@ def test_to_polars_flattens_multidimensional_greeks_in_c_order(backend):
 
 
 def test_to_polars_of_a_scalar_is_one_row(backend):
-    frame = alvh.bsm.greeks(is_call=True, spot=4500.0, strike=4500.0, t=0.1, rate=0.04, div=0.0, vol=0.2).to_polars()
+    frame = alvh.bsm.greeks(
+        is_call=True, spot=4500.0, strike=4500.0, t=0.1, rate=0.04, div=0.0, vol=0.2
+    ).to_polars()
     assert frame.height == 1
 
 
@@ -142,7 +167,9 @@ def test_greeks_out_buffers_are_reused_across_calls(backend):
 def test_black76_greeks_out_in_place_on_two_dimensional_shape(backend):
     strikes = np.array([[15.0, 20.0, 25.0], [30.0, 35.0, 40.0]])
     out = Greeks.empty((2, 3))
-    result = alvh.black76.greeks(out=out, is_call=True, forward=22.0, strike=strikes, t=45 / 365, rate=0.04, vol=1.2)
+    result = alvh.black76.greeks(
+        out=out, is_call=True, forward=22.0, strike=strikes, t=45 / 365, rate=0.04, vol=1.2
+    )
     assert result is out
     fresh = alvh.black76.greeks(is_call=True, forward=22.0, strike=strikes, t=45 / 365, rate=0.04, vol=1.2)
     for name in NAMES:
@@ -155,8 +182,9 @@ def test_price_out_buffer_is_written_in_place_and_returned(backend):
     assert result is out
     np.testing.assert_array_equal(out, alvh.bsm.price(**CONDOR))
     out2 = np.full((2, 2), np.nan)
-    result2 = alvh.black76.price(out=out2, is_call=False, forward=20.0, strike=[[18.0, 19.0], [21.0, 22.0]],
-                                 t=0.1, rate=0.04, vol=0.9)
+    result2 = alvh.black76.price(
+        out=out2, is_call=False, forward=20.0, strike=[[18.0, 19.0], [21.0, 22.0]], t=0.1, rate=0.04, vol=0.9
+    )
     assert result2 is out2 and np.isfinite(out2).all()
 
 

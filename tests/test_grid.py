@@ -57,13 +57,15 @@ def book() -> Position:
 @pytest.fixture(scope="module")
 def expiring_book() -> Position:
     """Legs that expire inside a 10-day horizon next to a live leg."""
-    return Position((
-        SpxOption(FEB07, 6000, True, 2, 40.0),
-        SpxOption(FEB07, 5900, False, -3, 12.0),
-        VixOption(VIX_FEB, 16.0, True, 4, 1.1),
-        VixFuture(VIX_FEB, 2, 16.5),
-        SpxOption(MAR21, 5800, False, -1, 50.0),
-    ))
+    return Position(
+        (
+            SpxOption(FEB07, 6000, True, 2, 40.0),
+            SpxOption(FEB07, 5900, False, -3, 12.0),
+            VixOption(VIX_FEB, 16.0, True, 4, 1.1),
+            VixFuture(VIX_FEB, 2, 16.5),
+            SpxOption(MAR21, 5800, False, -1, 50.0),
+        )
+    )
 
 
 # --------------------------------------------------------------------------- reference
@@ -77,10 +79,17 @@ def leg_value(leg, scen: Market) -> float:
         if t <= 0.0:
             return n * max((scen.spot - leg.strike) * (1 if leg.is_call else -1), 0.0)
         vol = float(scen.spx_vol(leg.strike, leg.expiry))
-        return n * float(alvh.bsm.price(
-            is_call=leg.is_call, spot=scen.spot, strike=leg.strike, t=t, rate=scen.rate,
-            div=scen.div, vol=vol,
-        ))
+        return n * float(
+            alvh.bsm.price(
+                is_call=leg.is_call,
+                spot=scen.spot,
+                strike=leg.strike,
+                t=t,
+                rate=scen.rate,
+                div=scen.div,
+                vol=vol,
+            )
+        )
     raise AssertionError("VIX legs go through vix_leg_value")
 
 
@@ -89,8 +98,7 @@ def vix_leg_value(leg, market: Market, move: float, shift: float, day: int, dyna
     n = leg.quantity * leg.multiplier
     t = (leg.expiry - scen.as_of).days / 365.0
     if leg.expiry < scen.as_of:  # settled on its expiry day
-        settle = market.bump(vix_shift=shift, days=(leg.expiry - market.as_of).days,
-                             dynamics=dynamics)
+        settle = market.bump(vix_shift=shift, days=(leg.expiry - market.as_of).days, dynamics=dynamics)
         future = float(settle.vix_future(leg.expiry))
     else:
         future = float(scen.vix_future(leg.expiry))
@@ -98,10 +106,16 @@ def vix_leg_value(leg, market: Market, move: float, shift: float, day: int, dyna
         return n * (future - leg.entry_price)
     if t <= 0.0:
         return n * max((future - leg.strike) * (1 if leg.is_call else -1), 0.0)
-    return n * float(alvh.black76.price(
-        is_call=leg.is_call, forward=future, strike=leg.strike, t=t, rate=scen.rate,
-        vol=float(scen.vix_option_vol(leg.expiry)),
-    ))
+    return n * float(
+        alvh.black76.price(
+            is_call=leg.is_call,
+            forward=future,
+            strike=leg.strike,
+            t=t,
+            rate=scen.rate,
+            vol=float(scen.vix_option_vol(leg.expiry)),
+        )
+    )
 
 
 def book_value(position, market, move, shift, day, dynamics) -> float:
@@ -128,9 +142,7 @@ def sample_cells(shape, count=12, seed=7):
 
 @pytest.mark.parametrize("dynamics", DYNAMICS)
 def test_every_sampled_cell_equals_one_by_one_pricing(backend, market, book, dynamics):
-    grid = alvh.scenario_grid(
-        book, market, spot_moves=MOVES, vol_shifts=SHIFTS, days=DAYS, dynamics=dynamics
-    )
+    grid = alvh.scenario_grid(book, market, spot_moves=MOVES, vol_shifts=SHIFTS, days=DAYS, dynamics=dynamics)
     assert grid.shape == (DAYS.size, SHIFTS.size, MOVES.size)
     assert grid.value.shape == grid.pnl.shape == grid.delta.shape == grid.shape
     base = book_value(book, market, 0.0, 0.0, 0, dynamics)
@@ -152,8 +164,7 @@ def test_listed_curve_and_expiring_legs_match_one_by_one(
     )
     for i in range(days.size):
         for j, k in [(0, 0), (1, 3), (2, 5), (3, 6), (3, 1)]:
-            expected = book_value(position, listed_market, MOVES[k], SHIFTS[j], int(days[i]),
-                                  dynamics)
+            expected = book_value(position, listed_market, MOVES[k], SHIFTS[j], int(days[i]), dynamics)
             assert grid.value[i, j, k] == pytest.approx(expected, rel=1e-10, abs=1e-7), (i, j, k)
 
 
@@ -163,8 +174,9 @@ def test_base_value_is_the_analytics_value(backend, market, book):
     greeks = analytics.leg_greeks(book, market)
     # analytics reports Black-Scholes deltas: the grid's under sticky strike (under sticky
     # moneyness its delta and gamma are smile-adjusted, see the next tests).
-    fixed = alvh.scenario_grid(book, market, spot_moves=[0.0], vol_shifts=[0.0], days=[0],
-                               dynamics="sticky_strike")
+    fixed = alvh.scenario_grid(
+        book, market, spot_moves=[0.0], vol_shifts=[0.0], days=[0], dynamics="sticky_strike"
+    )
     assert fixed.delta[0, 0, 0] == pytest.approx(greeks["delta_spx_points"].sum(), rel=1e-9)
     assert fixed.gamma_dollars_per_1pct[0, 0, 0] == pytest.approx(
         greeks["gamma_dollars_per_1pct"].sum(), rel=1e-9
@@ -176,16 +188,18 @@ def test_base_value_is_the_analytics_value(backend, market, book):
     assert grid.theta_dollars_per_day[0, 0, 0] == pytest.approx(
         greeks["theta_dollars_per_day"].sum(), rel=1e-9
     )
-    assert grid.vix_delta[0, 0, 0] == pytest.approx(
-        greeks["delta_dollars_per_vix_point"].sum(), rel=1e-9
-    )
+    assert grid.vix_delta[0, 0, 0] == pytest.approx(greeks["delta_dollars_per_vix_point"].sum(), rel=1e-9)
 
 
 @pytest.mark.parametrize("dynamics", DYNAMICS)
 def test_pnl_is_zero_at_the_origin(backend, market, book, dynamics):
     grid = alvh.scenario_grid(
-        book, market, spot_moves=np.linspace(-0.1, 0.1, 21), vol_shifts=[-3.0, 0.0, 5.0],
-        days=[0, 3, 7], dynamics=dynamics,
+        book,
+        market,
+        spot_moves=np.linspace(-0.1, 0.1, 21),
+        vol_shifts=[-3.0, 0.0, 5.0],
+        days=[0, 3, 7],
+        dynamics=dynamics,
     )
     assert grid.pnl[0, 1, 10] == 0.0
     assert grid.value[0, 1, 10] == grid.base_value
@@ -202,7 +216,11 @@ def test_delta_and_gamma_match_finite_differences(backend, market, book, dynamic
     centre = np.array([-0.05, -0.02, 0.0, 0.01, 0.04])
     moves = np.sort(np.concatenate([centre - h, centre, centre + h]))
     grid = alvh.scenario_grid(
-        book, market, spot_moves=moves, vol_shifts=[-2.0, 0.0, 6.0], days=[0, 6, 20],
+        book,
+        market,
+        spot_moves=moves,
+        vol_shifts=[-2.0, 0.0, 6.0],
+        days=[0, 6, 20],
         dynamics=dynamics,
     )
     spots = grid.spots
@@ -212,22 +230,30 @@ def test_delta_and_gamma_match_finite_differences(backend, market, book, dynamic
         ds_lo = spots[mid] - spots[lo]
         value = grid.value
         fd_delta = (value[..., hi] - value[..., lo]) / (spots[hi] - spots[lo])
-        fd_gamma = ((value[..., hi] - value[..., mid]) / ds - (value[..., mid] - value[..., lo])
-                    / ds_lo) / (0.5 * (ds + ds_lo))
+        fd_gamma = ((value[..., hi] - value[..., mid]) / ds - (value[..., mid] - value[..., lo]) / ds_lo) / (
+            0.5 * (ds + ds_lo)
+        )
         np.testing.assert_allclose(grid.delta[..., mid], fd_delta, rtol=1e-5, atol=1e-3)
         np.testing.assert_allclose(grid.gamma[..., mid], fd_gamma, rtol=2e-3, atol=1e-3)
 
 
 def test_vega_theta_and_vix_delta_match_finite_differences(backend, market):
     """Parallel dynamics move every SPX vol by ratio * shift / 100: vega = dV/dsigma."""
-    spx_only = Position((
-        SpxOption(MAR21, 5800, False, -3, 0.0), SpxOption(MAR21, 6200, True, 2, 0.0),
-    ))
+    spx_only = Position(
+        (
+            SpxOption(MAR21, 5800, False, -3, 0.0),
+            SpxOption(MAR21, 6200, True, 2, 0.0),
+        )
+    )
     ratio = market.vol_model.atm_vix_ratio
     h = 0.01
     grid = alvh.scenario_grid(
-        spx_only, market, spot_moves=[-0.02, 0.0, 0.03], vol_shifts=[1.0 - h, 1.0, 1.0 + h],
-        days=[2], dynamics="parallel",
+        spx_only,
+        market,
+        spot_moves=[-0.02, 0.0, 0.03],
+        vol_shifts=[1.0 - h, 1.0, 1.0 + h],
+        days=[2],
+        dynamics="parallel",
     )
     fd_vega = (grid.value[0, 2] - grid.value[0, 0]) / (ratio * 2 * h / 100.0)
     np.testing.assert_allclose(grid.vega[0, 1], fd_vega, rtol=1e-6)
@@ -239,13 +265,11 @@ def test_vega_theta_and_vix_delta_match_finite_differences(backend, market):
 
 
 def test_trader_units(backend, market, book):
-    grid = alvh.scenario_grid(book, market, spot_moves=[-0.05, 0.0, 0.05], vol_shifts=[0.0, 3.0],
-                              days=[0, 5])
+    grid = alvh.scenario_grid(book, market, spot_moves=[-0.05, 0.0, 0.05], vol_shifts=[0.0, 3.0], days=[0, 5])
     s = SPOT * (1.0 + np.array([-0.05, 0.0, 0.05]))
     np.testing.assert_allclose(grid.spots, s, rtol=1e-15)
     np.testing.assert_allclose(grid.delta_dollars_per_1pct, 0.01 * s * grid.delta, rtol=1e-15)
-    np.testing.assert_allclose(grid.gamma_dollars_per_1pct, grid.gamma * (0.01 * s) ** 2,
-                               rtol=1e-15)
+    np.testing.assert_allclose(grid.gamma_dollars_per_1pct, grid.gamma * (0.01 * s) ** 2, rtol=1e-15)
     np.testing.assert_allclose(grid.vega_dollars_per_vol_point, grid.vega / 100.0, rtol=1e-15)
     np.testing.assert_allclose(grid.theta_dollars_per_day, grid.theta / 365.0, rtol=1e-15)
     assert grid.dates == (AS_OF, AS_OF + dt.timedelta(days=5))
@@ -262,9 +286,7 @@ def test_leg_expiring_inside_the_horizon_is_worth_intrinsic(backend, market):
     moves = np.array([-0.05, 0.0, 6000.0 / SPOT - 1.0, 0.03])
     shifts = np.array([-2.0, 0.0, 5.0])
     days = [4, 5, 12]  # the SPX legs expire on day 4, the VIX call on day 9
-    grid = alvh.scenario_grid(
-        Position((call, put)), market, spot_moves=moves, vol_shifts=shifts, days=days
-    )
+    grid = alvh.scenario_grid(Position((call, put)), market, spot_moves=moves, vol_shifts=shifts, days=days)
     assert (grid.gamma == 0.0).all() and (grid.vega == 0.0).all() and (grid.theta == 0.0).all()
     s = grid.spots
     payoff = 100 * np.maximum(s - 6000, 0) - 200 * np.maximum(6000 - s, 0)
@@ -275,7 +297,10 @@ def test_leg_expiring_inside_the_horizon_is_worth_intrinsic(backend, market):
             np.testing.assert_allclose(grid.delta[i, j], expected_delta, rtol=1e-12)
     # At the strike exactly: delta is half of the in-the-money delta.
     at_strike = alvh.scenario_grid(
-        Position((call, put)), market, spot_moves=[6000.0 / SPOT - 1.0], vol_shifts=[0.0],
+        Position((call, put)),
+        market,
+        spot_moves=[6000.0 / SPOT - 1.0],
+        vol_shifts=[0.0],
         days=[4],
     )
     if at_strike.spots[0] == 6000.0:
@@ -356,8 +381,7 @@ def test_bad_types_name_the_argument(backend, market, book, kwargs, arg):
 def test_listed_curve_limits_name_the_axis_entry(backend, listed_market, book):
     # A shift that pushes a listed future to or below zero.
     with pytest.raises(InvalidInputError, match=r"vol_shifts\[1\]") as info:
-        alvh.scenario_grid(book, listed_market, spot_moves=[0.0], vol_shifts=[0.0, -17.9],
-                           days=[0])
+        alvh.scenario_grid(book, listed_market, spot_moves=[0.0], vol_shifts=[0.0, -17.9], days=[0])
     assert info.value.arg == "vol_shifts"
     # A day beyond the last listed future.
     with pytest.raises(InvalidInputError, match=r"days\[1\]") as info:
@@ -375,20 +399,46 @@ def test_bad_position_and_market_types(market, book):
 def test_kernel_rejects_mismatched_lengths_and_bad_values(backend):
     kernels = alvh._core.backend.kernels()
     legs = dict(
-        kind=np.array([0], dtype=np.uint8), is_call=np.array([True]),
-        strike=np.array([5000.0]), weight=np.array([100.0]),
+        kind=np.array([0], dtype=np.uint8),
+        is_call=np.array([True]),
+        strike=np.array([5000.0]),
+        weight=np.array([100.0]),
     )
     moves = np.array([0.0, 0.01])
 
     def call(**over):
-        a = dict(legs, spot=5000.0, rate=0.04, div=0.01, spot_moves=moves, n_shifts=1,
-                 n_days=2, tau=np.array([0.1, 0.09]), vol=np.array([0.2, 0.2]),
-                 underlying=np.array([1.0, 1.0]), smile=None,
-                 out=[np.empty(4) for _ in range(6)])
+        a = dict(
+            legs,
+            spot=5000.0,
+            rate=0.04,
+            div=0.01,
+            spot_moves=moves,
+            n_shifts=1,
+            n_days=2,
+            tau=np.array([0.1, 0.09]),
+            vol=np.array([0.2, 0.2]),
+            underlying=np.array([1.0, 1.0]),
+            smile=None,
+            out=[np.empty(4) for _ in range(6)],
+        )
         a.update(over)
-        kernels.scenario_grid(a["kind"], a["is_call"], a["strike"], a["weight"], a["spot"],
-                              a["rate"], a["div"], a["spot_moves"], a["n_shifts"], a["n_days"],
-                              a["tau"], a["vol"], a["underlying"], a["smile"], a["out"])
+        kernels.scenario_grid(
+            a["kind"],
+            a["is_call"],
+            a["strike"],
+            a["weight"],
+            a["spot"],
+            a["rate"],
+            a["div"],
+            a["spot_moves"],
+            a["n_shifts"],
+            a["n_days"],
+            a["tau"],
+            a["vol"],
+            a["underlying"],
+            a["smile"],
+            a["out"],
+        )
         return a["out"]
 
     out = call()
@@ -414,14 +464,12 @@ def test_kernel_rejects_mismatched_lengths_and_bad_values(backend):
 
 
 def test_to_polars_long_form(backend, market, book):
-    grid = alvh.scenario_grid(book, market, spot_moves=[-0.02, 0.0, 0.02], vol_shifts=[0.0, 4.0],
-                              days=[0, 3])
+    grid = alvh.scenario_grid(book, market, spot_moves=[-0.02, 0.0, 0.02], vol_shifts=[0.0, 4.0], days=[0, 3])
     frame = grid.to_polars()
     assert frame.height == 12
     assert frame.columns[:6] == ["day", "date", "vix_shift", "vix", "spot_move", "spot"]
     assert frame.schema["day"] == pl.Int64 and frame.schema["date"] == pl.Date
-    row = frame.filter((pl.col("day") == 3) & (pl.col("vix_shift") == 4.0)
-                       & (pl.col("spot_move") == 0.02))
+    row = frame.filter((pl.col("day") == 3) & (pl.col("vix_shift") == 4.0) & (pl.col("spot_move") == 0.02))
     assert row.height == 1
     assert row["pnl"][0] == grid.pnl[1, 1, 2]
     assert row["date"][0] == AS_OF + dt.timedelta(days=3)
@@ -431,23 +479,27 @@ def test_to_polars_long_form(backend, market, book):
 
 
 def test_repr_is_short(backend, market, book):
-    grid = alvh.scenario_grid(book, market, spot_moves=np.linspace(-0.1, 0.1, 201),
-                              vol_shifts=[0.0], days=[0])
+    grid = alvh.scenario_grid(
+        book, market, spot_moves=np.linspace(-0.1, 0.1, 201), vol_shifts=[0.0], days=[0]
+    )
     text = repr(grid)
     assert "1 days x 1 VIX shifts x 201 spot moves" in text and len(text) < 300
 
 
 def test_empty_position_is_a_zero_grid(backend, market):
-    grid = alvh.scenario_grid(Position(), market, spot_moves=[0.0, 0.1], vol_shifts=[0.0],
-                              days=[0, 1])
+    grid = alvh.scenario_grid(Position(), market, spot_moves=[0.0, 0.1], vol_shifts=[0.0], days=[0, 1])
     assert (grid.value == 0.0).all() and (grid.pnl == 0.0).all() and grid.base_value == 0.0
 
 
 @pytest.mark.parametrize("dynamics", DYNAMICS)
 def test_backends_agree(listed_market, expiring_book, book, dynamics):
     position = expiring_book + book
-    args = dict(spot_moves=np.linspace(-0.1, 0.1, 41), vol_shifts=np.linspace(-5.0, 15.0, 9),
-                days=[0, 2, 4, 5, 9, 10, 15], dynamics=dynamics)
+    args = dict(
+        spot_moves=np.linspace(-0.1, 0.1, 41),
+        vol_shifts=np.linspace(-5.0, 15.0, 9),
+        days=[0, 2, 4, 5, 9, 10, 15],
+        dynamics=dynamics,
+    )
     with alvh.use_backend("native"):
         native = alvh.scenario_grid(position, listed_market, **args)
     with alvh.use_backend("python"):
@@ -458,8 +510,7 @@ def test_backends_agree(listed_market, expiring_book, book, dynamics):
     np.testing.assert_allclose(native.pnl, python.pnl, rtol=1e-9, atol=1e-11 * scale)
     for name in ("delta", "gamma", "vega", "theta", "vix_delta"):
         a, b = getattr(native, name), getattr(python, name)
-        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-10 * max(np.abs(b).max(), 1.0),
-                                   err_msg=name)
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-10 * max(np.abs(b).max(), 1.0), err_msg=name)
 
 
 # --------------------------------------------------------------------------- fast path
@@ -477,8 +528,10 @@ def test_vectorized_scenarios_equal_bumping_once_per_scenario(
     scenario_market = market if curve == "model" else listed_market
     position = expiring_book + book
     legs = position.legs
-    kind = np.array([0 if isinstance(leg, SpxOption) else 2 if isinstance(leg, VixOption) else 1
-                     for leg in legs], dtype=np.uint8)
+    kind = np.array(
+        [0 if isinstance(leg, SpxOption) else 2 if isinstance(leg, VixOption) else 1 for leg in legs],
+        dtype=np.uint8,
+    )
     strike = np.array([float(getattr(leg, "strike", 1.0)) for leg in legs])
     expiry = np.array([leg.expiry for leg in legs], dtype="datetime64[D]")
     shifts = np.array([-6.0, -1.5, 0.0, 2.5, 12.0])
@@ -509,32 +562,33 @@ def test_t_plus_breakevens_are_zeros_of_the_grid_with_vix_legs_settling_inside(
     condor = Position.from_toml(EXAMPLES / "condor.toml")
     position = condor.with_leg(VixOption(VIX_FEB, 15.0, True, 5, 1.4))
     s = analytics.summary(position, scenario_market, breakeven_days=(10,))
-    (days, roots), = s.breakevens_t_plus
+    ((days, roots),) = s.breakevens_t_plus
     assert days == 10 and len(roots) == 2
     entry = math.fsum(leg.entry_cost for leg in position.legs)
     grid = alvh.scenario_grid(
-        position, scenario_market, spot_moves=np.array(roots) / scenario_market.spot - 1.0,
-        vol_shifts=[0.0], days=[10],
+        position,
+        scenario_market,
+        spot_moves=np.array(roots) / scenario_market.spot - 1.0,
+        vol_shifts=[0.0],
+        days=[10],
     )
     np.testing.assert_allclose(grid.value[0, 0] - entry, 0.0, atol=1e-6)
 
 
-def test_smile_adjusted_delta_differs_from_black_scholes_delta_by_vega_times_smile_slope(
-    backend, market
-):
+def test_smile_adjusted_delta_differs_from_black_scholes_delta_by_vega_times_smile_slope(backend, market):
     # One put under sticky moneyness at the origin: the grid's delta is the BS delta
     # plus vega * dsigma/dS, with dsigma/dS = -atm * (skew + 2 curvature m) / (S atm sqrt(t)).
     put = SpxOption(MAR21, 5800, False, 1, 0.0)
-    grid = alvh.scenario_grid(Position((put,)), market, spot_moves=[0.0], vol_shifts=[0.0],
-                              days=[0])
+    grid = alvh.scenario_grid(Position((put,)), market, spot_moves=[0.0], vol_shifts=[0.0], days=[0])
     t = float(market.t(MAR21))
     atm = float(market.atm_vol(MAR21))
     forward = float(market.forward(MAR21))
     vm = market.vol_model
     m = math.log(5800 / forward) / (atm * math.sqrt(t))
     sigma = float(market.spx_vol(5800, MAR21))
-    g = alvh.bsm.greeks(is_call=False, spot=SPOT, strike=5800, t=t, rate=market.rate,
-                        div=market.div, vol=sigma)
+    g = alvh.bsm.greeks(
+        is_call=False, spot=SPOT, strike=5800, t=t, rate=market.rate, div=market.div, vol=sigma
+    )
     dsigma_ds = -(vm.skew + 2 * vm.curvature * m) / (SPOT * math.sqrt(t))
     expected = 100 * (float(g.delta) + float(g.vega) * dsigma_ds)
     assert grid.delta[0, 0, 0] == pytest.approx(expected, rel=1e-12)

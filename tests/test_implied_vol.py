@@ -50,7 +50,9 @@ def _assert_round_trip(cases: Cases, price, vega, vol, repriced) -> None:
     # No failure on a valid price: rows inside the bounds by more than rounding all solve.
     margin = np.minimum(price - lower, upper - price)
     unsolved = np.isnan(vol) & (margin > 1e-14 * scale)
-    assert not unsolved.any(), f"no vol for {int(unsolved.sum())} valid prices, e.g. row {np.flatnonzero(unsolved)[0]}"
+    assert not unsolved.any(), (
+        f"no vol for {int(unsolved.sum())} valid prices, e.g. row {np.flatnonzero(unsolved)[0]}"
+    )
     solved = ~np.isnan(vol)
     assert (vol[solved] > 0).all()
     # Every returned vol reprices the input within 1e-12 of S e^{-qT} + K e^{-rT}.
@@ -76,8 +78,13 @@ def issue_bench_cases(n: int, seed: int = 2) -> Cases:
     vol ~ U[0.08, 0.80], r = 0.04, q = 0.015, half calls."""
     rng = np.random.default_rng(seed)
     return Cases(
-        is_call=np.arange(n) % 2 == 0, spot=np.full(n, 4500.0), strike=rng.uniform(3000.0, 6000.0, n),
-        t=rng.uniform(1 / 365, 1.0, n), rate=np.full(n, 0.04), div=np.full(n, 0.015), vol=rng.uniform(0.08, 0.80, n),
+        is_call=np.arange(n) % 2 == 0,
+        spot=np.full(n, 4500.0),
+        strike=rng.uniform(3000.0, 6000.0, n),
+        t=rng.uniform(1 / 365, 1.0, n),
+        rate=np.full(n, 0.04),
+        div=np.full(n, 0.015),
+        vol=rng.uniform(0.08, 0.80, n),
     )
 
 
@@ -86,9 +93,13 @@ def wide_cases(n: int, seed: int = 10) -> Cases:
     rng = np.random.default_rng(seed)
     spot = np.full(n, 4500.0)
     return Cases(
-        is_call=rng.random(n) < 0.5, spot=spot, strike=spot * np.exp(rng.uniform(np.log(0.2), np.log(5.0), n)),
-        t=np.exp(rng.uniform(np.log(FIVE_MINUTES), np.log(5.0), n)), rate=rng.uniform(-0.02, 0.08, n),
-        div=rng.uniform(0.0, 0.06, n), vol=np.exp(rng.uniform(np.log(0.005), np.log(10.0), n)),
+        is_call=rng.random(n) < 0.5,
+        spot=spot,
+        strike=spot * np.exp(rng.uniform(np.log(0.2), np.log(5.0), n)),
+        t=np.exp(rng.uniform(np.log(FIVE_MINUTES), np.log(5.0), n)),
+        rate=rng.uniform(-0.02, 0.08, n),
+        div=rng.uniform(0.0, 0.06, n),
+        vol=np.exp(rng.uniform(np.log(0.005), np.log(10.0), n)),
     )
 
 
@@ -123,8 +134,13 @@ def test_bsm_round_trip_at_vol_10(backend):
     strike = np.linspace(2000.0, 9000.0, 15)
     for t in (FIVE_MINUTES, 1 / 365, 0.05, 0.25):
         cases = Cases(
-            is_call=np.arange(15) % 2 == 0, spot=np.full(15, 4500.0), strike=strike, t=np.full(15, t),
-            rate=np.full(15, 0.04), div=np.full(15, 0.015), vol=np.full(15, 10.0),
+            is_call=np.arange(15) % 2 == 0,
+            spot=np.full(15, 4500.0),
+            strike=strike,
+            t=np.full(15, t),
+            rate=np.full(15, 0.04),
+            div=np.full(15, 0.015),
+            vol=np.full(15, 10.0),
         )
         price, vega, vol, repriced = _bsm_round_trip(cases)
         # Deep in the money at 5 minutes the time value is below rounding: those rows
@@ -139,9 +155,12 @@ def vix_option_cases(n: int, seed: int = 30) -> Cases:
     rng = np.random.default_rng(seed)
     forward = rng.uniform(11.0, 60.0, n)
     return Cases(
-        is_call=rng.random(n) < 0.5, spot=forward,
+        is_call=rng.random(n) < 0.5,
+        spot=forward,
         strike=np.round(forward * np.exp(rng.uniform(np.log(0.5), np.log(3.0), n))),
-        t=np.exp(rng.uniform(np.log(1 / 365), 0.0, n)), rate=rng.uniform(-0.01, 0.06, n), div=np.zeros(n),
+        t=np.exp(rng.uniform(np.log(1 / 365), 0.0, n)),
+        rate=rng.uniform(-0.01, 0.06, n),
+        div=np.zeros(n),
         vol=np.exp(rng.uniform(np.log(0.3), np.log(4.0), n)),
     )
 

@@ -78,18 +78,14 @@ def test_ema_matches_talib_ema(talib, sp500, source, span):
 
 @pytest.mark.parametrize("source", ["sp500", "walk1", "walk2"])
 @pytest.mark.parametrize(("fast", "slow", "signal"), [(12, 26, 9), (5, 35, 5), (3, 10, 16)])
-def test_macd_matches_talib_macd_line_signal_and_histogram(
-    talib, sp500, source, fast, slow, signal
-):
+def test_macd_matches_talib_macd_line_signal_and_histogram(talib, sp500, source, fast, slow, signal):
     close = closes(sp500, source)
     out = (
         pl.DataFrame({"close": close})
         .select(ind.macd("close", fast=fast, slow=slow, signal=signal).alias("m"))
         .unnest("m")
     )
-    line, signal_line, hist = talib.MACD(
-        close, fastperiod=fast, slowperiod=slow, signalperiod=signal
-    )
+    line, signal_line, hist = talib.MACD(close, fastperiod=fast, slowperiod=slow, signalperiod=signal)
     assert_matches_talib(out["macd"], line)
     assert_matches_talib(out["macd_signal"], signal_line)
     assert_matches_talib(out["macd_hist"], hist)
@@ -207,9 +203,7 @@ def test_negative_divergence_fires_when_spx_makes_a_high_the_ad_line_does_not():
 def test_negative_divergence_does_not_fire_with_confirming_breadth_or_without_a_spx_high():
     confirming = ind.add_breadth(divergence_frame(0.0), advances="adv", declines="dec")
     assert confirming["ad_negative_divergence"].drop_nulls().to_list() == [False] * 6
-    no_high = ind.add_breadth(
-        divergence_frame(500.0, spx_new_high=False), advances="adv", declines="dec"
-    )
+    no_high = ind.add_breadth(divergence_frame(500.0, spx_new_high=False), advances="adv", declines="dec")
     assert no_high["ad_negative_divergence"][-1] is False
 
 
@@ -231,15 +225,14 @@ def textbook_realized(o, h, l, c, n, estimator):
             var = np.mean(np.log(h[rows] / l[rows]) ** 2) / (4 * math.log(2))
         elif estimator == "garman_klass":
             var = np.mean(
-                0.5 * np.log(h[rows] / l[rows]) ** 2
-                - (2 * math.log(2) - 1) * np.log(c[rows] / o[rows]) ** 2
+                0.5 * np.log(h[rows] / l[rows]) ** 2 - (2 * math.log(2) - 1) * np.log(c[rows] / o[rows]) ** 2
             )
         else:
             on = np.log(o[rows] / c[rows - 1])
             oc = np.log(c[rows] / o[rows])
-            rs = np.log(h[rows] / c[rows]) * np.log(h[rows] / o[rows]) + np.log(
-                l[rows] / c[rows]
-            ) * np.log(l[rows] / o[rows])
+            rs = np.log(h[rows] / c[rows]) * np.log(h[rows] / o[rows]) + np.log(l[rows] / c[rows]) * np.log(
+                l[rows] / o[rows]
+            )
             k = 0.34 / (1.34 + (n + 1) / (n - 1))
             var = np.var(on, ddof=1) + k * np.var(oc, ddof=1) + (1 - k) * np.mean(rs)
         out[t] = math.sqrt(252 * var)
@@ -271,13 +264,10 @@ def test_parkinson_of_a_constant_range_is_that_range_scaled():
 def test_garman_klass_with_close_at_open_is_half_the_squared_range():
     u = 0.03
     frame = pl.DataFrame(
-        {"open": [100.0] * 12, "high": [100 * math.exp(u)] * 12, "low": [100.0] * 12,
-         "close": [100.0] * 12}
+        {"open": [100.0] * 12, "high": [100 * math.exp(u)] * 12, "low": [100.0] * 12, "close": [100.0] * 12}
     )
     vol = frame.select(ind.garman_klass("open", "high", "low", "close", window=5))
-    np.testing.assert_allclose(
-        vol.to_series().drop_nulls().to_numpy(), u * math.sqrt(0.5 * 252), rtol=1e-13
-    )
+    np.testing.assert_allclose(vol.to_series().drop_nulls().to_numpy(), u * math.sqrt(0.5 * 252), rtol=1e-13)
 
 
 def test_realized_vol_is_price_scale_free_and_linear_in_log_moves(sp500):
@@ -313,16 +303,12 @@ def test_implied_minus_realized_is_vix_over_100_minus_realized(sp500):
     sample = sp500.slice(0, 60).with_columns(vix=pl.lit(25.0))
     spread = ind.add_implied_minus_realized(sample, window=21)["implied_minus_realized"]
     realized = ind.add_realized_vol(sample, window=21, estimators=["close_to_close"])
-    np.testing.assert_allclose(
-        spread.to_numpy(), 0.25 - realized["rv_close_to_close"].to_numpy(), rtol=1e-15
-    )
+    np.testing.assert_allclose(spread.to_numpy(), 0.25 - realized["rv_close_to_close"].to_numpy(), rtol=1e-15)
 
 
 # -- VIX term structure and skew --------------------------------------------------------
 def test_term_ratios_and_backwardation_flags():
-    frame = pl.DataFrame(
-        {"vix": [15.0, 30.0, 20.0], "vx1": [16.0, 27.0, 0.0], "vx2": [17.0, 25.0, 21.0]}
-    )
+    frame = pl.DataFrame({"vix": [15.0, 30.0, 20.0], "vx1": [16.0, 27.0, 0.0], "vx2": [17.0, 25.0, 21.0]})
     out = ind.add_term_structure(frame)
     assert out["vix_vx1_ratio"].to_list()[:2] == [15 / 16, 30 / 27]
     assert out["vix_vx1_ratio"][2] is None  # a zero future is a bad quote, not a ratio
@@ -445,8 +431,7 @@ def test_missing_column_names_it_and_lists_the_available_ones():
 )
 def test_realized_vol_helpers_reject_impossible_bars(column, row, value, message):
     bars = pl.DataFrame(
-        {"open": [100.0] * 8, "high": [103.0] * 8, "low": [99.0] * 8, "close": [101.0] * 8,
-         "vix": [20.0] * 8}
+        {"open": [100.0] * 8, "high": [103.0] * 8, "low": [99.0] * 8, "close": [101.0] * 8, "vix": [20.0] * 8}
     )
     broken = bars.with_columns(
         pl.when(pl.int_range(pl.len()) == row).then(value).otherwise(pl.col(column)).alias(column)
@@ -499,7 +484,8 @@ def test_import_alvh_does_not_import_the_indicators():
 @hypothesis_settings(max_examples=40)
 @given(
     moves=arrays(
-        np.float64, st.integers(40, 400),
+        np.float64,
+        st.integers(40, 400),
         elements=st.sampled_from([-0.05, -0.01, -0.002, 0.0, 0.0, 0.003, 0.01, 0.04]),
     ),
     start=st.floats(5.0, 5000.0),
@@ -511,7 +497,8 @@ def test_trend_indicators_match_talib_on_random_walks_with_plateaus(talib, moves
     tol = TALIB_TOL * max(1.0, float(np.max(close)) / 1e3)
     frame = pl.DataFrame({"close": close})
     out = frame.select(
-        ind.ema("close", span=10).alias("ema"), ind.rsi("close", period=14).alias("rsi"),
+        ind.ema("close", span=10).alias("ema"),
+        ind.rsi("close", period=14).alias("rsi"),
         ind.macd("close").alias("m"),
     ).unnest("m")
     assert_matches_talib(out["ema"], talib.EMA(close, timeperiod=10), tol)
@@ -524,7 +511,8 @@ def test_trend_indicators_match_talib_on_random_walks_with_plateaus(talib, moves
 def test_expression_outputs_are_named_after_their_first_input_as_polars_does():
     frame = pl.DataFrame({"close": np.linspace(100.0, 120.0, 40), "vix": np.linspace(15, 25, 40)})
     out = frame.select(
-        ind.ema("close", span=5), ind.rsi(pl.col("vix") * 1.0, period=14),
+        ind.ema("close", span=5),
+        ind.rsi(pl.col("vix") * 1.0, period=14),
         ind.zscore("vix", window=5).alias("z"),
     )
     assert out.columns == ["close", "vix", "z"]

@@ -20,23 +20,31 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from alvh.policy import Policy
 from alvh.policy.decision import Action, Decision, Diagnostic
 from alvh.policy.journal import ALVH_APPLICATION_ID, Journal, JournalError
-from alvh.policy import Policy
 
 
 def make_decision(policy: Policy, day: int = 0, vix: float = 18.5) -> Decision:
     return Decision(
-        date=dt.date(2025, 2, 3) + dt.timedelta(days=day), vix=vix, layer_before=0,
-        layer_after=1, policy_version=policy.version, policy_name=policy.name,
-        diagnostics=(Diagnostic("macd_expanding", 3.0, True, "|hist| rose 3 days"),
-                     Diagnostic("ad_divergence", None, None, "no breadth data: rule skipped")),
+        date=dt.date(2025, 2, 3) + dt.timedelta(days=day),
+        vix=vix,
+        layer_before=0,
+        layer_after=1,
+        policy_version=policy.version,
+        policy_name=policy.name,
+        diagnostics=(
+            Diagnostic("macd_expanding", 3.0, True, "|hist| rose 3 days"),
+            Diagnostic("ad_divergence", None, None, "no breadth data: rule skipped"),
+        ),
         actions=(Action("short_vix_calls", "buy 10 VIX Mar 25 calls", 10.0, 850.0, 850.0),),
-        greeks_before={"delta": -2300.5, "vega": -1250.0}, greeks_after={"delta": -2100.0,
-                                                                          "vega": -900.25},
-        cvar_before=17224.1, cvar_after=15010.0, breakevens_before=(5612.5, 6318.0),
-        breakevens_after=(5590.0, 6330.0), rationale="VIX 18.5 entered layer 1 with MACD "
-        "expanding: a regime shift, not noise.",
+        greeks_before={"delta": -2300.5, "vega": -1250.0},
+        greeks_after={"delta": -2100.0, "vega": -900.25},
+        cvar_before=17224.1,
+        cvar_after=15010.0,
+        breakevens_before=(5612.5, 6318.0),
+        breakevens_after=(5590.0, 6330.0),
+        rationale="VIX 18.5 entered layer 1 with MACD expanding: a regime shift, not noise.",
     )
 
 
@@ -72,8 +80,13 @@ def test_governance_log_records_each_config_once(tmp_path: Path, policy: Policy)
         stored = json.loads(logged.filter(pl.col("version") == patient.version)["config"][0])
         assert Policy.from_dict(stored) == patient
         with pytest.raises(JournalError, match="governance log"):
-            journal.append(make_decision(Policy.preset("early").with_changes(
-                name="tweaked", sizing=policy.sizing.__class__(layer_cap=0.02))))
+            journal.append(
+                make_decision(
+                    Policy.preset("early").with_changes(
+                        name="tweaked", sizing=policy.sizing.__class__(layer_cap=0.02)
+                    )
+                )
+            )
         with pytest.raises(JournalError, match="does not match"):
             journal.append(make_decision(policy), policy=patient)
 
@@ -83,8 +96,12 @@ def test_rows_cannot_be_changed_or_deleted(tmp_path: Path, policy: Policy):
     with Journal(path) as journal:
         journal.append(make_decision(policy), policy=policy)
     db = sqlite3.connect(path)
-    for sql in ("UPDATE decisions SET vix = 99", "DELETE FROM decisions",
-                "UPDATE policies SET name = 'x'", "DELETE FROM policies"):
+    for sql in (
+        "UPDATE decisions SET vix = 99",
+        "DELETE FROM decisions",
+        "UPDATE policies SET name = 'x'",
+        "DELETE FROM policies",
+    ):
         with pytest.raises(sqlite3.DatabaseError, match="append-only"):
             db.execute(sql)
     db.close()
@@ -118,8 +135,11 @@ def test_foreign_and_corrupt_files_are_refused_and_left_alone(tmp_path: Path, po
     raw = bytearray(damaged.read_bytes())
     raw[100:4096] = b"\xff" * (4096 - 100)  # smash the first page's b-tree
     damaged.write_bytes(bytes(raw))
-    for path, match in ((text, "not an SQLite file"), (other, "another application"),
-                        (damaged, "damaged|not a readable")):
+    for path, match in (
+        (text, "not an SQLite file"),
+        (other, "another application"),
+        (damaged, "damaged|not a readable"),
+    ):
         before = path.read_bytes()
         with pytest.raises(JournalError, match=match):
             Journal(path)
@@ -157,8 +177,12 @@ _WRITER = textwrap.dedent("""
 
 def _writer(path: Path, worker: int, count: int) -> subprocess.Popen[str]:
     script = _WRITER.format(tests=str(Path(__file__).parent))
-    return subprocess.Popen([sys.executable, "-c", script, str(path), str(worker), str(count)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", script, str(path), str(worker), str(count)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_two_processes_appending_at_once(tmp_path: Path):
@@ -235,8 +259,7 @@ def test_many_processes_creating_the_same_new_journal_at_once(tmp_path: Path):
             assert len(journal) == 18
 
 
-def test_an_empty_journal_gives_typed_empty_frames_and_the_cli_shows_it(tmp_path: Path,
-                                                                         policy: Policy):
+def test_an_empty_journal_gives_typed_empty_frames_and_the_cli_shows_it(tmp_path: Path, policy: Policy):
     # A journal whose decide failed after it was opened holds no decision: its frames
     # must still have their column types (a join on an untyped empty frame raised
     # polars' SchemaError, and `alvh journal show` crashed with exit 1).

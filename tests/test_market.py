@@ -38,7 +38,11 @@ def explicit_market(**changes) -> alvh.Market:
 
 def model_market(**changes) -> alvh.Market:
     fields = dict(
-        as_of=AS_OF, spot=5000.0, rate=0.04, div=0.015, vix=16.0,
+        as_of=AS_OF,
+        spot=5000.0,
+        rate=0.04,
+        div=0.015,
+        vix=16.0,
         futures=alvh.VixFutures.mean_reverting(theta=20.0, kappa=2.0),
     )
     fields.update(changes)
@@ -219,9 +223,7 @@ def test_sticky_strike_keeps_each_strikes_vol_plus_the_atm_change():
     )
     # a spot move alone leaves every strike's vol where it was
     spot_only = base.bump(spot_move=0.03, dynamics="sticky_strike")
-    np.testing.assert_allclose(
-        spot_only.spx_vol(STRIKES, EXPIRY), base.spx_vol(STRIKES, EXPIRY), rtol=1e-12
-    )
+    np.testing.assert_allclose(spot_only.spx_vol(STRIKES, EXPIRY), base.spx_vol(STRIKES, EXPIRY), rtol=1e-12)
     # while sticky moneyness moves the smile with spot
     drifting = base.bump(spot_move=0.03)
     assert not np.allclose(drifting.spx_vol(STRIKES, EXPIRY), base.spx_vol(STRIKES, EXPIRY))
@@ -499,7 +501,7 @@ def _write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-GOOD_HEAD = 'as_of = 2024-10-18\nspot = 5864.67\nrate = 0.047\ndiv = 0.013\nvix = 18.03\n'
+GOOD_HEAD = "as_of = 2024-10-18\nspot = 5864.67\nrate = 0.047\ndiv = 0.013\nvix = 18.03\n"
 
 
 @pytest.mark.parametrize(
@@ -511,7 +513,7 @@ GOOD_HEAD = 'as_of = 2024-10-18\nspot = 5864.67\nrate = 0.047\ndiv = 0.013\nvix 
         (GOOD_HEAD + "vxi = 3\n", r"bad_market\.toml:6: field vxi: unknown key"),
         (GOOD_HEAD + "[spx_vol]\nskw = -0.3\n", r"bad_market\.toml:7: field spx_vol\.skw: unknown key"),
         (
-            GOOD_HEAD + '[vix_futures]\ncurve = [{ expiry = 2024-11-20, price = 19.6, size = 1 }]\n',
+            GOOD_HEAD + "[vix_futures]\ncurve = [{ expiry = 2024-11-20, price = 19.6, size = 1 }]\n",
             r"field vix_futures\.curve\[0\]\.size: unknown key",
         ),
         # missing and mistyped values
@@ -584,8 +586,9 @@ def test_scenario_methods_equal_bumping_once_per_shift(make, dynamics, day):
     # Row v of each scenario_* result is the same number read from market.bump(...).
     market = make()
     shifts = np.array([-5.5, -1.0, 0.0, 3.25, 14.0])
-    expiries = np.array(["2024-11-15", "2024-12-20", "2025-01-17", "2025-03-21", "2026-12-18"],
-                        dtype="datetime64[D]")
+    expiries = np.array(
+        ["2024-11-15", "2024-12-20", "2025-01-17", "2025-03-21", "2026-12-18"], dtype="datetime64[D]"
+    )
     strikes = market.spot * np.array([0.8, 0.95, 1.0, 1.03, 1.2])
     atm = market.scenario_atm_vols(expiries, shifts=shifts, day=day)
     vols = market.scenario_spx_vols(strikes, expiries, shifts=shifts, day=day, dynamics=dynamics)
@@ -597,9 +600,7 @@ def test_scenario_methods_equal_bumping_once_per_shift(make, dynamics, day):
         bumped = market.bump(vix_shift=float(shift), days=day, dynamics=dynamics)
         live = expiries[alive].astype(object)
         np.testing.assert_allclose(atm[v, alive], bumped.atm_vol(live), rtol=1e-13, atol=0)
-        np.testing.assert_allclose(
-            vols[v, alive], bumped.spx_vol(strikes[alive], live), rtol=1e-13, atol=0
-        )
+        np.testing.assert_allclose(vols[v, alive], bumped.spx_vol(strikes[alive], live), rtol=1e-13, atol=0)
         for i, expiry in enumerate(EXPIRIES):
             if expiry >= bumped.as_of:
                 want = float(bumped.vix_future(expiry))

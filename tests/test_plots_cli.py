@@ -18,9 +18,9 @@ import pytest
 
 import alvh
 from alvh.book import analytics
-from alvh.risk import plots
 from alvh.cli import main
 from alvh.errors import InvalidInputError
+from alvh.risk import plots
 from alvh.risk.grid import scenario_grid
 
 pytest.importorskip("matplotlib")
@@ -61,8 +61,11 @@ def hedged_grid(market_file: Path) -> alvh.risk.grid.Grid:
     position = alvh.Position.from_toml(EXAMPLES / "condor_vix_hedge.toml")
     market = alvh.Market.from_toml(market_file)
     return scenario_grid(
-        position, market, spot_moves=np.linspace(-0.1, 0.1, 61),
-        vol_shifts=np.linspace(-10.0, 10.0, 11), days=[0, 5, 10],
+        position,
+        market,
+        spot_moves=np.linspace(-0.1, 0.1, 61),
+        vol_shifts=np.linspace(-10.0, 10.0, 11),
+        days=[0, 5, 10],
     )
 
 
@@ -92,8 +95,11 @@ def test_risk_graph_of_a_plain_condor_with_a_title(tmp_path: Path) -> None:
     position = alvh.Position.from_toml(EXAMPLES / "condor.toml")
     market = alvh.Market.from_toml(EXAMPLES / "market.toml")
     grid = scenario_grid(
-        position, market, spot_moves=np.linspace(-0.08, 0.08, 41),
-        vol_shifts=[-5.0, 0.0, 5.0], days=[0, 5],
+        position,
+        market,
+        spot_moves=np.linspace(-0.08, 0.08, 41),
+        vol_shifts=[-5.0, 0.0, 5.0],
+        days=[0, 5],
     )
     out = plots.risk_graph(
         grid, str(tmp_path / "condor.png"), position=position, market=market, title="condor"
@@ -101,9 +107,7 @@ def test_risk_graph_of_a_plain_condor_with_a_title(tmp_path: Path) -> None:
     _assert_png(out)
 
 
-def test_risk_graph_replaces_the_file_whole_and_leaves_no_temporaries(
-    hedged_grid, tmp_path: Path
-) -> None:
+def test_risk_graph_replaces_the_file_whole_and_leaves_no_temporaries(hedged_grid, tmp_path: Path) -> None:
     target = tmp_path / "risk.png"
     target.write_bytes(b"old picture")
     plots.risk_graph(hedged_grid, target)
@@ -145,9 +149,7 @@ def test_expiry_curve_of_an_spx_book_is_expiry_pnl() -> None:
 def test_expiry_curve_settles_the_vix_hedge_on_its_future(market_file: Path) -> None:
     position = alvh.Position.from_toml(EXAMPLES / "condor_vix_hedge.toml")
     market = alvh.Market.from_toml(market_file)
-    spx_only = alvh.Position(
-        legs=tuple(leg for leg in position.legs if isinstance(leg, alvh.SpxOption))
-    )
+    spx_only = alvh.Position(legs=tuple(leg for leg in position.legs if isinstance(leg, alvh.SpxOption)))
     spots = np.linspace(5400.0, 6600.0, 25)
     curve = plots._expiry_curve(position, market, spots)
     assert curve is not None
@@ -170,14 +172,19 @@ def test_cli_grid_prints_the_table_and_writes_the_png(
     market_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "risk.png"
-    code = main([
-        "grid", str(EXAMPLES / "condor_vix_hedge.toml"), "--market", str(market_file),
-        "--out", str(out),
-    ])
+    code = main(
+        [
+            "grid",
+            str(EXAMPLES / "condor_vix_hedge.toml"),
+            "--market",
+            str(market_file),
+            "--out",
+            str(out),
+        ]
+    )
     printed = capsys.readouterr().out
     assert code == 0, printed
-    for text in ("T+0", "T+10", "-10.0%", "+10.0%", "delta", "$ per calendar day",
-                 "risk graph written"):
+    for text in ("T+0", "T+10", "-10.0%", "+10.0%", "delta", "$ per calendar day", "risk graph written"):
         assert text in printed
     _assert_png(out)
 
@@ -185,17 +192,38 @@ def test_cli_grid_prints_the_table_and_writes_the_png(
 def test_cli_grid_table_rows_are_the_grid(
     market_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main([
-        "grid", str(EXAMPLES / "condor_vix_hedge.toml"), "--market", str(market_file),
-        "--out", str(tmp_path / "r.png"), "--days", "0", "3", "--moves", "-0.05", "0.05", "11",
-        "--shifts", "-2", "2", "5",
-    ])
+    code = main(
+        [
+            "grid",
+            str(EXAMPLES / "condor_vix_hedge.toml"),
+            "--market",
+            str(market_file),
+            "--out",
+            str(tmp_path / "r.png"),
+            "--days",
+            "0",
+            "3",
+            "--moves",
+            "-0.05",
+            "0.05",
+            "11",
+            "--shifts",
+            "-2",
+            "2",
+            "5",
+        ]
+    )
     printed = capsys.readouterr().out
     assert code == 0, printed
     position = alvh.Position.from_toml(EXAMPLES / "condor_vix_hedge.toml")
     market = alvh.Market.from_toml(market_file)
-    grid = scenario_grid(position, market, spot_moves=np.linspace(-0.05, 0.05, 11),
-                         vol_shifts=np.linspace(-2, 2, 5), days=[0, 3])
+    grid = scenario_grid(
+        position,
+        market,
+        spot_moves=np.linspace(-0.05, 0.05, 11),
+        vol_shifts=np.linspace(-2, 2, 5),
+        days=[0, 3],
+    )
     row = next(line for line in printed.splitlines() if "T+3" in line)
     # The -5 % column of day 3 at VIX shift 0.
     assert f"{grid.pnl[1, 2, 0]:+,.0f}" in row
@@ -204,21 +232,21 @@ def test_cli_grid_table_rows_are_the_grid(
 def test_cli_grid_missing_position_file_exits_2(
     market_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(["grid", str(tmp_path / "nope.toml"), "--market", str(market_file),
-                 "--out", str(tmp_path / "r.png")])
+    code = main(
+        ["grid", str(tmp_path / "nope.toml"), "--market", str(market_file), "--out", str(tmp_path / "r.png")]
+    )
     printed = capsys.readouterr().out
     assert code == 2
     assert "nope.toml" in printed and "does not exist" in printed
     assert not (tmp_path / "r.png").exists()
 
 
-def test_cli_grid_malformed_market_names_the_file(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_cli_grid_malformed_market_names_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "broken_market.toml"
     bad.write_text("as_of = 2025-02-03\nspot = [unclosed\n")
-    code = main(["grid", str(EXAMPLES / "condor.toml"), "--market", str(bad),
-                 "--out", str(tmp_path / "r.png")])
+    code = main(
+        ["grid", str(EXAMPLES / "condor.toml"), "--market", str(bad), "--out", str(tmp_path / "r.png")]
+    )
     printed = capsys.readouterr().out
     assert code == 2
     assert "broken_market.toml" in printed
@@ -234,8 +262,19 @@ def test_cli_grid_futures_curve_shorter_than_the_horizon_says_so(
     )
     assert later in MARKET_FEB_2025
     market.write_text(MARKET_FEB_2025.replace(later, ""))
-    code = main(["grid", str(EXAMPLES / "condor.toml"), "--market", str(market),
-                 "--days", "0", "20", "--out", str(tmp_path / "r.png")])
+    code = main(
+        [
+            "grid",
+            str(EXAMPLES / "condor.toml"),
+            "--market",
+            str(market),
+            "--days",
+            "0",
+            "20",
+            "--out",
+            str(tmp_path / "r.png"),
+        ]
+    )
     printed = capsys.readouterr().out
     assert code == 2
     assert "2025-02-19" in printed and "[vix_futures]" in printed and "--days up to 16" in printed
@@ -245,8 +284,16 @@ def test_cli_grid_vix_hedge_without_its_future_names_the_expiry(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # examples/market.toml (October 2024) lists no March 2025 VIX future.
-    code = main(["grid", str(EXAMPLES / "condor_vix_hedge.toml"), "--market",
-                 str(EXAMPLES / "market.toml"), "--out", str(tmp_path / "r.png")])
+    code = main(
+        [
+            "grid",
+            str(EXAMPLES / "condor_vix_hedge.toml"),
+            "--market",
+            str(EXAMPLES / "market.toml"),
+            "--out",
+            str(tmp_path / "r.png"),
+        ]
+    )
     printed = capsys.readouterr().out
     assert code == 2
     assert "2025-03-18" in printed
@@ -255,8 +302,18 @@ def test_cli_grid_vix_hedge_without_its_future_names_the_expiry(
 def test_cli_grid_unwritable_out_exits_2(
     market_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(["grid", str(EXAMPLES / "condor.toml"), "--market", str(market_file),
-                 "--days", "0", "--out", str(tmp_path / "no_such_dir" / "r.png")])
+    code = main(
+        [
+            "grid",
+            str(EXAMPLES / "condor.toml"),
+            "--market",
+            str(market_file),
+            "--days",
+            "0",
+            "--out",
+            str(tmp_path / "no_such_dir" / "r.png"),
+        ]
+    )
     printed = capsys.readouterr().out
     assert code == 2
     assert "no_such_dir" in printed and "does not exist" in printed
@@ -265,25 +322,46 @@ def test_cli_grid_unwritable_out_exits_2(
 def test_cli_grid_bad_axis_exits_2(
     market_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(["grid", str(EXAMPLES / "condor.toml"), "--market", str(market_file),
-                 "--moves", "0.1", "-0.1", "11", "--out", str(tmp_path / "r.png")])
+    code = main(
+        [
+            "grid",
+            str(EXAMPLES / "condor.toml"),
+            "--market",
+            str(market_file),
+            "--moves",
+            "0.1",
+            "-0.1",
+            "11",
+            "--out",
+            str(tmp_path / "r.png"),
+        ]
+    )
     assert code == 2
     assert "--moves" in capsys.readouterr().out
 
 
 def test_cli_grid_as_a_process_exits_2_on_a_missing_market(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "alvh.cli", "grid", str(EXAMPLES / "condor.toml"),
-         "--market", str(tmp_path / "missing.toml")],
-        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "alvh.cli",
+            "grid",
+            str(EXAMPLES / "condor.toml"),
+            "--market",
+            str(tmp_path / "missing.toml"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
     )
     assert result.returncode == 2
     assert "missing.toml" in result.stdout and "Traceback" not in result.stderr
 
 
 def test_cli_other_commands_still_work(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["greeks", "--spot", "5000", "--strike", "5000", "--days", "30",
-                 "--vol", "0.18"]) == 0
+    assert main(["greeks", "--spot", "5000", "--strike", "5000", "--days", "30", "--vol", "0.18"]) == 0
     assert main(["info"]) == 0
     assert "simd" in capsys.readouterr().out
 
@@ -302,9 +380,7 @@ def test_cli_demo_runs_the_policies_and_writes_the_report(
     assert report.is_file() and report.stat().st_size > 100_000
 
 
-def test_cli_backtest_on_files_and_bad_input(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_cli_backtest_on_files_and_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("arch")
     from alvh.backtesting.data import sample_data
 
@@ -314,8 +390,10 @@ def test_cli_backtest_on_files_and_bad_input(
     data.spx.filter(pl.col("date").dt.year() == 2017).write_csv(spx)
     data.vix.select("date", "close").filter(pl.col("date").dt.year() == 2017).write_csv(vix)
     out = tmp_path / "rep"
-    assert main(["backtest", "--spx", str(spx), "--vix", str(vix), "--policy", "patient",
-                 "--out", str(out)]) == 0
+    assert (
+        main(["backtest", "--spx", str(spx), "--vix", str(vix), "--policy", "patient", "--out", str(out)])
+        == 0
+    )
     printed = " ".join(capsys.readouterr().out.split())
     assert "patient" in printed and (out / "report.html").is_file()
     assert main(["backtest", "--spx", str(spx)]) == 2
@@ -350,8 +428,13 @@ def _write_chain(path: Path, market: alvh.Market, skew: float, curvature: float)
     lines = ["expiry,strike,type,bid,ask"]
     for kind in ("put", "call"):
         price = alvh.bsm.price(
-            is_call=kind == "call", spot=truth.spot, strike=strikes, t=truth.t(expiry),
-            rate=truth.rate, div=truth.div, vol=truth.spx_vol(strikes, expiry),
+            is_call=kind == "call",
+            spot=truth.spot,
+            strike=strikes,
+            t=truth.t(expiry),
+            rate=truth.rate,
+            div=truth.div,
+            vol=truth.spx_vol(strikes, expiry),
         )
         lines += [f"{expiry},{k:g},{kind},{p:.10f},{p:.10f}" for k, p in zip(strikes, price)]
     path.write_text("\n".join(lines) + "\n")
@@ -363,8 +446,21 @@ def test_cli_grid_fits_the_smile_to_a_chain_first(
     market = alvh.Market.from_toml(market_file)
     chain = tmp_path / "chain.csv"
     _write_chain(chain, market, skew=-0.4, curvature=0.08)
-    code = main(["grid", str(EXAMPLES / "condor_vix_hedge.toml"), "--market", str(market_file),
-                 "--chain", str(chain), "--out", str(tmp_path / "r.png"), "--days", "0", "5"])
+    code = main(
+        [
+            "grid",
+            str(EXAMPLES / "condor_vix_hedge.toml"),
+            "--market",
+            str(market_file),
+            "--chain",
+            str(chain),
+            "--out",
+            str(tmp_path / "r.png"),
+            "--days",
+            "0",
+            "5",
+        ]
+    )
     printed = capsys.readouterr().out
     assert code == 0, printed
     assert "smile fitted to" in printed and "skew -0.4000" in printed
@@ -378,9 +474,23 @@ def test_cli_grid_fits_svi_slices_to_a_chain_with_smile_svi(
     market = alvh.Market.from_toml(market_file)
     chain = tmp_path / "chain.csv"
     _write_chain(chain, market, skew=-0.4, curvature=0.08)
-    code = main(["grid", str(EXAMPLES / "condor_vix_hedge.toml"), "--market", str(market_file),
-                 "--chain", str(chain), "--smile", "svi", "--out", str(tmp_path / "r.png"),
-                 "--days", "0", "5"])
+    code = main(
+        [
+            "grid",
+            str(EXAMPLES / "condor_vix_hedge.toml"),
+            "--market",
+            str(market_file),
+            "--chain",
+            str(chain),
+            "--smile",
+            "svi",
+            "--out",
+            str(tmp_path / "r.png"),
+            "--days",
+            "0",
+            "5",
+        ]
+    )
     printed = " ".join(capsys.readouterr().out.split())
     assert code == 0, printed
     assert "SVI fitted to" in printed and "41 of 82 quotes, 1 slice, RMSE" in printed
@@ -391,14 +501,33 @@ def test_cli_grid_crossed_quote_in_the_chain_names_file_line_and_field(
     market_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     chain = tmp_path / "crossed.csv"
-    chain.write_text("expiry,strike,type,bid,ask\n2025-03-21,5800,put,20.0,21.0\n"
-                     "2025-03-21,5825,put,23.5,22.5\n")
-    code = main(["grid", str(EXAMPLES / "condor_vix_hedge.toml"), "--market", str(market_file),
-                 "--chain", str(chain), "--out", str(tmp_path / "r.png")])
+    chain.write_text(
+        "expiry,strike,type,bid,ask\n2025-03-21,5800,put,20.0,21.0\n2025-03-21,5825,put,23.5,22.5\n"
+    )
+    code = main(
+        [
+            "grid",
+            str(EXAMPLES / "condor_vix_hedge.toml"),
+            "--market",
+            str(market_file),
+            "--chain",
+            str(chain),
+            "--out",
+            str(tmp_path / "r.png"),
+        ]
+    )
     printed = capsys.readouterr().out
     assert code == 2
     assert "crossed.csv:3 (row 2), column 'bid'" in " ".join(printed.split())
     assert not (tmp_path / "r.png").exists()
-    missing = main(["grid", str(EXAMPLES / "condor_vix_hedge.toml"), "--market",
-                    str(market_file), "--chain", str(tmp_path / "nope.csv")])
+    missing = main(
+        [
+            "grid",
+            str(EXAMPLES / "condor_vix_hedge.toml"),
+            "--market",
+            str(market_file),
+            "--chain",
+            str(tmp_path / "nope.csv"),
+        ]
+    )
     assert missing == 2 and "nope.csv" in capsys.readouterr().out

@@ -25,18 +25,21 @@ def test_layers_along_the_issue_vix_path(preset):
     assert Policy.preset(preset).layer_path(VIX_PATH) == EXPECTED[preset]
 
 
-@pytest.mark.parametrize("vix, current, expected", [
-    (22.5, 1, 1),    # between bands: layer 1 holds
-    (23.5, 0, 1),    # from 0 into the gap: at least layer 1 (17 <= VIX)
-    (29.5, 3, 3),    # between layers 2 and 3: layer 3 holds
-    (29.5, 2, 2),    # ... and layer 2 does not move up before 30
-    (29.0, 3, 3),    # exactly at layer 3's exit: still in (29 = 30 - 1)
-    (28.99, 3, 2),   # below it: down one
-    (16.0, 1, 1),    # layer 1's exit is 16: holds at 16
-    (15.99, 1, 0),
-    (10.0, 3, 0),    # a collapse walks all the way down
-    (35.0, 0, 3),    # a jump goes straight up
-])
+@pytest.mark.parametrize(
+    "vix, current, expected",
+    [
+        (22.5, 1, 1),  # between bands: layer 1 holds
+        (23.5, 0, 1),  # from 0 into the gap: at least layer 1 (17 <= VIX)
+        (29.5, 3, 3),  # between layers 2 and 3: layer 3 holds
+        (29.5, 2, 2),  # ... and layer 2 does not move up before 30
+        (29.0, 3, 3),  # exactly at layer 3's exit: still in (29 = 30 - 1)
+        (28.99, 3, 2),  # below it: down one
+        (16.0, 1, 1),  # layer 1's exit is 16: holds at 16
+        (15.99, 1, 0),
+        (10.0, 3, 0),  # a collapse walks all the way down
+        (35.0, 0, 3),  # a jump goes straight up
+    ],
+)
 def test_hysteresis_and_exit_buffers(vix, current, expected):
     assert Policy.preset("early").next_layer(vix, current) == expected
 
@@ -78,20 +81,29 @@ def _write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize("text, field", [
-    ("name = 'x'\n[[layers]]\nstart = 17\nend = 25\nexit_buffer = 1\nactions = []\n"
-     "[[layers]]\nstart = 24\nend = 29\nexit_buffer = 1\nactions = []\n"
-     "[[layers]]\nstart = 30\nexit_buffer = 1\nactions = []\n", "layers[2].start"),
-    ("name = 'x'\n[sizing]\nlayer_cap = 1.5\n", "sizing.layer_cap"),
-    ("name = 'x'\n[sizing]\nlayer_cap = 0.03\ntotal_cap = 0.02\n", "sizing.total_cap"),
-    ("name = 'x'\n[[layers]]\nstart = 17\nend = 22\nexit_buffer = 1\nactions = ['buy_puts']\n"
-     "[[layers]]\nstart = 24\nend = 29\nexit_buffer = 1\nactions = []\n"
-     "[[layers]]\nstart = 30\nexit_buffer = 1\nactions = []\n", "layers[1].actions[0]"),
-    ("name = 'x'\n[rules]\nmacd_expanding_dayz = 3\n", "rules.macd_expanding_dayz"),
-    ("name = 'x'\n[rules]\nprojection_days = 20\n", "rules.projection_days"),
-    ("name = 'x'\nlayers = 5\n", "layers"),
-    ("name = 'x'\nbands = []\n", "bands"),
-])
+@pytest.mark.parametrize(
+    "text, field",
+    [
+        (
+            "name = 'x'\n[[layers]]\nstart = 17\nend = 25\nexit_buffer = 1\nactions = []\n"
+            "[[layers]]\nstart = 24\nend = 29\nexit_buffer = 1\nactions = []\n"
+            "[[layers]]\nstart = 30\nexit_buffer = 1\nactions = []\n",
+            "layers[2].start",
+        ),
+        ("name = 'x'\n[sizing]\nlayer_cap = 1.5\n", "sizing.layer_cap"),
+        ("name = 'x'\n[sizing]\nlayer_cap = 0.03\ntotal_cap = 0.02\n", "sizing.total_cap"),
+        (
+            "name = 'x'\n[[layers]]\nstart = 17\nend = 22\nexit_buffer = 1\nactions = ['buy_puts']\n"
+            "[[layers]]\nstart = 24\nend = 29\nexit_buffer = 1\nactions = []\n"
+            "[[layers]]\nstart = 30\nexit_buffer = 1\nactions = []\n",
+            "layers[1].actions[0]",
+        ),
+        ("name = 'x'\n[rules]\nmacd_expanding_dayz = 3\n", "rules.macd_expanding_dayz"),
+        ("name = 'x'\n[rules]\nprojection_days = 20\n", "rules.projection_days"),
+        ("name = 'x'\nlayers = 5\n", "layers"),
+        ("name = 'x'\nbands = []\n", "bands"),
+    ],
+)
 def test_bad_policy_files_name_the_file_and_field(tmp_path: Path, text: str, field: str):
     path = _write(tmp_path, text)
     with pytest.raises((InvalidInputError, InputTypeError)) as info:

@@ -19,8 +19,7 @@ from alvh.errors import InputTypeError, InvalidInputError
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 POSITION_EXAMPLES = [
-    EXAMPLES / name
-    for name in ("condor.toml", "condor_vix_hedge.toml", "condor_put_spread_hedge.toml")
+    EXAMPLES / name for name in ("condor.toml", "condor_vix_hedge.toml", "condor_put_spread_hedge.toml")
 ]
 MAR21 = dt.date(2025, 3, 21)  # SPX monthly, March 2025
 VIX_MAR = dt.date(2025, 3, 18)  # VIX March 2025 (Good-Friday adjusted Tuesday)
@@ -30,8 +29,9 @@ class StandInMarket:
     """The slice of `alvh.Market` the delta builder uses, with a simple linear skew
     in log-moneyness: an input, not a mock of pricing (prices come from alvh.bsm)."""
 
-    def __init__(self, *, as_of=dt.date(2025, 2, 3), spot=5994.57, rate=0.043, div=0.013,
-                 atm_vol=0.16, skew=-0.25):
+    def __init__(
+        self, *, as_of=dt.date(2025, 2, 3), spot=5994.57, rate=0.043, div=0.013, atm_vol=0.16, skew=-0.25
+    ):
         self.as_of, self.spot, self.rate, self.div = as_of, spot, rate, div
         self.atm_vol, self.skew = atm_vol, skew
 
@@ -45,8 +45,13 @@ class StandInMarket:
 
 def condor(quantity=1, prices=(35.2, 29.9, 31.4, 22.45)):
     return Position.iron_condor(
-        MAR21, short_put=5625, long_put=5575, short_call=6300, long_call=6350,
-        quantity=quantity, prices=prices,
+        MAR21,
+        short_put=5625,
+        long_put=5575,
+        short_call=6300,
+        long_call=6350,
+        quantity=quantity,
+        prices=prices,
     )
 
 
@@ -54,7 +59,10 @@ def condor(quantity=1, prices=(35.2, 29.9, 31.4, 22.45)):
 def test_iron_condor_legs_signs_and_credit():
     book = condor(quantity=10)
     assert [(leg.strike, leg.right, leg.quantity) for leg in book] == [
-        (5575.0, "put", 10), (5625.0, "put", -10), (6300.0, "call", -10), (6350.0, "call", 10),
+        (5575.0, "put", 10),
+        (5625.0, "put", -10),
+        (6300.0, "call", -10),
+        (6350.0, "call", 10),
     ]
     assert all(isinstance(leg, SpxOption) and leg.expiry == MAR21 for leg in book)
     # (35.2 + 31.4 - 29.9 - 22.45) points x 100 $ x 10 lots
@@ -63,13 +71,15 @@ def test_iron_condor_legs_signs_and_credit():
 
 def test_iron_condor_prices_by_mapping_and_default_zero():
     by_name = Position.iron_condor(
-        MAR21, short_put=5625, long_put=5575, short_call=6300, long_call=6350,
+        MAR21,
+        short_put=5625,
+        long_put=5575,
+        short_call=6300,
+        long_call=6350,
         prices={"short_put": 35.2, "long_put": 29.9, "short_call": 31.4, "long_call": 22.45},
     )
     assert by_name == condor()
-    unpriced = Position.iron_condor(
-        MAR21, short_put=5625, long_put=5575, short_call=6300, long_call=6350
-    )
+    unpriced = Position.iron_condor(MAR21, short_put=5625, long_put=5575, short_call=6300, long_call=6350)
     assert all(leg.entry_price == 0.0 for leg in unpriced) and unpriced.credit == 0.0
 
 
@@ -98,8 +108,9 @@ def test_iron_condor_rejects_bad_quantity_and_prices():
     with pytest.raises(InvalidInputError, match="quantity"):
         condor(quantity=0)
     with pytest.raises(InvalidInputError, match="missing"):
-        Position.iron_condor(MAR21, short_put=5625, long_put=5575, short_call=6300,
-                             long_call=6350, prices={"short_put": 1.0})
+        Position.iron_condor(
+            MAR21, short_put=5625, long_put=5575, short_call=6300, long_call=6350, prices={"short_put": 1.0}
+        )
     with pytest.raises(InvalidInputError, match="4 entries"):
         condor(prices=(1.0, 2.0))
     with pytest.raises(InvalidInputError, match="entry_price"):
@@ -107,10 +118,12 @@ def test_iron_condor_rejects_bad_quantity_and_prices():
 
 
 def test_vertical_put_spread_is_a_debit():
-    spread = Position.vertical(MAR21, long_strike=5500, short_strike=5400, is_call=False,
-                               quantity=2, prices=(23.65, 17.7))
+    spread = Position.vertical(
+        MAR21, long_strike=5500, short_strike=5400, is_call=False, quantity=2, prices=(23.65, 17.7)
+    )
     assert [(leg.strike, leg.right, leg.quantity) for leg in spread] == [
-        (5500.0, "put", 2), (5400.0, "put", -2),
+        (5500.0, "put", 2),
+        (5400.0, "put", -2),
     ]
     assert spread.credit == pytest.approx(-(23.65 - 17.7) * 100 * 2)
     with pytest.raises(InvalidInputError, match="two strikes"):
@@ -126,8 +139,15 @@ def test_conversion_and_reversal_are_opposite_synthetics():
     # Synthetic short (conversion) / long (reversal): call delta - put delta = e^{-qT}.
     market = StandInMarket()
     t = market.t(MAR21)
-    deltas = alvh.bsm.greeks(is_call=np.array([False, True]), spot=market.spot, strike=6000.0,
-                             t=t, rate=market.rate, div=market.div, vol=0.16).delta
+    deltas = alvh.bsm.greeks(
+        is_call=np.array([False, True]),
+        spot=market.spot,
+        strike=6000.0,
+        t=t,
+        rate=market.rate,
+        div=market.div,
+        vol=0.16,
+    ).delta
     rev_delta = sum(leg.quantity * d for leg, d in zip(rev, deltas))
     assert rev_delta == pytest.approx(3 * math.exp(-market.div * t), rel=1e-12)
 
@@ -136,8 +156,9 @@ def test_vix_builders():
     call = Position.vix_call(VIX_MAR, strike=25, quantity=5, price=0.85)
     assert call.legs == (VixOption(VIX_MAR, 25.0, True, 5, 0.85),)
     assert call.credit == pytest.approx(-425.0)
-    spread = Position.vix_call_spread(VIX_MAR, long_strike=22.5, short_strike=30, quantity=4,
-                                      prices={"long": 1.2, "short": 0.3})
+    spread = Position.vix_call_spread(
+        VIX_MAR, long_strike=22.5, short_strike=30, quantity=4, prices={"long": 1.2, "short": 0.3}
+    )
     assert [(leg.strike, leg.quantity) for leg in spread] == [(22.5, 4), (30.0, -4)]
     assert spread.credit == pytest.approx(-(1.2 - 0.3) * 100 * 4)
     with pytest.raises(InvalidInputError, match="long_strike < short_strike"):
@@ -153,8 +174,9 @@ def test_vix_builders():
 @pytest.mark.parametrize("skew", [0.0, -0.25])
 def test_by_delta_picks_the_grid_strikes_nearest_the_target(short_delta, skew):
     market = StandInMarket(skew=skew)
-    book = Position.iron_condor_by_delta(MAR21, market=market, short_delta=short_delta,
-                                         wing_width=50, quantity=2)
+    book = Position.iron_condor_by_delta(
+        MAR21, market=market, short_delta=short_delta, wing_width=50, quantity=2
+    )
     long_put, short_put, short_call, long_call = book.legs
     assert (short_put.quantity, short_call.quantity, long_put.quantity) == (-2, -2, 2)
     assert long_put.strike == short_put.strike - 50 and long_call.strike == short_call.strike + 50
@@ -164,9 +186,15 @@ def test_by_delta_picks_the_grid_strikes_nearest_the_target(short_delta, skew):
     t = market.t(MAR21)
     grid = np.arange(3000.0, 9000.0, 5.0)
     greeks = {
-        right: alvh.bsm.greeks(is_call=right == "call", spot=market.spot, strike=grid, t=t,
-                               rate=market.rate, div=market.div,
-                               vol=market.spx_vol(grid, MAR21))
+        right: alvh.bsm.greeks(
+            is_call=right == "call",
+            spot=market.spot,
+            strike=grid,
+            t=t,
+            rate=market.rate,
+            div=market.div,
+            vol=market.spx_vol(grid, MAR21),
+        )
         for right in ("put", "call")
     }
     for leg, side in ((short_put, grid < market.spot), (short_call, grid > market.spot)):
@@ -176,9 +204,15 @@ def test_by_delta_picks_the_grid_strikes_nearest_the_target(short_delta, skew):
 
     # Entry prices are alvh.bsm with the market's vols.
     strikes = np.array([leg.strike for leg in book])
-    expected = alvh.bsm.price(is_call=np.array([leg.is_call for leg in book]), spot=market.spot,
-                              strike=strikes, t=t, rate=market.rate, div=market.div,
-                              vol=market.spx_vol(strikes, MAR21))
+    expected = alvh.bsm.price(
+        is_call=np.array([leg.is_call for leg in book]),
+        spot=market.spot,
+        strike=strikes,
+        t=t,
+        rate=market.rate,
+        div=market.div,
+        vol=market.spx_vol(strikes, MAR21),
+    )
     assert [leg.entry_price for leg in book] == pytest.approx(list(expected), rel=1e-12)
     assert book.credit > 0
 
@@ -259,15 +293,24 @@ def test_example_condor_is_a_45_dte_16_delta_condor_on_a_real_monthly():
     assert (expiry - market.as_of).days == 46
     shorts = [leg for leg in book if leg.quantity < 0]
     strikes = np.array([leg.strike for leg in shorts])
-    delta = alvh.bsm.greeks(is_call=np.array([leg.is_call for leg in shorts]), spot=market.spot,
-                            strike=strikes, t=market.t(expiry), rate=market.rate,
-                            div=market.div, vol=market.spx_vol(strikes, expiry)).delta
+    delta = alvh.bsm.greeks(
+        is_call=np.array([leg.is_call for leg in shorts]),
+        spot=market.spot,
+        strike=strikes,
+        t=market.t(expiry),
+        rate=market.rate,
+        div=market.div,
+        vol=market.spx_vol(strikes, expiry),
+    ).delta
     assert np.all(np.abs(np.abs(delta) - 0.16) < 0.05)
 
 
 def test_every_instrument_type_round_trips(tmp_path):
-    book = (condor() + Position.vix_call_spread(VIX_MAR, long_strike=22.5, short_strike=30)
-            + Position.vix_future(VIX_MAR, quantity=-1, price=19.31))
+    book = (
+        condor()
+        + Position.vix_call_spread(VIX_MAR, long_strike=22.5, short_strike=30)
+        + Position.vix_future(VIX_MAR, quantity=-1, price=19.31)
+    )
     book = Position(book.legs, cash=-1234.5, name="all types")
     path = tmp_path / "book.toml"
     book.to_toml(path)
@@ -313,7 +356,10 @@ entry_price = 35.2
 @pytest.mark.parametrize(
     ("text", "where"),
     [
-        (LEG + LEG.replace('"spx_option"', '"spx_future"'), r"legs\[1\]\.type: unknown instrument type 'spx_future'"),
+        (
+            LEG + LEG.replace('"spx_option"', '"spx_future"'),
+            r"legs\[1\]\.type: unknown instrument type 'spx_future'",
+        ),
         (LEG.replace('type = "spx_option"\n', ""), r"legs\[0\]\.type: missing"),
         (LEG.replace("strike = 5625.0\n", ""), r"legs\[0\]\.strike: missing"),
         (LEG.replace("entry_price = 35.2\n", ""), r"legs\[0\]\.entry_price: missing"),
@@ -325,7 +371,10 @@ entry_price = 35.2
         (LEG.replace("entry_price = 35.2", "entry_price = nan"), r"legs\[0\]\.entry_price: .*finite"),
         (LEG.replace("2025-03-21", '"2025-03-21"'), r"legs\[0\]\.expiry: must be a TOML date"),
         (LEG.replace("2025-03-21", "2025-03-22"), r"legs\[0\]\.expiry: .*business day"),
-        (LEG.replace('type = "spx_option"', 'type = "vix_future"'), r"legs\[0\]\.strike: unknown key for a vix_future"),
+        (
+            LEG.replace('type = "spx_option"', 'type = "vix_future"'),
+            r"legs\[0\]\.strike: unknown key for a vix_future",
+        ),
         ("[position]\nname = 'x'\nowner = 'me'\n" + LEG, r"position\.owner: unknown key"),
         ("[position]\ncash = 'lots'\n", r"position\.cash must be a finite number"),
         ("[[leg]]\ntype = 'spx_option'\n", r"unknown top-level key 'leg'"),

@@ -26,12 +26,34 @@ def test_cli_project_prints_the_tables_and_writes_the_fan(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "fan.png"
-    code = main(["project", BOOK, "--market", MARKET, "--days", "5", "--paths", "2000",
-                 "--scenarios", "gdp", "--out", str(out)])
+    code = main(
+        [
+            "project",
+            BOOK,
+            "--market",
+            MARKET,
+            "--days",
+            "5",
+            "--paths",
+            "2000",
+            "--scenarios",
+            "gdp",
+            "--out",
+            str(out),
+        ]
+    )
     printed = capsys.readouterr().out
     assert code == 0, printed
-    for name in ("expansion", "soft landing", "stall", "recession", "mixture", "CVaR 95",
-                 "expected path", "fan chart written"):
+    for name in (
+        "expansion",
+        "soft landing",
+        "stall",
+        "recession",
+        "mixture",
+        "CVaR 95",
+        "expected path",
+        "fan chart written",
+    ):
         assert name in printed
     data = out.read_bytes()
     assert data.startswith(PNG_MAGIC) and len(data) > 20_000
@@ -39,20 +61,37 @@ def test_cli_project_prints_the_tables_and_writes_the_fan(
 
 def test_cli_project_reads_a_scenario_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     out = tmp_path / "fan.png"
-    code = main(["project", BOOK, "--market", MARKET, "--days", "5", "--paths", "500",
-                 "--scenarios", str(EXAMPLES / "scenarios.toml"), "--out", str(out)])
+    code = main(
+        [
+            "project",
+            BOOK,
+            "--market",
+            MARKET,
+            "--days",
+            "5",
+            "--paths",
+            "500",
+            "--scenarios",
+            str(EXAMPLES / "scenarios.toml"),
+            "--out",
+            str(out),
+        ]
+    )
     printed = capsys.readouterr().out
     assert code == 0, printed
     assert "hawkish fomc" in printed and out.exists()
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--days", "4"], "--days must be between 5 and 10"),
-    (["--days", "11"], "--days must be between 5 and 10"),
-    (["--paths", "0"], "--paths must be at least 1"),
-    (["--scenarios", "gdp_x_earning"], "neither a built-in set"),
-    (["--out", "/no/such/dir/fan.png"], "does not exist"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--days", "4"], "--days must be between 5 and 10"),
+        (["--days", "11"], "--days must be between 5 and 10"),
+        (["--paths", "0"], "--paths must be at least 1"),
+        (["--scenarios", "gdp_x_earning"], "neither a built-in set"),
+        (["--out", "/no/such/dir/fan.png"], "does not exist"),
+    ],
+)
 def test_cli_project_bad_arguments_exit_2(
     args: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -65,9 +104,7 @@ def test_cli_project_malformed_scenario_file_names_file_and_field(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bad = tmp_path / "bad.toml"
-    text = (EXAMPLES / "scenarios.toml").read_text().replace(
-        "probability = 0.6", "probability = 0.65", 1
-    )
+    text = (EXAMPLES / "scenarios.toml").read_text().replace("probability = 0.6", "probability = 0.65", 1)
     bad.write_text(text)
     code = main(["project", BOOK, "--market", MARKET, "--paths", "100", "--scenarios", str(bad)])
     printed = _words(capsys.readouterr().out)
@@ -83,8 +120,11 @@ def test_representative_paths_are_the_grid_on_the_expected_path() -> None:
     assert frame.height == 3 * 5
     row = frame.row(7, named=True)  # scenario 1, day 3
     grid = alvh.scenario_grid(
-        book, market, spot_moves=[row["spx"] / market.spot - 1.0],
-        vol_shifts=[row["vix"] - market.vix], days=[row["day"]],
+        book,
+        market,
+        spot_moves=[row["spx"] / market.spot - 1.0],
+        vol_shifts=[row["vix"] - market.vix],
+        days=[row["day"]],
     )
     assert row["pnl"] == pytest.approx(float(grid.pnl[0, 0, 0]), rel=1e-12)
     assert np.isfinite(frame["theta_dollars_per_day"].to_numpy()).all()
@@ -92,9 +132,7 @@ def test_representative_paths_are_the_grid_on_the_expected_path() -> None:
 
 def test_fan_chart_of_one_scenario(tmp_path: Path) -> None:
     market = alvh.Market.from_toml(MARKET)
-    one = alvh.ScenarioSet("one", (alvh.Scenario("flat", 1.0, 0.0, None, -8.0, 0.75, 12.9,
-                                                 None),))
-    result = alvh.project(alvh.Position.from_toml(BOOK), market, scenarios=one, days=5,
-                          paths=300)
+    one = alvh.ScenarioSet("one", (alvh.Scenario("flat", 1.0, 0.0, None, -8.0, 0.75, 12.9, None),))
+    result = alvh.project(alvh.Position.from_toml(BOOK), market, scenarios=one, days=5, paths=300)
     path = result.plot(tmp_path / "one.png")
     assert path.read_bytes().startswith(PNG_MAGIC)

@@ -31,7 +31,11 @@ MAR21 = dt.date(2025, 3, 21)
 def flat_market(vix: float = 20.0) -> Market:
     """A market whose SPX vol is the same at every strike and tenor: 0.9 * VIX / 100."""
     return Market(
-        as_of=AS_OF, spot=6000.0, rate=0.04, div=0.01, vix=vix,
+        as_of=AS_OF,
+        spot=6000.0,
+        rate=0.04,
+        div=0.01,
+        vix=vix,
         futures=VixFutures.mean_reverting(theta=vix, kappa=2.0),
         vol_model=VixLinkedSkew(skew=0.0, curvature=0.0),
     )
@@ -40,10 +44,21 @@ def flat_market(vix: float = 20.0) -> Market:
 def still_vix(drift: float, *, name: str = "base", vol: float | None = None) -> ScenarioSet:
     """One scenario, no events, the VIX held at its level (no vol of vol, no beta, no
     mean reversion): the SPX is a geometric Brownian motion."""
-    return ScenarioSet("test", (Scenario(
-        name=name, probability=1.0, spx_drift=drift, diffusion_vol=vol, vix_beta=0.0,
-        vol_of_vix=0.0, vix_kappa=0.0, vix_theta=None,
-    ),))
+    return ScenarioSet(
+        "test",
+        (
+            Scenario(
+                name=name,
+                probability=1.0,
+                spx_drift=drift,
+                diffusion_vol=vol,
+                vix_beta=0.0,
+                vol_of_vix=0.0,
+                vix_kappa=0.0,
+                vix_theta=None,
+            ),
+        ),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -66,10 +81,17 @@ def test_mean_value_of_one_option_grows_at_the_rate(backend, is_call, strike):
     drift = market.rate - market.div
     paths = 20_000 if backend == "native" else 6_000
     result = project(option, market, scenarios=still_vix(drift), days=8, paths=paths, seed=11)
-    v0 = 100.0 * float(alvh.bsm.price(
-        is_call=is_call, spot=market.spot, strike=strike, t=market.t(MAR21),
-        rate=market.rate, div=market.div, vol=0.9 * market.vix / 100.0,
-    ))
+    v0 = 100.0 * float(
+        alvh.bsm.price(
+            is_call=is_call,
+            spot=market.spot,
+            strike=strike,
+            t=market.t(MAR21),
+            rate=market.rate,
+            div=market.div,
+            vol=0.9 * market.vix / 100.0,
+        )
+    )
     for d in (2, 5, 8):
         expected = v0 * (math.exp(market.rate * d / 365.0) - 1.0)
         mean, se = result.stat("mean")[0, d - 1], result.mean_se[0, d - 1]
@@ -89,9 +111,7 @@ def test_touch_probability_is_the_reflection_principle(backend):
     for d in (1, 5, 10):
         t = d / 365.0
         s = sigma * math.sqrt(t)
-        exact = norm.cdf((b - nu * t) / s) + math.exp(2 * nu * b / sigma**2) * norm.cdf(
-            (b + nu * t) / s
-        )
+        exact = norm.cdf((b - nu * t) / s) + math.exp(2 * nu * b / sigma**2) * norm.cdf((b + nu * t) / s)
         got, se = result.touch[0, d - 1, 0], result.touch_se[0, d - 1, 0]
         assert abs(got - exact) < 3.0 * se + 1e-4, (d, got, exact, se)
         assert result.touch[0, d - 1, 2] == got  # no call barrier: "either" is the put's
@@ -104,8 +124,7 @@ def test_log_returns_are_normal(backend):
     mu = 0.05
     one = Position((SpxOption(MAR21, 6000.0, True, 1, 0.0),))
     paths = 40_000 if backend == "native" else 10_000
-    result = project(one, market, scenarios=still_vix(mu), days=10, paths=paths, seed=8,
-                     keep_paths=True)
+    result = project(one, market, scenarios=still_vix(mu), days=10, paths=paths, seed=8, keep_paths=True)
     assert result.spot_paths is not None
     for d in (1, 10):
         x = np.log(result.spot_paths[0, d - 1] / market.spot)
@@ -124,9 +143,15 @@ def test_doubling_the_paths_halves_the_variance_of_the_estimates():
     market = flat_market()
     option = Position((SpxOption(MAR21, 6000.0, False, -2, 0.0),))
     scen = still_vix(0.0)
-    estimates = {n: [project(option, market, scenarios=scen, days=5, paths=n, seed=seed,
-                             greek_paths=0).stat("mean")[0, -1] for seed in range(40)]
-                 for n in (1000, 2000)}
+    estimates = {
+        n: [
+            project(option, market, scenarios=scen, days=5, paths=n, seed=seed, greek_paths=0).stat("mean")[
+                0, -1
+            ]
+            for seed in range(40)
+        ]
+        for n in (1000, 2000)
+    }
     ratio = np.var(estimates[1000], ddof=1) / np.var(estimates[2000], ddof=1)
     # F(39, 39) around 2: the 1 % .. 99 % band of the ratio is about 0.93 .. 4.3.
     assert 0.93 < ratio < 4.3, ratio
@@ -139,8 +164,9 @@ def test_backends_agree(book, market):
     results = {}
     for name in ("native", "python"):
         with alvh.use_backend(name):
-            results[name] = project(book, market, days=6, paths=1500, seed=21, greek_paths=300,
-                                    keep_paths=True)
+            results[name] = project(
+                book, market, days=6, paths=1500, seed=21, greek_paths=300, keep_paths=True
+            )
     native, python = results["native"], results["python"]
     assert native.backend == "native" and python.backend == "python"
     for name in ("pnl", "spot_paths", "vix_paths", "stats", "mixture", "touch", "greeks"):
@@ -175,8 +201,16 @@ def test_a_prefix_of_the_paths_does_not_depend_on_the_path_count(backend, book, 
 def test_one_call_per_scenario_or_one_for_all_give_the_same_numbers(backend, book, market):
     # With a progress callback the kernel runs once per scenario; without, once for all.
     seen = []
-    each = project(book, market, days=4, paths=1200, seed=8, keep_paths=True, greek_paths=100,
-                   progress=lambda done, total: seen.append((done, total)))
+    each = project(
+        book,
+        market,
+        days=4,
+        paths=1200,
+        seed=8,
+        keep_paths=True,
+        greek_paths=100,
+        progress=lambda done, total: seen.append((done, total)),
+    )
     whole = project(book, market, days=4, paths=1200, seed=8, keep_paths=True, greek_paths=100)
     assert seen == [(s + 1, len(each.names)) for s in range(len(each.names))]
     for name in ("pnl", "spot_paths", "vix_paths", "stats", "mixture", "touch", "greeks"):
@@ -190,8 +224,7 @@ def test_horizon_statistics_are_the_last_day_of_the_projection(backend, book):
 
     market = flat_market(vix=18.0)
     hedged = book.with_leg(VixOption(market.as_of + dt.timedelta(days=3), 18.0, True, 5, 1.2))
-    full = project(hedged, market, days=6, paths=900, seed=13, greek_paths=0,
-                   representative=False)
+    full = project(hedged, market, days=6, paths=900, seed=13, greek_paths=0, representative=False)
     stats, mixture = horizon_statistics(hedged, market, days=6, paths=900, seed=13)
     assert np.array_equal(stats, full.stats[:, -1])
     assert np.array_equal(mixture, full.mixture[-1])
@@ -205,14 +238,20 @@ def test_legs_expiring_inside_the_horizon_settle_and_stay(backend):
     feb07 = dt.date(2025, 2, 7)  # day 4
     vix_feb = dt.date(2025, 2, 12)  # day 9
     for leg, day, settle in (
-        (SpxOption(feb07, 6000.0, True, 1, 0.0), 4,
-         lambda spot, vix: 100 * np.maximum(spot - 6000.0, 0.0)),
-        (VixOption(vix_feb, 18.0, True, 2, 0.0), 9,
-         lambda spot, vix: 200 * np.maximum(vix - 18.0, 0.0)),
+        (SpxOption(feb07, 6000.0, True, 1, 0.0), 4, lambda spot, vix: 100 * np.maximum(spot - 6000.0, 0.0)),
+        (VixOption(vix_feb, 18.0, True, 2, 0.0), 9, lambda spot, vix: 200 * np.maximum(vix - 18.0, 0.0)),
         (VixFuture(vix_feb, -1, 18.5), 9, lambda spot, vix: -1000 * (vix - 18.5)),
     ):
-        result = project(Position((leg,)), market, scenarios=scen, days=10, paths=400, seed=2,
-                         keep_paths=True, greek_paths=0)
+        result = project(
+            Position((leg,)),
+            market,
+            scenarios=scen,
+            days=10,
+            paths=400,
+            seed=2,
+            keep_paths=True,
+            greek_paths=0,
+        )
         assert result.pnl is not None and result.spot_paths is not None
         assert result.vix_paths is not None
         e = day - 1
@@ -257,8 +296,13 @@ def test_bad_inputs_name_the_field(book, market):
     with pytest.raises(InvalidInputError, match="diffusion_vol"):
         Scenario("x", 1.0, 0.0, -0.2, 0.0, 0.0, 0.0, None)
     with pytest.raises(InvalidInputError, match="sum"):
-        ScenarioSet("bad", (Scenario("a", 0.5, 0.0, None, 0.0, 0.0, 0.0, None),
-                            Scenario("b", 0.4, 0.0, None, 0.0, 0.0, 0.0, None)))
+        ScenarioSet(
+            "bad",
+            (
+                Scenario("a", 0.5, 0.0, None, 0.0, 0.0, 0.0, None),
+                Scenario("b", 0.4, 0.0, None, 0.0, 0.0, 0.0, None),
+            ),
+        )
     expiring = book.with_leg(SpxOption(AS_OF, 6000.0, True, 1, 1.0))
     with pytest.raises(InvalidInputError, match=r"legs\[5\]"):
         project(expiring, market)
@@ -287,14 +331,12 @@ def test_quantile_and_cvar_standard_errors_match_the_spread_over_seeds():
     estimates = {name: [] for name in names}
     reported = {name: [] for name in names}
     for seed in range(40):
-        r = project(option, market, scenarios=scen, days=5, paths=2000, seed=seed,
-                    greek_paths=0)
+        r = project(option, market, scenarios=scen, days=5, paths=2000, seed=seed, greek_paths=0)
         for name in names:
             estimates[name].append(r.stat(name)[0, -1])
             se_name = "q05_se" if name == "var95" else f"{name}_se"
             reported[name].append(r.stat(se_name)[0, -1])
-        assert np.allclose(r.mixture[-1, STAT_NAMES.index("q50_se")], r.stat("q50_se")[0, -1],
-                           rtol=0.2)
+        assert np.allclose(r.mixture[-1, STAT_NAMES.index("q50_se")], r.stat("q50_se")[0, -1], rtol=0.2)
     for name in names:
         spread = np.std(estimates[name], ddof=1)
         typical = np.mean(reported[name])
@@ -306,10 +348,10 @@ def test_the_vix_stays_in_bounds_on_far_tail_paths(backend):
     # away to infinity (seen in a backtest); every number stays finite.
     market = flat_market(vix=60.0)
     wild = ScenarioSet("wild", (Scenario("panic", 1.0, -0.5, None, -30.0, 5.0, 0.0, None),))
-    option = Position((SpxOption(MAR21, 5000.0, False, 1, 0.0),
-                       VixOption(dt.date(2025, 3, 18), 80.0, True, 3, 0.0)))
-    result = project(option, market, scenarios=wild, days=10, paths=3000, seed=1,
-                     keep_paths=True)
+    option = Position(
+        (SpxOption(MAR21, 5000.0, False, 1, 0.0), VixOption(dt.date(2025, 3, 18), 80.0, True, 3, 0.0))
+    )
+    result = project(option, market, scenarios=wild, days=10, paths=3000, seed=1, keep_paths=True)
     assert result.vix_paths is not None and result.pnl is not None
     assert result.vix_paths.min() >= 1.0 - 1e-12 and result.vix_paths.max() <= 150.0 + 1e-9
     assert (result.vix_paths.max() > 149.0) and np.isfinite(result.pnl).all()

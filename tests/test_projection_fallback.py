@@ -24,14 +24,17 @@ from alvh.errors import InvalidInputError, ShapeError
     ("counter", "key", "expected"),
     [
         ((0, 0, 0, 0), (0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
-        ((0xFFFFFFFF,) * 4, (0xFFFFFFFF, 0xFFFFFFFF),
-         (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)),
-        ((0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344), (0xA4093822, 0x299F31D0),
-         (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1)),
+        ((0xFFFFFFFF,) * 4, (0xFFFFFFFF, 0xFFFFFFFF), (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)),
+        (
+            (0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344),
+            (0xA4093822, 0x299F31D0),
+            (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1),
+        ),
     ],
 )
-def test_philox_known_answers(counter: tuple[int, ...], key: tuple[int, int],
-                              expected: tuple[int, ...]) -> None:
+def test_philox_known_answers(
+    counter: tuple[int, ...], key: tuple[int, int], expected: tuple[int, ...]
+) -> None:
     """Random123's known-answer vectors of philox4x32_10 (kat_vectors)."""
     words = projection.philox4x32_10((counter[0], counter[1], counter[2], counter[3]), key)
     assert tuple(int(w) for w in words) == expected
@@ -99,8 +102,7 @@ def test_pnl_statistics_per_scenario(paths: int) -> None:
     rng = np.random.default_rng(5)
     n_scen, n_days = 3, 2
     cube = rng.normal(1.0, 3.0, (n_scen, n_days, paths)).round(3)  # ties included
-    stats = projection.statistics(cube.ravel(), np.array([0.5, 0.25, 0.25]), n_scen,
-                                      n_days, paths)
+    stats = projection.statistics(cube.ravel(), np.array([0.5, 0.25, 0.25]), n_scen, n_days, paths)
     for s in range(n_scen):
         for d in range(n_days):
             x = cube[s, d]
@@ -121,8 +123,9 @@ def test_pnl_statistics_per_scenario(paths: int) -> None:
 def test_pnl_statistics_mixture() -> None:
     rng = np.random.default_rng(11)
     n_scen, n_days, paths = 3, 2, 1024
-    cube = np.stack([rng.normal(mu, sd, (n_days, paths)) for mu, sd in
-                     ((2.0, 1.0), (-1.0, 4.0), (0.0, 2.0))]).round(4)
+    cube = np.stack(
+        [rng.normal(mu, sd, (n_days, paths)) for mu, sd in ((2.0, 1.0), (-1.0, 4.0), (0.0, 2.0))]
+    ).round(4)
     prob = np.array([0.5, 0.25, 0.25])
     stats = projection.statistics(cube.ravel(), prob, n_scen, n_days, paths)
     for d in range(n_days):
@@ -132,8 +135,7 @@ def test_pnl_statistics_mixture() -> None:
         assert stats["mixture_std"][d] == pytest.approx(expanded.std(), rel=1e-12)
         assert stats["mixture_p_profit"][d] == pytest.approx((expanded > 0).mean(), rel=1e-15)
         for q in QS:
-            assert stats[f"mixture_q{q:02d}"][d] == np.quantile(
-                expanded, q / 100, method="inverted_cdf")
+            assert stats[f"mixture_q{q:02d}"][d] == np.quantile(expanded, q / 100, method="inverted_cdf")
         assert stats["mixture_var95"][d] == -stats["mixture_q05"][d]
         assert stats["mixture_var99"][d] == -stats["mixture_q01"][d]
         values = cube[:, d, :].ravel()
@@ -177,8 +179,15 @@ def test_pnl_statistics_bad_input() -> None:
 SPOT, RATE, DIV, VIX = 5000.0, 0.04, 0.01, 20.0
 
 
-def _case(legs: list[tuple[int, bool, float, float, int]], *, days: int, paths: int,
-          scenarios: int = 1, vol: float = 0.2, **override: Any) -> dict[str, Any]:
+def _case(
+    legs: list[tuple[int, bool, float, float, int]],
+    *,
+    days: int,
+    paths: int,
+    scenarios: int = 1,
+    vol: float = 0.2,
+    **override: Any,
+) -> dict[str, Any]:
     """The fields of `monte_carlo`'s two arguments, flat (`_run` makes the objects), for
     ``legs`` (kind, is_call, strike, weight, expiry_day): constant tables (ATM ``vol``,
     VIX option vol 0.9, futures = VIX), no events, drift = rate - div, outputs
@@ -191,31 +200,60 @@ def _case(legs: list[tuple[int, bool, float, float, int]], *, days: int, paths: 
         strike=np.array([leg[2] for leg in legs], dtype=np.float64),
         weight=np.array([leg[3] for leg in legs], dtype=np.float64),
         expiry_day=np.array([leg[4] for leg in legs], dtype=np.int64),
-        spot=SPOT, rate=RATE, div=DIV, vix=VIX, base_value=0.0,
-        drift=np.full(n, RATE - DIV), diffusion_vol=np.full(n, vol), vix_beta=np.zeros(n),
-        vol_of_vix=np.zeros(n), vix_kappa=np.zeros(n), vix_theta=np.full(n, VIX),
+        spot=SPOT,
+        rate=RATE,
+        div=DIV,
+        vix=VIX,
+        base_value=0.0,
+        drift=np.full(n, RATE - DIV),
+        diffusion_vol=np.full(n, vol),
+        vix_beta=np.zeros(n),
+        vol_of_vix=np.zeros(n),
+        vix_kappa=np.zeros(n),
+        vix_theta=np.full(n, VIX),
         atm_vix_ratio=0.9,
-        jump_mean=np.zeros(n * h), jump_std=np.zeros(n * h), vix_jump_mean=np.zeros(n * h),
+        jump_mean=np.zeros(n * h),
+        jump_std=np.zeros(n * h),
+        vix_jump_mean=np.zeros(n * h),
         vix_jump_std=np.zeros(n * h),
-        days=days, paths=paths, seed=20_261_124, greek_paths=min(paths, 1000),
-        vix_lo=10.0, vix_step=10.0, n_nodes=n_nodes,
+        days=days,
+        paths=paths,
+        seed=20_261_124,
+        greek_paths=min(paths, 1000),
+        vix_lo=10.0,
+        vix_step=10.0,
+        n_nodes=n_nodes,
         table_atm=np.full(h * n_legs * n_nodes, vol),
         table_change=np.zeros(h * n_legs * n_nodes),
         table_vvol=np.full(h * n_legs * n_nodes, 0.9),
-        fut_a=np.zeros(h * n_legs), fut_b=np.ones(h * n_legs),
-        dynamics=0, smile=(0.0, 0.0, 0.5, 3.0), base_vol=np.full(n_legs, vol),
-        barrier_low=float("nan"), barrier_high=float("nan"),
-        pnl_out=np.empty(n * h * paths), touch_sum_out=np.empty(n * h * 3),
-        touch_sumsq_out=np.empty(n * h * 3), greek_sum_out=np.empty(n * h * 5),
+        fut_a=np.zeros(h * n_legs),
+        fut_b=np.ones(h * n_legs),
+        dynamics=0,
+        smile=(0.0, 0.0, 0.5, 3.0),
+        base_vol=np.full(n_legs, vol),
+        barrier_low=float("nan"),
+        barrier_high=float("nan"),
+        pnl_out=np.empty(n * h * paths),
+        touch_sum_out=np.empty(n * h * 3),
+        touch_sumsq_out=np.empty(n * h * 3),
+        greek_sum_out=np.empty(n * h * 5),
         greek_sumsq_out=np.empty(n * h * 5),
-        spot_out=np.empty(n * h * paths), vix_out=np.empty(n * h * paths),
+        spot_out=np.empty(n * h * paths),
+        vix_out=np.empty(n * h * paths),
     )
     args.update(override)
     return args
 
 
-_OUTPUTS = ("pnl_out", "touch_sum_out", "touch_sumsq_out", "greek_sum_out", "greek_sumsq_out",
-            "spot_out", "vix_out")
+_OUTPUTS = (
+    "pnl_out",
+    "touch_sum_out",
+    "touch_sumsq_out",
+    "greek_sum_out",
+    "greek_sumsq_out",
+    "spot_out",
+    "vix_out",
+)
 
 
 def _run(args: dict[str, Any]) -> None:
@@ -223,8 +261,9 @@ def _run(args: dict[str, Any]) -> None:
     arguments; the outputs are the arrays of ``args``."""
     inputs = {k: v for k, v in args.items() if k not in _OUTPUTS}
     inputs["smile"] = Smile(*inputs["smile"])
-    projection.monte_carlo(ProjectionInputs(**inputs),
-                           ProjectionBuffers(**{k: args[k] for k in _OUTPUTS if k in args}))
+    projection.monte_carlo(
+        ProjectionInputs(**inputs), ProjectionBuffers(**{k: args[k] for k in _OUTPUTS if k in args})
+    )
 
 
 def _bsm(is_call: bool, spot: Any, strike: float, t: float, vol: float) -> np.ndarray:
@@ -251,7 +290,8 @@ def test_call_mean_grows_at_the_rate() -> None:
         np.testing.assert_allclose(
             pnl[d - 1, :100] + v0,
             weight * _bsm(True, spots[d - 1, :100], strike, (expiry - d) / 365, 0.2),
-            rtol=1e-13)
+            rtol=1e-13,
+        )
     # Log returns: mean (mu - s^2/2) dt and sd s sqrt(dt) per day.
     log_ret = np.diff(np.log(np.vstack([np.full(paths, SPOT), spots])), axis=0)
     dt = 1 / 365
@@ -264,22 +304,40 @@ def test_call_mean_grows_at_the_rate() -> None:
     sums = args["greek_sum_out"].reshape(days, 5)
     for d in (1, days):
         out = [np.empty(g) for _ in range(9)]
-        kernel_greeks("bsm", True, np.ascontiguousarray(spots[d - 1, :g]), strike,
-                      (expiry - d) / 365, RATE, DIV, np.full(g, 0.2), out, False)
+        kernel_greeks(
+            "bsm",
+            True,
+            np.ascontiguousarray(spots[d - 1, :g]),
+            strike,
+            (expiry - d) / 365,
+            RATE,
+            DIV,
+            np.full(g, 0.2),
+            out,
+            False,
+        )
         for k, name in ((0, 1), (1, 2), (2, 3), (3, 4)):
             assert sums[d - 1, k] == pytest.approx(weight * out[name].sum(), rel=1e-12)
         assert sums[d - 1, 4] == 0.0
         assert args["greek_sumsq_out"][(d - 1) * 5] == pytest.approx(
-            (weight * out[1]) @ (weight * out[1]), rel=1e-12)
+            (weight * out[1]) @ (weight * out[1]), rel=1e-12
+        )
 
 
 def test_vix_future_follows_the_mean_reversion() -> None:
     days, paths, kappa, theta, weight = 5, 50, 6.0, 16.0, 1000.0
     fut_a = np.linspace(1.0, 2.0, days)
     fut_b = np.linspace(0.9, 1.0, days)
-    args = _case([(1, False, float("nan"), weight, 40)], days=days, paths=paths,
-                 vix_kappa=np.array([kappa]), vix_theta=np.array([theta]),
-                 fut_a=fut_a, fut_b=fut_b, base_value=weight * 21.0)
+    args = _case(
+        [(1, False, float("nan"), weight, 40)],
+        days=days,
+        paths=paths,
+        vix_kappa=np.array([kappa]),
+        vix_theta=np.array([theta]),
+        fut_a=fut_a,
+        fut_b=fut_b,
+        base_value=weight * 21.0,
+    )
     _run(args)
     ln_v = math.log(VIX)
     vix = args["vix_out"].reshape(days, paths)
@@ -288,8 +346,8 @@ def test_vix_future_follows_the_mean_reversion() -> None:
         ln_v = ln_v + kappa * (math.log(theta) - ln_v) / 365
         np.testing.assert_allclose(vix[d - 1], math.exp(ln_v), rtol=1e-14)
         np.testing.assert_allclose(
-            pnl[d - 1], weight * (fut_a[d - 1] + fut_b[d - 1] * math.exp(ln_v)) - weight * 21.0,
-            rtol=1e-13)
+            pnl[d - 1], weight * (fut_a[d - 1] + fut_b[d - 1] * math.exp(ln_v)) - weight * 21.0, rtol=1e-13
+        )
     sums = args["greek_sum_out"].reshape(days, 5)
     np.testing.assert_array_equal(sums[:, 4], weight * paths)
     np.testing.assert_array_equal(sums[:, :4], 0.0)
@@ -302,9 +360,15 @@ def test_legs_expiring_inside_the_horizon_settle() -> None:
     # Index (d - 1) * 2 + leg: the future's (leg 1) affine map per day; unused at 4, 5.
     fut_a = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.5, 0.0, 7.0, 0.0, 7.0])
     fut_b = np.array([1.0, 1.0, 1.0, 0.95, 1.0, 0.9, 1.0, 0.5, 1.0, 0.5])
-    args = _case([(0, False, 4990.0, 100.0, 3), (1, False, float("nan"), 1000.0, 3)],
-                 days=days, paths=paths, fut_a=fut_a, fut_b=fut_b,
-                 vol_of_vix=np.array([1.0]), vix_beta=np.array([-3.0]))
+    args = _case(
+        [(0, False, 4990.0, 100.0, 3), (1, False, float("nan"), 1000.0, 3)],
+        days=days,
+        paths=paths,
+        fut_a=fut_a,
+        fut_b=fut_b,
+        vol_of_vix=np.array([1.0]),
+        vix_beta=np.array([-3.0]),
+    )
     _run(args)
     pnl = args["pnl_out"].reshape(days, paths)
     spots = args["spot_out"].reshape(days, paths)
@@ -317,8 +381,8 @@ def test_legs_expiring_inside_the_horizon_settle() -> None:
     assert not np.array_equal(spots[4], spots[2]) and not np.array_equal(vix[4], vix[2])
     # Live on days 1, 2: the future at (fut_a, fut_b) of the day; settled legs have no Greeks.
     np.testing.assert_allclose(
-        pnl[1], 100.0 * _bsm(False, spots[1], 4990.0, 1 / 365, 0.2) + 1000.0 * (0.95 * vix[1]),
-        rtol=1e-12)
+        pnl[1], 100.0 * _bsm(False, spots[1], 4990.0, 1 / 365, 0.2) + 1000.0 * (0.95 * vix[1]), rtol=1e-12
+    )
     sums = args["greek_sum_out"].reshape(days, 5)
     np.testing.assert_array_equal(sums[2:], 0.0)
     assert sums[1, 4] == 1000.0 * args["greek_paths"]
@@ -328,16 +392,14 @@ def _touch_below(b: float, s0: float, mu: float, sigma: float, t: float) -> floa
     nu = mu - sigma * sigma / 2
     x = math.log(b / s0)
     st = sigma * math.sqrt(t)
-    return float(ndtr((x - nu * t) / st)
-                 + (b / s0) ** (2 * nu / sigma**2) * ndtr((x + nu * t) / st))
+    return float(ndtr((x - nu * t) / st) + (b / s0) ** (2 * nu / sigma**2) * ndtr((x + nu * t) / st))
 
 
 def _touch_above(b: float, s0: float, mu: float, sigma: float, t: float) -> float:
     nu = mu - sigma * sigma / 2
     x = math.log(b / s0)
     st = sigma * math.sqrt(t)
-    return float(ndtr((-x + nu * t) / st)
-                 + (b / s0) ** (2 * nu / sigma**2) * ndtr((-x - nu * t) / st))
+    return float(ndtr((-x + nu * t) / st) + (b / s0) ** (2 * nu / sigma**2) * ndtr((-x - nu * t) / st))
 
 
 @pytest.mark.parametrize("drift", [0.0, 3.0])
@@ -346,15 +408,24 @@ def test_touch_probabilities_match_the_reflection_principle(drift: float) -> Non
     about a third of the touches."""
     days, paths, sigma = 5, 20_000, 0.25
     low, high = 0.97 * SPOT, 1.03 * SPOT
-    args = _case([(0, True, 5100.0, -100.0, 30)], days=days, paths=paths, vol=sigma,
-                 drift=np.array([drift]), barrier_low=low, barrier_high=high)
+    args = _case(
+        [(0, True, 5100.0, -100.0, 30)],
+        days=days,
+        paths=paths,
+        vol=sigma,
+        drift=np.array([drift]),
+        barrier_low=low,
+        barrier_high=high,
+    )
     _run(args)
     sums = args["touch_sum_out"].reshape(days, 3)
     sumsq = args["touch_sumsq_out"].reshape(days, 3)
     for d in (1, 3, 5):
         t = d / 365
-        for k, expected in ((0, _touch_below(low, SPOT, drift, sigma, t)),
-                            (1, _touch_above(high, SPOT, drift, sigma, t))):
+        for k, expected in (
+            (0, _touch_below(low, SPOT, drift, sigma, t)),
+            (1, _touch_above(high, SPOT, drift, sigma, t)),
+        ):
             mean = sums[d - 1, k] / paths
             se = math.sqrt(max(sumsq[d - 1, k] / paths - mean * mean, 0.0) / paths)
             assert abs(mean - expected) < 4 * se + 1e-12, (d, k, mean, expected, se)
@@ -370,21 +441,32 @@ def test_touch_probabilities_match_the_reflection_principle(drift: float) -> Non
 
 
 def test_seed_reproducibility_and_blocking(monkeypatch: pytest.MonkeyPatch) -> None:
-    legs = [(0, True, 5100.0, -100.0, 20), (0, False, 4900.0, -100.0, 20),
-            (2, True, 25.0, 100.0, 30), (1, False, float("nan"), 1000.0, 30)]
-    common = dict(days=4, paths=300, scenarios=2,
-                  diffusion_vol=np.array([0.18, np.nan]), vol_of_vix=np.array([1.2, 0.8]),
-                  vix_beta=np.array([-4.0, -2.0]), vix_kappa=np.array([5.0, 3.0]),
-                  jump_mean=np.array([0, -0.02, 0, 0, 0, 0, 0.01, 0.0]),
-                  jump_std=np.array([0, 0.03, 0, 0, 0, 0, 0.02, 0.0]),
-                  vix_jump_std=np.array([0, 0.1, 0, 0, 0, 0, 0, 0.0]),
-                  barrier_low=4900.0, barrier_high=5100.0, greek_paths=100)
+    legs = [
+        (0, True, 5100.0, -100.0, 20),
+        (0, False, 4900.0, -100.0, 20),
+        (2, True, 25.0, 100.0, 30),
+        (1, False, float("nan"), 1000.0, 30),
+    ]
+    common = dict(
+        days=4,
+        paths=300,
+        scenarios=2,
+        diffusion_vol=np.array([0.18, np.nan]),
+        vol_of_vix=np.array([1.2, 0.8]),
+        vix_beta=np.array([-4.0, -2.0]),
+        vix_kappa=np.array([5.0, 3.0]),
+        jump_mean=np.array([0, -0.02, 0, 0, 0, 0, 0.01, 0.0]),
+        jump_std=np.array([0, 0.03, 0, 0, 0, 0, 0.02, 0.0]),
+        vix_jump_std=np.array([0, 0.1, 0, 0, 0, 0, 0, 0.0]),
+        barrier_low=4900.0,
+        barrier_high=5100.0,
+        greek_paths=100,
+    )
 
     def run(**extra: Any) -> list[np.ndarray]:
         args = _case(legs, **{**common, **extra})
         _run(args)
-        return [args[k] for k in ("pnl_out", "touch_sum_out", "greek_sum_out", "spot_out",
-                                  "vix_out")]
+        return [args[k] for k in ("pnl_out", "touch_sum_out", "greek_sum_out", "spot_out", "vix_out")]
 
     first = run()
     for a, b in zip(first, run()):
@@ -410,8 +492,7 @@ def test_diffusion_vol_from_the_vix() -> None:
     """NaN diffusion vol: sigma = atm_vix_ratio * V / 100 (here V stays at the VIX)."""
     base = dict(days=3, paths=100)
     from_vix = _case([(0, True, 5000.0, 1.0, 10)], diffusion_vol=np.array([np.nan]), **base)
-    given = _case([(0, True, 5000.0, 1.0, 10)], diffusion_vol=np.array([0.9 * VIX / 100]),
-                  **base)
+    given = _case([(0, True, 5000.0, 1.0, 10)], diffusion_vol=np.array([0.9 * VIX / 100]), **base)
     _run(from_vix)
     _run(given)
     np.testing.assert_allclose(from_vix["spot_out"], given["spot_out"], rtol=1e-14)
@@ -442,8 +523,14 @@ def test_monte_carlo_bad_input() -> None:
             _run(_case(legs, days=2, paths=4, first_valued_day=bad))
 
 
-def _reference_value(legs: list[tuple[int, bool, float, float, int]], args: dict[str, Any],
-                     d: int, spot: float, vix: float, settled: dict[int, float]) -> float:
+def _reference_value(
+    legs: list[tuple[int, bool, float, float, int]],
+    args: dict[str, Any],
+    d: int,
+    spot: float,
+    vix: float,
+    settled: dict[int, float],
+) -> float:
     """The position's value on day ``d`` at (spot, vix), one path, written from the
     contract with scalar math (np.interp for the tables); ``settled`` holds the
     settlement values of legs expired earlier on this path and is filled on expiry."""
@@ -468,8 +555,9 @@ def _reference_value(legs: list[tuple[int, bool, float, float, int]], args: dict
         elif kind == 2:
             vol = float(np.interp(vix, nodes, args["table_vvol"][table]))
             out = np.empty(1)
-            kernel_price("black76", is_call, np.array([future]), strike, tau, RATE, RATE,
-                         np.array([vol]), out, False)
+            kernel_price(
+                "black76", is_call, np.array([future]), strike, tau, RATE, RATE, np.array([vol]), out, False
+            )
             value = float(out[0])
         else:
             atm = float(np.interp(vix, nodes, args["table_atm"][table]))
@@ -490,21 +578,36 @@ def test_revaluation_on_moving_tables(dynamics: int) -> None:
     """Several legs, tables that vary by day, leg and node (and VIX paths crossing
     the nodes and the table's ends): every path's P&L is the contract's formula at its
     recorded (S, V); the Greeks are the derivatives of that value (FD in the spot)."""
-    legs = [(0, True, 5100.0, -100.0, 4), (0, False, 4900.0, -100.0, 12),
-            (2, True, 22.0, 100.0, 9), (1, False, float("nan"), -1000.0, 3)]
+    legs = [
+        (0, True, 5100.0, -100.0, 4),
+        (0, False, 4900.0, -100.0, 12),
+        (2, True, 22.0, 100.0, 9),
+        (1, False, float("nan"), -1000.0, 3),
+    ]
     days, paths, n_legs, n_nodes = 6, 40, len(legs), 4
     rng = np.random.default_rng(8)
     size = days * n_legs * n_nodes
-    args = _case(legs, days=days, paths=paths, dynamics=dynamics, n_nodes=n_nodes,
-                 vix_lo=15.0, vix_step=3.0, smile=(-0.12, 0.03, 0.6, 2.5),
-                 table_atm=rng.uniform(0.12, 0.3, size),
-                 table_change=rng.uniform(-0.03, 0.05, size),
-                 table_vvol=rng.uniform(0.6, 1.2, size),
-                 base_vol=np.array([0.16, 0.22, 0.0, 0.0]),
-                 fut_a=rng.uniform(0.0, 3.0, days * n_legs),
-                 fut_b=rng.uniform(0.8, 1.0, days * n_legs),
-                 vol_of_vix=np.array([3.0]), vix_beta=np.array([-5.0]),
-                 diffusion_vol=np.array([np.nan]), base_value=123.0, greek_paths=paths)
+    args = _case(
+        legs,
+        days=days,
+        paths=paths,
+        dynamics=dynamics,
+        n_nodes=n_nodes,
+        vix_lo=15.0,
+        vix_step=3.0,
+        smile=(-0.12, 0.03, 0.6, 2.5),
+        table_atm=rng.uniform(0.12, 0.3, size),
+        table_change=rng.uniform(-0.03, 0.05, size),
+        table_vvol=rng.uniform(0.6, 1.2, size),
+        base_vol=np.array([0.16, 0.22, 0.0, 0.0]),
+        fut_a=rng.uniform(0.0, 3.0, days * n_legs),
+        fut_b=rng.uniform(0.8, 1.0, days * n_legs),
+        vol_of_vix=np.array([3.0]),
+        vix_beta=np.array([-5.0]),
+        diffusion_vol=np.array([np.nan]),
+        base_value=123.0,
+        greek_paths=paths,
+    )
     _run(args)
     pnl = args["pnl_out"].reshape(days, paths)
     spots = args["spot_out"].reshape(days, paths)
@@ -517,10 +620,8 @@ def test_revaluation_on_moving_tables(dynamics: int) -> None:
             value = _reference_value(legs, args, d, spots[d - 1, p], vix[d - 1, p], settled)
             assert pnl[d - 1, p] == pytest.approx(value - 123.0, rel=1e-12, abs=1e-8)
             h = 1e-5 * spots[d - 1, p]
-            up = _reference_value(legs, args, d, spots[d - 1, p] + h, vix[d - 1, p],
-                                  dict(settled))
-            down = _reference_value(legs, args, d, spots[d - 1, p] - h, vix[d - 1, p],
-                                    dict(settled))
+            up = _reference_value(legs, args, d, spots[d - 1, p] + h, vix[d - 1, p], dict(settled))
+            down = _reference_value(legs, args, d, spots[d - 1, p] - h, vix[d - 1, p], dict(settled))
             delta_sum[d - 1] += (up - down) / (2 * h)
     sums = args["greek_sum_out"].reshape(days, 5)
     # Day 4 settles the call: the FD sees its intrinsic, the kernel reports cash (0).
@@ -531,7 +632,7 @@ def test_revaluation_on_moving_tables(dynamics: int) -> None:
     row = 2  # (day 1, leg 2)
     futures = args["fut_a"][row] + args["fut_b"][row] * vix[0]
     nodes = 15.0 + 3.0 * np.arange(n_nodes)
-    vols = np.interp(vix[0], nodes, args["table_vvol"][row * n_nodes:(row + 1) * n_nodes])
+    vols = np.interp(vix[0], nodes, args["table_vvol"][row * n_nodes : (row + 1) * n_nodes])
     out = [np.empty(paths) for _ in range(9)]
     kernel_greeks("black76", True, futures, 22.0, 8 / 365, RATE, RATE, vols, out, False)
     assert sums[0, 4] == pytest.approx(-1000.0 * paths + 100.0 * out[1].sum(), rel=1e-12)

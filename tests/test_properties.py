@@ -56,7 +56,9 @@ def test_black76_put_call_parity(backend, o):
     call = float(alvh.black76.price(is_call=True, **args))
     put = float(alvh.black76.price(is_call=False, **args))
     discount = np.exp(-o["rate"] * o["t"])
-    assert abs((call - put) - discount * (o["spot"] - o["strike"])) <= 8 * EPS * discount * (o["spot"] + o["strike"])
+    assert abs((call - put) - discount * (o["spot"] - o["strike"])) <= 8 * EPS * discount * (
+        o["spot"] + o["strike"]
+    )
 
 
 @given(o=options)
@@ -164,7 +166,9 @@ def second_difference(model, o, arg, h):
 
 
 def mixed_difference(model, o, arg_a, h_a, arg_b, h_b):
-    grid = _price(model, o, **{arg_a: o[arg_a] + h_a * OFFSETS[:, None], arg_b: o[arg_b] + h_b * OFFSETS[None, :]})
+    grid = _price(
+        model, o, **{arg_a: o[arg_a] + h_a * OFFSETS[:, None], arg_b: o[arg_b] + h_b * OFFSETS[None, :]}
+    )
     rounding = EPS * np.abs(grid).max() * np.abs(FIRST).sum() ** 2 / (h_a * h_b)
     return float(FIRST @ grid @ FIRST) / (h_a * h_b), rounding
 

@@ -15,9 +15,9 @@ same as ours. For Black-76 QuantLib's ``deltaForward`` / ``gammaForward`` are th
 Greeks with respect to the forward, and rho (forward held fixed) is the derivative
 of QuantLib's price with respect to the discount rate alone.
 
-vanna, volga and charm: QuantLib 1.44's ``BlackCalculator.volga`` is off by a factor
-sqrt(T) (it returns d2V/dvol2 / sqrt(T)), so none of QuantLib's second-order outputs are used. They are compared with
-5-point central differences of QuantLib's analytic first-order Greeks (vanna =
+vanna, volga and charm: QuantLib 1.44's ``BlackCalculator.volga`` is off by a factor sqrt(T) (it
+returns d2V/dvol2 / sqrt(T)), so none of QuantLib's second-order outputs are used. They are
+compared with 5-point central differences of QuantLib's analytic first-order Greeks (vanna =
 d delta/d vol, volga = d vega/d vol, charm = -d delta/dT).
 
 Tolerances. Where the value is not tiny: 1e-10 relative. Added to that, per output,
@@ -87,8 +87,12 @@ def _bsm_reference_row(is_call, s, k, t, r, q, v):
 
     bc = calc()
     value = {
-        "price": bc.value(), "delta": bc.delta(s), "gamma": bc.gamma(s), "vega": bc.vega(t),
-        "theta": bc.theta(s, t), "rho": bc.rho(t),
+        "price": bc.value(),
+        "delta": bc.delta(s),
+        "gamma": bc.gamma(s),
+        "vega": bc.vega(t),
+        "theta": bc.theta(s, t),
+        "rho": bc.rho(t),
     }
     dq, dr = math.exp(-q * t), math.exp(-r * t)
     allowance = {
@@ -116,8 +120,11 @@ def _black76_reference_row(is_call, f, k, t, r, v):
     bc = calc()
     dr = math.exp(-r * t)
     value = {
-        "price": bc.value(), "delta": bc.deltaForward(), "gamma": bc.gammaForward(),
-        "vega": bc.vega(t), "theta": bc.theta(f, t),
+        "price": bc.value(),
+        "delta": bc.deltaForward(),
+        "gamma": bc.gammaForward(),
+        "vega": bc.vega(t),
+        "theta": bc.theta(f, t),
     }
     allowance = {
         "price": 2e-15 * (f + k) * dr,
@@ -145,7 +152,17 @@ def _collect(rows) -> Reference:
 
 def natural_scale(name: str, underlying: np.ndarray) -> np.ndarray:
     """The size an output is measured against when it is tiny (see module docstring)."""
-    unit = {"price": 1, "delta": 0, "gamma": -1, "vega": 1, "theta": 1, "rho": 1, "vanna": 0, "volga": 1, "charm": 0}
+    unit = {
+        "price": 1,
+        "delta": 0,
+        "gamma": -1,
+        "vega": 1,
+        "theta": 1,
+        "rho": 1,
+        "vanna": 0,
+        "volga": 1,
+        "charm": 0,
+    }
     return np.asarray(underlying, dtype=float) ** unit[name]
 
 
@@ -160,7 +177,8 @@ def assert_matches(name: str, got: np.ndarray, ref: Reference, underlying: np.nd
         detail = {f: float(np.asarray(getattr(cases, f))[i]) for f in cases.__dataclass_fields__}
         pytest.fail(
             f"{name}: {int(bad.sum())} of {len(expected)} outside tolerance; worst row {i} {detail}: "
-            f"alvh {got[i]!r}, QuantLib {expected[i]!r}, |error| {error[i]:.3e} > tolerance {tolerance[i]:.3e}"
+            f"alvh {got[i]!r}, QuantLib {expected[i]!r}, |error| {error[i]:.3e} "
+            f"> tolerance {tolerance[i]:.3e}"
         )
 
 
@@ -208,8 +226,12 @@ class VixCases:
 
     def kwargs(self):
         return {
-            "is_call": self.is_call, "forward": self.forward, "strike": self.strike,
-            "t": self.t, "rate": self.rate, "vol": self.vol,
+            "is_call": self.is_call,
+            "forward": self.forward,
+            "strike": self.strike,
+            "t": self.t,
+            "rate": self.rate,
+            "vol": self.vol,
         }
 
 
@@ -229,8 +251,12 @@ def vix_option_cases(n: int, seed: int = 76) -> VixCases:
 def vix_cases() -> tuple[VixCases, Reference]:
     cases = vix_option_cases(600)
     rows = zip(
-        cases.is_call.tolist(), cases.forward.tolist(), cases.strike.tolist(),
-        cases.t.tolist(), cases.rate.tolist(), cases.vol.tolist(),
+        cases.is_call.tolist(),
+        cases.forward.tolist(),
+        cases.strike.tolist(),
+        cases.t.tolist(),
+        cases.rate.tolist(),
+        cases.vol.tolist(),
     )
     return cases, _collect(_black76_reference_row(*row) for row in rows)
 
@@ -263,11 +289,14 @@ def test_bsm_matches_quantlib_analytic_european_engine_on_whole_day_expiries(bac
 
     spot, rate, div, vol = (ql.SimpleQuote(0.0) for _ in range(4))
     rate_curve = ql.YieldTermStructureHandle(
-        ql.FlatForward(today, ql.QuoteHandle(rate), day_counter, ql.Continuous))
+        ql.FlatForward(today, ql.QuoteHandle(rate), day_counter, ql.Continuous)
+    )
     div_curve = ql.YieldTermStructureHandle(
-        ql.FlatForward(today, ql.QuoteHandle(div), day_counter, ql.Continuous))
+        ql.FlatForward(today, ql.QuoteHandle(div), day_counter, ql.Continuous)
+    )
     vol_curve = ql.BlackVolTermStructureHandle(
-        ql.BlackConstantVol(today, ql.NullCalendar(), ql.QuoteHandle(vol), day_counter))
+        ql.BlackConstantVol(today, ql.NullCalendar(), ql.QuoteHandle(vol), day_counter)
+    )
     process = ql.BlackScholesMertonProcess(ql.QuoteHandle(spot), div_curve, rate_curve, vol_curve)
     engine = ql.AnalyticEuropeanEngine(process)
 
@@ -280,11 +309,19 @@ def test_bsm_matches_quantlib_analytic_european_engine_on_whole_day_expiries(bac
         div.setValue(q)
         vol.setValue(v)
         option = ql.EuropeanOption(
-            ql.PlainVanillaPayoff(ql.Option.Call if is_call else ql.Option.Put, k), ql.EuropeanExercise(expiry))
+            ql.PlainVanillaPayoff(ql.Option.Call if is_call else ql.Option.Put, k),
+            ql.EuropeanExercise(expiry),
+        )
         option.setPricingEngine(engine)
         value, allowance = _bsm_reference_row(is_call, s, k, t, r, q, v)
-        value.update(price=option.NPV(), delta=option.delta(), gamma=option.gamma(), vega=option.vega(),
-                     theta=option.theta(), rho=option.rho())
+        value.update(
+            price=option.NPV(),
+            delta=option.delta(),
+            gamma=option.gamma(),
+            vega=option.vega(),
+            theta=option.theta(),
+            rho=option.rho(),
+        )
         rows.append((value, allowance))
     ref = _collect(rows)
     greeks = alvh.bsm.greeks(**cases.kwargs())

@@ -113,7 +113,9 @@ def test_bsm_price_matches_haug_textbook_value(backend, is_call, strike, spot, q
 
 
 @pytest.mark.parametrize("quantity, is_call, strike, spot, q, r, t, vol, expected", HAUG_GREEKS)
-def test_bsm_greek_matches_haug_textbook_value(backend, quantity, is_call, strike, spot, q, r, t, vol, expected):
+def test_bsm_greek_matches_haug_textbook_value(
+    backend, quantity, is_call, strike, spot, q, r, t, vol, expected
+):
     args = dict(is_call=is_call, spot=spot, strike=strike, t=t, rate=r, vol=vol)
     g = alvh.bsm.greeks(div=q, **args)
     if quantity == "elasticity":
@@ -192,7 +194,8 @@ def mp_greeks(model, is_call, s, k, t, r, q, v):
         "rho": -t * price if model == "black76" else w * t * strike_leg,
         "vanna": -carry_discount * pdf * d2 / v,
         "volga": vega * d1 * d2 / v,
-        "charm": w * q * carry_discount * _ncdf(w * d1) - carry_discount * pdf * ((r - q) / total_vol - d2 / (2 * t)),
+        "charm": w * q * carry_discount * _ncdf(w * d1)
+        - carry_discount * pdf * ((r - q) / total_vol - d2 / (2 * t)),
     }
 
 
@@ -234,7 +237,17 @@ def test_mpmath_closed_forms_equal_mpmath_derivatives_of_the_price(model, row):
 
 
 def natural_scale(name: str, underlying: np.ndarray) -> np.ndarray:
-    power = {"price": 1, "delta": 0, "gamma": -1, "vega": 1, "theta": 1, "rho": 1, "vanna": 0, "volga": 1, "charm": 0}
+    power = {
+        "price": 1,
+        "delta": 0,
+        "gamma": -1,
+        "vega": 1,
+        "theta": 1,
+        "rho": 1,
+        "vanna": 0,
+        "volga": 1,
+        "charm": 0,
+    }
     return np.asarray(underlying, dtype=float) ** power[name]
 
 
@@ -295,7 +308,12 @@ def _compute(model: str, cases: Cases):
     if model == "bsm":
         return alvh.bsm.greeks(**cases.kwargs())
     return alvh.black76.greeks(
-        is_call=cases.is_call, forward=cases.spot, strike=cases.strike, t=cases.t, rate=cases.rate, vol=cases.vol,
+        is_call=cases.is_call,
+        forward=cases.spot,
+        strike=cases.strike,
+        t=cases.t,
+        rate=cases.rate,
+        vol=cases.vol,
     )
 
 
@@ -325,7 +343,9 @@ def test_bsm_meets_accuracy_target_against_60_digit_reference(backend, bsm_refer
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_black76_meets_accuracy_target_on_vix_options_against_60_digit_reference(backend, black76_reference, name):
+def test_black76_meets_accuracy_target_on_vix_options_against_60_digit_reference(
+    backend, black76_reference, name
+):
     cases, reference = black76_reference
     assert_accuracy_target(name, getattr(_compute("black76", cases), name), reference[name], cases)
 
@@ -353,13 +373,22 @@ def test_extreme_but_valid_inputs_give_finite_results(backend):
     rates -50 %..4 %, dividend yields to 50 %): every output is a number."""
     grid = np.array(
         np.meshgrid(
-            [1e-6, 0.2, 1.0, 5.0, 1e6], [1e-12, 1e-8, FIVE_MINUTES, 1.0, 100.0], [1e-8, 1e-4, 0.005, 3.0, 50.0],
-            [-0.5, 0.0, 0.04], [0.0, 0.5], [True, False],
+            [1e-6, 0.2, 1.0, 5.0, 1e6],
+            [1e-12, 1e-8, FIVE_MINUTES, 1.0, 100.0],
+            [1e-8, 1e-4, 0.005, 3.0, 50.0],
+            [-0.5, 0.0, 0.04],
+            [0.0, 0.5],
+            [True, False],
         )
     ).reshape(6, -1)
     kwargs = dict(
-        is_call=grid[5].astype(bool), spot=4500.0, strike=4500.0 * grid[0], t=grid[1], vol=grid[2],
-        rate=grid[3], div=grid[4],
+        is_call=grid[5].astype(bool),
+        spot=4500.0,
+        strike=4500.0 * grid[0],
+        t=grid[1],
+        vol=grid[2],
+        rate=grid[3],
+        div=grid[4],
     )
     assert np.isfinite(alvh.bsm.price(**kwargs)).all()
     greeks = alvh.bsm.greeks(**kwargs)
@@ -370,13 +399,15 @@ def test_extreme_but_valid_inputs_give_finite_results(backend):
 @pytest.mark.parametrize(
     "is_call, forward, strike, t, rate, vol",
     [
-        (True, 18.5, 25.0, 30 / 365, 0.045, 1.10),   # a 30-day OTM VIX call
-        (True, 32.0, 50.0, 7 / 365, 0.045, 2.20),    # a weekly VIX call in a spike
+        (True, 18.5, 25.0, 30 / 365, 0.045, 1.10),  # a 30-day OTM VIX call
+        (True, 32.0, 50.0, 7 / 365, 0.045, 2.20),  # a weekly VIX call in a spike
         (False, 22.0, 17.0, 60 / 365, 0.045, 0.85),  # a 60-day VIX put
-        (True, 14.0, 14.0, 1 / 365, -0.005, 3.00),   # 1 day, 300 % vol of vol
+        (True, 14.0, 14.0, 1 / 365, -0.005, 3.00),  # 1 day, 300 % vol of vol
     ],
 )
-def test_black76_vix_option_price_and_greeks_match_60_digit_reference(backend, is_call, forward, strike, t, rate, vol):
+def test_black76_vix_option_price_and_greeks_match_60_digit_reference(
+    backend, is_call, forward, strike, t, rate, vol
+):
     reference = mp_greeks("black76", is_call, forward, strike, t, rate, 0.0, vol)
     g = alvh.black76.greeks(is_call=is_call, forward=forward, strike=strike, t=t, rate=rate, vol=vol)
     for name in NAMES:

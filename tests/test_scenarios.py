@@ -20,8 +20,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from alvh.risk import scenarios
 from alvh.errors import InputTypeError, InvalidInputError
+from alvh.risk import scenarios
 from alvh.risk.scenarios import Event, Scenario, ScenarioSet
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "scenarios.toml"
@@ -30,8 +30,12 @@ AS_OF = date(2025, 1, 20)  # Martin Luther King Jr. Day: an exchange holiday
 
 def event(**changes) -> Event:
     fields = dict(
-        name="gdp", date=date(2025, 1, 30), spx_jump_mean=-0.01, spx_jump_std=0.005,
-        vix_jump_mean=0.08, vix_jump_std=0.03,
+        name="gdp",
+        date=date(2025, 1, 30),
+        spx_jump_mean=-0.01,
+        spx_jump_std=0.005,
+        vix_jump_mean=0.08,
+        vix_jump_std=0.03,
     )
     fields.update(changes)
     return Event(**fields)
@@ -39,8 +43,15 @@ def event(**changes) -> Event:
 
 def scenario(**changes) -> Scenario:
     fields = dict(
-        name="base", probability=1.0, spx_drift=0.05, diffusion_vol=None, vix_beta=-8.0,
-        vol_of_vix=0.9, vix_kappa=5.0, vix_theta=None, events=(event(),),
+        name="base",
+        probability=1.0,
+        spx_drift=0.05,
+        diffusion_vol=None,
+        vix_beta=-8.0,
+        vol_of_vix=0.9,
+        vix_kappa=5.0,
+        vix_theta=None,
+        events=(event(),),
     )
     fields.update(changes)
     return Scenario(**fields)
@@ -49,8 +60,7 @@ def scenario(**changes) -> Scenario:
 def two(p: float = 0.5, q: float = 0.5, **changes) -> ScenarioSet:
     return ScenarioSet(
         name="two",
-        scenarios=(scenario(name="up", probability=p), scenario(name="down", probability=q,
-                                                               **changes)),
+        scenarios=(scenario(name="up", probability=p), scenario(name="down", probability=q, **changes)),
     )
 
 
@@ -66,9 +76,7 @@ def two(p: float = 0.5, q: float = 0.5, **changes) -> ScenarioSet:
         (2018, 2, date(2018, 7, 26)),
     ],
 )
-def test_gdp_advance_release_is_the_last_thursday_of_the_month_after_the_quarter(
-    year, quarter, release
-):
+def test_gdp_advance_release_is_the_last_thursday_of_the_month_after_the_quarter(year, quarter, release):
     assert scenarios.gdp_advance_release(year, quarter) == release
     assert release.weekday() == 3
 
@@ -221,8 +229,7 @@ def test_same_day_events_add_means_and_variances():
 )
 def test_each_event_lands_in_column_days_from_as_of_minus_one(offsets, days):
     events = tuple(
-        event(date=date.fromordinal(AS_OF.toordinal() + k), spx_jump_mean=0.001 * (i + 1),
-              spx_jump_std=0.0)
+        event(date=date.fromordinal(AS_OF.toordinal() + k), spx_jump_mean=0.001 * (i + 1), spx_jump_std=0.0)
         for i, k in enumerate(offsets)
     )
     resolved = ScenarioSet(name="s", scenarios=(scenario(events=events),)).resolve(
@@ -265,8 +272,15 @@ def test_product_sums_drifts_concatenates_events_and_keeps_self_dynamics():
     b = ScenarioSet(
         name="b",
         scenarios=(
-            scenario(name="p", probability=0.4, spx_drift=0.02, diffusion_vol=0.3, vix_theta=25.0,
-                     vix_kappa=9.0, events=(event(name="e2"),)),
+            scenario(
+                name="p",
+                probability=0.4,
+                spx_drift=0.02,
+                diffusion_vol=0.3,
+                vix_theta=25.0,
+                vix_kappa=9.0,
+                events=(event(name="e2"),),
+            ),
             scenario(name="q", probability=0.6, spx_drift=0.0),
         ),
     )
@@ -360,22 +374,43 @@ spx_jump_std = 0.01
 @pytest.mark.parametrize(
     ("old", "new", "match"),
     [
-        ("vol_of_vix = 0.9", "vol_of_vix = -0.9",
-         r"bad_set\.toml:12: field scenarios\[1\]\.vol_of_vix: "
-         r"scenarios\[1\]\.vol_of_vix must be in \[0, 20\]; got scenarios\[1\]\.vol_of_vix = -0\.9"),
-        ("spx_jump_std = 0.01", "spx_jump_std = -0.01",
-         r"bad_set\.toml:17: field scenarios\[1\]\.events\[0\]\.spx_jump_std"),
-        ("date = 2025-01-30", 'date = "2025-01-30"',
-         r"bad_set\.toml:16: field scenarios\[1\]\.events\[0\]\.date: must be a TOML date"),
-        ("vol_of_vix = 0.9", "vol_of_vx = 0.9",
-         r"bad_set\.toml:12: field scenarios\[1\]\.vol_of_vx: unknown key"),
-        ('name = "a"\nprobability = 0.5', 'name = "a"\nprobability = 0.4',
-         r"bad_set\.toml: field scenarios\[\*\]\.probability: .*'mine' must sum to 1; they sum to 0\.9"),
+        (
+            "vol_of_vix = 0.9",
+            "vol_of_vix = -0.9",
+            r"bad_set\.toml:12: field scenarios\[1\]\.vol_of_vix: "
+            r"scenarios\[1\]\.vol_of_vix must be in \[0, 20\]; got scenarios\[1\]\.vol_of_vix = -0\.9",
+        ),
+        (
+            "spx_jump_std = 0.01",
+            "spx_jump_std = -0.01",
+            r"bad_set\.toml:17: field scenarios\[1\]\.events\[0\]\.spx_jump_std",
+        ),
+        (
+            "date = 2025-01-30",
+            'date = "2025-01-30"',
+            r"bad_set\.toml:16: field scenarios\[1\]\.events\[0\]\.date: must be a TOML date",
+        ),
+        (
+            "vol_of_vix = 0.9",
+            "vol_of_vx = 0.9",
+            r"bad_set\.toml:12: field scenarios\[1\]\.vol_of_vx: unknown key",
+        ),
+        (
+            'name = "a"\nprobability = 0.5',
+            'name = "a"\nprobability = 0.4',
+            r"bad_set\.toml: field scenarios\[\*\]\.probability: .*'mine' must sum to 1; they sum to 0\.9",
+        ),
         ('name = "b"', 'name = "a"', r"bad_set\.toml:9: field scenarios\[1\]\.name: .*unique"),
-        ("probability = 0.5\nspx_drift = 0.0\nvol", "spx_drift = 0.0\nvol",
-         r"bad_set\.toml:8: field scenarios\[1\]\.probability: missing"),
-        ("vol_of_vix = 0.9", 'vol_of_vix = "high"',
-         r"bad_set\.toml:12: field scenarios\[1\]\.vol_of_vix: must be a number"),
+        (
+            "probability = 0.5\nspx_drift = 0.0\nvol",
+            "spx_drift = 0.0\nvol",
+            r"bad_set\.toml:8: field scenarios\[1\]\.probability: missing",
+        ),
+        (
+            "vol_of_vix = 0.9",
+            'vol_of_vix = "high"',
+            r"bad_set\.toml:12: field scenarios\[1\]\.vol_of_vix: must be a number",
+        ),
         ('name = "mine"', 'name = "mine"\nformat_version = 2', r"field format_version: unsupported"),
         ('name = "mine"', 'name = "mine"\ncolor = 1', r"bad_set\.toml:2: field color: unknown key"),
         ("vol_of_vix = 0.9", "vol_of_vix = 0.9 0.1", r"bad_set\.toml: not valid TOML"),
@@ -392,7 +427,9 @@ def test_minimal_file_takes_the_documented_defaults(tmp_path):
     loaded = ScenarioSet.from_toml(_write(tmp_path, GOOD))
     a = loaded.scenarios[0]
     assert (a.vix_beta, a.vol_of_vix, a.vix_kappa) == (
-        scenarios.VIX_BETA, scenarios.VOL_OF_VIX, scenarios.VIX_KAPPA
+        scenarios.VIX_BETA,
+        scenarios.VOL_OF_VIX,
+        scenarios.VIX_KAPPA,
     )
     assert a.diffusion_vol is None and a.vix_theta is None and a.events == ()
     gdp_event = loaded.scenarios[1].events[0]

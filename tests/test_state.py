@@ -60,28 +60,34 @@ def extras(spx: pl.DataFrame, vix: pl.DataFrame) -> dict[str, object]:
             advances=pl.Series(rng.integers(800, 2200, n)),
             declines=pl.Series(rng.integers(800, 2200, n)),
         ),
-        "macro": pl.DataFrame({
-            "date": [dt.date(2017, 12, 13), dt.date(2018, 1, 12), dt.date(2018, 1, 31),
-                     dt.date(2018, 2, 14)],
-            "cpi_yoy": [0.022, 0.021, None, 0.021],
-            "ppi_yoy": [0.031, 0.026, None, 0.027],
-            "fomc_tone": ["steady", None, "hawkish", None],
-        }),
+        "macro": pl.DataFrame(
+            {
+                "date": [
+                    dt.date(2017, 12, 13),
+                    dt.date(2018, 1, 12),
+                    dt.date(2018, 1, 31),
+                    dt.date(2018, 2, 14),
+                ],
+                "cpi_yoy": [0.022, 0.021, None, 0.021],
+                "ppi_yoy": [0.031, 0.026, None, 0.027],
+                "fomc_tone": ["steady", None, "hawkish", None],
+            }
+        ),
         "skew": days.select("date").with_columns(skew=pl.Series(130 + rng.normal(0, 3, n))),
         "correlations": {
-            "reits": days.select(
-                "date", (pl.col("close") * np.exp(rng.normal(0, 0.01, n))).alias("close")
-            )
+            "reits": days.select("date", (pl.col("close") * np.exp(rng.normal(0, 0.01, n))).alias("close"))
         },
         "custom": {
-            "hy_spread": (days.select("date").with_columns(value=pl.Series(rng.normal(4, 1, n))),
-                          3.0, "above")
+            "hy_spread": (
+                days.select("date").with_columns(value=pl.Series(rng.normal(4, 1, n))),
+                3.0,
+                "above",
+            )
         },
     }
 
 
-def state(spx: pl.DataFrame, vix: pl.DataFrame, date: dt.date = DAY, **kwargs: object
-          ) -> MarketState:
+def state(spx: pl.DataFrame, vix: pl.DataFrame, date: dt.date = DAY, **kwargs: object) -> MarketState:
     return MarketState.from_history(date, spx=spx, vix=vix, **kwargs)  # type: ignore[arg-type]
 
 
@@ -144,8 +150,12 @@ def test_state_with_every_input_matches_the_indicators(spx, vix, extras):
     assert result.skew_z == pytest.approx(skew["skew_zscore"][-1], abs=1e-12)
     assert result.skew_steepening == (skew["skew_zscore"][-1] > 2.0)
 
-    breadth = extras["breadth"].join(spx, on="date").filter(  # type: ignore[union-attr]
-        pl.col("date") <= DAY
+    breadth = (
+        extras["breadth"]
+        .join(spx, on="date")
+        .filter(  # type: ignore[union-attr]
+            pl.col("date") <= DAY
+        )
     )
     expected = ind.add_breadth(breadth, window=20)
     assert result.ad_divergence == expected["ad_negative_divergence"][-1]
@@ -199,8 +209,7 @@ def test_too_little_history_gives_none_with_the_rows_needed(spx, vix):
     assert "vix_rsi: 10 rows of VIX history, 15 needed" in result.missing
     assert "implied_minus_realized: 20 rows of SPX history, 21 needed" in result.missing
     # One more row each and they are defined; the expanding window follows the rules.
-    exact = state(spx.filter(pl.col("date") <= DAY).tail(35), vix,
-                  rules=Rules(macd_expanding_days=1))
+    exact = state(spx.filter(pl.col("date") <= DAY).tail(35), vix, rules=Rules(macd_expanding_days=1))
     assert exact.macd_hist is not None and exact.macd_expanding is not None
 
 
@@ -219,9 +228,12 @@ def test_rows_after_the_date_change_nothing(spx, vix, extras):
     def scramble(frame: pl.DataFrame) -> pl.DataFrame:
         later = pl.col("date") > DAY
         return frame.with_columns(
-            pl.when(later).then(pl.col(c) * 3 if frame.schema[c].is_numeric() else None)
-            .otherwise(pl.col(c)).alias(c)
-            for c in frame.columns if c != "date"
+            pl.when(later)
+            .then(pl.col(c) * 3 if frame.schema[c].is_numeric() else None)
+            .otherwise(pl.col(c))
+            .alias(c)
+            for c in frame.columns
+            if c != "date"
         )
 
     changed = {
@@ -235,8 +247,7 @@ def test_rows_after_the_date_change_nothing(spx, vix, extras):
     assert changed["macro"]["cpi_yoy"][-1] == pytest.approx(0.063)  # the later row did change
     after = state(scramble(spx), scramble(vix), **changed)
     assert after == before
-    truncated = state(spx.filter(pl.col("date") <= DAY), vix.filter(pl.col("date") <= DAY),
-                      **extras)
+    truncated = state(spx.filter(pl.col("date") <= DAY), vix.filter(pl.col("date") <= DAY), **extras)
     assert truncated == before
 
 
@@ -274,8 +285,7 @@ def frames_with(extras: dict[str, object], arg: str, bad: pl.DataFrame) -> dict[
     return out
 
 
-def original(extras: dict[str, object], arg: str, spx: pl.DataFrame, vix: pl.DataFrame
-             ) -> pl.DataFrame:
+def original(extras: dict[str, object], arg: str, spx: pl.DataFrame, vix: pl.DataFrame) -> pl.DataFrame:
     if arg in ("spx", "vix"):
         return spx if arg == "spx" else vix
     if arg == "correlations":
@@ -301,8 +311,11 @@ def test_duplicate_or_unsorted_dates_name_the_frame_and_the_row(spx, vix, extras
     spx_frame, vix_frame = given.pop("spx", spx), given.pop("vix", vix)
     name = {"correlations": "correlations['reits']", "custom": "custom['hy_spread']"}.get(arg, arg)
     word = "duplicate date" if defect == "duplicate" else "not sorted ascending"
-    expected = rf"^{re.escape(name)}: .*{word}.* at row {row}" if defect == "duplicate" \
+    expected = (
+        rf"^{re.escape(name)}: .*{word}.* at row {row}"
+        if defect == "duplicate"
         else rf"^{re.escape(name)}: .*{word}: row {row}"
+    )
     with pytest.raises(InvalidInputError, match=expected) as err:
         state(spx_frame, vix_frame, **given)  # type: ignore[arg-type]
     assert err.value.arg == name
@@ -316,23 +329,37 @@ def test_frame_type_columns_and_values_are_checked_naming_the_frame(spx, vix, ex
     with pytest.raises(InputTypeError, match="vix_futures must be a polars DataFrame"):
         state(spx, vix, vix_futures={"vx1": [1.0]})
     with pytest.raises(InvalidInputError, match=r"spx: .*finite prices > 0.* row 3"):
-        state(spx.with_columns(pl.when(pl.int_range(pl.len()) == 3).then(-1.0)
-                               .otherwise(pl.col("close")).alias("close")), vix)
+        state(
+            spx.with_columns(
+                pl.when(pl.int_range(pl.len()) == 3).then(-1.0).otherwise(pl.col("close")).alias("close")
+            ),
+            vix,
+        )
     with pytest.raises(InvalidInputError, match=r"spx: high is below low"):
         state(spx.with_columns(high=pl.col("low") - 1), vix)
     macro = extras["macro"]
     with pytest.raises(InvalidInputError, match=r"macro: unknown column 'cpi'"):
         state(spx, vix, macro=macro.rename({"cpi_yoy": "cpi"}))  # type: ignore[union-attr]
     with pytest.raises(InvalidInputError, match=r"macro: fomc_tone at row 2 .*'hawkish!'"):
-        state(spx, vix, macro=macro.with_columns(  # type: ignore[union-attr]
-            pl.col("fomc_tone").str.replace("hawkish", "hawkish!")))
+        state(
+            spx,
+            vix,
+            macro=macro.with_columns(  # type: ignore[union-attr]
+                pl.col("fomc_tone").str.replace("hawkish", "hawkish!")
+            ),
+        )
     with pytest.raises(InvalidInputError, match=r"macro: cpi_yoy at row 1 .* as decimals"):
         state(spx, vix, macro=macro.with_columns(pl.col("cpi_yoy") * 100))  # type: ignore[union-attr]
     with pytest.raises(InvalidInputError, match=r"custom\['x'\]: direction must be"):
         state(spx, vix, custom={"x": (closes([1.0]).rename({"close": "value"}), 1.0, "over")})
     with pytest.raises(InvalidInputError, match="breadth: .* counts >= 0"):
-        state(spx, vix, breadth=extras["breadth"].with_columns(  # type: ignore[union-attr]
-            advances=-pl.col("advances")))
+        state(
+            spx,
+            vix,
+            breadth=extras["breadth"].with_columns(  # type: ignore[union-attr]
+                advances=-pl.col("advances")
+            ),
+        )
     with pytest.raises(InputTypeError, match="date must be a datetime.date"):
         MarketState.from_history(dt.datetime(2018, 2, 5), spx=spx, vix=vix)
 
@@ -358,11 +385,9 @@ def test_ad_divergence_fires_on_a_spx_high_the_ad_line_does_not_confirm():
     confirming = state(spx, vix, breadth=breadth_frame([300] * 40))
     assert confirming.ad_divergence is False and confirming.breadth_bid is True
     # A window longer than the history: undecided, and named.
-    long_window = state(spx, vix, rules=Rules(breadth_window=60),
-                        breadth=breadth_frame([300] * 40))
+    long_window = state(spx, vix, rules=Rules(breadth_window=60), breadth=breadth_frame([300] * 40))
     assert long_window.ad_divergence is None and long_window.breadth_bid is None
-    assert "ad_divergence: 40 rows of breadth (on SPX dates) history, 60 needed" in \
-        long_window.missing
+    assert "ad_divergence: 40 rows of breadth (on SPX dates) history, 60 needed" in long_window.missing
 
 
 def test_breadth_on_a_stale_date_is_missing_not_used():
@@ -381,11 +406,14 @@ def test_skew_steepening_fires_on_a_spike_and_follows_the_rules_threshold():
     window = np.append(base[:-1], 135.0)[-60:]
     assert spike.skew_z == pytest.approx((135.0 - window.mean()) / window.std(ddof=1))
     assert spike.skew_steepening is True
-    calm = state(spx, vix, skew=closes(np.append(base[:-1], base[-61:-1].mean()))
-                 .rename({"close": "skew"}))
+    calm = state(spx, vix, skew=closes(np.append(base[:-1], base[-61:-1].mean())).rename({"close": "skew"}))
     assert calm.skew_steepening is False
-    strict = state(spx, vix, rules=Rules(skew_z_threshold=10.0),
-                   skew=closes(np.append(base[:-1], 135.0)).rename({"close": "skew"}))
+    strict = state(
+        spx,
+        vix,
+        rules=Rules(skew_z_threshold=10.0),
+        skew=closes(np.append(base[:-1], 135.0)).rename({"close": "skew"}),
+    )
     assert strict.skew_steepening is False
 
 
@@ -409,28 +437,36 @@ def test_correlation_tightening_fires_when_a_series_starts_moving_with_spx():
     short = state(spx.tail(25), vix, correlations={"levered": series["levered"].tail(25)})
     assert short.correlations == {"levered": pytest.approx(1.0)}
     assert short.correlation_tightening == {}
-    assert ("correlation_tightening[levered]: 25 rows of levered on SPX dates history, "
-            "31 needed") in short.missing
+    assert (
+        "correlation_tightening[levered]: 25 rows of levered on SPX dates history, 31 needed"
+    ) in short.missing
 
 
 def test_custom_series_fire_above_or_below_their_threshold_from_the_latest_value():
     spx, vix = rising_spx(), closes(np.full(40, 15.0))
     # Weekly readings: the latest on or before DAY is the one of 2018-02-01.
-    weekly = pl.DataFrame({"date": [dt.date(2018, 1, 25), dt.date(2018, 2, 1),
-                                    dt.date(2018, 2, 8)], "value": [240.0, 230.0, 999.0]})
-    result = state(spx, vix, custom={
-        "claims_high": (weekly, 235.0, "above"), "claims_low": (weekly, 235.0, "below"),
-        "future_only": (weekly.tail(1), 1.0, "above"),
-    })
-    assert result.custom == {"claims_high": (230.0, 235.0, False),
-                             "claims_low": (230.0, 235.0, True)}
+    weekly = pl.DataFrame(
+        {
+            "date": [dt.date(2018, 1, 25), dt.date(2018, 2, 1), dt.date(2018, 2, 8)],
+            "value": [240.0, 230.0, 999.0],
+        }
+    )
+    result = state(
+        spx,
+        vix,
+        custom={
+            "claims_high": (weekly, 235.0, "above"),
+            "claims_low": (weekly, 235.0, "below"),
+            "future_only": (weekly.tail(1), 1.0, "above"),
+        },
+    )
+    assert result.custom == {"claims_high": (230.0, 235.0, False), "claims_low": (230.0, 235.0, True)}
     assert "custom[future_only]: no value on or before 2018-02-05" in result.missing
 
 
 def test_term_structure_backwardation_and_a_missing_second_future():
     spx, vix = rising_spx(), closes(np.full(40, 30.0))
-    futures = pl.DataFrame({"date": weekdays(3), "vx1": [20.0, 22.0, 25.0],
-                            "vx2": [21.0, 22.5, 24.0]})
+    futures = pl.DataFrame({"date": weekdays(3), "vx1": [20.0, 22.0, 25.0], "vx2": [21.0, 22.5, 24.0]})
     stressed = state(spx, vix, vix_futures=futures)
     assert stressed.vix_vx1 == pytest.approx(30.0 / 25.0)
     assert stressed.vx1_vx2 == pytest.approx(25.0 / 24.0)
@@ -442,17 +478,23 @@ def test_term_structure_backwardation_and_a_missing_second_future():
 
 def test_macro_series_are_step_functions_known_on_the_date():
     spx, vix = rising_spx(), closes(np.full(40, 15.0))
-    macro = pl.DataFrame({"date": [dt.date(2018, 1, 12), dt.date(2018, 2, 5),
-                                   dt.date(2018, 2, 14)],
-                          "cpi_yoy": [0.021, None, 0.05], "fomc_tone": [None, "dovish", None]})
+    macro = pl.DataFrame(
+        {
+            "date": [dt.date(2018, 1, 12), dt.date(2018, 2, 5), dt.date(2018, 2, 14)],
+            "cpi_yoy": [0.021, None, 0.05],
+            "fomc_tone": [None, "dovish", None],
+        }
+    )
     result = state(spx, vix, macro=macro)
     assert (result.cpi_yoy, result.fomc_tone) == (0.021, "dovish")
     assert result.ppi_yoy is None and "ppi_yoy: not in macro" in result.missing
-    before = state(closes(np.full(40, 2000.0), end=dt.date(2018, 1, 11)),
-                   closes(np.full(40, 15.0), end=dt.date(2018, 1, 11)),
-                   date=dt.date(2018, 1, 11), macro=macro)
-    assert before.cpi_yoy is None and "cpi_yoy: no reading on or before 2018-01-11" in \
-        before.missing
+    before = state(
+        closes(np.full(40, 2000.0), end=dt.date(2018, 1, 11)),
+        closes(np.full(40, 15.0), end=dt.date(2018, 1, 11)),
+        date=dt.date(2018, 1, 11),
+        macro=macro,
+    )
+    assert before.cpi_yoy is None and "cpi_yoy: no reading on or before 2018-01-11" in before.missing
 
 
 # -- TOML --------------------------------------------------------------------------------
@@ -472,9 +514,11 @@ def test_toml_round_trip_is_exact_and_to_dict_is_json(spx, vix, extras, tmp_path
 
 def test_a_hand_written_state_lists_its_absent_diagnostics(tmp_path):
     path = tmp_path / "state.toml"
-    path.write_text('date = 2024-10-18\nvix = 18.4\nspx = 5864.7\nmacd_hist = -3.5\n'
-                    'fomc_tone = "steady"\n[custom.claims]\nvalue = 240.0\nthreshold = 235.0\n'
-                    'fired = true\n')
+    path.write_text(
+        "date = 2024-10-18\nvix = 18.4\nspx = 5864.7\nmacd_hist = -3.5\n"
+        'fomc_tone = "steady"\n[custom.claims]\nvalue = 240.0\nthreshold = 235.0\n'
+        "fired = true\n"
+    )
     result = MarketState.from_toml(path)
     assert result.macd_hist == -3.5 and result.fomc_tone == "steady"
     assert result.custom == {"claims": (240.0, 235.0, True)}
@@ -482,19 +526,28 @@ def test_a_hand_written_state_lists_its_absent_diagnostics(tmp_path):
     assert "macd_hist" not in result.missing_names
 
 
-@pytest.mark.parametrize(("body", "field", "line"), [
-    ('date = 2018-02-05\nvix = "high"\nspx = 2649.0\n', "vix", 2),
-    ('date = 2018-02-05\nvix = 37.3\nspx = 2649.0\nmacd_expanding = 1\n', "macd_expanding", 4),
-    ('date = 2018-02-05\nvix = 37.3\nspx = 2649.0\nmacd_hst = 1.0\n', "macd_hst", 4),
-    ('date = "2018-02-05"\nvix = 37.3\nspx = 2649.0\n', "date", 1),
-    ('date = 2018-02-05\nspx = 2649.0\n', "vix", None),
-    ('date = 2018-02-05\nvix = 37.3\nspx = 2649.0\nfomc_tone = "hawk"\n', "fomc_tone", 4),
-    ('date = 2018-02-05\nvix = 37.3\nspx = 2649.0\n[correlations]\nreits = 1.5\n',
-     "correlations.reits", 5),
-    ('date = 2018-02-05\nvix = 37.3\nspx = 2649.0\n[custom.claims]\nvalue = 1.0\n'
-     'threshold = 2.0\n', "custom.claims.fired", 4),  # a missing key: its table's line
-    ('date = 2018-02-05\nvix = -1.0\nspx = 2649.0\n', "vix", 2),
-])
+@pytest.mark.parametrize(
+    ("body", "field", "line"),
+    [
+        ('date = 2018-02-05\nvix = "high"\nspx = 2649.0\n', "vix", 2),
+        ("date = 2018-02-05\nvix = 37.3\nspx = 2649.0\nmacd_expanding = 1\n", "macd_expanding", 4),
+        ("date = 2018-02-05\nvix = 37.3\nspx = 2649.0\nmacd_hst = 1.0\n", "macd_hst", 4),
+        ('date = "2018-02-05"\nvix = 37.3\nspx = 2649.0\n', "date", 1),
+        ("date = 2018-02-05\nspx = 2649.0\n", "vix", None),
+        ('date = 2018-02-05\nvix = 37.3\nspx = 2649.0\nfomc_tone = "hawk"\n', "fomc_tone", 4),
+        (
+            "date = 2018-02-05\nvix = 37.3\nspx = 2649.0\n[correlations]\nreits = 1.5\n",
+            "correlations.reits",
+            5,
+        ),
+        (
+            "date = 2018-02-05\nvix = 37.3\nspx = 2649.0\n[custom.claims]\nvalue = 1.0\nthreshold = 2.0\n",
+            "custom.claims.fired",
+            4,
+        ),  # a missing key: its table's line
+        ("date = 2018-02-05\nvix = -1.0\nspx = 2649.0\n", "vix", 2),
+    ],
+)
 def test_a_malformed_state_file_names_the_file_and_the_field(tmp_path, body, field, line):
     path = tmp_path / "bad_state.toml"
     path.write_text(body)
@@ -518,13 +571,14 @@ def test_state_is_frozen_and_checks_its_closes():
         MarketState(date=DAY, vix=0.0, spx=2700.0)
 
 
-
 def test_alvh_exports_market_state_lazily():
     import subprocess
     import sys
 
-    code = ("import sys, alvh; assert 'alvh.policy.state' not in sys.modules; "
-            "from alvh import MarketState; print(MarketState.__module__)")
+    code = (
+        "import sys, alvh; assert 'alvh.policy.state' not in sys.modules; "
+        "from alvh import MarketState; print(MarketState.__module__)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "alvh.policy.state"
 
@@ -533,8 +587,9 @@ def test_a_flat_skew_series_gives_an_undefined_z_score_named_in_missing():
     spx, vix = rising_spx(70), closes(np.full(70, 15.0))
     result = state(spx, vix, skew=closes(np.full(70, 120.0)).rename({"close": "skew"}))
     assert result.skew_z is None and result.skew_steepening is None
-    assert ("skew_z: undefined on 2018-02-05 (a null in the window, or a flat series of the "
-            "skew history)") in result.missing
+    assert (
+        "skew_z: undefined on 2018-02-05 (a null in the window, or a flat series of the skew history)"
+    ) in result.missing
 
 
 def test_the_documented_example_state_file_reads():

@@ -20,10 +20,10 @@ from hypothesis import strategies as st
 import alvh
 from alvh import Market, Position, SpxOption, VixFutures, VixOption
 from alvh.book import analytics
-from alvh.market.fit import REASON_FEW_ROWS, fit_svi
 from alvh.errors import InputTypeError, InvalidInputError
-from alvh.risk.projection import project
+from alvh.market.fit import REASON_FEW_ROWS, fit_svi
 from alvh.market.svi import SviSlice, SviSurface, calendar_check, fit_slice, svi_smile
+from alvh.risk.projection import project
 
 #: A clean equity-like slice (total variance at ~1 month: ATM vol ~16 %).
 CLEAN = SviSlice(a=0.0012, b=0.03, rho=-0.65, m=0.015, sigma=0.06)
@@ -72,21 +72,27 @@ def test_butterfly_check_flags_vogts_slice_and_passes_a_clean_one():
 
 def test_calendar_check_flags_total_variance_falling_with_expiry():
     early, late = dt.date(2025, 3, 21), dt.date(2025, 4, 17)
-    ok = calendar_check({early: CLEAN, late: SviSlice(a=0.003, b=0.03, rho=-0.65, m=0.015,
-                                                      sigma=0.06)})
+    ok = calendar_check({early: CLEAN, late: SviSlice(a=0.003, b=0.03, rho=-0.65, m=0.015, sigma=0.06)})
     assert len(ok) == 1 and ok[0].arbitrage_free and ok[0].max_drop < 0.0
     # The later slice has flatter wings: below the earlier one far out.
-    bad = calendar_check({early: CLEAN, late: SviSlice(a=0.003, b=0.01, rho=-0.65, m=0.015,
-                                                       sigma=0.06)})
+    bad = calendar_check({early: CLEAN, late: SviSlice(a=0.003, b=0.01, rho=-0.65, m=0.015, sigma=0.06)})
     assert not bad[0].arbitrage_free and bad[0].max_drop > 0.0
     assert (bad[0].earlier, bad[0].later) == (early, late)
     assert abs(bad[0].k_at_max) > 0.3
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("b", -0.01), ("rho", 1.0), ("rho", -1.0), ("sigma", 0.0), ("a", -0.5),
-    ("atm_ratio", 0.0), ("m", math.nan),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("b", -0.01),
+        ("rho", 1.0),
+        ("rho", -1.0),
+        ("sigma", 0.0),
+        ("a", -0.5),
+        ("atm_ratio", 0.0),
+        ("m", math.nan),
+    ],
+)
 def test_bad_slice_parameters_name_the_field(field, value):
     params = dict(a=0.0012, b=0.03, rho=-0.65, m=0.015, sigma=0.06, atm_ratio=1.0)
     params[field] = value
@@ -116,8 +122,7 @@ def test_fit_slice_recovers_the_parameters_of_noise_free_vols():
     fit = fit_slice(k, true.implied_vol(k, tau), tau)
     assert fit.success
     np.testing.assert_allclose(fit.slice.params(), true.params(), atol=1e-6)
-    np.testing.assert_allclose(fit.slice.implied_vol(k, tau), true.implied_vol(k, tau),
-                               rtol=0, atol=1e-8)
+    np.testing.assert_allclose(fit.slice.implied_vol(k, tau), true.implied_vol(k, tau), rtol=0, atol=1e-8)
 
 
 def test_fit_slice_with_noise_stays_close():
@@ -142,24 +147,27 @@ E1, E2, E3 = dt.date(2025, 3, 21), dt.date(2025, 4, 17), dt.date(2025, 6, 20)
 
 @pytest.fixture(scope="module")
 def surface() -> SviSurface:
-    return SviSurface({
-        E2: SviSlice(a=0.003, b=0.035, rho=-0.6, m=0.02, sigma=0.08, atm_ratio=1.10),
-        E1: SviSlice(a=0.0012, b=0.03, rho=-0.65, m=0.015, sigma=0.06, atm_ratio=0.90),
-        E3: SviSlice(a=0.006, b=0.045, rho=-0.55, m=0.03, sigma=0.12, atm_ratio=1.00),
-    })
+    return SviSurface(
+        {
+            E2: SviSlice(a=0.003, b=0.035, rho=-0.6, m=0.02, sigma=0.08, atm_ratio=1.10),
+            E1: SviSlice(a=0.0012, b=0.03, rho=-0.65, m=0.015, sigma=0.06, atm_ratio=0.90),
+            E3: SviSlice(a=0.006, b=0.045, rho=-0.55, m=0.03, sigma=0.12, atm_ratio=1.00),
+        }
+    )
 
 
 def test_surface_orders_slices_and_interpolates_the_atm_ratio_by_date(surface):
     assert surface.expiries == (E1, E2, E3)
     mid = E1 + (E2 - E1) / 3  # 9 of 27 days
-    got = surface.atm_ratio(np.array([E1, mid, E2, dt.date(2025, 3, 1), dt.date(2026, 1, 1)],
-                                     dtype="datetime64[D]"))
+    got = surface.atm_ratio(
+        np.array([E1, mid, E2, dt.date(2025, 3, 1), dt.date(2026, 1, 1)], dtype="datetime64[D]")
+    )
     np.testing.assert_allclose(got, [0.90, 0.90 + 0.2 / 3, 1.10, 0.90, 1.00], rtol=1e-14)
 
 
 def test_surface_takes_the_smile_of_the_nearest_slice_ties_to_the_later(surface):
-    before_tie = E1 + dt.timedelta(days=13)   # 13 days after E1, 14 before E2
-    after_tie = E1 + dt.timedelta(days=14)    # 14 and 13
+    before_tie = E1 + dt.timedelta(days=13)  # 13 days after E1, 14 before E2
+    after_tie = E1 + dt.timedelta(days=14)  # 14 and 13
     index = surface.nearest_slice_index([E1, before_tie, after_tie, dt.date(2030, 1, 1)])
     assert index.tolist() == [0, 0, 1, 2]
     # E2 to E3 is 64 days: day 32 is a tie and goes to E3.
@@ -202,10 +210,14 @@ def test_surface_validation():
 
 
 @given(
-    a=st.floats(0.0005, 0.02), b=st.floats(0.005, 0.2), rho=st.floats(-0.95, 0.95),
-    m=st.floats(-0.1, 0.1), sigma=st.floats(0.01, 0.5),
+    a=st.floats(0.0005, 0.02),
+    b=st.floats(0.005, 0.2),
+    rho=st.floats(-0.95, 0.95),
+    m=st.floats(-0.1, 0.1),
+    sigma=st.floats(0.01, 0.5),
     steps=st.lists(st.floats(0.0, 0.01), min_size=1, max_size=4),
-    atm=st.floats(0.03, 1.5), strike=st.floats(0.3, 3.0),
+    atm=st.floats(0.03, 1.5),
+    strike=st.floats(0.3, 3.0),
 )
 def test_a_surface_growing_in_level_is_calendar_free_and_its_vols_positive(
     a, b, rho, m, sigma, steps, atm, strike
@@ -215,8 +227,7 @@ def test_a_surface_growing_in_level_is_calendar_free_and_its_vols_positive(
     slices = {}
     for i, step in enumerate([0.0, *steps]):
         level += step
-        slices[E1 + dt.timedelta(days=30 * i)] = SviSlice(a=level, b=b, rho=rho, m=m,
-                                                          sigma=sigma)
+        slices[E1 + dt.timedelta(days=30 * i)] = SviSlice(a=level, b=b, rho=rho, m=m, sigma=sigma)
     surface = SviSurface(slices)
     assert all(c.arbitrage_free for c in surface.calendar_checks())
     for expiry in surface.expiries:
@@ -230,18 +241,29 @@ def test_a_surface_growing_in_level_is_calendar_free_and_its_vols_positive(
 def _kernel_args(**over):
     """Two SPX legs (put, call) with SVI smiles, a VIX future; 2 shifts x 2 days x 5 moves."""
     kind = np.array([0, 0, 1], dtype=np.uint8)
-    shapes = np.array([(*CLEAN.params(), CLEAN.w0),
-                       (0.004, 0.06, -0.4, -0.02, 0.15, 0.0),
-                       (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)])
+    shapes = np.array(
+        [(*CLEAN.params(), CLEAN.w0), (0.004, 0.06, -0.4, -0.02, 0.15, 0.0), (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)]
+    )
     shapes[1, 5] = SviSlice(*shapes[1, :5]).w0
     tau = np.tile(np.array([0.08, 0.05, 0.08, 0.0]), 3)  # (leg, shift, day)
     vol = np.tile(np.array([0.16, 0.15, 0.21, 0.2]), 3)
     args = dict(
-        kind=kind, is_call=np.array([False, True, False]),
-        strike=np.array([4300.0, 4700.0, 1.0]), weight=np.array([-100.0, -100.0, 1000.0]),
-        spot=4500.0, rate=0.04, div=0.015, spot_moves=np.array([-0.1, -0.02, 0.0, 0.03, 0.3]),
-        n_shifts=2, n_days=2, tau=tau, vol=vol, underlying=np.full(12, 20.0), smile=None,
-        out=[np.empty(20) for _ in range(6)], svi=(shapes.ravel(), 0.3, 4.0),
+        kind=kind,
+        is_call=np.array([False, True, False]),
+        strike=np.array([4300.0, 4700.0, 1.0]),
+        weight=np.array([-100.0, -100.0, 1000.0]),
+        spot=4500.0,
+        rate=0.04,
+        div=0.015,
+        spot_moves=np.array([-0.1, -0.02, 0.0, 0.03, 0.3]),
+        n_shifts=2,
+        n_days=2,
+        tau=tau,
+        vol=vol,
+        underlying=np.full(12, 20.0),
+        smile=None,
+        out=[np.empty(20) for _ in range(6)],
+        svi=(shapes.ravel(), 0.3, 4.0),
     )
     args.update(over)
     return args
@@ -249,9 +271,21 @@ def _kernel_args(**over):
 
 def _run_kernel(args):
     alvh._core.backend.kernels().scenario_grid(
-        args["kind"], args["is_call"], args["strike"], args["weight"], args["spot"],
-        args["rate"], args["div"], args["spot_moves"], args["n_shifts"], args["n_days"],
-        args["tau"], args["vol"], args["underlying"], args["smile"], args["out"],
+        args["kind"],
+        args["is_call"],
+        args["strike"],
+        args["weight"],
+        args["spot"],
+        args["rate"],
+        args["div"],
+        args["spot_moves"],
+        args["n_shifts"],
+        args["n_days"],
+        args["tau"],
+        args["vol"],
+        args["underlying"],
+        args["smile"],
+        args["out"],
         svi=args["svi"],
     )
     return args["out"]
@@ -274,13 +308,26 @@ def test_kernel_svi_cells_equal_pricing_each_leg_at_its_svi_vol(backend):
                         want += args["weight"][leg] * max(sign * (level - args["strike"][leg]), 0)
                         continue
                     forward = level * math.exp((args["rate"] - args["div"]) * tau)
-                    vol = svi_smile(args["strike"][leg], forward, tau, atm, *shapes[leg],
-                                    floor_ratio=0.3, moneyness_limit=4.0)
-                    want += args["weight"][leg] * float(alvh.bsm.price(
-                        is_call=bool(args["is_call"][leg]), spot=level,
-                        strike=args["strike"][leg], t=tau, rate=args["rate"],
-                        div=args["div"], vol=vol,
-                    ))
+                    vol = svi_smile(
+                        args["strike"][leg],
+                        forward,
+                        tau,
+                        atm,
+                        *shapes[leg],
+                        floor_ratio=0.3,
+                        moneyness_limit=4.0,
+                    )
+                    want += args["weight"][leg] * float(
+                        alvh.bsm.price(
+                            is_call=bool(args["is_call"][leg]),
+                            spot=level,
+                            strike=args["strike"][leg],
+                            t=tau,
+                            rate=args["rate"],
+                            div=args["div"],
+                            vol=vol,
+                        )
+                    )
                 assert value[day, shift, i] == pytest.approx(want, rel=1e-11), (day, shift, i)
 
 
@@ -293,10 +340,16 @@ def test_kernel_svi_backends_agree():
         np.testing.assert_allclose(native, python, rtol=1e-11, atol=1e-9)
 
 
-@pytest.mark.parametrize(("column", "value", "arg"), [
-    (1, -0.1, "svi.b"), (2, 1.0, "svi.rho"), (4, 0.0, "svi.sigma"), (0, -1.0, "svi.a"),
-    (5, 0.0, "svi.w0"),
-])
+@pytest.mark.parametrize(
+    ("column", "value", "arg"),
+    [
+        (1, -0.1, "svi.b"),
+        (2, 1.0, "svi.rho"),
+        (4, 0.0, "svi.sigma"),
+        (0, -1.0, "svi.a"),
+        (5, 0.0, "svi.w0"),
+    ],
+)
 def test_kernel_rejects_bad_svi_shapes_naming_the_leg(backend, column, value, arg):
     args = _kernel_args()
     shapes = args["svi"][0].reshape(3, 6).copy()
@@ -326,8 +379,12 @@ def test_kernel_svi_argument_errors(backend):
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 AS_OF = dt.date(2025, 2, 3)
 SPOT = 5994.57
-FEB21, MAR21, APR17, JUN20 = (dt.date(2025, 2, 21), dt.date(2025, 3, 21),
-                              dt.date(2025, 4, 17), dt.date(2025, 6, 20))
+FEB21, MAR21, APR17, JUN20 = (
+    dt.date(2025, 2, 21),
+    dt.date(2025, 3, 21),
+    dt.date(2025, 4, 17),
+    dt.date(2025, 6, 20),
+)
 VIX_MAR = dt.date(2025, 3, 18)
 
 #: Known slices: equity skew, total variance growing with expiry.
@@ -356,20 +413,31 @@ def make_chain(market, slices, *, per_side=8, width=2.5, noise=0.0, seed=0, extr
         t = float(market.t(expiry))
         forward = float(market.forward(expiry))
         sd = math.sqrt(s.w0)
-        for k in np.concatenate([np.linspace(-width, -0.1, per_side),
-                                 np.linspace(0.1, 0.6 * width, per_side)]) * sd:
+        for k in (
+            np.concatenate([np.linspace(-width, -0.1, per_side), np.linspace(0.1, 0.6 * width, per_side)])
+            * sd
+        ):
             strike = round(forward * math.exp(k), 1)
             is_call = strike >= forward
             vol = float(s.implied_vol(math.log(strike / forward), t))
-            price = float(alvh.bsm.price(is_call=is_call, spot=market.spot, strike=strike, t=t,
-                                         rate=market.rate, div=market.div, vol=vol))
+            price = float(
+                alvh.bsm.price(
+                    is_call=is_call,
+                    spot=market.spot,
+                    strike=strike,
+                    t=t,
+                    rate=market.rate,
+                    div=market.div,
+                    vol=vol,
+                )
+            )
             mid = price * (1.0 + noise * rng.uniform(-0.5, 0.5))
-            rows.append((expiry, strike, "call" if is_call else "put",
-                         mid * (1.0 - noise), mid * (1.0 + noise)))
+            rows.append(
+                (expiry, strike, "call" if is_call else "put", mid * (1.0 - noise), mid * (1.0 + noise))
+            )
     rows.extend(extra)
     expiry, strike, kind, bid, ask = zip(*rows)
-    return pl.DataFrame({"expiry": expiry, "strike": strike, "type": kind, "bid": bid,
-                         "ask": ask})
+    return pl.DataFrame({"expiry": expiry, "strike": strike, "type": kind, "bid": bid, "ask": ask})
 
 
 @pytest.fixture(scope="module")
@@ -387,8 +455,7 @@ def test_fit_svi_recovers_known_slices_from_a_noise_free_chain(market, fitted):
         assert report.rows == 16 and report.max_error < 1e-6  # vol points: 1e-8 in vol
         model_atm = float(replace(market, vol_model=market.vol_model).atm_vol(expiry))
         assert report.model_atm == pytest.approx(model_atm, rel=1e-14)
-        assert got.atm_ratio == pytest.approx(math.sqrt(got.w0 / report.tau) / model_atm,
-                                              rel=1e-14)
+        assert got.atm_ratio == pytest.approx(math.sqrt(got.w0 / report.tau) / model_atm, rel=1e-14)
     assert fitted.arbitrage_free
     assert fitted.rmse < 1e-6 and fitted.rows_used == 48
 
@@ -402,7 +469,8 @@ def test_the_fitted_market_quotes_exactly_the_svi_vols(market, fitted):
         true = TRUE_SLICES[expiry].implied_vol(k, market.t(expiry))
         np.testing.assert_allclose(got, true, rtol=0, atol=1e-8)
         assert float(fitted.market.atm_vol(expiry)) == pytest.approx(
-            math.sqrt(s.w0 / float(market.t(expiry))), rel=1e-13)
+            math.sqrt(s.w0 / float(market.t(expiry))), rel=1e-13
+        )
 
 
 def test_fit_svi_with_a_bid_ask_spread_stays_close(market):
@@ -421,8 +489,14 @@ def test_result_frames(fitted):
     assert frame.height == 48 and frame["used"].all()
     assert frame["residual"].abs().max() < 1e-6
     slices = fitted.slices_to_polars()
-    assert slices.height == 3 and set(slices.columns) >= {"expiry", "rmse", "a", "rho",
-                                                           "atm_ratio", "butterfly_free"}
+    assert slices.height == 3 and set(slices.columns) >= {
+        "expiry",
+        "rmse",
+        "a",
+        "rho",
+        "atm_ratio",
+        "butterfly_free",
+    }
     assert slices.filter(pl.col("expiry") == MAR21)["b"][0] == pytest.approx(0.035, abs=1e-6)
 
 
@@ -441,8 +515,7 @@ def test_a_chain_without_enough_rows_is_a_clear_error(market):
     chain = make_chain(market, {MAR21: TRUE_SLICES[MAR21]}, per_side=2)
     with pytest.raises(InvalidInputError, match="4 usable rows, fewer than the 5"):
         fit_svi(chain, market)
-    many = make_chain(market, {MAR21: TRUE_SLICES[MAR21], JUN20: TRUE_SLICES[JUN20]},
-                      per_side=2)
+    many = make_chain(market, {MAR21: TRUE_SLICES[MAR21], JUN20: TRUE_SLICES[JUN20]}, per_side=2)
     with pytest.raises(InvalidInputError, match="no expiry of the chain has the 5"):
         fit_svi(many, market)
     with pytest.raises(InvalidInputError, match="min_rows"):
@@ -462,8 +535,7 @@ def test_the_fit_reports_a_butterfly_arbitrage_without_repairing_it(market):
 
 
 def test_the_fit_reports_a_calendar_arbitrage(market):
-    crossing = {MAR21: TRUE_SLICES[MAR21],
-                JUN20: SviSlice(a=0.0075, b=0.012, rho=-0.6, m=0.03, sigma=0.11)}
+    crossing = {MAR21: TRUE_SLICES[MAR21], JUN20: SviSlice(a=0.0075, b=0.012, rho=-0.6, m=0.03, sigma=0.11)}
     result = fit_svi(make_chain(market, crossing), market)
     (check,) = result.calendar
     assert (check.earlier, check.later) == (MAR21, JUN20) and not check.arbitrage_free
@@ -518,8 +590,9 @@ def test_sticky_strike_and_parallel_move_the_svi_smile(fitted, dynamics):
         change = bumped.atm_vol(MAR21) - base.atm_vol(MAR21)
     else:
         change = base.vol_model.atm_vix_ratio * 5.0 / 100.0
-    np.testing.assert_allclose(bumped.spx_vol(strikes, MAR21),
-                               base.spx_vol(strikes, MAR21) + change, rtol=1e-14)
+    np.testing.assert_allclose(
+        bumped.spx_vol(strikes, MAR21), base.spx_vol(strikes, MAR21) + change, rtol=1e-14
+    )
 
 
 # --------------------------------------------------------------------------- grid
@@ -528,12 +601,17 @@ def test_sticky_strike_and_parallel_move_the_svi_smile(fitted, dynamics):
 @pytest.fixture(scope="module")
 def svi_book() -> Position:
     """An SPX condor on MAR21, a put spread on APR17 (no slice there), a VIX call."""
-    return Position((
-        SpxOption(MAR21, 5700, False, 1, 20.0), SpxOption(MAR21, 5800, False, -1, 30.0),
-        SpxOption(MAR21, 6200, True, -1, 25.0), SpxOption(MAR21, 6300, True, 1, 15.0),
-        SpxOption(APR17, 5600, False, -2, 40.0), SpxOption(APR17, 5900, False, 2, 80.0),
-        VixOption(VIX_MAR, 22.0, True, 5, 1.2),
-    ))
+    return Position(
+        (
+            SpxOption(MAR21, 5700, False, 1, 20.0),
+            SpxOption(MAR21, 5800, False, -1, 30.0),
+            SpxOption(MAR21, 6200, True, -1, 25.0),
+            SpxOption(MAR21, 6300, True, 1, 15.0),
+            SpxOption(APR17, 5600, False, -2, 40.0),
+            SpxOption(APR17, 5900, False, 2, 80.0),
+            VixOption(VIX_MAR, 22.0, True, 5, 1.2),
+        )
+    )
 
 
 def book_value(position, market, move, shift, day, dynamics):
@@ -543,14 +621,28 @@ def book_value(position, market, move, shift, day, dynamics):
         n = leg.quantity * leg.multiplier
         t = (leg.expiry - scen.as_of).days / 365.0
         if isinstance(leg, SpxOption):
-            total += n * float(alvh.bsm.price(
-                is_call=leg.is_call, spot=scen.spot, strike=leg.strike, t=t, rate=scen.rate,
-                div=scen.div, vol=float(scen.spx_vol(leg.strike, leg.expiry))))
+            total += n * float(
+                alvh.bsm.price(
+                    is_call=leg.is_call,
+                    spot=scen.spot,
+                    strike=leg.strike,
+                    t=t,
+                    rate=scen.rate,
+                    div=scen.div,
+                    vol=float(scen.spx_vol(leg.strike, leg.expiry)),
+                )
+            )
         else:
-            total += n * float(alvh.black76.price(
-                is_call=leg.is_call, forward=float(scen.vix_future(leg.expiry)),
-                strike=leg.strike, t=t, rate=scen.rate,
-                vol=float(scen.vix_option_vol(leg.expiry))))
+            total += n * float(
+                alvh.black76.price(
+                    is_call=leg.is_call,
+                    forward=float(scen.vix_future(leg.expiry)),
+                    strike=leg.strike,
+                    t=t,
+                    rate=scen.rate,
+                    vol=float(scen.vix_option_vol(leg.expiry)),
+                )
+            )
     return total
 
 
@@ -560,10 +652,10 @@ DAYS = np.array([0, 3, 10])
 
 
 @pytest.mark.parametrize("dynamics", ["sticky_moneyness", "sticky_strike", "parallel"])
-def test_every_grid_cell_equals_leg_by_leg_pricing_under_svi(backend, fitted, svi_book,
-                                                             dynamics):
-    grid = alvh.scenario_grid(svi_book, fitted.market, spot_moves=MOVES, vol_shifts=SHIFTS,
-                              days=DAYS, dynamics=dynamics)
+def test_every_grid_cell_equals_leg_by_leg_pricing_under_svi(backend, fitted, svi_book, dynamics):
+    grid = alvh.scenario_grid(
+        svi_book, fitted.market, spot_moves=MOVES, vol_shifts=SHIFTS, days=DAYS, dynamics=dynamics
+    )
     for i, day in enumerate(DAYS.tolist()):
         for j, shift in enumerate(SHIFTS.tolist()):
             for k, move in enumerate(MOVES.tolist()):
@@ -575,8 +667,7 @@ def test_svi_grid_delta_and_gamma_are_the_spot_derivatives(backend, fitted, svi_
     h = 1e-4
     centre = np.array([-0.04, 0.0, 0.03])
     moves = np.sort(np.concatenate([centre - h, centre, centre + h]))
-    grid = alvh.scenario_grid(svi_book, fitted.market, spot_moves=moves, vol_shifts=[0.0, 5.0],
-                              days=[0, 4])
+    grid = alvh.scenario_grid(svi_book, fitted.market, spot_moves=moves, vol_shifts=[0.0, 5.0], days=[0, 4])
     spots, value = grid.spots, grid.value
     for c in range(centre.size):
         lo, mid, hi = 3 * c, 3 * c + 1, 3 * c + 2
@@ -588,16 +679,14 @@ def test_svi_grid_delta_and_gamma_are_the_spot_derivatives(backend, fitted, svi_
 
 
 def test_svi_grid_backends_agree(fitted, svi_book):
-    args = dict(spot_moves=np.linspace(-0.1, 0.1, 21), vol_shifts=[-5.0, 0.0, 10.0],
-                days=[0, 5, 30])
+    args = dict(spot_moves=np.linspace(-0.1, 0.1, 21), vol_shifts=[-5.0, 0.0, 10.0], days=[0, 5, 30])
     with alvh.use_backend("native"):
         native = alvh.scenario_grid(svi_book, fitted.market, **args)
     with alvh.use_backend("python"):
         python = alvh.scenario_grid(svi_book, fitted.market, **args)
     for name in ("value", "delta", "gamma", "vega", "theta"):
         a, b = getattr(native, name), getattr(python, name)
-        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9 * max(np.abs(b).max(), 1.0),
-                                   err_msg=name)
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9 * max(np.abs(b).max(), 1.0), err_msg=name)
 
 
 def test_vectorized_scenarios_equal_bumping_under_svi(fitted, svi_book):
@@ -608,18 +697,17 @@ def test_vectorized_scenarios_equal_bumping_under_svi(fitted, svi_book):
     strike = np.array([float(leg.strike) for leg in legs])
     expiry = np.array([leg.expiry for leg in legs], dtype="datetime64[D]")
     for dynamics in ("sticky_moneyness", "sticky_strike"):
-        fast = grid_module._fast_scenarios(fitted.market, kind, strike, expiry, SHIFTS, DAYS,
-                                           dynamics)
+        fast = grid_module._fast_scenarios(fitted.market, kind, strike, expiry, SHIFTS, DAYS, dynamics)
         assert fast is not None
-        slow = grid_module._scenario_arrays(svi_book, fitted.market, kind, strike, expiry,
-                                            SHIFTS, DAYS, dynamics)
+        slow = grid_module._scenario_arrays(
+            svi_book, fitted.market, kind, strike, expiry, SHIFTS, DAYS, dynamics
+        )
         for got, want in zip(fast, slow):
             np.testing.assert_allclose(got, want, rtol=1e-13, atol=0)
 
 
 def test_analytics_value_under_svi_is_the_grid_value(fitted, svi_book):
-    grid = alvh.scenario_grid(svi_book, fitted.market, spot_moves=MOVES, vol_shifts=[0.0],
-                              days=[0, 3])
+    grid = alvh.scenario_grid(svi_book, fitted.market, spot_moves=MOVES, vol_shifts=[0.0], days=[0, 3])
     for i, day in enumerate((0, 3)):
         shifted = fitted.market.bump(days=day)
         values = analytics.value_at_spots(svi_book, fitted.market, grid.spots, shifted)
@@ -637,8 +725,9 @@ def test_market_toml_round_trip(tmp_path, fitted):
     back = Market.from_toml(path)
     assert back == fitted.market
     assert back.vol_model.slices[MAR21] == fitted.model.slices[MAR21]
-    np.testing.assert_array_equal(back.spx_vol([5800.0, 6200.0], APR17),
-                                  fitted.market.spx_vol([5800.0, 6200.0], APR17))
+    np.testing.assert_array_equal(
+        back.spx_vol([5800.0, 6200.0], APR17), fitted.market.spx_vol([5800.0, 6200.0], APR17)
+    )
 
 
 def test_an_svi_market_pickles(fitted):
@@ -689,18 +778,21 @@ def test_market_toml_reads_a_hand_written_svi_market(tmp_path):
     assert market.vol_model.base.atm_vix_ratio == 0.9
 
 
-@pytest.mark.parametrize(("edit", "field", "line"), [
-    (("b = 0.06", "b = -0.06"), "spx_vol.slices[1].b", 24),
-    (("rho = -0.65", "rho = -1.5"), "spx_vol.slices[0].rho", 16),
-    (("sigma = 0.11\n", ""), "spx_vol.slices[1].sigma", None),
-    (("a = 0.0016", "a = -0.05"), "spx_vol.slices[0].a", 14),
-    (("expiry = 2025-06-20", "expiry = 2025-03-21"), "spx_vol.slices[1].expiry", 22),
-    (("expiry = 2025-06-20", 'expiry = "June"'), "spx_vol.slices[1].expiry", 22),
-    (("atm_ratio = 1.02", "atm_ratio = 1.02\nskew = 3"), "spx_vol.slices[0].skew", 20),
-    (("m = 0.015", 'm = "0.015"'), "spx_vol.slices[0].m", 17),
-    (('model = "svi"', 'model = "vix_linked_skew"'), "spx_vol.slices", None),
-    (('model = "svi"', 'model = "sabr"'), "spx_vol.model", 9),
-])
+@pytest.mark.parametrize(
+    ("edit", "field", "line"),
+    [
+        (("b = 0.06", "b = -0.06"), "spx_vol.slices[1].b", 24),
+        (("rho = -0.65", "rho = -1.5"), "spx_vol.slices[0].rho", 16),
+        (("sigma = 0.11\n", ""), "spx_vol.slices[1].sigma", None),
+        (("a = 0.0016", "a = -0.05"), "spx_vol.slices[0].a", 14),
+        (("expiry = 2025-06-20", "expiry = 2025-03-21"), "spx_vol.slices[1].expiry", 22),
+        (("expiry = 2025-06-20", 'expiry = "June"'), "spx_vol.slices[1].expiry", 22),
+        (("atm_ratio = 1.02", "atm_ratio = 1.02\nskew = 3"), "spx_vol.slices[0].skew", 20),
+        (("m = 0.015", 'm = "0.015"'), "spx_vol.slices[0].m", 17),
+        (('model = "svi"', 'model = "vix_linked_skew"'), "spx_vol.slices", None),
+        (('model = "svi"', 'model = "sabr"'), "spx_vol.model", 9),
+    ],
+)
 def test_malformed_svi_tables_name_the_file_and_field(tmp_path, edit, field, line):
     path = tmp_path / "bad.toml"
     path.write_text(SVI_TOML.replace(*edit, 1))
@@ -728,16 +820,15 @@ def test_market_accepts_only_the_two_vol_models(market):
 
 
 @pytest.mark.parametrize("dynamics", ["sticky_moneyness", "sticky_strike"])
-def test_projection_under_svi_uses_the_svi_vols_on_both_backends(market, fitted, svi_book,
-                                                                 dynamics):
+def test_projection_under_svi_uses_the_svi_vols_on_both_backends(market, fitted, svi_book, dynamics):
     book = Position(tuple(leg for leg in svi_book.legs if leg.expiry != VIX_MAR))
     runs = {}
     for name in ("native", "python"):
         with alvh.use_backend(name):
-            runs[name] = project(book, fitted.market, days=4, paths=400, seed=3,
-                                 dynamics=dynamics)
-    np.testing.assert_allclose(runs["native"].stats, runs["python"].stats, rtol=1e-9,
-                               atol=1e-9 * np.abs(runs["python"].stats).max())
+            runs[name] = project(book, fitted.market, days=4, paths=400, seed=3, dynamics=dynamics)
+    np.testing.assert_allclose(
+        runs["native"].stats, runs["python"].stats, rtol=1e-9, atol=1e-9 * np.abs(runs["python"].stats).max()
+    )
     quadratic = project(book, market, days=4, paths=400, seed=3, dynamics=dynamics)
     assert not np.allclose(quadratic.stats, runs["native"].stats)  # the smile matters
 
@@ -752,18 +843,41 @@ def test_projection_day_values_equal_the_grid_under_svi(fitted, svi_book, dynami
 
     svi_market = replace(fitted.market, vix=18.0)
     book = Position(tuple(leg for leg in svi_book.legs if isinstance(leg, SpxOption)))
-    still = ScenarioSet("still", (Scenario(
-        "still", 1.0, spx_drift=0.0, diffusion_vol=0.0, vix_beta=0.0, vol_of_vix=0.0,
-        vix_kappa=0.0, vix_theta=None,
-    ),))
+    still = ScenarioSet(
+        "still",
+        (
+            Scenario(
+                "still",
+                1.0,
+                spx_drift=0.0,
+                diffusion_vol=0.0,
+                vix_beta=0.0,
+                vol_of_vix=0.0,
+                vix_kappa=0.0,
+                vix_theta=None,
+            ),
+        ),
+    )
     days = 4
     for name in ("native", "python"):
         with alvh.use_backend(name):
-            result = project(book, svi_market, scenarios=still, days=days, paths=8, seed=1,
-                             dynamics=dynamics, keep_paths=True)
-            grid = alvh.scenario_grid(book, svi_market, spot_moves=[0.0], vol_shifts=[0.0],
-                                      days=list(range(1, days + 1)), dynamics=dynamics)
+            result = project(
+                book,
+                svi_market,
+                scenarios=still,
+                days=days,
+                paths=8,
+                seed=1,
+                dynamics=dynamics,
+                keep_paths=True,
+            )
+            grid = alvh.scenario_grid(
+                book,
+                svi_market,
+                spot_moves=[0.0],
+                vol_shifts=[0.0],
+                days=list(range(1, days + 1)),
+                dynamics=dynamics,
+            )
         assert result.pnl is not None
-        np.testing.assert_allclose(result.pnl[0, :, 0], grid.pnl[:, 0, 0], rtol=1e-9,
-                                   atol=1e-8, err_msg=name)
-
+        np.testing.assert_allclose(result.pnl[0, :, 0], grid.pnl[:, 0, 0], rtol=1e-9, atol=1e-8, err_msg=name)

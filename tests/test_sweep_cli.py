@@ -35,16 +35,24 @@ def history():
 def expected(history):
     """`sweep` called directly on what the CLI tests below ask for."""
     spx, vix = history
-    return sweep(spx, vix, layer1_starts=[16, 17], layer2_starts=[23, 24],
-                 base=alvh.Policy.preset("early"), start=START, end=END)
+    return sweep(
+        spx,
+        vix,
+        layer1_starts=[16, 17],
+        layer2_starts=[23, 24],
+        base=alvh.Policy.preset("early"),
+        start=START,
+        end=END,
+    )
 
 
 def test_cli_sweep_writes_the_rows_of_sweep_and_the_heatmap(
     expected, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "sweep"
-    assert main(["sweep", "--sample", *WINDOW, "--layer1", "16:17", "--layer2", "23:24",
-                 "--out", str(out)]) == 0
+    assert (
+        main(["sweep", "--sample", *WINDOW, "--layer1", "16:17", "--layer2", "23:24", "--out", str(out)]) == 0
+    )
     printed = " ".join(capsys.readouterr().out.split())
     assert "Best 4 of 4 layer bands by sharpe" in printed
     assert str(out / "sweep.parquet") in printed and str(out / "sweep_heatmap.png") in printed
@@ -53,7 +61,11 @@ def test_cli_sweep_writes_the_rows_of_sweep_and_the_heatmap(
     written = pl.read_parquet(out / "sweep.parquet")
     assert written.equals(expected)
     assert written.select("layer1_start", "layer2_start").rows() == [
-        (16.0, 23.0), (16.0, 24.0), (17.0, 23.0), (17.0, 24.0)]
+        (16.0, 23.0),
+        (16.0, 24.0),
+        (17.0, 23.0),
+        (17.0, 24.0),
+    ]
     # the window has hedges, and the bands change them
     assert written["hedge_spend"].min() > 0 and written["cagr"].n_unique() > 1
 
@@ -62,23 +74,57 @@ def test_cli_sweep_on_two_processes_gives_the_serial_rows_as_csv(
     expected, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "pool"
-    assert main(["sweep", "--sample", *WINDOW, "--layer1", "16,17", "--layer2", "23:24",
-                 "--workers", "2", "--format", "csv", "--metric", "max_drawdown",
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "sweep",
+                "--sample",
+                *WINDOW,
+                "--layer1",
+                "16,17",
+                "--layer2",
+                "23:24",
+                "--workers",
+                "2",
+                "--format",
+                "csv",
+                "--metric",
+                "max_drawdown",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert "by max_drawdown" in " ".join(capsys.readouterr().out.split())
     assert_frame_equal(pl.read_csv(out / "sweep.csv"), expected, rel_tol=1e-12)
 
 
-def test_cli_sweep_on_a_dask_scheduler(
-    history, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_cli_sweep_on_a_dask_scheduler(history, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     distributed = pytest.importorskip("distributed")
     spx, vix = history
     want = sweep(spx, vix, layer1_starts=[16], layer2_starts=[23, 24], start=START, end=END)
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=None) as cluster:
-        assert main(["sweep", "--sample", *WINDOW, "--layer1", "16", "--layer2", "23,24",
-                     "--dask", cluster.scheduler_address, "--out", str(tmp_path)]) == 0
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster:
+        assert (
+            main(
+                [
+                    "sweep",
+                    "--sample",
+                    *WINDOW,
+                    "--layer1",
+                    "16",
+                    "--layer2",
+                    "23,24",
+                    "--dask",
+                    cluster.scheduler_address,
+                    "--out",
+                    str(tmp_path),
+                ]
+            )
+            == 0
+        )
     assert pl.read_parquet(tmp_path / "sweep.parquet").equals(want)
 
 
@@ -87,27 +133,29 @@ def test_cli_sweep_without_dask_names_the_dist_extra(
 ) -> None:
     pytest.importorskip("arch")
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
-    assert main(["sweep", "--sample", "--dask", "tcp://127.0.0.1:8786",
-                 "--out", str(tmp_path / "x")]) == 2
+    assert main(["sweep", "--sample", "--dask", "tcp://127.0.0.1:8786", "--out", str(tmp_path / "x")]) == 2
     assert "pip install 'alvh[dist]'" in " ".join(capsys.readouterr().out.split())
     assert not (tmp_path / "x").exists()
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--layer1", "21:15"], "--layer1 '21:15': the range ends below its start"),
-    (["--layer1", "abc"], "--layer1 'abc' is not a range LOW:HIGH"),
-    (["--layer2", "22:x"], "--layer2 '22:x' is not a range LOW:HIGH"),
-    (["--layer2", "22.5:25"], "--layer2 '22.5:25' is not a range LOW:HIGH"),
-    (["--layer1", "15:18:1"], "--layer1 '15:18:1' is not a range LOW:HIGH"),
-    (["--layer1", "16,,17"], "--layer1 '16,,17' is not a range LOW:HIGH"),
-    (["--layer1", "0:3"], "--layer1 '0:3': VIX levels must be between 0 and 200"),
-    (["--start", "2018-13-01"], "--start '2018-13-01' is not a date"),
-    (["--start", "2018-05-01", "--end", "2018-04-01"], "--end 2018-04-01 is before --start"),
-    (["--workers", "0"], "--workers must be 1 or more"),
-    (["--workers", "2", "--dask", "tcp://127.0.0.1:8786"], "--workers or --dask, not both"),
-    (["--policy", "eager"], "--policy 'eager' is neither a preset"),
-    (["--layer1", "25", "--layer2", "22"], "no valid (layer1_start, layer2_start) pair"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--layer1", "21:15"], "--layer1 '21:15': the range ends below its start"),
+        (["--layer1", "abc"], "--layer1 'abc' is not a range LOW:HIGH"),
+        (["--layer2", "22:x"], "--layer2 '22:x' is not a range LOW:HIGH"),
+        (["--layer2", "22.5:25"], "--layer2 '22.5:25' is not a range LOW:HIGH"),
+        (["--layer1", "15:18:1"], "--layer1 '15:18:1' is not a range LOW:HIGH"),
+        (["--layer1", "16,,17"], "--layer1 '16,,17' is not a range LOW:HIGH"),
+        (["--layer1", "0:3"], "--layer1 '0:3': VIX levels must be between 0 and 200"),
+        (["--start", "2018-13-01"], "--start '2018-13-01' is not a date"),
+        (["--start", "2018-05-01", "--end", "2018-04-01"], "--end 2018-04-01 is before --start"),
+        (["--workers", "0"], "--workers must be 1 or more"),
+        (["--workers", "2", "--dask", "tcp://127.0.0.1:8786"], "--workers or --dask, not both"),
+        (["--policy", "eager"], "--policy 'eager' is neither a preset"),
+        (["--layer1", "25", "--layer2", "22"], "no valid (layer1_start, layer2_start) pair"),
+    ],
+)
 def test_cli_sweep_bad_options_exit_2_naming_them(
     args: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -41,21 +41,24 @@ date = 2025-03-01
 """
 
 
-@pytest.mark.parametrize(("field", "line"), [
-    ("vix", 2),
-    ("spx_vol.skew", 6),
-    ("spx_vol.slices[0].a", 9),
-    ("spx_vol.slices[1].expiry", 11),
-    ("spx_vol.slices[1].a", 10),  # absent: the line of its table
-    ("vix_futures.curve[0].price", 15),
-    ("vix_futures.curve[1].expiry", 16),
-    ("vix_futures.curve", 14),
-    ("scenarios[1].name", 24),
-    ("scenarios[0].events[0].date", 22),
-    ("scenarios[1].events[1].date", 28),
-    ("scenarios[1].events[0].date", 25),  # absent: the line of its table
-    ("nowhere.key", None),
-])
+@pytest.mark.parametrize(
+    ("field", "line"),
+    [
+        ("vix", 2),
+        ("spx_vol.skew", 6),
+        ("spx_vol.slices[0].a", 9),
+        ("spx_vol.slices[1].expiry", 11),
+        ("spx_vol.slices[1].a", 10),  # absent: the line of its table
+        ("vix_futures.curve[0].price", 15),
+        ("vix_futures.curve[1].expiry", 16),
+        ("vix_futures.curve", 14),
+        ("scenarios[1].name", 24),
+        ("scenarios[0].events[0].date", 22),
+        ("scenarios[1].events[1].date", 28),
+        ("scenarios[1].events[0].date", 25),  # absent: the line of its table
+        ("nowhere.key", None),
+    ],
+)
 def test_a_field_is_found_on_its_line(field: str, line: int | None) -> None:
     assert TomlText(Path("f.toml"), TEXT).line(field) == line
 

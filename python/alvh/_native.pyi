@@ -8,8 +8,19 @@ from numpy.typing import NDArray
 from alvh._core.kernel_inputs import ProjectionBuffers, ProjectionInputs
 
 __all__ = [
-    "ADDITIVE", "GREEKS", "STATS", "STICKY_MONEYNESS", "TOUCH_KINDS", "build_info", "greeks",
-    "implied_vol", "monte_carlo", "pnl_statistics", "price", "scenario_grid", "set_parallel",
+    "ADDITIVE",
+    "GREEKS",
+    "STATS",
+    "STICKY_MONEYNESS",
+    "TOUCH_KINDS",
+    "build_info",
+    "greeks",
+    "implied_vol",
+    "monte_carlo",
+    "pnl_statistics",
+    "price",
+    "scenario_grid",
+    "set_parallel",
     "set_simd",
 ]
 

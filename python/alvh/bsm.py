@@ -17,27 +17,49 @@ from typing import Any
 
 from alvh._core.types import FloatArray
 from alvh.pricing import dispatch as _pricing
-
 from alvh.pricing.greeks import Greeks
-
 
 __all__ = ["greeks", "implied_vol", "price"]
 
 
 def price(
-    *, is_call: Any, spot: Any, strike: Any, t: Any, rate: Any, div: Any, vol: Any,
-    out: FloatArray | None = None, errors: str = "raise",
+    *,
+    is_call: Any,
+    spot: Any,
+    strike: Any,
+    t: Any,
+    rate: Any,
+    div: Any,
+    vol: Any,
+    out: FloatArray | None = None,
+    errors: str = "raise",
 ) -> FloatArray:
     """Option prices. ``out=`` writes into a preallocated float64 array of the result shape."""
     return _pricing.price(
-        "bsm", underlying=spot, div=div, out=out, errors=errors,
-        is_call=is_call, strike=strike, t=t, rate=rate, vol=vol,
+        "bsm",
+        underlying=spot,
+        div=div,
+        out=out,
+        errors=errors,
+        is_call=is_call,
+        strike=strike,
+        t=t,
+        rate=rate,
+        vol=vol,
     )
 
 
 def greeks(
-    *, is_call: Any, spot: Any, strike: Any, t: Any, rate: Any, div: Any, vol: Any,
-    out: Greeks | None = None, errors: str = "raise",
+    *,
+    is_call: Any,
+    spot: Any,
+    strike: Any,
+    t: Any,
+    rate: Any,
+    div: Any,
+    vol: Any,
+    out: Greeks | None = None,
+    errors: str = "raise",
 ) -> Greeks:
     """Price and delta, gamma, vega, theta, rho, vanna, volga, charm in one pass.
 
@@ -45,14 +67,30 @@ def greeks(
     see `alvh.Greeks` for trader-unit views. ``out=Greeks.empty(shape)`` reuses buffers.
     """
     return _pricing.greeks(
-        "bsm", underlying=spot, div=div, out=out, errors=errors,
-        is_call=is_call, strike=strike, t=t, rate=rate, vol=vol,
+        "bsm",
+        underlying=spot,
+        div=div,
+        out=out,
+        errors=errors,
+        is_call=is_call,
+        strike=strike,
+        t=t,
+        rate=rate,
+        vol=vol,
     )
 
 
 def implied_vol(
-    *, price: Any, is_call: Any, spot: Any, strike: Any, t: Any, rate: Any, div: Any,
-    out: FloatArray | None = None, errors: str = "raise",
+    *,
+    price: Any,
+    is_call: Any,
+    spot: Any,
+    strike: Any,
+    t: Any,
+    rate: Any,
+    div: Any,
+    out: FloatArray | None = None,
+    errors: str = "raise",
 ) -> FloatArray:
     """The volatility that reproduces ``price`` (Jäckel's "Let's Be Rational" natively).
 
@@ -61,6 +99,14 @@ def implied_vol(
     solution: `alvh.errors.NoSolutionError` with ``errors="raise"``, NaN with ``"nan"``.
     """
     return _pricing.implied_vol(
-        "bsm", underlying=spot, div=div, out=out, errors=errors,
-        price=price, is_call=is_call, strike=strike, t=t, rate=rate,
+        "bsm",
+        underlying=spot,
+        div=div,
+        out=out,
+        errors=errors,
+        price=price,
+        is_call=is_call,
+        strike=strike,
+        t=t,
+        rate=rate,
     )

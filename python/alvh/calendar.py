@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from functools import lru_cache
+from functools import cache
 
 from alvh._core.checks import input_error
 from alvh.errors import InputTypeError
@@ -78,13 +78,13 @@ def _check_month(year: object, month: object) -> tuple[int, int]:
             raise InputTypeError(f"{name} must be an int; got {value!r}")
     assert isinstance(year, int) and isinstance(month, int)
     if not 1 <= month <= 12:
-        raise input_error(f"month must be 1..12; got month = {month!r}", arg='month', value=float(month))
+        raise input_error(f"month must be 1..12; got month = {month!r}", arg="month", value=float(month))
     if not 1900 <= year <= 2200:
-        raise input_error(f"year must be 1900..2200; got year = {year!r}", arg='year', value=float(year))
+        raise input_error(f"year must be 1900..2200; got year = {year!r}", arg="year", value=float(year))
     return year, month
 
 
-@lru_cache(maxsize=None)
+@cache
 def _holidays_of(year: int) -> frozenset[dt.date]:
     # One immutable set per year: thread-safe, and no lazy expansion of a shared object.
     # `holidays` is imported on first use: it adds noticeably to `import alvh`.
@@ -158,7 +158,7 @@ def _check_count(n: object) -> int:
     if isinstance(n, bool) or not isinstance(n, int):
         raise InputTypeError(f"n must be an int; got {n!r}")
     if n < 0:
-        raise input_error(f"n must be >= 0; got n = {n!r}", arg='n', value=float(n))
+        raise input_error(f"n must be >= 0; got n = {n!r}", arg="n", value=float(n))
     return n
 
 

@@ -8,10 +8,14 @@ offending element.
 
 from __future__ import annotations
 
-
 __all__ = [
-    "AlvhError", "BackendError", "DataError", "InputTypeError", "InvalidInputError",
-    "NoSolutionError", "ShapeError",
+    "AlvhError",
+    "BackendError",
+    "DataError",
+    "InputTypeError",
+    "InvalidInputError",
+    "NoSolutionError",
+    "ShapeError",
 ]
 
 

@@ -48,8 +48,7 @@ def _numeric(name: str, value: Any) -> Any:
     if array.dtype.kind in "fiu":
         return array
     raise InputTypeError(
-        f"{name} must be a number or an array of numbers, got {type(value).__name__} "
-        f"with dtype {array.dtype}"
+        f"{name} must be a number or an array of numbers, got {type(value).__name__} with dtype {array.dtype}"
     )
 
 
@@ -63,9 +62,7 @@ def _flags(value: Any) -> Any:
         try:
             return _CALL_WORDS[value.strip().lower()]
         except KeyError:
-            raise InvalidInputError(
-                f"is_call must be True/False or 'call'/'put', got {value!r}"
-            ) from None
+            raise InvalidInputError(f"is_call must be True/False or 'call'/'put', got {value!r}") from None
     array = np.asarray(value)
     if array.dtype.kind == "b":
         return array

@@ -25,7 +25,13 @@ import numpy as np
 from alvh.errors import AlvhError, InputTypeError, InvalidInputError
 
 __all__ = [
-    "bad", "check_fields", "finite_number", "in_range", "input_error", "kernel_error", "plain_date",
+    "bad",
+    "check_fields",
+    "finite_number",
+    "in_range",
+    "input_error",
+    "kernel_error",
+    "plain_date",
 ]
 
 E = TypeVar("E", bound=AlvhError)
@@ -34,17 +40,25 @@ E = TypeVar("E", bound=AlvhError)
 
 
 @overload
-def input_error(message: str, *, arg: str | None = ..., index: int | None = ...,
-                value: Any = ...) -> InvalidInputError: ...
+def input_error(
+    message: str, *, arg: str | None = ..., index: int | None = ..., value: Any = ...
+) -> InvalidInputError: ...
 
 
 @overload
-def input_error(message: str, *, arg: str | None = ..., index: int | None = ..., value: Any = ...,
-                kind: type[E]) -> E: ...
+def input_error(
+    message: str, *, arg: str | None = ..., index: int | None = ..., value: Any = ..., kind: type[E]
+) -> E: ...
 
 
-def input_error(message: str, *, arg: str | None = None, index: int | None = None,
-                value: Any = None, kind: type[AlvhError] = InvalidInputError) -> AlvhError:
+def input_error(
+    message: str,
+    *,
+    arg: str | None = None,
+    index: int | None = None,
+    value: Any = None,
+    kind: type[AlvhError] = InvalidInputError,
+) -> AlvhError:
     """An input error of class ``kind`` (an `InvalidInputError` by default) with the
     attributes of the module doc set."""
     err = kind(message)
@@ -56,15 +70,17 @@ def input_error(message: str, *, arg: str | None = None, index: int | None = Non
 def bad(arg: str, value: Any, requirement: str, index: int | None = None) -> InvalidInputError:
     """``ARG must be REQUIREMENT; got ARG[INDEX] = VALUE`` (``got ARG = VALUE`` for a scalar)."""
     where = arg if index is None else f"{arg}[{index}]"
-    return input_error(f"{arg} must be {requirement}; got {where} = {value!r}", arg=arg,
-                       index=index, value=value)
+    return input_error(
+        f"{arg} must be {requirement}; got {where} = {value!r}", arg=arg, index=index, value=value
+    )
 
 
 def kernel_error(arg: str, index: int, value: float, requirement: str) -> InvalidInputError:
     """The error both backends raise for an out-of-domain value (the core's text, and
     ``.value`` exactly the offending float, NaN included)."""
-    return input_error(f"{arg} must be {requirement}; got {arg}[{index}] = {value!r}", arg=arg,
-                       index=index, value=value)
+    return input_error(
+        f"{arg} must be {requirement}; got {arg}[{index}] = {value!r}", arg=arg, index=index, value=value
+    )
 
 
 def finite_number(arg: str, value: Any) -> float:

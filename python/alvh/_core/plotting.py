@@ -42,9 +42,7 @@ def checked_path(path: Any) -> Path:
         raise InputTypeError(f"path must be a str or os.PathLike; got {type(path).__name__}")
     target = Path(path)
     if not target.parent.is_dir() and str(target.parent):
-        raise InvalidInputError(
-            f"path {str(target)!r}: directory {str(target.parent)!r} does not exist"
-        )
+        raise InvalidInputError(f"path {str(target)!r}: directory {str(target.parent)!r} does not exist")
     return target
 
 

@@ -45,8 +45,7 @@ def load(path: str | os.PathLike[str]) -> tuple[TomlText, dict[str, Any]]:
 
 
 def _parse_field(dotted: str) -> list[tuple[str, int | None]]:
-    return [(m.group(1), None if m.group(2) is None else int(m.group(2)))
-            for m in _SEGMENT.finditer(dotted)]
+    return [(m.group(1), None if m.group(2) is None else int(m.group(2))) for m in _SEGMENT.finditer(dotted)]
 
 
 @dataclass

@@ -24,6 +24,16 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
-    "Assumptions", "BacktestResult", "CondorRules", "Costs", "Difference", "Replay", "backtest",
-    "compare", "metrics", "replay", "sweep", "verdict",
+    "Assumptions",
+    "BacktestResult",
+    "CondorRules",
+    "Costs",
+    "Difference",
+    "Replay",
+    "backtest",
+    "compare",
+    "metrics",
+    "replay",
+    "sweep",
+    "verdict",
 ]

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from alvh.errors import InvalidInputError
 from alvh.backtesting.daily import TRADING_DAYS, Assumptions, CondorRules, Costs, Replay, daily_states, replay
+from alvh.errors import InvalidInputError
 
 if TYPE_CHECKING:
     import polars as pl
@@ -44,11 +44,16 @@ class BacktestResult:
         frames = []
         for name, run in self.runs.items():
             eq = run.equity
-            frames.append(eq.select(
-                "date", pl.lit(name).alias("policy"), "equity",
-                (1.0 - pl.col("equity") / pl.col("equity").cum_max()).alias("drawdown"),
-                "layer", "vix",
-            ))
+            frames.append(
+                eq.select(
+                    "date",
+                    pl.lit(name).alias("policy"),
+                    "equity",
+                    (1.0 - pl.col("equity") / pl.col("equity").cum_max()).alias("drawdown"),
+                    "layer",
+                    "vix",
+                )
+            )
         return pl.concat(frames)
 
     def decisions(self) -> pl.DataFrame:
@@ -59,22 +64,40 @@ class BacktestResult:
         rows = []
         for name, run in self.runs.items():
             for d in run.decisions:
-                rows.append({
-                    "date": d.date, "policy": name, "vix": d.vix, "layer_before": d.layer_before,
-                    "layer_after": d.layer_after,
-                    "action": d.actions[0].description if d.actions else None,
-                    "cost": d.actions[0].cost if d.actions else 0.0, "rationale": d.rationale,
-                })
-        schema = {"date": pl.Date, "policy": pl.String, "vix": pl.Float64,
-                  "layer_before": pl.Int64, "layer_after": pl.Int64, "action": pl.String,
-                  "cost": pl.Float64, "rationale": pl.String}
+                rows.append(
+                    {
+                        "date": d.date,
+                        "policy": name,
+                        "vix": d.vix,
+                        "layer_before": d.layer_before,
+                        "layer_after": d.layer_after,
+                        "action": d.actions[0].description if d.actions else None,
+                        "cost": d.actions[0].cost if d.actions else 0.0,
+                        "rationale": d.rationale,
+                    }
+                )
+        schema = {
+            "date": pl.Date,
+            "policy": pl.String,
+            "vix": pl.Float64,
+            "layer_before": pl.Int64,
+            "layer_after": pl.Int64,
+            "action": pl.String,
+            "cost": pl.Float64,
+            "rationale": pl.String,
+        }
         return pl.DataFrame(rows, schema=schema)
 
 
 def backtest(
-    spx: pl.DataFrame, vix: pl.DataFrame, *, policies: Mapping[str, Any],
-    start: dt.date | None = None, end: dt.date | None = None,
-    condors: CondorRules | None = None, costs: Costs | None = None,
+    spx: pl.DataFrame,
+    vix: pl.DataFrame,
+    *,
+    policies: Mapping[str, Any],
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    condors: CondorRules | None = None,
+    costs: Costs | None = None,
     assumptions: Assumptions | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> BacktestResult:
@@ -93,11 +116,19 @@ def backtest(
             if key not in states_by_rules:
                 states_by_rules[key] = daily_states(spx, vix, rules=policy.rules)
             states = states_by_rules[key]
-        report = None if progress is None else (
-            lambda done, total, name=name: progress(name, done, total))
-        runs[name] = replay(spx, vix, start=start, end=end, condors=condors, costs=costs,
-                            assumptions=assumptions, policy=policy, states=states,
-                            progress=report)
+        report = None if progress is None else (lambda done, total, name=name: progress(name, done, total))
+        runs[name] = replay(
+            spx,
+            vix,
+            start=start,
+            end=end,
+            condors=condors,
+            costs=costs,
+            assumptions=assumptions,
+            policy=policy,
+            states=states,
+            progress=report,
+        )
     return BacktestResult(runs)
 
 
@@ -132,8 +163,9 @@ def _annual_stats(x: Any, y: Any) -> Any:
     return np.array([TRADING_DAYS * (float(np.mean(x)) - float(np.mean(y))), sharpe(x) - sharpe(y)])
 
 
-def compare(result: BacktestResult, a: str, b: str, *, block: int = 20, reps: int = 1000,
-            seed: int = 0) -> Difference:
+def compare(
+    result: BacktestResult, a: str, b: str, *, block: int = 20, reps: int = 1000, seed: int = 0
+) -> Difference:
     """`Difference` of policies ``a`` and ``b`` of ``result``: the stationary block
     bootstrap of Politis and Romano (``arch.bootstrap.StationaryBootstrap``, mean block
     ``block`` trading days, since daily book returns are autocorrelated: overlapping
@@ -155,12 +187,28 @@ def compare(result: BacktestResult, a: str, b: str, *, block: int = 20, reps: in
     point = _annual_stats(ra, rb)
     bootstrap = StationaryBootstrap(block, ra, rb, seed=seed)
     interval = bootstrap.conf_int(_annual_stats, reps=reps, method="percentile", size=0.90)
-    return Difference(a, b, float(point[0]), float(interval[0, 0]), float(interval[1, 0]),
-                      float(point[1]), float(interval[0, 1]), float(interval[1, 1]), block, reps)
+    return Difference(
+        a,
+        b,
+        float(point[0]),
+        float(interval[0, 0]),
+        float(interval[1, 0]),
+        float(point[1]),
+        float(interval[0, 1]),
+        float(interval[1, 1]),
+        block,
+        reps,
+    )
 
 
-def verdict(result: BacktestResult, *, early: str = "early", patient: str = "patient",
-            none: str | None = "none", seed: int = 0) -> str:
+def verdict(
+    result: BacktestResult,
+    *,
+    early: str = "early",
+    patient: str = "patient",
+    none: str | None = "none",
+    seed: int = 0,
+) -> str:
     """A paragraph answering "adjust at VIX 17-22 or wait for higher layers?" from
     ``result``, with the block-bootstrap intervals of `compare`."""
     diff = compare(result, early, patient, seed=seed)
@@ -170,23 +218,29 @@ def verdict(result: BacktestResult, *, early: str = "early", patient: str = "pat
         return float(m.filter(m["policy"] == policy)[key][0])
 
     first, last = result.runs[early].equity["date"][0], result.runs[early].equity["date"][-1]
-    lead = (f"Over {first} to {last}, adjusting early (layer 1 at VIX 17-22) returned "
-            f"{100 * diff.return_diff:+.2f} % a year against waiting for higher layers "
-            f"(90 % interval {100 * diff.return_low:+.2f} to {100 * diff.return_high:+.2f} %; "
-            f"Sharpe {diff.sharpe_diff:+.2f}, {diff.sharpe_low:+.2f} to {diff.sharpe_high:+.2f}), "
-            f"spending {get(early, 'hedge_spend'):,.0f} $ on {get(early, 'adjustments'):.0f} "
-            f"hedges against {get(patient, 'hedge_spend'):,.0f} $ on "
-            f"{get(patient, 'adjustments'):.0f}; max drawdown {100 * get(early, 'max_drawdown'):.1f} "
-            f"% against {100 * get(patient, 'max_drawdown'):.1f} %.")
+    lead = (
+        f"Over {first} to {last}, adjusting early (layer 1 at VIX 17-22) returned "
+        f"{100 * diff.return_diff:+.2f} % a year against waiting for higher layers "
+        f"(90 % interval {100 * diff.return_low:+.2f} to {100 * diff.return_high:+.2f} %; "
+        f"Sharpe {diff.sharpe_diff:+.2f}, {diff.sharpe_low:+.2f} to {diff.sharpe_high:+.2f}), "
+        f"spending {get(early, 'hedge_spend'):,.0f} $ on {get(early, 'adjustments'):.0f} "
+        f"hedges against {get(patient, 'hedge_spend'):,.0f} $ on "
+        f"{get(patient, 'adjustments'):.0f}; max drawdown {100 * get(early, 'max_drawdown'):.1f} "
+        f"% against {100 * get(patient, 'max_drawdown'):.1f} %."
+    )
     if diff.significant:
-        call = ("The difference is outside the bootstrap noise: on this history, "
-                + ("adjusting at 17-22 paid." if diff.return_diff > 0 else
-                   "waiting for the higher layers paid."))
+        call = "The difference is outside the bootstrap noise: on this history, " + (
+            "adjusting at 17-22 paid." if diff.return_diff > 0 else "waiting for the higher layers paid."
+        )
     else:
-        call = ("The interval contains zero: on this history the data cannot tell the two "
-                "apart; the choice rests on cost and drawdown tolerance, not on return.")
+        call = (
+            "The interval contains zero: on this history the data cannot tell the two "
+            "apart; the choice rests on cost and drawdown tolerance, not on return."
+        )
     tail = ""
     if none is not None and none in result.runs:
-        tail = (f" The unhedged book: CAGR {100 * get(none, 'cagr'):+.2f} %, max drawdown "
-                f"{100 * get(none, 'max_drawdown'):.1f} %.")
+        tail = (
+            f" The unhedged book: CAGR {100 * get(none, 'cagr'):+.2f} %, max drawdown "
+            f"{100 * get(none, 'max_drawdown'):.1f} %."
+        )
     return f"{lead} {call}{tail}"

@@ -40,20 +40,27 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from alvh import bsm
+from alvh.book.instruments import SpxOption
+from alvh.book.position import Position
 from alvh.calendar import next_spx_expiries
 from alvh.errors import InputTypeError, InvalidInputError
-from alvh.book.instruments import SpxOption
+from alvh.market.skew import VixLinkedSkew
 from alvh.market.snapshot import Market
 from alvh.market.vix import VixFutures
-from alvh.market.skew import VixLinkedSkew
-from alvh.book.position import Position
 
 if TYPE_CHECKING:
     import polars as pl
 
 __all__ = [
-    "TRADING_DAYS", "Assumptions", "CondorRules", "Costs", "Replay", "daily_states", "metrics",
-    "replay", "replay_days",
+    "TRADING_DAYS",
+    "Assumptions",
+    "CondorRules",
+    "Costs",
+    "Replay",
+    "daily_states",
+    "metrics",
+    "replay",
+    "replay_days",
 ]
 
 #: Trading days per year (annualizing daily returns).
@@ -61,8 +68,10 @@ TRADING_DAYS = 252
 
 
 def _check(name: str, value: Any, low: float, high: float, *, integer: bool = False) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (
-        integer and not isinstance(value, int)
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or (integer and not isinstance(value, int))
     ):
         kind = "an int" if integer else "a number"
         raise InputTypeError(f"{name} must be {kind}, got {type(value).__name__} {value!r}")
@@ -135,9 +144,10 @@ class Assumptions:
 
 @dataclass(frozen=True)
 class Replay:
-    """The replay's daily ``equity`` frame (date, spx, vix, cash, open_value,
-    hedge_value, equity, open_condors, layer, hedge_spend) and its ``trades`` (one row per condor: opened, closed, expiry,
-    strikes, credit, exit value, P&L net of costs, costs, reason), in $."""
+    """The replay's daily ``equity`` frame (date, spx, vix, cash, open_value, hedge_value,
+    equity, open_condors, layer, hedge_spend) and its ``trades`` (one row per condor:
+    opened, closed, expiry, strikes, credit, exit value, P&L net of costs, costs, reason),
+    in $."""
 
     equity: pl.DataFrame
     trades: pl.DataFrame
@@ -152,8 +162,12 @@ class Replay:
         ($ premium and costs paid for hedges), ``adjustments`` (hedges placed) and the
         share of days in each layer (``days_layer_0`` .. ``days_layer_3``)."""
         dates = self.equity.get_column("date").to_list()
-        out = metrics(self.equity.get_column("equity").to_numpy(), dates,
-                      rate=self.assumptions.rate, trades=self.trades.height)
+        out = metrics(
+            self.equity.get_column("equity").to_numpy(),
+            dates,
+            rate=self.assumptions.rate,
+            trades=self.trades.height,
+        )
         out["hedge_spend"] = float(self.equity.get_column("hedge_spend").sum())
         out["adjustments"] = float(sum(1 for d in self.decisions if d.actions))
         layers = self.equity.get_column("layer").to_numpy()
@@ -167,14 +181,14 @@ class _Open:
     position: Position
     opened: dt.date
     credit: float  # $ model credit received (positive for a sold condor), before costs
-    costs: float   # $ commissions and slippage paid so far
+    costs: float  # $ commissions and slippage paid so far
 
 
 @dataclass
 class _Hedge:
     position: Position
-    layer: int    # the layer that placed it
-    risk: float   # $ at risk (what the caps bound)
+    layer: int  # the layer that placed it
+    risk: float  # $ at risk (what the caps bound)
 
 
 def _value_any(position: Position, market: Market) -> float:
@@ -201,8 +215,13 @@ def _value(position: Position, market: Market) -> float:
     if live.any():
         expiries = np.array([leg.expiry for leg in legs], dtype="datetime64[D]")[live]
         values[live] = bsm.price(
-            is_call=is_call[live], spot=spot, strike=strike[live], t=days[live] / 365.0,
-            rate=market.rate, div=market.div, vol=market.spx_vol(strike[live], expiries),
+            is_call=is_call[live],
+            spot=spot,
+            strike=strike[live],
+            t=days[live] / 365.0,
+            rate=market.rate,
+            div=market.div,
+            vol=market.spx_vol(strike[live], expiries),
         )
     return float(values @ weight)
 
@@ -229,9 +248,7 @@ def _closes(frame: Any, name: str) -> dict[dt.date, float]:
         raise InputTypeError(f"{name} must be a Polars DataFrame with date and close columns")
     for column in ("date", "close"):
         if column not in frame.columns:
-            raise InvalidInputError(
-                f"{name} has no {column!r} column (columns: {', '.join(frame.columns)})"
-            )
+            raise InvalidInputError(f"{name} has no {column!r} column (columns: {', '.join(frame.columns)})")
     dates = frame.get_column("date")
     if dates.dtype != pl.Date:
         raise InvalidInputError(f"{name}.date must be a pl.Date column, got {dates.dtype}")
@@ -251,8 +268,12 @@ def _closes(frame: Any, name: str) -> dict[dt.date, float]:
     return out
 
 
-def _days(spx_close: Mapping[dt.date, float], vix_close: Mapping[dt.date, float],
-          start: dt.date | None, end: dt.date | None) -> list[dt.date]:
+def _days(
+    spx_close: Mapping[dt.date, float],
+    vix_close: Mapping[dt.date, float],
+    start: dt.date | None,
+    end: dt.date | None,
+) -> list[dt.date]:
     """The replay's days: both closes, from ``start`` to ``end`` (inclusive)."""
     days = sorted(set(spx_close) & set(vix_close))
     days = [d for d in days if (start is None or d >= start) and (end is None or d <= end)]
@@ -261,17 +282,26 @@ def _days(spx_close: Mapping[dt.date, float], vix_close: Mapping[dt.date, float]
     return days
 
 
-def replay_days(spx: pl.DataFrame, vix: pl.DataFrame, *, start: dt.date | None = None,
-                end: dt.date | None = None) -> list[dt.date]:
+def replay_days(
+    spx: pl.DataFrame, vix: pl.DataFrame, *, start: dt.date | None = None, end: dt.date | None = None
+) -> list[dt.date]:
     """The days `replay` steps through for these histories and bounds."""
     return _days(_closes(spx, "spx"), _closes(vix, "vix"), start, end)
 
 
 def replay(
-    spx: pl.DataFrame, vix: pl.DataFrame, *, start: dt.date | None = None,
-    end: dt.date | None = None, condors: CondorRules | None = None, costs: Costs | None = None,
-    assumptions: Assumptions | None = None, progress: Callable[[int, int], None] | None = None,
-    policy: Any = None, states: Mapping[dt.date, Any] | None = None, seed: int = 0,
+    spx: pl.DataFrame,
+    vix: pl.DataFrame,
+    *,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    condors: CondorRules | None = None,
+    costs: Costs | None = None,
+    assumptions: Assumptions | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    policy: Any = None,
+    states: Mapping[dt.date, Any] | None = None,
+    seed: int = 0,
 ) -> Replay:
     """Replay the condor book over the days both ``spx`` and ``vix`` (Polars frames
     with ``date`` and ``close``) have a close, from ``start`` to ``end`` (inclusive);
@@ -300,9 +330,15 @@ def replay(
     # The order of the steps within a day is part of every published number: a condor
     # closed today frees its slot for today's opening, and the decision sees today's book.
     for index, day in enumerate(days):
-        market = Market(as_of=day, spot=spx_close[day], rate=assumptions.rate,
-                        div=assumptions.div, vix=vix_close[day], futures=assumptions.futures,
-                        vol_model=assumptions.vol_model)
+        market = Market(
+            as_of=day,
+            spot=spx_close[day],
+            rate=assumptions.rate,
+            div=assumptions.div,
+            vix=vix_close[day],
+            futures=assumptions.futures,
+            vol_model=assumptions.vol_model,
+        )
         book.settle_and_close(day, market)
         if index % condors.open_every == 0:
             book.open_condor(day, market)
@@ -311,9 +347,15 @@ def replay(
         if progress is not None and (index % 20 == 19 or index == len(days) - 1):
             progress(index + 1, len(days))
     equity, trades = book.frames()
-    return Replay(equity=equity, trades=trades, condors=condors, costs=costs,
-                  assumptions=assumptions, decisions=tuple(book.decisions),
-                  policy_name="none" if policy is None else policy.name)
+    return Replay(
+        equity=equity,
+        trades=trades,
+        condors=condors,
+        costs=costs,
+        assumptions=assumptions,
+        decisions=tuple(book.decisions),
+        policy_name="none" if policy is None else policy.name,
+    )
 
 
 class _Book:
@@ -321,8 +363,16 @@ class _Book:
     layer, and what is recorded (trades, decisions, the daily equity rows). One method
     per step of a day, called in `replay`'s order."""
 
-    def __init__(self, condors: CondorRules, costs: Costs, assumptions: Assumptions, *,
-                 policy: Any, states: Mapping[dt.date, Any] | None, seed: int) -> None:
+    def __init__(
+        self,
+        condors: CondorRules,
+        costs: Costs,
+        assumptions: Assumptions,
+        *,
+        policy: Any,
+        states: Mapping[dt.date, Any] | None,
+        seed: int,
+    ) -> None:
         self.rules, self.costs = condors, costs
         self.policy, self.states, self.seed = policy, states, seed
         self.cash = assumptions.initial_capital
@@ -331,12 +381,38 @@ class _Book:
         self.decisions: list[Any] = []
         self.layer, self.acted = 0, 0
         self.previous_equity = self.cash  # the base of the policy's caps
-        self.rows: dict[str, list[Any]] = {k: [] for k in (
-            "date", "spx", "vix", "cash", "open_value", "hedge_value", "equity", "open_condors",
-            "layer", "hedge_spend")}
-        self.trades: dict[str, list[Any]] = {k: [] for k in (
-            "opened", "closed", "expiry", "short_put", "short_call", "width", "quantity",
-            "credit", "exit_value", "pnl", "costs", "reason")}
+        self.rows: dict[str, list[Any]] = {
+            k: []
+            for k in (
+                "date",
+                "spx",
+                "vix",
+                "cash",
+                "open_value",
+                "hedge_value",
+                "equity",
+                "open_condors",
+                "layer",
+                "hedge_spend",
+            )
+        }
+        self.trades: dict[str, list[Any]] = {
+            k: []
+            for k in (
+                "opened",
+                "closed",
+                "expiry",
+                "short_put",
+                "short_call",
+                "width",
+                "quantity",
+                "credit",
+                "exit_value",
+                "pnl",
+                "costs",
+                "reason",
+            )
+        }
 
     def settle_and_close(self, day: dt.date, market: Market) -> None:
         """Mark each open condor: settle it at expiry, or close it at the profit target,
@@ -389,8 +465,11 @@ class _Book:
         if target is None:
             return
         position = Position.iron_condor_by_delta(
-            target, market=market, short_delta=rules.short_delta,
-            wing_width=rules.wing_width, quantity=rules.quantity,
+            target,
+            market=market,
+            short_delta=rules.short_delta,
+            wing_width=rules.wing_width,
+            quantity=rules.quantity,
         )
         credit = position.credit
         fees = _fill_costs(position, self.costs)
@@ -413,8 +492,7 @@ class _Book:
         for held in self.hedges:
             first = min(leg.expiry for leg in held.position.legs)
             if held.layer > self.layer or (first - day).days <= 1:
-                self.cash += (_value_any(held.position, market)
-                              - _fill_costs(held.position, self.costs))
+                self.cash += _value_any(held.position, market) - _fill_costs(held.position, self.costs)
             else:
                 kept.append(held)
         self.hedges = kept
@@ -428,20 +506,30 @@ class _Book:
         if state is None:
             raise InvalidInputError(f"states has no MarketState for {day}")
         regime = policy.next_layer(state.vix, self.layer)
-        early = (self.layer == 0 and policy.layers[0].enabled and policy.rules.early_activation
-                 and bool(state.macd_expanding)
-                 and bool(state.ad_divergence or state.skew_steepening))
-        if not ((regime != self.layer or regime > self.acted or early)
-                and (self.condors or self.hedges)):
+        early = (
+            self.layer == 0
+            and policy.layers[0].enabled
+            and policy.rules.early_activation
+            and bool(state.macd_expanding)
+            and bool(state.ad_divergence or state.skew_steepening)
+        )
+        if not ((regime != self.layer or regime > self.acted or early) and (self.condors or self.hedges)):
             self.layer, self.acted = regime, min(self.acted, regime)
             return None
         # The whole book, built only on the days a decision runs.
-        whole = Position(tuple(leg for item in self.condors for leg in item.position.legs)
-                         + tuple(leg for held in self.hedges for leg in held.position.legs))
+        whole = Position(
+            tuple(leg for item in self.condors for leg in item.position.legs)
+            + tuple(leg for held in self.hedges for leg in held.position.legs)
+        )
         decision = policy.decide(
-            state, whole, market, layer=self.layer, acted=self.acted,
+            state,
+            whole,
+            market,
+            layer=self.layer,
+            acted=self.acted,
             portfolio_value=max(self.previous_equity, 1.0),
-            committed_risk=math.fsum(held.risk for held in self.hedges), seed=self.seed + index,
+            committed_risk=math.fsum(held.risk for held in self.hedges),
+            seed=self.seed + index,
         )
         self.decisions.append(decision)
         self.layer, self.acted = decision.layer_after, int(decision.extra["acted"])
@@ -455,8 +543,7 @@ class _Book:
         self.hedges.append(_Hedge(hedge, self.layer, decision.actions[0].risk))
         return paid
 
-    def record(self, day: dt.date, market: Market, *, spx: float, vix: float,
-               hedge_spend: float) -> None:
+    def record(self, day: dt.date, market: Market, *, spx: float, vix: float, hedge_spend: float) -> None:
         """The day's equity row: cash plus the model value of the open condors and hedges."""
         open_value = math.fsum(_value(item.position, market) for item in self.condors)
         hedge_value = math.fsum(_value_any(held.position, market) for held in self.hedges)
@@ -477,15 +564,26 @@ class _Book:
         """The equity rows and the trades as Polars frames."""
         import polars as pl
 
-        trade_schema = {"opened": pl.Date, "closed": pl.Date, "expiry": pl.Date,
-                        "short_put": pl.Float64, "short_call": pl.Float64, "width": pl.Float64,
-                        "quantity": pl.Int64, "credit": pl.Float64, "exit_value": pl.Float64,
-                        "pnl": pl.Float64, "costs": pl.Float64, "reason": pl.String}
+        trade_schema = {
+            "opened": pl.Date,
+            "closed": pl.Date,
+            "expiry": pl.Date,
+            "short_put": pl.Float64,
+            "short_call": pl.Float64,
+            "width": pl.Float64,
+            "quantity": pl.Int64,
+            "credit": pl.Float64,
+            "exit_value": pl.Float64,
+            "pnl": pl.Float64,
+            "costs": pl.Float64,
+            "reason": pl.String,
+        }
         return pl.DataFrame(self.rows), pl.DataFrame(self.trades, schema=trade_schema)
 
 
-def metrics(equity: Any, dates: list[dt.date], *, rate: float = 0.0,
-            trades: int | None = None) -> dict[str, float]:
+def metrics(
+    equity: Any, dates: list[dt.date], *, rate: float = 0.0, trades: int | None = None
+) -> dict[str, float]:
     """The metrics of the module doc from a daily equity curve (``equity[i]`` on
     ``dates[i]``); returns and drawdowns as fractions."""
     values = np.asarray(equity, dtype=np.float64)
@@ -530,22 +628,24 @@ def daily_states(spx: pl.DataFrame, vix: pl.DataFrame, *, rules: Any = None) -> 
     """
     import polars as pl
 
-    from alvh.policy.indicators import trend, volatility
     from alvh.policy.config import Rules
+    from alvh.policy.indicators import trend, volatility
     from alvh.policy.state import MACD_FAST, MACD_SIGNAL, MACD_SLOW, REALIZED_WINDOW, RSI_PERIOD, MarketState
 
     rules = rules or Rules()
 
     def observed(frame: pl.DataFrame) -> pl.DataFrame:
         close = pl.col("close").cast(pl.Float64)
-        return frame.select("date", close.alias("close")).filter(
-            close.is_not_null() & ~close.is_nan()
-        )
+        return frame.select("date", close.alias("close")).filter(close.is_not_null() & ~close.is_nan())
 
-    s = observed(spx).with_columns(
-        trend.macd_hist("close", fast=MACD_FAST, slow=MACD_SLOW, signal=MACD_SIGNAL).alias("hist"),
-        volatility.close_to_close("close", window=REALIZED_WINDOW).alias("realized"),
-    ).with_columns(trend.expanding("hist", days=rules.macd_expanding_days).alias("expanding"))
+    s = (
+        observed(spx)
+        .with_columns(
+            trend.macd_hist("close", fast=MACD_FAST, slow=MACD_SLOW, signal=MACD_SIGNAL).alias("hist"),
+            volatility.close_to_close("close", window=REALIZED_WINDOW).alias("realized"),
+        )
+        .with_columns(trend.expanding("hist", days=rules.macd_expanding_days).alias("expanding"))
+    )
     v = observed(vix).with_columns(trend.rsi("close", period=RSI_PERIOD).alias("rsi"))
     joined = s.join(v, on="date", how="inner", suffix="_vix").with_columns(
         volatility.implied_minus_realized(pl.col("close_vix"), pl.col("realized")).alias("imr")
@@ -554,14 +654,23 @@ def daily_states(spx: pl.DataFrame, vix: pl.DataFrame, *, rules: Any = None) -> 
     def clean(x: Any) -> Any:
         return None if x is None or (isinstance(x, float) and math.isnan(x)) else x
 
-    missing = ("vix_futures: not given", "breadth: not given", "macro: not given",
-               "skew: not given", "correlations: not given")
+    missing = (
+        "vix_futures: not given",
+        "breadth: not given",
+        "macro: not given",
+        "skew: not given",
+        "correlations: not given",
+    )
     states = {}
     for row in joined.iter_rows(named=True):
         states[row["date"]] = MarketState(
-            date=row["date"], vix=float(row["close_vix"]), spx=float(row["close"]),
-            macd_hist=clean(row["hist"]), macd_expanding=clean(row["expanding"]),
-            vix_rsi=clean(row["rsi"]), implied_minus_realized=clean(row["imr"]),
+            date=row["date"],
+            vix=float(row["close_vix"]),
+            spx=float(row["close"]),
+            macd_hist=clean(row["hist"]),
+            macd_expanding=clean(row["expanding"]),
+            vix_rsi=clean(row["rsi"]),
+            implied_minus_realized=clean(row["imr"]),
             missing=missing,
         )
     return states

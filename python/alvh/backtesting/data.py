@@ -181,8 +181,7 @@ def _read_csv(path: Path, src: _Source) -> tuple[list[str], int, list[list[str]]
                     continue
                 if len(record) != len(header):
                     raise _Source(src.name, [*lines, reader.line_num]).error(
-                        f"has {len(record)} fields, the header (line {header_line}) has "
-                        f"{len(header)}",
+                        f"has {len(record)} fields, the header (line {header_line}) has {len(header)}",
                         index=len(rows),
                     )
                 rows.append(record)
@@ -208,12 +207,14 @@ def _resolve_columns(
             raise src.error(
                 f"missing column (required: {', '.join(wanted)}; found: "
                 f"{', '.join(repr(str(h)) for h in header) or 'none'})",
-                column=column, header_line=header_line,
+                column=column,
+                header_line=header_line,
             )
         if len(hits) > 1:
             raise src.error(
                 "column appears more than once (names are case-insensitive)",
-                column=column, header_line=header_line,
+                column=column,
+                header_line=header_line,
             )
         found[column] = hits[0]
     return found
@@ -293,9 +294,7 @@ class _Problems:
         self.kept = kept
         self.found: list[tuple[int, int, str, str]] = []  # (kept position, check, column, message)
 
-    def add(
-        self, check: int, column: str, mask: NDArray[np.bool_], message: Callable[..., str]
-    ) -> None:
+    def add(self, check: int, column: str, mask: NDArray[np.bool_], message: Callable[..., str]) -> None:
         """``mask`` flags bad rows (all rows); ``message(i)`` for the first kept one (a
         lambda may bind a loop's values as defaults: hence ``...``)."""
         k = _first(mask[self.kept])
@@ -311,7 +310,9 @@ class _Problems:
             k, _, column, message = min(self.found, key=lambda p: (p[0], p[1]))
             i = int(self.kept[k])
             raise src.error(
-                message, column=column, index=i,
+                message,
+                column=column,
+                index=i,
                 date=_from_day_number(dates.day[i]) if dates.ok[i] else None,
             )
 
@@ -375,7 +376,8 @@ def _parse_dates(
         for at in np.flatnonzero(with_time).tolist():
             problem[at] = f"{date_text[at]} has a time of day (expected a date)"
         dates = pl.Series(
-            "date", [None if i in problem else d for i, d in enumerate(dates.to_list())],
+            "date",
+            [None if i in problem else d for i, d in enumerate(dates.to_list())],
             dtype=pl.Date,
         )
     elif date_col.dtype == pl.Utf8:
@@ -385,20 +387,20 @@ def _parse_dates(
         raise src.error(
             f"has dtype {date_col.dtype}; expected dates (Date, or text like "
             f"{dt.date(2018, 12, 31).strftime(fmt)})",
-            column=date_column, header_line=header_line,
+            column=date_column,
+            header_line=header_line,
         )
     # A year far outside any market history is a typo, and would make the calendar huge.
     years = dates.dt.year().fill_null(FIRST_YEAR).to_numpy()
     for at in np.flatnonzero((years < FIRST_YEAR) | (years > LAST_YEAR)).tolist():
-        problem[at] = (
-            f"{dates[at]} is outside the years {FIRST_YEAR}-{LAST_YEAR} (a typo?)"
-        )
+        problem[at] = f"{dates[at]} is outside the years {FIRST_YEAR}-{LAST_YEAR} (a typo?)"
     ok = dates.is_not_null().to_numpy() & np.array([i not in problem for i in range(raw.height)])
     for at in np.flatnonzero(~ok).tolist():
         if at not in problem:
             text = date_text[at]
             problem[at] = (
-                "empty date" if text is None or not str(text).strip()
+                "empty date"
+                if text is None or not str(text).strip()
                 else f"cannot parse {str(text).strip()!r} as a date (expected {fmt!r}, "
                 f"e.g. {dt.date(2018, 12, 31).strftime(fmt)})"
             )
@@ -454,11 +456,16 @@ def _check_business_days(
     problems: _Problems, dates: _Dates, is_business: NDArray[np.bool_], date_column: str
 ) -> None:
     day = dates.day
-    problems.add(_BUSINESS_DAY, date_column, dates.ok & ~is_business, lambda i: (
-        f"{_from_day_number(day[i])} is not an exchange business day "
-        f"({_not_business_reason(_from_day_number(day[i]))}; non_business_days='drop' "
-        "leaves such rows out)"
-    ))
+    problems.add(
+        _BUSINESS_DAY,
+        date_column,
+        dates.ok & ~is_business,
+        lambda i: (
+            f"{_from_day_number(day[i])} is not an exchange business day "
+            f"({_not_business_reason(_from_day_number(day[i]))}; non_business_days='drop' "
+            "leaves such rows out)"
+        ),
+    )
 
 
 def _check_order(problems: _Problems, src: _Source, dates: _Dates, date_column: str) -> bool:
@@ -509,8 +516,9 @@ def _check_gaps(
         return
     i, prev = int(dated[j + 1]), int(dated[j])
     allowed_set = set(allowed_gaps.tolist())
-    lacking = [d for d in calendar[(calendar > dd[j]) & (calendar < dd[j + 1])].tolist()
-               if d not in allowed_set]
+    lacking = [
+        d for d in calendar[(calendar > dd[j]) & (calendar < dd[j + 1])].tolist() if d not in allowed_set
+    ]
     count = int(missing_days[j])
     message = (
         f"gap: {count} exchange business day{'s' if count != 1 else ''} missing between "
@@ -527,15 +535,23 @@ def _check_prices(problems: _Problems, prices: _Prices) -> None:
         text = prices.text[column]
         missing = prices.missing[column]
         unparsable = ~missing & ~np.isfinite(vals)  # inf
-        problems.add(_VALUE, column, missing, lambda i, t=text: (
-            "missing value" if t[i] is None or not str(t[i]).strip() or str(t[i]).strip().lower()
-            in ("nan", "null", "na") else f"cannot parse {str(t[i]).strip()!r} as a number"
-        ))
-        problems.add(_VALUE, column, unparsable,
-                     lambda i, t=text: f"not a finite number: {str(t[i]).strip()!r}")
+        problems.add(
+            _VALUE,
+            column,
+            missing,
+            lambda i, t=text: (
+                "missing value"
+                if t[i] is None or not str(t[i]).strip() or str(t[i]).strip().lower() in ("nan", "null", "na")
+                else f"cannot parse {str(t[i]).strip()!r} as a number"
+            ),
+        )
+        problems.add(
+            _VALUE, column, unparsable, lambda i, t=text: f"not a finite number: {str(t[i]).strip()!r}"
+        )
         with np.errstate(invalid="ignore"):
-            problems.add(_POSITIVE, column, vals <= 0.0,
-                         lambda i, v=vals: f"price must be positive; got {v[i]:g}")
+            problems.add(
+                _POSITIVE, column, vals <= 0.0, lambda i, v=vals: f"price must be positive; got {v[i]:g}"
+            )
 
 
 def _check_ohlc(problems: _Problems, prices: _Prices) -> None:
@@ -545,16 +561,24 @@ def _check_ohlc(problems: _Problems, prices: _Prices) -> None:
         return
     high, low = values["high"], values["low"]
     with np.errstate(invalid="ignore"):
-        problems.add(_OHLC_RANGE, "high", high < low, lambda i: (
-            f"high {high[i]:g} is below low {low[i]:g}{_NO_OHLC_HINT}"
-        ))
+        problems.add(
+            _OHLC_RANGE,
+            "high",
+            high < low,
+            lambda i: f"high {high[i]:g} is below low {low[i]:g}{_NO_OHLC_HINT}",
+        )
         for column in ("open", "close"):
             if column in values:
                 v = values[column]
-                problems.add(_OHLC_RANGE, column, (v > high) | (v < low), lambda i, v=v, c=column: (
-                    f"{c} {v[i]:g} is outside the day's range [low {low[i]:g}, "
-                    f"high {high[i]:g}]{_NO_OHLC_HINT}"
-                ))
+                problems.add(
+                    _OHLC_RANGE,
+                    column,
+                    (v > high) | (v < low),
+                    lambda i, v=v, c=column: (
+                        f"{c} {v[i]:g} is outside the day's range [low {low[i]:g}, "
+                        f"high {high[i]:g}]{_NO_OHLC_HINT}"
+                    ),
+                )
 
 
 # --------------------------------------------------------------------------- loaders
@@ -602,8 +626,12 @@ def load_ohlc(
         raise src.error("no such file")
     suffix = file.suffix.lower()
     options = dict(
-        date_column=date_col, columns=cols, date_format=date_format, max_gap_days=max_gap_days,
-        allowed_gaps=allowed, non_business_days=non_business_days,
+        date_column=date_col,
+        columns=cols,
+        date_format=date_format,
+        max_gap_days=max_gap_days,
+        allowed_gaps=allowed,
+        non_business_days=non_business_days,
         check_ohlc=check_ohlc,
     )
     if suffix in _CSV_SUFFIXES:
@@ -617,8 +645,7 @@ def load_ohlc(
             raise src.error(f"not a readable Parquet file ({exc})") from None
         return _validate_frame(frame, src, **options)
     raise src.error(
-        f"unknown file type {suffix!r} (expected one of "
-        f"{', '.join(_CSV_SUFFIXES + _PARQUET_SUFFIXES)})"
+        f"unknown file type {suffix!r} (expected one of {', '.join(_CSV_SUFFIXES + _PARQUET_SUFFIXES)})"
     )
 
 
@@ -629,10 +656,7 @@ def _load_csv(file: Path, src: _Source, **options: Any) -> pl.DataFrame:
     wanted = [options["date_column"], *options["columns"]]
     positions = _resolve_columns(header, wanted, src, header_line)
     raw = pl.DataFrame(
-        {
-            ("date" if c == options["date_column"] else c): [r[positions[c]] for r in records]
-            for c in wanted
-        },
+        {("date" if c == options["date_column"] else c): [r[positions[c]] for r in records] for c in wanted},
         schema={("date" if c == options["date_column"] else c): pl.Utf8 for c in wanted},
     )
     return _validate(raw, _Source(src.name, lines), header_line=header_line, **options)
@@ -642,9 +666,7 @@ def _validate_frame(frame: pl.DataFrame, src: _Source, **options: Any) -> pl.Dat
     wanted = [options["date_column"], *options["columns"]]
     positions = _resolve_columns(frame.columns, wanted, src, None)
     raw = frame.select(
-        frame.get_column(frame.columns[positions[c]]).alias(
-            "date" if c == options["date_column"] else c
-        )
+        frame.get_column(frame.columns[positions[c]]).alias("date" if c == options["date_column"] else c)
         for c in wanted
     )
     return _validate(raw, src, **options)
@@ -671,9 +693,15 @@ def validate_ohlc(
         columns, date_column, max_gap_days, allowed_gaps, non_business_days
     )
     return _validate_frame(
-        frame, _Source(str(name)), date_column=date_col, columns=cols, date_format=date_format,
-        max_gap_days=max_gap_days, allowed_gaps=allowed,
-        non_business_days=non_business_days, check_ohlc=check_ohlc,
+        frame,
+        _Source(str(name)),
+        date_column=date_col,
+        columns=cols,
+        date_format=date_format,
+        max_gap_days=max_gap_days,
+        allowed_gaps=allowed,
+        non_business_days=non_business_days,
+        check_ohlc=check_ohlc,
     )
 
 
@@ -701,9 +729,14 @@ def load_cboe_vix(
     if file is not None and file.is_file() and file.suffix.lower() not in _CSV_SUFFIXES:
         raise _Source(str(file)).error("Cboe's VIX history is a CSV file (.csv)")
     return load_ohlc(
-        path, date_column="date", date_format=CBOE_DATE_FORMAT, columns=columns,
-        non_business_days=non_business_days, max_gap_days=max_gap_days,
-        allowed_gaps=allowed_gaps, check_ohlc=check_ohlc,
+        path,
+        date_column="date",
+        date_format=CBOE_DATE_FORMAT,
+        columns=columns,
+        non_business_days=non_business_days,
+        max_gap_days=max_gap_days,
+        allowed_gaps=allowed_gaps,
+        check_ohlc=check_ohlc,
     )
 
 
@@ -729,8 +762,10 @@ def _dates_of(frame: Any, name: str) -> IntArray:
     if bad is not None:
         raise src.error(
             f"dates must increase strictly ({_from_day_number(days[bad + 1])} after "
-            f"{_from_day_number(days[bad])}); load it with alvh.backtesting.data", column="date",
-            index=bad + 1, date=_from_day_number(days[bad + 1]),
+            f"{_from_day_number(days[bad])}); load it with alvh.backtesting.data",
+            column="date",
+            index=bad + 1,
+            date=_from_day_number(days[bad + 1]),
         )
     if days.size == 0:
         raise src.error("no rows")
@@ -756,8 +791,7 @@ def align(
     in the frame that has it) and how many there are.
     """
     left_name, right_name = (str(n) for n in names)
-    if isinstance(max_missing_days, bool) or not isinstance(max_missing_days, int) \
-            or max_missing_days < 0:
+    if isinstance(max_missing_days, bool) or not isinstance(max_missing_days, int) or max_missing_days < 0:
         raise InputTypeError(f"max_missing_days must be an int >= 0; got {max_missing_days!r}")
     left_days, right_days = _dates_of(spx, left_name), _dates_of(vix, right_name)
     start = max(left_days[0], right_days[0])
@@ -839,8 +873,7 @@ def sample_data() -> SampleData:
 
 
 @lru_cache(maxsize=1)
-def _sample_frames() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame,
-                              dict[str, str]]:
+def _sample_frames() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame, dict[str, str]]:
     import polars as pl
 
     try:
@@ -859,20 +892,21 @@ def _sample_frames() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataF
 
     raw = arch.data.sp500.load()
     spx = validate_ohlc(
-        pl.DataFrame({"date": days(raw.index),
-                      **{c: raw[c.capitalize()].to_numpy(dtype=np.float64) for c in OHLC}}),
+        pl.DataFrame(
+            {"date": days(raw.index), **{c: raw[c.capitalize()].to_numpy(dtype=np.float64) for c in OHLC}}
+        ),
         name="arch.data.sp500",
     )
     raw = arch.data.vix.load()
     vix_frame = validate_ohlc(
         pl.DataFrame({"date": days(raw.index), "close": raw["vix"].to_numpy(dtype=np.float64)}),
-        name="arch.data.vix", columns=("close",),
+        name="arch.data.vix",
+        columns=("close",),
     )
     dropped = raw.shape[0] - vix_frame.height
 
     raw = arch.data.core_cpi.load()
-    cpi = pl.DataFrame({"date": days(raw.index),
-                        "cpi": raw["CPILFESL"].to_numpy(dtype=np.float64)})
+    cpi = pl.DataFrame({"date": days(raw.index), "cpi": raw["CPILFESL"].to_numpy(dtype=np.float64)})
     _check_periodic(cpi, "arch.data.core_cpi", "cpi", months=1)
     cpi = cpi.with_columns(cpi_yoy=pl.col("cpi") / pl.col("cpi").shift(12) - 1.0)
 
@@ -880,8 +914,7 @@ def _sample_frames() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataF
     quarter_end = {1: (3, 31), 2: (6, 30), 3: (9, 30), 4: (12, 31)}
     gdp = pl.DataFrame(
         {
-            "date": [dt.date(int(y), *quarter_end[int(q)])
-                     for y, q in zip(macro["year"], macro["quarter"])],
+            "date": [dt.date(int(y), *quarter_end[int(q)]) for y, q in zip(macro["year"], macro["quarter"])],
             "gdp": macro["realgdp"].to_numpy(dtype=np.float64),
         },
         schema={"date": pl.Date, "gdp": pl.Float64},
@@ -894,14 +927,14 @@ def _sample_frames() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataF
 
     sources = {
         "spx": f"arch {arch.__version__}: arch.data.sp500.load(), S&P 500 daily Open, High, "
-               f"Low, Close; {span(spx)}",
+        f"Low, Close; {span(spx)}",
         "vix": f"arch {arch.__version__}: arch.data.vix.load(), VIX daily close (column "
-               f"'vix'); {span(vix_frame)}; {dropped} NaN rows on exchange holidays dropped",
+        f"'vix'); {span(vix_frame)}; {dropped} NaN rows on exchange holidays dropped",
         "cpi": f"arch {arch.__version__}: arch.data.core_cpi.load(), US CPI less food and "
-               f"energy (FRED CPILFESL), monthly, dated the month's first day; {span(cpi)}",
+        f"energy (FRED CPILFESL), monthly, dated the month's first day; {span(cpi)}",
         "gdp": f"statsmodels {statsmodels.__version__}: statsmodels.datasets.macrodata, "
-               f"realgdp (US real GDP, billions of chained 2005 dollars, SAAR), quarterly, "
-               f"dated the quarter's last day; {span(gdp)}",
+        f"realgdp (US real GDP, billions of chained 2005 dollars, SAAR), quarterly, "
+        f"dated the quarter's last day; {span(gdp)}",
     }
     return spx, vix_frame, cpi, gdp, sources
 
@@ -915,13 +948,16 @@ def _check_periodic(frame: pl.DataFrame, name: str, column: str, *, months: int)
         if index[i] - index[i - 1] != months:
             raise src.error(
                 f"expected consecutive periods; {dates[i]} follows {dates[i - 1]}",
-                column="date", index=i, date=dates[i],
+                column="date",
+                index=i,
+                date=dates[i],
             )
     vals = frame.get_column(column).to_numpy()
     bad = _first(~(np.isfinite(vals) & (vals > 0)))
     if bad is not None:
-        raise src.error(f"value must be positive; got {vals[bad]!r}", column=column, index=bad,
-                        date=dates[bad])
+        raise src.error(
+            f"value must be positive; got {vals[bad]!r}", column=column, index=bad, date=dates[bad]
+        )
 
 
 def _summary() -> str:
@@ -933,8 +969,10 @@ def _summary() -> str:
         frame = getattr(sample, name)
         lines.append(f"{name}: {sample.sources[name]}")
         lines.append(f"  last row: {frame.row(-1, named=True)}")
-    lines.append(f"align(spx, vix): {daily.height} days, {daily['date'][0]} to "
-                 f"{daily['date'][-1]}, columns {', '.join(daily.columns)}")
+    lines.append(
+        f"align(spx, vix): {daily.height} days, {daily['date'][0]} to "
+        f"{daily['date'][-1]}, columns {', '.join(daily.columns)}"
+    )
     return "\n".join(lines)
 
 

@@ -8,9 +8,8 @@ import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-
-from alvh.errors import InvalidInputError
 from alvh.backtesting.daily import Assumptions, CondorRules, Costs, replay
+from alvh.errors import InvalidInputError
 
 if TYPE_CHECKING:
     import polars as pl
@@ -21,16 +20,25 @@ __all__ = ["sweep"]
 def _sweep_point(payload: tuple[Any, ...]) -> dict[str, float]:
     """One sweep point (module-level, so executors can pickle it)."""
     spx, vix, policy, condors, costs, assumptions, start, end, params = payload
-    run = replay(spx, vix, start=start, end=end, condors=condors, costs=costs,
-                 assumptions=assumptions, policy=policy)
+    run = replay(
+        spx, vix, start=start, end=end, condors=condors, costs=costs, assumptions=assumptions, policy=policy
+    )
     return {**params, **run.metrics()}
 
 
 def sweep(
-    spx: pl.DataFrame, vix: pl.DataFrame, *, layer1_starts: Any, layer2_starts: Any,
-    base: Any = None, executor: Any = None, condors: CondorRules | None = None,
-    costs: Costs | None = None, assumptions: Assumptions | None = None,
-    start: dt.date | None = None, end: dt.date | None = None,
+    spx: pl.DataFrame,
+    vix: pl.DataFrame,
+    *,
+    layer1_starts: Any,
+    layer2_starts: Any,
+    base: Any = None,
+    executor: Any = None,
+    condors: CondorRules | None = None,
+    costs: Costs | None = None,
+    assumptions: Assumptions | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> pl.DataFrame:
     """Replay the book under ``base`` (default the early preset) with layer 1's band
@@ -44,9 +52,9 @@ def sweep(
     ``executor``: any `concurrent.futures.Executor` (a process pool, or a
     ``dask.distributed.Client``'s ``get_executor()`` to run on a cluster); None runs
     serially. Give a process pool the spawn context (``mp_context=
-    multiprocessing.get_context("spawn")``): Polars' thread pool does not survive
-    ``fork()``, and forked workers can hang on their first Polars call. The rows are the same whichever runs them: each point is a
-    deterministic replay, and the rows are put back in the pairs' order.
+    multiprocessing.get_context("spawn")``): Polars' thread pool does not survive ``fork()``,
+    and forked workers can hang on their first Polars call. The rows are the same whichever runs
+    them: each point is a deterministic replay, and the rows are put back in the pairs' order.
     ``progress(done, total)`` is called as each point finishes."""
     import polars as pl
 
@@ -67,8 +75,7 @@ def sweep(
             )
             if s2 >= l3.start:
                 continue
-            variant = policy.with_changes(name=f"{policy.name} L1 {s1:g} L2 {s2:g}",
-                                          layers=layers)
+            variant = policy.with_changes(name=f"{policy.name} L1 {s1:g} L2 {s2:g}", layers=layers)
             params = {"layer1_start": s1, "layer2_start": s2}
             payloads.append((spx, vix, variant, condors, costs, assumptions, start, end, params))
     if not payloads:

@@ -70,20 +70,25 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from alvh._core.types import FloatArray
 from alvh import black76, bsm
 from alvh._core.checks import input_error
-from alvh.errors import InputTypeError, InvalidInputError
+from alvh._core.types import FloatArray
 from alvh.book.instruments import SpxOption, VixFuture, VixOption
+from alvh.book.position import Position
+from alvh.errors import InputTypeError, InvalidInputError
 from alvh.market.conventions import DAYS_PER_YEAR
 from alvh.market.snapshot import Market
-from alvh.book.position import Position
 
 if TYPE_CHECKING:  # polars and scipy are imported on first use (import time of `alvh`)
     import polars as pl
 
 __all__ = [
-    "DEFAULT_VIX_BETA", "Summary", "TouchProbability", "expiry_pnl", "leg_greeks", "summary",
+    "DEFAULT_VIX_BETA",
+    "Summary",
+    "TouchProbability",
+    "expiry_pnl",
+    "leg_greeks",
+    "summary",
     "touch_probability",
 ]
 
@@ -117,8 +122,10 @@ def check_live(position: Any, market: Any, purpose: str = "analysing the positio
     for i, leg in enumerate(position.legs):
         if leg.expiry < market.as_of:
             raise input_error(
-                f"legs[{i}] ({leg}) expired on {leg.expiry.isoformat()}, before market.as_of " f"{market.as_of.isoformat()}: settle or remove it before {purpose}",
-                arg=f'legs[{i}]', index=i,
+                f"legs[{i}] ({leg}) expired on {leg.expiry.isoformat()}, before market.as_of "
+                f"{market.as_of.isoformat()}: settle or remove it before {purpose}",
+                arg=f"legs[{i}]",
+                index=i,
             )
 
 
@@ -141,8 +148,14 @@ def _expiry_delta(is_call: Any, underlying: Any, strike: Any) -> FloatArray:
 
 
 def _options_block(
-    model: str, is_call: NDArray[np.bool_], underlying: FloatArray, strike: FloatArray,
-    t: FloatArray, rate: float, div: float, vol: FloatArray,
+    model: str,
+    is_call: NDArray[np.bool_],
+    underlying: FloatArray,
+    strike: FloatArray,
+    t: FloatArray,
+    rate: float,
+    div: float,
+    vol: FloatArray,
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
     """(price, delta, gamma, vega, theta) raw per unit; t == 0 rows at intrinsic."""
     n = is_call.size
@@ -152,13 +165,22 @@ def _options_block(
     if live.any():
         if model == "bsm":
             g = bsm.greeks(
-                is_call=is_call[live], spot=underlying[live], strike=strike[live], t=t[live],
-                rate=rate, div=div, vol=vol[live],
+                is_call=is_call[live],
+                spot=underlying[live],
+                strike=strike[live],
+                t=t[live],
+                rate=rate,
+                div=div,
+                vol=vol[live],
             )
         else:
             g = black76.greeks(
-                is_call=is_call[live], forward=underlying[live], strike=strike[live], t=t[live],
-                rate=rate, vol=vol[live],
+                is_call=is_call[live],
+                forward=underlying[live],
+                strike=strike[live],
+                t=t[live],
+                rate=rate,
+                vol=vol[live],
             )
         price[live], delta[live], gamma[live] = g.price, g.delta, g.gamma
         vega[live], theta[live] = g.vega, g.theta
@@ -207,8 +229,14 @@ def _leg_table(position: Position, market: Market, vix_beta: float) -> dict[str,
         vol[idx] = market.spx_vol(strike[idx], expiries)
         under[idx] = spot
         price[idx], delta[idx], gamma[idx], vega[idx], theta[idx] = _options_block(
-            "bsm", is_call[idx], under[idx], strike[idx], t[idx],
-            float(market.rate), float(market.div), vol[idx],
+            "bsm",
+            is_call[idx],
+            under[idx],
+            strike[idx],
+            t[idx],
+            float(market.rate),
+            float(market.div),
+            vol[idx],
         )
     vix = vix_opt | vix_fut
     if vix.any():
@@ -219,8 +247,14 @@ def _leg_table(position: Position, market: Market, vix_beta: float) -> dict[str,
         expiries = np.array([legs[i].expiry for i in idx], dtype="datetime64[D]")
         vol[idx] = market.vix_option_vol(expiries)
         price[idx], delta[idx], gamma[idx], vega[idx], theta[idx] = _options_block(
-            "black76", is_call[idx], under[idx], strike[idx], t[idx],
-            float(market.rate), 0.0, vol[idx],
+            "black76",
+            is_call[idx],
+            under[idx],
+            strike[idx],
+            t[idx],
+            float(market.rate),
+            0.0,
+            vol[idx],
         )
     if vix_fut.any():
         idx = np.flatnonzero(vix_fut)
@@ -264,9 +298,7 @@ def _leg_table(position: Position, market: Market, vix_beta: float) -> dict[str,
     }
 
 
-def leg_greeks(
-    position: Position, market: Market, *, vix_beta: float = DEFAULT_VIX_BETA
-) -> pl.DataFrame:
+def leg_greeks(position: Position, market: Market, *, vix_beta: float = DEFAULT_VIX_BETA) -> pl.DataFrame:
     """One row per leg: what it is, the model inputs and value, and its Greeks in trader units.
 
     Columns: leg, type, expiry, strike / right (null for futures), quantity,
@@ -279,14 +311,20 @@ def leg_greeks(
 
     table = _leg_table(position, market, vix_beta)
     schema: dict[str, Any] = {
-        "leg": pl.Int64, "type": pl.String, "expiry": pl.Date, "strike": pl.Float64,
-        "right": pl.String, "quantity": pl.Int64, "multiplier": pl.Int64,
+        "leg": pl.Int64,
+        "type": pl.String,
+        "expiry": pl.Date,
+        "strike": pl.Float64,
+        "right": pl.String,
+        "quantity": pl.Int64,
+        "multiplier": pl.Int64,
     }
     data = {k: v for k, v in table.items() if not k.startswith("_")}
     for name in data:
         schema.setdefault(name, pl.Float64)
-    return pl.DataFrame({k: list(v) if isinstance(v, np.ndarray) else v for k, v in data.items()},
-                        schema=schema)
+    return pl.DataFrame(
+        {k: list(v) if isinstance(v, np.ndarray) else v for k, v in data.items()}, schema=schema
+    )
 
 
 # --------------------------------------------------------------------------- expiry payoff
@@ -327,8 +365,7 @@ def _expiry_profile(position: Position) -> tuple[FloatArray, FloatArray, float]:
     strikes = sorted({leg.strike for leg in position.legs if isinstance(leg, SpxOption)})
     knots = np.array([0.0, *strikes])
     slope = math.fsum(
-        leg.quantity * leg.multiplier
-        for leg in position.legs if isinstance(leg, SpxOption) and leg.is_call
+        leg.quantity * leg.multiplier for leg in position.legs if isinstance(leg, SpxOption) and leg.is_call
     )
     return knots, expiry_pnl(position, knots), slope
 
@@ -358,9 +395,7 @@ def _shift(market: Market, days: int) -> Market:
     return market.bump(days=days, dynamics=market.dynamics) if days else market
 
 
-def value_at_spots(
-    position: Position, market: Market, spots: FloatArray, shifted: Market
-) -> FloatArray:
+def value_at_spots(position: Position, market: Market, spots: FloatArray, shifted: Market) -> FloatArray:
     """$ value of the legs (no cash) in ``shifted`` (``market`` some days later) when the
     SPX is at each of ``spots`` then, everything else as `Market.bump` (days=) leaves it.
 
@@ -385,14 +420,22 @@ def value_at_spots(
             ratio = spots[:, None] / float(shifted.spot)
             if shifted.scenario_base is None or shifted.dynamics == "sticky_moneyness":
                 vol = shifted.vol_model.smile(
-                    strike=kl, forward=shifted.forward(expiries) * ratio, tau=tl,
-                    atm=shifted.atm_vol(expiries), expiry=expiries,
+                    strike=kl,
+                    forward=shifted.forward(expiries) * ratio,
+                    tau=tl,
+                    atm=shifted.atm_vol(expiries),
+                    expiry=expiries,
                 )
             else:  # sticky strike / parallel: the vol at a strike does not follow the spot
                 vol = np.broadcast_to(shifted.spx_vol(kl, expiries), (spots.size, kl.size))
             values[:, live] = bsm.price(
-                is_call=call[live], spot=spots[:, None], strike=kl, t=tl,
-                rate=float(shifted.rate), div=float(shifted.div), vol=vol,
+                is_call=call[live],
+                spot=spots[:, None],
+                strike=kl,
+                t=tl,
+                rate=float(shifted.rate),
+                div=float(shifted.div),
+                vol=vol,
             )
         total += values @ scale
     as_of = shifted.as_of
@@ -410,19 +453,23 @@ def value_at_spots(
             continue
         t_leg = _years(leg.expiry, as_of)
         if t_leg > 0.0:
-            p = float(black76.price(
-                is_call=leg.is_call, forward=future, strike=leg.strike, t=t_leg,
-                rate=float(shifted.rate), vol=shifted.vix_option_vol(leg.expiry),
-            ))
+            p = float(
+                black76.price(
+                    is_call=leg.is_call,
+                    forward=future,
+                    strike=leg.strike,
+                    t=t_leg,
+                    rate=float(shifted.rate),
+                    vol=shifted.vix_option_vol(leg.expiry),
+                )
+            )
         else:
             p = float(_intrinsic(leg.is_call, future, leg.strike))
         total += n * p
     return total
 
 
-def _t_plus_breakevens(
-    position: Position, market: Market, days: int, entry_cost: float
-) -> tuple[float, ...]:
+def _t_plus_breakevens(position: Position, market: Market, days: int, entry_cost: float) -> tuple[float, ...]:
     """Spots where the T+``days`` model P&L crosses zero: sign changes on a fine
     geometric grid, each refined by `scipy.optimize.brentq` (xtol 1e-6 points)."""
     from scipy.optimize import brentq
@@ -466,7 +513,13 @@ class TouchProbability:
 
 
 def touch_probability(
-    *, spot: float, barrier: float, t: float, vol: float, rate: float, div: float,
+    *,
+    spot: float,
+    barrier: float,
+    t: float,
+    vol: float,
+    rate: float,
+    div: float,
     direction: str | None = None,
 ) -> tuple[float, float]:
     """(P(touch barrier before t), P(finish beyond barrier at t)) for a geometric
@@ -508,8 +561,14 @@ def touch_probability(
 
 
 def _probability_of_profit(
-    position: Position, breakevens: tuple[float, ...], *, spot: float, t: float, vol: float,
-    rate: float, div: float,
+    position: Position,
+    breakevens: tuple[float, ...],
+    *,
+    spot: float,
+    t: float,
+    vol: float,
+    rate: float,
+    div: float,
 ) -> float:
     """P(expiry P&L > 0) when ln S_T ~ N(ln S0 + (r - q - vol^2/2) t, vol^2 t)."""
     if t <= 0.0:
@@ -528,9 +587,14 @@ def _probability_of_profit(
 # --------------------------------------------------------------------------- summary
 
 _UNITS = {
-    "value": "$", "cash": "$", "entry_cost": "$", "credit": "$", "pnl": "$",
+    "value": "$",
+    "cash": "$",
+    "entry_cost": "$",
+    "credit": "$",
+    "pnl": "$",
     "delta_spx_points": "$ per SPX point (index units)",
-    "delta_dollars_per_1pct": "$ per +1 % SPX", "gamma_dollars_per_1pct": "$ delta per 1 % SPX",
+    "delta_dollars_per_1pct": "$ per +1 % SPX",
+    "gamma_dollars_per_1pct": "$ delta per 1 % SPX",
     "vega_dollars_per_vol_point": "$ per SPX vol point",
     "vix_vega_dollars_per_vol_point": "$ per VIX-option vol point",
     "theta_dollars_per_day": "$ per calendar day",
@@ -538,7 +602,9 @@ _UNITS = {
     "beta_weighted_delta_spx_points": "$ per SPX point (index units)",
     "beta_weighted_delta_dollars_per_1pct": "$ per +1 % SPX",
     "vix_beta": "VIX points per +1 % SPX",
-    "max_profit": "$", "max_loss": "$ (positive = loss)", "margin": "$",
+    "max_profit": "$",
+    "max_loss": "$ (positive = loss)",
+    "margin": "$",
     "probability_of_profit": "probability",
 }
 
@@ -561,8 +627,8 @@ class Summary:
       piecewise linear: it is evaluated at 0 and every strike, and beyond the last
       strike its slope (the sum of the calls' ``quantity * multiplier``) decides the far
       end. ``max_loss`` is positive for a loss, ``inf`` if unbounded (``max_profit``
-      likewise ``inf``); the breakevens are the exact roots of that line. ``margin`` is the capital at risk of a
-      defined-risk book: its max loss (for a condor or vertical ``width * 100 * qty -
+      likewise ``inf``); the breakevens are the exact roots of that line. ``margin`` is
+      the capital at risk of a defined-risk book: its max loss (for a condor or vertical ``width * 100 * qty -
       credit``; Reg-T brokers hold the full width and let the credit pay part of it);
       None when the loss is unbounded.
     - ``breakevens_t_plus``: ((days, (spots...)), ...) where the model P&L ``days``
@@ -620,14 +686,16 @@ class Summary:
         for expiry, move in self.expected_moves:
             rows.append((f"expected_move_{expiry.isoformat()}", move, "SPX points (1 sd)"))
         return pl.DataFrame(
-            {"metric": [r[0] for r in rows], "value": [r[1] for r in rows],
-             "unit": [r[2] for r in rows]},
+            {"metric": [r[0] for r in rows], "value": [r[1] for r in rows], "unit": [r[2] for r in rows]},
             schema={"metric": pl.String, "value": pl.Float64, "unit": pl.String},
         )
 
 
 def summary(
-    position: Position, market: Market, *, vix_beta: float = DEFAULT_VIX_BETA,
+    position: Position,
+    market: Market,
+    *,
+    vix_beta: float = DEFAULT_VIX_BETA,
     breakeven_days: tuple[int, ...] = DEFAULT_BREAKEVEN_DAYS,
 ) -> Summary:
     """Value, P&L, Greek totals and the expiry / probability analytics of ``position``.
@@ -656,8 +724,13 @@ def summary(
         breakevens = _expiry_breakevens(knots, pnl_knots, slope)
         t_exp = _years(expiry, market.as_of)
         pop = _probability_of_profit(
-            position, breakevens, spot=spot, t=t_exp, vol=float(market.atm_vol(expiry)),
-            rate=rate, div=div,
+            position,
+            breakevens,
+            spot=spot,
+            t=t_exp,
+            vol=float(market.atm_vol(expiry)),
+            rate=rate,
+            div=div,
         )
 
     t_plus = []
@@ -671,22 +744,29 @@ def summary(
         if isinstance(leg, SpxOption) and leg.quantity < 0:
             vol = float(market.atm_vol(leg.expiry))
             p_touch, p_beyond = touch_probability(
-                spot=spot, barrier=leg.strike, t=_years(leg.expiry, market.as_of), vol=vol,
-                rate=rate, div=div, direction="up" if leg.is_call else "down",
+                spot=spot,
+                barrier=leg.strike,
+                t=_years(leg.expiry, market.as_of),
+                vol=vol,
+                rate=rate,
+                div=div,
+                direction="up" if leg.is_call else "down",
             )
-            touch.append(
-                TouchProbability(i, leg.strike, leg.right, leg.expiry, vol, p_touch, p_beyond)
-            )
+            touch.append(TouchProbability(i, leg.strike, leg.right, leg.expiry, vol, p_touch, p_beyond))
 
     spx_expiries = sorted({leg.expiry for leg in position.legs if isinstance(leg, SpxOption)})
     moves = tuple(
-        (e, spot * float(market.atm_vol(e)) * math.sqrt(_years(e, market.as_of)))
-        for e in spx_expiries
+        (e, spot * float(market.atm_vol(e)) * math.sqrt(_years(e, market.as_of))) for e in spx_expiries
     )
     bw = total("beta_weighted_delta_spx_points")
     return Summary(
-        as_of=market.as_of, spot=spot, value=value, cash=position.cash, entry_cost=entry_cost,
-        credit=position.credit, pnl=value - entry_cost,
+        as_of=market.as_of,
+        spot=spot,
+        value=value,
+        cash=position.cash,
+        entry_cost=entry_cost,
+        credit=position.credit,
+        pnl=value - entry_cost,
         delta_spx_points=total("delta_spx_points"),
         delta_dollars_per_1pct=total("delta_dollars_per_1pct"),
         gamma_dollars_per_1pct=total("gamma_dollars_per_1pct"),
@@ -696,8 +776,14 @@ def summary(
         delta_dollars_per_vix_point=total("delta_dollars_per_vix_point"),
         beta_weighted_delta_spx_points=bw,
         beta_weighted_delta_dollars_per_1pct=0.01 * spot * bw,
-        vix_beta=float(vix_beta), expiry=expiry, max_profit=max_profit, max_loss=max_loss,
-        margin=margin, breakevens_expiry=breakevens, breakevens_t_plus=tuple(t_plus),
-        probability_of_profit=pop, touch=tuple(touch), expected_moves=moves,
+        vix_beta=float(vix_beta),
+        expiry=expiry,
+        max_profit=max_profit,
+        max_loss=max_loss,
+        margin=margin,
+        breakevens_expiry=breakevens,
+        breakevens_t_plus=tuple(t_plus),
+        probability_of_profit=pop,
+        touch=tuple(touch),
+        expected_moves=moves,
     )
-

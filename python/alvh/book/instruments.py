@@ -31,25 +31,29 @@ import datetime as dt
 import math
 import numbers
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar, Union
+from typing import Any, ClassVar
 
 import numpy as np
 
-from alvh.calendar import is_business_day
 from alvh._core.checks import input_error
+from alvh.calendar import is_business_day
 from alvh.errors import InputTypeError, InvalidInputError
 
 __all__ = ["Instrument", "SpxOption", "VixFuture", "VixOption", "instrument_types"]
 
 
 def _invalid(owner: str, field: str, value: Any, requirement: str) -> InvalidInputError:
-    return input_error(f"{owner}.{field} must be {requirement}; got {field} = {value!r}", arg=field,
-                       value=value)
+    return input_error(
+        f"{owner}.{field} must be {requirement}; got {field} = {value!r}", arg=field, value=value
+    )
 
 
 def _wrong_type(owner: str, field: str, value: Any, expected: str) -> InputTypeError:
-    return input_error(f"{owner}.{field} must be {expected}; got {type(value).__name__} {value!r}",
-                       arg=field, kind=InputTypeError)
+    return input_error(
+        f"{owner}.{field} must be {expected}; got {type(value).__name__} {value!r}",
+        arg=field,
+        kind=InputTypeError,
+    )
 
 
 def _real(owner: str, field: str, value: Any) -> float:
@@ -210,7 +214,7 @@ class VixFuture(_Leg):
 
 
 #: Any leg a `Position` can hold.
-Instrument = Union[SpxOption, VixFuture, VixOption]
+Instrument = SpxOption | VixFuture | VixOption
 
 
 def instrument_types() -> dict[str, type[SpxOption] | type[VixFuture] | type[VixOption]]:

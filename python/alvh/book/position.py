@@ -25,12 +25,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from alvh import bsm
-from alvh._core.checks import input_error
 from alvh._core import toml
-from alvh.errors import InputTypeError, InvalidInputError
-from alvh.book.instruments import Instrument, SpxOption, VixFuture, VixOption, instrument_types
-
+from alvh._core.checks import input_error
 from alvh._core.io import atomic_write
+from alvh.book.instruments import Instrument, SpxOption, VixFuture, VixOption, instrument_types
+from alvh.errors import InputTypeError, InvalidInputError
 
 if TYPE_CHECKING:
     import polars as pl
@@ -84,7 +83,8 @@ def _on_grid(role: str, strike: Any, step: float = _SPX_STEP) -> float:
     value = float(strike)
     if not math.isfinite(value) or value <= 0.0 or not (value / step).is_integer():
         raise _invalid(
-            role, strike,
+            role,
+            strike,
             f"{role} must be a positive multiple of {step:g} (the listed strike grid); "
             f"got {role} = {strike!r}",
         )
@@ -100,9 +100,9 @@ def _leg_prices(roles: tuple[str, ...], prices: Any) -> dict[str, float]:
         missing = [role for role in roles if role not in prices]
         if unknown or missing:
             raise _invalid(
-                "prices", None,
-                f"prices must have exactly the keys {list(roles)}; "
-                f"missing {missing}, unknown {unknown}",
+                "prices",
+                None,
+                f"prices must have exactly the keys {list(roles)}; missing {missing}, unknown {unknown}",
             )
         return {role: prices[role] for role in roles}
     if isinstance(prices, (str, bytes)) or not isinstance(prices, Sequence):
@@ -112,7 +112,8 @@ def _leg_prices(roles: tuple[str, ...], prices: Any) -> dict[str, float]:
         )
     if len(prices) != len(roles):
         raise _invalid(
-            "prices", None,
+            "prices",
+            None,
             f"prices must have {len(roles)} entries ({list(roles)}); got {len(prices)}",
         )
     return dict(zip(roles, prices))
@@ -210,9 +211,15 @@ class Position:
                 "entry_cost": [leg.entry_cost for leg in self.legs],
             },
             schema={
-                "leg": pl.Int64, "type": pl.String, "expiry": pl.Date, "strike": pl.Float64,
-                "right": pl.String, "quantity": pl.Int64, "entry_price": pl.Float64,
-                "multiplier": pl.Int64, "entry_cost": pl.Float64,
+                "leg": pl.Int64,
+                "type": pl.String,
+                "expiry": pl.Date,
+                "strike": pl.Float64,
+                "right": pl.String,
+                "quantity": pl.Int64,
+                "entry_price": pl.Float64,
+                "multiplier": pl.Int64,
+                "entry_cost": pl.Float64,
             },
         )
 
@@ -225,8 +232,16 @@ class Position:
     # -- builders ----------------------------------------------------------------
     @classmethod
     def iron_condor(
-        cls, expiry: dt.date, *, short_put: float, long_put: float, short_call: float,
-        long_call: float, quantity: int = 1, prices: Any = None, name: str = "",
+        cls,
+        expiry: dt.date,
+        *,
+        short_put: float,
+        long_put: float,
+        short_call: float,
+        long_call: float,
+        quantity: int = 1,
+        prices: Any = None,
+        name: str = "",
     ) -> Position:
         """An SPX iron condor by strikes: long put < short put < short call < long call.
 
@@ -238,14 +253,17 @@ class Position:
         strikes = {
             role: _on_grid(role, strike)
             for role, strike in (
-                ("short_put", short_put), ("long_put", long_put),
-                ("short_call", short_call), ("long_call", long_call),
+                ("short_put", short_put),
+                ("long_put", long_put),
+                ("short_call", short_call),
+                ("long_call", long_call),
             )
         }
         order = ("long_put", "short_put", "short_call", "long_call")
         if not all(strikes[a] < strikes[b] for a, b in zip(order, order[1:])):
             raise _invalid(
-                "strikes", None,
+                "strikes",
+                None,
                 "iron condor strikes must satisfy long_put < short_put < short_call < long_call; "
                 f"got long_put={strikes['long_put']:g}, short_put={strikes['short_put']:g}, "
                 f"short_call={strikes['short_call']:g}, long_call={strikes['long_call']:g}",
@@ -261,8 +279,14 @@ class Position:
 
     @classmethod
     def iron_condor_by_delta(
-        cls, expiry: dt.date, *, market: MarketLike, short_delta: float = 0.16,
-        wing_width: float = 50.0, quantity: int = 1, name: str = "",
+        cls,
+        expiry: dt.date,
+        *,
+        market: MarketLike,
+        short_delta: float = 0.16,
+        wing_width: float = 50.0,
+        quantity: int = 1,
+        name: str = "",
     ) -> Position:
         """An SPX iron condor whose short strikes have BSM spot delta nearest ±``short_delta``.
 
@@ -284,7 +308,8 @@ class Position:
         t = float(market.t(expiry))
         if not t > 0.0:
             raise _invalid(
-                "expiry", None,
+                "expiry",
+                None,
                 f"expiry {expiry} must be after market.as_of {market.as_of} (t = {t!r} years)",
             )
         spot, rate, div = float(market.spot), float(market.rate), float(market.div)
@@ -294,7 +319,14 @@ class Position:
         # lies inside (a 2-year 80 %-vol 16-delta put is near 0.3x the forward).
         strikes = np.arange(_SPX_STEP, 4.0 * forward + _SPX_STEP, _SPX_STEP)
         vols = np.asarray(market.spx_vol(strikes, expiry), dtype=np.float64)
-        common: dict[str, Any] = {"spot": spot, "strike": strikes, "t": t, "rate": rate, "div": div, "vol": vols}
+        common: dict[str, Any] = {
+            "spot": spot,
+            "strike": strikes,
+            "t": t,
+            "rate": rate,
+            "div": div,
+            "vol": vols,
+        }
         put_delta = np.abs(bsm.greeks(is_call=False, **common).delta)
         call_delta = np.abs(bsm.greeks(is_call=True, **common).delta)
         i_atm = int(np.searchsorted(strikes, atm))
@@ -303,24 +335,43 @@ class Position:
         long_put, long_call = short_put - wing, short_call + wing
         if long_put <= 0.0:
             raise _invalid(
-                "wing_width", wing_width,
+                "wing_width",
+                wing_width,
                 f"wing_width {wing:g} puts the long put at {long_put:g} (short put {short_put:g})",
             )
         chosen = np.array([short_put, long_put, short_call, long_call])
         is_call = np.array([False, False, True, True])
         entry = bsm.price(
-            is_call=is_call, spot=spot, strike=chosen, t=t, rate=rate, div=div,
+            is_call=is_call,
+            spot=spot,
+            strike=chosen,
+            t=t,
+            rate=rate,
+            div=div,
             vol=np.asarray(market.spx_vol(chosen, expiry), dtype=np.float64),
         )
         return cls.iron_condor(
-            expiry, short_put=short_put, long_put=long_put, short_call=short_call,
-            long_call=long_call, quantity=quantity, prices=[float(p) for p in entry], name=name,
+            expiry,
+            short_put=short_put,
+            long_put=long_put,
+            short_call=short_call,
+            long_call=long_call,
+            quantity=quantity,
+            prices=[float(p) for p in entry],
+            name=name,
         )
 
     @classmethod
     def vertical(
-        cls, expiry: dt.date, *, long_strike: float, short_strike: float, is_call: bool,
-        quantity: int = 1, prices: Any = None, name: str = "",
+        cls,
+        expiry: dt.date,
+        *,
+        long_strike: float,
+        short_strike: float,
+        is_call: bool,
+        quantity: int = 1,
+        prices: Any = None,
+        name: str = "",
     ) -> Position:
         """An SPX vertical spread: +``quantity`` at ``long_strike``, -``quantity`` at ``short_strike``.
 
@@ -330,7 +381,8 @@ class Position:
         long_k, short_k = _on_grid("long_strike", long_strike), _on_grid("short_strike", short_strike)
         if long_k == short_k:
             raise _invalid(
-                "short_strike", short_strike,
+                "short_strike",
+                short_strike,
                 f"a vertical needs two strikes; got long_strike = short_strike = {long_k:g}",
             )
         q = _whole("quantity", quantity)
@@ -343,7 +395,12 @@ class Position:
 
     @classmethod
     def conversion(
-        cls, expiry: dt.date, *, strike: float, quantity: int = 1, prices: Any = None,
+        cls,
+        expiry: dt.date,
+        *,
+        strike: float,
+        quantity: int = 1,
+        prices: Any = None,
         name: str = "",
     ) -> Position:
         """The option legs of a conversion: long put + short call at one strike.
@@ -358,7 +415,12 @@ class Position:
 
     @classmethod
     def reversal(
-        cls, expiry: dt.date, *, strike: float, quantity: int = 1, prices: Any = None,
+        cls,
+        expiry: dt.date,
+        *,
+        strike: float,
+        quantity: int = 1,
+        prices: Any = None,
         name: str = "",
     ) -> Position:
         """The option legs of a reversal: short put + long call at one strike.
@@ -383,7 +445,12 @@ class Position:
 
     @classmethod
     def vix_call(
-        cls, expiry: dt.date, *, strike: float, quantity: int = 1, price: float = 0.0,
+        cls,
+        expiry: dt.date,
+        *,
+        strike: float,
+        quantity: int = 1,
+        price: float = 0.0,
         name: str = "",
     ) -> Position:
         """A VIX call (long for ``quantity > 0``) on the VIX future of ``expiry``."""
@@ -392,8 +459,14 @@ class Position:
 
     @classmethod
     def vix_call_spread(
-        cls, expiry: dt.date, *, long_strike: float, short_strike: float, quantity: int = 1,
-        prices: Any = None, name: str = "",
+        cls,
+        expiry: dt.date,
+        *,
+        long_strike: float,
+        short_strike: float,
+        quantity: int = 1,
+        prices: Any = None,
+        name: str = "",
     ) -> Position:
         """A VIX bull call spread: long the lower strike, short the higher (``long_strike <
         short_strike``); ``quantity < 0`` sells it. ``prices``: keys ``long, short``."""
@@ -402,7 +475,8 @@ class Position:
         short_k = _on_grid("short_strike", short_strike, step)
         if not long_k < short_k:
             raise _invalid(
-                "short_strike", short_strike,
+                "short_strike",
+                short_strike,
                 f"a VIX call spread needs long_strike < short_strike; "
                 f"got long_strike={long_k:g}, short_strike={short_k:g}",
             )
@@ -451,8 +525,7 @@ class Position:
     @classmethod
     def from_leg_records(cls, records: Any, *, name: str = "") -> Position:
         """The inverse of `leg_records` (errors name ``legs[i].field``)."""
-        return cls(tuple(_leg_from_table(dict(r), f"legs[{i}]") for i, r in enumerate(records)),
-                   name=name)
+        return cls(tuple(_leg_from_table(dict(r), f"legs[{i}]") for i, r in enumerate(records)), name=name)
 
     def to_toml(self, path: str | os.PathLike[str]) -> None:
         """Write the position as TOML, atomically (temporary file in the same
@@ -473,13 +546,15 @@ def _first_crossing(strikes: np.ndarray, abs_delta: np.ndarray, target: float, s
     if not finite.all():
         bad = int(np.argmin(finite))
         raise _invalid(
-            "market", None,
+            "market",
+            None,
             f"the {side} delta at strike {strikes[bad]:g} is not finite (check market.spx_vol)",
         )
     below = np.nonzero(abs_delta <= target)[0]
     if below.size == 0:
         raise _invalid(
-            "short_delta", target,
+            "short_delta",
+            target,
             f"no {side} strike on the grid has |delta| <= {target} (search ended at "
             f"{strikes[-1]:g}); check short_delta and market.spx_vol",
         )
@@ -498,7 +573,8 @@ def _position_from_doc(doc: dict[str, Any], file: str) -> Position:
     unknown = sorted(set(doc) - set(_TOP_KEYS))
     if unknown:
         raise _invalid(
-            unknown[0], None,
+            unknown[0],
+            None,
             f"{file}: unknown top-level key {unknown[0]!r} (allowed: [position], [[legs]])",
         )
     header = doc.get("position", {})
@@ -507,7 +583,8 @@ def _position_from_doc(doc: dict[str, Any], file: str) -> Position:
     unknown = sorted(set(header) - set(_POSITION_KEYS))
     if unknown:
         raise _invalid(
-            unknown[0], None,
+            unknown[0],
+            None,
             f"{file}: position.{unknown[0]}: unknown key (allowed: {', '.join(_POSITION_KEYS)})",
         )
     name = header.get("name", "")
@@ -536,18 +613,21 @@ def _leg_from_table(table: dict[str, Any], where: str) -> Instrument:
     unknown = [key for key in table if key not in allowed]
     if unknown:
         raise _invalid(
-            unknown[0], None,
+            unknown[0],
+            None,
             f"{where}.{unknown[0]}: unknown key for a {kind} (allowed: {', '.join(allowed)})",
         )
     missing = [key for key in allowed if key not in table]
     if missing:
-        raise _invalid(missing[0], None, f"{where}.{missing[0]}: missing (a {kind} needs {', '.join(allowed)})")
+        raise _invalid(
+            missing[0], None, f"{where}.{missing[0]}: missing (a {kind} needs {', '.join(allowed)})"
+        )
     expiry = table["expiry"]
     if isinstance(expiry, dt.datetime) or not isinstance(expiry, dt.date):
         raise _invalid(
-            "expiry", None,
-            f"{where}.expiry: must be a TOML date such as 2025-03-21 (no quotes, no time); "
-            f"got {expiry!r}",
+            "expiry",
+            None,
+            f"{where}.expiry: must be a TOML date such as 2025-03-21 (no quotes, no time); got {expiry!r}",
         )
     for key in ("strike", "quantity", "entry_price"):
         value = table.get(key)
@@ -558,7 +638,7 @@ def _leg_from_table(table: dict[str, Any], where: str) -> Instrument:
             return VixFuture(expiry, table["quantity"], table["entry_price"])
         right = table["right"]
         if right not in ("call", "put"):
-            raise _invalid("right", None, f"{where}.right: must be \"call\" or \"put\"; got {right!r}")
+            raise _invalid("right", None, f'{where}.right: must be "call" or "put"; got {right!r}')
         option_cls = SpxOption if kind == "spx_option" else VixOption
         return option_cls(expiry, table["strike"], right == "call", table["quantity"], table["entry_price"])
     except (InvalidInputError, InputTypeError) as exc:

@@ -32,25 +32,36 @@ __all__ = ["register", "replay_and_report", "run"]
 
 #: The comparison table: (header, metrics column, `metric_cell` kind). The layer shares
 #: have no single column; ``None`` kind prints the value as it is.
-_COLUMNS = (("policy", "policy", None), ("CAGR", "cagr", "signed"), ("vol", "vol", "pct"),
-            ("Sharpe", "sharpe", "num"), ("max DD", "max_drawdown", "pct"),
-            ("worst day", "worst_day", "signed"), ("CVaR95/day", "cvar95_daily", "pct"),
-            ("hedge $", "hedge_spend", "money"), ("hedges", "adjustments", "int"),
-            ("% days L1/2/3", None, None))
+_COLUMNS = (
+    ("policy", "policy", None),
+    ("CAGR", "cagr", "signed"),
+    ("vol", "vol", "pct"),
+    ("Sharpe", "sharpe", "num"),
+    ("max DD", "max_drawdown", "pct"),
+    ("worst day", "worst_day", "signed"),
+    ("CVaR95/day", "cvar95_daily", "pct"),
+    ("hedge $", "hedge_spend", "money"),
+    ("hedges", "adjustments", "int"),
+    ("% days L1/2/3", None, None),
+)
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``alvh backtest`` and its options to ``commands``."""
     parser = commands.add_parser(
-        "backtest", help="replay the condor book under policies on a history; write the report",
+        "backtest",
+        help="replay the condor book under policies on a history; write the report",
         description="Replay the condor schedule with no hedge and each --policy on an SPX/VIX "
         "history, print the comparison (and the early-vs-patient verdict) and write the report.",
     )
     add_history_options(parser)
-    parser.add_argument("--policy", action="append", default=None,
-                        help="early, patient or a policy TOML (repeatable; default: early and patient)")
-    parser.add_argument("--out", default="alvh-report",
-                        help="report directory (default: alvh-report)")
+    parser.add_argument(
+        "--policy",
+        action="append",
+        default=None,
+        help="early, patient or a policy TOML (repeatable; default: early and patient)",
+    )
+    parser.add_argument("--out", default="alvh-report", help="report directory (default: alvh-report)")
     parser.set_defaults(func=run)
 
 
@@ -64,8 +75,7 @@ def run(args: argparse.Namespace, console: Console) -> None:
     replay_and_report(console, spx, vix, policies, args.out)
 
 
-def replay_and_report(console: Console, spx: Any, vix: Any, policies: dict[str, Any],
-                      out: str) -> None:
+def replay_and_report(console: Console, spx: Any, vix: Any, policies: dict[str, Any], out: str) -> None:
     """Replay ``policies`` with a progress bar, print the comparison and the verdict,
     write the report into ``out``."""
     from alvh.backtesting.comparison import verdict
@@ -89,8 +99,7 @@ def _replay(console: Console, spx: Any, vix: Any, policies: dict[str, Any]) -> B
 
     with progress_bar(console, "days") as bar:
         # Each bar's clock starts with its own replay (not when the bars are drawn).
-        tasks = {name: bar.add_task(f"replay {name}", total=None, start=False)
-                 for name in policies}
+        tasks = {name: bar.add_task(f"replay {name}", total=None, start=False) for name in policies}
         started: set[str] = set()
 
         def advance(name: str, done: int, total: int) -> None:

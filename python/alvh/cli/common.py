@@ -54,9 +54,13 @@ def progress_bar(console: Console, unit: str) -> Progress:
     """A bar ``description ━━━ done/total <unit> elapsed`` on ``console``."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    return Progress(TextColumn("{task.description}"), BarColumn(),
-                    TextColumn(f"{{task.completed}}/{{task.total}} {unit}"), TimeElapsedColumn(),
-                    console=console)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn(f"{{task.completed}}/{{task.total}} {unit}"),
+        TimeElapsedColumn(),
+        console=console,
+    )
 
 
 def metric_cell(value: float, kind: str) -> str:
@@ -120,12 +124,10 @@ def check_out_dir(out: str) -> Path:
 
 def add_history_options(parser: argparse.ArgumentParser) -> None:
     """``--spx``, ``--vix``, ``--cboe`` and ``--sample``: the history ``load_history`` reads."""
-    parser.add_argument("--spx", default=None,
-                        help="SPX daily OHLC (CSV or Parquet, docs/data_format.md)")
+    parser.add_argument("--spx", default=None, help="SPX daily OHLC (CSV or Parquet, docs/data_format.md)")
     parser.add_argument("--vix", default=None, help="VIX daily closes (CSV or Parquet)")
     parser.add_argument("--cboe", action="store_true", help="--vix is Cboe's VIX_History.csv")
-    parser.add_argument("--sample", action="store_true",
-                        help="use the sample data (the data extra)")
+    parser.add_argument("--sample", action="store_true", help="use the sample data (the data extra)")
 
 
 def load_history(args: argparse.Namespace) -> tuple[Any, Any]:
@@ -143,7 +145,7 @@ def load_history(args: argparse.Namespace) -> tuple[Any, Any]:
         if not Path(path).is_file():
             raise CliError(f"{label} file {path!r} does not exist (or is not a file)")
     spx = load_ohlc(args.spx)
-    vix = (load_cboe_vix(args.vix) if args.cboe else load_ohlc(args.vix, columns=("close",)))
+    vix = load_cboe_vix(args.vix) if args.cboe else load_ohlc(args.vix, columns=("close",))
     return spx, vix.select("date", "close")
 
 

@@ -25,7 +25,8 @@ __all__ = ["register", "run"]
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``alvh decide`` and its options to ``commands``."""
     parser = commands.add_parser(
-        "decide", help="the layer policy's decision for today, journaled",
+        "decide",
+        help="the layer policy's decision for today, journaled",
         description="Run the layer policy on the day's state (TOML) for a position and market, "
         "print the decision and append it to the journal.",
     )
@@ -33,17 +34,31 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.add_argument("--position", required=True, help="position file (TOML)")
     parser.add_argument("--market", required=True, help="market file (TOML)")
     parser.add_argument("--journal", default="alvh.db", help="journal file (default: alvh.db)")
-    parser.add_argument("--policy", default="early",
-                        help="early, patient, or a policy TOML file (docs/policy_format.md)")
-    parser.add_argument("--portfolio-value", type=float, default=None,
-                        help="portfolio value in $ (the base of the caps and the CVaR budget); "
-                        "default: the journal's last decision's")
-    parser.add_argument("--layer", type=int, default=None,
-                        help="the layer before today (default: the journal's last decision)")
-    parser.add_argument("--acted", type=int, default=None,
-                        help="the highest layer already hedged (default: from the journal)")
-    parser.add_argument("--committed-risk", type=float, default=0.0,
-                        help="$ already at risk in earlier layers' hedges (the total cap)")
+    parser.add_argument(
+        "--policy", default="early", help="early, patient, or a policy TOML file (docs/policy_format.md)"
+    )
+    parser.add_argument(
+        "--portfolio-value",
+        type=float,
+        default=None,
+        help="portfolio value in $ (the base of the caps and the CVaR budget); "
+        "default: the journal's last decision's",
+    )
+    parser.add_argument(
+        "--layer",
+        type=int,
+        default=None,
+        help="the layer before today (default: the journal's last decision)",
+    )
+    parser.add_argument(
+        "--acted", type=int, default=None, help="the highest layer already hedged (default: from the journal)"
+    )
+    parser.add_argument(
+        "--committed-risk",
+        type=float,
+        default=0.0,
+        help="$ already at risk in earlier layers' hedges (the total cap)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.set_defaults(func=run)
 
@@ -53,8 +68,7 @@ def run(args: argparse.Namespace, console: Console) -> None:
     from alvh.policy.journal import Journal
     from alvh.policy.state import MarketState
 
-    for label, path in (("state", args.state), ("position", args.position),
-                        ("market", args.market)):
+    for label, path in (("state", args.state), ("position", args.position), ("market", args.market)):
         if not Path(path).is_file():
             raise CliError(f"{label} file {path!r} does not exist (or is not a file)")
     policy = policy_by_name(args.policy)
@@ -70,8 +84,14 @@ def run(args: argparse.Namespace, console: Console) -> None:
     console.print(f"journaled as decision {decision_id} in {escape(args.journal)}", highlight=False)
 
 
-def _decide(args: argparse.Namespace, journal: Journal, policy: alvh.Policy, state: MarketState,
-            position: alvh.Position, market: alvh.Market) -> alvh.Decision:
+def _decide(
+    args: argparse.Namespace,
+    journal: Journal,
+    policy: alvh.Policy,
+    state: MarketState,
+    position: alvh.Position,
+    market: alvh.Market,
+) -> alvh.Decision:
     """The policy's decision, the options the user left out taken from the journal's last
     decision."""
     layer, acted, value = args.layer, args.acted, args.portfolio_value
@@ -88,15 +108,24 @@ def _decide(args: argparse.Namespace, journal: Journal, policy: alvh.Policy, sta
                 "the sizing caps and the CVaR budget); later runs reuse the last one"
             )
         value = float(last.extra["portfolio_value"])
-    return policy.decide(state, position, market, layer=layer, acted=acted,
-                         portfolio_value=value,
-                         committed_risk=args.committed_risk, seed=args.seed)
+    return policy.decide(
+        state,
+        position,
+        market,
+        layer=layer,
+        acted=acted,
+        portfolio_value=value,
+        committed_risk=args.committed_risk,
+        seed=args.seed,
+    )
 
 
 def _print_decision(decision: alvh.Decision, policy: alvh.Policy, console: Console) -> None:
     """The diagnostics table, the actions, the CVaR change and the rationale."""
-    table = Table(title=f"{decision.date}: VIX {decision.vix:.2f}, layer {decision.layer_before} -> "
-                  f"{decision.layer_after} ({policy.name}, version {policy.version[:8]})")
+    table = Table(
+        title=f"{decision.date}: VIX {decision.vix:.2f}, layer {decision.layer_before} -> "
+        f"{decision.layer_after} ({policy.name}, version {policy.version[:8]})"
+    )
     table.add_column("diagnostic")
     table.add_column("value", justify="right")
     table.add_column("fired")
@@ -107,11 +136,16 @@ def _print_decision(decision: alvh.Decision, policy: alvh.Policy, console: Conso
     console.print(table)
     if decision.actions:
         for action in decision.actions:
-            console.print(f"[bold]action:[/bold] {escape(action.description)} (cost "
-                          f"{action.cost:,.0f} $, risk {action.risk:,.0f} $)", highlight=False)
+            console.print(
+                f"[bold]action:[/bold] {escape(action.description)} (cost "
+                f"{action.cost:,.0f} $, risk {action.risk:,.0f} $)",
+                highlight=False,
+            )
     else:
         console.print("[bold]action:[/bold] none", highlight=False)
     if decision.cvar_before is not None:
-        console.print(f"projected CVaR 95: {decision.cvar_before:,.0f} $ -> "
-                      f"{decision.cvar_after:,.0f} $", highlight=False)
+        console.print(
+            f"projected CVaR 95: {decision.cvar_before:,.0f} $ -> {decision.cvar_after:,.0f} $",
+            highlight=False,
+        )
     console.print(f"[bold]rationale:[/bold] {escape(decision.rationale)}", highlight=False)

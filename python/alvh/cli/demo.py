@@ -30,8 +30,11 @@ _LEGS = (  # (name, is_call, strike, quantity, vol)
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``alvh demo`` to ``commands``."""
-    commands.add_parser("demo", help="an example condor's Greeks, then no hedge / early / patient "
-                        "replayed on 2014-2018 with the verdict and the report").set_defaults(func=run)
+    commands.add_parser(
+        "demo",
+        help="an example condor's Greeks, then no hedge / early / patient "
+        "replayed on 2014-2018 with the verdict and the report",
+    ).set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, console: Console) -> None:
@@ -43,25 +46,42 @@ def run(args: argparse.Namespace, console: Console) -> None:
 
         data = sample_data()
     except ImportError as exc:
-        console.print(f"[yellow]The backtest part of the demo needs the sample data "
-                      f"(pip install 'alvh[demo]'):[/yellow] {escape(str(exc))}", highlight=False)
+        console.print(
+            f"[yellow]The backtest part of the demo needs the sample data "
+            f"(pip install 'alvh[demo]'):[/yellow] {escape(str(exc))}",
+            highlight=False,
+        )
         return
     console.print(
         "\n[bold]Adjust at VIX 17-22, or wait for higher layers?[/bold] The condor schedule "
         "replayed over the S&P 500 and VIX closes of 2014-2018 (arch's sample data) with no "
-        "hedge, the early policy and the patient one:", highlight=False,
+        "hedge, the early policy and the patient one:",
+        highlight=False,
     )
-    replay_and_report(console, data.spx, data.vix.select("date", "close"), {
-        "none": None, "early": alvh.Policy.preset("early"), "patient": alvh.Policy.preset("patient"),
-    }, "alvh-demo-report")
+    replay_and_report(
+        console,
+        data.spx,
+        data.vix.select("date", "close"),
+        {
+            "none": None,
+            "early": alvh.Policy.preset("early"),
+            "patient": alvh.Policy.preset("patient"),
+        },
+        "alvh-demo-report",
+    )
 
 
 def _print_condor(console: Console) -> None:
     """The example condor's legs and book in $ Greeks per contract, and its max loss."""
     vol = np.array([leg[4] for leg in _LEGS])
     g = alvh.bsm.greeks(
-        is_call=np.array([leg[1] for leg in _LEGS]), spot=_SPOT,
-        strike=np.array([leg[2] for leg in _LEGS]), t=_DAYS / 365.0, rate=_RATE, div=_DIV, vol=vol,
+        is_call=np.array([leg[1] for leg in _LEGS]),
+        spot=_SPOT,
+        strike=np.array([leg[2] for leg in _LEGS]),
+        t=_DAYS / 365.0,
+        rate=_RATE,
+        div=_DIV,
+        vol=vol,
     )
     scale = np.array([leg[3] for leg in _LEGS], dtype=float) * _SPX_MULTIPLIER
     table = Table(
@@ -72,22 +92,34 @@ def _print_condor(console: Console) -> None:
         table.add_column(column, justify="right", no_wrap=True)
     totals = np.zeros(5)
     for i, (name, *_rest) in enumerate(_LEGS):
-        row = np.array([
-            g.price[i] * scale[i],
-            g.delta[i] * scale[i],
-            g.gamma[i] * scale[i],
-            g.vega_per_point[i] * scale[i],
-            g.theta_per_day[i] * scale[i],
-        ])
+        row = np.array(
+            [
+                g.price[i] * scale[i],
+                g.delta[i] * scale[i],
+                g.gamma[i] * scale[i],
+                g.vega_per_point[i] * scale[i],
+                g.theta_per_day[i] * scale[i],
+            ]
+        )
         totals += row
         table.add_row(
-            name, f"{vol[i]:.1%}", f"{g.price[i]:.2f}", f"{row[1]:+.2f}", f"{row[2]:+.4f}",
-            f"{row[3]:+.2f}", f"{row[4]:+.2f}",
+            name,
+            f"{vol[i]:.1%}",
+            f"{g.price[i]:.2f}",
+            f"{row[1]:+.2f}",
+            f"{row[2]:+.4f}",
+            f"{row[3]:+.2f}",
+            f"{row[4]:+.2f}",
         )
     table.add_section()
     table.add_row(
-        "book", "", f"{-totals[0] / _SPX_MULTIPLIER:.2f} cr", f"{totals[1]:+.2f}",
-        f"{totals[2]:+.4f}", f"{totals[3]:+.2f}", f"{totals[4]:+.2f}",
+        "book",
+        "",
+        f"{-totals[0] / _SPX_MULTIPLIER:.2f} cr",
+        f"{totals[1]:+.2f}",
+        f"{totals[2]:+.4f}",
+        f"{totals[3]:+.2f}",
+        f"{totals[4]:+.2f}",
     )
     console.print(table)
     console.print(

@@ -28,11 +28,17 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def run(args: argparse.Namespace, console: Console) -> None:
     """Print the option's price and Greeks."""
     g = alvh.bsm.greeks(
-        is_call=args.type, spot=args.spot, strike=args.strike, t=args.days / 365.0,
-        rate=args.rate, div=args.div, vol=args.vol,
+        is_call=args.type,
+        spot=args.spot,
+        strike=args.strike,
+        t=args.days / 365.0,
+        rate=args.rate,
+        div=args.div,
+        vol=args.vol,
     )
-    table = Table(title=f"{args.type} {args.strike:g}, spot {args.spot:g}, {args.days:g} days, "
-                  f"vol {args.vol:.2%}")
+    table = Table(
+        title=f"{args.type} {args.strike:g}, spot {args.spot:g}, {args.days:g} days, vol {args.vol:.2%}"
+    )
     table.add_column("measure")
     table.add_column("value", justify="right")
     table.add_column("unit")

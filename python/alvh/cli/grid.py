@@ -44,30 +44,58 @@ class _Axes(NamedTuple):
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``alvh grid`` and its options to ``commands``."""
     parser = commands.add_parser(
-        "grid", help="risk graph of a position: table of key rows and a PNG",
+        "grid",
+        help="risk graph of a position: table of key rows and a PNG",
         description="Scenario grid of POSITION (TOML) against --market (TOML): prints P&L at "
         "a few SPX moves per day (VIX unchanged) and the Greeks, and writes the risk graph PNG.",
     )
     parser.add_argument("position", help="position file (TOML, docs/position_format.md)")
     parser.add_argument("--market", required=True, help="market file (TOML, docs/market_format.md)")
     parser.add_argument("--out", default="risk.png", help="PNG to write (default: risk.png)")
-    parser.add_argument("--days", type=int, nargs="+", default=list(range(11)), metavar="DAY",
-                        help="calendar days forward (default: 0 1 ... 10)")
-    parser.add_argument("--moves", type=float, nargs=3, default=[-0.10, 0.10, 201.0],
-                        metavar=("LOW", "HIGH", "COUNT"),
-                        help="relative SPX moves (default: -0.1 0.1 201)")
-    parser.add_argument("--shifts", type=float, nargs=3, default=[-10.0, 10.0, 41.0],
-                        metavar=("LOW", "HIGH", "COUNT"),
-                        help="VIX shifts in points (default: -10 10 41)")
-    parser.add_argument("--chain", default=None, metavar="CSV",
-                        help="SPX option chain (expiry, strike, type, bid, ask) to fit the "
-                        "market's smile to first (docs in alvh.market.chain)")
-    parser.add_argument("--smile", default="vix_linked_skew", choices=["vix_linked_skew", "svi"],
-                        help="the smile --chain fits: the VIX-linked skew (default) or one SVI "
-                        "slice per expiry (alvh.fit_svi)")
-    parser.add_argument("--dynamics", default="sticky_moneyness",
-                        choices=["sticky_moneyness", "sticky_strike", "parallel"],
-                        help="how the SPX smile follows spot and VIX (default: sticky_moneyness)")
+    parser.add_argument(
+        "--days",
+        type=int,
+        nargs="+",
+        default=list(range(11)),
+        metavar="DAY",
+        help="calendar days forward (default: 0 1 ... 10)",
+    )
+    parser.add_argument(
+        "--moves",
+        type=float,
+        nargs=3,
+        default=[-0.10, 0.10, 201.0],
+        metavar=("LOW", "HIGH", "COUNT"),
+        help="relative SPX moves (default: -0.1 0.1 201)",
+    )
+    parser.add_argument(
+        "--shifts",
+        type=float,
+        nargs=3,
+        default=[-10.0, 10.0, 41.0],
+        metavar=("LOW", "HIGH", "COUNT"),
+        help="VIX shifts in points (default: -10 10 41)",
+    )
+    parser.add_argument(
+        "--chain",
+        default=None,
+        metavar="CSV",
+        help="SPX option chain (expiry, strike, type, bid, ask) to fit the "
+        "market's smile to first (docs in alvh.market.chain)",
+    )
+    parser.add_argument(
+        "--smile",
+        default="vix_linked_skew",
+        choices=["vix_linked_skew", "svi"],
+        help="the smile --chain fits: the VIX-linked skew (default) or one SVI "
+        "slice per expiry (alvh.fit_svi)",
+    )
+    parser.add_argument(
+        "--dynamics",
+        default="sticky_moneyness",
+        choices=["sticky_moneyness", "sticky_strike", "parallel"],
+        help="how the SPX smile follows spot and VIX (default: sticky_moneyness)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -82,17 +110,21 @@ def run(args: argparse.Namespace, console: Console) -> None:
     if args.chain is not None:
         market = _fit_chain(args.chain, market, console, args.smile)
     check_out_parent(args.out)
-    grid = scenario_grid(position, market, spot_moves=axes.moves, vol_shifts=axes.shifts,
-                         days=axes.days, dynamics=args.dynamics)
+    grid = scenario_grid(
+        position,
+        market,
+        spot_moves=axes.moves,
+        vol_shifts=axes.shifts,
+        days=axes.days,
+        dynamics=args.dynamics,
+    )
     name = position.name or Path(args.position).name
     console.print(_pnl_table(grid, axes, name=name, market=market, dynamics=args.dynamics))
     console.print(_greeks_table(grid, axes, spot=float(market.spot)))
     try:
         out = plots.risk_graph(grid, args.out, position=position, market=market)
     except OSError as exc:
-        raise CliError(
-            f"cannot write the risk graph to {args.out!r}: {exc.strerror or exc}"
-        ) from exc
+        raise CliError(f"cannot write the risk graph to {args.out!r}: {exc.strerror or exc}") from exc
     console.print(f"risk graph written to {escape(str(out))}", highlight=False)
 
 
@@ -184,8 +216,7 @@ def _table_columns(moves: np.ndarray) -> list[int]:
     return picks
 
 
-def _pnl_table(grid: Grid, axes: _Axes, *, name: str, market: alvh.Market,
-               dynamics: str) -> Table:
+def _pnl_table(grid: Grid, axes: _Axes, *, name: str, market: alvh.Market, dynamics: str) -> Table:
     """P&L vs today's mark by day and SPX move, at the VIX shift closest to zero."""
     spot = float(market.spot)
     moves, shifts, flat = axes.moves, axes.shifts, axes.flat
@@ -239,6 +270,5 @@ def _trader_greeks(grid: Grid, cell: tuple[int, int, int]) -> list[tuple[str, fl
         ("gamma", float(grid.gamma_dollars_per_1pct[cell]), "$ delta change per +1 % SPX move"),
         ("vega", float(grid.vega_dollars_per_vol_point[cell]), "$ per vol point (all options)"),
         ("theta", float(grid.theta_dollars_per_day[cell]), "$ per calendar day"),
-        ("VIX delta", float(grid.delta_dollars_per_vix_point[cell]),
-         "$ per point of each VIX leg's future"),
+        ("VIX delta", float(grid.delta_dollars_per_vix_point[cell]), "$ per point of each VIX leg's future"),
     ]

@@ -36,17 +36,22 @@ def run(args: argparse.Namespace, console: Console) -> None:
         policies = journal.policies()
     if args.last is not None:
         frame = frame.tail(args.last)
-    table = Table(title=f"{escape(args.journal)}: {frame.height} decision(s), "
-                  f"{policies.height} policy version(s)")
-    for name in ("id", "date", "policy", "VIX", "layer", "actions", "P&L 5d", "P&L 10d",
-                 "rationale"):
+    table = Table(
+        title=f"{escape(args.journal)}: {frame.height} decision(s), {policies.height} policy version(s)"
+    )
+    for name in ("id", "date", "policy", "VIX", "layer", "actions", "P&L 5d", "P&L 10d", "rationale"):
         table.add_column(name, justify="left" if name in ("policy", "rationale") else "right")
     for row in frame.iter_rows(named=True):
         table.add_row(
-            str(row["id"]), str(row["date"]),
-            f"{row['policy_name']} ({row['policy_version'][:8]})", f"{row['vix']:.2f}",
-            f"{row['layer_before']} -> {row['layer_after']}", str(row["actions"]),
-            _money(row["pnl_5d"]), _money(row["pnl_10d"]), escape(row["rationale"]),
+            str(row["id"]),
+            str(row["date"]),
+            f"{row['policy_name']} ({row['policy_version'][:8]})",
+            f"{row['vix']:.2f}",
+            f"{row['layer_before']} -> {row['layer_after']}",
+            str(row["actions"]),
+            _money(row["pnl_5d"]),
+            _money(row["pnl_10d"]),
+            escape(row["rationale"]),
         )
     console.print(table)
 

@@ -26,7 +26,8 @@ __all__ = ["register", "run"]
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``alvh project`` and its options to ``commands``."""
     parser = commands.add_parser(
-        "project", help="project a position 5-10 days forward under GDP/earnings scenarios",
+        "project",
+        help="project a position 5-10 days forward under GDP/earnings scenarios",
         description="Monte Carlo projection of POSITION (TOML) against --market (TOML) under "
         "a scenario set: prints the P&L distribution per scenario at the horizon and each "
         "scenario's expected path, and writes the fan chart PNG.",
@@ -35,12 +36,15 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.add_argument("--market", required=True, help="market file (TOML)")
     parser.add_argument("--days", type=int, default=10, help="horizon, 5-10 calendar days")
     parser.add_argument("--paths", type=int, default=100_000, help="paths per scenario")
-    parser.add_argument("--scenarios", default="gdp_x_earnings",
-                        help="gdp, earnings, gdp_x_earnings, or a scenario TOML file "
-                        "(docs/scenarios.md)")
+    parser.add_argument(
+        "--scenarios",
+        default="gdp_x_earnings",
+        help="gdp, earnings, gdp_x_earnings, or a scenario TOML file (docs/scenarios.md)",
+    )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--dynamics", default="sticky_moneyness",
-                        choices=["sticky_moneyness", "sticky_strike", "parallel"])
+    parser.add_argument(
+        "--dynamics", default="sticky_moneyness", choices=["sticky_moneyness", "sticky_strike", "parallel"]
+    )
     parser.add_argument("--out", default="fan.png", help="PNG to write (default: fan.png)")
     parser.set_defaults(func=run)
 
@@ -80,8 +84,13 @@ def _scenarios(name: str) -> ScenarioSet | str:
     return ScenarioSet.from_toml(name)
 
 
-def _project(args: argparse.Namespace, console: Console, position: alvh.Position,
-             market: alvh.Market, scenarios: ScenarioSet | str) -> Projection:
+def _project(
+    args: argparse.Namespace,
+    console: Console,
+    position: alvh.Position,
+    market: alvh.Market,
+    scenarios: ScenarioSet | str,
+) -> Projection:
     """The Monte Carlo projection, with a progress bar counting scenarios."""
     from alvh.risk.projection import project
 
@@ -92,8 +101,14 @@ def _project(args: argparse.Namespace, console: Console, position: alvh.Position
             bar.update(task, completed=done, total=total)
 
         return project(
-            position, market, scenarios=scenarios, days=args.days, paths=args.paths,
-            seed=args.seed, dynamics=args.dynamics, progress=advance,
+            position,
+            market,
+            scenarios=scenarios,
+            days=args.days,
+            paths=args.paths,
+            seed=args.seed,
+            dynamics=args.dynamics,
+            progress=advance,
         )
 
 
@@ -106,17 +121,34 @@ def _distribution_table(result: Projection, args: argparse.Namespace, *, name: s
         f"at day {args.days} ({result.as_of + timedelta(days=args.days):%d %b %Y}), "
         f"{args.paths:,} paths per scenario, seed {args.seed}"
     )
-    for column in ("scenario", "prob", "mean", "± s.e.", "5 %", "median", "95 %", "CVaR 95",
-                   "P(profit)", "P(touch)"):
+    for column in (
+        "scenario",
+        "prob",
+        "mean",
+        "± s.e.",
+        "5 %",
+        "median",
+        "95 %",
+        "CVaR 95",
+        "P(profit)",
+        "P(touch)",
+    ):
         table.add_column(column, justify="left" if column == "scenario" else "right")
     for row in last.iter_rows(named=True):
         mixture = row["scenario"] == "mixture"
         style = "bold" if mixture else ""
         table.add_row(
-            row["scenario"], f"{row['probability']:.1%}", f"{row['mean']:+,.0f}",
-            f"{row['mean_se']:,.0f}", f"{row['q05']:+,.0f}", f"{row['q50']:+,.0f}",
-            f"{row['q95']:+,.0f}", f"{row['cvar95']:,.0f}", f"{row['p_profit']:.1%}",
-            f"{row['touch_any']:.1%}", style=style,
+            row["scenario"],
+            f"{row['probability']:.1%}",
+            f"{row['mean']:+,.0f}",
+            f"{row['mean_se']:,.0f}",
+            f"{row['q05']:+,.0f}",
+            f"{row['q50']:+,.0f}",
+            f"{row['q95']:+,.0f}",
+            f"{row['cvar95']:,.0f}",
+            f"{row['p_profit']:.1%}",
+            f"{row['touch_any']:.1%}",
+            style=style,
         )
     table.caption = (
         "CVaR 95: mean loss in the worst 5 %; P(touch): SPX touched a short strike by then "
@@ -134,8 +166,12 @@ def _expected_path_table(result: Projection, days: int) -> Table:
         table.add_column(column, justify="left" if column == "scenario" else "right")
     for row in rep_last.iter_rows(named=True):
         table.add_row(
-            row["scenario"], f"{row['spx']:,.0f}", f"{row['vix']:.2f}", f"{row['pnl']:+,.0f}",
-            f"{row['delta_dollars_per_1pct']:+,.0f}", f"{row['vega_dollars_per_vol_point']:+,.0f}",
+            row["scenario"],
+            f"{row['spx']:,.0f}",
+            f"{row['vix']:.2f}",
+            f"{row['pnl']:+,.0f}",
+            f"{row['delta_dollars_per_1pct']:+,.0f}",
+            f"{row['vega_dollars_per_vol_point']:+,.0f}",
             f"{row['theta_dollars_per_day']:+,.0f}",
         )
     return table

@@ -41,11 +41,18 @@ __all__ = ["register", "run"]
 _LOWER_IS_BETTER = ("vol", "max_drawdown", "cvar95_daily", "hedge_spend")
 
 #: The best-points table: (header, sweep column, `metric_cell` kind; ``vix`` a VIX level).
-_COLUMNS = (("L1 start", "layer1_start", "vix"), ("L2 start", "layer2_start", "vix"),
-            ("CAGR", "cagr", "signed"), ("vol", "vol", "pct"), ("Sharpe", "sharpe", "num"),
-            ("Sortino", "sortino", "num"), ("max DD", "max_drawdown", "pct"),
-            ("CVaR95/day", "cvar95_daily", "pct"), ("hedge $", "hedge_spend", "money"),
-            ("hedges", "adjustments", "int"))
+_COLUMNS = (
+    ("L1 start", "layer1_start", "vix"),
+    ("L2 start", "layer2_start", "vix"),
+    ("CAGR", "cagr", "signed"),
+    ("vol", "vol", "pct"),
+    ("Sharpe", "sharpe", "num"),
+    ("Sortino", "sortino", "num"),
+    ("max DD", "max_drawdown", "pct"),
+    ("CVaR95/day", "cvar95_daily", "pct"),
+    ("hedge $", "hedge_spend", "money"),
+    ("hedges", "adjustments", "int"),
+)
 
 
 class _Points(NamedTuple):
@@ -60,35 +67,58 @@ class _Points(NamedTuple):
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``alvh sweep`` and its options to ``commands``."""
     parser = commands.add_parser(
-        "sweep", help="replay a policy over a grid of layer 1 / layer 2 band starts",
+        "sweep",
+        help="replay a policy over a grid of layer 1 / layer 2 band starts",
         description="Replay the condor book under --policy with layer 1's band starting at "
         "each --layer1 level and layer 2's at each --layer2 level (alvh.backtesting.daily.sweep), "
         "print the best points and write the sweep (Parquet or CSV) and its heatmap.",
     )
     add_history_options(parser)
-    parser.add_argument("--policy", default="early",
-                        help="the base policy: early, patient or a policy TOML (default: early)")
-    parser.add_argument("--layer1", default="15:21", metavar="LOW:HIGH",
-                        help="layer 1 band starts: LOW:HIGH whole VIX points, both included, or a "
-                        "comma list (default: 15:21)")
-    parser.add_argument("--layer2", default="22:28", metavar="LOW:HIGH",
-                        help="layer 2 band starts, as --layer1 (default: 22:28)")
+    parser.add_argument(
+        "--policy", default="early", help="the base policy: early, patient or a policy TOML (default: early)"
+    )
+    parser.add_argument(
+        "--layer1",
+        default="15:21",
+        metavar="LOW:HIGH",
+        help="layer 1 band starts: LOW:HIGH whole VIX points, both included, or a "
+        "comma list (default: 15:21)",
+    )
+    parser.add_argument(
+        "--layer2",
+        default="22:28",
+        metavar="LOW:HIGH",
+        help="layer 2 band starts, as --layer1 (default: 22:28)",
+    )
     parser.add_argument("--start", default=None, metavar="YYYY-MM-DD", help="first replay day")
     parser.add_argument("--end", default=None, metavar="YYYY-MM-DD", help="last replay day")
-    parser.add_argument("--workers", type=int, default=1,
-                        help="processes to run the points on (default: 1, serial)")
-    parser.add_argument("--dask", default=None, metavar="ADDRESS",
-                        help="run the points on a dask.distributed scheduler (the dist extra)")
-    parser.add_argument("--metric", default="sharpe",
-                        choices=["sharpe", "sortino", "cagr", "calmar", "max_drawdown",
-                                 "cvar95_daily"],
-                        help="the heatmap's metric and the table's order (default: sharpe)")
-    parser.add_argument("--top", type=int, default=5,
-                        help="rows of the best-points table (default: 5)")
-    parser.add_argument("--format", default="parquet", choices=["parquet", "csv"],
-                        help="the sweep file's format (default: parquet)")
-    parser.add_argument("--out", default="alvh-sweep",
-                        help="directory for sweep.parquet and sweep_heatmap.png (default: alvh-sweep)")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="processes to run the points on (default: 1, serial)"
+    )
+    parser.add_argument(
+        "--dask",
+        default=None,
+        metavar="ADDRESS",
+        help="run the points on a dask.distributed scheduler (the dist extra)",
+    )
+    parser.add_argument(
+        "--metric",
+        default="sharpe",
+        choices=["sharpe", "sortino", "cagr", "calmar", "max_drawdown", "cvar95_daily"],
+        help="the heatmap's metric and the table's order (default: sharpe)",
+    )
+    parser.add_argument("--top", type=int, default=5, help="rows of the best-points table (default: 5)")
+    parser.add_argument(
+        "--format",
+        default="parquet",
+        choices=["parquet", "csv"],
+        help="the sweep file's format (default: parquet)",
+    )
+    parser.add_argument(
+        "--out",
+        default="alvh-sweep",
+        help="directory for sweep.parquet and sweep_heatmap.png (default: alvh-sweep)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -115,8 +145,12 @@ def run(args: argparse.Namespace, console: Console) -> None:
     try:
         from alvh.report.sweep import sweep_heatmap
 
-        png = sweep_heatmap(frame, out_dir / "sweep_heatmap.png", metric=args.metric,
-                            context=f"{policy.name}, {days[0]} to {days[-1]}")
+        png = sweep_heatmap(
+            frame,
+            out_dir / "sweep_heatmap.png",
+            metric=args.metric,
+            context=f"{policy.name}, {days[0]} to {days[-1]}",
+        )
     except ImportError as exc:
         raise CliError(f"the heatmap needs matplotlib (pip install 'alvh[demo]'): {exc}") from exc
     console.print(f"heatmap written to {escape(str(png))}", highlight=False)
@@ -136,16 +170,25 @@ def _check_args(args: argparse.Namespace) -> _Points:
     return _Points(layer1, layer2, start, end)
 
 
-def _sweep(args: argparse.Namespace, console: Console, spx: Any, vix: Any, policy: alvh.Policy,
-           points: _Points) -> pl.DataFrame:
+def _sweep(
+    args: argparse.Namespace, console: Console, spx: Any, vix: Any, policy: alvh.Policy, points: _Points
+) -> pl.DataFrame:
     """The sweep's frame, one row per point, with a progress bar counting points."""
     from alvh.backtesting.sweeps import sweep
 
     with _executor(args) as executor, progress_bar(console, "points") as bar:
         task = bar.add_task(f"sweep {policy.name}", total=None)
-        return sweep(spx, vix, layer1_starts=points.layer1, layer2_starts=points.layer2,
-                     base=policy, executor=executor, start=points.start, end=points.end,
-                     progress=lambda done, total: bar.update(task, completed=done, total=total))
+        return sweep(
+            spx,
+            vix,
+            layer1_starts=points.layer1,
+            layer2_starts=points.layer2,
+            base=policy,
+            executor=executor,
+            start=points.start,
+            end=points.end,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
 
 
 @contextmanager
@@ -172,8 +215,7 @@ def _executor(args: argparse.Namespace) -> Iterator[Executor | None]:
 
         # Spawned, not forked: Polars' thread pool (busy loading the history) does not
         # survive fork(), and a forked worker can hang on its first Polars call.
-        pool = ProcessPoolExecutor(max_workers=args.workers,
-                                   mp_context=multiprocessing.get_context("spawn"))
+        pool = ProcessPoolExecutor(max_workers=args.workers, mp_context=multiprocessing.get_context("spawn"))
         try:
             yield pool
         finally:
@@ -188,9 +230,12 @@ def _best_table(frame: pl.DataFrame, args: argparse.Namespace, policy: alvh.Poli
 
     metric = args.metric
     ranked = frame.with_columns(pl.col(metric).fill_nan(None)).sort(
-        metric, descending=metric not in _LOWER_IS_BETTER, nulls_last=True)
-    table = Table(title=f"Best {min(args.top, frame.height)} of {frame.height} layer bands by "
-                  f"{metric} ({escape(policy.name)}, {frame.height} replays)")
+        metric, descending=metric not in _LOWER_IS_BETTER, nulls_last=True
+    )
+    table = Table(
+        title=f"Best {min(args.top, frame.height)} of {frame.height} layer bands by "
+        f"{metric} ({escape(policy.name)}, {frame.height} replays)"
+    )
     for label, _key, _kind in _COLUMNS:
         table.add_column(label, justify="right", no_wrap=True)
     for row in ranked.head(args.top).iter_rows(named=True):

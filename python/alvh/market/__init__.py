@@ -18,7 +18,18 @@ from alvh.market.svi import SviSlice, SviSurface
 from alvh.market.vix import VixFutures, VolOfVol
 
 __all__ = [
-    "DAYS_PER_YEAR", "DYNAMICS", "FitResult", "InvalidChainError", "Market", "SviFitResult",
-    "SviSlice", "SviSurface", "VixFutures", "VixLinkedSkew", "VolOfVol", "fit_svi",
-    "fit_vix_linked_skew", "load_chain",
+    "DAYS_PER_YEAR",
+    "DYNAMICS",
+    "FitResult",
+    "InvalidChainError",
+    "Market",
+    "SviFitResult",
+    "SviSlice",
+    "SviSurface",
+    "VixFutures",
+    "VixLinkedSkew",
+    "VolOfVol",
+    "fit_svi",
+    "fit_vix_linked_skew",
+    "load_chain",
 ]

@@ -47,6 +47,7 @@ COLUMNS = ("expiry", "strike", "type", "bid", "ask")
 #: Accepted spellings of the option type (after lower-casing and stripping).
 _TYPES = {"call": "call", "c": "call", "put": "put", "p": "put"}
 
+
 class InvalidChainError(InvalidInputError):
     """A bad option chain. ``path`` (None for a DataFrame), ``line`` (CSV line, None for a
     DataFrame), ``row`` (1-based data row) and ``column`` name the offending field;
@@ -69,8 +70,9 @@ def _chain_error(
         where = f"chain row {row}" if row is not None else "chain"
     if column is not None:
         where += f", column {column!r}"
-    err = input_error(f"{where}: {problem}", arg=column, index=None if row is None else row - 1,
-                      kind=InvalidChainError)
+    err = input_error(
+        f"{where}: {problem}", arg=column, index=None if row is None else row - 1, kind=InvalidChainError
+    )
     err.path, err.line, err.row, err.column = path, line, row, column
     return err
 
@@ -97,31 +99,30 @@ def _read_csv(path: Path) -> tuple[list[str], int, list[list[str]], list[int]]:
                     continue
                 if len(record) != len(header):
                     raise _chain_error(
-                        f"has {len(record)} fields, the header (line {header_line}) has "
-                        f"{len(header)}",
-                        path=name, row=len(rows) + 1, line=reader.line_num, column=None,
+                        f"has {len(record)} fields, the header (line {header_line}) has {len(header)}",
+                        path=name,
+                        row=len(rows) + 1,
+                        line=reader.line_num,
+                        column=None,
                     )
                 rows.append(record)
                 lines.append(reader.line_num)
     except UnicodeDecodeError as exc:
-        raise _chain_error(
-            f"not UTF-8 text ({exc})", path=name, row=None, line=None, column=None
-        ) from None
+        raise _chain_error(f"not UTF-8 text ({exc})", path=name, row=None, line=None, column=None) from None
     except csv.Error as exc:
-        raise _chain_error(
-            f"not valid CSV ({exc})", path=name, row=None, line=None, column=None
-        ) from None
+        raise _chain_error(f"not valid CSV ({exc})", path=name, row=None, line=None, column=None) from None
     if header is None:
         raise _chain_error(
             f"empty file (expected a header with {', '.join(COLUMNS)})",
-            path=name, row=None, line=None, column=None,
+            path=name,
+            row=None,
+            line=None,
+            column=None,
         )
     return header, header_line, rows, lines
 
 
-def _column_index(
-    header: Sequence[str], *, path: str | None, line: int | None = None
-) -> dict[str, int]:
+def _column_index(header: Sequence[str], *, path: str | None, line: int | None = None) -> dict[str, int]:
     lowered = [str(name).strip().lower() for name in header]
     found: dict[str, int] = {}
     for column in COLUMNS:
@@ -130,12 +131,18 @@ def _column_index(
             raise _chain_error(
                 f"missing column (required: {', '.join(COLUMNS)}; found: "
                 f"{', '.join(repr(str(h)) for h in header) or 'none'})",
-                path=path, row=None, line=line, column=column,
+                path=path,
+                row=None,
+                line=line,
+                column=column,
             )
         if len(hits) > 1:
             raise _chain_error(
                 "column appears more than once in the header",
-                path=path, row=None, line=line, column=column,
+                path=path,
+                row=None,
+                line=line,
+                column=column,
             )
         found[column] = hits[0]
     return found
@@ -152,9 +159,7 @@ def _parse_date(value: Any) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise ValueError(
-            f"cannot parse {text!r} as a date (expected YYYY-MM-DD, e.g. 2024-10-18)"
-        ) from None
+        raise ValueError(f"cannot parse {text!r} as a date (expected YYYY-MM-DD, e.g. 2024-10-18)") from None
 
 
 def _parse_number(value: Any) -> float:
@@ -182,8 +187,11 @@ def _check_row(values: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, str] 
     """Parse one row; returns (parsed values, (column, problem) of the first error or None)."""
     parsed: dict[str, Any] = {}
     parsers = {
-        "expiry": _parse_date, "strike": _parse_number, "type": _parse_type,
-        "bid": _parse_number, "ask": _parse_number,
+        "expiry": _parse_date,
+        "strike": _parse_number,
+        "type": _parse_type,
+        "bid": _parse_number,
+        "ask": _parse_number,
     }
     for column in COLUMNS:
         try:
@@ -199,9 +207,7 @@ def _check_row(values: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, str] 
     if parsed["ask"] < 0.0:
         return parsed, ("ask", f"must be positive, got {parsed['ask']:g}")
     if parsed["bid"] > parsed["ask"]:
-        return parsed, (
-            "bid", f"crossed quote: bid {parsed['bid']:g} is above ask {parsed['ask']:g}"
-        )
+        return parsed, ("bid", f"crossed quote: bid {parsed['bid']:g} is above ask {parsed['ask']:g}")
     return parsed, None
 
 
@@ -227,22 +233,16 @@ def load_chain(source: str | os.PathLike[str] | pl.DataFrame) -> pl.DataFrame:
         file = Path(source)
         path = str(file)
         if not file.is_file():
-            raise _chain_error(
-                "no such file", path=path, row=None, line=None, column=None
-            )
+            raise _chain_error("no such file", path=path, row=None, line=None, column=None)
         header, header_line, records, csv_lines = _read_csv(file)
         columns = _column_index(header, path=path, line=header_line)
         data = {c: [record[columns[c]] for record in records] for c in COLUMNS}
         count = len(records)
         lines = list(csv_lines)
     else:
-        raise InputTypeError(
-            f"source must be a CSV path or a polars DataFrame, got {type(source).__name__}"
-        )
+        raise InputTypeError(f"source must be a CSV path or a polars DataFrame, got {type(source).__name__}")
     if count == 0:
-        raise _chain_error(
-            "no data rows", path=path, row=None, line=None, column=None
-        )
+        raise _chain_error("no data rows", path=path, row=None, line=None, column=None)
     out: dict[str, list[Any]] = {c: [] for c in COLUMNS}
     for i in range(count):
         parsed, problem = _check_row({c: data[c][i] for c in COLUMNS})
@@ -259,8 +259,14 @@ def load_chain(source: str | os.PathLike[str] | pl.DataFrame) -> pl.DataFrame:
             "line": lines,
         },
         schema={
-            "expiry": pl.Date, "strike": pl.Float64, "type": pl.Utf8, "bid": pl.Float64,
-            "ask": pl.Float64, "zero_bid": pl.Boolean, "row": pl.Int64, "line": pl.Int64,
+            "expiry": pl.Date,
+            "strike": pl.Float64,
+            "type": pl.Utf8,
+            "bid": pl.Float64,
+            "ask": pl.Float64,
+            "zero_bid": pl.Boolean,
+            "row": pl.Int64,
+            "line": pl.Int64,
         },
     )
 
@@ -270,6 +276,12 @@ def is_loaded_chain(chain: Any) -> TypeGuard[pl.DataFrame]:
     import polars as pl
 
     return isinstance(chain, pl.DataFrame) and chain.schema == {
-        "expiry": pl.Date, "strike": pl.Float64, "type": pl.Utf8, "bid": pl.Float64,
-        "ask": pl.Float64, "zero_bid": pl.Boolean, "row": pl.Int64, "line": pl.Int64,
+        "expiry": pl.Date,
+        "strike": pl.Float64,
+        "type": pl.Utf8,
+        "bid": pl.Float64,
+        "ask": pl.Float64,
+        "zero_bid": pl.Boolean,
+        "row": pl.Int64,
+        "line": pl.Int64,
     }

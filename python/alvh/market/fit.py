@@ -46,9 +46,19 @@ if TYPE_CHECKING:
     import polars as pl
 
 __all__ = [
-    "MIN_SVI_ROWS", "REASON_EXPIRED", "REASON_EXPIRING", "REASON_FEW_ROWS", "REASON_ITM",
-    "REASON_NO_VOL", "REASON_ZERO_BID", "WEIGHTINGS", "FitResult", "SviFitResult",
-    "SviSliceReport", "fit_svi", "fit_vix_linked_skew",
+    "MIN_SVI_ROWS",
+    "REASON_EXPIRED",
+    "REASON_EXPIRING",
+    "REASON_FEW_ROWS",
+    "REASON_ITM",
+    "REASON_NO_VOL",
+    "REASON_ZERO_BID",
+    "WEIGHTINGS",
+    "FitResult",
+    "SviFitResult",
+    "SviSliceReport",
+    "fit_svi",
+    "fit_vix_linked_skew",
 ]
 
 #: Why `fit_vix_linked_skew` leaves a row out (the ``reason`` column of `FitResult.to_polars`).
@@ -106,8 +116,7 @@ def _rows_frame(rows: dict[str, Any]) -> pl.DataFrame:
 
     frame = pl.DataFrame(rows, schema_overrides={"line": pl.Int64, "reason": pl.Utf8})
     return frame.with_columns(
-        pl.col(c).fill_nan(None)
-        for c in ("t", "forward", "market_vol", "model_vol", "residual", "weight")
+        pl.col(c).fill_nan(None) for c in ("t", "forward", "market_vol", "model_vol", "residual", "weight")
     )
 
 
@@ -148,8 +157,13 @@ class _ChainRows:
     def vega(self, rows: NDArray[np.int64], market: Market) -> FloatArray:
         """BSM vega of ``rows`` at their market vols."""
         return bsm.greeks(
-            is_call=self.is_call[rows], spot=market.spot, strike=self.strike[rows],
-            t=self.t[rows], rate=market.rate, div=market.div, vol=self.market_vol[rows],
+            is_call=self.is_call[rows],
+            spot=market.spot,
+            strike=self.strike[rows],
+            t=self.t[rows],
+            rate=market.rate,
+            div=market.div,
+            vol=self.market_vol[rows],
         ).vega
 
     def table(self, model_vol: FloatArray, weights: FloatArray) -> dict[str, Any]:
@@ -175,9 +189,7 @@ class _ChainRows:
         }
 
 
-def _weights(
-    rows: _ChainRows, use: NDArray[np.int64], market: Market, weighting: str
-) -> FloatArray:
+def _weights(rows: _ChainRows, use: NDArray[np.int64], market: Market, weighting: str) -> FloatArray:
     """The residual weights of ``use``: vega over its mean (``"vega"``) or ones."""
     if weighting == "vega":
         vega = rows.vega(use, market)
@@ -196,9 +208,7 @@ def _check_fit_args(market: Any, weighting: Any) -> None:
             "fit the smile on a base market"
         )
     if weighting not in WEIGHTINGS:
-        raise InvalidInputError(
-            f"weighting must be one of {', '.join(WEIGHTINGS)}; got {weighting!r}"
-        )
+        raise InvalidInputError(f"weighting must be one of {', '.join(WEIGHTINGS)}; got {weighting!r}")
 
 
 def _chain_rows(chain: str | os.PathLike[str] | pl.DataFrame, market: Market) -> _ChainRows:
@@ -239,14 +249,29 @@ def _chain_rows(chain: str | os.PathLike[str] | pl.DataFrame, market: Market) ->
     if candidates.any():
         idx = np.flatnonzero(candidates)
         market_vol[idx] = bsm.implied_vol(
-            price=mid[idx], is_call=is_call[idx], spot=market.spot, strike=strike[idx],
-            t=t[idx], rate=market.rate, div=market.div, errors="nan",
+            price=mid[idx],
+            is_call=is_call[idx],
+            spot=market.spot,
+            strike=strike[idx],
+            t=t[idx],
+            rate=market.rate,
+            div=market.div,
+            errors="nan",
         )
         for i in idx[~np.isfinite(market_vol[idx])]:
             reason[int(i)] = REASON_NO_VOL
     return _ChainRows(
-        frame=frame, expiry=expiry, strike=strike, is_call=is_call, bid=bid, ask=ask, mid=mid,
-        t=t, forward=forward, market_vol=market_vol, reason=reason,
+        frame=frame,
+        expiry=expiry,
+        strike=strike,
+        is_call=is_call,
+        bid=bid,
+        ask=ask,
+        mid=mid,
+        t=t,
+        forward=forward,
+        market_vol=market_vol,
+        reason=reason,
     )
 
 
@@ -310,8 +335,14 @@ def fit_vix_linked_skew(
     start = [base.atm_vix_ratio, base.skew, base.curvature][-n_params:]
     start = [min(max(x, lo + 1e-9), hi - 1e-9) for x, lo, hi in zip(start, lower, upper)]
     solution = least_squares(
-        residuals, np.asarray(start, dtype=np.float64), bounds=(lower, upper),
-        x_scale="jac", xtol=1e-14, ftol=1e-14, gtol=1e-14, max_nfev=2000,
+        residuals,
+        np.asarray(start, dtype=np.float64),
+        bounds=(lower, upper),
+        x_scale="jac",
+        xtol=1e-14,
+        ftol=1e-14,
+        gtol=1e-14,
+        max_nfev=2000,
     )
     model = _model(solution.x, base, fit_ratio)
     fitted = replace(market, vol_model=model)
@@ -323,10 +354,18 @@ def fit_vix_linked_skew(
     table = rows.table(model_vol, weights)
     rmse = float(np.sqrt(np.mean(table["residual"][use] ** 2)))
     return FitResult(
-        model=model, market=fitted, rmse=rmse, rows_used=int(use.size),
-        rows_excluded=n - int(use.size), excluded=excluded, weighting=weighting,
-        fit_ratio=fit_ratio, success=bool(solution.success), message=str(solution.message),
-        nfev=int(solution.nfev), _rows=table,
+        model=model,
+        market=fitted,
+        rmse=rmse,
+        rows_used=int(use.size),
+        rows_excluded=n - int(use.size),
+        excluded=excluded,
+        weighting=weighting,
+        fit_ratio=fit_ratio,
+        success=bool(solution.success),
+        message=str(solution.message),
+        nfev=int(solution.nfev),
+        _rows=table,
     )
 
 
@@ -405,11 +444,14 @@ class SviFitResult:
         for expiry, report in self.slices.items():
             svi_slice = self.model.slices[expiry]
             check = self.butterfly[expiry]
-            records.append({
-                **{name: getattr(report, name) for name in SviSliceReport.__dataclass_fields__},
-                **dict(zip(("a", "b", "rho", "m", "sigma"), svi_slice.params())),
-                "butterfly_free": check.arbitrage_free, "min_g": check.min_g,
-            })
+            records.append(
+                {
+                    **{name: getattr(report, name) for name in SviSliceReport.__dataclass_fields__},
+                    **dict(zip(("a", "b", "rho", "m", "sigma"), svi_slice.params())),
+                    "butterfly_free": check.arbitrage_free,
+                    "min_g": check.min_g,
+                }
+            )
         return pl.DataFrame(records)
 
 
@@ -483,9 +525,17 @@ def fit_svi(
         weights[use] = weight
         fitted_rows[expiry] = use
         reports[expiry] = SviSliceReport(
-            expiry=expiry, tau=tau, forward=float(rows.forward[use[0]]), rows=int(use.size),
-            rmse=math.nan, max_error=math.nan, atm_vol=atm_vol, model_atm=model_atm,
-            atm_ratio=atm_vol / model_atm, success=fit.success, message=fit.message,
+            expiry=expiry,
+            tau=tau,
+            forward=float(rows.forward[use[0]]),
+            rows=int(use.size),
+            rmse=math.nan,
+            max_error=math.nan,
+            atm_vol=atm_vol,
+            model_atm=model_atm,
+            atm_ratio=atm_vol / model_atm,
+            success=fit.success,
+            message=fit.message,
             nfev=fit.nfev,
         )
     if not slices:
@@ -504,14 +554,22 @@ def fit_svi(
     for expiry, use in fitted_rows.items():
         errors = table["residual"][use]
         reports[expiry] = replace(
-            reports[expiry], rmse=float(np.sqrt(np.mean(errors**2))),
+            reports[expiry],
+            rmse=float(np.sqrt(np.mean(errors**2))),
             max_error=float(np.abs(errors).max()),
         )
     grid = DEFAULT_K_GRID if k is None else k
     return SviFitResult(
-        model=surface, market=fitted, slices=reports, skipped=skipped,
-        butterfly=surface.butterfly_checks(grid), calendar=surface.calendar_checks(grid),
+        model=surface,
+        market=fitted,
+        slices=reports,
+        skipped=skipped,
+        butterfly=surface.butterfly_checks(grid),
+        calendar=surface.calendar_checks(grid),
         rmse=float(np.sqrt(np.mean(table["residual"][use_all] ** 2))),
-        rows_used=int(use_all.size), rows_excluded=n - int(use_all.size),
-        excluded=rows.excluded(), weighting=weighting, _rows=table,
+        rows_used=int(use_all.size),
+        rows_excluded=n - int(use_all.size),
+        excluded=rows.excluded(),
+        weighting=weighting,
+        _rows=table,
     )

@@ -65,13 +65,16 @@ class VixLinkedSkew:
     moneyness_limit: float = 4.0
 
     def __post_init__(self) -> None:
-        check_fields(self, {
-            "atm_vix_ratio": (0.0, MAX_VOL, True),
-            "skew": (-5.0, 5.0, False),
-            "curvature": (-5.0, 5.0, False),
-            "floor_ratio": (0.0, 1.0, True),
-            "moneyness_limit": (0.0, 20.0, True),
-        })
+        check_fields(
+            self,
+            {
+                "atm_vix_ratio": (0.0, MAX_VOL, True),
+                "skew": (-5.0, 5.0, False),
+                "curvature": (-5.0, 5.0, False),
+                "floor_ratio": (0.0, 1.0, True),
+                "moneyness_limit": (0.0, 20.0, True),
+            },
+        )
 
     def term_structure(
         self, *, vix: float, future_taus: Any = (), future_prices: Any = ()
@@ -101,7 +104,12 @@ class VixLinkedSkew:
         return pillar_taus, total_variance
 
     def atm_vol(
-        self, tau: Any, *, vix: float, future_taus: Any = (), future_prices: Any = (),
+        self,
+        tau: Any,
+        *,
+        vix: float,
+        future_taus: Any = (),
+        future_prices: Any = (),
         expiry: Any = None,
     ) -> FloatArray:
         """ATM vol at tenors ``tau`` (years), vectorized; see the class doc for the rules.
@@ -109,14 +117,21 @@ class VixLinkedSkew:
         taus, prices = future_arrays(future_taus, future_prices)
         tau_years = np.asarray(tau, dtype=np.float64)
         rows = self.atm_vol_rows(
-            tau_years.reshape(-1), vix=np.array([float(vix)]), future_taus=taus,
+            tau_years.reshape(-1),
+            vix=np.array([float(vix)]),
+            future_taus=taus,
             future_prices=prices[None, :],
         )
         return np.asarray(rows[0].reshape(tau_years.shape), dtype=np.float64)
 
     def atm_vol_rows(
-        self, tau: FloatArray, *, vix: FloatArray, future_taus: FloatArray,
-        future_prices: FloatArray, expiry: Any = None,
+        self,
+        tau: FloatArray,
+        *,
+        vix: FloatArray,
+        future_taus: FloatArray,
+        future_prices: FloatArray,
+        expiry: Any = None,
     ) -> FloatArray:
         """`atm_vol` for several VIX scenarios at once: tenors ``tau`` ``(L,)``, ``vix``
         ``(V,)``, futures as in `term_structure_rows` -> ATM vols ``(V, L)`` (``expiry``
@@ -126,7 +141,8 @@ class VixLinkedSkew:
         )
         rows = variance.shape[0]
         inside = interp_rows(
-            tau, np.concatenate(([0.0], pillar_taus)),
+            tau,
+            np.concatenate(([0.0], pillar_taus)),
             np.concatenate((np.zeros((rows, 1)), variance), axis=1),
         )
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -136,9 +152,7 @@ class VixLinkedSkew:
         vol = np.where(tau > pillar_taus[-1], last_vol, vol)
         return np.asarray(np.where(tau > 0.0, vol, first_vol), dtype=np.float64)
 
-    def smile(
-        self, *, strike: Any, forward: Any, tau: Any, atm: Any, expiry: Any = None
-    ) -> FloatArray:
+    def smile(self, *, strike: Any, forward: Any, tau: Any, atm: Any, expiry: Any = None) -> FloatArray:
         """``sigma(K)`` around ``atm`` at forward ``forward`` and tenor ``tau``, vectorized
         (one smile for every expiry: ``expiry`` is unused)."""
         strike_a, forward_a, tau_a, atm_a = np.broadcast_arrays(

@@ -33,10 +33,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from alvh._core import toml
 from alvh._core.checks import bad, check_fields, finite_number, plain_date
 from alvh._core.io import atomic_write
 from alvh._core.types import FloatArray
-from alvh._core import toml
 from alvh.errors import InputTypeError, InvalidInputError
 from alvh.market.conventions import DAYS_PER_YEAR, check_dynamics
 from alvh.market.skew import VixLinkedSkew
@@ -75,29 +75,33 @@ class Market:
 
     def __post_init__(self) -> None:
         plain_date("as_of", self.as_of)
-        check_fields(self, {
-            "spot": (0.0, 1e7, True),
-            "rate": (-0.5, 1.0, False),
-            "div": (-0.5, 1.0, False),
-            "vix": (0.0, 500.0, True),
-        })
+        check_fields(
+            self,
+            {
+                "spot": (0.0, 1e7, True),
+                "rate": (-0.5, 1.0, False),
+                "div": (-0.5, 1.0, False),
+                "vix": (0.0, 500.0, True),
+            },
+        )
         from alvh.market.svi import SviSurface  # alvh.market.svi builds on this module
 
         parts: dict[str, tuple[type, ...]] = {
-            "futures": (VixFutures,), "vol_model": (VixLinkedSkew, SviSurface),
+            "futures": (VixFutures,),
+            "vol_model": (VixLinkedSkew, SviSurface),
             "vol_of_vol": (VolOfVol,),
         }
         for name, kinds in parts.items():
             if not isinstance(getattr(self, name), kinds):
                 wanted = " or ".join(kind.__name__ for kind in kinds)
-                raise InputTypeError(
-                    f"{name} must be a {wanted}, got {type(getattr(self, name)).__name__}"
-                )
+                raise InputTypeError(f"{name} must be a {wanted}, got {type(getattr(self, name)).__name__}")
         for i, expiry in enumerate(self.futures.expiries):
             if expiry < self.as_of:
                 raise bad(
-                    "futures.expiries", expiry.isoformat(),
-                    f"on or after as_of {self.as_of.isoformat()} (an expired future)", i,
+                    "futures.expiries",
+                    expiry.isoformat(),
+                    f"on or after as_of {self.as_of.isoformat()} (an expired future)",
+                    i,
                 )
         check_dynamics(self.dynamics)
         if self.scenario_base is not None and not isinstance(self.scenario_base, Market):
@@ -121,7 +125,9 @@ class Market:
         if (days < 0).any():
             i = int(np.flatnonzero(days.ravel() < 0)[0])
             raise bad(
-                "expiry", str(dates.ravel()[i]), f"on or after as_of {self.as_of.isoformat()}",
+                "expiry",
+                str(dates.ravel()[i]),
+                f"on or after as_of {self.as_of.isoformat()}",
                 None if scalar or dates.ndim == 0 else i,
             )
         return days, scalar
@@ -151,7 +157,10 @@ class Market:
         expiry's ATM ratio under an `alvh.market.svi.SviSurface`)."""
         future_taus, future_prices = self._pillars
         return self.vol_model.atm_vol(
-            self.t(expiry), vix=self.vix, future_taus=future_taus, future_prices=future_prices,
+            self.t(expiry),
+            vix=self.vix,
+            future_taus=future_taus,
+            future_prices=future_prices,
             expiry=expiry,
         )
 
@@ -160,7 +169,10 @@ class Market:
         scenario dynamics of `spx_vol` (the base vols a projection moves)."""
         tau = self.t(expiry)
         return self.vol_model.smile(
-            strike=strike, forward=self.forward(expiry), tau=tau, atm=self.atm_vol(expiry),
+            strike=strike,
+            forward=self.forward(expiry),
+            tau=tau,
+            atm=self.atm_vol(expiry),
             expiry=expiry,
         )
 
@@ -209,16 +221,17 @@ class Market:
     def _scenario_date(self, shifts: Any, day: int) -> tuple[FloatArray, date]:
         if self.scenario_base is not None:
             raise InvalidInputError(
-                "scenario_* methods need a base market, not one bumped with "
-                f"{self.dynamics!r} dynamics"
+                f"scenario_* methods need a base market, not one bumped with {self.dynamics!r} dynamics"
             )
         moves = np.asarray(shifts, dtype=np.float64).reshape(-1)
         low = self.vix + moves <= 0.0
         if low.any() or not np.isfinite(moves).all():
             i = int(np.flatnonzero(low | ~np.isfinite(moves))[0])
             raise bad(
-                "shifts", float(moves[i]),
-                f"finite and greater than -{self.vix:g} (the VIX must stay positive)", i,
+                "shifts",
+                float(moves[i]),
+                f"finite and greater than -{self.vix:g} (the VIX must stay positive)",
+                i,
             )
         if isinstance(day, (bool, np.bool_)) or not isinstance(day, (int, np.integer)) or day < 0:
             raise bad("day", day, "a whole number of days, zero or positive")
@@ -246,12 +259,20 @@ class Market:
             i = int(np.flatnonzero(negative)[0])
             raise bad("shifts", float(moves[i]), "small enough to keep every future positive", i)
         return self.vol_model.atm_vol_rows(
-            self._tenors(expiry, as_of), vix=vix, future_taus=taus, future_prices=prices,
+            self._tenors(expiry, as_of),
+            vix=vix,
+            future_taus=taus,
+            future_prices=prices,
             expiry=expiry,
         )
 
     def scenario_spx_vols(
-        self, strike: Any, expiry: Any, *, shifts: Any, day: int,
+        self,
+        strike: Any,
+        expiry: Any,
+        *,
+        shifts: Any,
+        day: int,
         dynamics: str = "sticky_moneyness",
     ) -> FloatArray:
         """SPX vols ``(V, L)`` at ``strike``/``expiry`` ``(L,)`` in the scenarios of
@@ -267,7 +288,10 @@ class Market:
             tau = self._tenors(expiry, as_of)
             forward = self.spot * np.exp((self.rate - self.div) * tau)
             return model.smile(
-                strike=strikes, forward=forward, tau=np.maximum(tau, 0.0), atm=atm,
+                strike=strikes,
+                forward=forward,
+                tau=np.maximum(tau, 0.0),
+                atm=atm,
                 expiry=np.asarray(expiry, dtype="datetime64[D]").reshape(-1),
             )
         smile = self.own_smile_vol(strikes, expiry)
@@ -300,9 +324,12 @@ class Market:
         moved = prices[None, :] + moves[:, None] * np.exp(-futures.kappa * tau)[None, :]
         return np.asarray(moved, dtype=np.float64)
 
-
     def bump(
-        self, *, spot_move: float = 0.0, vix_shift: float = 0.0, days: int = 0,
+        self,
+        *,
+        spot_move: float = 0.0,
+        vix_shift: float = 0.0,
+        days: int = 0,
         dynamics: str = "sticky_moneyness",
     ) -> Market:
         """A new market: SPX moved by ``spot_move`` (relative: -0.05 = -5 %), the VIX by
@@ -340,9 +367,7 @@ class Market:
             )
         new_vix = self.vix + shift
         if new_vix <= 0.0:
-            raise bad(
-                "vix_shift", shift, f"greater than -{self.vix:g} (the VIX must stay positive)"
-            )
+            raise bad("vix_shift", shift, f"greater than -{self.vix:g} (the VIX must stay positive)")
         as_of = self.as_of + timedelta(days=int(days))
         futures = self.futures.after(as_of).shifted(shift, as_of=as_of)
         if dynamics == "sticky_moneyness":
@@ -350,8 +375,13 @@ class Market:
         else:
             base = self.scenario_base if self.scenario_base is not None else self
         return replace(
-            self, as_of=as_of, spot=self.spot * (1.0 + move), vix=new_vix, futures=futures,
-            dynamics=dynamics, scenario_base=base,
+            self,
+            as_of=as_of,
+            spot=self.spot * (1.0 + move),
+            vix=new_vix,
+            futures=futures,
+            dynamics=dynamics,
+            scenario_base=base,
         )
 
     def shifted(self, vix_shift_points: float, *, dynamics: str = "sticky_moneyness") -> Market:
@@ -379,7 +409,9 @@ class Market:
             }
         else:
             futures = {
-                "model": "mean_reverting", "theta": self.futures.theta, "kappa": self.futures.kappa,
+                "model": "mean_reverting",
+                "theta": self.futures.theta,
+                "kappa": self.futures.kappa,
             }
         vm, vv = self.vol_model, self.vol_of_vol
         base = vm if isinstance(vm, VixLinkedSkew) else vm.base
@@ -393,8 +425,15 @@ class Market:
         }
         if not isinstance(vm, VixLinkedSkew):
             spx_vol["slices"] = [
-                {"expiry": expiry, "a": s.a, "b": s.b, "rho": s.rho, "m": s.m,
-                 "sigma": s.sigma, "atm_ratio": s.atm_ratio}
+                {
+                    "expiry": expiry,
+                    "a": s.a,
+                    "b": s.b,
+                    "rho": s.rho,
+                    "m": s.m,
+                    "sigma": s.sigma,
+                    "atm_ratio": s.atm_ratio,
+                }
                 for expiry, s in vm.slices.items()
             ]
         return {
@@ -439,7 +478,15 @@ class Market:
 # --------------------------------------------------------------------------- TOML reading
 
 _TOP_KEYS = {
-    "format_version", "as_of", "spot", "rate", "div", "vix", "vix_futures", "spx_vol", "vol_of_vol",
+    "format_version",
+    "as_of",
+    "spot",
+    "rate",
+    "div",
+    "vix",
+    "vix_futures",
+    "spx_vol",
+    "vol_of_vol",
 }
 _FUTURES_KEYS = {"model", "theta", "kappa", "curve"}
 _SPX_VOL_KEYS = {"model", "atm_vix_ratio", "skew", "curvature", "floor_ratio", "moneyness_limit"}
@@ -464,18 +511,14 @@ class MarketReader:
     def table(self, document: Mapping[str, Any], section: str, allowed: set[str]) -> dict[str, Any]:
         value = document.get(section, {})
         if not isinstance(value, dict):
-            raise self.error(
-                "", section, f"must be a table [{section}], got {type(value).__name__}"
-            )
+            raise self.error("", section, f"must be a table [{section}], got {type(value).__name__}")
         self.known(value, section, allowed)
         return value
 
     def known(self, table: Mapping[str, Any], section: str, allowed: set[str]) -> None:
         for key in table:
             if key not in allowed:
-                raise self.error(
-                    section, key, f"unknown key (allowed: {', '.join(sorted(allowed))})"
-                )
+                raise self.error(section, key, f"unknown key (allowed: {', '.join(sorted(allowed))})")
 
     def number(self, table: Mapping[str, Any], section: str, key: str, default: Any = None) -> Any:
         if key not in table:
@@ -484,9 +527,7 @@ class MarketReader:
             return default
         value = table[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.error(
-                section, key, f"must be a number, got {type(value).__name__} {value!r}"
-            )
+            raise self.error(section, key, f"must be a number, got {type(value).__name__} {value!r}")
         return float(value)
 
     def date(self, table: Mapping[str, Any], section: str, key: str) -> date:
@@ -495,9 +536,9 @@ class MarketReader:
         value = table[key]
         if isinstance(value, datetime) or not isinstance(value, date):
             raise self.error(
-                section, key,
-                f"must be a TOML date such as 2024-10-18 (unquoted), "
-                f"got {type(value).__name__} {value!r}",
+                section,
+                key,
+                f"must be a TOML date such as 2024-10-18 (unquoted), got {type(value).__name__} {value!r}",
             )
         return value
 
@@ -514,7 +555,8 @@ class MarketReader:
         version = document.get("format_version", FORMAT_VERSION)
         if version != FORMAT_VERSION:
             raise self.error(
-                "", "format_version",
+                "",
+                "format_version",
                 f"unsupported version {version!r} (this alvh reads {FORMAT_VERSION})",
             )
         futures = self.futures(self.table(document, "vix_futures", _FUTURES_KEYS))
@@ -522,15 +564,21 @@ class MarketReader:
         model_name = spx.get("model", "vix_linked_skew")
         if model_name not in _SPX_VOL_MODELS:
             raise self.error(
-                "spx_vol", "model",
+                "spx_vol",
+                "model",
                 f"unknown SPX vol model {model_name!r} (known: "
                 f"{', '.join(repr(name) for name in _SPX_VOL_MODELS)})",
             )
         defaults = VixLinkedSkew()
-        skew_model: VixLinkedSkew = self.build("spx_vol", lambda: VixLinkedSkew(**{
-            key: self.number(spx, "spx_vol", key, getattr(defaults, key))
-            for key in _SPX_VOL_KEYS - {"model"}
-        }))
+        skew_model: VixLinkedSkew = self.build(
+            "spx_vol",
+            lambda: VixLinkedSkew(
+                **{
+                    key: self.number(spx, "spx_vol", key, getattr(defaults, key))
+                    for key in _SPX_VOL_KEYS - {"model"}
+                }
+            ),
+        )
         vol_model: VixLinkedSkew | SviSurface = skew_model
         if model_name == "svi":
             vol_model = self.svi(spx, skew_model)
@@ -538,10 +586,15 @@ class MarketReader:
             raise self.error("spx_vol", "slices", "only used by model = 'svi'")
         vv = self.table(document, "vol_of_vol", _VOL_OF_VOL_KEYS)
         vv_defaults = VolOfVol()
-        vol_of_vol = self.build("vol_of_vol", lambda: VolOfVol(**{
-            key: self.number(vv, "vol_of_vol", key, getattr(vv_defaults, key))
-            for key in _VOL_OF_VOL_KEYS
-        }))
+        vol_of_vol = self.build(
+            "vol_of_vol",
+            lambda: VolOfVol(
+                **{
+                    key: self.number(vv, "vol_of_vol", key, getattr(vv_defaults, key))
+                    for key in _VOL_OF_VOL_KEYS
+                }
+            ),
+        )
         fields = {
             "as_of": self.date(document, "", "as_of"),
             **{key: self.number(document, "", key) for key in ("spot", "rate", "div", "vix")},
@@ -562,7 +615,8 @@ class MarketReader:
         slices = table.get("slices")
         if not isinstance(slices, list) or not slices:
             raise self.error(
-                section, "slices",
+                section,
+                "slices",
                 "model = 'svi' needs a non-empty list of [[spx_vol.slices]] tables "
                 f"({', '.join(_SVI_SLICE_KEYS)})",
             )
@@ -574,7 +628,8 @@ class MarketReader:
             for key in entry:
                 if key not in _SVI_SLICE_KEYS:
                     raise self.error(
-                        section, f"{name}.{key}",
+                        section,
+                        f"{name}.{key}",
                         f"unknown key (allowed: {', '.join(_SVI_SLICE_KEYS)})",
                     )
             for key in _SVI_SLICE_KEYS:
@@ -583,20 +638,17 @@ class MarketReader:
             expiry = entry["expiry"]
             if isinstance(expiry, datetime) or not isinstance(expiry, date):
                 raise self.error(
-                    section, f"{name}.expiry",
+                    section,
+                    f"{name}.expiry",
                     f"must be a TOML date such as 2024-11-15 (unquoted), got {expiry!r}",
                 )
             if expiry in built:
-                raise self.error(
-                    section, f"{name}.expiry", f"{expiry.isoformat()} has a slice already"
-                )
+                raise self.error(section, f"{name}.expiry", f"{expiry.isoformat()} has a slice already")
             params = {}
             for key in _SVI_SLICE_KEYS[1:]:
                 value = entry[key]
                 if isinstance(value, bool) or not isinstance(value, (int, float)):
-                    raise self.error(
-                        section, f"{name}.{key}", f"must be a number, got {value!r}"
-                    )
+                    raise self.error(section, f"{name}.{key}", f"must be a number, got {value!r}")
                 params[key] = float(value)
             try:
                 built[expiry] = SviSlice(**params)
@@ -615,15 +667,14 @@ class MarketReader:
                 raise self.error(section, "curve", "not allowed with model = 'mean_reverting'")
             return self.build(section, lambda: VixFutures.mean_reverting(theta=theta, kappa=kappa))
         if model != "explicit":
-            raise self.error(
-                section, "model", f"must be 'explicit' or 'mean_reverting', got {model!r}"
-            )
+            raise self.error(section, "model", f"must be 'explicit' or 'mean_reverting', got {model!r}")
         if "theta" in table:
             raise self.error(section, "theta", "only used by model = 'mean_reverting'")
         curve = table.get("curve")
         if not isinstance(curve, list) or not curve:
             raise self.error(
-                section, "curve",
+                section,
+                "curve",
                 "an explicit curve needs a non-empty list of {expiry, price} tables",
             )
         expiries, prices = [], []
@@ -635,16 +686,15 @@ class MarketReader:
                 )
             for key in point:
                 if key not in ("expiry", "price"):
-                    raise self.error(
-                        section, f"{name}.{key}", "unknown key (allowed: expiry, price)"
-                    )
+                    raise self.error(section, f"{name}.{key}", "unknown key (allowed: expiry, price)")
             for key in ("expiry", "price"):
                 if key not in point:
                     raise self.error(section, f"{name}.{key}", "missing (required)")
             expiry, price = point["expiry"], point["price"]
             if isinstance(expiry, datetime) or not isinstance(expiry, date):
                 raise self.error(
-                    section, f"{name}.expiry",
+                    section,
+                    f"{name}.expiry",
                     f"must be a TOML date such as 2024-11-20 (unquoted), got {expiry!r}",
                 )
             expiries.append(expiry)

@@ -43,17 +43,26 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from alvh._core.checks import bad, check_fields, finite_number, plain_date
 from alvh._core.types import FloatArray
 from alvh.errors import InputTypeError, InvalidInputError
-from alvh._core.checks import bad, check_fields, finite_number, plain_date
 from alvh.market.skew import VixLinkedSkew
 
 if TYPE_CHECKING:
     pass
 
 __all__ = [
-    "CALENDAR_TOLERANCE", "DEFAULT_K_GRID", "PARAMS", "ButterflyCheck", "CalendarCheck",
-    "SliceFit", "SviSlice", "SviSurface", "calendar_check", "fit_slice", "svi_smile",
+    "CALENDAR_TOLERANCE",
+    "DEFAULT_K_GRID",
+    "PARAMS",
+    "ButterflyCheck",
+    "CalendarCheck",
+    "SliceFit",
+    "SviSlice",
+    "SviSurface",
+    "calendar_check",
+    "fit_slice",
+    "svi_smile",
     "svi_total_variance",
 ]
 
@@ -108,18 +117,22 @@ class SviSlice:
     def __post_init__(self) -> None:
         for name in ("a", "m"):
             object.__setattr__(self, name, finite_number(name, getattr(self, name)))
-        check_fields(self, {
-            "b": (0.0, math.inf, False),
-            "sigma": (0.0, math.inf, True),
-            "atm_ratio": (0.0, 10.0, True),
-        })
+        check_fields(
+            self,
+            {
+                "b": (0.0, math.inf, False),
+                "sigma": (0.0, math.inf, True),
+                "atm_ratio": (0.0, 10.0, True),
+            },
+        )
         rho = finite_number("rho", self.rho)
         if not -1.0 < rho < 1.0:
             raise bad("rho", rho, "strictly between -1 and 1")
         object.__setattr__(self, "rho", rho)
         if self.min_total_variance < 0.0:
             raise bad(
-                "a", self.a,
+                "a",
+                self.a,
                 f"at least -b * sigma * sqrt(1 - rho**2) = "
                 f"{-self.b * self.sigma * math.sqrt(1.0 - self.rho**2):.6g} "
                 f"(the minimum of w(k) must not be negative)",
@@ -175,7 +188,9 @@ class SviSlice:
         worst = int(np.nanargmin(g))
         bad = grid[~(g >= 0.0)]
         return ButterflyCheck(
-            expiry=expiry, arbitrage_free=bad.size == 0, min_g=float(g[worst]),
+            expiry=expiry,
+            arbitrage_free=bad.size == 0,
+            min_g=float(g[worst]),
             k_at_min=float(grid[worst]),
             k_range=(float(bad.min()), float(bad.max())) if bad.size else None,
         )
@@ -246,8 +261,7 @@ class SviSurface:
     def __post_init__(self) -> None:
         if not isinstance(self.slices, Mapping):
             raise InputTypeError(
-                f"slices must be a mapping of expiry date to SviSlice, got "
-                f"{type(self.slices).__name__}"
+                f"slices must be a mapping of expiry date to SviSlice, got {type(self.slices).__name__}"
             )
         if not self.slices:
             raise InvalidInputError("an SviSurface needs at least one slice")
@@ -255,8 +269,7 @@ class SviSurface:
             plain_date("slices expiry", expiry)
             if not isinstance(svi_slice, SviSlice):
                 raise InputTypeError(
-                    f"slices[{expiry.isoformat()}] must be an SviSlice, got "
-                    f"{type(svi_slice).__name__}"
+                    f"slices[{expiry.isoformat()}] must be an SviSlice, got {type(svi_slice).__name__}"
                 )
         if not isinstance(self.base, VixLinkedSkew):
             raise InputTypeError(f"base must be a VixLinkedSkew, got {type(self.base).__name__}")
@@ -316,46 +329,55 @@ class SviSurface:
     def shapes(self, expiry: Any) -> FloatArray:
         """``(a, b, rho, m, sigma, w0)`` of the smile used at each expiry, shaped
         ``expiry.shape + (6,)`` (the per-leg shapes of the grid kernel)."""
-        table = np.array(
-            [(*s.params(), s.w0) for s in self.slices.values()], dtype=np.float64
-        )
+        table = np.array([(*s.params(), s.w0) for s in self.slices.values()], dtype=np.float64)
         return np.asarray(table[self.nearest_slice_index(expiry)], dtype=np.float64)
 
     # -- the vol model interface of `Market` (that of `VixLinkedSkew`, with the expiry)
     def atm_vol_rows(
-        self, tau: FloatArray, *, vix: FloatArray, future_taus: FloatArray,
-        future_prices: FloatArray, expiry: Any = None,
+        self,
+        tau: FloatArray,
+        *,
+        vix: FloatArray,
+        future_taus: FloatArray,
+        future_prices: FloatArray,
+        expiry: Any = None,
     ) -> FloatArray:
         """`atm_vol` for several VIX scenarios: ``(V, L)`` for tenors and expiries ``(L,)``
         (`VixLinkedSkew.atm_vol_rows` times each expiry's ATM ratio)."""
-        model_atm = self.base.atm_vol_rows(
-            tau, vix=vix, future_taus=future_taus, future_prices=future_prices
-        )
+        model_atm = self.base.atm_vol_rows(tau, vix=vix, future_taus=future_taus, future_prices=future_prices)
         ratio = self.atm_ratio(_required_expiry(expiry)).reshape(1, -1)
         return np.asarray(ratio * model_atm, dtype=np.float64)
 
     def atm_vol(
-        self, tau: Any, *, vix: float, future_taus: Any = (), future_prices: Any = (),
+        self,
+        tau: Any,
+        *,
+        vix: float,
+        future_taus: Any = (),
+        future_prices: Any = (),
         expiry: Any = None,
     ) -> FloatArray:
         """ATM vol at tenors ``tau`` (years) of the expiries ``expiry``: ``atm_ratio(expiry)``
         times the base model's ATM vol (`VixLinkedSkew.atm_vol`)."""
-        model_atm = self.base.atm_vol(
-            tau, vix=vix, future_taus=future_taus, future_prices=future_prices
-        )
+        model_atm = self.base.atm_vol(tau, vix=vix, future_taus=future_taus, future_prices=future_prices)
         return np.asarray(self.atm_ratio(_required_expiry(expiry)) * model_atm, dtype=np.float64)
 
-    def smile(
-        self, *, strike: Any, forward: Any, tau: Any, atm: Any, expiry: Any = None
-    ) -> FloatArray:
+    def smile(self, *, strike: Any, forward: Any, tau: Any, atm: Any, expiry: Any = None) -> FloatArray:
         """``sigma(K)`` around ``atm`` at forward ``forward``, tenor ``tau`` and the smile
         of ``expiry``, vectorized (sticky standardized moneyness, see the module doc)."""
         params = np.moveaxis(self.shapes(_required_expiry(expiry)), -1, 0)
         strike_a, forward_a, tau_a, atm_a, *shape = np.broadcast_arrays(
             *(np.asarray(x, dtype=np.float64) for x in (strike, forward, tau, atm)), *params
         )
-        return svi_smile(strike_a, forward_a, tau_a, atm_a, *shape,
-                         floor_ratio=self.floor_ratio, moneyness_limit=self.moneyness_limit)
+        return svi_smile(
+            strike_a,
+            forward_a,
+            tau_a,
+            atm_a,
+            *shape,
+            floor_ratio=self.floor_ratio,
+            moneyness_limit=self.moneyness_limit,
+        )
 
     # -- diagnostics
     def butterfly_checks(self, k: Any = None) -> dict[date, ButterflyCheck]:
@@ -368,14 +390,24 @@ class SviSurface:
 
 
 def svi_smile(
-    strike: Any, forward: Any, tau: Any, atm: Any, a: Any, b: Any, rho: Any, m: Any,
-    sigma: Any, w0: Any, *, floor_ratio: float, moneyness_limit: float,
+    strike: Any,
+    forward: Any,
+    tau: Any,
+    atm: Any,
+    a: Any,
+    b: Any,
+    rho: Any,
+    m: Any,
+    sigma: Any,
+    w0: Any,
+    *,
+    floor_ratio: float,
+    moneyness_limit: float,
 ) -> FloatArray:
     """The SVI smile in sticky standardized moneyness, op for op as the grid kernel:
     ``x = clip(ln(K/F) / (atm sqrt(tau)), +-limit)`` (0 at ``tau == 0``),
     ``sigma(K) = atm * max(sqrt(w(x sqrt(w0)) / w0), floor_ratio)``."""
-    strike_a, forward_a, tau_a, atm_a = (np.asarray(v, dtype=np.float64)
-                                         for v in (strike, forward, tau, atm))
+    strike_a, forward_a, tau_a, atm_a = (np.asarray(v, dtype=np.float64) for v in (strike, forward, tau, atm))
     with np.errstate(divide="ignore", invalid="ignore"):
         x = np.log(strike_a / forward_a) / (atm_a * np.sqrt(tau_a))
     x = np.where(tau_a > 0.0, x, 0.0)
@@ -396,10 +428,15 @@ def calendar_check(slices: Mapping[date, SviSlice], k: Any = None) -> tuple[Cale
     for (early, s_early), (late, s_late) in zip(ordered, ordered[1:]):
         drop = s_early.total_variance(grid) - s_late.total_variance(grid)
         worst = int(np.argmax(drop))
-        checks.append(CalendarCheck(
-            earlier=early, later=late, arbitrage_free=bool(drop[worst] <= CALENDAR_TOLERANCE),
-            max_drop=float(drop[worst]), k_at_max=float(grid[worst]),
-        ))
+        checks.append(
+            CalendarCheck(
+                earlier=early,
+                later=late,
+                arbitrage_free=bool(drop[worst] <= CALENDAR_TOLERANCE),
+                max_drop=float(drop[worst]),
+                k_at_max=float(grid[worst]),
+            )
+        )
     return tuple(checks)
 
 
@@ -423,9 +460,7 @@ def _params_from_search(x: FloatArray) -> tuple[float, float, float, float, floa
     return w_min - b * sigma * math.sqrt(1.0 - rho * rho), b, rho, m, sigma
 
 
-def _quasi_explicit_start(
-    k: FloatArray, w: FloatArray, weight_w: FloatArray, residual: Any
-) -> FloatArray:
+def _quasi_explicit_start(k: FloatArray, w: FloatArray, weight_w: FloatArray, residual: Any) -> FloatArray:
     """A starting point by Zeliade's quasi-explicit reduction (Zeliade Systems 2009,
     "Quasi-explicit calibration of Gatheral's SVI model"): for fixed ``(m, sigma)``,
     ``w = a + d*y + c*sqrt(y**2 + 1)`` with ``y = (k - m) / sigma`` is linear in
@@ -469,13 +504,11 @@ def fit_slice(k: Any, vol: Any, tau: float, weight: Any = None) -> SliceFit:
     weights = np.ones_like(k_arr) if weight is None else np.asarray(weight, dtype=np.float64)
     if not (k_arr.size == vol_arr.size == weights.size):
         raise InvalidInputError(
-            f"k, vol and weight must have one length; got {k_arr.size}, {vol_arr.size}, "
-            f"{weights.size}"
+            f"k, vol and weight must have one length; got {k_arr.size}, {vol_arr.size}, {weights.size}"
         )
     if k_arr.size < len(PARAMS):
         raise InvalidInputError(
-            f"an SVI slice needs at least {len(PARAMS)} points (one per parameter); "
-            f"got {k_arr.size}"
+            f"an SVI slice needs at least {len(PARAMS)} points (one per parameter); got {k_arr.size}"
         )
     tau = finite_number("tau", tau)
     if tau <= 0.0:
@@ -494,15 +527,24 @@ def fit_slice(k: Any, vol: Any, tau: float, weight: Any = None) -> SliceFit:
     start = _quasi_explicit_start(k_arr, w_market, weights / (2.0 * vol_arr * tau), residual)
     span = max(float(k_arr.max() - k_arr.min()), 1e-3)
     lower = np.array([0.0, 0.0, -0.999, k_arr.min() - 2.0 * span, 1e-6])
-    upper = np.array([max(2.0 * float(w_market.max()), 1e-8), 2.0, 0.999,
-                      k_arr.max() + 2.0 * span, 10.0 * span + 1.0])
+    upper = np.array(
+        [max(2.0 * float(w_market.max()), 1e-8), 2.0, 0.999, k_arr.max() + 2.0 * span, 10.0 * span + 1.0]
+    )
     start = np.clip(start, lower + 1e-12 * (upper - lower), upper - 1e-12 * (upper - lower))
     solution = least_squares(
-        residual, start, bounds=(lower, upper), x_scale="jac",
-        xtol=1e-15, ftol=1e-15, gtol=1e-15, max_nfev=5000,
+        residual,
+        start,
+        bounds=(lower, upper),
+        x_scale="jac",
+        xtol=1e-15,
+        ftol=1e-15,
+        gtol=1e-15,
+        max_nfev=5000,
     )
     a, b, rho, m, sigma = _params_from_search(solution.x)
     return SliceFit(
-        slice=SviSlice(a=a, b=b, rho=rho, m=m, sigma=sigma), success=bool(solution.success),
-        message=str(solution.message), nfev=int(solution.nfev),
+        slice=SviSlice(a=a, b=b, rho=rho, m=m, sigma=sigma),
+        success=bool(solution.success),
+        message=str(solution.message),
+        nfev=int(solution.nfev),
     )

@@ -71,8 +71,10 @@ class VixFutures:
             if i and expiry <= expiries[i - 1]:
                 problem = "duplicated" if expiry == expiries[i - 1] else "out of order"
                 raise bad(
-                    "expiries", expiry.isoformat(),
-                    f"strictly increasing (expiry {expiry.isoformat()} is {problem})", i,
+                    "expiries",
+                    expiry.isoformat(),
+                    f"strictly increasing (expiry {expiry.isoformat()} is {problem})",
+                    i,
                 )
         checked = []
         for i, price in enumerate(prices):
@@ -97,9 +99,7 @@ class VixFutures:
             duplicate = next(d for d in dates if dates.count(d) > 1)
             raise bad("expiries", duplicate.isoformat(), "unique (listed twice)")
         items.sort(key=lambda item: item[0])
-        return cls(
-            expiries=tuple(e for e, _ in items), prices=tuple(p for _, p in items), kappa=kappa
-        )
+        return cls(expiries=tuple(e for e, _ in items), prices=tuple(p for _, p in items), kappa=kappa)
 
     @classmethod
     def mean_reverting(cls, *, theta: float = 20.0, kappa: float = 2.0) -> VixFutures:
@@ -114,9 +114,7 @@ class VixFutures:
     def model_level(self, tau: Any, *, vix: float | FloatArray) -> FloatArray:
         """The mean-reverting model's futures price at tenor ``tau`` (years), vectorized."""
         tau_years = np.asarray(tau, dtype=np.float64)
-        return np.asarray(
-            self.theta + (vix - self.theta) * np.exp(-self.kappa * tau_years), dtype=np.float64
-        )
+        return np.asarray(self.theta + (vix - self.theta) * np.exp(-self.kappa * tau_years), dtype=np.float64)
 
     def price(self, expiry: date, *, as_of: date, vix: float) -> float:
         """The futures price for ``expiry`` (VIX points).
@@ -133,7 +131,9 @@ class VixFutures:
             except ValueError:
                 listed = ", ".join(e.isoformat() for e in self.expiries)
                 raise input_error(
-                    f"no VIX futures price for expiry {expiry.isoformat()}: the curve lists " f"{listed}. VIX options are priced on the future of the same expiry, so " f"add that expiry to the curve (or use the mean-reverting model)",
+                    f"no VIX futures price for expiry {expiry.isoformat()}: the curve lists "
+                    f"{listed}. VIX options are priced on the future of the same expiry, so "
+                    f"add that expiry to the curve (or use the mean-reverting model)",
                     arg="expiry",
                 ) from None
         tau = (expiry - as_of).days / DAYS_PER_YEAR
@@ -162,9 +162,7 @@ class VixFutures:
         Explicit: the listed futures with tenor > 0 (one expiring on ``as_of`` settles
         on the VIX itself). Model: the curve sampled every 30 days out to 3 years.
         """
-        taus, prices = self.pillar_rows(
-            as_of=as_of, vix=np.array([float(vix)]), shifts=np.zeros(1)
-        )
+        taus, prices = self.pillar_rows(as_of=as_of, vix=np.array([float(vix)]), shifts=np.zeros(1))
         return taus, prices[0]
 
     def pillar_rows(
@@ -182,9 +180,7 @@ class VixFutures:
             keep = listed > 0.0
             taus = listed[keep]
             prices = np.asarray(self.prices, dtype=np.float64)[keep]
-            moved = prices + np.asarray(shifts, dtype=np.float64).reshape(-1, 1) * np.exp(
-                -self.kappa * taus
-            )
+            moved = prices + np.asarray(shifts, dtype=np.float64).reshape(-1, 1) * np.exp(-self.kappa * taus)
             return taus, np.asarray(moved, dtype=np.float64)
         months = np.arange(1, _MODEL_PILLAR_MONTHS + 1, dtype=np.float64)
         monthly = months * (VIX_TENOR_DAYS / DAYS_PER_YEAR)
@@ -205,9 +201,10 @@ class VixFutures:
             moved = price + vix_shift * math.exp(-self.kappa * tau)
             if moved <= 0.0:
                 raise bad(
-                    "prices", moved,
-                    f"positive after a VIX shift of {vix_shift:+g} "
-                    f"(future {expiry.isoformat()})", i,
+                    "prices",
+                    moved,
+                    f"positive after a VIX shift of {vix_shift:+g} (future {expiry.isoformat()})",
+                    i,
                 )
             new_prices.append(moved)
         return replace(self, prices=tuple(new_prices))
@@ -239,8 +236,7 @@ def future_arrays(future_taus: Any, future_prices: Any) -> tuple[FloatArray, Flo
     prices = np.asarray(future_prices, dtype=np.float64).reshape(-1)
     if taus.shape != prices.shape:
         raise InvalidInputError(
-            f"future_taus and future_prices must have the same length; "
-            f"got {taus.size} and {prices.size}"
+            f"future_taus and future_prices must have the same length; got {taus.size} and {prices.size}"
         )
     return taus, prices
 
@@ -282,13 +278,16 @@ class VolOfVol:
     reference_vix: float = 20.0
 
     def __post_init__(self) -> None:
-        check_fields(self, {
-            "short_vol": (0.0, MAX_VOL, True),
-            "long_vol": (0.0, MAX_VOL, True),
-            "decay_years": (0.0, 10.0, True),
-            "vix_exponent": (-2.0, 2.0, False),
-            "reference_vix": (0.0, 500.0, True),
-        })
+        check_fields(
+            self,
+            {
+                "short_vol": (0.0, MAX_VOL, True),
+                "long_vol": (0.0, MAX_VOL, True),
+                "decay_years": (0.0, 10.0, True),
+                "vix_exponent": (-2.0, 2.0, False),
+                "reference_vix": (0.0, 500.0, True),
+            },
+        )
 
     def vol(self, tau: Any, *, vix: float | FloatArray) -> FloatArray:
         """The VIX option vol at tenors ``tau`` (years), vectorized."""

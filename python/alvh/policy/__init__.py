@@ -35,6 +35,15 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
-    "ACTIONS", "Action", "Decision", "Diagnostic", "Journal", "Layer", "MarketState", "Policy",
-    "Rules", "Sizing", "decide",
+    "ACTIONS",
+    "Action",
+    "Decision",
+    "Diagnostic",
+    "Journal",
+    "Layer",
+    "MarketState",
+    "Policy",
+    "Rules",
+    "Sizing",
+    "decide",
 ]

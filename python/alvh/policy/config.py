@@ -33,9 +33,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from alvh._core.io import atomic_write
-from alvh._core.checks import input_error
 from alvh._core import toml
+from alvh._core.checks import input_error
+from alvh._core.io import atomic_write
 from alvh.errors import InputTypeError, InvalidInputError
 from alvh.policy import engine
 
@@ -53,7 +53,7 @@ ACTIONS: dict[str, str] = {
     "long_vix_calls": "buy longer-dated VIX calls (convex protection)",
     "spx_put_spread": "buy an SPX put spread (convex protection)",
     "neutralize_delta": "neutralize delta with conversions / reversals and recompute the "
-                        "position's IRR against the risk-free rate and a CAPM required return",
+    "position's IRR against the risk-free rate and a CAPM required return",
 }
 
 #: Highest layer number.
@@ -61,15 +61,12 @@ LAYERS = 3
 
 
 def _bad(field_name: str, value: Any, requirement: str) -> InvalidInputError:
-    return input_error(f"{field_name} must be {requirement}; got {value!r}", arg=field_name,
-                       value=value)
+    return input_error(f"{field_name} must be {requirement}; got {value!r}", arg=field_name, value=value)
 
 
 def _number(field_name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InputTypeError(
-            f"{field_name} must be a number, got {type(value).__name__} {value!r}"
-        )
+        raise InputTypeError(f"{field_name} must be a number, got {type(value).__name__} {value!r}")
     number = float(value)
     if not math.isfinite(number):
         raise _bad(field_name, number, "finite")
@@ -116,8 +113,7 @@ class Layer:
         actions = tuple(self.actions)
         for i, action in enumerate(actions):
             if action not in ACTIONS:
-                raise _bad(f"{prefix}.actions[{i}]", action,
-                           f"one of {', '.join(sorted(ACTIONS))}")
+                raise _bad(f"{prefix}.actions[{i}]", action, f"one of {', '.join(sorted(ACTIONS))}")
         if len(set(actions)) != len(actions):
             raise _bad(f"{prefix}.actions", list(actions), "without repeats")
         if not isinstance(self.enabled, bool):
@@ -161,17 +157,20 @@ class Rules:
     equity_risk_premium: float = 0.055
 
     def __post_init__(self) -> None:
-        for name in ("require_regime_evidence", "early_activation", "patience",
-                     "time_shift_check"):
+        for name in ("require_regime_evidence", "early_activation", "patience", "time_shift_check"):
             if not isinstance(getattr(self, name), bool):
                 raise InputTypeError(f"rules.{name} must be true or false")
         _whole("rules.macd_expanding_days", self.macd_expanding_days, 1, 60)
         _whole("rules.breadth_window", self.breadth_window, 2, 500)
         _whole("rules.projection_days", self.projection_days, 5, 10)
         _whole("rules.projection_paths", self.projection_paths, 100, 10_000_000)
-        for name, low, high in (("skew_z_threshold", 0.0, 10.0), ("inflation_ceiling", -0.5, 1.0),
-                                ("vix_rsi_overbought", 50.0, 100.0), ("cvar_budget", 0.0, 1.0),
-                                ("equity_risk_premium", -0.2, 0.3)):
+        for name, low, high in (
+            ("skew_z_threshold", 0.0, 10.0),
+            ("inflation_ceiling", -0.5, 1.0),
+            ("vix_rsi_overbought", 50.0, 100.0),
+            ("cvar_budget", 0.0, 1.0),
+            ("equity_risk_premium", -0.2, 0.3),
+        ):
             value = _number(f"rules.{name}", getattr(self, name))
             if not low < value <= high:
                 raise _bad(f"rules.{name}", value, f"in ({low:g}, {high:g}]")
@@ -198,18 +197,26 @@ class Sizing:
         for name in ("layer_cap", "total_cap"):
             value = _number(f"sizing.{name}", getattr(self, name))
             if not 0.0 < value <= 1.0:
-                raise _bad(f"sizing.{name}", value, "a fraction of portfolio value in (0, 1] "
-                           "(a cap above 100 % is not a cap)")
+                raise _bad(
+                    f"sizing.{name}",
+                    value,
+                    "a fraction of portfolio value in (0, 1] (a cap above 100 % is not a cap)",
+                )
             object.__setattr__(self, name, value)
         if self.total_cap < self.layer_cap:
-            raise _bad("sizing.total_cap", self.total_cap,
-                       f"at least sizing.layer_cap ({self.layer_cap:g})")
+            raise _bad("sizing.total_cap", self.total_cap, f"at least sizing.layer_cap ({self.layer_cap:g})")
 
 
 def _default_layers(layer1_enabled: bool) -> tuple[Layer, Layer, Layer]:
     return (
-        Layer(1, 17.0, 22.0, 1.0, ("roll_short_strikes", "vix_futures", "short_vix_calls"),
-              enabled=layer1_enabled),
+        Layer(
+            1,
+            17.0,
+            22.0,
+            1.0,
+            ("roll_short_strikes", "vix_futures", "short_vix_calls"),
+            enabled=layer1_enabled,
+        ),
         Layer(2, 24.0, 29.0, 1.0, ("long_vix_calls", "spx_put_spread")),
         Layer(3, 30.0, None, 1.0, ("neutralize_delta",)),
     )
@@ -238,12 +245,17 @@ class Policy:
                 raise _bad(f"layers[{i + 1}].number", layer.number, f"{i + 1} (in order)")
         for lower, upper in zip(layers, layers[1:]):
             if lower.end is None:
-                raise _bad(f"layers[{lower.number}].end", None,
-                           f"a VIX level (only layer {LAYERS}'s band is open above)")
+                raise _bad(
+                    f"layers[{lower.number}].end",
+                    None,
+                    f"a VIX level (only layer {LAYERS}'s band is open above)",
+                )
             if upper.start < lower.end:
-                raise _bad(f"layers[{upper.number}].start", upper.start,
-                           f"at or above layer {lower.number}'s band end {lower.end:g} "
-                           "(bands must not overlap)")
+                raise _bad(
+                    f"layers[{upper.number}].start",
+                    upper.start,
+                    f"at or above layer {lower.number}'s band end {lower.end:g} (bands must not overlap)",
+                )
         if not isinstance(self.rules, Rules):
             raise InputTypeError("rules must be an alvh.policy.config.Rules")
         if not isinstance(self.sizing, Sizing):
@@ -260,8 +272,7 @@ class Policy:
         if name == "early":
             return cls("early")
         if name == "patient":
-            return cls("patient", layers=_default_layers(False),
-                       rules=Rules(early_activation=False))
+            return cls("patient", layers=_default_layers(False), rules=Rules(early_activation=False))
         raise _bad("preset", name, "'early' or 'patient'")
 
     # ----------------------------------------------------------------- the state machine
@@ -300,9 +311,15 @@ class Policy:
 
     def to_dict(self) -> dict[str, Any]:
         """The configuration as plain data (the TOML document)."""
+
         def layer(x: Layer) -> dict[str, Any]:
-            out: dict[str, Any] = {"number": x.number, "start": x.start, "exit_buffer": x.exit_buffer,
-                                   "actions": list(x.actions), "enabled": x.enabled}
+            out: dict[str, Any] = {
+                "number": x.number,
+                "start": x.start,
+                "exit_buffer": x.exit_buffer,
+                "actions": list(x.actions),
+                "enabled": x.enabled,
+            }
             if x.end is not None:
                 out["end"] = x.end
             return out
@@ -362,8 +379,11 @@ class Policy:
                     raise InputTypeError(f"layers[{i + 1}] must be a table")
                 extra = sorted(set(item) - set(Layer.__dataclass_fields__))
                 if extra:
-                    raise _bad(f"layers[{i + 1}].{extra[0]}", "(present)", "a known layer key "
-                               f"({', '.join(Layer.__dataclass_fields__)})")
+                    raise _bad(
+                        f"layers[{i + 1}].{extra[0]}",
+                        "(present)",
+                        f"a known layer key ({', '.join(Layer.__dataclass_fields__)})",
+                    )
                 fields = {"number": i + 1, "end": None, **item}
                 if "actions" in fields and isinstance(fields["actions"], list):
                     fields["actions"] = tuple(fields["actions"])
@@ -373,18 +393,35 @@ class Policy:
         sizing = _section(document, "sizing", Sizing)
         return cls(name=document.get("name", "custom"), layers=layers, rules=rules, sizing=sizing)
 
-    def decide(self, state: Any, position: Any, market: Any, *, layer: int = 0,
-               acted: int | None = None, portfolio_value: float, committed_risk: float = 0.0,
-               seed: int = 0) -> Any:
+    def decide(
+        self,
+        state: Any,
+        position: Any,
+        market: Any,
+        *,
+        layer: int = 0,
+        acted: int | None = None,
+        portfolio_value: float,
+        committed_risk: float = 0.0,
+        seed: int = 0,
+    ) -> Any:
         """One day's `alvh.Decision` for ``position`` in ``market`` given the day's
         `alvh.MarketState`: see `alvh.policy.engine`."""
-        return engine.decide(self, state, position, market, layer=layer, acted=acted,
-                      portfolio_value=portfolio_value, committed_risk=committed_risk, seed=seed)
+        return engine.decide(
+            self,
+            state,
+            position,
+            market,
+            layer=layer,
+            acted=acted,
+            portfolio_value=portfolio_value,
+            committed_risk=committed_risk,
+            seed=seed,
+        )
 
     def with_changes(self, **changes: Any) -> Policy:
         """A copy with fields replaced (``rules=``, ``sizing=``, ``layers=``, ``name=``)."""
         return replace(self, **changes)
-
 
 
 def decide(policy: Policy, state: Any, position: Any, market: Any, **options: Any) -> Any:
@@ -394,12 +431,12 @@ def decide(policy: Policy, state: Any, position: Any, market: Any, **options: An
         raise InputTypeError(f"policy must be an alvh.Policy, got {type(policy).__name__}")
     return policy.decide(state, position, market, **options)
 
+
 def _section(document: Mapping[str, Any], name: str, kind: Any) -> Any:
     table = document.get(name, {})
     if not isinstance(table, Mapping):
         raise InputTypeError(f"{name} must be a table ([{name}])")
     extra = sorted(set(table) - set(kind.__dataclass_fields__))
     if extra:
-        raise _bad(f"{name}.{extra[0]}", "(present)",
-                   f"a known key ({', '.join(kind.__dataclass_fields__)})")
+        raise _bad(f"{name}.{extra[0]}", "(present)", f"a known key ({', '.join(kind.__dataclass_fields__)})")
     return kind(**table)

@@ -19,7 +19,6 @@ from typing import Any
 
 from alvh.errors import InputTypeError, InvalidInputError
 
-
 __all__ = ["Action", "Decision", "Diagnostic"]
 
 
@@ -92,8 +91,9 @@ class Decision:
         their entry prices (the model prices the decision was costed at)."""
         from alvh.book.position import Position
 
-        records = [{**r, "expiry": dt.date.fromisoformat(r["expiry"])}
-                   for r in self.extra.get("hedge_legs", [])]
+        records = [
+            {**r, "expiry": dt.date.fromisoformat(r["expiry"])} for r in self.extra.get("hedge_legs", [])
+        ]
         return Position.from_leg_records(records, name=f"hedge {self.date}")
 
     def to_record(self) -> dict[str, Any]:

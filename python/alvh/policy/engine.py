@@ -54,14 +54,14 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from alvh.book import analytics
 from alvh import black76, bsm
-from alvh.calendar import vix_expiries_after
-from alvh.policy.decision import Action, Decision, Diagnostic
-from alvh.errors import InputTypeError, InvalidInputError
+from alvh.book import analytics
 from alvh.book.instruments import SpxOption, VixFuture, VixOption
-from alvh.market.snapshot import Market
 from alvh.book.position import Position
+from alvh.calendar import vix_expiries_after
+from alvh.errors import InputTypeError, InvalidInputError
+from alvh.market.snapshot import Market
+from alvh.policy.decision import Action, Decision, Diagnostic
 
 if TYPE_CHECKING:
     from alvh.policy.config import Policy
@@ -89,48 +89,105 @@ def _diagnostics(policy: Policy, state: Any) -> tuple[list[Diagnostic], dict[str
         fired[name] = flag
 
     hist = state.macd_hist
-    add("macd_expanding", hist, state.macd_expanding,
+    add(
+        "macd_expanding",
+        hist,
+        state.macd_expanding,
         f"SPX MACD histogram {_fmt(hist)} and |histogram| rising {rules.macd_expanding_days} days",
-        f"SPX MACD histogram {_fmt(hist)}, not expanding", "no SPX MACD (too little history)")
-    add("ad_divergence", None, state.ad_divergence,
+        f"SPX MACD histogram {_fmt(hist)}, not expanding",
+        "no SPX MACD (too little history)",
+    )
+    add(
+        "ad_divergence",
+        None,
+        state.ad_divergence,
         f"A/D line diverging negatively from SPX over {rules.breadth_window} days",
-        "A/D line confirming SPX", "no advances/declines data")
-    add("breadth_bid", None, state.breadth_bid, "A/D line at its high (strong breadth bid)",
-        "no breadth bid (A/D line below its high)", "no advances/declines data")
+        "A/D line confirming SPX",
+        "no advances/declines data",
+    )
+    add(
+        "breadth_bid",
+        None,
+        state.breadth_bid,
+        "A/D line at its high (strong breadth bid)",
+        "no breadth bid (A/D line below its high)",
+        "no advances/declines data",
+    )
     rsi = state.vix_rsi
-    add("vix_rsi", rsi, None if rsi is None else rsi > rules.vix_rsi_overbought,
+    add(
+        "vix_rsi",
+        rsi,
+        None if rsi is None else rsi > rules.vix_rsi_overbought,
         f"VIX RSI(14) {_fmt(rsi)} above {rules.vix_rsi_overbought:g}: stretched",
-        f"VIX RSI(14) {_fmt(rsi)}", "no VIX RSI (too little history)")
+        f"VIX RSI(14) {_fmt(rsi)}",
+        "no VIX RSI (too little history)",
+    )
     ratio = state.vix_vx1 if state.vix_vx1 is not None else state.vx1_vx2
-    add("backwardation", ratio, state.backwardation,
+    add(
+        "backwardation",
+        ratio,
+        state.backwardation,
         f"VIX futures in backwardation (ratio {_fmt(ratio)}): genuine stress",
-        f"VIX futures in contango (ratio {_fmt(ratio)}): likely noise", "no VIX futures data")
+        f"VIX futures in contango (ratio {_fmt(ratio)}): likely noise",
+        "no VIX futures data",
+    )
     imr = state.implied_minus_realized
-    add("implied_minus_realized", imr, None if imr is None else imr < 0.0,
+    add(
+        "implied_minus_realized",
+        imr,
+        None if imr is None else imr < 0.0,
         f"realized vol above implied ({_fmt(imr)}): the market is moving more than priced",
-        f"implied above realized by {_fmt(imr)}", "no realized-vol input")
-    add("skew_steepening", state.skew_z, state.skew_steepening,
+        f"implied above realized by {_fmt(imr)}",
+        "no realized-vol input",
+    )
+    add(
+        "skew_steepening",
+        state.skew_z,
+        state.skew_steepening,
         f"put-skew z-score {_fmt(state.skew_z)} above {rules.skew_z_threshold:g}",
-        f"put-skew z-score {_fmt(state.skew_z)}", "no skew data")
+        f"put-skew z-score {_fmt(state.skew_z)}",
+        "no skew data",
+    )
     tightening = dict(state.correlation_tightening)
     names = sorted(name for name, flag in tightening.items() if flag)
-    add("correlation_tightening", None, (bool(names) if tightening else None),
+    add(
+        "correlation_tightening",
+        None,
+        (bool(names) if tightening else None),
         f"correlation with SPX tightening: {', '.join(names)}",
-        f"no tightening among {', '.join(sorted(tightening))}", "no correlation series")
+        f"no tightening among {', '.join(sorted(tightening))}",
+        "no correlation series",
+    )
     cpi, ppi = state.cpi_yoy, state.ppi_yoy
     contained = None
     if cpi is not None or ppi is not None:
         contained = all(x < rules.inflation_ceiling for x in (cpi, ppi) if x is not None)
-    add("inflation_contained", cpi, contained,
+    add(
+        "inflation_contained",
+        cpi,
+        contained,
         f"CPI {_pct(cpi)} / PPI {_pct(ppi)} below {rules.inflation_ceiling:.1%}",
-        f"CPI {_pct(cpi)} / PPI {_pct(ppi)}: not contained", "no CPI/PPI data")
+        f"CPI {_pct(cpi)} / PPI {_pct(ppi)}: not contained",
+        "no CPI/PPI data",
+    )
     tone = state.fomc_tone
-    add("fomc_steady", None, None if tone is None else tone in ("steady", "dovish"),
-        f"FOMC {tone}", f"FOMC {tone}", "no FOMC tone")
+    add(
+        "fomc_steady",
+        None,
+        None if tone is None else tone in ("steady", "dovish"),
+        f"FOMC {tone}",
+        f"FOMC {tone}",
+        "no FOMC tone",
+    )
     for name, (value, threshold, flag) in sorted(dict(state.custom).items()):
-        add(f"custom:{name}", float(value), bool(flag),
+        add(
+            f"custom:{name}",
+            float(value),
+            bool(flag),
             f"{name} {_fmt(value)} past its threshold {_fmt(threshold)}",
-            f"{name} {_fmt(value)} inside its threshold {_fmt(threshold)}", name)
+            f"{name} {_fmt(value)} inside its threshold {_fmt(threshold)}",
+            name,
+        )
     return out, fired
 
 
@@ -147,9 +204,11 @@ def _greeks(position: Position, market: Market) -> tuple[dict[str, float], tuple
         return {"delta": 0.0, "gamma": 0.0, "vega": 0.0, "theta": 0.0, "value": 0.0}, ()
     s = analytics.summary(position, market, breakeven_days=(0,))
     greeks = {
-        "delta": s.delta_dollars_per_1pct, "gamma": s.gamma_dollars_per_1pct,
+        "delta": s.delta_dollars_per_1pct,
+        "gamma": s.gamma_dollars_per_1pct,
         "vega": s.vega_dollars_per_vol_point + s.vix_vega_dollars_per_vol_point,
-        "theta": s.theta_dollars_per_day, "vix_delta": s.delta_dollars_per_vix_point,
+        "theta": s.theta_dollars_per_day,
+        "vix_delta": s.delta_dollars_per_vix_point,
         "value": s.value,
     }
     return greeks, s.breakevens_t_plus[0][1]
@@ -160,9 +219,14 @@ def _projected(position: Position, market: Market, policy: Policy, seed: int) ->
     from alvh.risk.projection import STAT_NAMES, horizon_statistics
 
     # Only the horizon is needed: the book is valued on its last day only.
-    _, last = horizon_statistics(position, market, scenarios=SCENARIOS,
-                                 days=policy.rules.projection_days,
-                                 paths=policy.rules.projection_paths, seed=seed)
+    _, last = horizon_statistics(
+        position,
+        market,
+        scenarios=SCENARIOS,
+        days=policy.rules.projection_days,
+        paths=policy.rules.projection_paths,
+        seed=seed,
+    )
     return float(last[STAT_NAMES.index("cvar95")]), float(last[STAT_NAMES.index("mean")])
 
 
@@ -181,29 +245,36 @@ def _irr_check(policy: Policy, position: Position, market: Market, seed: int) ->
     summary = analytics.summary(position, market, breakeven_days=())
     capital = summary.margin if summary.margin else summary.max_loss
     if not capital or not math.isfinite(capital) or capital <= 0.0:
-        return ("Layer 3 return check skipped: the book's capital at risk is not defined "
-                "(not a defined-risk SPX book).", {})
+        return (
+            "Layer 3 return check skipped: the book's capital at risk is not defined "
+            "(not a defined-risk SPX book).",
+            {},
+        )
     days = policy.rules.projection_days
     _, mean = _projected(position, market, policy, seed)
     growth = 1.0 + mean / capital
     irr = growth ** (365.0 / days) - 1.0 if growth > 0.0 else -1.0
     beta = summary.delta_dollars_per_1pct / (0.01 * capital)
     required = market.rate + beta * policy.rules.equity_risk_premium
-    verdict = "still earns its risk" if irr > max(required, market.rate) else (
-        "no longer earns its risk: reduce or close it")
-    text = (f"Layer 3 return check: expected P&L {mean:+,.0f} $ over {days} days on "
-            f"{capital:,.0f} $ at risk is an annualized IRR of {irr:+.1%}, against the "
-            f"risk-free {market.rate:.2%} and a CAPM-required {required:+.1%} (beta "
-            f"{beta:+.2f}, equity premium {policy.rules.equity_risk_premium:.1%}): the book "
-            f"{verdict}.")
+    verdict = (
+        "still earns its risk"
+        if irr > max(required, market.rate)
+        else ("no longer earns its risk: reduce or close it")
+    )
+    text = (
+        f"Layer 3 return check: expected P&L {mean:+,.0f} $ over {days} days on "
+        f"{capital:,.0f} $ at risk is an annualized IRR of {irr:+.1%}, against the "
+        f"risk-free {market.rate:.2%} and a CAPM-required {required:+.1%} (beta "
+        f"{beta:+.2f}, equity premium {policy.rules.equity_risk_premium:.1%}): the book "
+        f"{verdict}."
+    )
     return text, {"irr": irr, "capm_required": required, "beta": beta, "capital": capital}
 
 
 def _vix_expiry(market: Market, min_days: int) -> dt.date:
     """The first VIX expiry at least ``min_days`` out that the market can price."""
     futures = market.futures
-    candidates = (list(futures.expiries) if futures.is_explicit
-                  else vix_expiries_after(market.as_of, 6))
+    candidates = list(futures.expiries) if futures.is_explicit else vix_expiries_after(market.as_of, 6)
     for expiry in candidates:
         if (expiry - market.as_of).days >= min_days:
             return expiry
@@ -213,14 +284,22 @@ def _vix_expiry(market: Market, min_days: int) -> dt.date:
     )
 
 
-def _vix_call(market: Market, min_days: int, above: float, budget: float,
-              name: str) -> tuple[Position, Action] | None:
+def _vix_call(
+    market: Market, min_days: int, above: float, budget: float, name: str
+) -> tuple[Position, Action] | None:
     expiry = _vix_expiry(market, min_days)
     future = float(market.vix_future(expiry))
     strike = float(math.ceil(future + above))
-    price = float(black76.price(is_call=True, forward=future, strike=strike,
-                                t=float(market.t(expiry)), rate=market.rate,
-                                vol=float(market.vix_option_vol(expiry))))
+    price = float(
+        black76.price(
+            is_call=True,
+            forward=future,
+            strike=strike,
+            t=float(market.t(expiry)),
+            rate=market.rate,
+            vol=float(market.vix_option_vol(expiry)),
+        )
+    )
     if price <= 0.0:
         return None
     contracts = math.floor(budget / (price * 100.0))
@@ -239,9 +318,17 @@ def _spx_expiry(position: Position, market: Market) -> dt.date | None:
 
 
 def _spx_price(market: Market, expiry: dt.date, strike: float, is_call: bool) -> float:
-    return float(bsm.price(is_call=is_call, spot=market.spot, strike=strike,
-                           t=float(market.t(expiry)), rate=market.rate, div=market.div,
-                           vol=float(market.spx_vol(strike, expiry))))
+    return float(
+        bsm.price(
+            is_call=is_call,
+            spot=market.spot,
+            strike=strike,
+            t=float(market.t(expiry)),
+            rate=market.rate,
+            div=market.div,
+            vol=float(market.spx_vol(strike, expiry)),
+        )
+    )
 
 
 def _book_vix_dollars(position: Position, market: Market) -> float:
@@ -252,8 +339,9 @@ def _book_vix_dollars(position: Position, market: Market) -> float:
     return float(grid.pnl[0, 1, 0] - grid.pnl[0, 0, 0])
 
 
-def _candidates(policy: Policy, layer: int, position: Position, market: Market,
-                budget: float) -> tuple[list[tuple[Position, Action]], list[str]]:
+def _candidates(
+    policy: Policy, layer: int, position: Position, market: Market, budget: float
+) -> tuple[list[tuple[Position, Action]], list[str]]:
     """Each of the layer's actions sized within ``budget`` ($ at risk), with the reasons
     the others were dropped."""
     out: list[tuple[Position, Action]] = []
@@ -266,15 +354,17 @@ def _candidates(policy: Policy, layer: int, position: Position, market: Market,
             dropped.append(f"{name}: {exc}")
             continue
         if made is None:
-            dropped.append(f"{name}: no trade (nothing to offset, or no size fits the "
-                           f"{budget:,.0f} $ budget)")
+            dropped.append(
+                f"{name}: no trade (nothing to offset, or no size fits the {budget:,.0f} $ budget)"
+            )
         else:
             out.append(made)
     return out, dropped
 
 
-def _candidate(name: str, position: Position, market: Market, budget: float,
-               cost_floor: float) -> tuple[Position, Action] | None:
+def _candidate(
+    name: str, position: Position, market: Market, budget: float, cost_floor: float
+) -> tuple[Position, Action] | None:
     if name == "short_vix_calls":
         return _vix_call(market, 14, 3.0, budget, name)
     if name == "long_vix_calls":
@@ -295,10 +385,14 @@ def _candidate(name: str, position: Position, market: Market, budget: float,
         if contracts < 1:
             return None
         cost = contracts * cost_floor
-        text = (f"buy {contracts} VIX {expiry:%b %Y} futures at {future:.2f} (book "
-                f"{exposure:+,.0f} $ per VIX point)")
-        return (Position((VixFuture(expiry, contracts, round(future, 6)),)),
-                Action(name, text, float(contracts), cost, contracts * risk_each))
+        text = (
+            f"buy {contracts} VIX {expiry:%b %Y} futures at {future:.2f} (book "
+            f"{exposure:+,.0f} $ per VIX point)"
+        )
+        return (
+            Position((VixFuture(expiry, contracts, round(future, 6)),)),
+            Action(name, text, float(contracts), cost, contracts * risk_each),
+        )
     spx_expiry = _spx_expiry(position, market)
     if spx_expiry is None:
         raise InvalidInputError("the book has no live SPX options")
@@ -312,10 +406,17 @@ def _candidate(name: str, position: Position, market: Market, budget: float,
         contracts = math.floor(budget / (debit * 100.0))
         if contracts < 1:
             return None
-        legs = Position.vertical(expiry, long_strike=long_k, short_strike=short_k, is_call=False,
-                                 quantity=contracts, prices={
-                                     "long": round(_spx_price(market, expiry, long_k, False), 6),
-                                     "short": round(_spx_price(market, expiry, short_k, False), 6)})
+        legs = Position.vertical(
+            expiry,
+            long_strike=long_k,
+            short_strike=short_k,
+            is_call=False,
+            quantity=contracts,
+            prices={
+                "long": round(_spx_price(market, expiry, long_k, False), 6),
+                "short": round(_spx_price(market, expiry, short_k, False), 6),
+            },
+        )
         cost = contracts * debit * 100.0
         text = f"buy {contracts} SPX {expiry:%d %b} {long_k:g}/{short_k:g} put spreads at {debit:.2f}"
         return legs, Action(name, text, float(contracts), cost, cost)
@@ -327,8 +428,10 @@ def _candidate(name: str, position: Position, market: Market, budget: float,
         if units == 0:
             return None
         strike = 5.0 * round(market.spot / 5.0)
-        prices = {"put": round(_spx_price(market, expiry, strike, False), 6),
-                  "call": round(_spx_price(market, expiry, strike, True), 6)}
+        prices = {
+            "put": round(_spx_price(market, expiry, strike, False), 6),
+            "call": round(_spx_price(market, expiry, strike, True), 6),
+        }
         if units > 0:
             legs = Position.reversal(expiry, strike=strike, quantity=units, prices=prices)
             what = "reversal (synthetic long)"
@@ -339,8 +442,10 @@ def _candidate(name: str, position: Position, market: Market, budget: float,
         cost = contracts * cost_floor
         if cost > budget:
             return None
-        text = (f"{abs(units)} x {what} at {strike:g}, {expiry:%d %b}: book delta "
-                f"{s.delta_spx_points:+,.0f} SPX points to about 0")
+        text = (
+            f"{abs(units)} x {what} at {strike:g}, {expiry:%d %b}: book delta "
+            f"{s.delta_spx_points:+,.0f} SPX points to about 0"
+        )
         return legs, Action(name, text, float(contracts), cost, cost)
     raise InvalidInputError(f"unknown action {name!r}")
 
@@ -358,9 +463,15 @@ def _roll(position: Position, market: Market, budget: float) -> tuple[Position, 
 
     short = min(shorts, key=distance)
     step = -20.0 if not short.is_call else 20.0
-    wings = [leg for leg in position.legs if isinstance(leg, SpxOption) and leg.quantity > 0
-             and leg.is_call == short.is_call and leg.expiry == short.expiry
-             and (leg.strike - short.strike) * step > 0]
+    wings = [
+        leg
+        for leg in position.legs
+        if isinstance(leg, SpxOption)
+        and leg.quantity > 0
+        and leg.is_call == short.is_call
+        and leg.expiry == short.expiry
+        and (leg.strike - short.strike) * step > 0
+    ]
     moved: list[Any] = []
     new_legs: list[Any] = []
     for leg in (short, *wings[:1]):
@@ -374,15 +485,24 @@ def _roll(position: Position, market: Market, budget: float) -> tuple[Position, 
     if debit > budget:
         return None
     side = "call" if short.is_call else "put"
-    text = (f"roll the short {side} {short.strike:g} (and its wing) {abs(step):g} points away, "
-            f"debit {debit:,.0f} $")
+    text = (
+        f"roll the short {side} {short.strike:g} (and its wing) {abs(step):g} points away, "
+        f"debit {debit:,.0f} $"
+    )
     contracts = float(sum(abs(leg.quantity) for leg in trade.legs))
     return trade, Action("roll_short_strikes", text, contracts, max(debit, 0.0), max(debit, 0.0))
 
 
 def decide(
-    policy: Policy, state: Any, position: Position, market: Market, *, layer: int = 0,
-    acted: int | None = None, portfolio_value: float, committed_risk: float = 0.0,
+    policy: Policy,
+    state: Any,
+    position: Position,
+    market: Market,
+    *,
+    layer: int = 0,
+    acted: int | None = None,
+    portfolio_value: float,
+    committed_risk: float = 0.0,
     seed: int = 0,
 ) -> Decision:
     """One day's decision; see the module doc. ``layer``: the layer the book was in
@@ -415,22 +535,35 @@ def decide(
         if cvar_before is None:
             cvar_before = _cvar(position, market, policy, seed) if position.legs else 0.0
         budget = _hedge_budget(policy, portfolio_value, committed_risk, why)
-        chosen = _best_hedge(policy, regime, position, market, budget=budget,
-                             cvar_before=cvar_before, seed=seed, why=why)
+        chosen = _best_hedge(
+            policy, regime, position, market, budget=budget, cvar_before=cvar_before, seed=seed, why=why
+        )
     irr_numbers: dict[str, float] = {}
     if regime == 3:
         text, irr_numbers = _irr_check(policy, position, market, seed)
         why.append(text)
     return _decision(
-        policy, state, position, market, layer=layer, regime=regime, done=done,
-        diagnostics=diagnostics, greeks_before=greeks_before,
-        breakevens_before=breakevens_before, cvar_before=cvar_before, chosen=chosen,
-        why=why, portfolio_value=portfolio_value, irr_numbers=irr_numbers,
+        policy,
+        state,
+        position,
+        market,
+        layer=layer,
+        regime=regime,
+        done=done,
+        diagnostics=diagnostics,
+        greeks_before=greeks_before,
+        breakevens_before=breakevens_before,
+        cvar_before=cvar_before,
+        chosen=chosen,
+        why=why,
+        portfolio_value=portfolio_value,
+        irr_numbers=irr_numbers,
     )
 
 
-def _check_inputs(state: Any, position: Position, market: Market, portfolio_value: float,
-                  committed_risk: float) -> None:
+def _check_inputs(
+    state: Any, position: Position, market: Market, portfolio_value: float, committed_risk: float
+) -> None:
     """The types of the book and market, the state and market on the same close, and the
     $ amounts."""
     if not isinstance(position, Position):
@@ -447,18 +580,21 @@ def _check_inputs(state: Any, position: Position, market: Market, portfolio_valu
             f"state.vix {state.vix:g} and market.vix {market.vix:g} differ: the state and the "
             "market must describe the same close"
         )
-    if isinstance(portfolio_value, bool) or not isinstance(portfolio_value, (int, float)) or not (
-        math.isfinite(portfolio_value) and portfolio_value > 0
+    if (
+        isinstance(portfolio_value, bool)
+        or not isinstance(portfolio_value, (int, float))
+        or not (math.isfinite(portfolio_value) and portfolio_value > 0)
     ):
         raise InvalidInputError(f"portfolio_value must be a positive $ amount; got {portfolio_value!r}")
-    if isinstance(committed_risk, bool) or not isinstance(committed_risk, (int, float)) or not (
-        math.isfinite(committed_risk) and committed_risk >= 0
+    if (
+        isinstance(committed_risk, bool)
+        or not isinstance(committed_risk, (int, float))
+        or not (math.isfinite(committed_risk) and committed_risk >= 0)
     ):
         raise InvalidInputError(f"committed_risk must be a $ amount >= 0; got {committed_risk!r}")
 
 
-def _move_layer(policy: Policy, state: Any, layer: int, fired: dict[str, bool | None],
-                why: list[str]) -> int:
+def _move_layer(policy: Policy, state: Any, layer: int, fired: dict[str, bool | None], why: list[str]) -> int:
     """Step 1: the layer after today's VIX close (the state machine), then rule (b),
     early activation, from layer 0 below layer 1's band."""
     regime = policy.next_layer(state.vix, layer)
@@ -478,15 +614,23 @@ def _move_layer(policy: Policy, state: Any, layer: int, fired: dict[str, bool | 
             why.append("Early activation (b) skipped: its inputs (MACD and A/D or skew) are missing.")
         elif early:
             regime = 1
-            why.append("Early activation (b): MACD histogram expanding while "
-                       + ("the A/D line diverges negatively" if fired["ad_divergence"]
-                          else "the put skew steepens") + ": layer 1 starts below its band.")
+            why.append(
+                "Early activation (b): MACD histogram expanding while "
+                + ("the A/D line diverges negatively" if fired["ad_divergence"] else "the put skew steepens")
+                + ": layer 1 starts below its band."
+            )
     return regime
 
 
-def _whether_to_act(policy: Policy, regime: int, layer: int, done: int,
-                    diagnostics: list[Diagnostic], fired: dict[str, bool | None],
-                    why: list[str]) -> bool:
+def _whether_to_act(
+    policy: Policy,
+    regime: int,
+    layer: int,
+    done: int,
+    diagnostics: list[Diagnostic],
+    fired: dict[str, bool | None],
+    why: list[str],
+) -> bool:
     """Step 2 before the projection: a layer above the one hedged (``done``) acts unless
     rule (a) calls it noise or rule (c) lets it wait."""
     rules = policy.rules
@@ -496,27 +640,36 @@ def _whether_to_act(policy: Policy, regime: int, layer: int, done: int,
     elif not act:
         why.append(f"Layer {regime} holds; its hedge is already on (acted through layer {done}).")
     if act and regime == 1 and rules.require_regime_evidence and layer < 1:
-        evidence = [d.name for d in diagnostics if d.fired and d.name not in
-                    ("breadth_bid", "inflation_contained", "fomc_steady", "implied_minus_realized")]
+        evidence = [
+            d.name
+            for d in diagnostics
+            if d.fired
+            and d.name not in ("breadth_bid", "inflation_contained", "fomc_steady", "implied_minus_realized")
+        ]
         if not evidence:
             act = False
-            why.append("Rule (a): inside the layer-1 band with no evidence of a regime shift "
-                       "(no diagnostic fired): noise, wait.")
+            why.append(
+                "Rule (a): inside the layer-1 band with no evidence of a regime shift "
+                "(no diagnostic fired): noise, wait."
+            )
         else:
             why.append("Rule (a): evidence of a regime shift: " + ", ".join(evidence) + ".")
     if act and regime < 3 and rules.patience:
         parts = (fired["inflation_contained"], fired["fomc_steady"], fired["breadth_bid"])
         if all(p is True for p in parts):
             act = False
-            why.append("Rule (c), patience: CPI/PPI contained, FOMC steady and a breadth bid: "
-                       "wait for the next band.")
+            why.append(
+                "Rule (c), patience: CPI/PPI contained, FOMC steady and a breadth bid: "
+                "wait for the next band."
+            )
         elif any(p is None for p in parts):
             why.append("Rule (c) skipped: CPI/PPI, FOMC tone or breadth missing.")
     return act
 
 
-def _over_cvar_budget(policy: Policy, regime: int, cvar_before: float, portfolio_value: float,
-                      why: list[str]) -> bool:
+def _over_cvar_budget(
+    policy: Policy, regime: int, cvar_before: float, portfolio_value: float, why: list[str]
+) -> bool:
     """Rule (d), the time-shift check: whether the projected book's CVaR 95 exceeds
     ``rules.cvar_budget`` of the portfolio (if not, the layer's actions wait)."""
     rules = policy.rules
@@ -535,17 +688,17 @@ def _over_cvar_budget(policy: Policy, regime: int, cvar_before: float, portfolio
     return True
 
 
-def _hedge_budget(policy: Policy, portfolio_value: float, committed_risk: float,
-                  why: list[str]) -> float:
+def _hedge_budget(policy: Policy, portfolio_value: float, committed_risk: float, why: list[str]) -> float:
     """Rule (e): $ today's hedge may put at risk, the layer cap or what the total cap
     leaves after the earlier layers' hedges (negative when those exceed it)."""
     sizing = policy.sizing
-    budget = min(sizing.layer_cap * portfolio_value,
-                 sizing.total_cap * portfolio_value - committed_risk)
+    budget = min(sizing.layer_cap * portfolio_value, sizing.total_cap * portfolio_value - committed_risk)
     if budget < sizing.layer_cap * portfolio_value:
-        why.append(f"Rule (e): {committed_risk:,.0f} $ already at risk in earlier layers "
-                   f"leaves {max(budget, 0.0):,.0f} $ under the {sizing.total_cap:.1%} "
-                   "total cap.")
+        why.append(
+            f"Rule (e): {committed_risk:,.0f} $ already at risk in earlier layers "
+            f"leaves {max(budget, 0.0):,.0f} $ under the {sizing.total_cap:.1%} "
+            "total cap."
+        )
     return budget
 
 
@@ -558,13 +711,25 @@ class _Chosen:
     cvar_after: float
 
 
-def _best_hedge(policy: Policy, regime: int, position: Position, market: Market, *,
-                budget: float, cvar_before: float, seed: int, why: list[str]) -> _Chosen | None:
+def _best_hedge(
+    policy: Policy,
+    regime: int,
+    position: Position,
+    market: Market,
+    *,
+    budget: float,
+    cvar_before: float,
+    seed: int,
+    why: list[str],
+) -> _Chosen | None:
     """Rule (f): the layer's candidates sized within ``budget``, each projected with the
     book; the largest CVaR 95 reduction per dollar of cost (None if none reduces it)."""
     sizing = policy.sizing
-    candidates, dropped = ((_candidates(policy, regime, position, market, budget))
-                           if budget > 0.0 else ([], ["every action: the total cap is used up"]))
+    candidates, dropped = (
+        (_candidates(policy, regime, position, market, budget))
+        if budget > 0.0
+        else ([], ["every action: the total cap is used up"])
+    )
     for text in dropped:
         why.append(f"Candidate dropped: {text}.")
     scored = []
@@ -573,26 +738,42 @@ def _best_hedge(policy: Policy, regime: int, position: Position, market: Market,
         gain = cvar_before - after
         per_dollar = gain / max(action.cost, action.contracts * sizing.cost_per_contract)
         scored.append((per_dollar, gain, after, legs, action))
-        why.append(f"Candidate {action.name}: {action.description}; CVaR 95 "
-                   f"{cvar_before:,.0f} -> {after:,.0f} $ for {action.cost:,.0f} $.")
+        why.append(
+            f"Candidate {action.name}: {action.description}; CVaR 95 "
+            f"{cvar_before:,.0f} -> {after:,.0f} $ for {action.cost:,.0f} $."
+        )
     useful = [c for c in scored if c[1] > 0.0]
     if not useful:
         why.append("No candidate reduces the projected CVaR: no action.")
         return None
     best = max(useful, key=lambda c: (c[0], c[4].name))
     _, gain, chosen_after, hedge, action = best
-    why.append(f"Chosen (f): {action.name}, the largest CVaR reduction per dollar "
-               f"({gain:,.0f} $ for {action.cost:,.0f} $), risk {action.risk:,.0f} $ "
-               f"within the budget of {budget:,.0f} $ ({sizing.layer_cap:.1%} per layer, "
-               f"{sizing.total_cap:.1%} in all).")
+    why.append(
+        f"Chosen (f): {action.name}, the largest CVaR reduction per dollar "
+        f"({gain:,.0f} $ for {action.cost:,.0f} $), risk {action.risk:,.0f} $ "
+        f"within the budget of {budget:,.0f} $ ({sizing.layer_cap:.1%} per layer, "
+        f"{sizing.total_cap:.1%} in all)."
+    )
     return _Chosen(hedge, action, chosen_after)
 
 
 def _decision(
-    policy: Policy, state: Any, position: Position, market: Market, *, layer: int, regime: int,
-    done: int, diagnostics: list[Diagnostic], greeks_before: dict[str, float],
-    breakevens_before: tuple[float, ...], cvar_before: float | None, chosen: _Chosen | None,
-    why: list[str], portfolio_value: float, irr_numbers: dict[str, float],
+    policy: Policy,
+    state: Any,
+    position: Position,
+    market: Market,
+    *,
+    layer: int,
+    regime: int,
+    done: int,
+    diagnostics: list[Diagnostic],
+    greeks_before: dict[str, float],
+    breakevens_before: tuple[float, ...],
+    cvar_before: float | None,
+    chosen: _Chosen | None,
+    why: list[str],
+    portfolio_value: float,
+    irr_numbers: dict[str, float],
 ) -> Decision:
     """The `Decision`: the book after the chosen hedge (if any), its Greeks and CVaR, and
     the rationale."""
@@ -603,14 +784,28 @@ def _decision(
     # The chosen hedge's projection is the one it was ranked by (same seed and paths).
     cvar_after = cvar_before if chosen is None else chosen.cvar_after
     return Decision(
-        date=state.date, vix=float(state.vix), layer_before=layer, layer_after=regime,
-        policy_version=policy.version, policy_name=policy.name, diagnostics=tuple(diagnostics),
-        actions=tuple(actions), greeks_before=greeks_before, greeks_after=greeks_after,
-        cvar_before=cvar_before, cvar_after=cvar_after, breakevens_before=breakevens_before,
-        breakevens_after=breakevens_after, rationale=" ".join(why),
-        extra={"hedge_legs": [{**r, "expiry": r["expiry"].isoformat()}
-                              for r in (hedge.leg_records() if hedge else [])],
-               "portfolio_value": float(portfolio_value),
-               # the highest layer hedged after today (tomorrow's ``acted``)
-               "acted": regime if actions else min(done, regime), **irr_numbers},
+        date=state.date,
+        vix=float(state.vix),
+        layer_before=layer,
+        layer_after=regime,
+        policy_version=policy.version,
+        policy_name=policy.name,
+        diagnostics=tuple(diagnostics),
+        actions=tuple(actions),
+        greeks_before=greeks_before,
+        greeks_after=greeks_after,
+        cvar_before=cvar_before,
+        cvar_after=cvar_after,
+        breakevens_before=breakevens_before,
+        breakevens_after=breakevens_after,
+        rationale=" ".join(why),
+        extra={
+            "hedge_legs": [
+                {**r, "expiry": r["expiry"].isoformat()} for r in (hedge.leg_records() if hedge else [])
+            ],
+            "portfolio_value": float(portfolio_value),
+            # the highest layer hedged after today (tomorrow's ``acted``)
+            "acted": regime if actions else min(done, regime),
+            **irr_numbers,
+        },
     )

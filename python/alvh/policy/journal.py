@@ -33,8 +33,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from alvh.policy.decision import Decision
 from alvh.errors import AlvhError, InputTypeError
+from alvh.policy.decision import Decision
 
 if TYPE_CHECKING:
     import polars as pl
@@ -42,7 +42,11 @@ if TYPE_CHECKING:
     from alvh.policy.config import Policy
 
 __all__ = [
-    "ALVH_APPLICATION_ID", "BUSY_TIMEOUT_MS", "MIGRATIONS", "SCHEMA_VERSION", "Journal",
+    "ALVH_APPLICATION_ID",
+    "BUSY_TIMEOUT_MS",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "Journal",
     "JournalError",
 ]
 
@@ -87,7 +91,8 @@ CREATE TABLE outcomes (
 _SCHEMA_V1 += "\n".join(
     f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table}\n"
     "    BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;"
-    for table in ("decisions", "policies", "outcomes") for verb in ("UPDATE", "DELETE")
+    for table in ("decisions", "policies", "outcomes")
+    for verb in ("UPDATE", "DELETE")
 )
 
 #: Schema migrations: version -> SQL bringing the previous version to it. Version 1
@@ -118,8 +123,9 @@ class Journal:
         elif not self.path.parent.is_dir():
             raise JournalError(f"{self.path}: directory {str(self.path.parent)!r} does not exist")
         try:
-            self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000.0,
-                                       isolation_level=None, check_same_thread=True)
+            self._db = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT_MS / 1000.0, isolation_level=None, check_same_thread=True
+            )
         except sqlite3.Error as exc:
             raise JournalError(f"{self.path}: cannot open as a journal: {exc}") from None
         # Two processes opening a new journal at once race for its creation; switching it
@@ -161,9 +167,7 @@ class Journal:
         with open(self.path, "rb") as handle:
             header = handle.read(100)
         if header and not header.startswith(b"SQLite format 3\x00"):
-            raise JournalError(
-                f"{self.path}: not an alvh journal (not an SQLite file); refusing to touch it"
-            )
+            raise JournalError(f"{self.path}: not an alvh journal (not an SQLite file); refusing to touch it")
 
     def _setup(self, existed: bool) -> None:
         db = self._db
@@ -173,8 +177,7 @@ class Journal:
         db.execute("BEGIN")
         try:
             application_id = db.execute("PRAGMA application_id").fetchone()[0]
-            tables = {row[0] for row in
-                      db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         finally:
             db.execute("COMMIT")
         if application_id == 0 and not tables:
@@ -184,8 +187,10 @@ class Journal:
                 # Re-check under the write lock: another process may have created it.
                 if db.execute("PRAGMA application_id").fetchone()[0] == 0:
                     db.execute(f"PRAGMA application_id = {ALVH_APPLICATION_ID}")
-                    db.execute("CREATE TABLE IF NOT EXISTS schema_version ("
-                               "version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
+                    db.execute(
+                        "CREATE TABLE IF NOT EXISTS schema_version ("
+                        "version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+                    )
             application_id = ALVH_APPLICATION_ID
         if application_id != ALVH_APPLICATION_ID:
             raise JournalError(
@@ -217,8 +222,9 @@ class Journal:
             for version in range(current + 1, SCHEMA_VERSION + 1):
                 for statement in _statements(MIGRATIONS[version]):
                     db.execute(statement)
-                db.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
-                           (version, _now()))
+                db.execute(
+                    "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", (version, _now())
+                )
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -240,8 +246,8 @@ class Journal:
         config = json.dumps(policy.to_dict(), sort_keys=True)
         with self._transaction():
             self._db.execute(
-                "INSERT OR IGNORE INTO policies (version, name, config, recorded_at) "
-                "VALUES (?, ?, ?, ?)", (version, policy.name, config, _now()),
+                "INSERT OR IGNORE INTO policies (version, name, config, recorded_at) VALUES (?, ?, ?, ?)",
+                (version, policy.name, config, _now()),
             )
         return version
 
@@ -253,14 +259,14 @@ class Journal:
         if policy is not None:
             if policy.version != decision.policy_version:
                 raise JournalError(
-                    f"policy version {policy.version} does not match the decision's "
-                    f"{decision.policy_version}"
+                    f"policy version {policy.version} does not match the decision's {decision.policy_version}"
                 )
             self.record_policy(policy)
         record = json.dumps(decision.to_record(), sort_keys=True, allow_nan=False)
         with self._transaction():
-            known = self._db.execute("SELECT 1 FROM policies WHERE version = ?",
-                                     (decision.policy_version,)).fetchone()
+            known = self._db.execute(
+                "SELECT 1 FROM policies WHERE version = ?", (decision.policy_version,)
+            ).fetchone()
             if known is None:
                 raise JournalError(
                     f"policy version {decision.policy_version} is not in the journal's "
@@ -269,9 +275,17 @@ class Journal:
             cursor = self._db.execute(
                 "INSERT INTO decisions (date, recorded_at, policy_version, vix, layer_before, "
                 "layer_after, actions, rationale, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (decision.date.isoformat(), _now(), decision.policy_version, float(decision.vix),
-                 decision.layer_before, decision.layer_after, len(decision.actions),
-                 decision.rationale, record),
+                (
+                    decision.date.isoformat(),
+                    _now(),
+                    decision.policy_version,
+                    float(decision.vix),
+                    decision.layer_before,
+                    decision.layer_after,
+                    len(decision.actions),
+                    decision.rationale,
+                    record,
+                ),
             )
         assert cursor.lastrowid is not None
         return int(cursor.lastrowid)
@@ -281,16 +295,15 @@ class Journal:
         ``decision_id`` (once per horizon; typically 5 and 10)."""
         with self._transaction():
             self._db.execute(
-                "INSERT INTO outcomes (decision_id, horizon_days, pnl, recorded_at) "
-                "VALUES (?, ?, ?, ?)", (int(decision_id), int(horizon_days), float(pnl), _now()),
+                "INSERT INTO outcomes (decision_id, horizon_days, pnl, recorded_at) VALUES (?, ?, ?, ?)",
+                (int(decision_id), int(horizon_days), float(pnl), _now()),
             )
 
     # ----------------------------------------------------------------- reading
 
     def decision(self, decision_id: int) -> Decision:
         """The full decision ``decision_id``."""
-        row = self._db.execute("SELECT record FROM decisions WHERE id = ?",
-                               (int(decision_id),)).fetchone()
+        row = self._db.execute("SELECT record FROM decisions WHERE id = ?", (int(decision_id),)).fetchone()
         if row is None:
             raise JournalError(f"{self.path}: no decision {decision_id}")
         return Decision.from_record(json.loads(row[0]))
@@ -317,10 +330,19 @@ class Journal:
             "SELECT d.id, d.date, d.recorded_at, d.policy_version, p.name AS policy_name, "
             "d.vix, d.layer_before, d.layer_after, d.actions, d.rationale, d.record "
             "FROM decisions d JOIN policies p ON p.version = d.policy_version ORDER BY d.id",
-            {"id": pl.Int64, "date": pl.String, "recorded_at": pl.String,
-             "policy_version": pl.String, "policy_name": pl.String, "vix": pl.Float64,
-             "layer_before": pl.Int64, "layer_after": pl.Int64, "actions": pl.Int64,
-             "rationale": pl.String, "record": pl.String},
+            {
+                "id": pl.Int64,
+                "date": pl.String,
+                "recorded_at": pl.String,
+                "policy_version": pl.String,
+                "policy_name": pl.String,
+                "vix": pl.Float64,
+                "layer_before": pl.Int64,
+                "layer_after": pl.Int64,
+                "actions": pl.Int64,
+                "rationale": pl.String,
+                "record": pl.String,
+            },
         )
         return frame.with_columns(pl.col("date").str.to_date())
 
@@ -329,10 +351,10 @@ class Journal:
         was first recorded."""
         import polars as pl
 
-        return self._frame("SELECT version, name, recorded_at, config FROM policies "
-                           "ORDER BY recorded_at, version",
-                           {"version": pl.String, "name": pl.String, "recorded_at": pl.String,
-                            "config": pl.String})
+        return self._frame(
+            "SELECT version, name, recorded_at, config FROM policies ORDER BY recorded_at, version",
+            {"version": pl.String, "name": pl.String, "recorded_at": pl.String, "config": pl.String},
+        )
 
     def with_outcomes(self, horizons: tuple[int, ...] = (5, 10)) -> pl.DataFrame:
         """`decisions` joined with the realized P&L ``pnl_<h>d`` for each horizon
@@ -340,8 +362,10 @@ class Journal:
         import polars as pl
 
         frame = self.decisions()
-        outcomes = self._frame("SELECT decision_id, horizon_days, pnl FROM outcomes",
-                               {"decision_id": pl.Int64, "horizon_days": pl.Int64, "pnl": pl.Float64})
+        outcomes = self._frame(
+            "SELECT decision_id, horizon_days, pnl FROM outcomes",
+            {"decision_id": pl.Int64, "horizon_days": pl.Int64, "pnl": pl.Float64},
+        )
         for h in horizons:
             part = outcomes.filter(pl.col("horizon_days") == h).select(
                 pl.col("decision_id").alias("id"), pl.col("pnl").alias(f"pnl_{h}d")

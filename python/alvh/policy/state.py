@@ -37,17 +37,17 @@ from typing import Any, cast
 
 import polars as pl
 
-from alvh._core.io import atomic_write
-from alvh._core.checks import input_error
 from alvh._core import toml
+from alvh._core.checks import input_error
+from alvh._core.io import atomic_write
 from alvh.errors import InputTypeError, InvalidInputError
-from alvh.policy.indicators import checks
+from alvh.policy.config import Rules
 from alvh.policy.indicators import breadth as _breadth
+from alvh.policy.indicators import checks
 from alvh.policy.indicators import correlation as _correlation
 from alvh.policy.indicators import trend as _trend
 from alvh.policy.indicators import vix as _vix
 from alvh.policy.indicators import volatility as _volatility
-from alvh.policy.config import Rules
 
 __all__ = ["FOMC_TONES", "FORMAT_VERSION", "MarketState"]
 
@@ -76,10 +76,17 @@ MACRO_COLUMNS = ("cpi_yoy", "ppi_yoy", "fomc_tone")
 DIRECTIONS = ("above", "below")
 
 #: Optional scalar diagnostics, in field order (what the TOML holds at top level).
-_FLOAT_FIELDS = ("macd_hist", "vix_rsi", "vix_vx1", "vx1_vx2", "implied_minus_realized",
-                 "skew_z", "cpi_yoy", "ppi_yoy")
-_BOOL_FIELDS = ("macd_expanding", "ad_divergence", "breadth_bid", "backwardation",
-                "skew_steepening")
+_FLOAT_FIELDS = (
+    "macd_hist",
+    "vix_rsi",
+    "vix_vx1",
+    "vx1_vx2",
+    "implied_minus_realized",
+    "skew_z",
+    "cpi_yoy",
+    "ppi_yoy",
+)
+_BOOL_FIELDS = ("macd_expanding", "ad_divergence", "breadth_bid", "backwardation", "skew_steepening")
 
 
 @dataclass(frozen=True)
@@ -145,8 +152,7 @@ class MarketState:
                 raise _invalid(name, f"{name} must be a finite close > 0; got {value!r}")
             object.__setattr__(self, name, float(value))
         if self.fomc_tone is not None and self.fomc_tone not in FOMC_TONES:
-            raise _invalid("fomc_tone", f"fomc_tone must be one of {FOMC_TONES}; "
-                           f"got {self.fomc_tone!r}")
+            raise _invalid("fomc_tone", f"fomc_tone must be one of {FOMC_TONES}; got {self.fomc_tone!r}")
         object.__setattr__(self, "correlations", dict(self.correlations))
         object.__setattr__(self, "correlation_tightening", dict(self.correlation_tightening))
         object.__setattr__(self, "custom", {k: tuple(v) for k, v in self.custom.items()})
@@ -194,8 +200,14 @@ class MarketState:
         row; too little history is not an error (see ``missing``).
         """
         return _Builder(date, rules).build(
-            spx=spx, vix=vix, vix_futures=vix_futures, breadth=breadth, macro=macro,
-            skew=skew, correlations=correlations, custom=custom,
+            spx=spx,
+            vix=vix,
+            vix_futures=vix_futures,
+            breadth=breadth,
+            macro=macro,
+            skew=skew,
+            correlations=correlations,
+            custom=custom,
         )
 
     # ----------------------------------------------------------------- plain data
@@ -211,8 +223,7 @@ class MarketState:
             if item.name in ("correlations", "correlation_tightening"):
                 value = dict(value)
             elif item.name == "custom":
-                value = {name: {"value": v, "threshold": t, "fired": f}
-                         for name, (v, t, f) in value.items()}
+                value = {name: {"value": v, "threshold": t, "fired": f} for name, (v, t, f) in value.items()}
             elif item.name == "missing":
                 value = list(value)
             out[item.name] = value
@@ -265,9 +276,7 @@ class _Builder:
 
     def __init__(self, date: Any, rules: Rules | None) -> None:
         if not isinstance(date, dt.date) or isinstance(date, dt.datetime):
-            raise InputTypeError(
-                f"date must be a datetime.date, got {type(date).__name__} {date!r}"
-            )
+            raise InputTypeError(f"date must be a datetime.date, got {type(date).__name__} {date!r}")
         if rules is None:
             rules = Rules()
         if not isinstance(rules, Rules):
@@ -283,7 +292,11 @@ class _Builder:
     # -- frames ----------------------------------------------------------------------
 
     def history(
-        self, arg: str, data: Any, required: tuple[str, ...], optional: tuple[str, ...] = (),
+        self,
+        arg: str,
+        data: Any,
+        required: tuple[str, ...],
+        optional: tuple[str, ...] = (),
         numeric: bool = True,
     ) -> pl.DataFrame:
         """``data`` checked (a DataFrame, pl.Date ``date`` strictly increasing, the
@@ -338,17 +351,35 @@ class _Builder:
 
     # -- the diagnostics ---------------------------------------------------------------
 
-    def build(self, *, spx: Any, vix: Any, vix_futures: Any, breadth: Any, macro: Any,
-              skew: Any, correlations: Any, custom: Any) -> MarketState:
+    def build(
+        self,
+        *,
+        spx: Any,
+        vix: Any,
+        vix_futures: Any,
+        breadth: Any,
+        macro: Any,
+        skew: Any,
+        correlations: Any,
+        custom: Any,
+    ) -> MarketState:
         spx_past = self.history("spx", spx, ("close",), ("open", "high", "low"))
         vix_past = self.history("vix", vix, ("close",))
         for arg, past, frame in (("spx", spx_past, spx), ("vix", vix_past, vix)):
             if past.height == 0 or past["date"][-1] != self.date:
                 if (frame["date"] == self.date).any():
-                    raise _invalid(arg, f"{arg}: the close on {self.date} is missing (null or "
-                                   "NaN); a state needs that day's close")
-                before = f"its last date on or before is {past['date'][-1]}" if past.height \
-                    else f"it starts on {frame['date'][0]}" if frame.height else "it is empty"
+                    raise _invalid(
+                        arg,
+                        f"{arg}: the close on {self.date} is missing (null or "
+                        "NaN); a state needs that day's close",
+                    )
+                before = (
+                    f"its last date on or before is {past['date'][-1]}"
+                    if past.height
+                    else f"it starts on {frame['date'][0]}"
+                    if frame.height
+                    else "it is empty"
+                )
                 raise _invalid(arg, f"{arg}: no row on {self.date} (not a trading day?); {before}")
         self.positive("spx", spx_past, ("open", "high", "low", "close"))
         ohlc = [name if name in spx_past.columns else None for name in ("open", "high", "low")]
@@ -370,8 +401,9 @@ class _Builder:
         self.custom(custom)
         return MarketState(date=self.date, missing=tuple(self.missing), **self.values)
 
-    def computed(self, name: str, past: pl.DataFrame, expression: pl.Expr, rows: int,
-                 history: str, flat: bool = False) -> Any:
+    def computed(
+        self, name: str, past: pl.DataFrame, expression: pl.Expr, rows: int, history: str, flat: bool = False
+    ) -> Any:
         """The expression's value on the date, or None with the reason recorded."""
         if past.height < rows:
             self.skip(name, f"{past.height} rows of {history} history, {rows} needed")
@@ -385,13 +417,11 @@ class _Builder:
     def trend(self, spx: pl.DataFrame, vix: pl.DataFrame) -> None:
         # The histogram is materialized once: `expanding` reads it 2 (days + 1) times, and
         # Polars would evaluate the whole MACD for each (about 10x slower).
-        hist = spx.select(_trend.macd_hist(
-            "close", fast=MACD_FAST, slow=MACD_SLOW, signal=MACD_SIGNAL
-        ).alias("hist"))
-        days = self.rules.macd_expanding_days
-        self.values["macd_hist"] = self.computed(
-            "macd_hist", hist, pl.col("hist"), MACD_ROWS, "SPX"
+        hist = spx.select(
+            _trend.macd_hist("close", fast=MACD_FAST, slow=MACD_SLOW, signal=MACD_SIGNAL).alias("hist")
         )
+        days = self.rules.macd_expanding_days
+        self.values["macd_hist"] = self.computed("macd_hist", hist, pl.col("hist"), MACD_ROWS, "SPX")
         self.values["macd_expanding"] = self.computed(
             "macd_expanding", hist, _trend.expanding("hist", days=days), MACD_ROWS + days, "SPX"
         )
@@ -441,21 +471,30 @@ class _Builder:
         negative = (counts["advances"] < 0) | (counts["declines"] < 0)
         if negative.fill_null(False).any():
             row = int(negative.fill_null(False).arg_true()[0])
-            raise _invalid("breadth", f"breadth: advances and declines are counts >= 0; row {row} "
-                           f"({past['date'][row]}) has a negative one")
+            raise _invalid(
+                "breadth",
+                f"breadth: advances and declines are counts >= 0; row {row} "
+                f"({past['date'][row]}) has a negative one",
+            )
         # The A/D line runs over the breadth rows; the divergence compares it with the SPX
         # on the dates both have.
         line = past.select("date", _breadth.ad_line("advances", "declines").alias("ad"))
         joined = line.join(spx.select("date", "close"), on="date", how="inner")
         window = self.rules.breadth_window
         self.values["ad_divergence"] = self.computed(
-            "ad_divergence", joined, _breadth.ad_negative_divergence("close", "ad", window=window),
-            window, "breadth (on SPX dates)",
+            "ad_divergence",
+            joined,
+            _breadth.ad_negative_divergence("close", "ad", window=window),
+            window,
+            "breadth (on SPX dates)",
         )
         ad = pl.col("ad")
         self.values["breadth_bid"] = self.computed(
-            "breadth_bid", line, pl.when(ad.rolling_max(window).is_not_null())
-            .then(ad >= ad.rolling_max(window)), window, "breadth",
+            "breadth_bid",
+            line,
+            pl.when(ad.rolling_max(window).is_not_null()).then(ad >= ad.rolling_max(window)),
+            window,
+            "breadth",
         )
 
     def skew(self, skew: Any) -> None:
@@ -465,12 +504,11 @@ class _Builder:
         past = self.history("skew", skew, ("skew",))
         if not self.on_date("skew", past):
             return
-        score = self.computed("skew_z", past, _vix.zscore("skew", window=SKEW_WINDOW),
-                              SKEW_WINDOW, "skew", flat=True)
-        self.values["skew_z"] = score
-        self.values["skew_steepening"] = (
-            None if score is None else score > self.rules.skew_z_threshold
+        score = self.computed(
+            "skew_z", past, _vix.zscore("skew", window=SKEW_WINDOW), SKEW_WINDOW, "skew", flat=True
         )
+        self.values["skew_z"] = score
+        self.values["skew_steepening"] = None if score is None else score > self.rules.skew_z_threshold
 
     def correlations(self, series: Any, spx: pl.DataFrame) -> None:
         values: dict[str, float] = {}
@@ -491,22 +529,25 @@ class _Builder:
                 continue
             # Returns between consecutive dates both series have.
             joined = past.select("date", "close").join(spx_returns, on="date", how="inner")
-            joined = joined.select(_correlation.rolling_correlation(
-                _correlation.log_returns("close"), _correlation.log_returns("spx"),
-                window=CORRELATION_WINDOW,
-            ).alias("corr"))
+            joined = joined.select(
+                _correlation.rolling_correlation(
+                    _correlation.log_returns("close"),
+                    _correlation.log_returns("spx"),
+                    window=CORRELATION_WINDOW,
+                ).alias("corr")
+            )
             corr = pl.col("corr")
             history = f"{name} on SPX dates"
-            value = self.computed(label, joined, corr, CORRELATION_WINDOW + 1, history,
-                                  flat=True)
+            value = self.computed(label, joined, corr, CORRELATION_WINDOW + 1, history, flat=True)
             if value is None:
                 continue
             values[name] = float(value)
             flag = self.computed(
-                f"correlation_tightening[{name}]", joined,
-                _correlation.tightening(corr, lookback=CORRELATION_LOOKBACK,
-                                        threshold=CORRELATION_THRESHOLD),
-                CORRELATION_WINDOW + CORRELATION_LOOKBACK + 1, history,
+                f"correlation_tightening[{name}]",
+                joined,
+                _correlation.tightening(corr, lookback=CORRELATION_LOOKBACK, threshold=CORRELATION_THRESHOLD),
+                CORRELATION_WINDOW + CORRELATION_LOOKBACK + 1,
+                history,
             )
             if flag is not None:
                 flags[name] = bool(flag)
@@ -529,12 +570,14 @@ class _Builder:
         if isinstance(macro, pl.DataFrame):
             unknown = [c for c in macro.columns if c != "date" and c not in MACRO_COLUMNS]
             if unknown:
-                raise _invalid("macro", f"macro: unknown column {unknown[0]!r} "
-                               f"(known: date, {', '.join(MACRO_COLUMNS)})")
+                raise _invalid(
+                    "macro", f"macro: unknown column {unknown[0]!r} (known: date, {', '.join(MACRO_COLUMNS)})"
+                )
         past = self.history("macro", macro, (), ("cpi_yoy", "ppi_yoy"))
         if "fomc_tone" in past.columns and past.schema["fomc_tone"] not in (pl.String, pl.Null):
-            raise InputTypeError(f"macro: column 'fomc_tone' must hold strings "
-                                 f"{FOMC_TONES}, got {past.schema['fomc_tone']}")
+            raise InputTypeError(
+                f"macro: column 'fomc_tone' must hold strings {FOMC_TONES}, got {past.schema['fomc_tone']}"
+            )
         for column in MACRO_COLUMNS:
             if column not in past.columns:
                 self.skip(column, "not in macro")
@@ -553,8 +596,10 @@ class _Builder:
                 if not math.isfinite(value):
                     raise _invalid("macro", f"{where} is {value!r}, not a finite number")
                 if abs(value) > 1.0:
-                    raise _invalid("macro", f"{where} is {value!r}: give year-on-year changes "
-                                   "as decimals (0.032 for 3.2 %)")
+                    raise _invalid(
+                        "macro",
+                        f"{where} is {value!r}: give year-on-year changes as decimals (0.032 for 3.2 %)",
+                    )
             self.values[column] = value
 
     def custom(self, custom: Any) -> None:
@@ -564,8 +609,7 @@ class _Builder:
             self.skip("custom", "not given")
             return
         if not isinstance(custom, Mapping):
-            raise InputTypeError("custom must be a mapping name -> (frame, threshold, "
-                                 "'above' | 'below')")
+            raise InputTypeError("custom must be a mapping name -> (frame, threshold, 'above' | 'below')")
         for name, spec in custom.items():
             arg = f"custom[{name!r}]"
             if not isinstance(spec, tuple) or len(spec) != 3:
@@ -573,8 +617,7 @@ class _Builder:
             frame, threshold, direction = spec
             threshold = checks.number(f"{arg} threshold", threshold)
             if direction not in DIRECTIONS:
-                raise _invalid(arg, f"{arg}: direction must be 'above' or 'below', got "
-                               f"{direction!r}")
+                raise _invalid(arg, f"{arg}: direction must be 'above' or 'below', got {direction!r}")
             past = self.history(arg, frame, ("value",))
             found = self.latest(arg, past, "value")
             if found is None:
@@ -604,8 +647,7 @@ class _StateReader:
     def number(self, table: Mapping[str, Any], section: str, key: str) -> float:
         value = table[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.error(section, key, f"must be a number, got {type(value).__name__} "
-                             f"{value!r}")
+            raise self.error(section, key, f"must be a number, got {type(value).__name__} {value!r}")
         value = float(value)
         if not math.isfinite(value):
             raise self.error(section, key, f"must be finite, got {value!r}")
@@ -614,8 +656,7 @@ class _StateReader:
     def flag(self, table: Mapping[str, Any], section: str, key: str) -> bool:
         value = table[key]
         if not isinstance(value, bool):
-            raise self.error(section, key, f"must be true or false, got {type(value).__name__} "
-                             f"{value!r}")
+            raise self.error(section, key, f"must be true or false, got {type(value).__name__} {value!r}")
         return value
 
     def table(self, document: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -625,22 +666,37 @@ class _StateReader:
         return value
 
     def read(self, document: Mapping[str, Any]) -> MarketState:
-        top = {"format_version", "date", "vix", "spx", "fomc_tone", "correlations",
-               "correlation_tightening", "custom", "missing", *_FLOAT_FIELDS, *_BOOL_FIELDS}
+        top = {
+            "format_version",
+            "date",
+            "vix",
+            "spx",
+            "fomc_tone",
+            "correlations",
+            "correlation_tightening",
+            "custom",
+            "missing",
+            *_FLOAT_FIELDS,
+            *_BOOL_FIELDS,
+        }
         for key in document:
             if key not in top:
                 raise self.error("", key, f"unknown key (allowed: {', '.join(sorted(top))})")
         version = document.get("format_version", FORMAT_VERSION)
         if version != FORMAT_VERSION:
-            raise self.error("", "format_version",
-                             f"unsupported version {version!r} (this alvh reads {FORMAT_VERSION})")
+            raise self.error(
+                "", "format_version", f"unsupported version {version!r} (this alvh reads {FORMAT_VERSION})"
+            )
         for key in ("date", "vix", "spx"):
             if key not in document:
                 raise self.error("", key, "missing (required)")
         date = document["date"]
         if isinstance(date, dt.datetime) or not isinstance(date, dt.date):
-            raise self.error("", "date", "must be a TOML date such as 2018-01-05 (unquoted), "
-                             f"got {type(date).__name__} {date!r}")
+            raise self.error(
+                "",
+                "date",
+                f"must be a TOML date such as 2018-01-05 (unquoted), got {type(date).__name__} {date!r}",
+            )
         values: dict[str, Any] = {"date": date}
         for key in ("vix", "spx"):
             values[key] = self.number(document, "", key)
@@ -660,8 +716,7 @@ class _StateReader:
         if "fomc_tone" in document:
             tone = document["fomc_tone"]
             if tone not in FOMC_TONES:
-                raise self.error("", "fomc_tone", f"must be one of {', '.join(FOMC_TONES)}; "
-                                 f"got {tone!r}")
+                raise self.error("", "fomc_tone", f"must be one of {', '.join(FOMC_TONES)}; got {tone!r}")
             values["fomc_tone"] = tone
         else:
             absent.append("fomc_tone")
@@ -681,17 +736,20 @@ class _StateReader:
         for name, entry in custom.items():
             section = f"custom.{name}"
             if not isinstance(entry, dict):
-                raise self.error("custom", name, "must be a table {value, threshold, fired}, "
-                                 f"got {type(entry).__name__}")
+                raise self.error(
+                    "custom", name, f"must be a table {{value, threshold, fired}}, got {type(entry).__name__}"
+                )
             for key in ("value", "threshold", "fired"):
                 if key not in entry:
                     raise self.error(section, key, "missing (required)")
             for key in entry:
                 if key not in ("value", "threshold", "fired"):
                     raise self.error(section, key, "unknown key (allowed: fired, threshold, value)")
-            values["custom"][name] = (self.number(entry, section, "value"),
-                                      self.number(entry, section, "threshold"),
-                                      self.flag(entry, section, "fired"))
+            values["custom"][name] = (
+                self.number(entry, section, "value"),
+                self.number(entry, section, "threshold"),
+                self.flag(entry, section, "fired"),
+            )
         if "missing" in document:
             missing = document["missing"]
             if not isinstance(missing, list) or not all(isinstance(m, str) for m in missing):
@@ -700,4 +758,3 @@ class _StateReader:
         else:
             values["missing"] = tuple(f"{key}: not in the state file" for key in absent)
         return cast(MarketState, MarketState(**values))
-

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from alvh._core.types import FloatArray
 from alvh._core import backend as _backend
 from alvh._core.args import check_errors_mode, normalize, output
+from alvh._core.types import FloatArray
 from alvh.errors import InputTypeError
 from alvh.pricing.greeks import NAMES, Greeks
 
@@ -40,8 +40,16 @@ def price(model: str, *, underlying: Any, div: Any, out: Any, errors: str, **nam
     if batch.size:
         k = _kernel_args(model, batch.args)
         _backend.kernels().price(
-            model, k["is_call"], k["spot"], k["strike"], k["t"], k["rate"], k["div"], k["vol"],
-            flat, errors_nan,
+            model,
+            k["is_call"],
+            k["spot"],
+            k["strike"],
+            k["t"],
+            k["rate"],
+            k["div"],
+            k["vol"],
+            flat,
+            errors_nan,
         )
     return out if out is not None else flat.reshape(batch.shape)
 
@@ -59,8 +67,16 @@ def greeks(model: str, *, underlying: Any, div: Any, out: Any, errors: str, **na
     if batch.size:
         k = _kernel_args(model, batch.args)
         _backend.kernels().greeks(
-            model, k["is_call"], k["spot"], k["strike"], k["t"], k["rate"], k["div"], k["vol"],
-            flats, errors_nan,
+            model,
+            k["is_call"],
+            k["spot"],
+            k["strike"],
+            k["t"],
+            k["rate"],
+            k["div"],
+            k["vol"],
+            flats,
+            errors_nan,
         )
     return result
 
@@ -73,8 +89,15 @@ def implied_vol(model: str, *, underlying: Any, div: Any, out: Any, errors: str,
     if batch.size:
         k = _kernel_args(model, batch.args)
         _backend.kernels().implied_vol(
-            model, k["price"], k["is_call"], k["spot"], k["strike"], k["t"], k["rate"], k["div"],
-            flat, errors_nan,
+            model,
+            k["price"],
+            k["is_call"],
+            k["spot"],
+            k["strike"],
+            k["t"],
+            k["rate"],
+            k["div"],
+            flat,
+            errors_nan,
         )
     return out if out is not None else flat.reshape(batch.shape)
-

@@ -58,8 +58,7 @@ def backtest_report(result: Any, directory: str | os.PathLike[str]) -> Path:
     ax = fig.subplots()
     for name, run in runs.items():
         eq = run.equity
-        ax.plot(eq["date"].to_list(), eq["equity"].to_numpy(), color=colour[name], label=name,
-                linewidth=1.4)
+        ax.plot(eq["date"].to_list(), eq["equity"].to_numpy(), color=colour[name], label=name, linewidth=1.4)
     ax.set_ylabel("equity ($)")
     ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _p: f"{v:,.0f}"))
     ax.legend()
@@ -72,8 +71,9 @@ def backtest_report(result: Any, directory: str | os.PathLike[str]) -> Path:
     for name, run in runs.items():
         values = run.equity["equity"].to_numpy()
         drawdown = 1.0 - values / np.maximum.accumulate(values)
-        ax.fill_between(run.equity["date"].to_list(), -100.0 * drawdown, 0.0, color=colour[name],
-                        alpha=0.25, label=name)
+        ax.fill_between(
+            run.equity["date"].to_list(), -100.0 * drawdown, 0.0, color=colour[name], alpha=0.25, label=name
+        )
     ax.set_ylabel("drawdown (%)")
     ax.legend()
     ax.grid(alpha=0.3)
@@ -85,16 +85,31 @@ def backtest_report(result: Any, directory: str | os.PathLike[str]) -> Path:
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
     dates = first["date"].to_list()
     top.plot(dates, first["vix"].to_numpy(), color="black", linewidth=1.0, label="VIX")
-    for low, high, shade in ((17.0, 22.0, "#fee08b"), (24.0, 29.0, "#fdae61"),
-                             (30.0, max(31.0, float(first["vix"].max())), "#f46d43")):
+    for low, high, shade in (
+        (17.0, 22.0, "#fee08b"),
+        (24.0, 29.0, "#fdae61"),
+        (30.0, max(31.0, float(first["vix"].max())), "#f46d43"),
+    ):
         top.axhspan(low, high, color=shade, alpha=0.35, linewidth=0)
     for name, run in runs.items():
         hedged = [d for d in run.decisions if d.actions]
         if hedged:
-            top.scatter([d.date for d in hedged], [d.vix for d in hedged], color=colour[name],
-                        marker="^", s=30, label=f"{name}: hedge", zorder=3)
-        bottom.step(run.equity["date"].to_list(), run.equity["layer"].to_numpy(), where="post",
-                    color=colour[name], label=name)
+            top.scatter(
+                [d.date for d in hedged],
+                [d.vix for d in hedged],
+                color=colour[name],
+                marker="^",
+                s=30,
+                label=f"{name}: hedge",
+                zorder=3,
+            )
+        bottom.step(
+            run.equity["date"].to_list(),
+            run.equity["layer"].to_numpy(),
+            where="post",
+            color=colour[name],
+            label=name,
+        )
     top.set_ylabel("VIX (layer bands shaded)")
     top.legend(fontsize=8, loc="upper left")
     bottom.set_ylabel("layer")
@@ -120,8 +135,17 @@ def backtest_report(result: Any, directory: str | os.PathLike[str]) -> Path:
     pictures["returns"] = save(fig, out / "returns.png")
 
     table = result.metrics()
-    percent = {"cagr", "vol", "max_drawdown", "worst_day", "cvar95_daily", "days_layer_0",
-               "days_layer_1", "days_layer_2", "days_layer_3"}
+    percent = {
+        "cagr",
+        "vol",
+        "max_drawdown",
+        "worst_day",
+        "cvar95_daily",
+        "days_layer_0",
+        "days_layer_1",
+        "days_layer_2",
+        "days_layer_3",
+    }
     head = "".join(f"<th>{html.escape(c)}</th>" for c in table.columns)
     body = []
     for row in table.iter_rows(named=True):
@@ -139,7 +163,7 @@ def backtest_report(result: Any, directory: str | os.PathLike[str]) -> Path:
         for name, path in pictures.items()
     )
     page = (
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         "<title>alvh backtest</title><style>body{font-family:sans-serif;margin:2em}"
         "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;"
         "text-align:right}img{max-width:100%}</style></head><body>"

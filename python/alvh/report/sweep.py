@@ -30,8 +30,9 @@ _SWEEP_METRICS: dict[str, tuple[str, str, bool]] = {
 _PERCENT_METRICS = frozenset({"cagr", "vol", "max_drawdown", "worst_day", "cvar95_daily"})
 
 
-def sweep_heatmap(frame: Any, path: str | os.PathLike[str], *, metric: str = "sharpe",
-                  context: str | None = None) -> Path:
+def sweep_heatmap(
+    frame: Any, path: str | os.PathLike[str], *, metric: str = "sharpe", context: str | None = None
+) -> Path:
     """A heatmap of ``metric`` over the sweep's layer-1 start x layer-2 start
     (`alvh.backtesting.daily.sweep`'s frame), green where the metric is better (lower for
     drawdown, vol, CVaR and hedge spend); ``context`` (e.g. the policy and dates) goes
@@ -51,12 +52,12 @@ def sweep_heatmap(frame: Any, path: str | os.PathLike[str], *, metric: str = "sh
     for row in frame.iter_rows(named=True):
         value = row[metric]
         grid[ys.index(row["layer2_start"]), xs.index(row["layer1_start"])] = (
-            np.nan if value is None else scale * value)
+            np.nan if value is None else scale * value
+        )
     fig = Figure(figsize=(7.5, 5.5), layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.subplots()
-    image = ax.imshow(grid, origin="lower", cmap="RdYlGn" if higher_better else "RdYlGn_r",
-                      aspect="auto")
+    image = ax.imshow(grid, origin="lower", cmap="RdYlGn" if higher_better else "RdYlGn_r", aspect="auto")
     ax.set_xticks(range(len(xs)), [f"{x:g}" for x in xs])
     ax.set_yticks(range(len(ys)), [f"{y:g}" for y in ys])
     ax.set_xlabel("layer 1 band start (VIX)")

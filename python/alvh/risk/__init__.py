@@ -9,6 +9,13 @@ from alvh.risk.projection import Projection, horizon_statistics, project
 from alvh.risk.scenarios import Event, Scenario, ScenarioSet
 
 __all__ = [
-    "Event", "Grid", "Projection", "Scenario", "ScenarioSet", "horizon_statistics", "project",
-    "scenario_grid", "scenarios",
+    "Event",
+    "Grid",
+    "Projection",
+    "Scenario",
+    "ScenarioSet",
+    "horizon_statistics",
+    "project",
+    "scenario_grid",
+    "scenarios",
 ]

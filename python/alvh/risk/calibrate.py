@@ -367,7 +367,8 @@ def gdp_regimes() -> GdpRegimes:
                 n_spx_quarters=int(drifts.size),
                 spx_drift=float(drifts.mean()) if drifts.size else math.nan,
                 spx_drift_stderr=float(drifts.std(ddof=1) / math.sqrt(drifts.size))
-                if drifts.size > 1 else math.nan,
+                if drifts.size > 1
+                else math.nan,
             )
         )
     first, last = labels[0], labels[-1]

@@ -44,10 +44,10 @@ spot of the cell, ``vega_dollars_per_vol_point = vega / 100``, ``theta_dollars_p
 theta / 365``. ``delta`` and ``gamma`` are the derivatives of ``value`` along the spot
 axis under the grid's dynamics: with sticky moneyness the smile moves with the spot,
 so they are the smile-adjusted Greeks ``delta + vega * dsigma/dS`` and ``gamma +
-2 vanna dsigma/dS + volga (dsigma/dS)**2 + vega d2sigma/dS2`` (with a put skew the
-vol at a fixed strike rises with the spot, so a short-vega condor's smile-adjusted
-delta sits below the Black-Scholes delta that `alvh.book.analytics` reports per leg); with sticky strike and parallel dynamics the vols
-do not move with the spot and they are the Black-Scholes Greeks. ``vega`` and
+2 vanna dsigma/dS + volga (dsigma/dS)**2 + vega d2sigma/dS2`` (with a put skew the vol at a
+fixed strike rises with the spot, so a short-vega condor's smile-adjusted delta sits below the
+Black-Scholes delta that `alvh.book.analytics` reports per leg); with sticky strike and parallel
+dynamics the vols do not move with the spot and they are the Black-Scholes Greeks. ``vega`` and
 ``theta`` are partial derivatives at each cell's vols.
 """
 
@@ -63,16 +63,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from alvh._core.types import FloatArray, IntArray
 from alvh._core import backend as _backend
-from alvh.book.analytics import check_live
 from alvh._core.checks import bad, input_error
-from alvh.errors import InputTypeError, InvalidInputError
+from alvh._core.types import FloatArray, IntArray
+from alvh.book.analytics import check_live
 from alvh.book.instruments import SpxOption, VixFuture, VixOption
-from alvh.market.conventions import DAYS_PER_YEAR, DYNAMICS
-from alvh.market.snapshot import Market
-from alvh.market.skew import VixLinkedSkew
 from alvh.book.position import Position
+from alvh.errors import InputTypeError, InvalidInputError
+from alvh.market.conventions import DAYS_PER_YEAR, DYNAMICS
+from alvh.market.skew import VixLinkedSkew
+from alvh.market.snapshot import Market
 from alvh.market.svi import SviSurface
 
 if TYPE_CHECKING:
@@ -201,9 +201,7 @@ class Grid:
             shape[axis] = -1
             return np.broadcast_to(np.asarray(axis_values).reshape(shape), cube).ravel()
 
-        dates = np.array(self.dates, dtype="datetime64[D]") if n_days else np.array(
-            [], dtype="datetime64[D]"
-        )
+        dates = np.array(self.dates, dtype="datetime64[D]") if n_days else np.array([], dtype="datetime64[D]")
         columns: dict[str, Any] = {
             "day": spread(self.days, 0),
             "date": spread(dates, 0),
@@ -262,8 +260,10 @@ def _check_axes(
             raise bad("vol_shifts", shift, "finite (VIX points)", i)
         if market.vix + shift <= 0.0:
             raise bad(
-                "vol_shifts", shift,
-                f"greater than -{market.vix:g} VIX points (the VIX must stay positive)", i,
+                "vol_shifts",
+                shift,
+                f"greater than -{market.vix:g} VIX points (the VIX must stay positive)",
+                i,
             )
     day_axis = _axis("days", days, integer=True)
     for i, day in enumerate(day_axis.tolist()):
@@ -287,15 +287,20 @@ def _bumped(market: Market, shift: float, day: int, dynamics: str, j: int, k: in
 
 
 def _leg_error(i: int, leg: Any, exc: InvalidInputError) -> InvalidInputError:
-    return input_error(f"legs[{i}] ({leg}): {exc}", arg=f'legs[{i}]', index=i)
+    return input_error(f"legs[{i}] ({leg}): {exc}", arg=f"legs[{i}]", index=i)
 
 
 # --------------------------------------------------------------------------- the grid
 
 
 def _fast_scenarios(
-    market: Market, kind: NDArray[np.uint8], strike: FloatArray, expiry: NDArray[Any],
-    shifts: FloatArray, days: IntArray, dynamics: str,
+    market: Market,
+    kind: NDArray[np.uint8],
+    strike: FloatArray,
+    expiry: NDArray[Any],
+    shifts: FloatArray,
+    days: IntArray,
+    dynamics: str,
 ) -> tuple[FloatArray, FloatArray, FloatArray] | None:
     """(tau, vol, underlying), shaped (legs, shifts, days), through the market's
     ``scenario_*`` methods (vectorized over the VIX shifts of each day): the same numbers
@@ -325,7 +330,10 @@ def _fast_scenarios(
                     rows = market.scenario_atm_vols(expiry[spx_alive], shifts=shifts, day=day)
                 else:
                     rows = market.scenario_spx_vols(
-                        strike[spx_alive], expiry[spx_alive], shifts=shifts, day=day,
+                        strike[spx_alive],
+                        expiry[spx_alive],
+                        shifts=shifts,
+                        day=day,
                         dynamics=dynamics,
                     )
                 vol[spx_alive, :, k] = rows.T
@@ -343,8 +351,14 @@ def _fast_scenarios(
 
 
 def _scenario_arrays(
-    position: Position, market: Market, kind: NDArray[np.uint8], strike: FloatArray,
-    expiry: NDArray[Any], shifts: FloatArray, days: IntArray, dynamics: str,
+    position: Position,
+    market: Market,
+    kind: NDArray[np.uint8],
+    strike: FloatArray,
+    expiry: NDArray[Any],
+    shifts: FloatArray,
+    days: IntArray,
+    dynamics: str,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """(tau, vol, underlying) by bumping the market once per (shift, day): the reference
     semantics, and the path whose errors name the axis entry or the leg."""
@@ -400,8 +414,14 @@ def _kernel_inputs(
     """The kernel's leg arrays and per-(leg, shift, day) arrays."""
     legs = position.legs
     kind = np.array(
-        [_SPX_OPTION if isinstance(leg, SpxOption) else
-         _VIX_OPTION if isinstance(leg, VixOption) else _VIX_FUTURE for leg in legs],
+        [
+            _SPX_OPTION
+            if isinstance(leg, SpxOption)
+            else _VIX_OPTION
+            if isinstance(leg, VixOption)
+            else _VIX_FUTURE
+            for leg in legs
+        ],
         dtype=np.uint8,
     )
     is_call = np.array([bool(getattr(leg, "is_call", False)) for leg in legs], dtype=np.bool_)
@@ -424,14 +444,24 @@ def _kernel_inputs(
     elif dynamics == "sticky_moneyness" and isinstance(vm, VixLinkedSkew):
         smile = (vm.skew, vm.curvature, vm.floor_ratio, vm.moneyness_limit)
     return {
-        "kind": kind, "is_call": is_call, "strike": strike, "weight": weight,
-        "tau": tau.ravel(), "vol": vol.ravel(), "underlying": underlying.ravel(), "smile": smile,
+        "kind": kind,
+        "is_call": is_call,
+        "strike": strike,
+        "weight": weight,
+        "tau": tau.ravel(),
+        "vol": vol.ravel(),
+        "underlying": underlying.ravel(),
+        "smile": smile,
         "svi": svi,
     }
 
 
 def _cubes(
-    position: Position, market: Market, moves: FloatArray, shifts: FloatArray, days: IntArray,
+    position: Position,
+    market: Market,
+    moves: FloatArray,
+    shifts: FloatArray,
+    days: IntArray,
     dynamics: str,
 ) -> list[FloatArray]:
     """[value, delta, gamma, vega, theta, vix_delta] cubes from the backend's kernel."""
@@ -440,16 +470,26 @@ def _cubes(
     if position.legs:
         inputs = _kernel_inputs(position, market, shifts, days, dynamics)
         _backend.kernels().scenario_grid(
-            inputs["kind"], inputs["is_call"], inputs["strike"], inputs["weight"],
-            float(market.spot), float(market.rate), float(market.div),
-            np.ascontiguousarray(moves, dtype=np.float64), int(shifts.size), int(days.size),
-            inputs["tau"], inputs["vol"], inputs["underlying"], inputs["smile"], out,
+            inputs["kind"],
+            inputs["is_call"],
+            inputs["strike"],
+            inputs["weight"],
+            float(market.spot),
+            float(market.rate),
+            float(market.div),
+            np.ascontiguousarray(moves, dtype=np.float64),
+            int(shifts.size),
+            int(days.size),
+            inputs["tau"],
+            inputs["vol"],
+            inputs["underlying"],
+            inputs["smile"],
+            out,
             svi=inputs["svi"],
         )
     # A future is worth N * (F - entry_price) (variation margin), as in `alvh.book.analytics`.
     futures_entry = math.fsum(
-        leg.quantity * leg.multiplier * leg.entry_price
-        for leg in position.legs if isinstance(leg, VixFuture)
+        leg.quantity * leg.multiplier * leg.entry_price for leg in position.legs if isinstance(leg, VixFuture)
     )
     out[0] -= futures_entry
     shape = (days.size, shifts.size, moves.size)
@@ -457,7 +497,12 @@ def _cubes(
 
 
 def scenario_grid(
-    position: Position, market: Market, *, spot_moves: Any, vol_shifts: Any, days: Any,
+    position: Position,
+    market: Market,
+    *,
+    spot_moves: Any,
+    vol_shifts: Any,
+    days: Any,
     dynamics: str = "sticky_moneyness",
 ) -> Grid:
     """The position over SPX ``spot_moves`` (relative, -0.05 = -5 %) x VIX ``vol_shifts``
@@ -489,9 +534,22 @@ def scenario_grid(
     for axis in (moves, shifts, day_axis):
         axis.flags.writeable = False
     return Grid(
-        spot_moves=moves, vol_shifts=shifts, days=day_axis, dynamics=dynamics,
-        as_of=market.as_of, spot=float(market.spot), vix=float(market.vix),
-        base_value=base_value, value=value, pnl=pnl, delta=delta, gamma=gamma, vega=vega,
-        theta=theta, vix_delta=vix_delta, backend=_backend.backend(),
-        position=position, market=market,
+        spot_moves=moves,
+        vol_shifts=shifts,
+        days=day_axis,
+        dynamics=dynamics,
+        as_of=market.as_of,
+        spot=float(market.spot),
+        vix=float(market.vix),
+        base_value=base_value,
+        value=value,
+        pnl=pnl,
+        delta=delta,
+        gamma=gamma,
+        vega=vega,
+        theta=theta,
+        vix_delta=vix_delta,
+        backend=_backend.backend(),
+        position=position,
+        market=market,
     )

@@ -25,19 +25,19 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from alvh._core.types import FloatArray
 from alvh._core.plotting import checked_path, money, require_matplotlib, save, signed
-from alvh.errors import InvalidInputError
+from alvh._core.types import FloatArray
 from alvh.book.instruments import SpxOption, VixFuture, VixOption
+from alvh.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.colors import Normalize
     from matplotlib.figure import Figure
 
-    from alvh.risk.grid import Grid
-    from alvh.market.snapshot import Market
     from alvh.book.position import Position
+    from alvh.market.snapshot import Market
+    from alvh.risk.grid import Grid
     from alvh.risk.projection import Projection
 
 __all__ = ["projection_fan", "risk_graph"]
@@ -175,15 +175,27 @@ def _risk_view(grid: Grid, position: Position | None, market: Market | None) -> 
             lines.append((expiry[0], expiry[1], _EXPIRY_COLOUR, 2.2))
     # Breakevens: T+0 and expiry, the two a trader reads off.
     curves = [
-        _Curve(y, label, colour, width, tuple(_breakevens(spx, y))
-               if label == "T+0" or label.startswith("expiry") else ())
+        _Curve(
+            y,
+            label,
+            colour,
+            width,
+            tuple(_breakevens(spx, y)) if label == "T+0" or label.startswith("expiry") else (),
+        )
         for y, label, colour, width in lines
     ]
 
     day_index = days.index(0) if 0 in days else 0
     return _RiskView(
-        moves=moves, shifts=shifts, spx=spx, base_spot=base_spot, flat=flat, basis=basis,
-        curves=curves, heat_day=days[day_index], heat=pnl[day_index],
+        moves=moves,
+        shifts=shifts,
+        spx=spx,
+        base_spot=base_spot,
+        flat=flat,
+        basis=basis,
+        curves=curves,
+        heat_day=days[day_index],
+        heat=pnl[day_index],
     )
 
 
@@ -238,14 +250,23 @@ def _draw_pnl_panel(ax: Axes, view: _RiskView, position: Position | None) -> Non
     spx, base_spot, curves = view.spx, view.base_spot, view.curves
     ax.axvline(base_spot, color="#2e7d32", linewidth=1.3, zorder=2)
     ax.annotate(
-        f"SPX {base_spot:,.2f}", (base_spot, top), xytext=(-3, -3), textcoords="offset points",
-        rotation=90, va="top", ha="right", fontsize=8, color="#2e7d32", fontweight="bold",
+        f"SPX {base_spot:,.2f}",
+        (base_spot, top),
+        xytext=(-3, -3),
+        textcoords="offset points",
+        rotation=90,
+        va="top",
+        ha="right",
+        fontsize=8,
+        color="#2e7d32",
+        fontweight="bold",
     )
     # Today's P&L at spot, T+0 (a dot on the T+0 curve).
     if curves and curves[0].label == "T+0":
         centre = int(np.argmin(np.abs(view.moves)))
-        ax.plot([spx[centre]], [curves[0].pnl[centre]], marker="o", color=curves[0].colour,
-                markersize=6, zorder=6)
+        ax.plot(
+            [spx[centre]], [curves[0].pnl[centre]], marker="o", color=curves[0].colour, markersize=6, zorder=6
+        )
 
     if spx[-1] > spx[0]:
         ax.set_xlim(float(spx[0]), float(spx[-1]))
@@ -271,8 +292,7 @@ def _draw_curves(ax: Axes, view: _RiskView) -> float:
     ax.axhline(0.0, color="black", linewidth=0.9, zorder=1)
     ys = []
     for curve in view.curves:
-        ax.plot(spx, curve.pnl, color=curve.colour, linewidth=curve.width, label=curve.label,
-                zorder=3)
+        ax.plot(spx, curve.pnl, color=curve.colour, linewidth=curve.width, label=curve.label, zorder=3)
         ys.append(curve.pnl)
     all_y = np.concatenate(ys) if ys else np.zeros(1)
     low, high = float(np.nanmin(all_y)), float(np.nanmax(all_y))
@@ -288,15 +308,19 @@ def _mark_breakevens(ax: Axes, view: _RiskView) -> None:
     for curve in view.curves:
         t0 = curve.label == "T+0"
         for be in curve.breakevens:
-            ax.plot([be], [0.0], marker="o", markersize=7, color=curve.colour,
-                    markeredgecolor="white", zorder=5)
+            ax.plot(
+                [be], [0.0], marker="o", markersize=7, color=curve.colour, markeredgecolor="white", zorder=5
+            )
             # Expiry breakevens sit on near-vertical lines: label them on the outside.
             outward = -1 if be < view.base_spot else 1
             ax.annotate(
-                f"{be:,.0f}", (be, 0.0),
+                f"{be:,.0f}",
+                (be, 0.0),
                 xytext=(0, -14) if t0 else (6 * outward, 6),
-                textcoords="offset points", ha="center" if t0 else
-                ("right" if outward < 0 else "left"), fontsize=8, color=curve.colour,
+                textcoords="offset points",
+                ha="center" if t0 else ("right" if outward < 0 else "left"),
+                fontsize=8,
+                color=curve.colour,
                 fontweight="bold",
             )
 
@@ -321,8 +345,14 @@ def _draw_strikes(ax: Axes, position: Position, spx: FloatArray, top: float) -> 
         if lo_x <= k <= hi_x:
             ax.axvline(k, color="#c0392b", linestyle="--", linewidth=1.1, zorder=2)
             ax.annotate(
-                f"short {k:,.0f}{'/'.join(sorted(set(rights)))}", (k, top), xytext=(3, -3),
-                textcoords="offset points", rotation=90, va="top", ha="left", fontsize=8,
+                f"short {k:,.0f}{'/'.join(sorted(set(rights)))}",
+                (k, top),
+                xytext=(3, -3),
+                textcoords="offset points",
+                rotation=90,
+                va="top",
+                ha="left",
+                fontsize=8,
                 color="#c0392b",
             )
 
@@ -338,7 +368,12 @@ def _draw_heatmap_panel(
     vmin, vmax = float(np.nanmin(heat)), float(np.nanmax(heat))
     move_pct = 100.0 * view.moves
     mesh = ax.pcolormesh(
-        move_pct, shifts, heat, cmap="RdYlGn", norm=_centred_norm(vmin, vmax), shading="nearest",
+        move_pct,
+        shifts,
+        heat,
+        cmap="RdYlGn",
+        norm=_centred_norm(vmin, vmax),
+        shading="nearest",
         rasterized=True,
     )
     if vmin < 0.0 < vmax and min(heat.shape) >= 2:
@@ -361,9 +396,7 @@ def _draw_heatmap_panel(
     ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _p: f"{signed(v)}%"))
     ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _p: signed(v)))
     ax.set_title(f"P&L over SPX move x VIX shift, T+{view.heat_day}", fontsize=11)
-    spx_scale: _Scale = (
-        lambda p: base_spot * (1.0 + p / 100.0), lambda s: 100.0 * (s / base_spot - 1.0)
-    )
+    spx_scale: _Scale = (lambda p: base_spot * (1.0 + p / 100.0), lambda s: 100.0 * (s / base_spot - 1.0))
     top_axis = ax.secondary_xaxis("top", functions=spx_scale)
     top_axis.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _p: f"{v:,.0f}"))
     top_axis.set_xlabel("SPX level", fontsize=9)
@@ -398,9 +431,7 @@ def _heading(position: Position | None, market: Market | None, base_spot: float)
     return "  |  ".join(parts)
 
 
-def projection_fan(
-    projection: Projection, path: str | os.PathLike[str], *, title: str | None = None
-) -> Path:
+def projection_fan(projection: Projection, path: str | os.PathLike[str], *, title: str | None = None) -> Path:
     """Write the fan chart of ``projection`` to ``path`` as a PNG; returns the path.
 
     One panel per scenario and one for the probability-weighted mixture
@@ -439,8 +470,15 @@ def projection_fan(
         mixture = k == 0
         colour = "#b2182b" if mixture else "#2166ac"
         for low, high, alpha in (("q01", "q99", 0.12), ("q05", "q95", 0.2), ("q25", "q75", 0.3)):
-            ax.fill_between(days, series(low), series(high), color=colour, alpha=alpha,
-                            linewidth=0, label=f"{low[1:]}-{high[1:]} %")
+            ax.fill_between(
+                days,
+                series(low),
+                series(high),
+                color=colour,
+                alpha=alpha,
+                linewidth=0,
+                label=f"{low[1:]}-{high[1:]} %",
+            )
         ax.plot(days, series("q50"), color=colour, linewidth=1.6, label="median")
         ax.plot(days, series("mean"), color="black", linewidth=1.0, linestyle="--", label="mean")
         ax.axhline(0.0, color="grey", linewidth=0.7)
@@ -452,7 +490,8 @@ def projection_fan(
         )
         ax.set_title(
             heading.replace("$", r"\$"),  # not mathtext
-            fontsize=8.5, fontweight="bold" if mixture else "normal",
+            fontsize=8.5,
+            fontweight="bold" if mixture else "normal",
         )
         if mixture:
             for spine in ax.spines.values():
@@ -466,9 +505,11 @@ def projection_fan(
     for ax in axes[:, 0]:
         ax.set_ylabel("P&L vs today's mark ($)")
     fig.suptitle(
-        title or f"Projected P&L, {_scenarios_label(n_scen)}, {projection.paths:,} paths per "
+        title
+        or f"Projected P&L, {_scenarios_label(n_scen)}, {projection.paths:,} paths per "
         f"scenario (as of {projection.as_of:%d %b %Y}, seed {projection.seed})",
-        fontsize=12, fontweight="bold",
+        fontsize=12,
+        fontweight="bold",
     )
     return save(fig, target)
 

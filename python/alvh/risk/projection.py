@@ -27,23 +27,23 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from alvh._core.types import FloatArray
 from alvh._core import backend as _backend
-from alvh._core.kernel_inputs import ProjectionBuffers, ProjectionInputs, Smile, SviSmiles
-from alvh.book.analytics import check_live
 from alvh._core.checks import input_error
-from alvh.errors import InputTypeError, InvalidInputError
+from alvh._core.kernel_inputs import ProjectionBuffers, ProjectionInputs, Smile, SviSmiles
+from alvh._core.types import FloatArray
+from alvh.book.analytics import check_live
 from alvh.book.instruments import SpxOption, VixFuture, VixOption
+from alvh.book.position import Position
+from alvh.errors import InputTypeError, InvalidInputError
 from alvh.market.conventions import DAYS_PER_YEAR, DYNAMICS
 from alvh.market.snapshot import Market
-from alvh.book.position import Position
 from alvh.market.svi import SviSurface
 
 if TYPE_CHECKING:
@@ -52,8 +52,14 @@ if TYPE_CHECKING:
     from alvh.risk.scenarios import ResolvedScenarios, ScenarioSet
 
 __all__ = [
-    "DEFAULT_GREEK_PATHS", "GREEK_NAMES", "QUANTILES", "STAT_NAMES", "TOUCH_NAMES", "Projection",
-    "horizon_statistics", "project",
+    "DEFAULT_GREEK_PATHS",
+    "GREEK_NAMES",
+    "QUANTILES",
+    "STAT_NAMES",
+    "TOUCH_NAMES",
+    "Projection",
+    "horizon_statistics",
+    "project",
 ]
 
 
@@ -63,8 +69,17 @@ VIX_LOW, VIX_HIGH, VIX_STEP = 1.0, 200.0, 0.25
 QUANTILES = (1, 5, 25, 50, 75, 95, 99)
 #: The statistics per (scenario, day), in the kernel's order.
 STAT_NAMES = (
-    "mean", "std", *(f"q{q:02d}" for q in QUANTILES), "var95", "var99", "cvar95", "cvar99",
-    "p_profit", *(f"q{q:02d}_se" for q in QUANTILES), "cvar95_se", "cvar99_se",
+    "mean",
+    "std",
+    *(f"q{q:02d}" for q in QUANTILES),
+    "var95",
+    "var99",
+    "cvar95",
+    "cvar99",
+    "p_profit",
+    *(f"q{q:02d}_se" for q in QUANTILES),
+    "cvar95_se",
+    "cvar99_se",
 )
 #: The touch probabilities per (scenario, day), in the kernel's order.
 TOUCH_NAMES = ("touch_put", "touch_call", "touch_any")
@@ -129,22 +144,38 @@ class Projection:
 
         rep = self.representative
         if not rep:
-            raise InvalidInputError(
-                "this projection was run with representative=False: no expected paths"
+            raise InvalidInputError("this projection was run with representative=False: no expected paths")
+        rows: dict[str, list[Any]] = {
+            k: []
+            for k in (
+                "scenario",
+                "probability",
+                "day",
+                "date",
+                "spx",
+                "vix",
+                "pnl",
+                "delta_dollars_per_1pct",
+                "gamma_dollars_per_1pct",
+                "vega_dollars_per_vol_point",
+                "theta_dollars_per_day",
             )
-        rows: dict[str, list[Any]] = {k: [] for k in (
-            "scenario", "probability", "day", "date", "spx", "vix", "pnl",
-            "delta_dollars_per_1pct", "gamma_dollars_per_1pct", "vega_dollars_per_vol_point",
-            "theta_dollars_per_day")}
+        }
         for s, name in enumerate(self.names):
             for d in range(self.days):
                 rows["scenario"].append(name)
                 rows["probability"].append(float(self.probability[s]))
                 rows["day"].append(d + 1)
                 rows["date"].append(self.as_of + dt.timedelta(days=d + 1))
-                for key in ("spx", "vix", "pnl", "delta_dollars_per_1pct",
-                            "gamma_dollars_per_1pct", "vega_dollars_per_vol_point",
-                            "theta_dollars_per_day"):
+                for key in (
+                    "spx",
+                    "vix",
+                    "pnl",
+                    "delta_dollars_per_1pct",
+                    "gamma_dollars_per_1pct",
+                    "vega_dollars_per_vol_point",
+                    "theta_dollars_per_day",
+                ):
                     rows[key].append(float(rep[key][s, d]))
         return pl.DataFrame(rows)
 
@@ -171,9 +202,16 @@ class Projection:
         import polars as pl
 
         rows: dict[str, list[Any]] = {"scenario": [], "probability": [], "day": [], "date": []}
-        for name in (*STAT_NAMES, "mean_se", "p_profit_se", *TOUCH_NAMES,
-                     *(f"{t}_se" for t in TOUCH_NAMES), "delta_dollars_per_1pct",
-                     "vega_dollars_per_vol_point", "theta_dollars_per_day"):
+        for name in (
+            *STAT_NAMES,
+            "mean_se",
+            "p_profit_se",
+            *TOUCH_NAMES,
+            *(f"{t}_se" for t in TOUCH_NAMES),
+            "delta_dollars_per_1pct",
+            "vega_dollars_per_vol_point",
+            "theta_dollars_per_day",
+        ):
             rows[name] = []
         spot = self._spot
         for s, scenario in enumerate((*self.names, "mixture")):
@@ -254,16 +292,28 @@ def _vix_axis(market: Market, days: int) -> FloatArray:
 
 
 def _tables(
-    position: Position, market: Market, days: int, dynamics: str, nodes: FloatArray,
+    position: Position,
+    market: Market,
+    days: int,
+    dynamics: str,
+    nodes: FloatArray,
     first_valued_day: int = 1,
 ) -> dict[str, Any]:
     """The kernel's tables. Rows the kernel does not read stay zero: expired legs, and
     before ``first_valued_day`` every row but a VIX leg's futures on its expiry day."""
     legs = position.legs
     n_legs, n_nodes = len(legs), nodes.size
-    kind = np.array([_SPX_OPTION if isinstance(leg, SpxOption) else
-                     _VIX_OPTION if isinstance(leg, VixOption) else _VIX_FUTURE for leg in legs],
-                    dtype=np.uint8)
+    kind = np.array(
+        [
+            _SPX_OPTION
+            if isinstance(leg, SpxOption)
+            else _VIX_OPTION
+            if isinstance(leg, VixOption)
+            else _VIX_FUTURE
+            for leg in legs
+        ],
+        dtype=np.uint8,
+    )
     strike = np.array([float(getattr(leg, "strike", 1.0)) for leg in legs], dtype=np.float64)
     expiry = np.array([leg.expiry for leg in legs], dtype="datetime64[D]")
     expiry_day = (expiry - np.datetime64(market.as_of, "D")).astype(np.int64)
@@ -276,8 +326,11 @@ def _tables(
     svi = None
     if isinstance(vm, SviSurface):
         if dynamics == "sticky_moneyness":  # each SPX leg's slice around its ATM vol
-            svi = SviSmiles(shapes=np.ascontiguousarray(vm.shapes(expiry).ravel()),
-                            floor_ratio=vm.floor_ratio, moneyness_limit=vm.moneyness_limit)
+            svi = SviSmiles(
+                shapes=np.ascontiguousarray(vm.shapes(expiry).ravel()),
+                floor_ratio=vm.floor_ratio,
+                moneyness_limit=vm.moneyness_limit,
+            )
         # The kernel's quadratic smile is then unused (its floor ratio is the surface's).
         vm = vm.base
     shifts = nodes - market.vix
@@ -311,21 +364,35 @@ def _tables(
             fut_b[d - 1][vix_leg] = slope
             fut_a[d - 1][vix_leg] = f[0] - slope * market.vix
     return {
-        "kind": kind, "strike": strike, "expiry_day": expiry_day,
-        "table_atm": atm.ravel(), "table_change": change.ravel(), "table_vvol": vvol.ravel(),
-        "fut_a": fut_a.ravel(), "fut_b": fut_b.ravel(), "base_vol": base_vol,
-        "smile": Smile(skew=vm.skew, curvature=vm.curvature, floor_ratio=vm.floor_ratio,
-                       moneyness_limit=vm.moneyness_limit),
+        "kind": kind,
+        "strike": strike,
+        "expiry_day": expiry_day,
+        "table_atm": atm.ravel(),
+        "table_change": change.ravel(),
+        "table_vvol": vvol.ravel(),
+        "fut_a": fut_a.ravel(),
+        "fut_b": fut_b.ravel(),
+        "base_vol": base_vol,
+        "smile": Smile(
+            skew=vm.skew,
+            curvature=vm.curvature,
+            floor_ratio=vm.floor_ratio,
+            moneyness_limit=vm.moneyness_limit,
+        ),
         "svi": svi,
     }
 
 
 def _barriers(position: Position) -> tuple[float, float]:
     """(the highest short SPX put strike, the lowest short SPX call strike), NaN if none."""
-    puts = [leg.strike for leg in position.legs
-            if isinstance(leg, SpxOption) and not leg.is_call and leg.quantity < 0]
-    calls = [leg.strike for leg in position.legs
-             if isinstance(leg, SpxOption) and leg.is_call and leg.quantity < 0]
+    puts = [
+        leg.strike
+        for leg in position.legs
+        if isinstance(leg, SpxOption) and not leg.is_call and leg.quantity < 0
+    ]
+    calls = [
+        leg.strike for leg in position.legs if isinstance(leg, SpxOption) and leg.is_call and leg.quantity < 0
+    ]
     return (max(puts) if puts else math.nan, min(calls) if calls else math.nan)
 
 
@@ -349,9 +416,18 @@ class _Run:
 
 
 def _simulate(
-    position: Position, market: Market, *, scenarios: Any, days: int, paths: int, seed: int,
-    dynamics: str, greek_paths: int, keep_paths: bool,
-    progress: Callable[[int, int], None] | None, horizon_only: bool,
+    position: Position,
+    market: Market,
+    *,
+    scenarios: Any,
+    days: int,
+    paths: int,
+    seed: int,
+    dynamics: str,
+    greek_paths: int,
+    keep_paths: bool,
+    progress: Callable[[int, int], None] | None,
+    horizon_only: bool,
 ) -> _Run:
     """Validates the arguments, runs the kernel (the book valued every day, or on the
     last day only) and computes the statistics of the valued days."""
@@ -363,8 +439,10 @@ def _simulate(
     for i, leg in enumerate(position.legs):
         if leg.expiry <= market.as_of:
             raise input_error(
-                f"legs[{i}] ({leg}) expires on the market's as_of {market.as_of.isoformat()}: " "settle it before projecting",
-                arg=f'legs[{i}]', index=i,
+                f"legs[{i}] ({leg}) expires on the market's as_of {market.as_of.isoformat()}: "
+                "settle it before projecting",
+                arg=f"legs[{i}]",
+                index=i,
             )
     days = _count("days", days, 1, 30)
     first_valued_day = days if horizon_only else 1
@@ -391,8 +469,7 @@ def _simulate(
     )
     from alvh.risk.grid import scenario_grid
 
-    today = scenario_grid(position, market, spot_moves=[0.0], vol_shifts=[0.0], days=[0],
-                          dynamics=dynamics)
+    today = scenario_grid(position, market, spot_moves=[0.0], vol_shifts=[0.0], days=[0], dynamics=dynamics)
     base_value = today.base_value + futures_entry  # the kernel values futures at F
     low, high = _barriers(position)
     kernels = _backend.kernels()
@@ -404,48 +481,75 @@ def _simulate(
     greek_sum, greek_sumsq = np.empty(n_scen * days * n_greeks), np.empty(n_scen * days * n_greeks)
     spot_paths = np.empty(cube) if keep_paths else None
     vix_paths = np.empty(cube) if keep_paths else None
-    vol_dynamics = (kernels.STICKY_MONEYNESS if dynamics == "sticky_moneyness"
-                    else kernels.ADDITIVE)
+    vol_dynamics = kernels.STICKY_MONEYNESS if dynamics == "sticky_moneyness" else kernels.ADDITIVE
 
     def flat(a: Any) -> FloatArray:
         return np.ascontiguousarray(a, dtype=np.float64).ravel()
 
     per_day = ("jump_mean", "jump_std", "vix_jump_mean", "vix_jump_std")
-    per_scenario_fields = ("drift", "diffusion_vol", "vix_beta", "vol_of_vix", "vix_kappa",
-                           "vix_theta")
+    per_scenario_fields = ("drift", "diffusion_vol", "vix_beta", "vol_of_vix", "vix_kappa", "vix_theta")
     # With a progress callback, one kernel call per scenario, to report between them;
     # without, one call for all (less overhead per call: a decision projects small
     # books many times). The streams are keyed by the scenario number, so the numbers
     # are the same either way.
-    groups = ([(s, s + 1) for s in range(n_scen)] if progress is not None else [(0, n_scen)])
+    groups = [(s, s + 1) for s in range(n_scen)] if progress is not None else [(0, n_scen)]
     for first, last in groups:
-        one: dict[str, Any] = {name: flat(getattr(resolved, name))[first:last]
-                               for name in per_scenario_fields}
-        days_of: dict[str, Any] = {name: flat(getattr(resolved, name))[first * days:last * days]
-                                   for name in per_day}
+        one: dict[str, Any] = {
+            name: flat(getattr(resolved, name))[first:last] for name in per_scenario_fields
+        }
+        days_of: dict[str, Any] = {
+            name: flat(getattr(resolved, name))[first * days : last * days] for name in per_day
+        }
         cube_rows = slice(first * days * paths, last * days * paths)
         touch_rows = slice(first * days * touch_kinds, last * days * touch_kinds)
         greek_rows = slice(first * days * n_greeks, last * days * n_greeks)
         inputs = ProjectionInputs(
-            kind=tables["kind"], is_call=is_call, strike=tables["strike"], weight=weight,
-            expiry_day=tables["expiry_day"], spot=float(market.spot), rate=float(market.rate),
-            div=float(market.div), vix=float(market.vix), base_value=base_value, **one,
-            atm_vix_ratio=float(market.vol_model.atm_vix_ratio), **days_of, days=days,
-            paths=paths, seed=int(seed), greek_paths=greek_paths, vix_lo=float(nodes[0]),
-            vix_step=VIX_STEP, n_nodes=int(nodes.size), table_atm=tables["table_atm"],
-            table_change=tables["table_change"], table_vvol=tables["table_vvol"],
-            fut_a=tables["fut_a"], fut_b=tables["fut_b"], dynamics=vol_dynamics,
-            smile=tables["smile"], svi=tables["svi"], base_vol=tables["base_vol"],
-            barrier_low=low, barrier_high=high, scenario_offset=first,
+            kind=tables["kind"],
+            is_call=is_call,
+            strike=tables["strike"],
+            weight=weight,
+            expiry_day=tables["expiry_day"],
+            spot=float(market.spot),
+            rate=float(market.rate),
+            div=float(market.div),
+            vix=float(market.vix),
+            base_value=base_value,
+            **one,
+            atm_vix_ratio=float(market.vol_model.atm_vix_ratio),
+            **days_of,
+            days=days,
+            paths=paths,
+            seed=int(seed),
+            greek_paths=greek_paths,
+            vix_lo=float(nodes[0]),
+            vix_step=VIX_STEP,
+            n_nodes=int(nodes.size),
+            table_atm=tables["table_atm"],
+            table_change=tables["table_change"],
+            table_vvol=tables["table_vvol"],
+            fut_a=tables["fut_a"],
+            fut_b=tables["fut_b"],
+            dynamics=vol_dynamics,
+            smile=tables["smile"],
+            svi=tables["svi"],
+            base_vol=tables["base_vol"],
+            barrier_low=low,
+            barrier_high=high,
+            scenario_offset=first,
             first_valued_day=first_valued_day,
         )
-        kernels.monte_carlo(inputs, ProjectionBuffers(
-            pnl_out=pnl[cube_rows], touch_sum_out=touch_sum[touch_rows],
-            touch_sumsq_out=touch_sumsq[touch_rows], greek_sum_out=greek_sum[greek_rows],
-            greek_sumsq_out=greek_sumsq[greek_rows],
-            spot_out=None if spot_paths is None else spot_paths[cube_rows],
-            vix_out=None if vix_paths is None else vix_paths[cube_rows],
-        ))
+        kernels.monte_carlo(
+            inputs,
+            ProjectionBuffers(
+                pnl_out=pnl[cube_rows],
+                touch_sum_out=touch_sum[touch_rows],
+                touch_sumsq_out=touch_sumsq[touch_rows],
+                greek_sum_out=greek_sum[greek_rows],
+                greek_sumsq_out=greek_sumsq[greek_rows],
+                spot_out=None if spot_paths is None else spot_paths[cube_rows],
+                vix_out=None if vix_paths is None else vix_paths[cube_rows],
+            ),
+        )
         if progress is not None:
             progress(last, n_scen)
     n_stats = kernels.STATS
@@ -453,20 +557,40 @@ def _simulate(
     per_scenario = np.empty(n_scen * valued * n_stats)
     mixture = np.empty(valued * n_stats)
     # Statistics of the valued days only (all of them unless first_valued_day > 1).
-    valued_pnl = (pnl if valued == days
-                  else np.ascontiguousarray(pnl.reshape(n_scen, days, paths)[:, -valued:]).ravel())
-    kernels.pnl_statistics(valued_pnl, flat(resolved.probability), valued, paths, per_scenario,
-                           mixture)
-    return _Run(resolved, days, paths, greek_paths, pnl, touch_sum, touch_sumsq, greek_sum,
-                greek_sumsq, spot_paths, vix_paths, per_scenario.reshape(n_scen, valued, n_stats),
-                mixture.reshape(valued, n_stats))
+    valued_pnl = (
+        pnl if valued == days else np.ascontiguousarray(pnl.reshape(n_scen, days, paths)[:, -valued:]).ravel()
+    )
+    kernels.pnl_statistics(valued_pnl, flat(resolved.probability), valued, paths, per_scenario, mixture)
+    return _Run(
+        resolved,
+        days,
+        paths,
+        greek_paths,
+        pnl,
+        touch_sum,
+        touch_sumsq,
+        greek_sum,
+        greek_sumsq,
+        spot_paths,
+        vix_paths,
+        per_scenario.reshape(n_scen, valued, n_stats),
+        mixture.reshape(valued, n_stats),
+    )
 
 
 def project(
-    position: Position, market: Market, *, scenarios: Any = "gdp_x_earnings", days: int = 10,
-    paths: int = 20_000, seed: int = 0, dynamics: str = "sticky_moneyness",
-    greek_paths: int = DEFAULT_GREEK_PATHS, keep_paths: bool = False,
-    progress: Callable[[int, int], None] | None = None, representative: bool = True,
+    position: Position,
+    market: Market,
+    *,
+    scenarios: Any = "gdp_x_earnings",
+    days: int = 10,
+    paths: int = 20_000,
+    seed: int = 0,
+    dynamics: str = "sticky_moneyness",
+    greek_paths: int = DEFAULT_GREEK_PATHS,
+    keep_paths: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    representative: bool = True,
 ) -> Projection:
     """Project ``position`` ``days`` calendar days forward under each scenario of
     ``scenarios`` (a `ScenarioSet` or a built-in name: ``"gdp"``, ``"earnings"``,
@@ -481,9 +605,19 @@ def project(
     A leg expiring inside the horizon settles on its expiry day; a leg expiring on
     ``market.as_of`` (nothing left to project) or before it is an error naming it.
     """
-    run = _simulate(position, market, scenarios=scenarios, days=days, paths=paths, seed=seed,
-                    dynamics=dynamics, greek_paths=greek_paths, keep_paths=keep_paths,
-                    progress=progress, horizon_only=False)
+    run = _simulate(
+        position,
+        market,
+        scenarios=scenarios,
+        days=days,
+        paths=paths,
+        seed=seed,
+        dynamics=dynamics,
+        greek_paths=greek_paths,
+        keep_paths=keep_paths,
+        progress=progress,
+        horizon_only=False,
+    )
     resolved, days, paths, greek_paths = run.resolved, run.days, run.paths, run.greek_paths
     pnl, spot_paths, vix_paths = run.pnl, run.spot_paths, run.vix_paths
     n_scen = len(resolved.names)
@@ -498,32 +632,50 @@ def project(
     result_arrays = {
         "stats": run.stats,
         "mixture": run.mixture,
-        "touch": touch, "touch_se": np.sqrt(touch_var / paths),
-        "greeks": greeks, "greeks_se": np.sqrt(greek_var / n_g),
+        "touch": touch,
+        "touch_se": np.sqrt(touch_var / paths),
+        "greeks": greeks,
+        "greeks_se": np.sqrt(greek_var / n_g),
     }
     kept = {}
     if keep_paths:
         assert spot_paths is not None and vix_paths is not None
-        kept = {"pnl": pnl.reshape(n_scen, days, paths),
-                "spot_paths": spot_paths.reshape(n_scen, days, paths),
-                "vix_paths": vix_paths.reshape(n_scen, days, paths)}
+        kept = {
+            "pnl": pnl.reshape(n_scen, days, paths),
+            "spot_paths": spot_paths.reshape(n_scen, days, paths),
+            "vix_paths": vix_paths.reshape(n_scen, days, paths),
+        }
     for array in (*result_arrays.values(), *kept.values()):
         array.flags.writeable = False
-    expected_paths = (_representative(position, market, resolved, days, dynamics)
-                      if representative else {})
+    expected_paths = _representative(position, market, resolved, days, dynamics) if representative else {}
     probability = np.array(resolved.probability, dtype=np.float64)
     probability.flags.writeable = False
     return Projection(
-        names=tuple(resolved.names), probability=probability, days=days, paths=paths,
-        seed=int(seed), dynamics=dynamics, as_of=market.as_of, greek_paths=greek_paths,
-        backend=_backend.backend(), **result_arrays, **kept, _spot=float(market.spot),
+        names=tuple(resolved.names),
+        probability=probability,
+        days=days,
+        paths=paths,
+        seed=int(seed),
+        dynamics=dynamics,
+        as_of=market.as_of,
+        greek_paths=greek_paths,
+        backend=_backend.backend(),
+        **result_arrays,
+        **kept,
+        _spot=float(market.spot),
         representative=expected_paths,
     )
 
 
 def horizon_statistics(
-    position: Position, market: Market, *, scenarios: Any = "gdp_x_earnings", days: int = 10,
-    paths: int = 20_000, seed: int = 0, dynamics: str = "sticky_moneyness",
+    position: Position,
+    market: Market,
+    *,
+    scenarios: Any = "gdp_x_earnings",
+    days: int = 10,
+    paths: int = 20_000,
+    seed: int = 0,
+    dynamics: str = "sticky_moneyness",
 ) -> tuple[FloatArray, FloatArray]:
     """The statistics of the last day only, ``(stats (S, len(STAT_NAMES)), mixture
     (len(STAT_NAMES),))``: the same numbers as ``project(...).stats[:, -1]`` and
@@ -531,9 +683,19 @@ def horizon_statistics(
     (the paths are simulated every day, and legs expiring inside the horizon still
     settle, but the book is valued on day ``days`` only). For callers that need only
     the horizon, such as a decision's time-shift check."""
-    run = _simulate(position, market, scenarios=scenarios, days=days, paths=paths, seed=seed,
-                    dynamics=dynamics, greek_paths=0, keep_paths=False, progress=None,
-                    horizon_only=True)
+    run = _simulate(
+        position,
+        market,
+        scenarios=scenarios,
+        days=days,
+        paths=paths,
+        seed=seed,
+        dynamics=dynamics,
+        greek_paths=0,
+        keep_paths=False,
+        progress=None,
+        horizon_only=True,
+    )
     stats, mixture = run.stats[:, -1].copy(), run.mixture[-1].copy()
     stats.flags.writeable = False
     mixture.flags.writeable = False
@@ -550,9 +712,18 @@ def _representative(
 
     n_scen = len(resolved.names)
     dt_year = 1.0 / DAYS_PER_YEAR
-    out = {k: np.zeros((n_scen, days)) for k in (
-        "spx", "vix", "pnl", "delta_dollars_per_1pct", "gamma_dollars_per_1pct",
-        "vega_dollars_per_vol_point", "theta_dollars_per_day")}
+    out = {
+        k: np.zeros((n_scen, days))
+        for k in (
+            "spx",
+            "vix",
+            "pnl",
+            "delta_dollars_per_1pct",
+            "gamma_dollars_per_1pct",
+            "vega_dollars_per_vol_point",
+            "theta_dollars_per_day",
+        )
+    }
     ratio = market.vol_model.atm_vix_ratio
     drift = np.asarray(resolved.drift, dtype=np.float64)
     given = np.asarray(resolved.diffusion_vol, dtype=np.float64)
@@ -567,8 +738,12 @@ def _representative(
         ln_v = ln_v + kappa * (ln_theta - ln_v) * dt_year + resolved.vix_jump_mean[:, d]
         spot, vix = np.exp(ln_s), np.exp(ln_v)
         grid = scenario_grid(
-            position, market, spot_moves=spot / market.spot - 1.0,
-            vol_shifts=vix - market.vix, days=[d + 1], dynamics=dynamics,
+            position,
+            market,
+            spot_moves=spot / market.spot - 1.0,
+            vol_shifts=vix - market.vix,
+            days=[d + 1],
+            dynamics=dynamics,
         )
         cell = (0, diagonal, diagonal)
         out["spx"][:, d], out["vix"][:, d] = spot, vix

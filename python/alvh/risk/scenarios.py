@@ -35,12 +35,12 @@ from typing import Any
 
 import numpy as np
 
-from alvh._core.types import FloatArray
-from alvh._core.io import atomic_write
-from alvh.calendar import is_business_day
 from alvh._core import toml
-from alvh.errors import InputTypeError, InvalidInputError
 from alvh._core.checks import bad, in_range, input_error
+from alvh._core.io import atomic_write
+from alvh._core.types import FloatArray
+from alvh.calendar import is_business_day
+from alvh.errors import InputTypeError, InvalidInputError
 
 __all__ = [
     "BUILT_INS",
@@ -259,9 +259,7 @@ class Scenario:
         if self.diffusion_vol is not None:
             checked["diffusion_vol"] = _in("diffusion_vol", self.diffusion_vol, 0.0, _MAX_VOL)
         if self.vix_theta is not None:
-            checked["vix_theta"] = _in(
-                "vix_theta", self.vix_theta, 0.0, _MAX_THETA, low_open=True
-            )
+            checked["vix_theta"] = _in("vix_theta", self.vix_theta, 0.0, _MAX_THETA, low_open=True)
         for field_name, value in checked.items():
             object.__setattr__(self, field_name, value)
         if isinstance(self.events, (str, bytes)) or not isinstance(self.events, Iterable):
@@ -316,9 +314,7 @@ class ScenarioSet:
     def __post_init__(self) -> None:
         _name("name", self.name)
         if isinstance(self.scenarios, (str, bytes)) or not isinstance(self.scenarios, Iterable):
-            raise InputTypeError(
-                f"scenarios must be a sequence of Scenario, got {self.scenarios!r}"
-            )
+            raise InputTypeError(f"scenarios must be a sequence of Scenario, got {self.scenarios!r}")
         scenarios = tuple(self.scenarios)
         if not scenarios:
             raise bad("scenarios", [], f"non-empty (scenario set {self.name!r})")
@@ -326,20 +322,23 @@ class ScenarioSet:
         for i, scenario in enumerate(scenarios):
             if not isinstance(scenario, Scenario):
                 raise InputTypeError(
-                    f"scenarios[{i}] must be an alvh.risk.scenarios.Scenario, "
-                    f"got {type(scenario).__name__}"
+                    f"scenarios[{i}] must be an alvh.risk.scenarios.Scenario, got {type(scenario).__name__}"
                 )
             if scenario.name in seen:
                 raise input_error(
-                    f"scenarios[{i}].name must be unique in scenario set {self.name!r}; " f"{scenario.name!r} is also scenarios[{seen[scenario.name]}].name",
-                    arg=f'scenarios[{i}].name', index=i,
+                    f"scenarios[{i}].name must be unique in scenario set {self.name!r}; "
+                    f"{scenario.name!r} is also scenarios[{seen[scenario.name]}].name",
+                    arg=f"scenarios[{i}].name",
+                    index=i,
                 )
             seen[scenario.name] = i
         total = math.fsum(s.probability for s in scenarios)
         if abs(total - 1.0) > PROBABILITY_TOLERANCE:
             raise input_error(
-                f"the probabilities of scenario set {self.name!r} must sum to 1; " f"they sum to {total!r} (scenarios[*].probability)",
-                arg='scenarios[*].probability', value=total,
+                f"the probabilities of scenario set {self.name!r} must sum to 1; "
+                f"they sum to {total!r} (scenarios[*].probability)",
+                arg="scenarios[*].probability",
+                value=total,
             )
         object.__setattr__(self, "scenarios", scenarios)
 
@@ -348,9 +347,7 @@ class ScenarioSet:
         """The scenario names, in order."""
         return tuple(s.name for s in self.scenarios)
 
-    def resolve(
-        self, as_of: dt.date, days: int, *, vix_theta_default: float
-    ) -> ResolvedScenarios:
+    def resolve(self, as_of: dt.date, days: int, *, vix_theta_default: float) -> ResolvedScenarios:
         """The engine's arrays for a projection from ``as_of`` over ``days`` calendar days.
 
         ``days`` in 1..30 (the engine's range; the CLI uses 5..10). An event dated
@@ -424,8 +421,7 @@ class ScenarioSet:
                         name=f"{a.name} × {b.name}",
                         probability=a.probability * b.probability,
                         spx_drift=a.spx_drift + b.spx_drift,
-                        diffusion_vol=a.diffusion_vol if a.diffusion_vol is not None
-                        else b.diffusion_vol,
+                        diffusion_vol=a.diffusion_vol if a.diffusion_vol is not None else b.diffusion_vol,
                         vix_beta=a.vix_beta,
                         vol_of_vix=a.vol_of_vix,
                         vix_kappa=a.vix_kappa,
@@ -492,8 +488,15 @@ class ScenarioSet:
 
 _TOP_KEYS = {"format_version", "name", "scenarios"}
 _SCENARIO_KEYS = {
-    "name", "probability", "spx_drift", "diffusion_vol", "vix_beta", "vol_of_vix",
-    "vix_kappa", "vix_theta", "events",
+    "name",
+    "probability",
+    "spx_drift",
+    "diffusion_vol",
+    "vix_beta",
+    "vol_of_vix",
+    "vix_kappa",
+    "vix_theta",
+    "events",
 }
 _EVENT_KEYS = {"name", "date", "spx_jump_mean", "spx_jump_std", "vix_jump_mean", "vix_jump_std"}
 
@@ -529,9 +532,7 @@ class _ScenarioReader:
             return self.value(table, prefix, key, default)  # the default, or "missing"
         value = table[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.error(
-                f"{prefix}{key}", f"must be a number, got {type(value).__name__} {value!r}"
-            )
+            raise self.error(f"{prefix}{key}", f"must be a number, got {type(value).__name__} {value!r}")
         return float(value)
 
     def optional(self, table: Mapping[str, Any], prefix: str, key: str, word: str) -> float | None:
@@ -608,8 +609,7 @@ class _ScenarioReader:
         if isinstance(day, dt.datetime) or not isinstance(day, dt.date):
             raise self.error(
                 f"{prefix}date",
-                f"must be a TOML date such as 2025-01-30 (unquoted), "
-                f"got {type(day).__name__} {day!r}",
+                f"must be a TOML date such as 2025-01-30 (unquoted), got {type(day).__name__} {day!r}",
             )
         fields = {
             "name": self.value(table, prefix, "name"),

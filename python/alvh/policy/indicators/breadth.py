@@ -71,9 +71,7 @@ def add_breadth(
     line = ad_line(advances, declines)
     return frame.with_columns(
         line.alias("ad_line"),
-        ad_negative_divergence(spx, line, window=window, tolerance=tolerance).alias(
-            "ad_negative_divergence"
-        ),
+        ad_negative_divergence(spx, line, window=window, tolerance=tolerance).alias("ad_negative_divergence"),
     )
 
 

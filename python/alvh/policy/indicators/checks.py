@@ -18,7 +18,15 @@ from alvh._core.checks import input_error
 from alvh.errors import InputTypeError, InvalidInputError
 
 __all__ = [
-    "expr", "frame", "invalid", "named", "number", "ohlc_consistent", "positive_prices", "window", "check_dates",
+    "expr",
+    "frame",
+    "invalid",
+    "named",
+    "number",
+    "ohlc_consistent",
+    "positive_prices",
+    "window",
+    "check_dates",
 ]
 
 
@@ -29,9 +37,7 @@ def invalid(arg: str, message: str, value: Any = None) -> InvalidInputError:
 def window(arg: str, value: Any, minimum: int = 1) -> int:
     """``value`` as an int >= ``minimum``: a rolling window or a period (bools are refused)."""
     if isinstance(value, bool) or not isinstance(value, Integral):
-        raise invalid(
-            arg, f"{arg} must be an integer >= {minimum}, got {type(value).__name__} {value!r}"
-        )
+        raise invalid(arg, f"{arg} must be an integer >= {minimum}, got {type(value).__name__} {value!r}")
     if value < minimum:
         raise invalid(arg, f"{arg} must be an integer >= {minimum}, got {value!r}", value)
     return int(value)
@@ -55,14 +61,10 @@ def expr(arg: str, value: Any) -> pl.Expr:
         return pl.col(value).cast(pl.Float64)
     if isinstance(value, pl.Expr):
         return value.cast(pl.Float64)
-    raise InputTypeError(
-        f"{arg} must be a column name or a polars expression, got {type(value).__name__}"
-    )
+    raise InputTypeError(f"{arg} must be a column name or a polars expression, got {type(value).__name__}")
 
 
-def frame(
-    data: Any, columns: Mapping[str, str | None], date: str | None = None
-) -> pl.DataFrame:
+def frame(data: Any, columns: Mapping[str, str | None], date: str | None = None) -> pl.DataFrame:
     """Check that ``data`` is a DataFrame holding every named column (argument -> column name;
     ``None`` = not used) and, when ``date`` is given, that its dates are unique and ascending."""
     if not isinstance(data, pl.DataFrame):
@@ -77,9 +79,7 @@ def frame(
         if not isinstance(name, str):
             raise InputTypeError(f"{arg} must be a column name (str), got {type(name).__name__}")
         if name not in available:
-            raise invalid(
-                arg, f"{arg}: column {name!r} is not in the frame; available columns: {available}"
-            )
+            raise invalid(arg, f"{arg}: column {name!r} is not in the frame; available columns: {available}")
         dtype = data.schema[name]
         if arg != "date" and not (dtype.is_numeric() or dtype == pl.Null):
             raise InputTypeError(f"{arg}: column {name!r} must be numeric, got {dtype}")
@@ -90,9 +90,7 @@ def frame(
 
 def check_dates(dates: pl.Series, name: str) -> None:
     if dates.dtype == pl.Object:
-        raise InputTypeError(
-            f"date column {name!r} holds Python objects; cast it to pl.Date or pl.Datetime"
-        )
+        raise InputTypeError(f"date column {name!r} holds Python objects; cast it to pl.Date or pl.Datetime")
     nulls = dates.is_null()
     if nulls.any():
         first = int(nulls.arg_true()[0])
@@ -103,9 +101,7 @@ def check_dates(dates: pl.Series, name: str) -> None:
     duplicate = (current == previous).arg_true()
     if len(duplicate):
         row = int(duplicate[0]) + 1
-        raise invalid(
-            "date", f"date column {name!r} has a duplicate date {dates[row]} at row {row}"
-        )
+        raise invalid("date", f"date column {name!r} has a duplicate date {dates[row]} at row {row}")
     backwards = (current < previous).arg_true()
     if len(backwards):
         row = int(backwards[0]) + 1
@@ -128,8 +124,7 @@ def positive_prices(data: pl.DataFrame, columns: Mapping[str, str | None]) -> No
             row = int(bad.arg_true()[0])
             raise invalid(
                 arg,
-                f"{arg}: column {name!r} must hold finite prices > 0; got {values[row]!r} "
-                f"at row {row}",
+                f"{arg}: column {name!r} must hold finite prices > 0; got {values[row]!r} at row {row}",
                 values[row],
             )
 
@@ -151,9 +146,7 @@ def ohlc_consistent(
         bad = bad.fill_null(False)
         if bad.any():
             row = int(bad.arg_true()[0])
-            raise invalid(
-                arg, f"{arg} is {relation} at row {row}: each bar needs low <= open, close <= high"
-            )
+            raise invalid(arg, f"{arg} is {relation} at row {row}: each bar needs low <= open, close <= high")
 
 
 def named(result: pl.Expr, first_input: str | pl.Expr) -> pl.Expr:

@@ -29,9 +29,7 @@ def log_returns(x: str | pl.Expr) -> pl.Expr:
     return checks.named((level / level.shift(1)).log(), x)
 
 
-def rolling_correlation(
-    a: str | pl.Expr, b: str | pl.Expr, *, window: int = DEFAULT_WINDOW
-) -> pl.Expr:
+def rolling_correlation(a: str | pl.Expr, b: str | pl.Expr, *, window: int = DEFAULT_WINDOW) -> pl.Expr:
     """Pearson correlation of ``a`` and ``b`` over the trailing ``window`` rows
     (``window >= 2``), in [-1, 1]. Null until ``window`` rows with both values are in the
     window, when a null falls in it, and where either series is flat (undefined)."""
@@ -91,14 +89,17 @@ def add_spx_correlations(
         corr = rolling_correlation(returns(name), returns(spx), window=window)
         added += [
             corr.alias(f"corr_{name}"),
-            tightening(corr, lookback=lookback, threshold=threshold).alias(
-                f"corr_{name}_tightening"
-            ),
+            tightening(corr, lookback=lookback, threshold=threshold).alias(f"corr_{name}_tightening"),
         ]
     return frame.with_columns(added)
 
 
 __all__ = [
-    "DEFAULT_LOOKBACK", "DEFAULT_THRESHOLD", "DEFAULT_WINDOW", "add_spx_correlations",
-    "log_returns", "rolling_correlation", "tightening",
+    "DEFAULT_LOOKBACK",
+    "DEFAULT_THRESHOLD",
+    "DEFAULT_WINDOW",
+    "add_spx_correlations",
+    "log_returns",
+    "rolling_correlation",
+    "tightening",
 ]

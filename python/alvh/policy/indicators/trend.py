@@ -21,7 +21,6 @@ import polars as pl
 from alvh.policy.indicators import checks
 
 
-
 def _seeded_ewm(x: pl.Expr, *, alpha: float, seed_length: int, start_count: int) -> pl.Expr:
     """The recursion ``y[t] = y[t-1] + alpha * (x[t] - y[t-1])``, started on the
     ``start_count``-th non-null value of ``x`` with the mean of the last ``seed_length``
@@ -30,11 +29,7 @@ def _seeded_ewm(x: pl.Expr, *, alpha: float, seed_length: int, start_count: int)
     count = present.cum_sum()
     first = present & (count == start_count)
     source = (
-        pl.when(first)
-        .then(x.rolling_mean(seed_length))
-        .when(count > start_count)
-        .then(x)
-        .otherwise(None)
+        pl.when(first).then(x.rolling_mean(seed_length)).when(count > start_count).then(x).otherwise(None)
     )
     smoothed = source.ewm_mean(alpha=alpha, adjust=False, ignore_nulls=True)
     gap = (x.is_null() & (count > 0)).cum_sum() > 0
@@ -49,15 +44,11 @@ def ema(x: str | pl.Expr, *, span: int) -> pl.Expr:
     ``ema[t] = ema[t-1] + alpha * (x[t] - ema[t-1])``. Units: those of ``x``.
     """
     span = checks.window("span", span)
-    smoothed = _seeded_ewm(
-        checks.expr("x", x), alpha=2.0 / (span + 1), seed_length=span, start_count=span
-    )
+    smoothed = _seeded_ewm(checks.expr("x", x), alpha=2.0 / (span + 1), seed_length=span, start_count=span)
     return checks.named(smoothed, x)
 
 
-def _macd_parts(
-    x: str | pl.Expr, fast: int, slow: int, signal: int
-) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+def _macd_parts(x: str | pl.Expr, fast: int, slow: int, signal: int) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     fast = checks.window("fast", fast)
     slow = checks.window("slow", slow)
     signal = checks.window("signal", signal)
@@ -69,9 +60,7 @@ def _macd_parts(
     fast_ema = _seeded_ewm(price, alpha=2.0 / (fast + 1), seed_length=fast, start_count=slow)
     slow_ema = _seeded_ewm(price, alpha=2.0 / (slow + 1), seed_length=slow, start_count=slow)
     raw_line = fast_ema - slow_ema
-    signal_line = _seeded_ewm(
-        raw_line, alpha=2.0 / (signal + 1), seed_length=signal, start_count=signal
-    )
+    signal_line = _seeded_ewm(raw_line, alpha=2.0 / (signal + 1), seed_length=signal, start_count=signal)
     # As TA-Lib, all three outputs start on the signal's first row, slow + signal - 2.
     line = pl.when(signal_line.is_null()).then(None).otherwise(raw_line)
     return line, signal_line, line - signal_line
@@ -90,9 +79,7 @@ def macd(x: str | pl.Expr, *, fast: int = 12, slow: int = 26, signal: int = 9) -
     TA-Lib. Requires ``fast < slow``. Units: those of ``x`` (index points for the SPX).
     """
     line, signal_line, hist = _macd_parts(x, fast, slow, signal)
-    return pl.struct(
-        line.alias("macd"), signal_line.alias("macd_signal"), hist.alias("macd_hist")
-    )
+    return pl.struct(line.alias("macd"), signal_line.alias("macd_signal"), hist.alias("macd_hist"))
 
 
 def macd_hist(x: str | pl.Expr, *, fast: int = 12, slow: int = 26, signal: int = 9) -> pl.Expr:

@@ -71,14 +71,10 @@ def add_term_structure(
     columns: list[pl.Expr] = []
     if vix is not None:
         ratio = term_ratio(vix, vx1)
-        columns += [
-            ratio.alias("vix_vx1_ratio"), backwardation(ratio).alias("vix_vx1_backwardation")
-        ]
+        columns += [ratio.alias("vix_vx1_ratio"), backwardation(ratio).alias("vix_vx1_backwardation")]
     if vx2 is not None:
         ratio = term_ratio(vx1, vx2)
-        columns += [
-            ratio.alias("vx1_vx2_ratio"), backwardation(ratio).alias("vx1_vx2_backwardation")
-        ]
+        columns += [ratio.alias("vx1_vx2_ratio"), backwardation(ratio).alias("vx1_vx2_backwardation")]
     return frame.with_columns(columns)
 
 
@@ -100,6 +96,12 @@ def add_skew(
 
 
 __all__ = [
-    "DEFAULT_SKEW_THRESHOLD", "DEFAULT_SKEW_WINDOW", "add_skew", "add_term_structure",
-    "backwardation", "skew_steepening", "term_ratio", "zscore",
+    "DEFAULT_SKEW_THRESHOLD",
+    "DEFAULT_SKEW_WINDOW",
+    "add_skew",
+    "add_term_structure",
+    "backwardation",
+    "skew_steepening",
+    "term_ratio",
+    "zscore",
 ]

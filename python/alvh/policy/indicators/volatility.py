@@ -124,8 +124,10 @@ def yang_zhang(
     Annualized decimal; null on the first ``window`` rows."""
     k = yang_zhang_k(window)
     o, h, lo, c = (
-        checks.expr("open", open), checks.expr("high", high),
-        checks.expr("low", low), checks.expr("close", close),
+        checks.expr("open", open),
+        checks.expr("high", high),
+        checks.expr("low", low),
+        checks.expr("close", close),
     )
     overnight = (o / c.shift(1)).log()
     open_to_close = (c / o).log()
@@ -175,8 +177,7 @@ def _estimator(
     if name == "parkinson":
         return parkinson(high, low, window=window, periods_per_year=periods_per_year)
     if name == "garman_klass":
-        return garman_klass(open, high, low, close, window=window,
-                            periods_per_year=periods_per_year)
+        return garman_klass(open, high, low, close, window=window, periods_per_year=periods_per_year)
     return yang_zhang(open, high, low, close, window=window, periods_per_year=periods_per_year)
 
 
@@ -201,8 +202,7 @@ def add_realized_vol(
     columns = _estimator_columns(estimators, open, high, low, close)
     checks.frame(frame, columns, date)
     checks.positive_prices(frame, columns)
-    checks.ohlc_consistent(frame, columns["open"], columns["high"], columns["low"],
-                            columns["close"])
+    checks.ohlc_consistent(frame, columns["open"], columns["high"], columns["low"], columns["close"])
     names = (estimators,) if isinstance(estimators, str) else tuple(estimators)
     return frame.with_columns(
         _estimator(name, open, high, low, close, window, periods_per_year).alias(f"rv_{name}")
@@ -232,16 +232,21 @@ def add_implied_minus_realized(
     columns = _estimator_columns((estimator,), open, high, low, close)
     checks.frame(frame, {**columns, "vix": vix}, date)
     checks.positive_prices(frame, columns)
-    checks.ohlc_consistent(frame, columns["open"], columns["high"], columns["low"],
-                            columns["close"])
+    checks.ohlc_consistent(frame, columns["open"], columns["high"], columns["low"], columns["close"])
     realized = _estimator(estimator, open, high, low, close, window, periods_per_year)
-    return frame.with_columns(
-        implied_minus_realized(vix, realized).alias("implied_minus_realized")
-    )
+    return frame.with_columns(implied_minus_realized(vix, realized).alias("implied_minus_realized"))
 
 
 __all__ = [
-    "DEFAULT_WINDOW", "ESTIMATORS", "TRADING_DAYS", "add_implied_minus_realized",
-    "add_realized_vol", "close_to_close", "garman_klass", "implied_minus_realized",
-    "parkinson", "yang_zhang", "yang_zhang_k",
+    "DEFAULT_WINDOW",
+    "ESTIMATORS",
+    "TRADING_DAYS",
+    "add_implied_minus_realized",
+    "add_realized_vol",
+    "close_to_close",
+    "garman_klass",
+    "implied_minus_realized",
+    "parkinson",
+    "yang_zhang",
+    "yang_zhang_k",
 ]
