@@ -16,6 +16,8 @@
                    the verdict and the report
 ``alvh sweep``     a policy replayed over a grid of layer 1 / layer 2 band starts: the best
                    points, the sweep as Parquet (or CSV) and its heatmap
+``alvh check-arbitrage``  a market file's SPX surface checked for static arbitrage and
+                   for its own VIX (exit 1 when violations are found)
 """
 
 from __future__ import annotations
@@ -27,19 +29,31 @@ from collections.abc import Sequence
 from rich.markup import escape
 
 import alvh
-from alvh.cli import backtest, decide, demo, greeks, grid, info, journal, project, sweep
+from alvh.cli import (
+    backtest,
+    check_arbitrage,
+    decide,
+    demo,
+    greeks,
+    grid,
+    info,
+    journal,
+    project,
+    sweep,
+)
 from alvh.cli.common import CliError, make_console
 from alvh.errors import AlvhError
 
 __all__ = ["main"]
 
 #: The commands in the order ``alvh --help`` lists them.
-_COMMANDS = (demo, greeks, info, grid, project, decide, backtest, sweep, journal)
+_COMMANDS = (demo, greeks, info, grid, project, decide, backtest, sweep, journal, check_arbitrage)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``alvh`` command line on ``argv`` (default: ``sys.argv[1:]``); the exit code:
-    0, or 2 after printing the error of a bad input or a file that cannot be written."""
+    0, the command's own (``check-arbitrage``: 1 when it finds violations), or 2 after
+    printing the error of a bad input or a file that cannot be written."""
     parser = argparse.ArgumentParser(prog="alvh", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"alvh {alvh.__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -48,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     console = make_console()
     try:
-        args.func(args, console)
+        code = args.func(args, console)
     except (AlvhError, CliError) as exc:
         console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
         return 2
@@ -57,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         reason = escape(exc.strerror or str(exc))
         console.print(f"[red]error:[/red] cannot write{escape(where)}: {reason}", highlight=False)
         return 2
-    return 0
+    return code or 0
 
 
 if __name__ == "__main__":

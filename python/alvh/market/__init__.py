@@ -6,9 +6,14 @@
 - `svi`: the optional SVI slices per expiry (`SviSlice`, `SviSurface`);
 - `snapshot`: `Market`, one dated snapshot of all of the above, and its TOML format;
 - `chain`: loading and validating an SPX option chain (`load_chain`);
-- `fit`: fitting the vol models to a chain (`fit_vix_linked_skew`, `fit_svi`).
+- `fit`: fitting the vol models to a chain (`fit_vix_linked_skew`, `fit_svi`);
+- `cboe`: the Cboe VIX calculation on any chain (`vix_index`; `model_chain` gives a
+  market's own options as a chain);
+- `arbitrage`: static-arbitrage checks of a market's surface (`check_arbitrage`).
 """
 
+from alvh.market.arbitrage import ArbitrageReport, check_arbitrage
+from alvh.market.cboe import VixIndex, model_chain, vix_index
 from alvh.market.chain import InvalidChainError, load_chain
 from alvh.market.conventions import DAYS_PER_YEAR, DYNAMICS
 from alvh.market.fit import FitResult, SviFitResult, fit_svi, fit_vix_linked_skew
@@ -18,6 +23,11 @@ from alvh.market.svi import SviSlice, SviSurface
 from alvh.market.vix import VixFutures, VolOfVol
 
 __all__ = [
+    "ArbitrageReport",
+    "VixIndex",
+    "check_arbitrage",
+    "model_chain",
+    "vix_index",
     "DAYS_PER_YEAR",
     "DYNAMICS",
     "FitResult",

@@ -1,0 +1,137 @@
+"""`alvh.market.check_arbitrage`: vertical, butterfly and calendar violations of a
+market's SPX surface on a strike grid."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from alvh import bsm
+from alvh.errors import InvalidInputError
+from alvh.market import Market, SviSlice, SviSurface, VixFutures, VixLinkedSkew
+from alvh.market.arbitrage import KINDS, check_arbitrage, strike_grid
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+AS_OF = dt.date(2016, 2, 4)
+
+
+def test_a_flat_surface_has_no_violation():
+    market = Market(
+        as_of=AS_OF,
+        spot=1915.45,
+        rate=0.003,
+        div=0.021,
+        vix=20.0,
+        futures=VixFutures.mean_reverting(theta=20.0),
+        vol_model=VixLinkedSkew(atm_vix_ratio=1.0, skew=0.0, curvature=0.0),
+    )
+    report = check_arbitrage(market)
+    assert report.ok and report.counts == dict.fromkeys(KINDS, 0)
+    assert report.to_polars().height == 0
+
+
+def test_the_quadratic_smiles_put_wing_is_caught():
+    # The issue's example: as of 2016-02-04, SPX 1915.45, VIX 21.84, the 12 Feb expiry:
+    # the 1725 put 4.79 > the 1750 put 4.66 < the 1775 put 4.77 (a negative put spread,
+    # then a negative butterfly).
+    market = Market(as_of=AS_OF, spot=1915.45, rate=0.003, div=0.021, vix=21.84, vol_model=VixLinkedSkew())
+    expiry = dt.date(2016, 2, 12)
+    strikes = np.array([1725.0, 1750.0, 1775.0])
+    puts = bsm.price(
+        is_call=False,
+        spot=market.spot,
+        strike=strikes,
+        t=float(market.t(expiry)),
+        rate=market.rate,
+        div=market.div,
+        vol=market.spx_vol(strikes, expiry),
+    )
+    if not (puts[0] > puts[1] < puts[2]):
+        pytest.skip("this smile has no dent at 1750: the example needs the quadratic's")
+    report = check_arbitrage(market, expiries=[expiry])
+    frame = report.to_polars()
+    vertical = frame.filter((frame["kind"] == "vertical") & (frame["right"] == "put"))
+    # Every negative 5-point put spread from 1725 to 1750 is listed, with its amount.
+    grid = np.arange(1725.0, 1755.0, 5.0)
+    p = bsm.price(
+        is_call=False,
+        spot=market.spot,
+        strike=grid,
+        t=float(market.t(expiry)),
+        rate=market.rate,
+        div=market.div,
+        vol=market.spx_vol(grid, expiry),
+    )
+    negative = {float(k): float(p[i] - p[i + 1]) for i, k in enumerate(grid[:-1]) if p[i + 1] < p[i]}
+    assert negative
+    listed = dict(zip(vertical["strike"].to_list(), vertical["amount"].to_list()))
+    for strike, amount in negative.items():
+        assert listed[strike] == pytest.approx(amount, rel=1e-9)
+    assert report.counts["butterfly"] > 0
+
+
+def test_a_planted_calendar_violation_is_found():
+    # SVI slices whose ATM level falls from the first expiry to the second: the later
+    # expiry carries less total variance at every moneyness.
+    first, second = dt.date(2016, 2, 12), dt.date(2016, 2, 19)
+    shape = dict(a=0.0, b=0.1, rho=-0.5, m=0.0, sigma=0.1)
+    surface = SviSurface(
+        {first: SviSlice(**shape, atm_ratio=1.5), second: SviSlice(**shape, atm_ratio=0.5)},
+        base=VixLinkedSkew(atm_vix_ratio=1.0, skew=0.0, curvature=0.0),
+    )
+    market = Market(as_of=AS_OF, spot=1915.45, rate=0.0, div=0.0, vix=20.0, vol_model=surface)
+    report = check_arbitrage(market, expiries=[first, second])
+    assert report.counts["calendar"] > 0
+    frame = report.to_polars()
+    row = frame.filter(frame["kind"] == "calendar").row(0, named=True)
+    assert row["expiry"] == first and row["next_expiry"] == second and row["amount"] > 0
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("market*.toml")))
+def test_every_example_market_is_checked(name):
+    market = Market.from_toml(EXAMPLES / name)
+    report = check_arbitrage(market)
+    assert set(report.counts) == set(KINDS)
+    assert report.total == report.to_polars().height
+    assert len(report.expiries) == 10 and report.strikes[0] >= 0.3 * market.spot
+
+
+def test_strike_grid_is_the_listed_5_point_grid():
+    grid = strike_grid(1915.45)
+    assert grid[0] == 575.0 and grid[-1] == 3830.0 and np.all(np.diff(grid) == 5.0)
+
+
+def test_bad_arguments_name_themselves():
+    market = Market(as_of=AS_OF, spot=1915.45, rate=0.0, div=0.0, vix=20.0)
+    with pytest.raises(InvalidInputError, match="expiries must be dates after"):
+        check_arbitrage(market, expiries=[AS_OF])
+    with pytest.raises(InvalidInputError, match="strikes must hold"):
+        check_arbitrage(market, strikes=[100.0, -1.0])
+
+
+def test_cli_exit_code_says_whether_violations_were_found(tmp_path, capsys):
+    from alvh.cli import main
+
+    flat = Market(
+        as_of=AS_OF,
+        spot=1915.45,
+        rate=0.003,
+        div=0.021,
+        vix=20.0,
+        futures=VixFutures.mean_reverting(theta=20.0),
+        vol_model=VixLinkedSkew(atm_vix_ratio=1.0, skew=0.0, curvature=0.0),
+    )
+    path = tmp_path / "flat.toml"
+    flat.to_toml(path)
+    assert main(["check-arbitrage", str(path), "--days", "7", "30", "90"]) == 0
+    out = capsys.readouterr().out
+    assert "No static arbitrage found" in out and "VIX of 20.0" in out
+    dented = Market(as_of=AS_OF, spot=1915.45, rate=0.003, div=0.021, vix=21.84, vol_model=VixLinkedSkew())
+    dented.to_toml(path)
+    code = main(["check-arbitrage", str(path), "--show", "3"])
+    out = capsys.readouterr().out
+    assert code == (0 if check_arbitrage(dented).ok else 1)
+    assert main(["check-arbitrage", str(tmp_path / "missing.toml")]) == 2
