@@ -3,12 +3,13 @@
 - `conventions`: day count, the VIX tenor, the vol dynamics rules;
 - `vix`: the VIX futures curve (`VixFutures`) and the vol of VIX options (`VolOfVol`);
 - `skew`: the default SPX vol surface, `VixLinkedSkew`;
+- `ssvi`: the SSVI surface (`SsviSurface`), free of static arbitrage, its ATM level
+  solved from the VIX (through `cboe`);
 - `svi`: the optional SVI slices per expiry (`SviSlice`, `SviSurface`);
+- `cboe`: the Cboe VIX calculation on any chain (`vix_index`, `model_chain`);
 - `snapshot`: `Market`, one dated snapshot of all of the above, and its TOML format;
 - `chain`: loading and validating an SPX option chain (`load_chain`);
 - `fit`: fitting the vol models to a chain (`fit_vix_linked_skew`, `fit_svi`);
-- `cboe`: the Cboe VIX calculation on any chain (`vix_index`; `model_chain` gives a
-  market's own options as a chain);
 - `arbitrage`: static-arbitrage checks of a market's surface (`check_arbitrage`).
 """
 
@@ -19,11 +20,13 @@ from alvh.market.conventions import DAYS_PER_YEAR, DYNAMICS
 from alvh.market.fit import FitResult, SviFitResult, fit_svi, fit_vix_linked_skew
 from alvh.market.skew import VixLinkedSkew
 from alvh.market.snapshot import Market
+from alvh.market.ssvi import SsviSurface
 from alvh.market.svi import SviSlice, SviSurface
 from alvh.market.vix import VixFutures, VolOfVol
 
 __all__ = [
     "ArbitrageReport",
+    "SsviSurface",
     "VixIndex",
     "check_arbitrage",
     "model_chain",

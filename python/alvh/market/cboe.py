@@ -59,6 +59,9 @@ __all__ = [
     "VixIndex",
     "VixTerm",
     "model_chain",
+    "model_vix",
+    "solve_vix_ratio",
+    "strike_grid_of",
     "term_variance",
     "vix_index",
 ]
@@ -237,6 +240,11 @@ def vix_index(
             raise input_error(f"expiry {expiry.isoformat()}: {exc}", arg="chain") from None
         terms.append(VixTerm(expiry, days[expiry], years, r, forward, k0, variance, kept, q, contrib))
     first, second = terms[0], terms[-1]
+    return VixIndex(_index(first, second), first, second, in_window)
+
+
+def _index(first: VixTerm, second: VixTerm) -> float:
+    """The white paper's 30-day interpolation of two terms' variances, in index points."""
     if first.days == second.days:
         total = first.variance
     else:
@@ -247,7 +255,87 @@ def vix_index(
         raise input_error(
             f"the chain's 30-day variance is not positive ({total!r})", arg="chain", value=total
         )
-    return VixIndex(100.0 * math.sqrt(total), first, second, in_window)
+    return 100.0 * math.sqrt(total)
+
+
+def model_vix(
+    market: Market,
+    *,
+    strike_step: float = 5.0,
+    low: float = 0.3,
+    high: float = 2.0,
+    tick: float = 0.05,
+) -> VixIndex:
+    """`vix_index` of the market's own options (`model_chain`'s quotes), computed on
+    arrays without building the chain: the same number, about 100 times faster (a
+    market solving its VIX ratio calls it a few times)."""
+    as_of = market.as_of
+    days = {e: (e - as_of).days for e in _default_expiries(as_of)}
+    near, nxt, in_window = _terms(days)
+    strikes = strike_grid_of(market.spot, strike_step, low, high)
+    terms = []
+    for expiry in dict.fromkeys((near, nxt)):
+        years = days[expiry] / 365.0
+        vols = market.spx_vol(strikes, expiry)
+        t = float(market.t(expiry))
+        quotes = []
+        for is_call in (True, False):
+            price = np.asarray(
+                bsm.price(
+                    is_call=is_call,
+                    spot=market.spot,
+                    strike=strikes,
+                    t=t,
+                    rate=market.rate,
+                    div=market.div,
+                    vol=vols,
+                )
+            )
+            bid = np.where(price >= tick / 2.0, price, 0.0)
+            quotes += [bid, np.where(price >= tick / 2.0, price, tick)]
+        variance, forward, k0, kept, q, contrib = term_variance(
+            strikes, *quotes, years=years, rate=market.rate
+        )
+        terms.append(
+            VixTerm(expiry, days[expiry], years, market.rate, forward, k0, variance, kept, q, contrib)
+        )
+    return VixIndex(_index(terms[0], terms[-1]), terms[0], terms[-1], in_window)
+
+
+def solve_vix_ratio(market: Market, *, tolerance: float = 1e-6) -> float:
+    """The ``atm_vix_ratio`` of ``market``'s vol model for which `model_vix` of the market
+    equals ``market.vix`` (within ``tolerance`` points): secant steps on the ratio, which
+    scales the model's VIX almost proportionally (3-4 evaluations of about 1 ms).
+    ``market.vol_model`` must have an ``atm_vix_ratio`` to replace (any value: the start)."""
+    from dataclasses import replace
+
+    def gap(ratio: float) -> float:
+        trial = replace(market, vol_model=replace(market.vol_model, atm_vix_ratio=ratio))
+        return model_vix(trial).value - market.vix
+
+    low_ratio, high_ratio = 1e-3, 5.0
+    x0 = 0.8
+    g0 = gap(x0)
+    x1 = x0 * market.vix / (market.vix + g0)
+    for _ in range(30):
+        x1 = min(max(x1, low_ratio), high_ratio)
+        g1 = gap(x1)
+        if abs(g1) <= tolerance:
+            return x1
+        if g1 == g0:
+            break
+        x0, x1, g0 = x1, x1 - g1 * (x1 - x0) / (g1 - g0), g1
+    raise input_error(
+        f"no SPX surface of this shape reproduces VIX {market.vix:g} with the Cboe formula on "
+        f"its own options (the ATM/VIX ratio would leave [{low_ratio:g}, {high_ratio:g}])",
+        arg="vix",
+        value=market.vix,
+    )
+
+
+def strike_grid_of(spot: float, step: float, low: float, high: float) -> FloatArray:
+    """Multiples of ``step`` from ``low`` to ``high`` times ``spot`` (listed SPX strikes)."""
+    return np.arange(math.ceil(low * spot / step), math.floor(high * spot / step) + 1) * step
 
 
 def _default_expiries(as_of: date) -> list[date]:
@@ -287,7 +375,7 @@ def model_chain(
     if isinstance(expiries, (str, bytes)):
         raise InputTypeError("expiries must be dates, not a string")
     wanted = _default_expiries(market.as_of) if expiries is None else list(expiries)
-    strikes = np.arange(math.ceil(low * market.spot / step), math.floor(high * market.spot / step) + 1) * step
+    strikes = strike_grid_of(market.spot, step, low, high)
     rows: dict[str, list[Any]] = {c: [] for c in ("expiry", "strike", "type", "bid", "ask")}
     for expiry in wanted:
         vols = market.spx_vol(strikes, expiry)

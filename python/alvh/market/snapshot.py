@@ -38,8 +38,10 @@ from alvh._core.checks import bad, check_fields, finite_number, plain_date
 from alvh._core.io import atomic_write
 from alvh._core.types import FloatArray
 from alvh.errors import InputTypeError, InvalidInputError
+from alvh.market.cboe import solve_vix_ratio
 from alvh.market.conventions import DAYS_PER_YEAR, check_dynamics
 from alvh.market.skew import VixLinkedSkew
+from alvh.market.ssvi import SsviSurface
 from alvh.market.svi import SviSlice, SviSurface
 from alvh.market.vix import VixFutures, VolOfVol
 
@@ -106,6 +108,12 @@ class Market:
         check_dynamics(self.dynamics)
         if self.scenario_base is not None and not isinstance(self.scenario_base, Market):
             raise InputTypeError("scenario_base must be a Market or None")
+        if isinstance(self.vol_model, SsviSurface) and not self.vol_model.solved:
+            # VIX consistency by construction: the ATM level is set so that the Cboe
+            # formula on this market's own 30-day options gives its VIX.
+            start = replace(self, vol_model=replace(self.vol_model, atm_vix_ratio=0.8))
+            ratio = solve_vix_ratio(start)
+            object.__setattr__(self, "vol_model", replace(self.vol_model, atm_vix_ratio=ratio))
 
     # ----------------------------------------------------------------- time
 
@@ -415,14 +423,24 @@ class Market:
             }
         vm, vv = self.vol_model, self.vol_of_vol
         base = vm if isinstance(vm, VixLinkedSkew) else vm.base
-        spx_vol: dict[str, Any] = {
-            "model": "vix_linked_skew" if vm is base else "svi",
-            "atm_vix_ratio": base.atm_vix_ratio,
-            "skew": base.skew,
-            "curvature": base.curvature,
-            "floor_ratio": base.floor_ratio,
-            "moneyness_limit": base.moneyness_limit,
-        }
+        spx_vol: dict[str, Any]
+        if isinstance(vm, SsviSurface):
+            spx_vol = {
+                "model": "ssvi",
+                "atm_vix_ratio": vm.atm_vix_ratio,
+                "rho": vm.rho,
+                "eta": vm.eta,
+                "gamma": vm.gamma,
+            }
+        else:
+            spx_vol = {
+                "model": "vix_linked_skew" if vm is base else "svi",
+                "atm_vix_ratio": base.atm_vix_ratio,
+                "skew": base.skew,
+                "curvature": base.curvature,
+                "floor_ratio": base.floor_ratio,
+                "moneyness_limit": base.moneyness_limit,
+            }
         if not isinstance(vm, VixLinkedSkew):
             spx_vol["slices"] = [
                 {
@@ -492,7 +510,9 @@ _FUTURES_KEYS = {"model", "theta", "kappa", "curve"}
 _SPX_VOL_KEYS = {"model", "atm_vix_ratio", "skew", "curvature", "floor_ratio", "moneyness_limit"}
 #: ``model = "svi"`` adds the per-expiry ``slices`` (see `alvh.market.svi.SviSlice`).
 _SVI_SLICE_KEYS = ("expiry", "a", "b", "rho", "m", "sigma", "atm_ratio")
-_SPX_VOL_MODELS = ("vix_linked_skew", "svi")
+_SPX_VOL_MODELS = ("vix_linked_skew", "svi", "ssvi")
+#: ``model = "ssvi"``: its parameters (an absent ``atm_vix_ratio`` is solved from the VIX).
+_SSVI_KEYS = {"model", "atm_vix_ratio", "rho", "eta", "gamma"}
 _VOL_OF_VOL_KEYS = {"short_vol", "long_vol", "decay_years", "vix_exponent", "reference_vix"}
 
 
@@ -560,30 +580,7 @@ class MarketReader:
                 f"unsupported version {version!r} (this alvh reads {FORMAT_VERSION})",
             )
         futures = self.futures(self.table(document, "vix_futures", _FUTURES_KEYS))
-        spx = self.table(document, "spx_vol", _SPX_VOL_KEYS | {"slices"})
-        model_name = spx.get("model", "vix_linked_skew")
-        if model_name not in _SPX_VOL_MODELS:
-            raise self.error(
-                "spx_vol",
-                "model",
-                f"unknown SPX vol model {model_name!r} (known: "
-                f"{', '.join(repr(name) for name in _SPX_VOL_MODELS)})",
-            )
-        defaults = VixLinkedSkew()
-        skew_model: VixLinkedSkew = self.build(
-            "spx_vol",
-            lambda: VixLinkedSkew(
-                **{
-                    key: self.number(spx, "spx_vol", key, getattr(defaults, key))
-                    for key in _SPX_VOL_KEYS - {"model"}
-                }
-            ),
-        )
-        vol_model: VixLinkedSkew | SviSurface = skew_model
-        if model_name == "svi":
-            vol_model = self.svi(spx, skew_model)
-        elif "slices" in spx:
-            raise self.error("spx_vol", "slices", "only used by model = 'svi'")
+        vol_model = self.vol_model(self.table(document, "spx_vol", _SPX_VOL_KEYS | _SSVI_KEYS | {"slices"}))
         vv = self.table(document, "vol_of_vol", _VOL_OF_VOL_KEYS)
         vv_defaults = VolOfVol()
         vol_of_vol = self.build(
@@ -656,6 +653,46 @@ class MarketReader:
                 field_name = getattr(exc, "arg", None) or "a"
                 raise self.error(section, f"{name}.{field_name}", str(exc)) from None
         return SviSurface(built, base=base)
+
+    def vol_model(self, spx: Mapping[str, Any]) -> VixLinkedSkew | SviSurface:
+        """The ``[spx_vol]`` table's model: the VIX-linked skew, SVI slices or SSVI."""
+        model_name = spx.get("model", "vix_linked_skew")
+        if model_name == "ssvi":
+            return self.ssvi(spx)
+        if model_name not in _SPX_VOL_MODELS:
+            raise self.error(
+                "spx_vol",
+                "model",
+                f"unknown SPX vol model {model_name!r} (known: "
+                f"{', '.join(repr(name) for name in _SPX_VOL_MODELS)})",
+            )
+        self.known(spx, "spx_vol", _SPX_VOL_KEYS | {"slices"})
+        defaults = VixLinkedSkew()
+        skew_model: VixLinkedSkew = self.build(
+            "spx_vol",
+            lambda: VixLinkedSkew(
+                **{
+                    key: self.number(spx, "spx_vol", key, getattr(defaults, key))
+                    for key in _SPX_VOL_KEYS - {"model"}
+                }
+            ),
+        )
+        if model_name == "svi":
+            return self.svi(spx, skew_model)
+        if "slices" in spx:
+            raise self.error("spx_vol", "slices", "only used by model = 'svi'")
+        return skew_model
+
+    def ssvi(self, spx: Mapping[str, Any]) -> SsviSurface:
+        """``model = "ssvi"``: the SSVI parameters (defaults of `SsviSurface` for absent ones)."""
+        self.known(spx, "spx_vol", _SSVI_KEYS)
+        defaults = SsviSurface()
+        values: dict[str, Any] = {
+            key: self.number(spx, "spx_vol", key, getattr(defaults, key)) for key in ("rho", "eta", "gamma")
+        }
+        if "atm_vix_ratio" in spx:
+            values["atm_vix_ratio"] = self.number(spx, "spx_vol", "atm_vix_ratio")
+        return self.build("spx_vol", lambda: SsviSurface(**values))
 
     def futures(self, table: Mapping[str, Any]) -> VixFutures:
         section = "vix_futures"

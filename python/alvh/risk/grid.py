@@ -73,6 +73,7 @@ from alvh.errors import InputTypeError, InvalidInputError
 from alvh.market.conventions import DAYS_PER_YEAR, DYNAMICS
 from alvh.market.skew import VixLinkedSkew
 from alvh.market.snapshot import Market
+from alvh.market.ssvi import SSVI_NOT_IN_KERNELS, SsviSurface
 from alvh.market.svi import SviSurface
 
 if TYPE_CHECKING:
@@ -437,6 +438,8 @@ def _kernel_inputs(
         )
     vm = market.vol_model
     smile = svi = None
+    if isinstance(vm, SsviSurface):
+        raise InvalidInputError(SSVI_NOT_IN_KERNELS)
     if dynamics == "sticky_moneyness" and isinstance(vm, SviSurface):
         # Each leg's slice shape around its ATM vol (`alvh.market.svi`).
         shapes = np.ascontiguousarray(vm.shapes(expiry).ravel())

@@ -44,6 +44,7 @@ from alvh.book.position import Position
 from alvh.errors import InputTypeError, InvalidInputError
 from alvh.market.conventions import DAYS_PER_YEAR, DYNAMICS
 from alvh.market.snapshot import Market
+from alvh.market.ssvi import SSVI_NOT_IN_KERNELS, SsviSurface
 from alvh.market.svi import SviSurface
 
 if TYPE_CHECKING:
@@ -324,6 +325,8 @@ def _tables(
     fut_b = np.zeros((days, n_legs))
     vm = market.vol_model
     svi = None
+    if isinstance(vm, SsviSurface):
+        raise InvalidInputError(SSVI_NOT_IN_KERNELS)
     if isinstance(vm, SviSurface):
         if dynamics == "sticky_moneyness":  # each SPX leg's slice around its ATM vol
             svi = SviSmiles(

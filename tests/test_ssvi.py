@@ -1,0 +1,139 @@
+"""`alvh.market.ssvi.SsviSurface`: the VIX-linked SSVI surface (Gatheral & Jacquier 2014):
+its formula, no static arbitrage on the listed grid (hypothesis: VIX levels, futures
+curves, parameters, dynamics and VIX shifts), its own options giving back its VIX, and
+its Cboe-SKEW-like tail inside the index's historical range."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import alvh
+from alvh.errors import InvalidInputError
+from alvh.market import Market, VixFutures
+from alvh.market.arbitrage import check_arbitrage
+from alvh.market.cboe import model_vix
+from alvh.market.ssvi import SsviSurface, ssvi_total_variance
+
+AS_OF = dt.date(2016, 2, 4)
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def market(vix: float = 20.0, *, theta: float = 20.0, kappa: float = 2.0, **ssvi) -> Market:
+    return Market(
+        as_of=AS_OF,
+        spot=1915.45,
+        rate=0.003,
+        div=0.021,
+        vix=vix,
+        futures=VixFutures.mean_reverting(theta=theta, kappa=kappa),
+        vol_model=SsviSurface(**ssvi),
+    )
+
+
+def test_the_smile_is_the_papers_formula():
+    rho, eta, gamma, theta = -0.7, 1.15, 0.5, 0.012
+    k = np.linspace(-0.6, 0.3, 19)
+    phi = eta / (theta**gamma * (1 + theta) ** (1 - gamma))
+    by_hand = theta / 2 * (1 + rho * phi * k + np.sqrt((phi * k + rho) ** 2 + 1 - rho**2))
+    assert np.allclose(
+        ssvi_total_variance(k, theta, rho=rho, eta=eta, gamma=gamma), by_hand, rtol=1e-15, atol=0
+    )
+    m = market()
+    expiry = dt.date(2016, 3, 18)
+    forward, tau, atm = float(m.forward(expiry)), float(m.t(expiry)), float(m.atm_vol(expiry))
+    strikes = forward * np.exp(k)
+    vols = m.spx_vol(strikes, expiry)
+    w = ssvi_total_variance(
+        k, atm**2 * tau, rho=m.vol_model.rho, eta=m.vol_model.eta, gamma=m.vol_model.gamma
+    )
+    assert np.allclose(vols, np.sqrt(w / tau), rtol=1e-13)
+    assert m.spx_vol(forward, expiry) == pytest.approx(atm, rel=1e-13)  # w(0) = theta
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    vix=st.floats(9.0, 90.0),
+    long_run=st.floats(10.0, 60.0),
+    kappa=st.floats(0.5, 10.0),
+    rho=st.floats(-0.95, 0.0),
+    eta_share=st.floats(0.1, 1.0),
+    gamma=st.floats(0.1, 0.5),
+)
+def test_no_static_arbitrage_anywhere_on_the_listed_grid(vix, long_run, kappa, rho, eta_share, gamma):
+    # Contango (long_run > vix) and backwardation alike; eta up to the no-arbitrage bound.
+    eta = eta_share * 2.0 / (1.0 + abs(rho))
+    m = market(vix, theta=long_run, kappa=kappa, rho=rho, eta=eta, gamma=gamma)
+    report = check_arbitrage(m)
+    assert report.ok, report.to_polars().head(5)
+    assert model_vix(m).value == pytest.approx(vix, abs=0.1)
+
+
+@settings(max_examples=15, deadline=None)
+@given(vix=st.floats(9.0, 60.0), shift=st.floats(-0.5, 2.0), dynamics=st.sampled_from(alvh.market.DYNAMICS))
+def test_a_bumped_surface_stays_free_of_static_arbitrage(vix, shift, dynamics):
+    m = market(vix)
+    bumped = m.bump(vix_shift=vix * shift, days=3, dynamics=dynamics)
+    report = check_arbitrage(
+        bumped, expiries=[bumped.as_of + dt.timedelta(days=d) for d in (4, 11, 30, 60, 180)]
+    )
+    assert report.ok, report.to_polars().head(5)
+
+
+@pytest.mark.parametrize("vix", [9.0, 12.0, 20.0, 35.0, 60.0, 90.0])
+def test_its_own_options_give_back_its_vix(vix):
+    m = market(vix)
+    assert m.vol_model.solved and 0.5 < m.vol_model.atm_vix_ratio < 1.0
+    assert model_vix(m).value == pytest.approx(vix, abs=1e-5)
+
+
+@pytest.mark.parametrize("vix", [10.0, 15.0, 20.0, 30.0, 40.0])
+def test_the_skew_index_stays_in_its_historical_range(vix):
+    # Cboe's SKEW has ranged about 100-170 since 1990; measured with the defaults:
+    # 128.8 (VIX 10) ... 129.3 (VIX 40).
+    m = market(vix)
+    expiry = AS_OF + dt.timedelta(days=30)
+    theta = float(m.atm_vol(expiry)) ** 2 * float(m.t(expiry))
+    skew = m.vol_model.skew_index(theta=theta, tau=float(m.t(expiry)))
+    assert 100.0 < skew < 170.0
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (dict(rho=-0.8, eta=1.2), r"eta \(1 \+ \|rho\|\) must be <= 2"),
+        (dict(rho=1.0), "rho"),
+        (dict(gamma=0.7), "gamma"),
+        (dict(eta=0.0), "eta"),
+    ],
+)
+def test_parameters_outside_the_no_arbitrage_region_are_refused(changes, message):
+    with pytest.raises(InvalidInputError, match=message):
+        SsviSurface(**changes)
+
+
+def test_toml_round_trip_and_a_missing_ratio_is_solved(tmp_path):
+    m = market(24.5, rho=-0.6, eta=1.1, gamma=0.45)
+    path = tmp_path / "ssvi.toml"
+    m.to_toml(path)
+    again = Market.from_toml(path)
+    assert again.vol_model == m.vol_model and again.vix == 24.5
+    text = path.read_text().replace(f"atm_vix_ratio = {m.vol_model.atm_vix_ratio!r}\n", "")
+    path.write_text(text)
+    solved = Market.from_toml(path)
+    assert solved.vol_model.atm_vix_ratio == pytest.approx(m.vol_model.atm_vix_ratio, rel=1e-9)
+
+
+def test_grid_and_projection_refuse_it_until_their_kernels_have_it():
+    # A market with the SSVI surface is not valued with the quadratic smile it inherits.
+    m = market()
+    book = alvh.Position.from_toml(EXAMPLES / "condor.toml")
+    with pytest.raises(InvalidInputError, match="not yet evaluated"):
+        alvh.scenario_grid(book, m, spot_moves=[0.0], vol_shifts=[0.0], days=[0])
+    with pytest.raises(InvalidInputError, match="not yet evaluated"):
+        alvh.project(book, m, days=5, paths=100, seed=1)
