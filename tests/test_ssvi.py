@@ -9,6 +9,7 @@ import datetime as dt
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -137,3 +138,50 @@ def test_grid_and_projection_refuse_it_until_their_kernels_have_it():
         alvh.scenario_grid(book, m, spot_moves=[0.0], vol_shifts=[0.0], days=[0])
     with pytest.raises(InvalidInputError, match="not yet evaluated"):
         alvh.project(book, m, days=5, paths=100, seed=1)
+
+
+def ssvi_chain(m: Market, *, half_spread: float = 0.0) -> pl.DataFrame:
+    """Quotes of ``m`` on four expiries, 25 strikes 25 points apart around the forward
+    (prices above 0.05)."""
+
+    rows = []
+    for expiry in (dt.date(2016, 2, 19), dt.date(2016, 3, 18), dt.date(2016, 4, 15), dt.date(2016, 6, 17)):
+        forward = float(m.forward(expiry))
+        strikes = np.round(forward / 5) * 5 + 25.0 * np.arange(-16, 9)
+        vols = m.spx_vol(strikes, expiry)
+        for is_call in (True, False):
+            price = alvh.bsm.price(
+                is_call=is_call, spot=m.spot, strike=strikes, t=m.t(expiry), rate=m.rate, div=m.div, vol=vols
+            )
+            for k, p in zip(strikes, price):
+                if p > 0.05:
+                    rows.append(
+                        (
+                            expiry,
+                            float(k),
+                            "call" if is_call else "put",
+                            max(p - half_spread, 0.0),
+                            p + half_spread,
+                        )
+                    )
+    return pl.DataFrame(rows, schema=["expiry", "strike", "type", "bid", "ask"], orient="row")
+
+
+def test_fit_ssvi_recovers_the_parameters_of_its_own_chain():
+    truth = market(21.84, rho=-0.62, eta=1.05, gamma=0.38)
+    start = market(21.84)  # the defaults
+    result = alvh.market.fit_ssvi(ssvi_chain(truth), start)
+    fitted = result.model
+    assert result.success and result.rmse < 1e-6
+    assert (fitted.rho, fitted.eta, fitted.gamma) == pytest.approx((-0.62, 1.05, 0.38), abs=1e-5)
+    assert model_vix(result.market).value == pytest.approx(21.84, abs=1e-5)  # still consistent
+    assert check_arbitrage(result.market).ok
+
+
+def test_fit_ssvi_refuses_a_thin_chain_and_fit_vix_linked_skew_refuses_ssvi():
+    m = market(20.0)
+    chain = ssvi_chain(m).head(2)
+    with pytest.raises(InvalidInputError, match="parameters to fit"):
+        alvh.market.fit_ssvi(chain, m)
+    with pytest.raises(InvalidInputError, match="fit it with fit_ssvi"):
+        alvh.fit_vix_linked_skew(ssvi_chain(m), m)

@@ -9,7 +9,7 @@
 - `cboe`: the Cboe VIX calculation on any chain (`vix_index`, `model_chain`);
 - `snapshot`: `Market`, one dated snapshot of all of the above, and its TOML format;
 - `chain`: loading and validating an SPX option chain (`load_chain`);
-- `fit`: fitting the vol models to a chain (`fit_vix_linked_skew`, `fit_svi`);
+- `fit`: fitting the vol models to a chain (`fit_ssvi`, `fit_vix_linked_skew`, `fit_svi`);
 - `arbitrage`: static-arbitrage checks of a market's surface (`check_arbitrage`).
 """
 
@@ -17,7 +17,7 @@ from alvh.market.arbitrage import ArbitrageReport, check_arbitrage
 from alvh.market.cboe import VixIndex, model_chain, vix_index
 from alvh.market.chain import InvalidChainError, load_chain
 from alvh.market.conventions import DAYS_PER_YEAR, DYNAMICS
-from alvh.market.fit import FitResult, SviFitResult, fit_svi, fit_vix_linked_skew
+from alvh.market.fit import FitResult, SviFitResult, fit_ssvi, fit_svi, fit_vix_linked_skew
 from alvh.market.skew import VixLinkedSkew
 from alvh.market.snapshot import Market
 from alvh.market.ssvi import SsviSurface
@@ -42,6 +42,7 @@ __all__ = [
     "VixFutures",
     "VixLinkedSkew",
     "VolOfVol",
+    "fit_ssvi",
     "fit_svi",
     "fit_vix_linked_skew",
     "load_chain",

@@ -40,6 +40,7 @@ from alvh.errors import InputTypeError, InvalidInputError
 from alvh.market.chain import is_loaded_chain, load_chain
 from alvh.market.skew import VixLinkedSkew
 from alvh.market.snapshot import Market
+from alvh.market.ssvi import SsviSurface
 from alvh.market.svi import ButterflyCheck, CalendarCheck, SviSlice, SviSurface, fit_slice
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ __all__ = [
     "FitResult",
     "SviFitResult",
     "SviSliceReport",
+    "fit_ssvi",
     "fit_svi",
     "fit_vix_linked_skew",
 ]
@@ -304,6 +306,11 @@ def fit_vix_linked_skew(
 
     _check_fit_args(market, weighting)
     base = market.vol_model
+    if isinstance(base, SsviSurface):
+        raise InvalidInputError(
+            "market.vol_model is an SsviSurface: fit it with fit_ssvi (its skew and curvature "
+            "fields are not its smile)"
+        )
     if not isinstance(base, VixLinkedSkew):
         raise InvalidInputError(
             "market.vol_model must be a VixLinkedSkew to fit it; got "
@@ -360,6 +367,96 @@ def fit_vix_linked_skew(
         rows_used=int(use.size),
         rows_excluded=n - int(use.size),
         excluded=excluded,
+        weighting=weighting,
+        fit_ratio=fit_ratio,
+        success=bool(solution.success),
+        message=str(solution.message),
+        nfev=int(solution.nfev),
+        _rows=table,
+    )
+
+
+# --------------------------------------------------------------------------- SSVI
+
+
+def _ssvi(params: FloatArray, base: SsviSurface, fit_ratio: bool) -> SsviSurface:
+    """The candidate surface: ``eta`` as a share of its no-arbitrage bound, so that every
+    point the optimizer tries is an arbitrage-free surface."""
+    rho, share, gamma = (float(p) for p in params[:3])
+    ratio = float(params[3]) if fit_ratio else None
+    return replace(base, rho=rho, eta=share * 2.0 / (1.0 + abs(rho)), gamma=gamma, atm_vix_ratio=ratio)
+
+
+def fit_ssvi(
+    chain: str | os.PathLike[str] | pl.DataFrame,
+    market: Market,
+    *,
+    fit_ratio: bool = False,
+    weighting: str = "vega",
+) -> FitResult:
+    """Fit the `SsviSurface` parameters ``rho``, ``eta`` and ``gamma`` to an option chain,
+    under the no-arbitrage constraints (``|rho| < 1``, ``0 < gamma <= 1/2``, ``eta (1 +
+    |rho|) <= 2``: the fit searches ``eta`` as a share of that bound, so every candidate
+    is free of static arbitrage).
+
+    With ``fit_ratio=False`` (the default) each candidate's ATM level is solved from the
+    market's VIX (the surface stays VIX-consistent: its own options give back the VIX);
+    ``fit_ratio=True`` fits ``atm_vix_ratio`` to the quotes as a fourth parameter instead
+    (compare `alvh.market.cboe.model_vix` of the result with the VIX to see how far the
+    chain's ATM level is from the index's). Rows and weights as `fit_vix_linked_skew`;
+    ``market.vol_model`` gives the starting point when it is an `SsviSurface` (else the
+    defaults).
+    """
+    from scipy.optimize import least_squares
+
+    _check_fit_args(market, weighting)
+    base = market.vol_model if isinstance(market.vol_model, SsviSurface) else SsviSurface()
+    rows = _chain_rows(chain, market)
+    n = rows.frame.height
+    use = np.flatnonzero(rows.used)
+    n_params = 4 if fit_ratio else 3
+    if use.size < n_params:
+        raise _too_few_rows(rows, int(use.size), n_params, "parameters to fit")
+    start_market = replace(market, vol_model=replace(base, atm_vix_ratio=None))
+    weight = _weights(rows, use, start_market, weighting)
+    used_expiry, used_strike, used_vol = rows.expiry[use], rows.strike[use], rows.market_vol[use]
+
+    def residuals(params: FloatArray) -> FloatArray:
+        candidate = replace(market, vol_model=_ssvi(params, base, fit_ratio))
+        vols = candidate.spx_vol(used_strike, used_expiry)
+        return np.asarray(weight * (vols - used_vol), dtype=np.float64)
+
+    bound = 2.0 / (1.0 + abs(base.rho))
+    start = [base.rho, min(base.eta / bound, 1.0), base.gamma]
+    lower, upper = [-0.999, 1e-3, 1e-3], [0.999, 1.0, 0.5]
+    if fit_ratio:
+        start.append(start_market.vol_model.atm_vix_ratio)
+        lower.append(1e-3)
+        upper.append(5.0)
+    start = [min(max(x, lo + 1e-9), hi - 1e-9) for x, lo, hi in zip(start, lower, upper)]
+    solution = least_squares(
+        residuals,
+        np.asarray(start, dtype=np.float64),
+        bounds=(lower, upper),
+        x_scale="jac",
+        xtol=1e-12,
+        ftol=1e-12,
+        gtol=1e-12,
+        max_nfev=400,
+    )
+    fitted = replace(market, vol_model=_ssvi(solution.x, base, fit_ratio))
+    model_vol = np.full(n, np.nan)
+    model_vol[use] = fitted.spx_vol(used_strike, used_expiry)
+    weights = np.full(n, np.nan)
+    weights[use] = weight
+    table = rows.table(model_vol, weights)
+    return FitResult(
+        model=fitted.vol_model,
+        market=fitted,
+        rmse=float(np.sqrt(np.mean(table["residual"][use] ** 2))),
+        rows_used=int(use.size),
+        rows_excluded=n - int(use.size),
+        excluded=rows.excluded(),
         weighting=weighting,
         fit_ratio=fit_ratio,
         success=bool(solution.success),
