@@ -56,7 +56,6 @@ from alvh._core.types import FloatArray
 from alvh._fallback import pricing
 from alvh.errors import InvalidInputError, ShapeError
 
-
 SPX_OPTION, VIX_FUTURE, VIX_OPTION = 0, 1, 2
 
 #: Cells per block of one leg: bounds the temporaries of the pricing kernel.
@@ -88,8 +87,11 @@ def _array(arg: str, value: Any, dtype: type, length: int | None, what: str) -> 
     if not (isinstance(value, np.ndarray) and value.ndim == 1 and value.dtype == dtype):
         raise TypeError(
             f"{arg} must be a 1-D {np.dtype(dtype).name} array, got {type(value).__name__}"
-            + (f" of dtype {value.dtype} and {value.ndim} dimensions"
-               if isinstance(value, np.ndarray) else "")
+            + (
+                f" of dtype {value.dtype} and {value.ndim} dimensions"
+                if isinstance(value, np.ndarray)
+                else ""
+            )
         )
     if not value.flags.c_contiguous:
         raise ValueError(f"{arg} must be C-contiguous")
@@ -127,8 +129,7 @@ def _smile(value: Any) -> tuple[float, float, float, float] | None:
         return None
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) != 4:
         raise TypeError(
-            "smile must be None or a tuple (skew, curvature, floor_ratio, moneyness_limit), "
-            f"got {value!r}"
+            f"smile must be None or a tuple (skew, curvature, floor_ratio, moneyness_limit), got {value!r}"
         )
     names = ("smile.skew", "smile.curvature", "smile.floor_ratio", "smile.moneyness_limit")
     skew, curvature, floor_ratio, limit = (_float(n, v) for n, v in zip(names, value))
@@ -150,12 +151,12 @@ def _svi(value: Any, kind: NDArray[np.uint8]) -> tuple[FloatArray, float, float]
         return None
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) != 3:
         raise TypeError(
-            "svi must be None or a tuple (shapes, floor_ratio, moneyness_limit), "
-            f"got {type(value).__name__}"
+            f"svi must be None or a tuple (shapes, floor_ratio, moneyness_limit), got {type(value).__name__}"
         )
     n_legs = len(kind)
-    shapes = _array("svi.shapes", value[0], np.float64, 6 * n_legs,
-                    "6 per leg: a, b, rho, m, sigma, w0").reshape(n_legs, 6)
+    shapes = _array(
+        "svi.shapes", value[0], np.float64, 6 * n_legs, "6 per leg: a, b, rho, m, sigma, w0"
+    ).reshape(n_legs, 6)
     floor_ratio = _float("smile.floor_ratio", value[1])
     limit = _float("smile.moneyness_limit", value[2])
     for name, number in (("smile.floor_ratio", floor_ratio), ("smile.moneyness_limit", limit)):
@@ -196,25 +197,51 @@ def _intrinsic(is_call: bool, under: FloatArray, strike: float) -> FloatArray:
 
 
 def _option_greeks(
-    model: str, is_call: bool, under: FloatArray, strike: float, tau: FloatArray,
-    rate: float, div: float, vol: FloatArray,
+    model: str,
+    is_call: bool,
+    under: FloatArray,
+    strike: float,
+    tau: FloatArray,
+    rate: float,
+    div: float,
+    vol: FloatArray,
 ) -> tuple[FloatArray, ...]:
     """(price, delta, gamma, vega, theta, vanna, volga) of one leg over cells (same shape)."""
 
     n = under.size
     out = [np.empty(n) for _ in range(9)]
     pricing.greeks(
-        model, bool(is_call), np.ascontiguousarray(under.ravel()), float(strike),
-        np.ascontiguousarray(tau.ravel()), rate, div, np.ascontiguousarray(vol.ravel()),
-        out, True,
+        model,
+        bool(is_call),
+        np.ascontiguousarray(under.ravel()),
+        float(strike),
+        np.ascontiguousarray(tau.ravel()),
+        rate,
+        div,
+        np.ascontiguousarray(vol.ravel()),
+        out,
+        True,
     )
     return tuple(a.reshape(under.shape) for a in (*out[:5], out[6], out[7]))
 
 
 def scenario_grid(
-    kind: Any, is_call: Any, strike: Any, weight: Any, spot: Any, rate: Any, div: Any,
-    spot_moves: Any, n_shifts: Any, n_days: Any, tau: Any, vol: Any, underlying: Any,
-    smile: Any, out: Any, svi: Any = None,
+    kind: Any,
+    is_call: Any,
+    strike: Any,
+    weight: Any,
+    spot: Any,
+    rate: Any,
+    div: Any,
+    spot_moves: Any,
+    n_shifts: Any,
+    n_days: Any,
+    tau: Any,
+    vol: Any,
+    underlying: Any,
+    smile: Any,
+    out: Any,
+    svi: Any = None,
 ) -> None:
     """The position's value and Greeks over (days, shifts, moves) into ``out``
     (see the module docstring for the arguments)."""
@@ -243,13 +270,11 @@ def scenario_grid(
     cells = n_days * n_shifts * n_moves
     if isinstance(out, (str, bytes, np.ndarray)) or not isinstance(out, Sequence) or len(out) != 6:
         raise TypeError(
-            "out must be a sequence of 6 float64 arrays (value, delta, gamma, vega, theta, "
-            "vix_delta)"
+            "out must be a sequence of 6 float64 arrays (value, delta, gamma, vega, theta, vix_delta)"
         )
     cells_what = "n_days * n_shifts * len(spot_moves)"
     outs = [
-        _array(f"out.{name}", array, np.float64, cells, cells_what)
-        for name, array in zip(_OUT_NAMES, out)
+        _array(f"out.{name}", array, np.float64, cells, cells_what) for name, array in zip(_OUT_NAMES, out)
     ]
     for name, array in zip(_OUT_NAMES, outs):
         if not array.flags.writeable:
@@ -261,28 +286,32 @@ def scenario_grid(
     for name, number in (("rate", rate), ("div", div)):
         if not math.isfinite(number):
             raise _invalid(name, None, number, "finite")
-    _first_bad("spot_moves", moves, ~(np.isfinite(moves) & (moves > -1.0)),
-               "finite and greater than -1 (a relative move, -0.05 = -5 %)")
+    _first_bad(
+        "spot_moves",
+        moves,
+        ~(np.isfinite(moves) & (moves > -1.0)),
+        "finite and greater than -1 (a relative move, -0.05 = -5 %)",
+    )
     if n_legs:
         bad_kind = kind > VIX_OPTION
         if bad_kind.any():
             i = int(np.flatnonzero(bad_kind)[0])
-            raise _invalid(
-                "kind", i, int(kind[i]), "0 (SPX option), 1 (VIX future) or 2 (VIX option)"
-            )
+            raise _invalid("kind", i, int(kind[i]), "0 (SPX option), 1 (VIX future) or 2 (VIX option)")
     option = kind != VIX_FUTURE
-    _first_bad("strike", strike, option & ~(np.isfinite(strike) & (strike > 0.0)),
-               "positive and finite")
+    _first_bad("strike", strike, option & ~(np.isfinite(strike) & (strike > 0.0)), "positive and finite")
     _first_bad("weight", weight, ~np.isfinite(weight), "finite")
     per_row_kind = np.repeat(kind, n_shifts * n_days)
     _first_bad("tau", tau, ~np.isfinite(tau), "finite (years)")
     live = tau > 0.0
     vol_used = live & (per_row_kind != VIX_FUTURE)
-    _first_bad("vol", vol, vol_used & ~(np.isfinite(vol) & (vol > 0.0)),
-               "positive and finite (1.0 = 100%)")
+    _first_bad("vol", vol, vol_used & ~(np.isfinite(vol) & (vol > 0.0)), "positive and finite (1.0 = 100%)")
     vix_leg = per_row_kind != SPX_OPTION
-    _first_bad("underlying", underlying, vix_leg & ~(np.isfinite(underlying) & (underlying > 0.0)),
-               "positive and finite (the VIX future of the leg's expiry)")
+    _first_bad(
+        "underlying",
+        underlying,
+        vix_leg & ~(np.isfinite(underlying) & (underlying > 0.0)),
+        "positive and finite (the VIX future of the leg's expiry)",
+    )
 
     # -- computation: one leg at a time, blocks of (shift, day) rows by all moves
     for array in outs:
@@ -299,21 +328,42 @@ def scenario_grid(
                 shapes, floor_ratio, limit = svi_params
                 svi_leg = (shapes[leg], floor_ratio, limit)
             _add_leg(
-                cubes, int(kind[leg]), bool(is_call[leg]), float(strike[leg]), float(weight[leg]),
-                scenario_spot, rate, div, n_shifts, n_days,
-                tau[leg * n_shifts * n_days:(leg + 1) * n_shifts * n_days],
-                vol[leg * n_shifts * n_days:(leg + 1) * n_shifts * n_days],
-                underlying[leg * n_shifts * n_days:(leg + 1) * n_shifts * n_days],
-                params, svi_leg, rows_per_block,
+                cubes,
+                int(kind[leg]),
+                bool(is_call[leg]),
+                float(strike[leg]),
+                float(weight[leg]),
+                scenario_spot,
+                rate,
+                div,
+                n_shifts,
+                n_days,
+                tau[leg * n_shifts * n_days : (leg + 1) * n_shifts * n_days],
+                vol[leg * n_shifts * n_days : (leg + 1) * n_shifts * n_days],
+                underlying[leg * n_shifts * n_days : (leg + 1) * n_shifts * n_days],
+                params,
+                svi_leg,
+                rows_per_block,
             )
 
 
 def _add_leg(
-    cubes: list[FloatArray], kind: int, is_call: bool, strike: float, weight: float,
-    scenario_spot: FloatArray, rate: float, div: float, n_shifts: int, n_days: int,
-    tau: FloatArray, vol: FloatArray, underlying: FloatArray,
+    cubes: list[FloatArray],
+    kind: int,
+    is_call: bool,
+    strike: float,
+    weight: float,
+    scenario_spot: FloatArray,
+    rate: float,
+    div: float,
+    n_shifts: int,
+    n_days: int,
+    tau: FloatArray,
+    vol: FloatArray,
+    underlying: FloatArray,
     params: tuple[float, float, float, float] | None,
-    svi_leg: tuple[FloatArray, float, float] | None, rows_per_block: int,
+    svi_leg: tuple[FloatArray, float, float] | None,
+    rows_per_block: int,
 ) -> None:
     """Adds one leg's contribution to the cubes (days, shifts, moves)."""
     value, delta, gamma, vega, theta, vix_delta = cubes
@@ -329,9 +379,7 @@ def _add_leg(
     flat_tau = np.ascontiguousarray(tau_ds).ravel()  # (D*V,) in cube order
     flat_vol = np.ascontiguousarray(vol_ds).ravel()
     flat_under = np.ascontiguousarray(under_ds).ravel()
-    value_2d, delta_2d, gamma_2d, vega_2d, theta_2d, vix_delta_2d = (
-        c.reshape(-1, n_moves) for c in cubes
-    )
+    value_2d, delta_2d, gamma_2d, vega_2d, theta_2d, vix_delta_2d = (c.reshape(-1, n_moves) for c in cubes)
     for start in range(0, flat_tau.size, rows_per_block):
         block = slice(start, min(start + rows_per_block, flat_tau.size))
         t = flat_tau[block][:, None]
@@ -351,13 +399,9 @@ def _add_leg(
             under_live = under[live]
             atm = np.broadcast_to(flat_vol[block][:, None], shape)[live]
             if kind == SPX_OPTION and svi_leg is not None:
-                sigma, sigma_s, sigma_ss = _svi_vol(
-                    svi_leg, strike, under_live, t_live, rate, div, atm
-                )
+                sigma, sigma_s, sigma_ss = _svi_vol(svi_leg, strike, under_live, t_live, rate, div, atm)
             elif kind == SPX_OPTION and params is not None:
-                sigma, sigma_s, sigma_ss = _smile_vol(
-                    params, strike, under_live, t_live, rate, div, atm
-                )
+                sigma, sigma_s, sigma_ss = _smile_vol(params, strike, under_live, t_live, rate, div, atm)
             else:
                 sigma, sigma_s, sigma_ss = atm, np.zeros_like(atm), np.zeros_like(atm)
             model = "bsm" if kind == SPX_OPTION else "black76"
@@ -384,8 +428,13 @@ def _add_leg(
 
 
 def _svi_vol(
-    params: tuple[FloatArray, float, float], strike: float, spot: FloatArray, tau: FloatArray,
-    rate: float, div: float, atm: FloatArray,
+    params: tuple[FloatArray, float, float],
+    strike: float,
+    spot: FloatArray,
+    tau: FloatArray,
+    rate: float,
+    div: float,
+    atm: FloatArray,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """The per-leg SVI smile at the forward of ``spot`` (live rows), as the core computes
     it, with its first and second derivatives in the spot (zero where ``x`` is clipped
@@ -417,8 +466,13 @@ def _svi_vol(
 
 
 def _smile_vol(
-    params: tuple[float, float, float, float], strike: float, spot: FloatArray, tau: FloatArray,
-    rate: float, div: float, atm: FloatArray,
+    params: tuple[float, float, float, float],
+    strike: float,
+    spot: FloatArray,
+    tau: FloatArray,
+    rate: float,
+    div: float,
+    atm: FloatArray,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """`VixLinkedSkew.smile` at the forward of ``spot`` (live rows: tau > 0), op for op,
     with its first and second derivatives in the spot (zero where ``m`` is clipped or

@@ -20,6 +20,15 @@ from alvh._fallback.projection import (
 )
 
 __all__ = [
-    "ADDITIVE", "GREEKS", "STATS", "STICKY_MONEYNESS", "TOUCH_KINDS", "greeks", "implied_vol",
-    "monte_carlo", "pnl_statistics", "price", "scenario_grid",
+    "ADDITIVE",
+    "GREEKS",
+    "STATS",
+    "STICKY_MONEYNESS",
+    "TOUCH_KINDS",
+    "greeks",
+    "implied_vol",
+    "monte_carlo",
+    "pnl_statistics",
+    "price",
+    "scenario_grid",
 ]

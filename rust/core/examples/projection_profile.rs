@@ -1,7 +1,7 @@
 //! Profiling driver for the projection kernel (not part of the library):
 //! `cargo run --release -p alvh-core --example projection_profile -- PATHS [greek_paths]`
 //! (the bench's 8-leg book; `LEGS=n` keeps the first n legs).
-use alvh_core::grid::LegKind;
+use alvh_core::legs::LegKind;
 use alvh_core::projection::{
     monte_carlo, pnl_statistics, ProjectionInputs, ProjectionOut, VolDynamics, STATS,
 };

@@ -11,32 +11,10 @@
 
 use crate::error::{AlvhError, Result};
 use crate::kernels::{check_lengths, option_values};
+use crate::legs::LegKind;
 use crate::simd_math::{exp, MulAdd};
 use crate::smile::{check_smile_limits, Smile, SviLegSmile, SviSmiles};
 use rayon::prelude::*;
-
-/// What a leg is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LegKind {
-    /// A European SPX option (BSM on the index).
-    SpxOption,
-    /// A VIX future (worth its price times the weight).
-    VixFuture,
-    /// A European VIX option (Black-76 on the VIX future of its expiry).
-    VixOption,
-}
-
-impl LegKind {
-    /// 0 = SPX option, 1 = VIX future, 2 = VIX option.
-    pub fn from_code(code: u8) -> Option<LegKind> {
-        match code {
-            0 => Some(LegKind::SpxOption),
-            1 => Some(LegKind::VixFuture),
-            2 => Some(LegKind::VixOption),
-            _ => None,
-        }
-    }
-}
 
 /// How the kernel turns a live SPX leg's `vol` into the vol at its strike.
 #[derive(Clone, Copy, Debug)]

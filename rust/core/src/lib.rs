@@ -4,6 +4,7 @@
 //! - [`kernels`]: BSM and Black-76 prices and Greeks, vectorized and parallel.
 //! - [`implied`]: implied volatility: a vectorized Householder stage, and Jäckel's
 //!   "Let's Be Rational" for every row it does not accept.
+//! - [`legs`]: what a leg is ([`legs::LegKind`]), shared by the position kernels.
 //! - [`smile`]: the SPX smiles both position kernels share: the VIX-linked quadratic
 //!   and per-leg SVI slices, sticky in standardized moneyness, with their spot slopes.
 //! - [`grid`]: the scenario grid (risk graph): value and Greeks over SPX moves x VIX
@@ -20,6 +21,7 @@ pub mod error;
 pub mod grid;
 pub mod implied;
 pub mod kernels;
+pub mod legs;
 pub mod projection;
 pub mod simd_math;
 pub mod smile;

@@ -5,8 +5,8 @@
 //! delta and gamma), and the checks of their parameters.
 
 use crate::error::{AlvhError, Result};
-use crate::grid::LegKind;
 use crate::kernels::check_lengths;
+use crate::legs::LegKind;
 use crate::simd_math::{ln, MulAdd};
 
 /// The SPX smile around the ATM vol in standardized moneyness

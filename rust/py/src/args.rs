@@ -2,7 +2,7 @@
 //! arguments, and these helpers only borrow them as the core's types (slices,
 //! columns, flags, leg kinds), or say which argument is not what the kernel takes.
 
-use alvh_core::grid::LegKind;
+use alvh_core::legs::LegKind;
 use alvh_core::{Column, ErrorMode, Flags, Model, OptionBatch};
 use numpy::{PyReadonlyArray1, PyReadwriteArray1};
 use pyo3::exceptions::{PyTypeError, PyValueError};

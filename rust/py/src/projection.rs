@@ -12,7 +12,7 @@
 
 use crate::args::{leg_kinds, out_slice, readonly};
 use crate::errors::run_detached;
-use alvh_core::grid::LegKind;
+use alvh_core::legs::LegKind;
 use alvh_core::projection::{
     monte_carlo as core_monte_carlo, pnl_statistics as core_pnl_statistics, ProjectionInputs, ProjectionOut,
     VolDynamics,

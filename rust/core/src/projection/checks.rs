@@ -4,8 +4,8 @@
 
 use super::{ProjectionInputs, ProjectionOut, VolDynamics, GREEKS, TOUCH_KINDS};
 use crate::error::{AlvhError, Result};
-use crate::grid::LegKind;
 use crate::kernels::check_lengths;
+use crate::legs::LegKind;
 
 /// The first element of `values` that is not `ok`, as an error naming `arg`.
 pub(super) fn check_all(

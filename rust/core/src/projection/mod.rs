@@ -19,7 +19,7 @@ mod statistics;
 mod valuation;
 
 use crate::error::Result;
-use crate::grid::LegKind;
+use crate::legs::LegKind;
 use crate::smile::{Smile, SviSmiles};
 
 pub use paths::{LN_VIX_MAX, LN_VIX_MIN};

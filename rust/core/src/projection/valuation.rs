@@ -4,8 +4,8 @@
 //! dynamics' smile. Loops run over the paths of a block and are written to vectorize.
 
 use super::{ProjectionInputs, VolDynamics, DAYS_PER_YEAR, GREEKS};
-use crate::grid::LegKind;
 use crate::kernels::{option_price, option_values, Discounts};
+use crate::legs::LegKind;
 use crate::simd_math::{exp, MulAdd};
 
 impl ProjectionInputs<'_> {
