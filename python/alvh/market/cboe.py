@@ -309,8 +309,10 @@ def solve_vix_ratio(market: Market, *, tolerance: float = 1e-6) -> float:
     ``market.vol_model`` must have an ``atm_vix_ratio`` to replace (any value: the start)."""
     from dataclasses import replace
 
+    model: Any = market.vol_model  # a VixLinkedSkew or SsviSurface: both have the ratio
+
     def gap(ratio: float) -> float:
-        trial = replace(market, vol_model=replace(market.vol_model, atm_vix_ratio=ratio))
+        trial = replace(market, vol_model=replace(model, atm_vix_ratio=ratio))
         return model_vix(trial).value - market.vix
 
     low_ratio, high_ratio = 1e-3, 5.0
@@ -335,7 +337,8 @@ def solve_vix_ratio(market: Market, *, tolerance: float = 1e-6) -> float:
 
 def strike_grid_of(spot: float, step: float, low: float, high: float) -> FloatArray:
     """Multiples of ``step`` from ``low`` to ``high`` times ``spot`` (listed SPX strikes)."""
-    return np.arange(math.ceil(low * spot / step), math.floor(high * spot / step) + 1) * step
+    first, last = math.ceil(low * spot / step), math.floor(high * spot / step)
+    return np.arange(first, last + 1, dtype=np.float64) * step
 
 
 def _default_expiries(as_of: date) -> list[date]:

@@ -444,14 +444,15 @@ def fit_ssvi(
         gtol=1e-12,
         max_nfev=400,
     )
-    fitted = replace(market, vol_model=_ssvi(solution.x, base, fit_ratio))
+    surface = _ssvi(solution.x, base, fit_ratio)
+    fitted = replace(market, vol_model=surface)
     model_vol = np.full(n, np.nan)
     model_vol[use] = fitted.spx_vol(used_strike, used_expiry)
     weights = np.full(n, np.nan)
     weights[use] = weight
     table = rows.table(model_vol, weights)
     return FitResult(
-        model=fitted.vol_model,
+        model=fitted.vol_model if isinstance(fitted.vol_model, SsviSurface) else surface,
         market=fitted,
         rmse=float(np.sqrt(np.mean(table["residual"][use] ** 2))),
         rows_used=int(use.size),
