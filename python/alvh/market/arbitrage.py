@@ -13,7 +13,7 @@ options desk checks first.
   with a deterministic rate and dividend yield).
 
 A difference within ``tolerance`` (index points for prices, variance units for ``w``)
-is rounding, not arbitrage. Prices are Black-Scholes at `Market.spx_vol`.
+is rounding, not arbitrage. Prices are Black-Scholes at `Market.spx_vol` (`alvh.market.cboe.model_prices`).
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from alvh import bsm
 from alvh._core.checks import finite_number, input_error
 from alvh._core.types import FloatArray
 from alvh.errors import InputTypeError
+from alvh.market.cboe import model_prices
 
 if TYPE_CHECKING:
     import polars as pl
@@ -126,22 +126,12 @@ def _row(
 
 def _strike_checks(market: Market, expiry: date, strikes: FloatArray, tol: float) -> list[dict[str, Any]]:
     t = float(market.t(expiry))
-    vols = np.asarray(market.spx_vol(strikes, expiry), dtype=np.float64)
     width = np.diff(strikes)
     bound = np.exp(-market.rate * t) * width
     rows = []
-    for is_call, right in ((True, "call"), (False, "put")):
-        price = np.asarray(
-            bsm.price(
-                is_call=is_call,
-                spot=market.spot,
-                strike=strikes,
-                t=t,
-                rate=market.rate,
-                div=market.div,
-                vol=vols,
-            )
-        )
+    for (is_call, right), price in zip(
+        ((True, "call"), (False, "put")), model_prices(market, strikes, expiry)
+    ):
         spread = -np.diff(price) if is_call else np.diff(price)
         slope = np.diff(price) / width
         for i in np.flatnonzero(spread < -tol):

@@ -59,6 +59,7 @@ __all__ = [
     "VixIndex",
     "VixTerm",
     "model_chain",
+    "model_prices",
     "model_vix",
     "solve_vix_ratio",
     "strike_grid_of",
@@ -276,23 +277,10 @@ def model_vix(
     terms = []
     for expiry in dict.fromkeys((near, nxt)):
         years = days[expiry] / 365.0
-        vols = market.spx_vol(strikes, expiry)
-        t = float(market.t(expiry))
         quotes = []
-        for is_call in (True, False):
-            price = np.asarray(
-                bsm.price(
-                    is_call=is_call,
-                    spot=market.spot,
-                    strike=strikes,
-                    t=t,
-                    rate=market.rate,
-                    div=market.div,
-                    vol=vols,
-                )
-            )
-            bid = np.where(price >= tick / 2.0, price, 0.0)
-            quotes += [bid, np.where(price >= tick / 2.0, price, tick)]
+        for price in model_prices(market, strikes, expiry):
+            quoted = price >= tick / 2.0
+            quotes += [np.where(quoted, price, 0.0), np.where(quoted, price, tick)]
         variance, forward, k0, kept, q, contrib = term_variance(
             strikes, *quotes, years=years, rate=market.rate
         )
@@ -333,6 +321,29 @@ def solve_vix_ratio(market: Market, *, tolerance: float = 1e-6) -> float:
         arg="vix",
         value=market.vix,
     )
+
+
+def model_prices(market: Market, strikes: FloatArray, expiry: date) -> tuple[FloatArray, FloatArray]:
+    """The market's call and put prices on ``strikes`` at ``expiry`` (Black-Scholes at
+    `Market.spx_vol`): what `model_chain`, `model_vix` and `check_arbitrage` quote."""
+    vols = market.spx_vol(strikes, expiry)
+    t = float(market.t(expiry))
+    calls, puts = (
+        np.asarray(
+            bsm.price(
+                is_call=is_call,
+                spot=market.spot,
+                strike=strikes,
+                t=t,
+                rate=market.rate,
+                div=market.div,
+                vol=vols,
+            ),
+            dtype=np.float64,
+        )
+        for is_call in (True, False)
+    )
+    return calls, puts
 
 
 def strike_grid_of(spot: float, step: float, low: float, high: float) -> FloatArray:
@@ -381,18 +392,7 @@ def model_chain(
     strikes = strike_grid_of(market.spot, step, low, high)
     rows: dict[str, list[Any]] = {c: [] for c in ("expiry", "strike", "type", "bid", "ask")}
     for expiry in wanted:
-        vols = market.spx_vol(strikes, expiry)
-        t = float(market.t(expiry))
-        for is_call, kind in ((True, "call"), (False, "put")):
-            price = bsm.price(
-                is_call=is_call,
-                spot=market.spot,
-                strike=strikes,
-                t=t,
-                rate=market.rate,
-                div=market.div,
-                vol=vols,
-            )
+        for kind, price in zip(("call", "put"), model_prices(market, strikes, expiry)):
             quoted = price >= tick / 2.0
             rows["expiry"] += [expiry] * strikes.size
             rows["strike"] += strikes.tolist()

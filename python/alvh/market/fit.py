@@ -318,12 +318,10 @@ def fit_vix_linked_skew(
             "vol_model=surface.base))"
         )
     rows = _chain_rows(chain, market)
-    n = rows.frame.height
     expiry, strike, market_vol = rows.expiry, rows.strike, rows.market_vol
     used = rows.used
     use = np.flatnonzero(used)
     n_params = 3 if fit_ratio else 2
-    excluded = rows.excluded()
     if use.size < n_params:
         raise _too_few_rows(rows, int(use.size), n_params, "parameters to fit")
 
@@ -352,21 +350,44 @@ def fit_vix_linked_skew(
         max_nfev=2000,
     )
     model = _model(solution.x, base, fit_ratio)
-    fitted = replace(market, vol_model=model)
+    return _fit_result(
+        rows,
+        use,
+        weight,
+        replace(market, vol_model=model),
+        model,
+        solution,
+        weighting=weighting,
+        fit_ratio=fit_ratio,
+    )
 
+
+def _fit_result(
+    rows: _ChainRows,
+    use: NDArray[np.int64],
+    weight: FloatArray,
+    fitted: Market,
+    model: VixLinkedSkew,
+    solution: Any,
+    *,
+    weighting: str,
+    fit_ratio: bool,
+) -> FitResult:
+    """A fit's `FitResult`: the model vols of the used rows in the fitted market, the
+    per-row table, the unweighted RMSE, and the optimizer's outcome."""
+    n = rows.frame.height
     model_vol = np.full(n, np.nan)
-    model_vol[use] = fitted.spx_vol(used_strike, used_expiry)
+    model_vol[use] = fitted.spx_vol(rows.strike[use], rows.expiry[use])
     weights = np.full(n, np.nan)
     weights[use] = weight
     table = rows.table(model_vol, weights)
-    rmse = float(np.sqrt(np.mean(table["residual"][use] ** 2)))
     return FitResult(
         model=model,
         market=fitted,
-        rmse=rmse,
+        rmse=float(np.sqrt(np.mean(table["residual"][use] ** 2))),
         rows_used=int(use.size),
         rows_excluded=n - int(use.size),
-        excluded=excluded,
+        excluded=rows.excluded(),
         weighting=weighting,
         fit_ratio=fit_ratio,
         success=bool(solution.success),
@@ -412,7 +433,6 @@ def fit_ssvi(
     _check_fit_args(market, weighting)
     base = market.vol_model if isinstance(market.vol_model, SsviSurface) else SsviSurface()
     rows = _chain_rows(chain, market)
-    n = rows.frame.height
     use = np.flatnonzero(rows.used)
     n_params = 4 if fit_ratio else 3
     if use.size < n_params:
@@ -444,27 +464,9 @@ def fit_ssvi(
         gtol=1e-12,
         max_nfev=400,
     )
-    surface = _ssvi(solution.x, base, fit_ratio)
-    fitted = replace(market, vol_model=surface)
-    model_vol = np.full(n, np.nan)
-    model_vol[use] = fitted.spx_vol(used_strike, used_expiry)
-    weights = np.full(n, np.nan)
-    weights[use] = weight
-    table = rows.table(model_vol, weights)
-    return FitResult(
-        model=fitted.vol_model if isinstance(fitted.vol_model, SsviSurface) else surface,
-        market=fitted,
-        rmse=float(np.sqrt(np.mean(table["residual"][use] ** 2))),
-        rows_used=int(use.size),
-        rows_excluded=n - int(use.size),
-        excluded=rows.excluded(),
-        weighting=weighting,
-        fit_ratio=fit_ratio,
-        success=bool(solution.success),
-        message=str(solution.message),
-        nfev=int(solution.nfev),
-        _rows=table,
-    )
+    fitted = replace(market, vol_model=_ssvi(solution.x, base, fit_ratio))
+    surface = fitted.vol_model if isinstance(fitted.vol_model, SsviSurface) else base
+    return _fit_result(rows, use, weight, fitted, surface, solution, weighting=weighting, fit_ratio=fit_ratio)
 
 
 # --------------------------------------------------------------------------- SVI
