@@ -25,8 +25,9 @@ the nearest expiries bracketing 30 days are used and the result says which.
 **Time.** Cboe counts minutes to the settlement time (9:30 ET for AM-settled monthly SPX,
 16:00 for PM-settled SPXW). A daily snapshot has no clock: ``T`` is calendar days / 365
 from the close to the expiry's close (DESIGN.md's ACT/365), which for an AM-settled term
-overstates ``T`` by 6.5 hours (0.9 % of 30 days: about 0.1 VIX point at VIX 20, from the
-interpolation weights; PM-settled weeklies are exact to the minute).
+overstates ``T`` by 6.5 hours. Measured on the same quotes (an SSVI market of 2016-02-04,
+VIX 20): counting the near term 6.5 hours shorter gives 20.08 instead of 20.00, both terms
+20.09. PM-settled weeklies at the close are exact to the minute.
 """
 
 from __future__ import annotations
