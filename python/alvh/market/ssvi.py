@@ -26,10 +26,10 @@ parameter in a `Market`: it is solved there (`Market` calls `solve_vix_ratio`) s
 the Cboe VIX formula on the market's own 30-day options gives back the input VIX.
 
 Defaults and why (SPX): ``gamma = 0.5``, the square-root form of their Remark 4.4, for
-which ``eta (1 + |rho|) <= 2`` is the whole butterfly condition; ``rho = -0.7``, a steep put
+which ``eta (1 + |rho|) <= 2`` suffices against butterflies; ``rho = -0.7``, a steep put
 skew as SPX shows; ``eta = 1.15``, just inside the bound for that ``rho``. They are not yet
 tied to a published SPX fit (issue 12 asks for one; `alvh.market.fit_ssvi` fits them to a
-chain). Measured with them: the ATM/VIX ratio solves to 0.80-0.81 for VIX 9-90 and the
+chain). Measured with them: the ATM/VIX ratio solves to 0.796-0.808 for VIX 9-90 and the
 SKEW-like tail index (`skew_index`) is 128.8-129.3 for VIX 10-40.
 """
 
