@@ -38,7 +38,7 @@ def _kernel_arguments() -> tuple:
         atm = 0.9 * (16.0 + shifts) / 100.0
         vol[leg] = (atm[:, None] if kind[leg] == 0 else 1.0) * np.ones((1, DAYS))
         underlying[leg] = (18.0 + shifts * np.exp(-2.0 * 43 / 365))[:, None] * np.ones((1, DAYS))
-    smile = (-0.25, 0.05, 0.5, 4.0)
+    smile = (-0.7, 1.15, 0.5)  # the default SSVI smile (rho, eta, gamma)
     out = [np.empty(DAYS * SHIFTS * MOVES) for _ in range(6)]
     return (
         kind,

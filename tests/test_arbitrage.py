@@ -4,6 +4,7 @@ market's SPX surface on a strike grid."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ import pytest
 
 from alvh import bsm
 from alvh.errors import InvalidInputError
-from alvh.market import Market, SviSlice, SviSurface, VixFutures, VixLinkedSkew
+from alvh.market import Market, SsviSurface, SviSlice, SviSurface, VixFutures, VixTermStructure
 from alvh.market.arbitrage import KINDS, check_arbitrage, strike_grid
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -26,38 +27,52 @@ def test_a_flat_surface_has_no_violation():
         div=0.021,
         vix=20.0,
         futures=VixFutures.mean_reverting(theta=20.0),
-        vol_model=VixLinkedSkew(atm_vix_ratio=1.0, skew=0.0, curvature=0.0),
+        vol_model=SsviSurface(atm_vix_ratio=1.0, eta=0.0),
     )
     report = check_arbitrage(market)
     assert report.ok and report.counts == dict.fromkeys(KINDS, 0)
     assert report.to_polars().height == 0
 
 
-def test_the_quadratic_smiles_put_wing_is_caught():
-    # The issue's example: as of 2016-02-04, SPX 1915.45, VIX 21.84, the 12 Feb expiry:
-    # the 1725 put 4.79 > the 1750 put 4.66 < the 1775 put 4.77 (a negative put spread,
-    # then a negative butterfly).
-    market = Market(as_of=AS_OF, spot=1915.45, rate=0.003, div=0.021, vix=21.84, vol_model=VixLinkedSkew())
+def dented_market() -> Market:
+    """A market whose only expiry (2016-02-12, 8 days) is Vogt's SVI slice with butterfly
+    arbitrage (a = -0.041, b = 0.1331, rho = 0.306, m = 0.3586, sigma = 0.4153 at one
+    year), rescaled to 8 days and pinned to its own vols: its call wing rises in price."""
     expiry = dt.date(2016, 2, 12)
-    strikes = np.array([1725.0, 1750.0, 1775.0])
-    puts = bsm.price(
-        is_call=False,
-        spot=market.spot,
-        strike=strikes,
-        t=float(market.t(expiry)),
-        rate=market.rate,
-        div=market.div,
-        vol=market.spx_vol(strikes, expiry),
-    )
-    if not (puts[0] > puts[1] < puts[2]):
-        pytest.skip("this smile has no dent at 1750: the example needs the quadratic's")
+    tau, root = 8 / 365, math.sqrt(8 / 365)
+    shape = dict(a=-0.0410 * tau, b=0.1331 * root, rho=0.3060, m=0.3586 * root, sigma=0.4153 * root)
+    w0 = SviSlice(**shape, atm_ratio=1.0).w0
+
+    def market(ratio: float) -> Market:
+        surface = SviSurface(
+            {expiry: SviSlice(**shape, atm_ratio=ratio)},
+            base=VixTermStructure(atm_vix_ratio=1.0),
+            moneyness_limit=20.0,
+        )
+        return Market(
+            as_of=AS_OF,
+            spot=1915.45,
+            rate=0.003,
+            div=0.021,
+            vix=20.0,
+            futures=VixFutures.mean_reverting(theta=20.0),
+            vol_model=surface,
+        )
+
+    unit = market(1.0)
+    return market(math.sqrt(w0 / float(unit.t(expiry))) / float(unit.atm_vol(expiry)))
+
+
+def test_a_planted_butterfly_arbitrage_is_caught_with_its_amounts():
+    market = dented_market()
+    expiry = dt.date(2016, 2, 12)
     report = check_arbitrage(market, expiries=[expiry])
     frame = report.to_polars()
-    vertical = frame.filter((frame["kind"] == "vertical") & (frame["right"] == "put"))
-    # Every negative 5-point put spread from 1725 to 1750 is listed, with its amount.
-    grid = np.arange(1725.0, 1755.0, 5.0)
-    p = bsm.price(
-        is_call=False,
+    vertical = frame.filter((frame["kind"] == "vertical") & (frame["right"] == "call"))
+    # Every 5-point call spread that costs less than nothing is listed, with its amount.
+    grid = strike_grid(market.spot)
+    calls = bsm.price(
+        is_call=True,
         spot=market.spot,
         strike=grid,
         t=float(market.t(expiry)),
@@ -65,12 +80,15 @@ def test_the_quadratic_smiles_put_wing_is_caught():
         div=market.div,
         vol=market.spx_vol(grid, expiry),
     )
-    negative = {float(k): float(p[i] - p[i + 1]) for i, k in enumerate(grid[:-1]) if p[i + 1] < p[i]}
-    assert negative
+    rising = {
+        float(k): float(calls[i + 1] - calls[i]) for i, k in enumerate(grid[:-1]) if calls[i + 1] > calls[i]
+    }
+    assert len(rising) > 10
     listed = dict(zip(vertical["strike"].to_list(), vertical["amount"].to_list()))
-    for strike, amount in negative.items():
+    assert set(listed) == set(rising)
+    for strike, amount in rising.items():
         assert listed[strike] == pytest.approx(amount, rel=1e-9)
-    assert report.counts["butterfly"] > 0
+    assert report.counts["butterfly"] > 0 and report.counts["calendar"] == 0
 
 
 def test_a_planted_calendar_violation_is_found():
@@ -80,7 +98,7 @@ def test_a_planted_calendar_violation_is_found():
     shape = dict(a=0.0, b=0.1, rho=-0.5, m=0.0, sigma=0.1)
     surface = SviSurface(
         {first: SviSlice(**shape, atm_ratio=1.5), second: SviSlice(**shape, atm_ratio=0.5)},
-        base=VixLinkedSkew(atm_vix_ratio=1.0, skew=0.0, curvature=0.0),
+        base=VixTermStructure(atm_vix_ratio=1.0),
     )
     market = Market(as_of=AS_OF, spot=1915.45, rate=0.0, div=0.0, vix=20.0, vol_model=surface)
     report = check_arbitrage(market, expiries=[first, second])
@@ -122,16 +140,15 @@ def test_cli_exit_code_says_whether_violations_were_found(tmp_path, capsys):
         div=0.021,
         vix=20.0,
         futures=VixFutures.mean_reverting(theta=20.0),
-        vol_model=VixLinkedSkew(atm_vix_ratio=1.0, skew=0.0, curvature=0.0),
+        vol_model=SsviSurface(atm_vix_ratio=1.0, eta=0.0),
     )
     path = tmp_path / "flat.toml"
     flat.to_toml(path)
     assert main(["check-arbitrage", str(path), "--days", "7", "30", "90"]) == 0
     out = capsys.readouterr().out
     assert "No static arbitrage found" in out and "VIX of 20.0" in out
-    dented = Market(as_of=AS_OF, spot=1915.45, rate=0.003, div=0.021, vix=21.84, vol_model=VixLinkedSkew())
-    dented.to_toml(path)
-    code = main(["check-arbitrage", str(path), "--show", "3"])
+    dented_market().to_toml(path)
+    assert main(["check-arbitrage", str(path), "--show", "3"]) == 1
     out = capsys.readouterr().out
-    assert code == (0 if check_arbitrage(dented).ok else 1)
+    assert "vertical" in out and "butterfly" in out
     assert main(["check-arbitrage", str(tmp_path / "missing.toml")]) == 2

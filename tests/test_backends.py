@@ -205,7 +205,7 @@ def _projection_case(strike: float = 4400.0):
         fut_a=np.full(days * legs, 1.0),
         fut_b=np.full(days * legs, 0.95),
         dynamics=0,
-        smile=Smile(skew=-0.2, curvature=0.05, floor_ratio=0.5, moneyness_limit=4.0),
+        smile=Smile(rho=-0.7, eta=1.15, gamma=0.5, floor_ratio=0.5),
         base_vol=np.zeros(legs),
         barrier_low=4400.0,
         barrier_high=float("nan"),

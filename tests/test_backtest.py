@@ -470,7 +470,10 @@ def test_compare_and_verdict_on_the_stress_history():
             "early": alvh.Policy.preset("early"),
             "patient": alvh.Policy.preset("patient"),
         },
+        # A small account, so that the risk budget binds and both policies hedge.
+        assumptions=Assumptions(initial_capital=60_000.0),
     )
+    assert all(result.runs[name].metrics()["hedge_spend"] > 0 for name in ("early", "patient"))
     diff = compare(result, "early", "patient", reps=300, seed=4)
     ra = result.runs["early"].equity["equity"].to_numpy()
     rb = result.runs["patient"].equity["equity"].to_numpy()

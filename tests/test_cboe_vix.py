@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from alvh.errors import InvalidInputError
-from alvh.market import Market, VixFutures, VixLinkedSkew
+from alvh.market import Market, SsviSurface, VixFutures
 from alvh.market.cboe import model_chain, term_variance, vix_index
 
 AS_OF = dt.date(2016, 2, 4)
@@ -25,7 +25,7 @@ def flat_market(vol: float, *, spot: float = 1915.45, rate: float = 0.01, div: f
         div=div,
         vix=100.0 * vol,
         futures=VixFutures.mean_reverting(theta=100.0 * vol),
-        vol_model=VixLinkedSkew(atm_vix_ratio=1.0, skew=0.0, curvature=0.0),
+        vol_model=SsviSurface(atm_vix_ratio=1.0, eta=0.0),
     )
 
 

@@ -1,6 +1,6 @@
-"""Option chains: `alvh.market.chain.load_chain` validation and the VIX-linked skew fit.
+"""Option chains: `alvh.market.chain.load_chain` validation and the SSVI fit.
 
-The fit is checked on chains generated from a known `VixLinkedSkew` (prices from
+The fit is checked on chains generated from a known `SsviSurface` (prices from
 `alvh.bsm.price` at the model vols on the SPX 5-point strike grid): exact mids
 recover the parameters to ~1e-10, quotes with a bid/ask spread rounded to SPX ticks
 recover them to a few 1e-3.
@@ -8,7 +8,6 @@ recover them to a few 1e-3.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import pytest
 
 from alvh import bsm
 from alvh.errors import InvalidInputError
-from alvh.market import Market, VixFutures, VixLinkedSkew
+from alvh.market import Market, SsviSurface, VixFutures
 from alvh.market.chain import InvalidChainError, load_chain
 from alvh.market.fit import (
     REASON_EXPIRED,
@@ -26,11 +25,11 @@ from alvh.market.fit import (
     REASON_NO_VOL,
     REASON_ZERO_BID,
     FitResult,
-    fit_vix_linked_skew,
+    fit_ssvi,
 )
 
 AS_OF = date(2024, 10, 1)
-TRUE_MODEL = VixLinkedSkew(atm_vix_ratio=0.87, skew=-0.31, curvature=0.07)
+TRUE_MODEL = SsviSurface(atm_vix_ratio=0.87, rho=-0.6, eta=1.1, gamma=0.4)
 #: (expiry, strike step on the 5-point grid): wider steps for longer tenors.
 EXPIRIES = (
     (date(2024, 10, 18), 10),
@@ -41,7 +40,7 @@ EXPIRIES = (
 STRIKES_PER_EXPIRY = 40
 
 
-def make_market(model: VixLinkedSkew | None = None) -> Market:
+def make_market(model: SsviSurface | None = None) -> Market:
     futures = VixFutures.explicit(
         {date(2024, 10, 16): 18.9, date(2024, 11, 20): 19.6, date(2024, 12, 18): 20.1}
     )
@@ -52,7 +51,7 @@ def make_market(model: VixLinkedSkew | None = None) -> Market:
         div=0.013,
         vix=18.0,
         futures=futures,
-        vol_model=model or VixLinkedSkew(),
+        vol_model=model or SsviSurface(),
     )
 
 
@@ -61,14 +60,16 @@ def _tick(price: np.ndarray) -> np.ndarray:
     return np.where(price < 3.0, 0.05, 0.10)
 
 
-def make_chain(spread: float = 0.0, *, both_types: bool = True, noise: float = 0.0) -> pl.DataFrame:
-    """A chain priced off `TRUE_MODEL`: ~40 strikes per expiry, puts and calls.
+def make_chain(
+    spread: float = 0.0, *, both_types: bool = True, noise: float = 0.0, model: SsviSurface = TRUE_MODEL
+) -> pl.DataFrame:
+    """A chain priced off ``model`` (default `TRUE_MODEL`): ~40 strikes per expiry, puts and calls.
 
     ``spread == 0``: bid == ask == the model price. Otherwise a half-spread of
     ``spread * (0.05 + 1 % of the price)``, bid rounded down and ask up to the tick;
     ``noise`` moves each quote off centre by up to ``noise`` half-spreads (seeded).
     """
-    market = make_market(TRUE_MODEL)
+    market = make_market(model)
     rng = np.random.default_rng(20_241_001)
     frames = []
     for expiry, step in EXPIRIES:
@@ -114,12 +115,13 @@ def make_chain(spread: float = 0.0, *, both_types: bool = True, noise: float = 0
 
 def test_fit_recovers_parameters_exact_mids() -> None:
     chain = make_chain()
-    result = fit_vix_linked_skew(chain, make_market())
+    result = fit_ssvi(chain, make_market(), fit_ratio=True)
     assert isinstance(result, FitResult)
     assert result.success
     assert result.model.atm_vix_ratio == pytest.approx(TRUE_MODEL.atm_vix_ratio, abs=1e-8)
-    assert result.model.skew == pytest.approx(TRUE_MODEL.skew, abs=1e-8)
-    assert result.model.curvature == pytest.approx(TRUE_MODEL.curvature, abs=1e-8)
+    assert result.model.rho == pytest.approx(TRUE_MODEL.rho, abs=1e-8)
+    assert result.model.eta == pytest.approx(TRUE_MODEL.eta, abs=1e-8)
+    assert result.model.gamma == pytest.approx(TRUE_MODEL.gamma, abs=1e-8)
     assert result.rmse < 1e-6
     # Half the rows (the in-the-money side) are excluded and reported.
     assert result.rows_used + result.rows_excluded == chain.height
@@ -130,13 +132,18 @@ def test_fit_recovers_parameters_exact_mids() -> None:
 
 @pytest.mark.parametrize("weighting", ["vega", "equal"])
 def test_fit_recovers_parameters_with_spread(weighting: str) -> None:
-    chain = make_chain(spread=1.0)
-    result = fit_vix_linked_skew(chain, make_market(), weighting=weighting)
+    # Plus a far call quoted 0 / 0.05, as listed wings are.
+    far = pl.DataFrame(
+        {"expiry": [EXPIRIES[0][0]], "strike": [7500.0], "type": ["call"], "bid": [0.0], "ask": [0.05]}
+    )
+    chain = pl.concat([make_chain(spread=1.0), far])
+    result = fit_ssvi(chain, make_market(), weighting=weighting, fit_ratio=True)
     assert result.success
     # tick rounding alone moves the parameters by ~5e-5
     assert result.model.atm_vix_ratio == pytest.approx(TRUE_MODEL.atm_vix_ratio, abs=1e-3)
-    assert result.model.skew == pytest.approx(TRUE_MODEL.skew, abs=1e-3)
-    assert result.model.curvature == pytest.approx(TRUE_MODEL.curvature, abs=1e-3)
+    assert result.model.rho == pytest.approx(TRUE_MODEL.rho, abs=1e-3)
+    assert result.model.eta == pytest.approx(TRUE_MODEL.eta, abs=1e-3)
+    assert result.model.gamma == pytest.approx(TRUE_MODEL.gamma, abs=1e-3)
     assert result.rmse < 0.1  # vol points
     # Far wings round to a zero bid: kept by load_chain, excluded by the fit, reported.
     assert result.excluded.get(REASON_ZERO_BID, 0) > 0
@@ -146,28 +153,31 @@ def test_fit_recovers_parameters_with_spread(weighting: str) -> None:
 @pytest.mark.parametrize("weighting", ["vega", "equal"])
 def test_fit_with_off_centre_quotes(weighting: str) -> None:
     """Mids off the true price by up to a half-spread: looser, but still close."""
-    result = fit_vix_linked_skew(make_chain(spread=1.0, noise=1.0), make_market(), weighting=weighting)
+    result = fit_ssvi(make_chain(spread=1.0, noise=1.0), make_market(), weighting=weighting, fit_ratio=True)
     assert result.success
     assert result.model.atm_vix_ratio == pytest.approx(TRUE_MODEL.atm_vix_ratio, abs=3e-3)
-    assert result.model.skew == pytest.approx(TRUE_MODEL.skew, abs=3e-3)
-    assert result.model.curvature == pytest.approx(TRUE_MODEL.curvature, abs=3e-3)
+    # rho and eta trade off along a ridge (both steepen the put wing): within 1 %.
+    assert result.model.rho == pytest.approx(TRUE_MODEL.rho, rel=1e-2)
+    assert result.model.eta == pytest.approx(TRUE_MODEL.eta, rel=1e-2)
+    assert result.model.gamma == pytest.approx(TRUE_MODEL.gamma, rel=1e-2)
     assert result.rmse < 0.5  # vol points
 
 
-def test_fit_without_ratio_keeps_ratio() -> None:
-    market = make_market(replace(VixLinkedSkew(), atm_vix_ratio=TRUE_MODEL.atm_vix_ratio))
-    result = fit_vix_linked_skew(make_chain(), market, fit_ratio=False)
-    assert result.model.atm_vix_ratio == TRUE_MODEL.atm_vix_ratio
-    assert result.model.skew == pytest.approx(TRUE_MODEL.skew, abs=1e-8)
-    assert result.model.curvature == pytest.approx(TRUE_MODEL.curvature, abs=1e-8)
+def test_fit_without_ratio_solves_it_from_the_vix() -> None:
+    # A VIX-consistent truth (its ratio solved from the market's VIX): the fit recovers
+    # the smile and its own ratio is the solved one, so its options give the VIX back.
+    truth = make_market(SsviSurface(rho=-0.6, eta=1.1, gamma=0.4)).vol_model
+    result = fit_ssvi(make_chain(model=truth), make_market(), fit_ratio=False)
+    assert result.model.atm_vix_ratio == pytest.approx(truth.atm_vix_ratio, abs=1e-6)
+    assert result.model.rho == pytest.approx(truth.rho, abs=1e-6)
+    assert result.model.eta == pytest.approx(truth.eta, abs=1e-6)
+    assert result.model.gamma == pytest.approx(truth.gamma, abs=1e-6)
 
 
 def test_fit_is_reproducible() -> None:
-    # (The `VixLinkedSkew.fit` classmethod this compared with is gone: it made the market
-    # package import its fitter from below, a cycle; `fit_vix_linked_skew` is the one way.)
     chain = make_chain(spread=1.0)
-    result = fit_vix_linked_skew(chain, make_market(), weighting="equal")
-    direct = fit_vix_linked_skew(chain, make_market(), weighting="equal")
+    result = fit_ssvi(chain, make_market(), weighting="equal", fit_ratio=True)
+    direct = fit_ssvi(chain, make_market(), weighting="equal", fit_ratio=True)
     assert result.model == direct.model
     assert result.rmse == direct.rmse
 
@@ -189,7 +199,7 @@ def test_fit_reports_every_excluded_row(tmp_path: Path) -> None:
     chain = pl.concat([chain, extra])
     path = tmp_path / "chain.csv"
     chain.write_csv(path)
-    result = fit_vix_linked_skew(path, make_market())
+    result = fit_ssvi(path, make_market(), fit_ratio=True)
     frame = result.to_polars()
     assert frame.height == chain.height
     assert result.excluded[REASON_EXPIRED] == 1
@@ -206,19 +216,19 @@ def test_fit_reports_every_excluded_row(tmp_path: Path) -> None:
     assert last.get_column("line").to_list() == [chain.height - 1, chain.height, chain.height + 1]
     assert last.get_column("reason").to_list() == [REASON_EXPIRED, REASON_ZERO_BID, REASON_NO_VOL]
     # the fit still recovers the model from the good rows
-    assert result.model.skew == pytest.approx(TRUE_MODEL.skew, abs=1e-8)
+    assert result.model.rho == pytest.approx(TRUE_MODEL.rho, abs=1e-8)
 
 
 def test_fit_needs_enough_rows() -> None:
     chain = make_chain().head(2)
     with pytest.raises(InvalidInputError, match="usable rows"):
-        fit_vix_linked_skew(chain, make_market())
+        fit_ssvi(chain, make_market(), fit_ratio=True)
 
 
 def test_fit_rejects_scenario_market() -> None:
     bumped = make_market().bump(vix_shift=2.0, dynamics="sticky_strike")
     with pytest.raises(InvalidInputError, match="scenario"):
-        fit_vix_linked_skew(make_chain(), bumped)
+        fit_ssvi(make_chain(), bumped, fit_ratio=True)
 
 
 # --------------------------------------------------------------------------- loading
@@ -295,7 +305,7 @@ def test_crossed_quote_names_file_and_field(tmp_path: Path) -> None:
         load_chain(path)
     # the fit reads through the same validation
     with pytest.raises(InvalidChainError, match="crossed"):
-        fit_vix_linked_skew(path, make_market())
+        fit_ssvi(path, make_market(), fit_ratio=True)
 
 
 def test_missing_column_names_file_and_column(tmp_path: Path) -> None:

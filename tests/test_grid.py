@@ -577,19 +577,24 @@ def test_t_plus_breakevens_are_zeros_of_the_grid_with_vix_legs_settling_inside(
 
 def test_smile_adjusted_delta_differs_from_black_scholes_delta_by_vega_times_smile_slope(backend, market):
     # One put under sticky moneyness at the origin: the grid's delta is the BS delta
-    # plus vega * dsigma/dS, with dsigma/dS = -atm * (skew + 2 curvature m) / (S atm sqrt(t)).
+    # plus vega * dsigma/dS; SSVI: sigma = sqrt(w(k) / t), k = ln(K/F), so
+    # dsigma/dS = -w'(k) / (2 sigma t S), w'(k) = theta phi / 2 (rho + (phi k + rho) / root).
     put = SpxOption(MAR21, 5800, False, 1, 0.0)
     grid = alvh.scenario_grid(Position((put,)), market, spot_moves=[0.0], vol_shifts=[0.0], days=[0])
     t = float(market.t(MAR21))
     atm = float(market.atm_vol(MAR21))
     forward = float(market.forward(MAR21))
     vm = market.vol_model
-    m = math.log(5800 / forward) / (atm * math.sqrt(t))
+    k = math.log(5800 / forward)
+    theta = atm * atm * t
+    phi = vm.eta / (theta**vm.gamma * (1 + theta) ** (1 - vm.gamma))
+    root = math.sqrt((phi * k + vm.rho) ** 2 + 1 - vm.rho**2)
+    w_k = theta * phi / 2 * (vm.rho + (phi * k + vm.rho) / root)
     sigma = float(market.spx_vol(5800, MAR21))
     g = alvh.bsm.greeks(
         is_call=False, spot=SPOT, strike=5800, t=t, rate=market.rate, div=market.div, vol=sigma
     )
-    dsigma_ds = -(vm.skew + 2 * vm.curvature * m) / (SPOT * math.sqrt(t))
+    dsigma_ds = -w_k / (2 * sigma * t * SPOT)
     expected = 100 * (float(g.delta) + float(g.vega) * dsigma_ds)
     assert grid.delta[0, 0, 0] == pytest.approx(expected, rel=1e-12)
     assert grid.delta[0, 0, 0] > 100 * float(g.delta)  # the put skew: less negative

@@ -1,4 +1,4 @@
-"""The market model (`alvh.Market`, `VixFutures`, `VixLinkedSkew`, `VolOfVol`):
+"""The market model (`alvh.Market`, `VixFutures`, `SsviSurface`, `VolOfVol`):
 the VIX-linked ATM term structure, the smile, vol dynamics under bumps, the
 futures curve, the vol of vol, and the TOML format with its error messages.
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import pytest
 import alvh
 from alvh.errors import InputTypeError, InvalidInputError
 from alvh.market import VolOfVol
+from alvh.market.cboe import model_vix
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "market.toml"
 
@@ -27,11 +29,23 @@ MONTH = 30 / 365
 # Real VIX expiries (Wednesdays 30 days before the next month's SPX third Friday).
 EXPIRIES = (date(2024, 11, 20), date(2024, 12, 18), date(2025, 1, 22), date(2025, 2, 19))
 PRICES = (19.6, 19.3, 19.2, 19.35)
+#: The default SSVI smile with the ATM/VIX ratio fixed at 0.9 instead of solved.
+FIXED = alvh.SsviSurface(atm_vix_ratio=0.9)
+
+
+def ssvi_vol(strike, forward, tau, atm, rho=-0.7, eta=1.15, gamma=0.5):
+    """The SSVI vol written out by hand (Gatheral & Jacquier 2014, eq. 4.1 and 4.5)."""
+    theta = atm**2 * tau
+    phi = eta / (theta**gamma * (1 + theta) ** (1 - gamma))
+    k = np.log(strike / forward)
+    w = theta / 2 * (1 + rho * phi * k + np.sqrt((phi * k + rho) ** 2 + 1 - rho**2))
+    return np.sqrt(w / tau)
 
 
 def explicit_market(**changes) -> alvh.Market:
     futures = alvh.VixFutures.explicit(dict(zip(EXPIRIES, PRICES)))
     fields = dict(as_of=AS_OF, spot=5864.67, rate=0.047, div=0.013, vix=18.03, futures=futures)
+    fields["vol_model"] = FIXED  # the ATM level pinned, so that pillar values are exact
     fields.update(changes)
     return alvh.Market(**fields)
 
@@ -44,6 +58,7 @@ def model_market(**changes) -> alvh.Market:
         div=0.015,
         vix=16.0,
         futures=alvh.VixFutures.mean_reverting(theta=20.0, kappa=2.0),
+        vol_model=FIXED,
     )
     fields.update(changes)
     return alvh.Market(**fields)
@@ -68,7 +83,7 @@ def total_variance(market: alvh.Market, days: int) -> float:
 def test_atm_vol_at_30_days_is_ratio_times_vix():
     market = explicit_market()
     assert float(market.atm_vol(on_day(30))) == pytest.approx(0.9 * 18.03 / 100, rel=1e-12)
-    ratio_75 = explicit_market(vol_model=alvh.VixLinkedSkew(atm_vix_ratio=0.75))
+    ratio_75 = explicit_market(vol_model=alvh.SsviSurface(atm_vix_ratio=0.75))
     assert float(ratio_75.atm_vol(on_day(30))) == pytest.approx(0.75 * 18.03 / 100, rel=1e-12)
 
 
@@ -137,27 +152,30 @@ def test_put_skew_puts_richer_than_calls_and_atm_at_the_forward():
     assert vols[1] - vols[2] > vols[2] - vols[3]  # b > 0: convex
 
 
-def test_smile_formula_in_standardized_moneyness():
+def test_smile_is_the_ssvi_formula():
     market = explicit_market()
     expiry = date(2024, 12, 20)
     tau, forward, atm = surface_point(market, expiry)
-    m = np.array([-2.0, -0.67, 0.0, 0.67, 2.0])
-    strikes = forward * np.exp(m * atm * math.sqrt(tau))
-    expected = atm * (1 - 0.25 * m + 0.05 * m**2)
-    np.testing.assert_allclose(market.spx_vol(strikes, expiry), expected, rtol=1e-12)
+    strikes = forward * np.exp(np.array([-0.3, -0.1, -0.02, 0.0, 0.02, 0.1, 0.3]))
+    np.testing.assert_allclose(
+        market.spx_vol(strikes, expiry), ssvi_vol(strikes, forward, tau, atm), rtol=1e-12
+    )
 
 
-def test_smile_floor_binds_and_far_wings_are_flat():
-    steep = alvh.VixLinkedSkew(skew=-0.5, curvature=0.0, floor_ratio=0.6, moneyness_limit=4.0)
-    market = explicit_market(vol_model=steep)
-    expiry = date(2024, 11, 15)
+def test_ssvi_wings_are_linear_in_log_moneyness_within_lees_bound():
+    # Far from the money w(k) grows like theta phi (1 +- rho) / 2 |k|: slopes below 2
+    # (Roger Lee's moment formula), the put wing steeper than the call wing (rho < 0).
+    market = explicit_market()
+    expiry = date(2024, 12, 20)
     tau, forward, atm = surface_point(market, expiry)
-    # m = +1.5 gives 1 - 0.75 = 0.25 < floor 0.6
-    call_wing = forward * math.exp(1.5 * atm * math.sqrt(tau))
-    assert float(market.spx_vol(call_wing, expiry)) == pytest.approx(0.6 * atm, rel=1e-12)
-    # Beyond |m| = 4 the smile stops rising: two far puts get the same vol (1 + 0.5*4).
-    far_puts = forward * np.exp(np.array([-5.0, -9.0]) * atm * math.sqrt(tau))
-    np.testing.assert_allclose(market.spx_vol(far_puts, expiry), 3.0 * atm, rtol=1e-12)
+    theta = atm**2 * tau
+    phi = 1.15 / math.sqrt(theta * (1 + theta))
+    k = np.array([-12.0, -11.0, 11.0, 12.0])
+    w = market.spx_vol(forward * np.exp(k), expiry) ** 2 * tau
+    put_slope, call_slope = (w[0] - w[1]) / 1.0, (w[3] - w[2]) / 1.0
+    assert put_slope == pytest.approx(theta * phi * 1.7 / 2, rel=1e-3)
+    assert call_slope == pytest.approx(theta * phi * 0.3 / 2, rel=1e-3)
+    assert call_slope < put_slope < 2.0
 
 
 def test_spx_vol_is_vectorized_over_strikes_and_expiries():
@@ -201,15 +219,19 @@ def test_sticky_moneyness_recomputes_the_smile_at_the_new_forward_and_atm():
     moved = base.bump(spot_move=-0.04, vix_shift=4.0, dynamics="sticky_moneyness")
     tau, forward, atm = surface_point(moved, EXPIRY)
     assert forward == pytest.approx(float(base.forward(EXPIRY)) * 0.96)
-    m = np.array([-1.0, 0.0, 1.0])
-    strikes = forward * np.exp(m * atm * math.sqrt(tau))
-    smile = atm * (1 - 0.25 * m + 0.05 * m**2)
-    np.testing.assert_allclose(moved.spx_vol(strikes, EXPIRY), smile, rtol=1e-12)
-    # same standardized moneyness -> same vol/ATM ratio as before the move
-    base_atm = float(base.atm_vol(EXPIRY))
-    base_strikes = float(base.forward(EXPIRY)) * np.exp(m * base_atm * math.sqrt(tau))
+    k = np.array([-0.1, 0.0, 0.1])
+    strikes = forward * np.exp(k)
     np.testing.assert_allclose(
-        moved.spx_vol(strikes, EXPIRY) / atm, base.spx_vol(base_strikes, EXPIRY) / base_atm, rtol=1e-12
+        moved.spx_vol(strikes, EXPIRY), ssvi_vol(strikes, forward, tau, atm), rtol=1e-12
+    )
+    # the smile is read at the new forward: the same log-moneyness at the same ATM level
+    # gives the same vol as before the spot move
+    spot_only = base.bump(spot_move=-0.04)
+    base_forward = float(base.forward(EXPIRY))
+    np.testing.assert_allclose(
+        spot_only.spx_vol(forward * np.exp(k), EXPIRY),
+        base.spx_vol(base_forward * np.exp(k), EXPIRY),
+        rtol=1e-12,
     )
 
 
@@ -406,9 +428,12 @@ def test_bad_market_values_name_the_field(changes, match):
 @pytest.mark.parametrize(
     ("build", "match"),
     [
-        (lambda: alvh.VixLinkedSkew(atm_vix_ratio=-0.9), "atm_vix_ratio"),
-        (lambda: alvh.VixLinkedSkew(atm_vix_ratio=6.0), "atm_vix_ratio"),
-        (lambda: alvh.VixLinkedSkew(floor_ratio=0.0), "floor_ratio"),
+        (lambda: alvh.VixTermStructure(atm_vix_ratio=-0.9), "atm_vix_ratio"),
+        (lambda: alvh.VixTermStructure(atm_vix_ratio=6.0), "atm_vix_ratio"),
+        (lambda: alvh.SsviSurface(floor_ratio=0.0), "floor_ratio"),
+        (lambda: alvh.SsviSurface(rho=-1.0), "rho"),
+        (lambda: alvh.SsviSurface(gamma=0.7), "gamma"),
+        (lambda: alvh.SsviSurface(rho=-0.7, eta=1.2), r"eta \(1 \+ \|rho\|\) must be <= 2"),
         (lambda: VolOfVol(short_vol=-1.0), "short_vol"),
         (lambda: VolOfVol(long_vol=5.5), "long_vol"),
         (lambda: VolOfVol(decay_years=0.0), "decay_years"),
@@ -442,7 +467,8 @@ def test_example_file_loads():
     assert market.as_of == AS_OF
     assert market.futures.expiries == EXPIRIES
     assert all(e.weekday() == 2 for e in market.futures.expiries)  # VIX expiries are Wednesdays
-    assert market.vol_model == alvh.VixLinkedSkew()
+    assert replace(market.vol_model, atm_vix_ratio=None) == alvh.SsviSurface()
+    assert model_vix(market).value == pytest.approx(market.vix, abs=1e-3)  # solved on load
     assert market.vol_of_vol == VolOfVol()
 
 
@@ -457,7 +483,7 @@ def test_example_futures_are_the_real_vix_expiries():
 @pytest.mark.parametrize("make", [explicit_market, model_market])
 def test_toml_round_trip(tmp_path, make):
     market = make(
-        vol_model=alvh.VixLinkedSkew(atm_vix_ratio=0.87, skew=-0.31, curvature=0.07),
+        vol_model=alvh.SsviSurface(atm_vix_ratio=0.87, rho=-0.6, eta=1.1, gamma=0.4, floor_ratio=0.4),
         vol_of_vol=VolOfVol(short_vol=1.4, vix_exponent=0.3),
     )
     path = tmp_path / "market.toml"
@@ -525,6 +551,9 @@ GOOD_HEAD = "as_of = 2024-10-18\nspot = 5864.67\nrate = 0.047\ndiv = 0.013\nvix 
         (GOOD_HEAD + "[spx_vol]\natm_vix_ratio = 7.0\n", r":7: field spx_vol\.atm_vix_ratio"),
         (GOOD_HEAD + "[vol_of_vol]\nlong_vol = -0.6\n", r":7: field vol_of_vol\.long_vol"),
         (GOOD_HEAD + '[spx_vol]\nmodel = "sabr"\n', r"field spx_vol\.model: unknown SPX vol model"),
+        (GOOD_HEAD + "[spx_vol]\nskew = -0.25\n", r"field spx_vol\.skew: unknown key"),
+        (GOOD_HEAD + "[spx_vol]\nrho = -0.7\neta = 1.5\n", r"field spx_vol\.eta: eta \(1 \+ \|rho\|\)"),
+        (GOOD_HEAD + '[spx_vol]\nmodel = "svi"\nrho = -0.7\n', r"field spx_vol\.rho: unknown key"),
         (
             GOOD_HEAD + "[vix_futures]\ncurve = [\n  { expiry = 2024-12-18, price = 19.3 },\n"
             "  { expiry = 2024-11-20, price = 19.6 },\n]\n",
@@ -562,7 +591,7 @@ def test_minimal_file_takes_the_documented_defaults(tmp_path):
     market = alvh.Market.from_toml(_write(tmp_path, GOOD_HEAD))
     assert not market.futures.is_explicit
     assert (market.futures.theta, market.futures.kappa) == (20.0, 2.0)
-    assert market.vol_model == alvh.VixLinkedSkew()
+    assert replace(market.vol_model, atm_vix_ratio=None) == alvh.SsviSurface()
     assert market.vol_of_vol == VolOfVol()
 
 

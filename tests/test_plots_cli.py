@@ -418,11 +418,11 @@ def test_grid_plot_writes_the_risk_graph(hedged_grid, tmp_path: Path) -> None:
     _assert_png(tmp_path / "risk.png")
 
 
-def _write_chain(path: Path, market: alvh.Market, skew: float, curvature: float) -> None:
-    """Mid-priced quotes (bid == ask) of the March 2025 expiry under a known smile."""
+def _write_chain(path: Path, market: alvh.Market, rho: float, eta: float) -> None:
+    """Mid-priced quotes (bid == ask) of the March 2025 expiry under a known SSVI smile."""
     from dataclasses import replace as _replace
 
-    truth = _replace(market, vol_model=alvh.VixLinkedSkew(skew=skew, curvature=curvature))
+    truth = _replace(market, vol_model=alvh.SsviSurface(rho=rho, eta=eta))
     expiry = "2025-03-21"
     strikes = np.arange(5500.0, 6505.0, 25.0)
     lines = ["expiry,strike,type,bid,ask"]
@@ -445,7 +445,7 @@ def test_cli_grid_fits_the_smile_to_a_chain_first(
 ) -> None:
     market = alvh.Market.from_toml(market_file)
     chain = tmp_path / "chain.csv"
-    _write_chain(chain, market, skew=-0.4, curvature=0.08)
+    _write_chain(chain, market, rho=-0.6, eta=1.1)
     code = main(
         [
             "grid",
@@ -463,8 +463,8 @@ def test_cli_grid_fits_the_smile_to_a_chain_first(
     )
     printed = capsys.readouterr().out
     assert code == 0, printed
-    assert "smile fitted to" in printed and "skew -0.4000" in printed
-    assert "curvature +0.0800" in printed
+    # One expiry pins rho and phi(theta) (eta and gamma trade off along it).
+    assert "SSVI fitted to" in printed and "rho -0.6000" in printed
     _assert_png(tmp_path / "r.png")
 
 
@@ -473,7 +473,7 @@ def test_cli_grid_fits_svi_slices_to_a_chain_with_smile_svi(
 ) -> None:
     market = alvh.Market.from_toml(market_file)
     chain = tmp_path / "chain.csv"
-    _write_chain(chain, market, skew=-0.4, curvature=0.08)
+    _write_chain(chain, market, rho=-0.6, eta=1.1)
     code = main(
         [
             "grid",

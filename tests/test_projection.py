@@ -18,7 +18,7 @@ import pytest
 from scipy.stats import norm
 
 import alvh
-from alvh import Market, Position, SpxOption, VixFuture, VixFutures, VixLinkedSkew, VixOption
+from alvh import Market, Position, SpxOption, SsviSurface, VixFuture, VixFutures, VixOption
 from alvh.errors import InputTypeError, InvalidInputError
 from alvh.risk.projection import STAT_NAMES, project
 from alvh.risk.scenarios import Event, Scenario, ScenarioSet
@@ -37,7 +37,7 @@ def flat_market(vix: float = 20.0) -> Market:
         div=0.01,
         vix=vix,
         futures=VixFutures.mean_reverting(theta=vix, kappa=2.0),
-        vol_model=VixLinkedSkew(skew=0.0, curvature=0.0),
+        vol_model=SsviSurface(atm_vix_ratio=0.9, eta=0.0),
     )
 
 

@@ -229,7 +229,7 @@ def _case(
         fut_a=np.zeros(h * n_legs),
         fut_b=np.ones(h * n_legs),
         dynamics=0,
-        smile=(0.0, 0.0, 0.5, 3.0),
+        smile=(-0.7, 0.0, 0.5, 0.5),  # eta = 0: a flat smile
         base_vol=np.full(n_legs, vol),
         barrier_low=float("nan"),
         barrier_high=float("nan"),
@@ -536,7 +536,7 @@ def _reference_value(
     settlement values of legs expired earlier on this path and is filled on expiry."""
     n_legs, n_nodes = len(legs), args["n_nodes"]
     nodes = args["vix_lo"] + args["vix_step"] * np.arange(n_nodes)
-    skew, curvature, floor, limit = args["smile"]
+    rho, eta, gamma, floor = args["smile"]
     total = 0.0
     for leg, (kind, is_call, strike, weight, expiry) in enumerate(legs):
         if d > expiry:
@@ -562,9 +562,13 @@ def _reference_value(
         else:
             atm = float(np.interp(vix, nodes, args["table_atm"][table]))
             if args["dynamics"] == 0:
+                # The SSVI smile at the path's forward (Gatheral & Jacquier eq. 4.1, 4.5).
                 forward = spot * math.exp((RATE - DIV) * tau)
-                m = min(max(math.log(strike / forward) / (atm * math.sqrt(tau)), -limit), limit)
-                vol = atm * max(1 + skew * m + curvature * m * m, floor)
+                theta = atm * atm * tau
+                phi = eta / (theta**gamma * (1 + theta) ** (1 - gamma))
+                k = math.log(strike / forward)
+                w = theta / 2 * (1 + rho * phi * k + math.sqrt((phi * k + rho) ** 2 + 1 - rho * rho))
+                vol = math.sqrt(w / tau)
             else:
                 change = float(np.interp(vix, nodes, args["table_change"][table]))
                 vol = max(args["base_vol"][leg] + change, floor * atm)
@@ -595,7 +599,7 @@ def test_revaluation_on_moving_tables(dynamics: int) -> None:
         n_nodes=n_nodes,
         vix_lo=15.0,
         vix_step=3.0,
-        smile=(-0.12, 0.03, 0.6, 2.5),
+        smile=(-0.6, 1.2, 0.4, 0.6),
         table_atm=rng.uniform(0.12, 0.3, size),
         table_change=rng.uniform(-0.03, 0.05, size),
         table_vvol=rng.uniform(0.6, 1.2, size),

@@ -367,7 +367,7 @@ def test_kernel_rejects_bad_svi_shapes_naming_the_leg(backend, column, value, ar
 
 def test_kernel_svi_argument_errors(backend):
     with pytest.raises(ValueError, match="exclusive"):
-        _run_kernel(_kernel_args(smile=(-0.25, 0.05, 0.5, 4.0)))
+        _run_kernel(_kernel_args(smile=(-0.7, 1.15, 0.5)))
     with pytest.raises(ValueError, match="svi.shapes"):
         _run_kernel(_kernel_args(svi=(np.zeros(12), 0.3, 4.0)))
     with pytest.raises(ValueError, match="floor_ratio"):
@@ -524,26 +524,30 @@ def test_a_chain_without_enough_rows_is_a_clear_error(market):
         fit_svi(many, market, weighting="price")
 
 
-def test_the_fit_reports_a_butterfly_arbitrage_without_repairing_it(market):
+def test_a_fit_with_butterfly_arbitrage_is_refused_or_returned_to_inspect(market):
     # Vogt's slice a year out, quoted out to k = 1.25 where g(k) < 0.
     expiry = AS_OF + dt.timedelta(days=365)
     chain = make_chain(market, {expiry: VOGT}, per_side=12, width=9.5)
-    result = fit_svi(chain, market)
+    with pytest.raises(InvalidInputError, match=f"expiry {expiry.isoformat()} has butterfly arbitrage"):
+        fit_svi(chain, market)
+    result = fit_svi(chain, market, allow_arbitrage=True)
     np.testing.assert_allclose(result.model.slices[expiry].params(), VOGT.params(), atol=1e-5)
     assert not result.butterfly[expiry].arbitrage_free and not result.arbitrage_free
     assert result.butterfly[expiry].k_range is not None
 
 
-def test_the_fit_reports_a_calendar_arbitrage(market):
+def test_a_fit_with_calendar_arbitrage_is_refused_or_returned_to_inspect(market):
     crossing = {MAR21: TRUE_SLICES[MAR21], JUN20: SviSlice(a=0.0075, b=0.012, rho=-0.6, m=0.03, sigma=0.11)}
-    result = fit_svi(make_chain(market, crossing), market)
+    with pytest.raises(InvalidInputError, match="2025-03-21 and 2025-06-20 have calendar arbitrage"):
+        fit_svi(make_chain(market, crossing), market)
+    result = fit_svi(make_chain(market, crossing), market, allow_arbitrage=True)
     (check,) = result.calendar
     assert (check.earlier, check.later) == (MAR21, JUN20) and not check.arbitrage_free
 
 
-def test_fitting_the_quadratic_on_an_svi_market_says_what_to_do(fitted):
-    with pytest.raises(InvalidInputError, match="surface.base"):
-        alvh.fit_vix_linked_skew(make_chain(fitted.market, TRUE_SLICES), fitted.market)
+def test_fit_ssvi_on_an_svi_market_starts_from_the_default_surface(fitted):
+    result = alvh.fit_ssvi(make_chain(fitted.market, TRUE_SLICES), fitted.market)
+    assert isinstance(result.model, alvh.SsviSurface) and result.success
 
 
 def test_fit_svi_fits_only_the_expiries_in_the_chain(market):
@@ -789,7 +793,7 @@ def test_market_toml_reads_a_hand_written_svi_market(tmp_path):
         (("expiry = 2025-06-20", 'expiry = "June"'), "spx_vol.slices[1].expiry", 22),
         (("atm_ratio = 1.02", "atm_ratio = 1.02\nskew = 3"), "spx_vol.slices[0].skew", 20),
         (("m = 0.015", 'm = "0.015"'), "spx_vol.slices[0].m", 17),
-        (('model = "svi"', 'model = "vix_linked_skew"'), "spx_vol.slices", None),
+        (('model = "svi"', 'model = "ssvi"'), "spx_vol.slices", None),
         (('model = "svi"', 'model = "sabr"'), "spx_vol.model", 9),
     ],
 )
@@ -812,7 +816,7 @@ def test_an_svi_model_without_slices_is_an_error(tmp_path):
 
 
 def test_market_accepts_only_the_two_vol_models(market):
-    with pytest.raises(InputTypeError, match="VixLinkedSkew or SviSurface"):
+    with pytest.raises(InputTypeError, match="SsviSurface or SviSurface"):
         replace(market, vol_model="svi")
 
 

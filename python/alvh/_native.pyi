@@ -87,7 +87,7 @@ def scenario_grid(
     tau: NDArray[np.float64],
     vol: NDArray[np.float64],
     underlying: NDArray[np.float64],
-    smile: tuple[float, float, float, float] | None,
+    smile: tuple[float, float, float] | None,
     out: list[NDArray[np.float64]],
     svi: tuple[NDArray[np.float64], float, float] | None = None,
 ) -> None: ...

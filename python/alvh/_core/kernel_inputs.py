@@ -31,15 +31,15 @@ __all__ = ["ProjectionBuffers", "ProjectionInputs", "Smile", "SviSmiles"]
 
 @dataclass(frozen=True, eq=False)
 class Smile:
-    """The VIX-linked quadratic SPX smile around the ATM vol, sticky in standardized
-    moneyness ``m = clip(ln(K/F) / (atm sqrt(tau)), -moneyness_limit, moneyness_limit)``:
-    ``atm * max(1 + skew m + curvature m^2, floor_ratio)`` (`alvh.VixLinkedSkew`).
-    Under additive dynamics only ``floor_ratio`` is read."""
+    """The SSVI SPX smile (`alvh.market.ssvi.SsviSurface`: ``rho``, ``eta``, ``gamma`` of
+    the power-law ``phi``), sticky in log-moneyness around the tabulated ATM vol, and
+    ``floor_ratio``: under additive dynamics (sticky strike, parallel) no vol below
+    ``floor_ratio * atm`` (the only field read then)."""
 
-    skew: float
-    curvature: float
+    rho: float
+    eta: float
+    gamma: float
     floor_ratio: float
-    moneyness_limit: float
 
 
 @dataclass(frozen=True, eq=False)

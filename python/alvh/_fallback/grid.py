@@ -19,10 +19,12 @@ Arguments (all numpy arrays 1-D, C-contiguous, float64 unless said):
   the ATM vol when ``smile`` is given, else the leg's vol; VIX options: Black-76
   vol; VIX futures: ignored), ``underlying`` (VIX legs: the future of the leg's
   expiry; SPX legs: ignored);
-- ``smile``: None or ``(skew, curvature, floor_ratio, moneyness_limit)``: the SPX
-  vol of a live leg is then ``atm * max(1 + skew*m + curvature*m^2, floor_ratio)``
-  with ``m = clip(ln(K/F) / (atm sqrt(tau)), -limit, limit)``, ``F`` the forward of
-  the scenario spot (`alvh.market.snapshot.VixLinkedSkew.smile`);
+- ``smile``: None or ``(rho, eta, gamma)``: the SSVI smile (Gatheral & Jacquier 2014,
+  power-law ``phi``; `alvh.market.ssvi.SsviSurface`). The SPX vol of a live leg is then
+  ``sqrt(w / tau)`` with ``w = theta/2 (1 + rho phi k + sqrt((phi k + rho)^2 + 1 - rho^2))``,
+  ``theta = atm^2 tau``, ``phi = eta / (theta^gamma (1 + theta)^(1 - gamma))`` and
+  ``k = ln(K/F)``, ``F`` the forward of the scenario spot (sticky log-moneyness: ``theta``
+  follows the ATM vol, ``k`` the spot);
 - ``out``: 6 float64 arrays of length ``D*V*M`` (C-order cubes (days, shifts,
   moves)): value, delta, gamma, vega, theta, vix_delta, overwritten;
 - ``svi`` (instead of ``smile``, default None): ``(shapes, floor_ratio,
@@ -124,22 +126,20 @@ def _first_bad(arg: str, values: FloatArray, bad: NDArray[np.bool_], requirement
         raise _invalid(arg, i, float(values[i]), requirement)
 
 
-def _smile(value: Any) -> tuple[float, float, float, float] | None:
+def _smile(value: Any) -> tuple[float, float, float] | None:
+    """The checked ``smile`` argument ``(rho, eta, gamma)`` (the core's checks, in its order)."""
     if value is None:
         return None
-    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) != 4:
-        raise TypeError(
-            f"smile must be None or a tuple (skew, curvature, floor_ratio, moneyness_limit), got {value!r}"
-        )
-    names = ("smile.skew", "smile.curvature", "smile.floor_ratio", "smile.moneyness_limit")
-    skew, curvature, floor_ratio, limit = (_float(n, v) for n, v in zip(names, value))
-    for name, number in zip(names, (skew, curvature)):
-        if not math.isfinite(number):
-            raise _invalid(name, None, number, "finite")
-    for name, number in zip(names[2:], (floor_ratio, limit)):
-        if not (math.isfinite(number) and number > 0.0):
-            raise _invalid(name, None, number, "positive and finite")
-    return skew, curvature, floor_ratio, limit
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) != 3:
+        raise TypeError(f"smile must be None or a tuple (rho, eta, gamma), got {value!r}")
+    rho, eta, gamma = (_float(n, v) for n, v in zip(("smile.rho", "smile.eta", "smile.gamma"), value))
+    if not (math.isfinite(rho) and abs(rho) < 1.0):
+        raise _invalid("smile.rho", None, rho, "finite and strictly between -1 and 1")
+    if not (math.isfinite(eta) and eta >= 0.0):
+        raise _invalid("smile.eta", None, eta, "zero or positive and finite")
+    if not (0.0 < gamma <= 1.0):
+        raise _invalid("smile.gamma", None, gamma, "in (0, 1]")
+    return rho, eta, gamma
 
 
 _SVI_NAMES = ("svi.a", "svi.b", "svi.rho", "svi.m", "svi.sigma", "svi.w0")
@@ -361,7 +361,7 @@ def _add_leg(
     tau: FloatArray,
     vol: FloatArray,
     underlying: FloatArray,
-    params: tuple[float, float, float, float] | None,
+    params: tuple[float, float, float] | None,
     svi_leg: tuple[FloatArray, float, float] | None,
     rows_per_block: int,
 ) -> None:
@@ -466,7 +466,7 @@ def _svi_vol(
 
 
 def _smile_vol(
-    params: tuple[float, float, float, float],
+    params: tuple[float, float, float],
     strike: float,
     spot: FloatArray,
     tau: FloatArray,
@@ -474,20 +474,23 @@ def _smile_vol(
     div: float,
     atm: FloatArray,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """`VixLinkedSkew.smile` at the forward of ``spot`` (live rows: tau > 0), op for op,
-    with its first and second derivatives in the spot (zero where ``m`` is clipped or
-    the floor binds): ``dm/dS = -1 / (S atm sqrt(tau))``, ``d2m/dS2 = -(dm/dS) / S``."""
-    skew, curvature, floor_ratio, limit = params
+    """The SSVI smile (``smile`` in the module doc) at the forward of ``spot`` (live rows:
+    tau > 0), as the core computes it, with its first and second derivatives in the spot:
+    ``sigma_k = w_k / (2 sigma tau)``, ``sigma_kk = w_kk / (2 sigma tau) - w_k^2 / (4
+    sigma^3 tau^2)``, ``dk/dS = -1/S``, ``d2k/dS2 = 1/S^2``."""
+    rho, eta, gamma = params
     forward = spot * np.exp((rate - div) * tau)
-    raw = np.log(strike / forward) / (atm * np.sqrt(tau))
-    m = np.clip(raw, -limit, limit)
-    shape = 1.0 + skew * m + curvature * m * m
-    sloped = (raw == m) & (shape > floor_ratio)
-    slope = np.where(sloped, skew + 2.0 * curvature * m, 0.0)
-    bend = np.where(sloped, 2.0 * curvature, 0.0)
-    inv_spot = 1.0 / spot
-    dm = -inv_spot / (atm * np.sqrt(tau))
-    sigma_s = atm * slope * dm
-    sigma_ss = atm * (bend * dm * dm - slope * dm * inv_spot)
-    sigma = np.asarray(atm * np.maximum(shape, floor_ratio), dtype=np.float64)
-    return sigma, np.asarray(sigma_s), np.asarray(sigma_ss)
+    theta = atm * atm * tau
+    phi = eta * np.exp(-gamma * np.log(theta) - (1.0 - gamma) * np.log(1.0 + theta))
+    k = np.log(strike / forward)
+    z = phi * k + rho
+    root = np.sqrt(z * z + (1.0 - rho * rho))
+    w = 0.5 * theta * (1.0 + rho * phi * k + root)
+    sigma = np.sqrt(w / tau)
+    w_k = 0.5 * theta * phi * (rho + z / root)
+    w_kk = 0.5 * theta * phi * phi * (1.0 - rho * rho) / (root * root * root)
+    sigma_k = w_k / (2.0 * sigma * tau)
+    sigma_kk = w_kk / (2.0 * sigma * tau) - w_k * w_k / (4.0 * sigma**3 * tau * tau)
+    sigma_s = -sigma_k / spot
+    sigma_ss = (sigma_kk + sigma_k) / (spot * spot)
+    return np.asarray(sigma, dtype=np.float64), np.asarray(sigma_s), np.asarray(sigma_ss)

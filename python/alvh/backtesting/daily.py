@@ -44,8 +44,9 @@ from alvh.book.instruments import SpxOption
 from alvh.book.position import Position
 from alvh.calendar import next_spx_expiries
 from alvh.errors import InputTypeError, InvalidInputError
-from alvh.market.skew import VixLinkedSkew
 from alvh.market.snapshot import Market
+from alvh.market.ssvi import SsviSurface
+from alvh.market.svi import SviSurface
 from alvh.market.vix import VixFutures
 
 if TYPE_CHECKING:
@@ -134,7 +135,7 @@ class Assumptions:
     div: float = 0.018
     initial_capital: float = 100_000.0
     futures: VixFutures = field(default_factory=VixFutures.mean_reverting)
-    vol_model: VixLinkedSkew = field(default_factory=VixLinkedSkew)
+    vol_model: SsviSurface | SviSurface = field(default_factory=SsviSurface)
 
     def __post_init__(self) -> None:
         _check("rate", self.rate, -0.5, 1.0)

@@ -471,7 +471,7 @@ def value_at_spots(position: Position, market: Market, spots: FloatArray, shifte
 
 def _t_plus_breakevens(position: Position, market: Market, days: int, entry_cost: float) -> tuple[float, ...]:
     """Spots where the T+``days`` model P&L crosses zero: sign changes on a fine
-    geometric grid, each refined by `scipy.optimize.brentq` (xtol 1e-6 points)."""
+    geometric grid, each refined by `scipy.optimize.brentq` (xtol 1e-10 points)."""
     from scipy.optimize import brentq
 
     strikes = [leg.strike for leg in position.legs if isinstance(leg, SpxOption)]
@@ -489,7 +489,7 @@ def _t_plus_breakevens(position: Position, market: Market, days: int, entry_cost
         return float(value_at_spots(position, market, np.array([s]), shifted)[0]) - entry_cost
 
     for i in change:
-        roots.append(float(brentq(f, grid[i], grid[i + 1], xtol=1e-6)))
+        roots.append(float(brentq(f, grid[i], grid[i + 1], xtol=1e-10)))
     return tuple(sorted(roots))
 
 

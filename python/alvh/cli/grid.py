@@ -85,10 +85,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     parser.add_argument(
         "--smile",
-        default="vix_linked_skew",
-        choices=["vix_linked_skew", "svi"],
-        help="the smile --chain fits: the VIX-linked skew (default) or one SVI "
-        "slice per expiry (alvh.fit_svi)",
+        default="ssvi",
+        choices=["ssvi", "svi"],
+        help="the smile --chain fits: the SSVI surface's rho, eta, gamma (default, "
+        "alvh.fit_ssvi; its ATM level stays solved from the VIX) or one SVI slice per "
+        "expiry (alvh.fit_svi; refused if a slice has static arbitrage)",
     )
     parser.add_argument(
         "--dynamics",
@@ -153,9 +154,9 @@ def _check_axes(args: argparse.Namespace) -> _Axes:
 
 
 def _fit_chain(path: str, market: alvh.Market, console: Console, smile: str) -> alvh.Market:
-    """``market`` with its smile fitted to the option chain at ``path``: the VIX-linked
-    skew, or (``smile == "svi"``) one SVI slice per expiry."""
-    from alvh.market.fit import fit_svi, fit_vix_linked_skew
+    """``market`` with its smile fitted to the option chain at ``path``: the SSVI
+    surface, or (``smile == "svi"``) one SVI slice per expiry."""
+    from alvh.market.fit import fit_ssvi, fit_svi
 
     if not Path(path).is_file():
         raise CliError(f"chain file {path!r} does not exist (or is not a file)")
@@ -163,19 +164,20 @@ def _fit_chain(path: str, market: alvh.Market, console: Console, smile: str) -> 
         result = fit_svi(path, market)
         _print_svi_fit(path, result, console)
         return result.market
-    fit = fit_vix_linked_skew(path, market)
+    fit = fit_ssvi(path, market)
     model = fit.model
     console.print(
-        f"smile fitted to {escape(path)}: {fit.rows_used} of {fit.rows_used + fit.rows_excluded} "
-        f"quotes, RMSE {fit.rmse:.2f} vol points; atm_vix_ratio {model.atm_vix_ratio:.4f}, "
-        f"skew {model.skew:+.4f}, curvature {model.curvature:+.4f}",
+        f"SSVI fitted to {escape(path)}: {fit.rows_used} of {fit.rows_used + fit.rows_excluded} "
+        f"quotes, RMSE {fit.rmse:.2f} vol points; rho {model.rho:+.4f}, eta {model.eta:.4f}, "
+        f"gamma {model.gamma:.4f} (atm_vix_ratio {model.atm_vix_ratio:.4f}, solved from VIX "
+        f"{market.vix:g})",
         highlight=False,
     )
     return fit.market
 
 
 def _print_svi_fit(path: str, result: SviFitResult, console: Console) -> None:
-    """The SVI fit's summary, its skipped expiries and its arbitrage warnings."""
+    """The SVI fit's summary and its skipped expiries (a fit with arbitrage was refused)."""
     console.print(
         f"SVI fitted to {escape(path)}: {result.rows_used} of "
         f"{result.rows_used + result.rows_excluded} quotes, {len(result.slices)} "
@@ -184,22 +186,6 @@ def _print_svi_fit(path: str, result: SviFitResult, console: Console) -> None:
     )
     for expiry, why in result.skipped.items():
         console.print(f"  {expiry.isoformat()} skipped: {why}", highlight=False)
-    for expiry, check in result.butterfly.items():
-        if not check.arbitrage_free and check.k_range is not None:
-            low, high = check.k_range
-            console.print(
-                f"  warning: {expiry.isoformat()} slice has butterfly arbitrage for "
-                f"ln(K/F) in [{low:.3f}, {high:.3f}]",
-                highlight=False,
-            )
-    for calendar in result.calendar:
-        if not calendar.arbitrage_free:
-            console.print(
-                f"  warning: calendar arbitrage: total variance falls from "
-                f"{calendar.earlier.isoformat()} to {calendar.later.isoformat()} "
-                f"(by {calendar.max_drop:.2e} at ln(K/F) = {calendar.k_at_max:.3f})",
-                highlight=False,
-            )
 
 
 def _table_columns(moves: np.ndarray) -> list[int]:

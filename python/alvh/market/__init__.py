@@ -2,14 +2,14 @@
 
 - `conventions`: day count, the VIX tenor, the vol dynamics rules;
 - `vix`: the VIX futures curve (`VixFutures`) and the vol of VIX options (`VolOfVol`);
-- `skew`: the default SPX vol surface, `VixLinkedSkew`;
-- `ssvi`: the SSVI surface (`SsviSurface`), free of static arbitrage, its ATM level
-  solved from the VIX (through `cboe`);
+- `term`: the VIX-linked ATM term structure (`VixTermStructure`);
+- `ssvi`: the default SPX surface (`SsviSurface`), free of static arbitrage, its ATM
+  level solved from the VIX (through `cboe`);
 - `svi`: the optional SVI slices per expiry (`SviSlice`, `SviSurface`);
 - `cboe`: the Cboe VIX calculation on any chain (`vix_index`, `model_chain`);
 - `snapshot`: `Market`, one dated snapshot of all of the above, and its TOML format;
 - `chain`: loading and validating an SPX option chain (`load_chain`);
-- `fit`: fitting the vol models to a chain (`fit_ssvi`, `fit_vix_linked_skew`, `fit_svi`);
+- `fit`: fitting the vol models to a chain (`fit_ssvi`, `fit_svi`);
 - `arbitrage`: static-arbitrage checks of a market's surface (`check_arbitrage`).
 """
 
@@ -17,11 +17,11 @@ from alvh.market.arbitrage import ArbitrageReport, check_arbitrage
 from alvh.market.cboe import VixIndex, model_chain, vix_index
 from alvh.market.chain import InvalidChainError, load_chain
 from alvh.market.conventions import DAYS_PER_YEAR, DYNAMICS
-from alvh.market.fit import FitResult, SviFitResult, fit_ssvi, fit_svi, fit_vix_linked_skew
-from alvh.market.skew import VixLinkedSkew
+from alvh.market.fit import FitResult, SviFitResult, fit_ssvi, fit_svi
 from alvh.market.snapshot import Market
 from alvh.market.ssvi import SsviSurface
 from alvh.market.svi import SviSlice, SviSurface
+from alvh.market.term import VixTermStructure
 from alvh.market.vix import VixFutures, VolOfVol
 
 __all__ = [
@@ -40,10 +40,9 @@ __all__ = [
     "SviSlice",
     "SviSurface",
     "VixFutures",
-    "VixLinkedSkew",
+    "VixTermStructure",
     "VolOfVol",
     "fit_ssvi",
     "fit_svi",
-    "fit_vix_linked_skew",
     "load_chain",
 ]

@@ -14,7 +14,7 @@ column: a missing column, an unparsable date or number, a non-positive strike, a
 negative bid, a crossed quote (``bid > ask``) and a zero ask are all errors; the
 first bad row stops the load. Nothing is silently dropped: a quote with a **zero
 bid** (an offer-only option, typically far out of the money) is valid market data,
-so it is *kept* and flagged in the ``zero_bid`` column; `fit_vix_linked_skew` then
+so it is *kept* and flagged in the ``zero_bid`` column; the fits (`alvh.market.fit`) then
 excludes it and says so, because the mid of ``0 / ask`` is not a price. Blank CSV
 lines carry no data and are skipped (the line numbers stay those of the file).
 

@@ -1,25 +1,25 @@
 """Fit the SPX vol models to an option chain (`alvh.market.chain.load_chain`):
-`fit_vix_linked_skew` (the default model's ``atm_vix_ratio``, ``skew`` and ``curvature``)
-and `fit_svi` (one raw SVI slice per expiry on the VIX-linked term structure).
+`fit_ssvi` (the default surface's ``rho``, ``eta``, ``gamma`` and optionally its ATM
+level) and `fit_svi` (one raw SVI slice per expiry on the VIX-linked term structure).
 
-**Fit.** `fit_vix_linked_skew` turns mids into implied vols (`alvh.bsm.implied_vol`
-with the market's spot, rate, dividend yield and ``t = market.t(expiry)``), keeps the
-out-of-the-money options (puts struck below the forward, calls at or above it) and
-fits ``atm_vix_ratio`` (unless ``fit_ratio=False``), ``skew`` and ``curvature`` by
-least squares against ``market.spx_vol`` of a candidate market (the market with the
-candidate `VixLinkedSkew`); ``floor_ratio`` and ``moneyness_limit`` stay those of
-``market.vol_model``. Residuals are vega-weighted vol differences by default: a vol
-residual times the option's vega (at its market vol) relative to the mean vega, which
-is a price residual expressed in vol units, so the low-vega wings, whose mid-implied
-vols are noisy (a tick there is many vol points), count less. ``weighting="equal"``
-gives plain vol residuals. Every row of the chain appears in `FitResult.to_polars`
-with its market and model vol or the reason it was excluded.
+**Fit.** Mids become implied vols (`alvh.bsm.implied_vol` with the market's spot, rate,
+dividend yield and ``t = market.t(expiry)``); the out-of-the-money options (puts struck
+below the forward, calls at or above it) are kept, and the parameters are fitted by least
+squares against ``market.spx_vol`` of a candidate market. Residuals are vega-weighted vol
+differences by default: a vol residual times the option's vega (at its market vol)
+relative to the mean vega, which is a price residual expressed in vol units, so the
+low-vega wings, whose mid-implied vols are noisy (a tick there is many vol points), count
+less. ``weighting="equal"`` gives plain vol residuals. Every row of the chain appears in
+`FitResult.to_polars` with its market and model vol or the reason it was excluded.
 
 **SVI per expiry.** `fit_svi` uses the same rows and weights to fit one raw SVI slice
-per expiry with at least `MIN_SVI_ROWS` usable rows (`alvh.market.svi.fit_slice`), on top of
-the market's VIX-linked term structure (`alvh.market.svi.SviSurface`); expiries with fewer
-rows are listed as skipped, and the slices' butterfly and calendar arbitrage are
-reported in the `SviFitResult`, not repaired.
+per expiry with at least `MIN_SVI_ROWS` usable rows (`alvh.market.svi.fit_slice`), on top
+of the market's VIX-linked term structure (`alvh.market.svi.SviSurface`); expiries with
+fewer rows are listed as skipped. A fitted slice with butterfly arbitrage, or two slices
+with a calendar spread violation, make the fit an `InvalidInputError` (refused, not
+repaired: a repaired slice no longer fits the quotes it came from, and using it silently
+would price the condor's wings off an arbitrage); ``allow_arbitrage=True`` returns the
+result anyway, with the violations in the `SviFitResult`, to inspect them.
 """
 
 from __future__ import annotations
@@ -38,10 +38,10 @@ from alvh import bsm
 from alvh._core.types import FloatArray
 from alvh.errors import InputTypeError, InvalidInputError
 from alvh.market.chain import is_loaded_chain, load_chain
-from alvh.market.skew import VixLinkedSkew
 from alvh.market.snapshot import Market
 from alvh.market.ssvi import SsviSurface
 from alvh.market.svi import ButterflyCheck, CalendarCheck, SviSlice, SviSurface, fit_slice
+from alvh.market.term import VixTermStructure
 
 if TYPE_CHECKING:
     import polars as pl
@@ -60,10 +60,9 @@ __all__ = [
     "SviSliceReport",
     "fit_ssvi",
     "fit_svi",
-    "fit_vix_linked_skew",
 ]
 
-#: Why `fit_vix_linked_skew` leaves a row out (the ``reason`` column of `FitResult.to_polars`).
+#: Why a fit leaves a row out (the ``reason`` column of `FitResult.to_polars`).
 REASON_EXPIRED = "expired (expiry before the market's as_of)"
 REASON_EXPIRING = "expires on the market's as_of (no time value)"
 REASON_ZERO_BID = "zero bid (the mid of 0/ask is not a price)"
@@ -83,16 +82,16 @@ WEIGHTINGS = ("vega", "equal")
 
 @dataclass(frozen=True, eq=False)
 class FitResult:
-    """The outcome of `fit_vix_linked_skew`.
+    """The outcome of `fit_ssvi`.
 
-    ``model``: the fitted `VixLinkedSkew`; ``market``: the input market with it;
+    ``model``: the fitted `SsviSurface`; ``market``: the input market with it;
     ``rmse``: root-mean-square of (model vol - market vol) over the rows used, in vol
     points (1.0 = 1 % vol), unweighted whatever the weighting; ``rows_used`` /
     ``rows_excluded``: counts; ``excluded``: reason -> count of the rows left out;
     ``success`` / ``message`` / ``nfev``: from `scipy.optimize.least_squares`.
     """
 
-    model: VixLinkedSkew
+    model: SsviSurface
     market: Market
     rmse: float
     rows_used: int
@@ -120,15 +119,6 @@ def _rows_frame(rows: dict[str, Any]) -> pl.DataFrame:
     return frame.with_columns(
         pl.col(c).fill_nan(None) for c in ("t", "forward", "market_vol", "model_vol", "residual", "weight")
     )
-
-
-def _model(params: FloatArray, base: VixLinkedSkew, fit_ratio: bool) -> VixLinkedSkew:
-    if fit_ratio:
-        ratio, skew, curvature = (float(p) for p in params)
-    else:
-        ratio = base.atm_vix_ratio
-        skew, curvature = (float(p) for p in params)
-    return replace(base, atm_vix_ratio=ratio, skew=skew, curvature=curvature)
 
 
 @dataclass(frozen=True, eq=False)
@@ -285,89 +275,12 @@ def _too_few_rows(rows: _ChainRows, usable: int, needed: int, what: str) -> Inva
     )
 
 
-def fit_vix_linked_skew(
-    chain: str | os.PathLike[str] | pl.DataFrame,
-    market: Market,
-    *,
-    fit_ratio: bool = True,
-    weighting: str = "vega",
-) -> FitResult:
-    """Fit the `VixLinkedSkew` parameters of ``market`` to an option chain.
-
-    ``chain``: a CSV path, a DataFrame in the chain format, or the output of
-    `load_chain`. Fits ``atm_vix_ratio`` (if ``fit_ratio``), ``skew`` and
-    ``curvature``, starting from ``market.vol_model``; see the module doc for the
-    rows used and the weighting. Rows left out (expired, zero bid, in the money, no
-    implied vol) are counted by reason in the result and listed in its
-    `~FitResult.to_polars`. Raises `InvalidInputError` when fewer usable rows than
-    parameters remain, and for a scenario (bumped) market.
-    """
-    from scipy.optimize import least_squares
-
-    _check_fit_args(market, weighting)
-    base = market.vol_model
-    if isinstance(base, SsviSurface):
-        raise InvalidInputError(
-            "market.vol_model is an SsviSurface: fit it with fit_ssvi (its skew and curvature "
-            "fields are not its smile)"
-        )
-    if not isinstance(base, VixLinkedSkew):
-        raise InvalidInputError(
-            "market.vol_model must be a VixLinkedSkew to fit it; got "
-            f"{type(market.vol_model).__name__} (fit on replace(market, "
-            "vol_model=surface.base))"
-        )
-    rows = _chain_rows(chain, market)
-    expiry, strike, market_vol = rows.expiry, rows.strike, rows.market_vol
-    used = rows.used
-    use = np.flatnonzero(used)
-    n_params = 3 if fit_ratio else 2
-    if use.size < n_params:
-        raise _too_few_rows(rows, int(use.size), n_params, "parameters to fit")
-
-    weight = _weights(rows, use, market, weighting)
-    used_expiry, used_strike, used_vol = expiry[use], strike[use], market_vol[use]
-
-    def model_vols(params: FloatArray) -> FloatArray:
-        candidate = replace(market, vol_model=_model(params, base, fit_ratio))
-        return candidate.spx_vol(used_strike, used_expiry)
-
-    def residuals(params: FloatArray) -> FloatArray:
-        return np.asarray(weight * (model_vols(params) - used_vol), dtype=np.float64)
-
-    lower = [1e-3, -5.0, -5.0][-n_params:]
-    upper = [5.0, 5.0, 5.0][-n_params:]
-    start = [base.atm_vix_ratio, base.skew, base.curvature][-n_params:]
-    start = [min(max(x, lo + 1e-9), hi - 1e-9) for x, lo, hi in zip(start, lower, upper)]
-    solution = least_squares(
-        residuals,
-        np.asarray(start, dtype=np.float64),
-        bounds=(lower, upper),
-        x_scale="jac",
-        xtol=1e-14,
-        ftol=1e-14,
-        gtol=1e-14,
-        max_nfev=2000,
-    )
-    model = _model(solution.x, base, fit_ratio)
-    return _fit_result(
-        rows,
-        use,
-        weight,
-        replace(market, vol_model=model),
-        model,
-        solution,
-        weighting=weighting,
-        fit_ratio=fit_ratio,
-    )
-
-
 def _fit_result(
     rows: _ChainRows,
     use: NDArray[np.int64],
     weight: FloatArray,
     fitted: Market,
-    model: VixLinkedSkew,
+    model: SsviSurface,
     solution: Any,
     *,
     weighting: str,
@@ -424,7 +337,7 @@ def fit_ssvi(
     market's VIX (the surface stays VIX-consistent: its own options give back the VIX);
     ``fit_ratio=True`` fits ``atm_vix_ratio`` to the quotes as a fourth parameter instead
     (compare `alvh.market.cboe.model_vix` of the result with the VIX to see how far the
-    chain's ATM level is from the index's). Rows and weights as `fit_vix_linked_skew`;
+    chain's ATM level is from the index's). Rows and weights as in the module doc;
     ``market.vol_model`` gives the starting point when it is an `SsviSurface` (else the
     defaults).
     """
@@ -450,7 +363,7 @@ def fit_ssvi(
     start = [base.rho, min(base.eta / bound, 1.0), base.gamma]
     lower, upper = [-0.999, 1e-3, 1e-3], [0.999, 1.0, 0.5]
     if fit_ratio:
-        start.append(start_market.vol_model.atm_vix_ratio)
+        start.append(start_market.vol_model.ratio)
         lower.append(1e-3)
         upper.append(5.0)
     start = [min(max(x, lo + 1e-9), hi - 1e-9) for x, lo, hi in zip(start, lower, upper)]
@@ -477,7 +390,7 @@ class SviSliceReport:
     """How one expiry's SVI slice fitted: ``tau`` (years) and ``forward`` in the fit
     market, ``rows`` used, ``rmse`` and ``max_error`` of the model vols (vol points,
     unweighted), ``atm_vol`` (the slice's ``sqrt(w(0) / tau)``), ``model_atm`` (the
-    `VixLinkedSkew` ATM vol of the expiry), ``atm_ratio`` (their ratio) and
+    term structure's ATM vol of the expiry), ``atm_ratio`` (their ratio) and
     `scipy.optimize.least_squares`'s ``success`` / ``message`` / ``nfev``."""
 
     expiry: date
@@ -562,12 +475,13 @@ def fit_svi(
     weighting: str = "vega",
     min_rows: int = MIN_SVI_ROWS,
     k: Any = None,
+    allow_arbitrage: bool = False,
 ) -> SviFitResult:
     """Fit one raw SVI slice per expiry of an option chain: an `SviSurface` on top of
-    the market's `VixLinkedSkew` (its ``base``; a market that already holds an
-    `SviSurface` keeps that surface's ``base``).
+    the market's term structure (its solved `SsviSurface`; a market that already holds
+    an `SviSurface` keeps that surface's ``base``).
 
-    Rows are chosen as in `fit_vix_linked_skew` (out-of-the-money mids with an implied
+    Rows are chosen as in `fit_ssvi` (out-of-the-money mids with an implied
     vol; see the module doc), and weighted the same way per expiry (``"vega"`` or
     ``"equal"``). Every expiry with at least ``min_rows`` (default 5, one per
     parameter) usable rows gets a slice by `alvh.market.svi.fit_slice` on ``k = ln(K/F)``
@@ -575,7 +489,9 @@ def fit_svi(
     base model's ATM vol of that expiry in ``market``. Other expiries are listed in
     ``skipped`` with the reason (their usable rows are marked with `REASON_FEW_ROWS`).
     The slices are checked for butterfly (Gatheral's ``g(k) >= 0``) and calendar
-    arbitrage on the log-moneyness grid ``k`` (default `alvh.market.svi.DEFAULT_K_GRID`).
+    arbitrage on the log-moneyness grid ``k`` (default `alvh.market.svi.DEFAULT_K_GRID`):
+    a violation is an `InvalidInputError` naming the expiry and the condition, unless
+    ``allow_arbitrage=True`` (the result then carries the violations, to inspect them).
 
     Raises `InvalidInputError` when no expiry has ``min_rows`` usable rows, for a
     scenario (bumped) market, and for an unknown ``weighting``.
@@ -590,7 +506,7 @@ def fit_svi(
         )
     model = market.vol_model
     base = model.base if isinstance(model, SviSurface) else model
-    base_market = replace(market, vol_model=base)
+    future_taus, future_prices = market.futures.pillars(as_of=market.as_of, vix=market.vix)
     rows = _chain_rows(chain, market)
     n = rows.frame.height
     usable = np.flatnonzero(rows.used)
@@ -620,7 +536,9 @@ def fit_svi(
         weight = _weights(rows, use, market, weighting)
         fit = fit_slice(log_moneyness, rows.market_vol[use], tau, weight)
         atm_vol = math.sqrt(fit.slice.w0 / tau)
-        model_atm = float(base_market.atm_vol(expiry))
+        model_atm = float(
+            base.atm_vol(tau, vix=market.vix, future_taus=future_taus, future_prices=future_prices)
+        )
         slices[expiry] = replace(fit.slice, atm_ratio=atm_vol / model_atm)
         weights[use] = weight
         fitted_rows[expiry] = use
@@ -643,7 +561,13 @@ def fit_svi(
             f"no expiry of the chain has the {min_rows} usable rows an SVI slice needs: "
             + "; ".join(f"{e.isoformat()}: {why}" for e, why in skipped.items())
         )
-    surface = SviSurface(slices, base=base)
+    # The slices ride on the term structure alone (a solved SSVI base keeps only its level).
+    term = VixTermStructure(atm_vix_ratio=base.atm_vix_ratio, floor_ratio=base.floor_ratio)
+    surface = SviSurface(slices, base=term)
+    grid = DEFAULT_K_GRID if k is None else k
+    butterfly, calendar = surface.butterfly_checks(grid), surface.calendar_checks(grid)
+    if not allow_arbitrage:
+        _refuse_arbitrage(butterfly, calendar)
     fitted = replace(market, vol_model=surface)
     used = rows.used
     use_all = np.flatnonzero(used)
@@ -658,14 +582,13 @@ def fit_svi(
             rmse=float(np.sqrt(np.mean(errors**2))),
             max_error=float(np.abs(errors).max()),
         )
-    grid = DEFAULT_K_GRID if k is None else k
     return SviFitResult(
         model=surface,
         market=fitted,
         slices=reports,
         skipped=skipped,
-        butterfly=surface.butterfly_checks(grid),
-        calendar=surface.calendar_checks(grid),
+        butterfly=butterfly,
+        calendar=calendar,
         rmse=float(np.sqrt(np.mean(table["residual"][use_all] ** 2))),
         rows_used=int(use_all.size),
         rows_excluded=n - int(use_all.size),
@@ -673,3 +596,25 @@ def fit_svi(
         weighting=weighting,
         _rows=table,
     )
+
+
+def _refuse_arbitrage(butterfly: dict[date, ButterflyCheck], calendar: tuple[CalendarCheck, ...]) -> None:
+    """`fit_svi`'s refusal: the first slice with butterfly arbitrage, or pair of slices with
+    a calendar spread violation, as an `InvalidInputError`."""
+    for expiry, check in butterfly.items():
+        if not check.arbitrage_free:
+            low, high = check.k_range or (check.k_at_min, check.k_at_min)
+            raise InvalidInputError(
+                f"the SVI slice fitted to expiry {expiry.isoformat()} has butterfly arbitrage "
+                f"(Gatheral's density factor g(k) < 0 for k = ln(K/F) in [{low:.3f}, {high:.3f}], "
+                f"min g = {check.min_g:.3g}); refusing to use it (fit_svi(..., allow_arbitrage=True) "
+                "returns it to inspect, fit_ssvi fits an arbitrage-free surface)"
+            )
+    for pair in calendar:
+        if not pair.arbitrage_free:
+            raise InvalidInputError(
+                f"the SVI slices of {pair.earlier.isoformat()} and {pair.later.isoformat()} have "
+                f"calendar arbitrage (total variance falls by {pair.max_drop:.3g} at k = "
+                f"{pair.k_at_max:.3f}); refusing to use them (fit_svi(..., allow_arbitrage=True) "
+                "returns them to inspect, fit_ssvi fits an arbitrage-free surface)"
+            )

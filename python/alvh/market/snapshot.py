@@ -3,11 +3,11 @@ surface and the vol-of-vol of VIX options, as of one explicit date.
 
 - `VixFutures`: the VIX futures curve, explicit (listed expiries and prices) or the
   mean-reverting model ``F(tau) = theta + (VIX - theta) * exp(-kappa * tau)``.
-- `VixLinkedSkew`: the default SPX vol model of DESIGN.md ("Market model"): ATM vol
-  per tenor from the VIX term structure times an ATM/VIX ratio, and a smile in
-  standardized moneyness ``m = ln(K/F) / (atm * sqrt(tau))``.
-- `alvh.market.svi.SviSurface` (optional, in its own module): SVI slices per expiry on top of a
-  `VixLinkedSkew` term structure; `Market` takes either model as ``vol_model``.
+- `alvh.market.ssvi.SsviSurface`: the default SPX vol model of DESIGN.md ("Market
+  model"): ATM vol per tenor from the VIX term structure (`alvh.market.term`) and the
+  arbitrage-free SSVI smile, its ATM level solved so that its own options give the VIX.
+- `alvh.market.svi.SviSurface` (optional): SVI slices per expiry fitted to a chain, on top
+  of a VIX term structure; `Market` takes either model as ``vol_model``.
 - `VolOfVol`: the Black-76 vol of VIX options as a function of their tenor.
 - `Market`: all of the above plus the as-of date, SPX, rate and dividend yield;
   ``bump()`` moves it (spot, VIX, days forward) under a vol dynamics rule, and
@@ -26,7 +26,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +40,9 @@ from alvh._core.types import FloatArray
 from alvh.errors import InputTypeError, InvalidInputError
 from alvh.market.cboe import solve_vix_ratio
 from alvh.market.conventions import DAYS_PER_YEAR, check_dynamics
-from alvh.market.skew import VixLinkedSkew
 from alvh.market.ssvi import SsviSurface
 from alvh.market.svi import SviSlice, SviSurface
+from alvh.market.term import VixTermStructure
 from alvh.market.vix import VixFutures, VolOfVol
 
 __all__ = ["FORMAT_VERSION", "Market", "MarketReader"]
@@ -53,11 +53,33 @@ FORMAT_VERSION = 1
 # --------------------------------------------------------------------------- the market
 
 
+@lru_cache(maxsize=8192)
+def _solved_ratio(
+    as_of: date, spot: float, rate: float, div: float, vix: float, futures: VixFutures, surface: SsviSurface
+) -> float:
+    """`solve_vix_ratio` for an unsolved surface in the market of these fields, cached: a
+    backtest builds the same day's market once per policy (a pure function of its
+    arguments, so the cache changes no number)."""
+    start = Market(
+        as_of=as_of,
+        spot=spot,
+        rate=rate,
+        div=div,
+        vix=vix,
+        futures=futures,
+        vol_model=replace(surface, atm_vix_ratio=0.8),
+    )
+    return solve_vix_ratio(start)
+
+
 @dataclass(frozen=True)
 class Market:
     """One market snapshot: as-of date, SPX ``spot``, ``rate``, ``div``, ``vix``
-    (points), the VIX ``futures`` curve, the SPX ``vol_model`` (a `VixLinkedSkew`, or an
-    `alvh.market.svi.SviSurface` for SVI per expiry) and the ``vol_of_vol`` of VIX options.
+    (points), the VIX ``futures`` curve, the SPX ``vol_model`` (an
+    `alvh.market.ssvi.SsviSurface`, or an `alvh.market.svi.SviSurface` for SVI per expiry)
+    and the ``vol_of_vol`` of VIX options. An `SsviSurface` without an ``atm_vix_ratio``
+    (the default) has it solved here, so that the Cboe VIX formula on this market's own
+    30-day options gives back ``vix`` (`alvh.market.cboe.solve_vix_ratio`).
 
     ``as_of`` is always explicit (never today's date). ``scenario_base`` and
     ``dynamics`` are set by `bump`: a market bumped with sticky-strike or parallel
@@ -70,7 +92,7 @@ class Market:
     div: float
     vix: float
     futures: VixFutures = field(default_factory=VixFutures)
-    vol_model: VixLinkedSkew | SviSurface = field(default_factory=VixLinkedSkew)
+    vol_model: SsviSurface | SviSurface = field(default_factory=SsviSurface)
     vol_of_vol: VolOfVol = field(default_factory=VolOfVol)
     dynamics: str = "sticky_moneyness"
     scenario_base: Market | None = field(default=None, repr=False)
@@ -90,7 +112,7 @@ class Market:
 
         parts: dict[str, tuple[type, ...]] = {
             "futures": (VixFutures,),
-            "vol_model": (VixLinkedSkew, SviSurface),
+            "vol_model": (SsviSurface, SviSurface),
             "vol_of_vol": (VolOfVol,),
         }
         for name, kinds in parts.items():
@@ -111,8 +133,9 @@ class Market:
         if isinstance(self.vol_model, SsviSurface) and not self.vol_model.solved:
             # VIX consistency by construction: the ATM level is set so that the Cboe
             # formula on this market's own 30-day options gives its VIX.
-            start = replace(self, vol_model=replace(self.vol_model, atm_vix_ratio=0.8))
-            ratio = solve_vix_ratio(start)
+            ratio = _solved_ratio(
+                self.as_of, self.spot, self.rate, self.div, self.vix, self.futures, self.vol_model
+            )
             object.__setattr__(self, "vol_model", replace(self.vol_model, atm_vix_ratio=ratio))
 
     # ----------------------------------------------------------------- time
@@ -206,7 +229,7 @@ class Market:
         if self.dynamics == "sticky_strike":
             change: Any = atm_now - base.atm_vol(expiry)
         else:  # parallel
-            change = self.vol_model.atm_vix_ratio * (self.vix - base.vix) / 100.0
+            change = self.vol_model.ratio * (self.vix - base.vix) / 100.0
         vol = base.own_smile_vol(strikes, expiry) + change
         return np.asarray(np.maximum(vol, self.vol_model.floor_ratio * atm_now), dtype=np.float64)
 
@@ -307,7 +330,7 @@ class Market:
             change: Any = atm - self.atm_vol(expiry)
         else:  # parallel
             moves = np.asarray(shifts, dtype=np.float64).reshape(-1, 1)
-            change = model.atm_vix_ratio * moves / 100.0
+            change = model.ratio * moves / 100.0
         return np.asarray(np.maximum(smile + change, model.floor_ratio * atm), dtype=np.float64)
 
     def scenario_vix_futures(self, expiry: Any, *, shifts: Any, day: int) -> FloatArray:
@@ -422,7 +445,6 @@ class Market:
                 "kappa": self.futures.kappa,
             }
         vm, vv = self.vol_model, self.vol_of_vol
-        base = vm if isinstance(vm, VixLinkedSkew) else vm.base
         spx_vol: dict[str, Any]
         if isinstance(vm, SsviSurface):
             spx_vol = {
@@ -431,29 +453,27 @@ class Market:
                 "rho": vm.rho,
                 "eta": vm.eta,
                 "gamma": vm.gamma,
+                "floor_ratio": vm.floor_ratio,
             }
         else:
             spx_vol = {
-                "model": "vix_linked_skew" if vm is base else "svi",
-                "atm_vix_ratio": base.atm_vix_ratio,
-                "skew": base.skew,
-                "curvature": base.curvature,
-                "floor_ratio": base.floor_ratio,
-                "moneyness_limit": base.moneyness_limit,
+                "model": "svi",
+                "atm_vix_ratio": vm.base.atm_vix_ratio,
+                "floor_ratio": vm.base.floor_ratio,
+                "moneyness_limit": vm.moneyness_limit,
+                "slices": [
+                    {
+                        "expiry": expiry,
+                        "a": s.a,
+                        "b": s.b,
+                        "rho": s.rho,
+                        "m": s.m,
+                        "sigma": s.sigma,
+                        "atm_ratio": s.atm_ratio,
+                    }
+                    for expiry, s in vm.slices.items()
+                ],
             }
-        if not isinstance(vm, VixLinkedSkew):
-            spx_vol["slices"] = [
-                {
-                    "expiry": expiry,
-                    "a": s.a,
-                    "b": s.b,
-                    "rho": s.rho,
-                    "m": s.m,
-                    "sigma": s.sigma,
-                    "atm_ratio": s.atm_ratio,
-                }
-                for expiry, s in vm.slices.items()
-            ]
         return {
             "format_version": FORMAT_VERSION,
             "as_of": self.as_of,
@@ -507,12 +527,14 @@ _TOP_KEYS = {
     "vol_of_vol",
 }
 _FUTURES_KEYS = {"model", "theta", "kappa", "curve"}
-_SPX_VOL_KEYS = {"model", "atm_vix_ratio", "skew", "curvature", "floor_ratio", "moneyness_limit"}
-#: ``model = "svi"`` adds the per-expiry ``slices`` (see `alvh.market.svi.SviSlice`).
+_SPX_VOL_MODELS = ("ssvi", "svi")
+#: ``model = "ssvi"`` (the default): its parameters (an absent ``atm_vix_ratio`` is solved
+#: from the VIX).
+_SSVI_KEYS = {"model", "atm_vix_ratio", "rho", "eta", "gamma", "floor_ratio"}
+#: ``model = "svi"``: the term structure, the clip, and the per-expiry ``slices`` (see
+#: `alvh.market.svi.SviSlice`).
+_SVI_KEYS = {"model", "atm_vix_ratio", "floor_ratio", "moneyness_limit", "slices"}
 _SVI_SLICE_KEYS = ("expiry", "a", "b", "rho", "m", "sigma", "atm_ratio")
-_SPX_VOL_MODELS = ("vix_linked_skew", "svi", "ssvi")
-#: ``model = "ssvi"``: its parameters (an absent ``atm_vix_ratio`` is solved from the VIX).
-_SSVI_KEYS = {"model", "atm_vix_ratio", "rho", "eta", "gamma"}
 _VOL_OF_VOL_KEYS = {"short_vol", "long_vol", "decay_years", "vix_exponent", "reference_vix"}
 
 
@@ -580,7 +602,7 @@ class MarketReader:
                 f"unsupported version {version!r} (this alvh reads {FORMAT_VERSION})",
             )
         futures = self.futures(self.table(document, "vix_futures", _FUTURES_KEYS))
-        vol_model = self.vol_model(self.table(document, "spx_vol", _SPX_VOL_KEYS | _SSVI_KEYS | {"slices"}))
+        vol_model = self.vol_model(self.table(document, "spx_vol", _SSVI_KEYS | _SVI_KEYS))
         vv = self.table(document, "vol_of_vol", _VOL_OF_VOL_KEYS)
         vv_defaults = VolOfVol()
         vol_of_vol = self.build(
@@ -603,12 +625,23 @@ class MarketReader:
                 raise self.error("vix_futures", f"curve[{exc.index}].expiry", str(exc)) from None
             raise self.error("", str(exc.arg or str(exc).split(" ", 1)[0]), str(exc)) from None
 
-    def svi(self, table: Mapping[str, Any], base: VixLinkedSkew) -> SviSurface:
-        """The ``[[spx_vol.slices]]`` of ``model = "svi"``: one table per expiry with
-        every key of `_SVI_SLICE_KEYS`."""
-        from alvh.market.svi import SviSlice, SviSurface
-
+    def svi(self, table: Mapping[str, Any]) -> SviSurface:
+        """``model = "svi"``: the term structure (``atm_vix_ratio``, ``floor_ratio``), the
+        clip and the ``[[spx_vol.slices]]``, one table per expiry with every key of
+        `_SVI_SLICE_KEYS`."""
         section = "spx_vol"
+        self.known(table, section, _SVI_KEYS)
+        defaults = VixTermStructure()
+        base = self.build(
+            section,
+            lambda: VixTermStructure(
+                **{
+                    key: self.number(table, section, key, getattr(defaults, key))
+                    for key in ("atm_vix_ratio", "floor_ratio")
+                }
+            ),
+        )
+        limit = self.number(table, section, "moneyness_limit", 4.0)
         slices = table.get("slices")
         if not isinstance(slices, list) or not slices:
             raise self.error(
@@ -652,43 +685,29 @@ class MarketReader:
             except (InvalidInputError, InputTypeError) as exc:
                 field_name = getattr(exc, "arg", None) or "a"
                 raise self.error(section, f"{name}.{field_name}", str(exc)) from None
-        return SviSurface(built, base=base)
+        return self.build(section, lambda: SviSurface(built, base=base, moneyness_limit=limit))
 
-    def vol_model(self, spx: Mapping[str, Any]) -> VixLinkedSkew | SviSurface:
-        """The ``[spx_vol]`` table's model: the VIX-linked skew, SVI slices or SSVI."""
-        model_name = spx.get("model", "vix_linked_skew")
+    def vol_model(self, spx: Mapping[str, Any]) -> SsviSurface | SviSurface:
+        """The ``[spx_vol]`` table's model: SSVI (the default) or SVI slices."""
+        model_name = spx.get("model", "ssvi")
         if model_name == "ssvi":
             return self.ssvi(spx)
-        if model_name not in _SPX_VOL_MODELS:
-            raise self.error(
-                "spx_vol",
-                "model",
-                f"unknown SPX vol model {model_name!r} (known: "
-                f"{', '.join(repr(name) for name in _SPX_VOL_MODELS)})",
-            )
-        self.known(spx, "spx_vol", _SPX_VOL_KEYS | {"slices"})
-        defaults = VixLinkedSkew()
-        skew_model: VixLinkedSkew = self.build(
-            "spx_vol",
-            lambda: VixLinkedSkew(
-                **{
-                    key: self.number(spx, "spx_vol", key, getattr(defaults, key))
-                    for key in _SPX_VOL_KEYS - {"model"}
-                }
-            ),
-        )
         if model_name == "svi":
-            return self.svi(spx, skew_model)
-        if "slices" in spx:
-            raise self.error("spx_vol", "slices", "only used by model = 'svi'")
-        return skew_model
+            return self.svi(spx)
+        raise self.error(
+            "spx_vol",
+            "model",
+            f"unknown SPX vol model {model_name!r} (known: "
+            f"{', '.join(repr(name) for name in _SPX_VOL_MODELS)})",
+        )
 
     def ssvi(self, spx: Mapping[str, Any]) -> SsviSurface:
         """``model = "ssvi"``: the SSVI parameters (defaults of `SsviSurface` for absent ones)."""
         self.known(spx, "spx_vol", _SSVI_KEYS)
         defaults = SsviSurface()
         values: dict[str, Any] = {
-            key: self.number(spx, "spx_vol", key, getattr(defaults, key)) for key in ("rho", "eta", "gamma")
+            key: self.number(spx, "spx_vol", key, getattr(defaults, key))
+            for key in ("rho", "eta", "gamma", "floor_ratio")
         }
         if "atm_vix_ratio" in spx:
             values["atm_vix_ratio"] = self.number(spx, "spx_vol", "atm_vix_ratio")

@@ -12,16 +12,17 @@ short tenors, where the condor sells, and it has the closed-form butterfly condi
 below). The vol is ``sqrt(w / tau)``; at ``tau = 0`` the smile is flat.
 
 **No static arbitrage** (checked in ``__post_init__``, an `InvalidInputError` naming the
-condition): ``|rho| < 1``, ``eta > 0``, ``0 < gamma <= 1/2`` and ``eta (1 + |rho|) <= 2``:
+condition): ``|rho| < 1``, ``eta >= 0`` (``eta = 0``: ``phi = 0``, a flat smile),
+``0 < gamma <= 1/2`` and ``eta (1 + |rho|) <= 2``:
 with ``gamma <= 1/2`` this gives ``theta phi(theta) (1 + |rho|) < 4`` and ``theta
 phi(theta)^2 (1 + |rho|) <= 4`` for every ``theta`` (their Theorem 4.2 and Remark 4.4:
 no butterfly arbitrage), and ``theta phi(theta)`` rises while ``phi`` falls with
 ``theta`` (Theorem 4.1 / Corollary 4.1: no calendar arbitrage as long as ``theta(tau)``
 does not fall, which `term_structure_rows` guarantees).
 
-**ATM term structure.** As `VixLinkedSkew`'s: pillars at 30 days (the VIX) and at each
-VIX future's expiry + 30 days (its price), total variance non-decreasing in the tenor,
-times ``atm_vix_ratio`` (ATM vol over the VIX-implied level). The ratio is not a free
+**ATM term structure.** `alvh.market.term.VixTermStructure`'s: pillars at 30 days (the
+VIX) and at each VIX future's expiry + 30 days (its price), total variance non-decreasing
+in the tenor, times ``atm_vix_ratio`` (ATM vol over the VIX-implied level). The ratio is not a free
 parameter in a `Market`: it is solved there (`Market` calls `solve_vix_ratio`) so that
 the Cboe VIX formula on the market's own 30-day options gives back the input VIX.
 
@@ -43,18 +44,9 @@ import numpy as np
 
 from alvh._core.checks import check_fields, input_error
 from alvh._core.types import FloatArray
-from alvh.market.skew import VixLinkedSkew
+from alvh.market.term import VixTermStructure
 
-__all__ = ["SSVI_NOT_IN_KERNELS", "SsviSurface", "ssvi_total_variance"]
-
-#: Until the scenario-grid and projection kernels evaluate the SSVI smile (issue 12's next
-#: step), a market holding an `SsviSurface` is refused there rather than valued with the
-#: quadratic smile's parameters it inherits.
-SSVI_NOT_IN_KERNELS = (
-    "the SSVI surface is not yet evaluated by the scenario-grid and projection kernels; "
-    "price, analyse and check it with Market.spx_vol, alvh.analytics, check_arbitrage and "
-    "vix_index, or use VixLinkedSkew / SviSurface for grids and projections"
-)
+__all__ = ["SsviSurface", "ssvi_total_variance"]
 
 
 def ssvi_total_variance(k: Any, theta: Any, *, rho: float, eta: float, gamma: float) -> FloatArray:
@@ -68,10 +60,11 @@ def ssvi_total_variance(k: Any, theta: Any, *, rho: float, eta: float, gamma: fl
 
 
 @dataclass(frozen=True)
-class SsviSurface(VixLinkedSkew):
-    """The SSVI surface of the module doc. It reuses `VixLinkedSkew`'s ATM term structure
-    (``atm_vix_ratio`` and the VIX/futures pillars) and replaces its smile; ``skew``,
-    ``curvature``, ``floor_ratio`` and ``moneyness_limit`` are not used."""
+class SsviSurface(VixTermStructure):
+    """The SSVI surface of the module doc: `VixTermStructure`'s ATM level (``atm_vix_ratio``
+    and the VIX/futures pillars; ``floor_ratio`` bounds sticky-strike and parallel bumps)
+    and the SSVI smile ``rho``, ``eta``, ``gamma``. The default SPX vol model of `Market`;
+    the scenario-grid and projection kernels evaluate the same smile."""
 
     #: ATM vol over the VIX-implied level; None (the default): solved by the `Market` that
     #: holds the surface, so that its own options give back its VIX (`solve_vix_ratio`).
@@ -85,7 +78,7 @@ class SsviSurface(VixLinkedSkew):
             replace(self, atm_vix_ratio=1.0)
         else:
             super().__post_init__()
-        check_fields(self, {"rho": (-1.0, 1.0, True), "eta": (0.0, 10.0, True), "gamma": (0.0, 0.5, True)})
+        check_fields(self, {"rho": (-1.0, 1.0, True), "eta": (0.0, 10.0, False), "gamma": (0.0, 0.5, True)})
         if abs(self.rho) >= 1.0:
             raise input_error(
                 f"rho must be inside (-1, 1); got rho = {self.rho!r}", arg="rho", value=self.rho

@@ -6,20 +6,20 @@
   level to the VIX term structure; its butterfly-arbitrage check (Gatheral &
   Jacquier 2014, "Arbitrage-free SVI volatility surfaces", the density factor
   ``g(k) >= 0``) and `fit_slice`, the least-squares fit of one expiry.
-- `SviSurface`: slices keyed by expiry date on top of a `VixLinkedSkew` (``base``)
+- `SviSurface`: slices keyed by expiry date on top of a `VixTermStructure` (``base``)
   that gives the ATM term structure; usable as ``Market(vol_model=SviSurface(...))``.
   `calendar_check` compares consecutive slices (``w`` must not fall with expiry).
 
 **How a surface moves** (so that VIX shifts and days forward work as with the
 default model). At fit time each slice records ``atm_ratio = atm_svi / model_atm``:
-its own ATM vol ``sqrt(w(0) / tau)`` over the `VixLinkedSkew` ATM vol of that expiry
+its own ATM vol ``sqrt(w(0) / tau)`` over the ``base`` ATM vol of that expiry
 in the fit market. In any market (the fit market, or one bumped in spot, VIX or
 days), the ATM vol of an expiry is ``atm_ratio * model_atm`` of *that* market, and
 the smile is sticky in standardized moneyness ``x = ln(K/F) / (atm * sqrt(tau))``:
 ``sigma(K) = atm * sqrt(w(x * sqrt(w0)) / w0)`` with ``w0 = w(0)``. In the fit market
-``atm * sqrt(tau) = sqrt(w0)``, so this is exactly the fitted SVI vol. As in the
-default model, ``x`` is clipped to ``+-base.moneyness_limit`` and the vol floored at
-``base.floor_ratio * atm``.
+``atm * sqrt(tau) = sqrt(w0)``, so this is exactly the fitted SVI vol. ``x`` is clipped
+to ``+-moneyness_limit`` (a slice fitted near the money is not trusted beyond) and the
+vol floored at ``base.floor_ratio * atm``.
 
 **Expiries without a slice**: the ``atm_ratio`` is interpolated linearly in expiry
 date between the neighbouring slices and held flat beyond the first and last; the
@@ -46,7 +46,7 @@ from numpy.typing import NDArray
 from alvh._core.checks import bad, check_fields, finite_number, plain_date
 from alvh._core.types import FloatArray
 from alvh.errors import InputTypeError, InvalidInputError
-from alvh.market.skew import VixLinkedSkew
+from alvh.market.term import VixTermStructure
 
 if TYPE_CHECKING:
     pass
@@ -103,7 +103,7 @@ class SviSlice:
     ``m`` (horizontal shift, log-moneyness), ``sigma > 0`` (ATM curvature scale,
     log-moneyness), with ``a + b * sigma * sqrt(1 - rho**2) >= 0`` (the minimum of
     ``w``, so ``w >= 0``) and ``w(0) > 0``. ``atm_ratio`` (default 1.0, positive):
-    the slice's ATM vol over the `VixLinkedSkew` ATM vol of its expiry, recorded at
+    the slice's ATM vol over the term structure's ATM vol of its expiry, recorded at
     fit time (`SviSurface`). A bad value raises `InvalidInputError` naming the field.
     """
 
@@ -244,19 +244,21 @@ def _required_expiry(expiry: Any) -> Any:
 
 @dataclass(frozen=True)
 class SviSurface:
-    """SVI slices keyed by expiry date over a `VixLinkedSkew` term structure (``base``).
+    """SVI slices keyed by expiry date over a `VixTermStructure` (``base``).
 
     See the module doc (`alvh.market.svi`) for how the ATM level follows the VIX and time,
     the sticky-moneyness smile and the rule for expiries without a slice. The
-    smile's ``floor_ratio`` and ``moneyness_limit`` are those of ``base``; its
+    smile's ``floor_ratio`` is that of ``base``, its clip ``moneyness_limit`` (default 4
+    standard deviations) its own; ``base``'s
     ``atm_vix_ratio`` drives the ATM term structure (and the ``parallel`` dynamics of
     `Market.bump`), as in the default model. Build one with `alvh.fit_svi`
     (`alvh.market.fit`) from an option chain, or from known parameters:
-    ``SviSurface({date(2025, 3, 21): SviSlice(a=..., ...)}, base=VixLinkedSkew())``.
+    ``SviSurface({date(2025, 3, 21): SviSlice(a=..., ...)}, base=VixTermStructure())``.
     """
 
     slices: Mapping[date, SviSlice]
-    base: VixLinkedSkew = field(default_factory=VixLinkedSkew)
+    base: VixTermStructure = field(default_factory=VixTermStructure)
+    moneyness_limit: float = 4.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.slices, Mapping):
@@ -271,17 +273,23 @@ class SviSurface:
                 raise InputTypeError(
                     f"slices[{expiry.isoformat()}] must be an SviSlice, got {type(svi_slice).__name__}"
                 )
-        if not isinstance(self.base, VixLinkedSkew):
-            raise InputTypeError(f"base must be a VixLinkedSkew, got {type(self.base).__name__}")
+        if not isinstance(self.base, VixTermStructure):
+            raise InputTypeError(f"base must be a VixTermStructure, got {type(self.base).__name__}")
+        if self.base.atm_vix_ratio is None:
+            raise InvalidInputError(
+                "base.atm_vix_ratio must be set (an SsviSurface is solved by the Market holding it: "
+                "use market.vol_model)"
+            )
+        check_fields(self, {"moneyness_limit": (0.0, 20.0, True)})
         ordered = dict(sorted(self.slices.items()))
         object.__setattr__(self, "slices", MappingProxyType(ordered))
 
     def __hash__(self) -> int:
-        return hash((tuple(self.slices.items()), self.base))
+        return hash((tuple(self.slices.items()), self.base, self.moneyness_limit))
 
     def __reduce__(self) -> tuple[Any, ...]:
         # The read-only mapping view does not pickle; rebuild from a plain dict.
-        return (SviSurface, (dict(self.slices), self.base))
+        return (SviSurface, (dict(self.slices), self.base, self.moneyness_limit))
 
     # -- the base model's parameters the market uses
     @property
@@ -290,14 +298,14 @@ class SviSurface:
         return self.base.atm_vix_ratio
 
     @property
+    def ratio(self) -> float:
+        """The same (``base.ratio``), as on `VixTermStructure`."""
+        return self.base.ratio
+
+    @property
     def floor_ratio(self) -> float:
         """No vol below this times the ATM vol (``base.floor_ratio``)."""
         return self.base.floor_ratio
-
-    @property
-    def moneyness_limit(self) -> float:
-        """The smile is flat beyond this many standard deviations (``base.moneyness_limit``)."""
-        return self.base.moneyness_limit
 
     @property
     def expiries(self) -> tuple[date, ...]:
@@ -332,7 +340,7 @@ class SviSurface:
         table = np.array([(*s.params(), s.w0) for s in self.slices.values()], dtype=np.float64)
         return np.asarray(table[self.nearest_slice_index(expiry)], dtype=np.float64)
 
-    # -- the vol model interface of `Market` (that of `VixLinkedSkew`, with the expiry)
+    # -- the vol model interface of `Market` (that of `SsviSurface`, with the expiry)
     def atm_vol_rows(
         self,
         tau: FloatArray,
@@ -343,7 +351,7 @@ class SviSurface:
         expiry: Any = None,
     ) -> FloatArray:
         """`atm_vol` for several VIX scenarios: ``(V, L)`` for tenors and expiries ``(L,)``
-        (`VixLinkedSkew.atm_vol_rows` times each expiry's ATM ratio)."""
+        (`VixTermStructure.atm_vol_rows` times each expiry's ATM ratio)."""
         model_atm = self.base.atm_vol_rows(tau, vix=vix, future_taus=future_taus, future_prices=future_prices)
         ratio = self.atm_ratio(_required_expiry(expiry)).reshape(1, -1)
         return np.asarray(ratio * model_atm, dtype=np.float64)
@@ -358,7 +366,7 @@ class SviSurface:
         expiry: Any = None,
     ) -> FloatArray:
         """ATM vol at tenors ``tau`` (years) of the expiries ``expiry``: ``atm_ratio(expiry)``
-        times the base model's ATM vol (`VixLinkedSkew.atm_vol`)."""
+        times the base model's ATM vol (`VixTermStructure.atm_vol`)."""
         model_atm = self.base.atm_vol(tau, vix=vix, future_taus=future_taus, future_prices=future_prices)
         return np.asarray(self.atm_ratio(_required_expiry(expiry)) * model_atm, dtype=np.float64)
 

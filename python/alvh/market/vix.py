@@ -22,7 +22,7 @@ from alvh.market.conventions import DAYS_PER_YEAR, MAX_VOL, VIX_TENOR_DAYS
 __all__ = ["VixFutures", "VolOfVol", "future_arrays", "interp_rows"]
 
 # The mean-reverting curve is sampled monthly for the SPX ATM term structure,
-# out to three years (beyond that the ATM vol is flat, see `VixLinkedSkew`).
+# out to three years (beyond that the ATM vol is flat, see `alvh.market.term.VixTermStructure`).
 _MODEL_PILLAR_MONTHS = 36
 
 

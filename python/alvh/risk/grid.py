@@ -15,7 +15,7 @@ the position and the market into the kernel's flat arrays:
   quote it then.
 - SPX vols: with ``"sticky_moneyness"`` (default) the ATM vol of the leg's expiry in
   the scenario market, the kernel applying the market's smile at each scenario
-  forward (`alvh.market.snapshot.VixLinkedSkew.smile`, or under an `alvh.market.svi.SviSurface` the
+  forward (the SSVI smile of `alvh.market.ssvi.SsviSurface`, or under an `alvh.market.svi.SviSurface` the
   ATM ratio of the leg's expiry times the model ATM, and the shape of the leg's
   slice); with ``"sticky_strike"`` or
   ``"parallel"`` the scenario market's ``spx_vol(strike, expiry)``, which does not
@@ -71,9 +71,8 @@ from alvh.book.instruments import SpxOption, VixFuture, VixOption
 from alvh.book.position import Position
 from alvh.errors import InputTypeError, InvalidInputError
 from alvh.market.conventions import DAYS_PER_YEAR, DYNAMICS
-from alvh.market.skew import VixLinkedSkew
 from alvh.market.snapshot import Market
-from alvh.market.ssvi import SSVI_NOT_IN_KERNELS, SsviSurface
+from alvh.market.ssvi import SsviSurface
 from alvh.market.svi import SviSurface
 
 if TYPE_CHECKING:
@@ -438,14 +437,12 @@ def _kernel_inputs(
         )
     vm = market.vol_model
     smile = svi = None
-    if isinstance(vm, SsviSurface):
-        raise InvalidInputError(SSVI_NOT_IN_KERNELS)
     if dynamics == "sticky_moneyness" and isinstance(vm, SviSurface):
         # Each leg's slice shape around its ATM vol (`alvh.market.svi`).
         shapes = np.ascontiguousarray(vm.shapes(expiry).ravel())
         svi = (shapes, vm.floor_ratio, vm.moneyness_limit)
-    elif dynamics == "sticky_moneyness" and isinstance(vm, VixLinkedSkew):
-        smile = (vm.skew, vm.curvature, vm.floor_ratio, vm.moneyness_limit)
+    elif dynamics == "sticky_moneyness" and isinstance(vm, SsviSurface):
+        smile = (vm.rho, vm.eta, vm.gamma)
     return {
         "kind": kind,
         "is_call": is_call,

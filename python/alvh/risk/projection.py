@@ -44,7 +44,7 @@ from alvh.book.position import Position
 from alvh.errors import InputTypeError, InvalidInputError
 from alvh.market.conventions import DAYS_PER_YEAR, DYNAMICS
 from alvh.market.snapshot import Market
-from alvh.market.ssvi import SSVI_NOT_IN_KERNELS, SsviSurface
+from alvh.market.ssvi import SsviSurface
 from alvh.market.svi import SviSurface
 
 if TYPE_CHECKING:
@@ -325,17 +325,17 @@ def _tables(
     fut_b = np.zeros((days, n_legs))
     vm = market.vol_model
     svi = None
-    if isinstance(vm, SsviSurface):
-        raise InvalidInputError(SSVI_NOT_IN_KERNELS)
-    if isinstance(vm, SviSurface):
-        if dynamics == "sticky_moneyness":  # each SPX leg's slice around its ATM vol
-            svi = SviSmiles(
-                shapes=np.ascontiguousarray(vm.shapes(expiry).ravel()),
-                floor_ratio=vm.floor_ratio,
-                moneyness_limit=vm.moneyness_limit,
-            )
-        # The kernel's quadratic smile is then unused (its floor ratio is the surface's).
-        vm = vm.base
+    # The kernel's SSVI smile: the market's, or under SVI slices (which replace it) the
+    # defaults, only checked; the floor ratio of additive dynamics is the model's.
+    ssvi = vm if isinstance(vm, SsviSurface) else SsviSurface()
+    smile = Smile(rho=ssvi.rho, eta=ssvi.eta, gamma=ssvi.gamma, floor_ratio=vm.floor_ratio)
+    if isinstance(vm, SviSurface) and dynamics == "sticky_moneyness":
+        # each SPX leg's slice around its ATM vol
+        svi = SviSmiles(
+            shapes=np.ascontiguousarray(vm.shapes(expiry).ravel()),
+            floor_ratio=vm.floor_ratio,
+            moneyness_limit=vm.moneyness_limit,
+        )
     shifts = nodes - market.vix
     spx = kind == _SPX_OPTION
     vix_leg = ~spx
@@ -354,7 +354,7 @@ def _tables(
                 before = base_atm[live[spx]]
                 change[d - 1][spx_live] = (rows - before[None, :]).T
             elif dynamics == "parallel":
-                ratio = market.vol_model.atm_vix_ratio
+                ratio = market.vol_model.ratio
                 change[d - 1][spx_live] = (ratio * shifts / 100.0)[None, :]
         option_live = (kind == _VIX_OPTION) & live
         if option_live.any():
@@ -376,12 +376,7 @@ def _tables(
         "fut_a": fut_a.ravel(),
         "fut_b": fut_b.ravel(),
         "base_vol": base_vol,
-        "smile": Smile(
-            skew=vm.skew,
-            curvature=vm.curvature,
-            floor_ratio=vm.floor_ratio,
-            moneyness_limit=vm.moneyness_limit,
-        ),
+        "smile": smile,
         "svi": svi,
     }
 
@@ -518,7 +513,7 @@ def _simulate(
             vix=float(market.vix),
             base_value=base_value,
             **one,
-            atm_vix_ratio=float(market.vol_model.atm_vix_ratio),
+            atm_vix_ratio=market.vol_model.ratio,
             **days_of,
             days=days,
             paths=paths,

@@ -5,7 +5,7 @@ use alvh_core::legs::LegKind;
 use alvh_core::projection::{
     monte_carlo, pnl_statistics, ProjectionInputs, ProjectionOut, VolDynamics, STATS,
 };
-use alvh_core::smile::Smile;
+use alvh_core::smile::Ssvi;
 use std::time::Instant;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -73,12 +73,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         table_vvol: &table_vvol,
         fut_a: &fut_a,
         fut_b: &fut_b,
-        dynamics: VolDynamics::StickyMoneyness(Smile {
-            skew: -0.25,
-            curvature: 0.05,
-            floor_ratio: 0.5,
-            moneyness_limit: 4.0,
-        }),
+        dynamics: VolDynamics::StickyMoneyness(Ssvi { rho: -0.7, eta: 1.15, gamma: 0.5 }),
         base_vol: &[0.0; 8][..legs],
         barrier_low: 5625.0,
         barrier_high: 6300.0,

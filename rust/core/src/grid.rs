@@ -5,7 +5,7 @@
 //! the SPX ATM vol (or the final vol when the smile does not move with spot), the
 //! VIX future and the VIX-option vol -- and this kernel does the part that grows
 //! with the spot axis: for every spot move it rebuilds the forward, evaluates the
-//! smile (sticky moneyness: the VIX-linked quadratic, or a raw SVI slice per leg),
+//! smile (sticky moneyness: the SSVI smile, or a raw SVI slice per leg),
 //! prices every leg with all its Greeks and sums them with the legs' weights. Rows of cells (one VIX shift and day, all spot moves) run
 //! in parallel; each is independent of the thread count.
 
@@ -13,7 +13,7 @@ use crate::error::{AlvhError, Result};
 use crate::kernels::{check_lengths, option_values};
 use crate::legs::LegKind;
 use crate::simd_math::{exp, MulAdd};
-use crate::smile::{check_smile_limits, Smile, SviLegSmile, SviSmiles};
+use crate::smile::{Ssvi, SviLegSmile, SviSmiles};
 use rayon::prelude::*;
 
 /// How the kernel turns a live SPX leg's `vol` into the vol at its strike.
@@ -21,8 +21,8 @@ use rayon::prelude::*;
 pub enum GridSmile<'a> {
     /// `vol` is the leg's final vol (sticky strike, parallel).
     Flat,
-    /// The VIX-linked quadratic around the ATM `vol`, one for every leg.
-    Quadratic(Smile),
+    /// The SSVI smile around the ATM `vol` (its total variance), one for every leg.
+    Ssvi(Ssvi),
     /// A raw SVI slice per leg around the ATM `vol`.
     Svi(SviSmiles<'a>),
 }
@@ -84,14 +84,7 @@ impl GridInputs<'_> {
         let positive = |x: f64| x > 0.0 && x.is_finite();
         match self.smile {
             GridSmile::Flat => {}
-            GridSmile::Quadratic(s) => {
-                check_smile_limits(s.floor_ratio, s.moneyness_limit)?;
-                for (arg, x) in [("smile.skew", s.skew), ("smile.curvature", s.curvature)] {
-                    if !x.is_finite() {
-                        return Err(AlvhError::invalid(arg, 0, x, "finite"));
-                    }
-                }
-            }
+            GridSmile::Ssvi(s) => s.check()?,
             GridSmile::Svi(svi) => svi.check(self.kind)?,
         }
         if !positive(self.spot) {
@@ -166,13 +159,13 @@ impl RowSmile for FlatRow {
     }
 }
 
-/// The VIX-linked quadratic (`Smile::vol_and_slopes`).
-struct QuadraticRow {
+/// The SSVI smile (`Ssvi::vol_and_slopes`).
+struct SsviRow {
     row: SmileRow,
-    smile: Smile,
+    smile: Ssvi,
 }
 
-impl RowSmile for QuadraticRow {
+impl RowSmile for SsviRow {
     #[inline(always)]
     fn at<M: MulAdd>(&self, level: f64) -> (f64, f64, f64) {
         let SmileRow { vol, strike, growth, sqrt_tau } = self.row;
@@ -308,16 +301,9 @@ fn add_leg_row<M: MulAdd>(
                 GridSmile::Flat => {
                     add_spx_row::<M, _>(inputs, sign, strike, weight, tau, moves, FlatRow(vol), out)
                 }
-                GridSmile::Quadratic(smile) => add_spx_row::<M, _>(
-                    inputs,
-                    sign,
-                    strike,
-                    weight,
-                    tau,
-                    moves,
-                    QuadraticRow { row, smile },
-                    out,
-                ),
+                GridSmile::Ssvi(smile) => {
+                    add_spx_row::<M, _>(inputs, sign, strike, weight, tau, moves, SsviRow { row, smile }, out)
+                }
                 GridSmile::Svi(svi) => {
                     let svi_row = SviRow { row, smile: svi.leg(leg) };
                     add_spx_row::<M, _>(inputs, sign, strike, weight, tau, moves, svi_row, out)
@@ -460,7 +446,8 @@ mod tests {
                 }
             }
         }
-        let smile = Smile { skew: -0.25, curvature: 0.05, floor_ratio: 0.5, moneyness_limit: 4.0 };
+        let smile = Ssvi { rho: -0.7, eta: 1.15, gamma: 0.5 };
+        let (rho, eta) = (smile.rho, smile.eta);
         let inputs = GridInputs {
             kind: &kind,
             is_call: &is_call,
@@ -475,7 +462,7 @@ mod tests {
             tau: &tau,
             vol: &vol,
             underlying: &underlying,
-            smile: GridSmile::Quadratic(smile),
+            smile: GridSmile::Ssvi(smile),
         };
         let cells = n_days * n_shifts * moves.len();
         let mut cubes = vec![vec![0.0; cells]; 6];
@@ -498,10 +485,15 @@ mod tests {
                                 want[1] += w * if sign * (level - strike[leg]) > 0.0 { sign } else { 0.0 };
                             }
                             LegKind::SpxOption => {
+                                // SSVI written out here independently of Ssvi::vol_and_slopes.
                                 let forward = level * ((rate - div) * tau[j]).exp();
-                                let x = ((strike[leg] / forward).ln() / (vol[j] * tau[j].sqrt()))
-                                    .clamp(-4.0, 4.0);
-                                let sigma = vol[j] * (1.0 - 0.25 * x + 0.05 * x * x).max(0.5);
+                                let k = (strike[leg] / forward).ln();
+                                let theta = vol[j] * vol[j] * tau[j];
+                                let phi =
+                                    eta / (theta.powf(smile.gamma) * (1.0 + theta).powf(1.0 - smile.gamma));
+                                let root = ((phi * k + rho).powi(2) + 1.0 - rho * rho).sqrt();
+                                let w_tot = theta / 2.0 * (1.0 + rho * phi * k + root);
+                                let sigma = (w_tot / tau[j]).sqrt();
                                 let g = single(
                                     Model::Bsm,
                                     is_call[leg],
@@ -512,16 +504,16 @@ mod tests {
                                     div,
                                     sigma,
                                 );
-                                // The smile moves with the spot (chain rule, written out
-                                // here independently of Smile::vol_and_slopes).
-                                let raw = (strike[leg] / forward).ln() / (vol[j] * tau[j].sqrt());
-                                let shape = 1.0 - 0.25 * x + 0.05 * x * x;
-                                let sloped = raw.abs() < 4.0 && shape > 0.5;
-                                let slope = if sloped { -0.25 + 0.1 * x } else { 0.0 };
-                                let bend = if sloped { 0.1 } else { 0.0 };
-                                let dm = -1.0 / (level * vol[j] * tau[j].sqrt());
-                                let sigma_s = vol[j] * slope * dm;
-                                let sigma_ss = vol[j] * (bend * dm * dm - slope * dm / level);
+                                // The smile moves with the spot (chain rule through k(S) =
+                                // ln(K / (S growth)): k' = -1/S, k'' = 1/S^2).
+                                let w_k = theta * phi / 2.0 * (rho + (phi * k + rho) / root);
+                                let w_kk = theta * phi * phi * (1.0 - rho * rho) / (2.0 * root.powi(3));
+                                let (k_s, k_ss) = (-1.0 / level, 1.0 / (level * level));
+                                let w_s = w_k * k_s;
+                                let w_ss = w_kk * k_s * k_s + w_k * k_ss;
+                                let sigma_s = w_s / (2.0 * sigma * tau[j]);
+                                let sigma_ss = w_ss / (2.0 * sigma * tau[j])
+                                    - w_s * w_s / (4.0 * sigma.powi(3) * tau[j] * tau[j]);
                                 want[0] += w * g[0];
                                 want[1] += w * (g[1] + g[3] * sigma_s);
                                 want[2] += w

@@ -1,30 +1,61 @@
 //! The SPX smile models both kernels share (the scenario grid and the projection):
-//! the VIX-linked quadratic (`Smile`) and per-leg raw SVI slices (`SviSmiles`), each
-//! sticky in standardized moneyness `m = ln(K/F) / (atm sqrt(tau))`, with the vol at a
-//! strike and its first and second derivatives in the spot (for the smile-adjusted
-//! delta and gamma), and the checks of their parameters.
+//! the SSVI smile of the default surface (`Ssvi`, sticky in log-moneyness around the
+//! ATM total variance) and per-leg raw SVI slices (`SviSmiles`, sticky in standardized
+//! moneyness `m = ln(K/F) / (atm sqrt(tau))`), each with the vol at a strike and its
+//! first and second derivatives in the spot (for the smile-adjusted delta and gamma),
+//! and the checks of their parameters.
 
 use crate::error::{AlvhError, Result};
 use crate::kernels::check_lengths;
 use crate::legs::LegKind;
-use crate::simd_math::{ln, MulAdd};
+use crate::simd_math::{exp, ln, MulAdd};
 
-/// The SPX smile around the ATM vol in standardized moneyness
-/// m = ln(K/F) / (atm sqrt(tau)): sigma = atm * max(1 + skew m + curvature m^2, floor_ratio),
-/// m clipped to +-moneyness_limit (the VIX-linked skew of DESIGN.md).
+/// The SSVI smile of Gatheral & Jacquier (2014) with the power-law curvature
+/// (`alvh.market.ssvi.SsviSurface`): at ATM total variance `theta = atm^2 tau` and
+/// log-moneyness `k = ln(K/F)`,
+/// `w = theta/2 (1 + rho phi k + sqrt((phi k + rho)^2 + 1 - rho^2))`,
+/// `phi = eta / (theta^gamma (1 + theta)^(1 - gamma))`, `sigma = sqrt(w / tau)`.
+/// `theta` follows the scenario's ATM vol, `k` the scenario's forward (the smile moves
+/// with the spot). No floor or clip: `w >= theta (1 - rho^2) / 2 > 0`.
 #[derive(Clone, Copy, Debug)]
-pub struct Smile {
-    pub skew: f64,
-    pub curvature: f64,
-    pub floor_ratio: f64,
-    pub moneyness_limit: f64,
+pub struct Ssvi {
+    pub rho: f64,
+    pub eta: f64,
+    pub gamma: f64,
 }
 
-impl Smile {
+impl Ssvi {
+    /// `|rho| < 1`, `eta >= 0` (0: a flat smile) and `0 < gamma <= 1`, all finite; the
+    /// no-arbitrage region is enforced where a surface is built (`SsviSurface`).
+    pub(crate) fn check(&self) -> Result<()> {
+        if !(self.rho.is_finite() && self.rho.abs() < 1.0) {
+            return Err(AlvhError::invalid("smile.rho", 0, self.rho, "finite and strictly between -1 and 1"));
+        }
+        if !(self.eta.is_finite() && self.eta >= 0.0) {
+            return Err(AlvhError::invalid("smile.eta", 0, self.eta, "zero or positive and finite"));
+        }
+        if !(self.gamma > 0.0 && self.gamma <= 1.0) {
+            return Err(AlvhError::invalid("smile.gamma", 0, self.gamma, "in (0, 1]"));
+        }
+        Ok(())
+    }
+
+    /// `(theta, phi(theta))` of the ATM vol `atm` at `tau`: `phi` as
+    /// `eta exp(-gamma ln theta - (1 - gamma) ln(1 + theta))`, with this crate's `ln`
+    /// and `exp` (generic over `M`, branch-free) so that the projection's loop over
+    /// paths, where `atm` differs per path, still vectorizes (`powf` does not).
+    #[inline(always)]
+    fn theta_phi<M: MulAdd>(&self, atm: f64, tau: f64) -> (f64, f64) {
+        let theta = atm * atm * tau;
+        let power = M::mul_add(-self.gamma, ln::<M>(theta), -(1.0 - self.gamma) * ln::<M>(1.0 + theta));
+        (theta, self.eta * exp::<M>(power))
+    }
+
     /// `(sigma, dsigma/dS, d2sigma/dS2)` of a strike at spot `level` around `atm`, the
-    /// forward being `level * growth`. Under sticky moneyness the vol at a strike moves
-    /// with the spot: `dm/dS = -1 / (S atm sqrt(tau))`, `d2m/dS2 = -(dm/dS) / S`; the
-    /// slopes are zero where `m` is clipped or the floor binds.
+    /// forward being `level * growth`. With `w_k = theta phi / 2 (rho + z / r)`,
+    /// `w_kk = theta phi^2 (1 - rho^2) / (2 r^3)` (`z = phi k + rho`, `r = sqrt(z^2 + 1 -
+    /// rho^2)`): `sigma_k = w_k / (2 sigma tau)`, `sigma_kk = w_kk / (2 sigma tau) - w_k^2 /
+    /// (4 sigma^3 tau^2)`, and `dk/dS = -1/S`, `d2k/dS2 = 1/S^2`.
     #[inline(always)]
     pub(crate) fn vol_and_slopes<M: MulAdd>(
         &self,
@@ -34,22 +65,26 @@ impl Smile {
         growth: f64,
         sqrt_tau: f64,
     ) -> (f64, f64, f64) {
-        let raw = ln::<M>(strike / (level * growth)) / (atm * sqrt_tau);
-        let m = raw.max(-self.moneyness_limit).min(self.moneyness_limit);
-        let shape = M::mul_add(M::mul_add(self.curvature, m, self.skew), m, 1.0);
-        // 1 where the smile's slope applies, else 0, as a number: with `if`s here the
-        // projection's loop over paths did not vectorize (LLVM kept a branch).
-        let sloped = f64::from(u8::from((raw == m) & (shape > self.floor_ratio)));
-        let slope = M::mul_add(2.0 * self.curvature, m, self.skew) * sloped;
-        let bend = 2.0 * self.curvature * sloped;
+        let tau = sqrt_tau * sqrt_tau;
+        let (theta, phi) = self.theta_phi::<M>(atm, tau);
+        let k = ln::<M>(strike / (level * growth));
+        let rho = self.rho;
+        let z = M::mul_add(phi, k, rho);
+        let one_minus = 1.0 - rho * rho;
+        let r = M::mul_add(z, z, one_minus).sqrt();
+        let half_theta = 0.5 * theta;
+        let w = half_theta * (M::mul_add(rho * phi, k, 1.0) + r);
+        let sigma = (w / tau).sqrt();
+        let w_k = half_theta * phi * (rho + z / r);
+        let w_kk = half_theta * phi * phi * one_minus / (r * r * r);
+        let two_sigma_tau = 2.0 * sigma * tau;
+        let sigma_k = w_k / two_sigma_tau;
+        let sigma_kk = (w_kk - w_k * sigma_k / sigma) / two_sigma_tau;
         let inv_level = 1.0 / level;
-        let dm = -inv_level / (atm * sqrt_tau);
-        let sigma_s = atm * slope * dm;
-        let sigma_ss = atm * (bend * dm * dm - slope * dm * inv_level);
-        (atm * shape.max(self.floor_ratio), sigma_s, sigma_ss)
+        (sigma, -sigma_k * inv_level, (sigma_kk + sigma_k) * inv_level * inv_level)
     }
 
-    /// The vol alone (no slopes): `atm * max(1 + skew m + curvature m^2, floor_ratio)`.
+    /// The vol alone (no slopes): `sqrt(w / tau)`.
     #[inline(always)]
     pub(crate) fn vol<M: MulAdd>(
         &self,
@@ -59,9 +94,13 @@ impl Smile {
         growth: f64,
         sqrt_tau: f64,
     ) -> f64 {
-        let raw = ln::<M>(strike / (level * growth)) / (atm * sqrt_tau);
-        let m = raw.max(-self.moneyness_limit).min(self.moneyness_limit);
-        atm * M::mul_add(M::mul_add(self.curvature, m, self.skew), m, 1.0).max(self.floor_ratio)
+        let tau = sqrt_tau * sqrt_tau;
+        let (theta, phi) = self.theta_phi::<M>(atm, tau);
+        let k = ln::<M>(strike / (level * growth));
+        let z = M::mul_add(phi, k, self.rho);
+        let r = M::mul_add(z, z, 1.0 - self.rho * self.rho).sqrt();
+        let w = 0.5 * theta * (M::mul_add(self.rho * phi, k, 1.0) + r);
+        (w / tau).sqrt()
     }
 }
 
@@ -239,4 +278,75 @@ fn check_svi_shape(leg: usize, s: &SviShape) -> Result<()> {
         return Err(AlvhError::invalid("svi.w0", leg, s.w0, "positive and finite (the ATM total variance)"));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simd_math::Separate;
+
+    const SSVI: Ssvi = Ssvi { rho: -0.7, eta: 1.15, gamma: 0.5 };
+
+    /// The SSVI vol written out from the paper with `powf`, independently of `Ssvi`.
+    fn by_hand(s: &Ssvi, atm: f64, level: f64, strike: f64, growth: f64, tau: f64) -> f64 {
+        let theta = atm * atm * tau;
+        let phi = s.eta / (theta.powf(s.gamma) * (1.0 + theta).powf(1.0 - s.gamma));
+        let k = (strike / (level * growth)).ln();
+        let w =
+            theta / 2.0 * (1.0 + s.rho * phi * k + ((phi * k + s.rho).powi(2) + 1.0 - s.rho * s.rho).sqrt());
+        (w / tau).sqrt()
+    }
+
+    #[test]
+    fn the_vol_is_the_papers_formula_and_atm_at_the_forward() {
+        let (atm, level, growth, tau): (f64, f64, f64, f64) = (0.18, 4500.0, 1.002, 30.0 / 365.0);
+        for strike in [3000.0, 4000.0, 4400.0, 4509.0, 4700.0, 5500.0] {
+            let got = SSVI.vol::<Separate>(atm, level, strike, growth, tau.sqrt());
+            let want = by_hand(&SSVI, atm, level, strike, growth, tau);
+            assert!((got - want).abs() <= 1e-13 * want, "{strike}: {got} vs {want}");
+            let (with_slopes, _, _) = SSVI.vol_and_slopes::<Separate>(atm, level, strike, growth, tau.sqrt());
+            assert_eq!(got, with_slopes);
+        }
+        let at_forward = SSVI.vol::<Separate>(atm, level, level * growth, growth, tau.sqrt());
+        assert!((at_forward - atm).abs() < 1e-14, "w(0) = theta: {at_forward}");
+        let put = SSVI.vol::<Separate>(atm, level, 0.9 * level * growth, growth, tau.sqrt());
+        let call = SSVI.vol::<Separate>(atm, level, 1.1 * level * growth, growth, tau.sqrt());
+        assert!(put > atm && put > call, "rho < 0: a put skew ({put}, {atm}, {call})");
+        let flat = Ssvi { eta: 0.0, ..SSVI };
+        assert!((flat.vol::<Separate>(atm, level, 3000.0, growth, tau.sqrt()) - atm).abs() < 1e-15);
+    }
+
+    #[test]
+    fn the_spot_slopes_match_finite_differences() {
+        let (atm, strike, growth, tau): (f64, f64, f64, f64) = (0.22, 4300.0, 1.001, 12.0 / 365.0);
+        for level in [3900.0, 4300.0, 4500.0, 4800.0] {
+            let (_, slope, bend) = SSVI.vol_and_slopes::<Separate>(atm, level, strike, growth, tau.sqrt());
+            let h = 1e-4 * level;
+            let at = |s: f64| by_hand(&SSVI, atm, s, strike, growth, tau);
+            let fd_slope = (at(level + h) - at(level - h)) / (2.0 * h);
+            let fd_bend = (at(level + h) - 2.0 * at(level) + at(level - h)) / (h * h);
+            assert!(
+                (slope - fd_slope).abs() <= 1e-6 * fd_slope.abs().max(1e-9),
+                "{level}: {slope} vs {fd_slope}"
+            );
+            assert!((bend - fd_bend).abs() <= 1e-4 * fd_bend.abs().max(1e-9), "{level}: {bend} vs {fd_bend}");
+        }
+    }
+
+    #[test]
+    fn bad_parameters_name_themselves() {
+        let cases = [
+            (Ssvi { rho: 1.0, ..SSVI }, "smile.rho"),
+            (Ssvi { rho: f64::NAN, ..SSVI }, "smile.rho"),
+            (Ssvi { eta: -0.1, ..SSVI }, "smile.eta"),
+            (Ssvi { eta: f64::INFINITY, ..SSVI }, "smile.eta"),
+            (Ssvi { gamma: 0.0, ..SSVI }, "smile.gamma"),
+            (Ssvi { gamma: 1.5, ..SSVI }, "smile.gamma"),
+        ];
+        for (smile, arg) in cases {
+            let message = smile.check().unwrap_err().to_string();
+            assert!(message.contains(arg), "{message}");
+        }
+        assert!(SSVI.check().is_ok());
+    }
 }

@@ -3,14 +3,14 @@
 use crate::args::{leg_kinds, out_slice, readonly};
 use crate::errors::run_detached;
 use alvh_core::grid::{scenario_grid as core_scenario_grid, GridInputs, GridOut, GridSmile};
-use alvh_core::smile::{Smile, SviSmiles};
+use alvh_core::smile::{Ssvi, SviSmiles};
 use numpy::{PyReadonlyArray1, PyReadwriteArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 /// The scenario grid (see `alvh_core::grid`): fills the six cubes of `out` (value,
 /// delta, gamma, vega, theta, vix_delta), each (days, shifts, moves) in C order.
-/// The SPX smile is the quadratic `smile`, or the per-leg SVI `svi` = (flat
+/// The SPX smile is the SSVI `smile` = (rho, eta, gamma), or the per-leg SVI `svi` = (flat
 /// (a, b, rho, m, sigma, w0) per leg, floor_ratio, moneyness_limit), or neither.
 #[pyfunction]
 #[pyo3(signature = (kind, is_call, strike, weight, spot, rate, div, spot_moves, n_shifts, n_days, tau, vol, underlying, smile, out, svi=None))]
@@ -30,7 +30,7 @@ pub(crate) fn scenario_grid<'py>(
     tau: PyReadonlyArray1<'py, f64>,
     vol: PyReadonlyArray1<'py, f64>,
     underlying: PyReadonlyArray1<'py, f64>,
-    smile: Option<(f64, f64, f64, f64)>,
+    smile: Option<(f64, f64, f64)>,
     out: [PyReadwriteArray1<'py, f64>; 6],
     svi: Option<(PyReadonlyArray1<'py, f64>, f64, f64)>,
 ) -> PyResult<()> {
@@ -39,9 +39,7 @@ pub(crate) fn scenario_grid<'py>(
         (Some(_), Some(_)) => {
             return Err(PyValueError::new_err("smile and svi are exclusive: give one or neither"))
         }
-        (Some((skew, curvature, floor_ratio, moneyness_limit)), None) => {
-            GridSmile::Quadratic(Smile { skew, curvature, floor_ratio, moneyness_limit })
-        }
+        (Some((rho, eta, gamma)), None) => GridSmile::Ssvi(Ssvi { rho, eta, gamma }),
         (None, Some((shapes, floor_ratio, moneyness_limit))) => GridSmile::Svi(SviSmiles {
             shapes: readonly("svi.shapes", shapes)?,
             floor_ratio: *floor_ratio,

@@ -17,25 +17,26 @@ use alvh_core::projection::{
     monte_carlo as core_monte_carlo, pnl_statistics as core_pnl_statistics, ProjectionInputs, ProjectionOut,
     VolDynamics,
 };
-use alvh_core::smile::{Smile, SviSmiles};
+use alvh_core::smile::{Ssvi, SviSmiles};
 use numpy::{PyReadonlyArray1, PyReadwriteArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
-/// `dynamics` code: the smile (quadratic or SVI) moves with the spot, in
-/// standardized moneyness at the path's forward.
+/// `dynamics` code: the smile (SSVI, or SVI per leg) moves with the spot, read at
+/// the path's forward.
 pub(crate) const STICKY_MONEYNESS: u8 = 0;
 /// `dynamics` code: `max(base_vol + tabulated change, floor_ratio * atm)` (sticky
 /// strike, parallel).
 pub(crate) const ADDITIVE: u8 = 1;
 
-/// `ProjectionInputs.smile`: the quadratic smile (`alvh_core::smile::Smile`).
+/// `ProjectionInputs.smile`: the SSVI smile (`alvh_core::smile::Ssvi`) and the floor
+/// ratio of additive dynamics.
 #[derive(FromPyObject)]
 pub(crate) struct SmileArg {
-    skew: f64,
-    curvature: f64,
+    rho: f64,
+    eta: f64,
+    gamma: f64,
     floor_ratio: f64,
-    moneyness_limit: f64,
 }
 
 /// `ProjectionInputs.svi`: per-leg SVI slices (`alvh_core::smile::SviSmiles`).
@@ -107,19 +108,17 @@ pub(crate) struct ProjectionBuffers<'py> {
 }
 
 impl ProjectionArgs<'_> {
-    /// How the SPX vol of a live leg is found: `svi` (when given) or the quadratic
-    /// `smile` under sticky moneyness; the smile's floor ratio under additive dynamics.
+    /// How the SPX vol of a live leg is found: `svi` (when given) or the SSVI `smile`
+    /// under sticky moneyness; the smile's floor ratio under additive dynamics.
     fn dynamics(&self) -> PyResult<VolDynamics<'_>> {
-        let SmileArg { skew, curvature, floor_ratio, moneyness_limit } = self.smile;
+        let SmileArg { rho, eta, gamma, floor_ratio } = self.smile;
         match (self.dynamics, &self.svi) {
             (STICKY_MONEYNESS, Some(svi)) => Ok(VolDynamics::StickyMoneynessSvi(SviSmiles {
                 shapes: readonly("svi.shapes", &svi.shapes)?,
                 floor_ratio: svi.floor_ratio,
                 moneyness_limit: svi.moneyness_limit,
             })),
-            (STICKY_MONEYNESS, None) => {
-                Ok(VolDynamics::StickyMoneyness(Smile { skew, curvature, floor_ratio, moneyness_limit }))
-            }
+            (STICKY_MONEYNESS, None) => Ok(VolDynamics::StickyMoneyness(Ssvi { rho, eta, gamma })),
             (ADDITIVE, _) => Ok(VolDynamics::Additive { floor_ratio }),
             (other, _) => Err(PyValueError::new_err(format!(
                 "dynamics must be 0 (sticky moneyness) or 1 (additive), got {other}"

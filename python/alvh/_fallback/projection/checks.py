@@ -118,12 +118,13 @@ class TableArrays:
 @dataclass(frozen=True)
 class Dynamics:
     """How the SPX vol follows: ``kind`` (`STICKY_MONEYNESS` or `ADDITIVE`), the
-    quadratic smile ``(skew, curvature, floor_ratio, moneyness_limit)``, the SVI slices
+    SSVI smile ``(rho, eta, gamma)`` and the additive dynamics' ``floor_ratio``, the SVI slices
     ``(shapes (L, 6), floor_ratio, moneyness_limit)`` (sticky moneyness only, or None)
     and each SPX leg's vol today (additive only)."""
 
     kind: int
-    smile: tuple[float, float, float, float]
+    smile: tuple[float, float, float]
+    floor_ratio: float
     svi: tuple[FloatArray, float, float] | None
     base_vol: FloatArray
 
@@ -212,13 +213,16 @@ def _barrier(arg: str, value: Any) -> float:
     return barrier
 
 
-def _smile_params(smile: Any) -> tuple[float, float, float, float]:
-    """The checked ``inputs.smile`` as ``(skew, curvature, floor_ratio, moneyness_limit)``."""
+def _smile_params(smile: Any) -> tuple[tuple[float, float, float], float]:
+    """The checked ``inputs.smile``: ``(rho, eta, gamma)`` and ``floor_ratio``."""
     if not isinstance(smile, Smile):
         raise TypeError(f"smile must be a kernel_inputs.Smile, got {type(smile).__name__}")
-    params = _smile((smile.skew, smile.curvature, smile.floor_ratio, smile.moneyness_limit))
+    params = _smile((smile.rho, smile.eta, smile.gamma))
     assert params is not None  # _smile returns None only for None
-    return params
+    floor_ratio = _float("smile.floor_ratio", smile.floor_ratio)
+    if not (math.isfinite(floor_ratio) and floor_ratio > 0.0):
+        raise _invalid("smile.floor_ratio", None, floor_ratio, "positive and finite")
+    return params, floor_ratio
 
 
 def _svi_fields(svi: Any) -> tuple[Any, Any, Any] | None:
@@ -337,10 +341,10 @@ def _dynamics(inputs: ProjectionInputs, kind: NDArray[np.uint8]) -> Dynamics:
     dynamics = int(dynamics)
     if dynamics not in (STICKY_MONEYNESS, ADDITIVE):
         raise _invalid("dynamics", None, dynamics, "0 (sticky moneyness) or 1 (sticky strike)")
-    smile = _smile_params(inputs.smile)
+    smile, floor_ratio = _smile_params(inputs.smile)
     svi = _svi(_svi_fields(inputs.svi), kind) if dynamics == STICKY_MONEYNESS else None
     base_vol = _array("base_vol", inputs.base_vol, np.float64, len(kind), _PER_LEG)
-    return Dynamics(dynamics, smile, svi, base_vol)
+    return Dynamics(dynamics, smile, floor_ratio, svi, base_vol)
 
 
 def _buffers(out: ProjectionBuffers, n_scen: int, n_days: int, n_paths: int) -> Buffers:

@@ -163,11 +163,11 @@ def statistics(pnl: Any, probability: Any, n_scenarios: Any, days: Any, paths: A
     present = np.flatnonzero(probability > 0.0)
     if present.size:
         prob = probability[present][:, None]  # (S', 1)
-        mean = (prob * stats["mean"][present]).sum(axis=0)
+        mean = _over_scenarios(prob * stats["mean"][present])
         mixture["mixture_mean"] = mean
         spread = stats["std"][present] ** 2 + (stats["mean"][present] - mean) ** 2
-        mixture["mixture_std"] = np.sqrt((prob * spread).sum(axis=0))
-        mixture["mixture_p_profit"] = (prob * stats["p_profit"][present]).sum(axis=0)
+        mixture["mixture_std"] = np.sqrt(_over_scenarios(prob * spread))
+        mixture["mixture_p_profit"] = _over_scenarios(prob * stats["p_profit"][present])
         weights = np.repeat(probability[present] / n_paths, n_paths)
         for d in range(n_days):
             sample = cube[present, d, :].ravel()
@@ -205,3 +205,13 @@ def statistics(pnl: Any, probability: Any, n_scenarios: Any, days: Any, paths: A
         mixture["mixture_var99"] = -mixture["mixture_q01"]
     stats.update(mixture)
     return stats
+
+
+def _over_scenarios(terms: FloatArray) -> FloatArray:
+    """The sum over scenarios (axis 0) of ``terms`` ``(S, D)``, in scenario order for every
+    day: ``terms.sum(axis=0)`` sums pairwise when ``D == 1`` but row by row otherwise, so a
+    day's number would depend on how many days are in the run."""
+    total = np.zeros(terms.shape[1:])
+    for row in terms:
+        total = total + row
+    return total

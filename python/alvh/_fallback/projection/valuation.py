@@ -98,6 +98,7 @@ class Book:
         self.tables = Tables(tables, self.n)
         self.dynamics = dynamics.kind
         self.smile = dynamics.smile
+        self.floor_ratio = dynamics.floor_ratio
         self.svi = dynamics.svi
         self.rate = rate
         self.div = div
@@ -230,7 +231,7 @@ class Book:
         strike, spot = self.strike[leg], today.spot
         if self.dynamics != STICKY_MONEYNESS:
             change = self.tables.interpolate(self.tables.change, today.day, leg, today.where)
-            return np.maximum(self.base_vol[leg] + change, self.smile[2] * atm), None, None
+            return np.maximum(self.base_vol[leg] + change, self.floor_ratio * atm), None, None
         tau_arr = np.full(spot.shape, tau)
         if self.svi is not None:
             shapes, floor_ratio, limit = self.svi

@@ -32,8 +32,19 @@ impl ProjectionInputs<'_> {
             ("base_vol", Some(self.base_vol.len())),
         ];
         check_lengths(legs, &per_leg)?;
-        if let VolDynamics::StickyMoneynessSvi(svi) = self.dynamics {
-            svi.check(self.kind)?;
+        match self.dynamics {
+            VolDynamics::StickyMoneyness(smile) => smile.check()?,
+            VolDynamics::StickyMoneynessSvi(svi) => svi.check(self.kind)?,
+            VolDynamics::Additive { floor_ratio } => {
+                if !(floor_ratio > 0.0 && floor_ratio.is_finite()) {
+                    return Err(AlvhError::invalid(
+                        "smile.floor_ratio",
+                        0,
+                        floor_ratio,
+                        "positive and finite",
+                    ));
+                }
+            }
         }
         let scenarios = self.drift.len();
         check_lengths(

@@ -20,7 +20,7 @@ mod valuation;
 
 use crate::error::Result;
 use crate::legs::LegKind;
-use crate::smile::{Smile, SviSmiles};
+use crate::smile::{Ssvi, SviSmiles};
 
 pub use paths::{LN_VIX_MAX, LN_VIX_MIN};
 pub use statistics::{pnl_statistics, QUANTILES, STATS};
@@ -35,9 +35,9 @@ pub const GREEKS: usize = 5;
 /// How the SPX vol of a strike follows the simulated VIX and spot.
 #[derive(Clone, Copy, Debug)]
 pub enum VolDynamics<'a> {
-    /// The smile around the tabulated ATM vol, in standardized moneyness at the
-    /// path's forward (it moves with the spot).
-    StickyMoneyness(Smile),
+    /// The SSVI smile around the tabulated ATM vol (theta follows the path's VIX), in
+    /// log-moneyness at the path's forward (it moves with the spot).
+    StickyMoneyness(Ssvi),
     /// The same with each SPX leg's own SVI slice (`crate::smile::SviSmiles`).
     StickyMoneynessSvi(SviSmiles<'a>),
     /// `max(base_vol + tabulated change, floor_ratio * atm)`: sticky strike or parallel.
@@ -213,12 +213,7 @@ mod tests {
             table_vvol: &c.vvol,
             fut_a: &c.fut_a,
             fut_b: &c.fut_b,
-            dynamics: VolDynamics::StickyMoneyness(Smile {
-                skew: -0.25,
-                curvature: 0.05,
-                floor_ratio: 0.5,
-                moneyness_limit: 4.0,
-            }),
+            dynamics: VolDynamics::StickyMoneyness(Ssvi { rho: -0.7, eta: 1.15, gamma: 0.5 }),
             base_vol: &[0.0; 4],
             barrier_low: 5600.0,
             barrier_high: 6300.0,

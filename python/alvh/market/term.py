@@ -1,7 +1,26 @@
-"""`VixLinkedSkew`: the default SPX vol model of DESIGN.md ("Market model"): ATM vol
-per tenor from the VIX term structure times an ATM/VIX ratio, and a quadratic smile in
-standardized moneyness ``m = ln(K/F) / (atm * sqrt(tau))``. Fit it to a chain with
-`alvh.market.fit.fit_vix_linked_skew`.
+"""`VixTermStructure`: the SPX ATM vol per tenor from the VIX and its futures curve
+(DESIGN.md "Market model"), the ATM level `alvh.market.ssvi.SsviSurface` (the default
+SPX surface) and `alvh.market.svi.SviSurface` build their smiles around.
+
+**Pillars.** ``(tenor, vol)``: the VIX spot at 30 days, and each VIX future expiring at
+``T_i`` (the market's 30-day implied vol starting at ``T_i``) at ``(T_i + 30/365, F_i /
+100)``; every pillar times ``atm_vix_ratio`` (ATM vol over the VIX-implied level).
+Between pillars the total variance ``w = vol**2 * tau`` is linear in ``tau``.
+Extrapolation keeps the vol flat: below the first pillar ``w`` is linear from ``(0, 0)``
+(the 30-day vol applies to 0DTE..30 days), beyond the last pillar the last pillar's vol.
+
+**Never falling.** A backwardated curve whose pillar would make the total variance
+*fall* with tenor (which an SSVI surface cannot carry without calendar arbitrage) has
+that pillar raised to the previous total variance: zero forward variance over that
+stretch, the least change that keeps ``theta(tau)`` non-decreasing. This is a repair,
+not an error, on purpose: a VIX future is not a forward volatility (it sits below the
+square root of the forward variance by a convexity term and carries a risk premium), so
+a steeply backwardated listed curve, as on 2008-10-24 or 2020-03-16, is a market, not a
+bad input, and the model curve after a large VIX shock backwardates the same way.
+`alvh.market.check_arbitrage` reports the surfaces' calendar spreads after the repair.
+
+``floor_ratio``: under sticky-strike and parallel dynamics (`Market.bump`) no vol falls
+below this times the ATM vol of the scenario.
 """
 
 from __future__ import annotations
@@ -13,68 +32,36 @@ import numpy as np
 
 from alvh._core.checks import check_fields
 from alvh._core.types import FloatArray
+from alvh.errors import InvalidInputError
 from alvh.market.conventions import DAYS_PER_YEAR, MAX_VOL, VIX_TENOR_DAYS
 from alvh.market.vix import future_arrays, interp_rows
 
-__all__ = ["VixLinkedSkew"]
-
-
-# --------------------------------------------------------------------------- SPX vol model
+__all__ = ["VixTermStructure"]
 
 
 @dataclass(frozen=True)
-class VixLinkedSkew:
-    """The default SPX vol surface: VIX term structure for the ATM level, a
-    quadratic smile in standardized moneyness for the strikes.
+class VixTermStructure:
+    """The VIX-linked ATM term structure of the module doc.
 
-    **ATM vol.** Pillars of (tenor, vol): the VIX spot at 30 days, and each VIX
-    future expiring at ``T_i`` (the market's 30-day implied vol starting at ``T_i``)
-    at ``(T_i + 30/365, F_i / 100)``; every pillar times ``atm_vix_ratio``.
-    Between pillars the total variance ``w = vol**2 * tau`` is linear in ``tau``.
-    Extrapolation keeps the vol flat: below the first pillar ``w`` is linear from
-    ``(0, 0)`` (the 30-day vol applies to 0DTE..30 days), beyond the last pillar the
-    last pillar's vol. A backwardated curve that would make total variance *fall*
-    with tenor (a calendar arbitrage) has that pillar raised to the previous total
-    variance (zero forward variance), so ``w`` never decreases.
-
-    **Smile.** ``m = ln(K/F) / (atm * sqrt(tau))`` clipped to
-    ``[-moneyness_limit, moneyness_limit]``, and
-    ``sigma = atm * max(1 + skew*m + curvature*m**2, floor_ratio)``.
-    At ``tau == 0`` the smile is flat (the vol of an expiring option is unused).
-
-    Defaults and why:
-
-    - ``atm_vix_ratio = 0.9``: the VIX is a variance-swap rate over all strikes, so
-      it carries the put-skew premium and sits above ATM implied vol; SPX 30-day ATM
-      vol has typically been 85-95 % of the VIX.
-    - ``skew = -0.25``, ``curvature = 0.05``: a 1-month SPX 25-delta risk reversal of
-      about -5 vol points and a 25-delta butterfly of about +0.5 point at ATM ~14 %
-      (25 delta is m ~ -/+0.67). Negative skew: puts richer than calls.
-    - ``floor_ratio = 0.5``: no vol below half the ATM vol (a quadratic with a user's
-      b <= 0 would otherwise go to zero or negative in the call wing; with the default
-      skew and curvature the minimum is 0.69 ATM and the floor does not bind).
-    - ``moneyness_limit = 4.0``: the smile is flat beyond 4 standard deviations; a
-      quadratic fitted near the money would otherwise give absurd vols at far strikes
-      on short tenors (ln(K/F) / sqrt(tau) blows up).
+    ``atm_vix_ratio`` (default 0.8: about what the default SSVI surface solves to, see
+    `alvh.market.ssvi`), ``floor_ratio`` (default 0.5).
     """
 
-    atm_vix_ratio: float = 0.9
-    skew: float = -0.25
-    curvature: float = 0.05
+    atm_vix_ratio: float = 0.8
     floor_ratio: float = 0.5
-    moneyness_limit: float = 4.0
 
     def __post_init__(self) -> None:
-        check_fields(
-            self,
-            {
-                "atm_vix_ratio": (0.0, MAX_VOL, True),
-                "skew": (-5.0, 5.0, False),
-                "curvature": (-5.0, 5.0, False),
-                "floor_ratio": (0.0, 1.0, True),
-                "moneyness_limit": (0.0, 20.0, True),
-            },
-        )
+        check_fields(self, {"atm_vix_ratio": (0.0, MAX_VOL, True), "floor_ratio": (0.0, 1.0, True)})
+
+    @property
+    def ratio(self) -> float:
+        """``atm_vix_ratio``, which must be set (an `alvh.market.ssvi.SsviSurface` has it
+        once a `Market` has solved it)."""
+        if self.atm_vix_ratio is None:
+            raise InvalidInputError(
+                "atm_vix_ratio is not set: an SsviSurface gets it from the Market that holds it"
+            )
+        return float(self.atm_vix_ratio)
 
     def term_structure(
         self, *, vix: float, future_taus: Any = (), future_prices: Any = ()
@@ -151,16 +138,3 @@ class VixLinkedSkew:
         first_vol = np.sqrt(variance[:, :1] / pillar_taus[0])
         vol = np.where(tau > pillar_taus[-1], last_vol, vol)
         return np.asarray(np.where(tau > 0.0, vol, first_vol), dtype=np.float64)
-
-    def smile(self, *, strike: Any, forward: Any, tau: Any, atm: Any, expiry: Any = None) -> FloatArray:
-        """``sigma(K)`` around ``atm`` at forward ``forward`` and tenor ``tau``, vectorized
-        (one smile for every expiry: ``expiry`` is unused)."""
-        strike_a, forward_a, tau_a, atm_a = np.broadcast_arrays(
-            *(np.asarray(x, dtype=np.float64) for x in (strike, forward, tau, atm))
-        )
-        with np.errstate(divide="ignore", invalid="ignore"):
-            m = np.log(strike_a / forward_a) / (atm_a * np.sqrt(tau_a))
-        m = np.where(tau_a > 0.0, m, 0.0)
-        m = np.clip(m, -self.moneyness_limit, self.moneyness_limit)
-        shape = np.maximum(1.0 + self.skew * m + self.curvature * m * m, self.floor_ratio)
-        return np.asarray(atm_a * shape, dtype=np.float64)
