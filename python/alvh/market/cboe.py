@@ -54,8 +54,8 @@ if TYPE_CHECKING:
     from alvh.market.snapshot import Market
 
 #: `solve_vix_ratio` accepts a ratio whose model VIX is this close (points) when the
-#: formula's jumps leave none within its tolerance.
-MAX_VIX_ERROR = 1e-3
+#: formula's jumps leave none within its tolerance (a tenth of the 0.1-point target).
+MAX_VIX_ERROR = 1e-2
 
 __all__ = [
     "MAX_DAYS",
@@ -303,34 +303,47 @@ def solve_vix_ratio(market: Market, *, tolerance: float = 1e-4) -> float:
     ``market.vol_model`` must have an ``atm_vix_ratio`` to replace (any value: the start).
 
     The Cboe formula on a chain is not smooth in the level: a strike enters or leaves the
-    sum with its bid (two consecutive zero bids end the wing), so the model VIX jumps by
-    ~1e-5 points as the ratio moves. The secant stops within ``tolerance`` (1e-4 points,
-    a thousandth of the 0.1-point target), or at the best ratio it tried when a jump
-    leaves no closer one; the error is then at most `MAX_VIX_ERROR` points, or raised."""
+    sum with its bid (two consecutive zero bids end the wing), so the model VIX jumps as
+    the ratio moves: by ~1e-5 points at SPX 2000-5000, by up to ~5e-3 points at SPX 850
+    (2002), where the 5-point grid holds fewer strikes per vol point. When the secant
+    cannot get within ``tolerance``, the bracket it found is bisected down to the jump and
+    the closer side is taken; the error is then at most `MAX_VIX_ERROR` points (a tenth
+    of the 0.1-point target), or raised."""
     from dataclasses import replace
 
     model: Any = market.vol_model  # an SsviSurface (or any VixTermStructure)
+    tried: dict[float, float] = {}
 
     def gap(ratio: float) -> float:
-        trial = replace(market, vol_model=replace(model, atm_vix_ratio=ratio))
-        return model_vix(trial).value - market.vix
+        if ratio not in tried:
+            trial = replace(market, vol_model=replace(model, atm_vix_ratio=ratio))
+            tried[ratio] = model_vix(trial).value - market.vix
+        return tried[ratio]
 
     low_ratio, high_ratio = 1e-3, 5.0
     x0 = 0.8
     g0 = gap(x0)
-    best = (abs(g0), x0)
     x1 = x0 * market.vix / (market.vix + g0)
     for _ in range(30):
         x1 = min(max(x1, low_ratio), high_ratio)
         g1 = gap(x1)
-        best = min(best, (abs(g1), x1))
         if abs(g1) <= tolerance:
             return x1
         if g1 == g0:
             break
         x0, x1, g0 = x1, x1 - g1 * (x1 - x0) / (g1 - g0), g1
-    if best[0] <= MAX_VIX_ERROR:
-        return best[1]
+    below = [r for r, g in tried.items() if g < 0.0]
+    above = [r for r, g in tried.items() if g > 0.0]
+    if below and above:  # the model VIX rises with the ratio: bisect the tightest bracket
+        lo, hi = max(below), min(above)
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            if not lo < mid < hi or abs(gap(mid)) <= tolerance:
+                break
+            lo, hi = (mid, hi) if gap(mid) < 0.0 else (lo, mid)
+    best_error, best_ratio = min((abs(g), r) for r, g in tried.items())
+    if best_error <= MAX_VIX_ERROR:
+        return best_ratio
     raise input_error(
         f"no SPX surface of this shape reproduces VIX {market.vix:g} with the Cboe formula on "
         f"its own options (the ATM/VIX ratio would leave [{low_ratio:g}, {high_ratio:g}])",
