@@ -295,6 +295,30 @@ def test_metrics_match_an_independent_computation():
     assert got["cvar95_daily"] == pytest.approx(-np.mean(worst), rel=1e-12)
 
 
+def test_fixed_capital_metrics_match_an_independent_computation():
+    # A replay's book: returns on the fixed capital, even after it has lost more than it.
+    rng = np.random.default_rng(3)
+    capital = 50_000.0
+    equity = capital + np.cumsum(rng.normal(-150.0, 900.0, 600))
+    assert equity.min() < 0  # wiped out on paper, still measured
+    dates = business_days(dt.date(2003, 1, 2), 600)
+    got = metrics(equity, dates, rate=0.02, capital=capital, trades=7)
+    r = np.diff(equity) / capital
+    years = (dates[-1] - dates[0]).days / 365.0
+    growth = (equity[-1] - equity[0]) / capital / years
+    dd = max(equity[: i + 1].max() - equity[i] for i in range(len(equity))) / capital
+    vol = r.std(ddof=1) * math.sqrt(252)
+    assert "cagr" not in got
+    assert got["annual_return"] == pytest.approx(growth, rel=1e-12)
+    assert got["pnl"] == pytest.approx(equity[-1] - equity[0], rel=1e-12)
+    assert got["max_drawdown"] == pytest.approx(dd, rel=1e-12) and dd > 1.0
+    assert got["sharpe"] == pytest.approx((r.mean() * 252 - 0.02) / vol, rel=1e-12)
+    assert got["calmar"] == pytest.approx(growth / dd, rel=1e-12)
+    assert got["worst_day"] == pytest.approx(min(r)) and got["trades"] == 7.0
+    with pytest.raises(InvalidInputError, match="capital must be a positive"):
+        metrics(equity, dates, capital=0.0)
+
+
 def test_bad_inputs():
     spx, vix = history([2400.0] * 5, [12.0] * 5)
     with pytest.raises(InvalidInputError, match="no day"):
@@ -377,6 +401,58 @@ def test_policy_replay_hedges_in_layers_and_accounts_for_them():
             assert action.risk <= 0.025 * d.extra["portfolio_value"] + 1e-6
 
 
+def test_every_hedge_has_a_row_and_the_cash_adds_up():
+    spx, vix = _stress_history()
+    run = replay(
+        spx, vix, policy=alvh.Policy.preset("early"), assumptions=Assumptions(initial_capital=60_000.0)
+    )
+    eq, hedges = run.equity, run.hedges
+    assert hedges is not None and hedges.height == sum(1 for d in run.decisions if d.actions) > 0
+    assert hedges["paid"].sum() == pytest.approx(eq["hedge_spend"].sum(), rel=1e-12)
+    sold = hedges.filter(pl.col("sold").is_not_null())
+    held = hedges.filter(pl.col("sold").is_null())
+    assert sold["received"].sum() == pytest.approx(eq["hedge_proceeds"].sum(), rel=1e-12, abs=1e-9)
+    assert held["received"].sum() == pytest.approx(eq["hedge_value"][-1], rel=1e-12, abs=1e-9)
+    np.testing.assert_allclose(hedges["pnl"], hedges["received"] - hedges["paid"], rtol=1e-12)
+    assert set(sold["reason"].to_list()) <= {"expiry", "layer 1 left", "layer 2 left", "layer 3 left"}
+    assert (hedges["layer"] >= 1).all()
+
+
+def test_each_day_is_priced_with_that_days_rate():
+    n = 60
+    spx, vix = history([2400.0 + 2 * i for i in range(n)], [14.0 + 0.05 * i for i in range(n)])
+    days = spx["date"].to_list()
+    rates = pl.DataFrame({"date": days, "rate": [0.001 * (i + 1) for i in range(n)]})
+    run = replay(spx, vix, rates=rates, condors=CondorRules(open_every=3))
+    assert run.equity["rate"].to_list() == rates["rate"].to_list()
+    # The third condor, opened on day 7, by hand with that day's rate (0.7 %).
+    trade = run.trades.sort("opened").row(2, named=True)
+    day = trade["opened"]
+    i = days.index(day)
+    a = Assumptions()
+    market = alvh.Market(
+        as_of=day,
+        spot=spx["close"][i],
+        rate=rates["rate"][i],
+        div=a.div,
+        vix=vix["close"][i],
+        futures=a.futures,
+        vol_model=a.vol_model,
+    )
+    rules = CondorRules()
+    expiry = trade["expiry"]
+    by_hand = alvh.Position.iron_condor_by_delta(
+        expiry, market=market, short_delta=rules.short_delta, wing_width=rules.wing_width
+    )
+    assert trade["credit"] == pytest.approx(by_hand.credit, rel=1e-12)
+    constant = replay(spx, vix, condors=CondorRules(open_every=3)).trades.sort("opened").row(2, named=True)
+    assert constant["credit"] != pytest.approx(trade["credit"], rel=1e-9)  # 2 % instead of 0.7 %
+    with pytest.raises(InvalidInputError, match=rf"rates has no row for replay day {days[4]}"):
+        replay(spx, vix, rates=rates.filter(pl.col("date") != days[4]))
+    with pytest.raises(InvalidInputError, match=r"rates.rate on .* must be in \[-0.05, 0.25\]; got -0.3"):
+        replay(spx, vix, rates=rates.with_columns(pl.lit(-0.3).alias("rate")))
+
+
 def test_no_hedge_policies_never_hedge():
     spx, vix = _stress_history()
     plain = replay(spx, vix)
@@ -428,7 +504,7 @@ def test_backtest_compares_policies_and_writes_the_report(tmp_path):
     assert table["policy"].to_list() == ["none", "early", "patient"]
     assert table.filter(pl.col("policy") == "none")["hedge_spend"][0] == 0.0
     # each row is its replay's own metrics
-    assert table.filter(pl.col("policy") == "early")["cagr"][0] == result.runs["early"].metrics()["cagr"]
+    assert table.filter(pl.col("policy") == "early")["annual_return"][0] == result.runs["early"].metrics()["annual_return"]
     equity = result.equity()
     assert equity.height == 3 * spx.height and (equity["drawdown"] >= 0).all()
     decisions = result.decisions()
@@ -477,9 +553,10 @@ def test_compare_and_verdict_on_the_stress_history():
     diff = compare(result, "early", "patient", reps=300, seed=4)
     ra = result.runs["early"].equity["equity"].to_numpy()
     rb = result.runs["patient"].equity["equity"].to_numpy()
-    point = 252 * (np.mean(ra[1:] / ra[:-1] - 1) - np.mean(rb[1:] / rb[:-1] - 1))
+    point = 252 * (np.mean(np.diff(ra)) - np.mean(np.diff(rb))) / 60_000.0  # on the fixed capital
     assert diff.return_diff == pytest.approx(point, rel=1e-12)
     assert diff.return_low < diff.return_high and diff.sharpe_low < diff.sharpe_high
+    assert diff.detectable == pytest.approx((diff.return_high - diff.return_low) / 2, rel=1e-15)
     again = compare(result, "early", "patient", reps=300, seed=4)
     assert again == diff  # seeded
     text = verdict(result, seed=4)
@@ -511,7 +588,7 @@ def test_sweep_serial_and_on_dask_give_the_same_rows(tmp_path):
     ):
         remote = sweep(spx, vix, executor=client.get_executor(), **starts)
     assert remote.equals(serial)
-    png = sweep_heatmap(serial, tmp_path / "sweep.png", metric="cagr")
+    png = sweep_heatmap(serial, tmp_path / "sweep.png", metric="annual_return")
     assert png.read_bytes().startswith(b"\x89PNG")
     with pytest.raises(InvalidInputError, match="no valid"):
         sweep(spx, vix, layer1_starts=[25], layer2_starts=[20])
@@ -545,3 +622,21 @@ def test_sweep_keeps_the_pairs_order_whatever_finishes_first(monkeypatch):
             spx, vix, executor=pool, progress=lambda done, total: seen.append((done, total)), **starts
         )
     assert pooled.equals(serial) and seen == [(i, 6) for i in range(1, 7)]
+
+
+def test_policies_replayed_in_processes_equal_the_serial_runs():
+    from alvh.backtesting.comparison import backtest
+
+    spx, vix = _stress_history(n=130)
+    policies = {"none": None, "early": alvh.Policy.preset("early"), "patient": alvh.Policy.preset("patient")}
+    kwargs = dict(policies=policies, assumptions=Assumptions(initial_capital=60_000.0))
+    seen: list[tuple[str, int, int]] = []
+    parallel = backtest(spx, vix, workers=2, progress=lambda *a: seen.append(a), **kwargs)
+    serial = backtest(spx, vix, **kwargs)
+    assert list(parallel.runs) == list(policies)
+    for name in policies:
+        assert parallel.runs[name].equity.equals(serial.runs[name].equity)
+        assert parallel.runs[name].trades.equals(serial.runs[name].trades)
+        assert (name, 130, 130) in seen
+    with pytest.raises(InvalidInputError, match="workers must be an int >= 1"):
+        backtest(spx, vix, workers=0, **kwargs)

@@ -67,7 +67,7 @@ def test_cli_sweep_writes_the_rows_of_sweep_and_the_heatmap(
         (17.0, 24.0),
     ]
     # the window has hedges, and the bands change them
-    assert written["hedge_spend"].min() > 0 and written["cagr"].n_unique() > 1
+    assert written["hedge_spend"].min() > 0 and written["annual_return"].n_unique() > 1
 
 
 def test_cli_sweep_on_two_processes_gives_the_serial_rows_as_csv(

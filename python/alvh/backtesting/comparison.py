@@ -37,8 +37,8 @@ class BacktestResult:
         return pl.DataFrame(rows)
 
     def equity(self) -> pl.DataFrame:
-        """Long form: date, policy, equity, drawdown (fraction below the running peak),
-        layer."""
+        """Long form: date, policy, equity, drawdown ($ below the running peak over the
+        book's capital), layer."""
         import polars as pl
 
         frames = []
@@ -49,7 +49,9 @@ class BacktestResult:
                     "date",
                     pl.lit(name).alias("policy"),
                     "equity",
-                    (1.0 - pl.col("equity") / pl.col("equity").cum_max()).alias("drawdown"),
+                    ((pl.col("equity").cum_max() - pl.col("equity")) / run.assumptions.initial_capital).alias(
+                        "drawdown"
+                    ),
                     "layer",
                     "vix",
                 )
@@ -89,6 +91,14 @@ class BacktestResult:
         return pl.DataFrame(rows, schema=schema)
 
 
+def _replay_one(payload: tuple[Any, ...]) -> tuple[str, Replay]:
+    """One policy's replay in a worker process (module-level, so it pickles); progress
+    goes back through ``queue`` as ``(name, done, total)``."""
+    name, queue, kwargs = payload
+    report = None if queue is None else (lambda done, total: queue.put((name, done, total)))
+    return name, replay(**kwargs, progress=report)
+
+
 def backtest(
     spx: pl.DataFrame,
     vix: pl.DataFrame,
@@ -99,16 +109,24 @@ def backtest(
     condors: CondorRules | None = None,
     costs: Costs | None = None,
     assumptions: Assumptions | None = None,
+    rates: pl.DataFrame | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    workers: int = 1,
 ) -> BacktestResult:
     """Replay the same condor schedule once per policy (``{name: Policy or None}``;
-    None = no hedge) over the same history and costs; see `replay`. The diagnostics
-    are computed once per rule set. ``progress(name, done, total)`` reports each
-    policy's replay."""
+    None = no hedge) over the same history, rates and costs; see `replay`. The
+    diagnostics are computed once per rule set. ``progress(name, done, total)`` reports
+    each policy's replay.
+
+    ``workers`` > 1 replays the policies in that many processes (spawned, as
+    `alvh.backtesting.sweep` explains); the runs are the same as in one process (each
+    replay is deterministic) and come back in ``policies``' order."""
     if not isinstance(policies, Mapping) or not policies:
         raise InvalidInputError("policies must be a non-empty mapping of name -> Policy or None")
-    runs: dict[str, Replay] = {}
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise InvalidInputError(f"workers must be an int >= 1; got {workers!r}")
     states_by_rules: dict[Any, Mapping[dt.date, Any]] = {}
+    jobs: dict[str, dict[str, Any]] = {}
     for name, policy in policies.items():
         states = None
         if policy is not None:
@@ -116,10 +134,9 @@ def backtest(
             if key not in states_by_rules:
                 states_by_rules[key] = daily_states(spx, vix, rules=policy.rules)
             states = states_by_rules[key]
-        report = None if progress is None else (lambda done, total, name=name: progress(name, done, total))
-        runs[name] = replay(
-            spx,
-            vix,
+        jobs[name] = dict(
+            spx=spx,
+            vix=vix,
             start=start,
             end=end,
             condors=condors,
@@ -127,9 +144,50 @@ def backtest(
             assumptions=assumptions,
             policy=policy,
             states=states,
-            progress=report,
+            rates=rates,
         )
-    return BacktestResult(runs)
+    if workers == 1 or len(jobs) == 1:
+        runs = {}
+        for name, kwargs in jobs.items():
+            report = (
+                None if progress is None else (lambda done, total, name=name: progress(name, done, total))
+            )
+            runs[name] = replay(**kwargs, progress=report)
+        return BacktestResult(runs)
+    return BacktestResult(_in_processes(jobs, progress, workers))
+
+
+def _in_processes(
+    jobs: dict[str, dict[str, Any]], progress: Callable[[str, int, int], None] | None, workers: int
+) -> dict[str, Replay]:
+    import multiprocessing
+    import queue as queues
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    context = multiprocessing.get_context("spawn")
+    with (
+        context.Manager() as manager,
+        ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context) as pool,
+    ):
+        channel = manager.Queue() if progress is not None else None
+        pending = {pool.submit(_replay_one, (name, channel, kwargs)) for name, kwargs in jobs.items()}
+        done_runs: dict[str, Replay] = {}
+
+        def drain() -> None:
+            while channel is not None and progress is not None:
+                try:
+                    progress(*channel.get_nowait())
+                except queues.Empty:
+                    return
+
+        while pending:
+            finished, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            drain()
+            for future in finished:
+                name, run = future.result()
+                done_runs[name] = run
+        drain()
+    return {name: done_runs[name] for name in jobs}
 
 
 @dataclass(frozen=True)
@@ -153,6 +211,13 @@ class Difference:
     def significant(self) -> bool:
         """The return difference's interval excludes zero."""
         return self.return_low > 0.0 or self.return_high < 0.0
+
+    @property
+    def detectable(self) -> float:
+        """The smallest annual return difference this history can tell from noise: half
+        the width of the 90 % interval (a true difference smaller than this would, as
+        often as not, leave zero inside the interval)."""
+        return 0.5 * (self.return_high - self.return_low)
 
 
 def _annual_stats(x: Any, y: Any) -> Any:
@@ -179,9 +244,9 @@ def compare(
         if name not in result.runs:
             raise InvalidInputError(f"no policy {name!r} in the result ({', '.join(result.runs)})")
 
-    def returns(name: str) -> Any:
-        values = result.runs[name].equity.get_column("equity").to_numpy()
-        return values[1:] / values[:-1] - 1.0
+    def returns(name: str) -> Any:  # on the fixed capital, as `Replay.metrics`
+        run = result.runs[name]
+        return np.diff(run.equity.get_column("equity").to_numpy()) / run.assumptions.initial_capital
 
     ra, rb = returns(a), returns(b)
     point = _annual_stats(ra, rb)
@@ -201,6 +266,10 @@ def compare(
     )
 
 
+def _count(n: float, noun: str) -> str:
+    return f"{n:.0f} {noun}{'' if round(n) == 1 else 's'}"
+
+
 def verdict(
     result: BacktestResult,
     *,
@@ -210,23 +279,33 @@ def verdict(
     seed: int = 0,
 ) -> str:
     """A paragraph answering "adjust at VIX 17-22 or wait for higher layers?" from
-    ``result``, with the block-bootstrap intervals of `compare`."""
+    ``result``: the whole-period difference with the block-bootstrap interval of
+    `compare` and the smallest difference the history can detect, then which policy
+    ends ahead in the crashes, the slow bears and the calm years
+    (`alvh.backtesting.episodes`), then the unhedged book."""
+    from alvh.backtesting.episodes import calm_years, episode_table, stress_episodes, where_it_wins
+
     diff = compare(result, early, patient, seed=seed)
     m = result.metrics()
 
     def get(policy: str, key: str) -> float:
         return float(m.filter(m["policy"] == policy)[key][0])
 
-    first, last = result.runs[early].equity["date"][0], result.runs[early].equity["date"][-1]
+    import polars as pl
+
+    equity = result.runs[early].equity
+    first, last = equity["date"][0], equity["date"][-1]
+    episodes = stress_episodes(equity.select("date", pl.col("vix").alias("close")))
     lead = (
-        f"Over {first} to {last}, adjusting early (layer 1 at VIX 17-22) returned "
-        f"{100 * diff.return_diff:+.2f} % a year against waiting for higher layers "
-        f"(90 % interval {100 * diff.return_low:+.2f} to {100 * diff.return_high:+.2f} %; "
-        f"Sharpe {diff.sharpe_diff:+.2f}, {diff.sharpe_low:+.2f} to {diff.sharpe_high:+.2f}), "
-        f"spending {get(early, 'hedge_spend'):,.0f} $ on {get(early, 'adjustments'):.0f} "
-        f"hedges against {get(patient, 'hedge_spend'):,.0f} $ on "
-        f"{get(patient, 'adjustments'):.0f}; max drawdown {100 * get(early, 'max_drawdown'):.1f} "
-        f"% against {100 * get(patient, 'max_drawdown'):.1f} %."
+        f"Over {first} to {last} ({equity.height:,} trading days, {episodes.height} stress "
+        f"episode{'s' if episodes.height != 1 else ''} with the VIX at or above 30), adjusting "
+        f"early (layer 1 at VIX 17-22) returned {100 * diff.return_diff:+.2f} % of the capital a "
+        f"year against waiting for higher layers (90 % interval {100 * diff.return_low:+.2f} to "
+        f"{100 * diff.return_high:+.2f} %; Sharpe {diff.sharpe_diff:+.2f}, {diff.sharpe_low:+.2f} "
+        f"to {diff.sharpe_high:+.2f}), spending {get(early, 'hedge_spend'):,.0f} $ on "
+        f"{_count(get(early, 'adjustments'), 'hedge')} against {get(patient, 'hedge_spend'):,.0f} $ "
+        f"on {get(patient, 'adjustments'):.0f}; max drawdown {100 * get(early, 'max_drawdown'):.1f} % "
+        f"of the capital against {100 * get(patient, 'max_drawdown'):.1f} %."
     )
     if diff.significant:
         call = "The difference is outside the bootstrap noise: on this history, " + (
@@ -234,13 +313,15 @@ def verdict(
         )
     else:
         call = (
-            "The interval contains zero: on this history the data cannot tell the two "
-            "apart; the choice rests on cost and drawdown tolerance, not on return."
+            "The interval contains zero: on this history the data cannot tell the two apart "
+            f"(the smallest difference it can detect is about {100 * diff.detectable:.2f} % a "
+            "year); the choice rests on cost and drawdown tolerance, not on return."
         )
+    where = where_it_wins(episode_table(result, episodes), calm_years(result), a=early, b=patient)
     tail = ""
     if none is not None and none in result.runs:
         tail = (
-            f" The unhedged book: CAGR {100 * get(none, 'cagr'):+.2f} %, max drawdown "
-            f"{100 * get(none, 'max_drawdown'):.1f} %."
+            f" The unhedged book: {get(none, 'pnl'):+,.0f} $, {100 * get(none, 'annual_return'):+.2f} % "
+            f"of its capital a year, max drawdown {100 * get(none, 'max_drawdown'):.1f} %."
         )
-    return f"{lead} {call}{tail}"
+    return " ".join(part for part in (lead, call, where) if part) + tail

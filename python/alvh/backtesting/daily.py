@@ -5,8 +5,10 @@ the policy's decisions (`alvh.policy`).
 
 **The replay** (`replay`), one step per day both the SPX and the VIX have a close:
 
-1. the day's market: SPX and VIX closes, the `Assumptions`' rate, dividend yield,
-   VIX futures model and SPX vol model (`alvh.Market`);
+1. the day's market: SPX and VIX closes, the day's risk-free rate (``rates``, e.g. the
+   3-month bill of `alvh.backtesting.data.rates_for`; the `Assumptions`' constant
+   ``rate`` without it), the `Assumptions`' dividend yield, VIX futures model and SPX
+   vol model (`alvh.Market`);
 2. each open condor is marked to model; it is closed (at model prices, paying the
    slippage and commissions of `Costs`) when its P&L reaches ``profit_target`` of
    its credit, loses ``stop_loss`` times its credit, or has ``close_dte`` calendar
@@ -27,6 +29,16 @@ calendar time, annualized vol ``std(r) sqrt(252)``, Sharpe ``(252 mean(r) - rf) 
 vol``, Sortino (downside deviation ``sqrt(mean(min(r, 0)^2)) sqrt(252)``), max
 drawdown, Calmar ``CAGR / max drawdown``, the worst day, CVaR 95 of daily returns
 (the mean of the worst 5 %, as a positive fraction), and the number of trades.
+
+**A replay is a fixed-size book on a fixed capital**: it sells the same condor every
+week whatever its equity, so its returns are on the capital it was given, not
+compounded: ``r = (equity_t - equity_{t-1}) / initial_capital``, the annual return is
+the $ P&L over the capital per year (``annual_return``, in place of a CAGR), drawdowns
+are $ below the running peak over the capital (they can exceed 100 %: a book that loses
+more than its capital is still measured, and says so), and the policy's caps are
+shares of that capital. Over 2000-2022 a 1-lot weekly condor book moves by tens of
+thousands of $ on $100,000: compounding its returns on the running equity would
+measure the account, not the strategy, and fail as soon as the losses exceed it.
 """
 
 from __future__ import annotations
@@ -40,6 +52,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from alvh import bsm
+from alvh._core.types import FloatArray
 from alvh.book.instruments import SpxOption
 from alvh.book.position import Position
 from alvh.calendar import next_spx_expiries
@@ -145,10 +158,15 @@ class Assumptions:
 
 @dataclass(frozen=True)
 class Replay:
-    """The replay's daily ``equity`` frame (date, spx, vix, cash, open_value, hedge_value,
-    equity, open_condors, layer, hedge_spend) and its ``trades`` (one row per condor:
-    opened, closed, expiry, strikes, credit, exit value, P&L net of costs, costs, reason),
-    in $."""
+    """The replay's daily ``equity`` frame (date, spx, vix, rate, cash, open_value,
+    hedge_value, equity, open_condors, layer, hedge_spend, hedge_proceeds), its
+    ``trades`` (one row per condor: opened, closed, expiry, strikes, credit, exit value,
+    P&L net of costs, costs, reason) and its ``hedges`` (one row per hedge: bought,
+    sold (null while held at the end), layer, what it was, $ paid with costs, $
+    received net of costs (or its model value at the end), P&L, exit reason), in $.
+
+    A hedge's P&L over any stretch of days is the change of ``hedge_value`` plus the
+    ``hedge_proceeds`` minus the ``hedge_spend`` of the days in it."""
 
     equity: pl.DataFrame
     trades: pl.DataFrame
@@ -157,6 +175,7 @@ class Replay:
     assumptions: Assumptions
     decisions: tuple[Any, ...] = ()
     policy_name: str = "none"
+    hedges: pl.DataFrame | None = None
 
     def metrics(self) -> dict[str, float]:
         """`metrics` of this replay's equity curve, plus the hedging: ``hedge_spend``
@@ -166,8 +185,9 @@ class Replay:
         out = metrics(
             self.equity.get_column("equity").to_numpy(),
             dates,
-            rate=self.assumptions.rate,
+            rate=float(self.equity.get_column("rate").mean()),  # type: ignore[arg-type]
             trades=self.trades.height,
+            capital=self.assumptions.initial_capital,
         )
         out["hedge_spend"] = float(self.equity.get_column("hedge_spend").sum())
         out["adjustments"] = float(sum(1 for d in self.decisions if d.actions))
@@ -190,6 +210,9 @@ class _Hedge:
     position: Position
     layer: int  # the layer that placed it
     risk: float  # $ at risk (what the caps bound)
+    bought: dt.date
+    paid: float  # $ premium and costs paid
+    description: str
 
 
 def _value_any(position: Position, market: Market) -> float:
@@ -200,11 +223,17 @@ def _value_any(position: Position, market: Market) -> float:
     return float(value_at_spots(position, market, np.array([market.spot]), market)[0])
 
 
-def _value(position: Position, market: Market) -> float:
-    """$ model value of SPX option legs (intrinsic for those expiring today or before)."""
-    legs = [leg for leg in position.legs if isinstance(leg, SpxOption)]
+def _values(positions: list[Position], market: Market) -> FloatArray:
+    """$ model value of each position's SPX option legs (intrinsic for those expiring
+    today or before), all legs priced in one vectorized call: the replay marks every
+    open condor twice a day, and one call per condor was most of its time."""
+    legs = [leg for position in positions for leg in position.legs if isinstance(leg, SpxOption)]
+    owner = np.array(
+        [i for i, position in enumerate(positions) for leg in position.legs if isinstance(leg, SpxOption)],
+        dtype=np.int64,
+    )
     if not legs:
-        return 0.0
+        return np.zeros(len(positions))
     strike = np.array([leg.strike for leg in legs])
     is_call = np.array([leg.is_call for leg in legs])
     weight = np.array([leg.quantity * leg.multiplier for leg in legs], dtype=np.float64)
@@ -224,7 +253,11 @@ def _value(position: Position, market: Market) -> float:
             div=market.div,
             vol=market.spx_vol(strike[live], expiries),
         )
-    return float(values @ weight)
+    # Per position, summed leg by leg in order (as a loop per position would).
+    out = np.zeros(len(positions))
+    for i, amount in zip(owner, values * weight):
+        out[i] += amount
+    return out
 
 
 def _fill_costs(position: Position, costs: Costs) -> float:
@@ -283,6 +316,33 @@ def _days(
     return days
 
 
+def _rates_on(rates: Any, days: list[dt.date], constant: float) -> dict[dt.date, float]:
+    """Each replay day's rate: ``rates``' row of that day, or ``constant`` without ``rates``."""
+    import polars as pl
+
+    if rates is None:
+        return dict.fromkeys(days, constant)
+    if not isinstance(rates, pl.DataFrame):
+        kind = type(rates).__name__
+        raise InputTypeError(f"rates must be a Polars DataFrame with date and rate columns, got {kind}")
+    for column in ("date", "rate"):
+        if column not in rates.columns:
+            raise InvalidInputError(f"rates has no {column!r} column (columns: {', '.join(rates.columns)})")
+    table = dict(zip(rates.get_column("date").to_list(), rates.get_column("rate").cast(pl.Float64).to_list()))
+    out: dict[dt.date, float] = {}
+    for day in days:
+        value = table.get(day)
+        if value is None:
+            raise InvalidInputError(
+                f"rates has no row for replay day {day} (alvh.backtesting.data.rates_for carries "
+                "the last rate over bond-market holidays)"
+            )
+        if not (math.isfinite(value) and -0.05 <= value <= 0.25):
+            raise InvalidInputError(f"rates.rate on {day} must be in [-0.05, 0.25]; got {value!r}")
+        out[day] = value
+    return out
+
+
 def replay_days(
     spx: pl.DataFrame, vix: pl.DataFrame, *, start: dt.date | None = None, end: dt.date | None = None
 ) -> list[dt.date]:
@@ -303,6 +363,7 @@ def replay(
     policy: Any = None,
     states: Mapping[dt.date, Any] | None = None,
     seed: int = 0,
+    rates: pl.DataFrame | None = None,
 ) -> Replay:
     """Replay the condor book over the days both ``spx`` and ``vix`` (Polars frames
     with ``date`` and ``close``) have a close, from ``start`` to ``end`` (inclusive);
@@ -319,12 +380,19 @@ def replay(
     before the day's decision, so it comes one day after the layer falls), or the day
     before its first leg expires. Other days the
     decision would change nothing and is not run. Every run decision is kept in
-    `Replay.decisions`."""
+    `Replay.decisions`.
+
+    ``rates``: a Polars frame with ``date`` and ``rate`` (continuously compounded,
+    decimal) holding every replay day, e.g. `alvh.backtesting.data.rates_for` of the
+    sample's 3-month bill; each day's market (prices, the policy's projections) uses
+    that day's rate, and the Sharpe and Sortino ratios the mean rate. Without it every
+    day uses ``assumptions.rate``."""
     condors = condors or CondorRules()
     costs = costs or Costs()
     assumptions = assumptions or Assumptions()
     spx_close, vix_close = _closes(spx, "spx"), _closes(vix, "vix")
     days = _days(spx_close, vix_close, start, end)
+    rate_on = _rates_on(rates, days, assumptions.rate)
     if policy is not None and states is None:
         states = daily_states(spx, vix, rules=policy.rules)
     book = _Book(condors, costs, assumptions, policy=policy, states=states, seed=seed)
@@ -334,7 +402,7 @@ def replay(
         market = Market(
             as_of=day,
             spot=spx_close[day],
-            rate=assumptions.rate,
+            rate=rate_on[day],
             div=assumptions.div,
             vix=vix_close[day],
             futures=assumptions.futures,
@@ -347,10 +415,11 @@ def replay(
         book.record(day, market, spx=spx_close[day], vix=vix_close[day], hedge_spend=spend)
         if progress is not None and (index % 20 == 19 or index == len(days) - 1):
             progress(index + 1, len(days))
-    equity, trades = book.frames()
+    equity, trades, hedges = book.frames()
     return Replay(
         equity=equity,
         trades=trades,
+        hedges=hedges,
         condors=condors,
         costs=costs,
         assumptions=assumptions,
@@ -376,18 +445,24 @@ class _Book:
     ) -> None:
         self.rules, self.costs = condors, costs
         self.policy, self.states, self.seed = policy, states, seed
-        self.cash = assumptions.initial_capital
+        self.cash = self.capital = assumptions.initial_capital
         self.condors: list[_Open] = []
         self.hedges: list[_Hedge] = []
         self.decisions: list[Any] = []
         self.layer, self.acted = 0, 0
         self.previous_equity = self.cash  # the base of the policy's caps
+        self.proceeds = 0.0  # $ from hedges sold today
+        self.hedge_marks: list[float] = []  # each held hedge's model value at the last record
+        self.hedge_rows: dict[str, list[Any]] = {
+            k: [] for k in ("bought", "sold", "layer", "hedge", "paid", "received", "pnl", "reason")
+        }
         self.rows: dict[str, list[Any]] = {
             k: []
             for k in (
                 "date",
                 "spx",
                 "vix",
+                "rate",
                 "cash",
                 "open_value",
                 "hedge_value",
@@ -395,6 +470,7 @@ class _Book:
                 "open_condors",
                 "layer",
                 "hedge_spend",
+                "hedge_proceeds",
             )
         }
         self.trades: dict[str, list[Any]] = {
@@ -420,9 +496,10 @@ class _Book:
         the stop loss or ``close_dte``; keep the rest."""
         rules, costs = self.rules, self.costs
         still: list[_Open] = []
-        for item in self.condors:
+        marks = _values([item.position for item in self.condors], market)
+        for item, mark in zip(self.condors, marks):
             expiry = item.position.legs[0].expiry
-            value = _value(item.position, market)
+            value = float(mark)
             pnl = item.credit + value
             if expiry <= day:  # settled at intrinsic: no fill, no costs
                 self._close(item, day, value, "expiry", 0.0)
@@ -490,13 +567,29 @@ class _Book:
     def _sell_hedges(self, day: dt.date, market: Market) -> None:
         """Sell each hedge whose layer is gone or whose first expiry is a day away."""
         kept: list[_Hedge] = []
+        self.proceeds = 0.0
         for held in self.hedges:
             first = min(leg.expiry for leg in held.position.legs)
             if held.layer > self.layer or (first - day).days <= 1:
-                self.cash += _value_any(held.position, market) - _fill_costs(held.position, self.costs)
+                received = _value_any(held.position, market) - _fill_costs(held.position, self.costs)
+                self.cash += received
+                self.proceeds += received
+                reason = f"layer {held.layer} left" if held.layer > self.layer else "expiry"
+                self._hedge_row(held, day, received, reason)
             else:
                 kept.append(held)
         self.hedges = kept
+
+    def _hedge_row(self, held: _Hedge, sold: dt.date | None, received: float, reason: str) -> None:
+        rows = self.hedge_rows
+        rows["bought"].append(held.bought)
+        rows["sold"].append(sold)
+        rows["layer"].append(held.layer)
+        rows["hedge"].append(held.description)
+        rows["paid"].append(held.paid)
+        rows["received"].append(received)
+        rows["pnl"].append(received - held.paid)
+        rows["reason"].append(reason)
 
     def _decide(self, index: int, day: dt.date, market: Market) -> Any:
         """Move the layer; on a day the decision could change something, run
@@ -528,7 +621,7 @@ class _Book:
             market,
             layer=self.layer,
             acted=self.acted,
-            portfolio_value=max(self.previous_equity, 1.0),
+            portfolio_value=self.capital,
             committed_risk=math.fsum(held.risk for held in self.hedges),
             seed=self.seed + index,
         )
@@ -541,18 +634,21 @@ class _Book:
         hedge = decision.hedge()
         paid = -hedge.credit + _fill_costs(hedge, self.costs)
         self.cash -= paid
-        self.hedges.append(_Hedge(hedge, self.layer, decision.actions[0].risk))
+        action = decision.actions[0]
+        self.hedges.append(_Hedge(hedge, self.layer, action.risk, decision.date, paid, action.description))
         return paid
 
     def record(self, day: dt.date, market: Market, *, spx: float, vix: float, hedge_spend: float) -> None:
         """The day's equity row: cash plus the model value of the open condors and hedges."""
-        open_value = math.fsum(_value(item.position, market) for item in self.condors)
-        hedge_value = math.fsum(_value_any(held.position, market) for held in self.hedges)
+        open_value = math.fsum(_values([item.position for item in self.condors], market))
+        self.hedge_marks = [_value_any(held.position, market) for held in self.hedges]
+        hedge_value = math.fsum(self.hedge_marks)
         self.previous_equity = self.cash + open_value + hedge_value
         rows = self.rows
         rows["date"].append(day)
         rows["spx"].append(spx)
         rows["vix"].append(vix)
+        rows["rate"].append(market.rate)
         rows["cash"].append(self.cash)
         rows["open_value"].append(open_value)
         rows["hedge_value"].append(hedge_value)
@@ -560,10 +656,26 @@ class _Book:
         rows["open_condors"].append(len(self.condors))
         rows["layer"].append(self.layer)
         rows["hedge_spend"].append(hedge_spend)
+        rows["hedge_proceeds"].append(self.proceeds)
+        self.proceeds = 0.0
 
-    def frames(self) -> tuple[pl.DataFrame, pl.DataFrame]:
-        """The equity rows and the trades as Polars frames."""
+    def frames(self) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+        """The equity rows, the trades and the hedges as Polars frames (hedges still held
+        at the end at their last model value, not sold)."""
         import polars as pl
+
+        for held, mark in zip(self.hedges, self.hedge_marks):
+            self._hedge_row(held, None, mark, "held at the end (model value)")
+        hedge_schema = {
+            "bought": pl.Date,
+            "sold": pl.Date,
+            "layer": pl.Int64,
+            "hedge": pl.String,
+            "paid": pl.Float64,
+            "received": pl.Float64,
+            "pnl": pl.Float64,
+            "reason": pl.String,
+        }
 
         trade_schema = {
             "opened": pl.Date,
@@ -579,39 +691,65 @@ class _Book:
             "costs": pl.Float64,
             "reason": pl.String,
         }
-        return pl.DataFrame(self.rows), pl.DataFrame(self.trades, schema=trade_schema)
+        return (
+            pl.DataFrame(self.rows),
+            pl.DataFrame(self.trades, schema=trade_schema),
+            pl.DataFrame(self.hedge_rows, schema=hedge_schema),
+        )
 
 
 def metrics(
-    equity: Any, dates: list[dt.date], *, rate: float = 0.0, trades: int | None = None
+    equity: Any,
+    dates: list[dt.date],
+    *,
+    rate: float = 0.0,
+    trades: int | None = None,
+    capital: float | None = None,
 ) -> dict[str, float]:
     """The metrics of the module doc from a daily equity curve (``equity[i]`` on
-    ``dates[i]``); returns and drawdowns as fractions."""
+    ``dates[i]``); returns and drawdowns as fractions.
+
+    Without ``capital``: returns compound on the running equity (``cagr``; the equity
+    must stay positive). With ``capital`` (a replay's fixed book): returns are the daily
+    $ changes over ``capital``, ``annual_return`` replaces ``cagr`` (the $ P&L over the
+    capital per year of calendar time), drawdowns are $ over ``capital``, and ``pnl``
+    is the $ P&L."""
     values = np.asarray(equity, dtype=np.float64)
     if values.ndim != 1 or values.size < 2 or len(dates) != values.size:
         raise InvalidInputError("equity needs at least two days, one value per date")
-    if not (np.isfinite(values).all() and (values > 0).all()):
-        raise InvalidInputError("equity must stay positive and finite (the book was wiped out)")
-    returns = values[1:] / values[:-1] - 1.0
+    if not np.isfinite(values).all():
+        raise InvalidInputError("equity must be finite")
     years = (dates[-1] - dates[0]).days / 365.0
-    cagr = (values[-1] / values[0]) ** (1.0 / years) - 1.0 if years > 0 else float("nan")
+    peak = np.maximum.accumulate(values)
+    if capital is None:
+        if not (values > 0).all():
+            raise InvalidInputError("equity must stay positive and finite (the book was wiped out)")
+        returns = values[1:] / values[:-1] - 1.0
+        growth = (values[-1] / values[0]) ** (1.0 / years) - 1.0 if years > 0 else float("nan")
+        drawdown = 1.0 - values / peak
+    else:
+        if not (math.isfinite(capital) and capital > 0):
+            raise InvalidInputError(f"capital must be a positive $ amount; got {capital!r}")
+        returns = np.diff(values) / capital
+        growth = (values[-1] - values[0]) / capital / years if years > 0 else float("nan")
+        drawdown = (peak - values) / capital
     vol = float(np.std(returns, ddof=1) * math.sqrt(TRADING_DAYS))
     excess = float(np.mean(returns) * TRADING_DAYS - rate)
     downside = float(math.sqrt(np.mean(np.minimum(returns, 0.0) ** 2)) * math.sqrt(TRADING_DAYS))
-    peak = np.maximum.accumulate(values)
-    drawdown = 1.0 - values / peak
     max_dd = float(drawdown.max())
     tail = np.sort(returns)[: max(1, int(math.ceil(0.05 * returns.size)))]
     out = {
-        "cagr": float(cagr),
+        "cagr" if capital is None else "annual_return": float(growth),
         "vol": vol,
         "sharpe": excess / vol if vol > 0 else float("nan"),
         "sortino": excess / downside if downside > 0 else float("nan"),
         "max_drawdown": max_dd,
-        "calmar": float(cagr / max_dd) if max_dd > 0 else float("nan"),
+        "calmar": float(growth / max_dd) if max_dd > 0 else float("nan"),
         "worst_day": float(returns.min()),
         "cvar95_daily": float(-tail.mean()),
     }
+    if capital is not None:
+        out["pnl"] = float(values[-1] - values[0])
     if trades is not None:
         out["trades"] = float(trades)
     return out

@@ -34,7 +34,7 @@ __all__ = ["register", "replay_and_report", "run"]
 #: have no single column; ``None`` kind prints the value as it is.
 _COLUMNS = (
     ("policy", "policy", None),
-    ("CAGR", "cagr", "signed"),
+    ("ret/yr", "annual_return", "signed"),
     ("vol", "vol", "pct"),
     ("Sharpe", "sharpe", "num"),
     ("max DD", "max_drawdown", "pct"),

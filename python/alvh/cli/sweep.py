@@ -44,7 +44,7 @@ _LOWER_IS_BETTER = ("vol", "max_drawdown", "cvar95_daily", "hedge_spend")
 _COLUMNS = (
     ("L1 start", "layer1_start", "vix"),
     ("L2 start", "layer2_start", "vix"),
-    ("CAGR", "cagr", "signed"),
+    ("ret/yr", "annual_return", "signed"),
     ("vol", "vol", "pct"),
     ("Sharpe", "sharpe", "num"),
     ("Sortino", "sortino", "num"),
@@ -104,7 +104,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.add_argument(
         "--metric",
         default="sharpe",
-        choices=["sharpe", "sortino", "cagr", "calmar", "max_drawdown", "cvar95_daily"],
+        choices=["sharpe", "sortino", "annual_return", "calmar", "max_drawdown", "cvar95_daily"],
         help="the heatmap's metric and the table's order (default: sharpe)",
     )
     parser.add_argument("--top", type=int, default=5, help="rows of the best-points table (default: 5)")

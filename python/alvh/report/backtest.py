@@ -70,14 +70,14 @@ def backtest_report(result: Any, directory: str | os.PathLike[str]) -> Path:
     ax = fig.subplots()
     for name, run in runs.items():
         values = run.equity["equity"].to_numpy()
-        drawdown = 1.0 - values / np.maximum.accumulate(values)
+        drawdown = (np.maximum.accumulate(values) - values) / run.assumptions.initial_capital
         ax.fill_between(
             run.equity["date"].to_list(), -100.0 * drawdown, 0.0, color=colour[name], alpha=0.25, label=name
         )
-    ax.set_ylabel("drawdown (%)")
+    ax.set_ylabel("drawdown (% of capital)")
     ax.legend()
     ax.grid(alpha=0.3)
-    ax.set_title("Drawdown below the running peak")
+    ax.set_title("Drawdown below the running peak, in % of the book's capital")
     pictures["drawdown"] = save(fig, out / "drawdown.png")
 
     first = next(iter(runs.values())).equity
@@ -124,9 +124,9 @@ def backtest_report(result: Any, directory: str | os.PathLike[str]) -> Path:
     ax = fig.subplots()
     for name, run in runs.items():
         values = run.equity["equity"].to_numpy()
-        returns = 100.0 * (values[1:] / values[:-1] - 1.0)
+        returns = 100.0 * np.diff(values) / run.assumptions.initial_capital
         ax.hist(returns, bins=80, histtype="step", color=colour[name], label=name, linewidth=1.3)
-    ax.set_xlabel("daily return (%)")
+    ax.set_xlabel("daily return (% of capital)")
     ax.set_ylabel("days")
     ax.set_yscale("log")
     ax.legend()
@@ -136,7 +136,7 @@ def backtest_report(result: Any, directory: str | os.PathLike[str]) -> Path:
 
     table = result.metrics()
     percent = {
-        "cagr",
+        "annual_return",
         "vol",
         "max_drawdown",
         "worst_day",

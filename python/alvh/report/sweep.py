@@ -20,14 +20,14 @@ _SWEEP_METRICS: dict[str, tuple[str, str, bool]] = {
     "sharpe": ("Sharpe ratio", "{:.2f}", True),
     "sortino": ("Sortino ratio", "{:.2f}", True),
     "calmar": ("Calmar ratio", "{:.2f}", True),
-    "cagr": ("CAGR (%)", "{:+.1f}", True),
+    "annual_return": ("return on capital (% a year)", "{:+.1f}", True),
     "vol": ("annual vol (%)", "{:.1f}", False),
     "max_drawdown": ("max drawdown (%)", "{:.1f}", False),
     "worst_day": ("worst day (%)", "{:+.1f}", True),
     "cvar95_daily": ("daily CVaR 95 (%)", "{:.2f}", False),
     "hedge_spend": ("hedge spend ($)", "{:,.0f}", False),
 }
-_PERCENT_METRICS = frozenset({"cagr", "vol", "max_drawdown", "worst_day", "cvar95_daily"})
+_PERCENT_METRICS = frozenset({"annual_return", "vol", "max_drawdown", "worst_day", "cvar95_daily"})
 
 
 def sweep_heatmap(
