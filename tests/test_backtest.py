@@ -504,7 +504,10 @@ def test_backtest_compares_policies_and_writes_the_report(tmp_path):
     assert table["policy"].to_list() == ["none", "early", "patient"]
     assert table.filter(pl.col("policy") == "none")["hedge_spend"][0] == 0.0
     # each row is its replay's own metrics
-    assert table.filter(pl.col("policy") == "early")["annual_return"][0] == result.runs["early"].metrics()["annual_return"]
+    assert (
+        table.filter(pl.col("policy") == "early")["annual_return"][0]
+        == result.runs["early"].metrics()["annual_return"]
+    )
     equity = result.equity()
     assert equity.height == 3 * spx.height and (equity["drawdown"] >= 0).all()
     decisions = result.decisions()
