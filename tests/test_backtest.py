@@ -643,3 +643,30 @@ def test_policies_replayed_in_processes_equal_the_serial_runs():
         assert (name, 130, 130) in seen
     with pytest.raises(InvalidInputError, match="workers must be an int >= 1"):
         backtest(spx, vix, workers=0, **kwargs)
+
+
+def test_walk_forward_chooses_without_reading_the_test_period():
+    from alvh.backtesting.sweeps import walk_forward
+
+    spx, vix = _stress_history(n=200)
+    split = spx["date"][129]
+    grid = dict(layer1_starts=[16, 18], layer2_starts=[23, 25], metric="annual_return")
+    a = Assumptions(initial_capital=60_000.0)
+    wf = walk_forward(spx, vix, split=split, assumptions=a, **grid)
+    assert wf.train.height == 4 and wf.split == split
+    best = wf.train.sort("annual_return", descending=True, maintain_order=True).row(0, named=True)
+    assert wf.chosen == (best["layer1_start"], best["layer2_start"])
+    assert wf.test["policy"].to_list() == ["early (chosen)", "early (untuned)"]
+    assert (wf.test["layer1_start"][1], wf.test["layer2_start"][1]) == (17.0, 24.0)
+    # Everything after the split changed (a crash instead of the recovery): the training
+    # sweep and the choice are the same, the test period's numbers are not.
+    after = pl.col("date") > split
+    changed_spx = spx.with_columns(pl.when(after).then(pl.col("close") * 0.7).otherwise(pl.col("close")))
+    changed_vix = vix.with_columns(
+        pl.when(after).then(pl.lit(45.0)).otherwise(pl.col("close")).alias("close")
+    )
+    other = walk_forward(changed_spx, changed_vix, split=split, assumptions=a, **grid)
+    assert other.train.equals(wf.train) and other.chosen == wf.chosen
+    assert not other.test.equals(wf.test)
+    with pytest.raises(InvalidInputError, match="metric 'gain' is not a sweep column"):
+        walk_forward(spx, vix, split=split, layer1_starts=[16], layer2_starts=[23], metric="gain")
