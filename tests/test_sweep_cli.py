@@ -24,17 +24,20 @@ START, END = dt.date(2018, 1, 1), dt.date(2018, 4, 30)
 
 @pytest.fixture(scope="module")
 def history():
-    pytest.importorskip("arch")
     from alvh.backtesting.data import sample_data
 
     data = sample_data()
-    return data.spx, data.vix.select("date", "close")
+    return data.spx, data.vix.select("date", "close"), data.rates
 
 
 @pytest.fixture(scope="module")
 def expected(history):
-    """`sweep` called directly on what the CLI tests below ask for."""
-    spx, vix = history
+    """`sweep` called directly on what the CLI tests below ask for (``--sample``: each
+    day at the sample's 3-month bill rate)."""
+    from alvh.backtesting.daily import replay_days
+    from alvh.backtesting.data import rates_for
+
+    spx, vix, rates = history
     return sweep(
         spx,
         vix,
@@ -43,6 +46,7 @@ def expected(history):
         base=alvh.Policy.preset("early"),
         start=START,
         end=END,
+        rates=rates_for(replay_days(spx, vix, start=START, end=END), rates),
     )
 
 
@@ -102,8 +106,12 @@ def test_cli_sweep_on_two_processes_gives_the_serial_rows_as_csv(
 
 def test_cli_sweep_on_a_dask_scheduler(history, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     distributed = pytest.importorskip("distributed")
-    spx, vix = history
-    want = sweep(spx, vix, layer1_starts=[16], layer2_starts=[23, 24], start=START, end=END)
+    from alvh.backtesting.daily import replay_days
+    from alvh.backtesting.data import rates_for
+
+    spx, vix, rates = history
+    rates = rates_for(replay_days(spx, vix, start=START, end=END), rates)
+    want = sweep(spx, vix, layer1_starts=[16], layer2_starts=[23, 24], start=START, end=END, rates=rates)
     with distributed.LocalCluster(
         n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
     ) as cluster:
@@ -126,6 +134,35 @@ def test_cli_sweep_on_a_dask_scheduler(history, tmp_path: Path, capsys: pytest.C
             == 0
         )
     assert pl.read_parquet(tmp_path / "sweep.parquet").equals(want)
+
+
+def test_cli_sweep_walks_forward_from_the_split(
+    history, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from alvh.backtesting.daily import replay_days
+    from alvh.backtesting.data import rates_for
+    from alvh.backtesting.sweeps import walk_forward
+
+    spx, vix, rates = history
+    split = dt.date(2018, 2, 28)
+    rates = rates_for(replay_days(spx, vix, start=START, end=END), rates)
+    want = walk_forward(
+        spx,
+        vix,
+        split=split,
+        layer1_starts=[16, 17],
+        layer2_starts=[23],
+        start=START,
+        end=END,
+        rates=rates,
+    )
+    out = tmp_path / "wf"
+    argv = ["sweep", "--sample", *WINDOW, "--train-end", "2018-02-28", "--layer1", "16:17", "--layer2", "23"]
+    assert main([*argv, "--out", str(out)]) == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "Out of sample, after 2018-02-28" in printed and "early (chosen)" in printed
+    assert pl.read_parquet(out / "sweep.parquet").equals(want.train)
+    assert pl.read_parquet(out / "walk_forward.parquet").equals(want.test)
 
 
 def test_cli_sweep_without_dask_names_the_dist_extra(
@@ -154,13 +191,12 @@ def test_cli_sweep_without_dask_names_the_dist_extra(
         (["--workers", "2", "--dask", "tcp://127.0.0.1:8786"], "--workers or --dask, not both"),
         (["--policy", "eager"], "--policy 'eager' is neither a preset"),
         (["--layer1", "25", "--layer2", "22"], "no valid (layer1_start, layer2_start) pair"),
+        (["--end", "2010-01-01", "--train-end", "2011-12-31"], "--train-end 2011-12-31 must fall between"),
     ],
 )
 def test_cli_sweep_bad_options_exit_2_naming_them(
     args: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    if "--policy" in args or "25" in args:
-        pytest.importorskip("arch")  # these reach the history
     assert main(["sweep", "--sample", *args, "--out", str(tmp_path / "x")]) == 2
     printed = " ".join(capsys.readouterr().out.split())
     assert "error:" in printed and message in printed, printed

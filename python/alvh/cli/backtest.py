@@ -19,8 +19,10 @@ from alvh.cli.common import (
     check_out_dir,
     load_history,
     metric_cell,
+    parse_date,
     policy_by_name,
     progress_bar,
+    replay_rates,
 )
 
 if TYPE_CHECKING:
@@ -38,8 +40,7 @@ _COLUMNS = (
     ("vol", "vol", "pct"),
     ("Sharpe", "sharpe", "num"),
     ("max DD", "max_drawdown", "pct"),
-    ("worst day", "worst_day", "signed"),
-    ("CVaR95/day", "cvar95_daily", "pct"),
+    ("P&L $", "pnl", "money"),
     ("hedge $", "hedge_spend", "money"),
     ("hedges", "adjustments", "int"),
     ("% days L1/2/3", None, None),
@@ -61,29 +62,58 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         default=None,
         help="early, patient or a policy TOML (repeatable; default: early and patient)",
     )
+    parser.add_argument("--start", default=None, metavar="YYYY-MM-DD", help="first replay day")
+    parser.add_argument("--end", default=None, metavar="YYYY-MM-DD", help="last replay day")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="processes to replay the policies on (default: 1)"
+    )
     parser.add_argument("--out", default="alvh-report", help="report directory (default: alvh-report)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, console: Console) -> None:
     """Replay no hedge and each ``--policy`` on the history; print and write the report."""
-    spx, vix = load_history(args)
+    start, end = parse_date("--start", args.start), parse_date("--end", args.end)
+    if args.workers < 1:
+        raise CliError(f"--workers must be 1 or more; got {args.workers}")
+    spx, vix, rates = load_history(args)
     policies: dict[str, Any] = {"none": None}
     for name in args.policy or ["early", "patient"]:
         policy = policy_by_name(name)
         policies[policy.name] = policy
-    replay_and_report(console, spx, vix, policies, args.out)
+    rates = replay_rates(args, spx, vix, rates, start, end)
+    replay_and_report(
+        console, spx, vix, policies, args.out, rates=rates, start=start, end=end, workers=args.workers
+    )
 
 
-def replay_and_report(console: Console, spx: Any, vix: Any, policies: dict[str, Any], out: str) -> None:
-    """Replay ``policies`` with a progress bar, print the comparison and the verdict,
-    write the report into ``out``."""
+def replay_and_report(
+    console: Console,
+    spx: Any,
+    vix: Any,
+    policies: dict[str, Any],
+    out: str,
+    *,
+    rates: Any = None,
+    start: Any = None,
+    end: Any = None,
+    workers: int = 1,
+) -> None:
+    """Replay ``policies`` with a progress bar, print the comparison, the stress
+    episodes, the calm years and the verdict, write the report into ``out``."""
     from alvh.backtesting.comparison import verdict
+    from alvh.backtesting.episodes import calm_years, episode_table
     from alvh.report.backtest import backtest_report
 
     out_dir = check_out_dir(out)
-    result = _replay(console, spx, vix, policies)
+    result = _replay(console, spx, vix, policies, rates=rates, start=start, end=end, workers=workers)
     console.print(_comparison_table(result.metrics()))
+    episodes = episode_table(result)
+    if episodes.height:
+        console.print(_episode_table(episodes))
+    calm = calm_years(result)
+    if calm.height:
+        console.print(_calm_table(calm))
     if {"early", "patient"} <= set(policies):
         console.print(f"[bold]Verdict.[/bold] {escape(verdict(result))}", highlight=False)
     try:
@@ -93,7 +123,78 @@ def replay_and_report(console: Console, spx: Any, vix: Any, policies: dict[str, 
     console.print(f"report written to {escape(str(report))}", highlight=False)
 
 
-def _replay(console: Console, spx: Any, vix: Any, policies: dict[str, Any]) -> BacktestResult:
+def _episode_table(episodes: pl.DataFrame) -> Table:
+    """One row per stress episode and policy: the book's P&L through the episode's
+    window, its worst drawdown, and what its hedges cost and paid."""
+    table = Table(title="Stress episodes (VIX >= 30; window: 20 trading days either side)")
+    for label in (
+        "episode",
+        "kind",
+        "VIX peak",
+        "policy",
+        "P&L $",
+        "max DD",
+        "hedge $",
+        "payoff $",
+        "vs none $",
+    ):
+        table.add_column(label, justify="left" if label in ("episode", "kind", "policy") else "right")
+    current = None
+    for row in episodes.iter_rows(named=True):
+        if current is not None and row["episode"] != current:
+            table.add_section()
+        first = row["episode"] != current
+        current = row["episode"]
+        vs_none = row["vs_none"]
+        table.add_row(
+            f"{row['label']}" if first else "",
+            row["kind"] if first else "",
+            f"{row['peak']:.1f}" if first else "",
+            row["policy"],
+            f"{row['pnl']:+,.0f}",
+            metric_cell(row["max_drawdown"], "pct"),
+            f"{row['hedge_spend']:,.0f}",
+            f"{row['hedge_payoff']:,.0f}",
+            "" if vs_none is None or row["policy"] == "none" else f"{vs_none:+,.0f}",
+        )
+    table.caption = "max DD: the worst fall inside the window, in % of the book's capital"
+    return table
+
+
+def _calm_table(calm: pl.DataFrame) -> Table:
+    """P&L per calm year (no VIX close at or above 30), one column per policy, and the
+    hedged policies' hedge net."""
+    policies = list(dict.fromkeys(calm["policy"].to_list()))
+    hedged = [p for p in policies if p != "none"]
+    table = Table(title="Calm years (no VIX close at or above 30): P&L $ and what hedging cost")
+    table.add_column("year", justify="left")
+    for name in policies:
+        table.add_column(f"{name} P&L", justify="right")
+    for name in hedged:
+        table.add_column(f"{name} hedge net", justify="right")
+    for year in dict.fromkeys(calm["year"].to_list()):
+        rows = {r["policy"]: r for r in calm.filter(calm["year"] == year).iter_rows(named=True)}
+        if year == 0:
+            table.add_section()
+        table.add_row(
+            "all" if year == 0 else str(year),
+            *[f"{rows[p]['pnl']:+,.0f}" for p in policies],
+            *[f"{rows[p]['hedge_net']:+,.0f}" for p in hedged],
+        )
+    return table
+
+
+def _replay(
+    console: Console,
+    spx: Any,
+    vix: Any,
+    policies: dict[str, Any],
+    *,
+    rates: Any = None,
+    start: Any = None,
+    end: Any = None,
+    workers: int = 1,
+) -> BacktestResult:
     """The backtest, one progress bar per policy."""
     from alvh.backtesting.comparison import backtest
 
@@ -108,7 +209,16 @@ def _replay(console: Console, spx: Any, vix: Any, policies: dict[str, Any]) -> B
                 bar.start_task(tasks[name])
             bar.update(tasks[name], completed=done, total=total)
 
-        return backtest(spx, vix, policies=policies, progress=advance)
+        return backtest(
+            spx,
+            vix,
+            policies=policies,
+            progress=advance,
+            rates=rates,
+            start=start,
+            end=end,
+            workers=workers,
+        )
 
 
 def _comparison_table(metrics: pl.DataFrame) -> Table:
@@ -124,5 +234,8 @@ def _comparison_table(metrics: pl.DataFrame) -> Table:
             else:
                 cells.append(str(row[key]) if kind is None else metric_cell(row[key], kind))
         table.add_row(*cells)
-    table.caption = "Sortino, Calmar and the rest: the report's table"
+    table.caption = (
+        "returns and drawdowns in % of the book's fixed capital; worst day, CVaR, Sortino, "
+        "Calmar: the report's table"
+    )
     return table

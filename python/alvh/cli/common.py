@@ -123,20 +123,43 @@ def check_out_dir(out: str) -> Path:
 
 
 def add_history_options(parser: argparse.ArgumentParser) -> None:
-    """``--spx``, ``--vix``, ``--cboe`` and ``--sample``: the history ``load_history`` reads."""
+    """``--spx``, ``--vix``, ``--cboe``, ``--rates``, ``--carry-rates`` and ``--sample``:
+    the history ``load_history`` reads."""
     parser.add_argument("--spx", default=None, help="SPX daily OHLC (CSV or Parquet, docs/data_format.md)")
     parser.add_argument("--vix", default=None, help="VIX daily closes (CSV or Parquet)")
     parser.add_argument("--cboe", action="store_true", help="--vix is Cboe's VIX_History.csv")
-    parser.add_argument("--sample", action="store_true", help="use the sample data (the data extra)")
+    parser.add_argument(
+        "--rates",
+        default=None,
+        help="daily risk-free rates, percent (CSV or Parquet with date, rate); default with "
+        "--sample: the 3-month bill; otherwise a constant 2 %%",
+    )
+    parser.add_argument(
+        "--carry-rates",
+        action="store_true",
+        help="carry the last rate over days after the rate series ends (refused otherwise)",
+    )
+    parser.add_argument(
+        "--sample",
+        action="store_true",
+        help="the bundled sample: S&P 500 and VIX 2000-2022 and the 3-month bill",
+    )
 
 
-def load_history(args: argparse.Namespace) -> tuple[Any, Any]:
-    """The SPX and VIX histories of ``--sample`` or ``--spx``/``--vix`` (``--cboe``)."""
+def load_history(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+    """The SPX and VIX histories of ``--sample`` or ``--spx``/``--vix`` (``--cboe``), and
+    the rate series (``--rates``, the sample's 3-month bill with ``--sample``, or None
+    for the constant default rate)."""
+    from alvh.backtesting.data import load_rates, sample_data
+
+    rates = None
+    if getattr(args, "rates", None) is not None:
+        if not Path(args.rates).is_file():
+            raise CliError(f"--rates file {args.rates!r} does not exist (or is not a file)")
+        rates = load_rates(args.rates)
     if args.sample:
-        from alvh.backtesting.data import sample_data
-
         data = sample_data()
-        return data.spx, data.vix.select("date", "close")
+        return data.spx, data.vix.select("date", "close"), data.rates if rates is None else rates
     if args.spx is None or args.vix is None:
         raise CliError("give --spx and --vix history files (CSV or Parquet), or --sample")
     from alvh.backtesting.data import load_cboe_vix, load_ohlc
@@ -146,7 +169,21 @@ def load_history(args: argparse.Namespace) -> tuple[Any, Any]:
             raise CliError(f"{label} file {path!r} does not exist (or is not a file)")
     spx = load_ohlc(args.spx)
     vix = load_cboe_vix(args.vix) if args.cboe else load_ohlc(args.vix, columns=("close",))
-    return spx, vix.select("date", "close")
+    return spx, vix.select("date", "close"), rates
+
+
+def replay_rates(
+    args: argparse.Namespace, spx: Any, vix: Any, rates: Any, start: Any = None, end: Any = None
+) -> Any:
+    """Each replay day's rate (`alvh.backtesting.data.rates_for`), or None without a rate
+    series; ``--carry-rates`` carries the last rate past the series' end."""
+    if rates is None:
+        return None
+    from alvh.backtesting.daily import replay_days
+    from alvh.backtesting.data import rates_for
+
+    days = replay_days(spx, vix, start=start, end=end)
+    return rates_for(days, rates, carry_forward=bool(getattr(args, "carry_rates", False)))
 
 
 def policy_by_name(name: str) -> alvh.Policy:

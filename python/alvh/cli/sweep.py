@@ -28,12 +28,15 @@ from alvh.cli.common import (
     parse_vix_starts,
     policy_by_name,
     progress_bar,
+    replay_rates,
 )
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
 
     import polars as pl
+
+    from alvh.backtesting.sweeps import WalkForward
 
 __all__ = ["register", "run"]
 
@@ -56,12 +59,14 @@ _COLUMNS = (
 
 
 class _Points(NamedTuple):
-    """What the sweep covers: the band starts of each layer and the replay's days."""
+    """What the sweep covers: the band starts of each layer, the replay's days and the
+    walk-forward split (None: no split)."""
 
     layer1: list[float]
     layer2: list[float]
     start: date | None
     end: date | None
+    train_end: date | None = None
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -92,6 +97,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     parser.add_argument("--start", default=None, metavar="YYYY-MM-DD", help="first replay day")
     parser.add_argument("--end", default=None, metavar="YYYY-MM-DD", help="last replay day")
+    parser.add_argument(
+        "--train-end",
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="walk forward: sweep only up to this day (the history is cut there), then replay "
+        "the best point by --metric and the untuned policy on the days after it",
+    )
     parser.add_argument(
         "--workers", type=int, default=1, help="processes to run the points on (default: 1, serial)"
     )
@@ -129,9 +141,17 @@ def run(args: argparse.Namespace, console: Console) -> None:
     points = _check_args(args)
     out_dir = check_out_dir(args.out)
     policy = policy_by_name(args.policy)
-    spx, vix = load_history(args)
-    frame = _sweep(args, console, spx, vix, policy, points)
+    spx, vix, rates = load_history(args)
+    rates = replay_rates(args, spx, vix, rates, points.start, points.end)
+    walk = None
+    if points.train_end is not None:
+        walk = _walk_forward(args, console, spx, vix, policy, points, rates)
+        frame = walk.train
+    else:
+        frame = _sweep(args, console, spx, vix, policy, points, rates)
     console.print(_best_table(frame, args, policy))
+    if walk is not None:
+        console.print(_out_of_sample_table(walk))
     out_dir.mkdir(parents=True, exist_ok=True)
     data_path = out_dir / f"sweep.{args.format}"
     buffer = io.BytesIO()
@@ -141,7 +161,17 @@ def run(args: argparse.Namespace, console: Console) -> None:
         frame.write_parquet(buffer)
     atomic_write(data_path, buffer.getvalue())  # never a partial file
     console.print(f"sweep written to {escape(str(data_path))}", highlight=False)
-    days = replay_days(spx, vix, start=points.start, end=points.end)
+    if walk is not None:
+        test_path = out_dir / f"walk_forward.{args.format}"
+        buffer = io.BytesIO()
+        if args.format == "csv":
+            walk.test.write_csv(buffer)
+        else:
+            walk.test.write_parquet(buffer)
+        atomic_write(test_path, buffer.getvalue())
+        console.print(f"out-of-sample rows written to {escape(str(test_path))}", highlight=False)
+    last = points.train_end if points.train_end is not None else points.end
+    days = replay_days(spx, vix, start=points.start, end=last)
     try:
         from alvh.report.sweep import sweep_heatmap
 
@@ -161,17 +191,75 @@ def _check_args(args: argparse.Namespace) -> _Points:
     layer1 = parse_vix_starts("--layer1", args.layer1)
     layer2 = parse_vix_starts("--layer2", args.layer2)
     start, end = parse_date("--start", args.start), parse_date("--end", args.end)
+    train_end = parse_date("--train-end", args.train_end)
     if start is not None and end is not None and end < start:
         raise CliError(f"--end {args.end} is before --start {args.start}")
+    if train_end is not None and (
+        (start is not None and train_end <= start) or (end is not None and train_end >= end)
+    ):
+        raise CliError(f"--train-end {args.train_end} must fall between --start and --end")
     if args.workers < 1:
         raise CliError(f"--workers must be 1 or more; got {args.workers}")
     if args.dask is not None and args.workers != 1:
         raise CliError("give --workers or --dask, not both (the cluster has its own workers)")
-    return _Points(layer1, layer2, start, end)
+    return _Points(layer1, layer2, start, end, train_end)
+
+
+def _walk_forward(
+    args: argparse.Namespace,
+    console: Console,
+    spx: Any,
+    vix: Any,
+    policy: alvh.Policy,
+    points: _Points,
+    rates: Any,
+) -> WalkForward:
+    """`alvh.backtesting.sweeps.walk_forward` with a progress bar counting training points."""
+    from alvh.backtesting.sweeps import walk_forward
+
+    assert points.train_end is not None
+    with _executor(args) as executor, progress_bar(console, "points") as bar:
+        task = bar.add_task(f"sweep {policy.name} to {points.train_end}", total=None)
+        return walk_forward(
+            spx,
+            vix,
+            split=points.train_end,
+            layer1_starts=points.layer1,
+            layer2_starts=points.layer2,
+            metric=args.metric,
+            base=policy,
+            executor=executor,
+            start=points.start,
+            end=points.end,
+            rates=rates,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+
+
+def _out_of_sample_table(walk: WalkForward) -> Table:
+    """The chosen point and the untuned policy on the days after the split."""
+    table = Table(
+        title=f"Out of sample, after {walk.split}: the point chosen by {walk.metric} up to "
+        f"{walk.split} (L1 {walk.chosen[0]:g}, L2 {walk.chosen[1]:g}) against the untuned policy"
+    )
+    columns = (("policy", "policy", "text"), *_COLUMNS)
+    for label, _key, _kind in columns:
+        table.add_column(label, justify="left" if label == "policy" else "right", no_wrap=True)
+    for row in walk.test.iter_rows(named=True):
+        table.add_row(
+            *[str(row[key]) if kind == "text" else _cell(row[key], kind) for _l, key, kind in columns]
+        )
+    return table
 
 
 def _sweep(
-    args: argparse.Namespace, console: Console, spx: Any, vix: Any, policy: alvh.Policy, points: _Points
+    args: argparse.Namespace,
+    console: Console,
+    spx: Any,
+    vix: Any,
+    policy: alvh.Policy,
+    points: _Points,
+    rates: Any = None,
 ) -> pl.DataFrame:
     """The sweep's frame, one row per point, with a progress bar counting points."""
     from alvh.backtesting.sweeps import sweep
@@ -187,6 +275,7 @@ def _sweep(
             executor=executor,
             start=points.start,
             end=points.end,
+            rates=rates,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
 
