@@ -499,6 +499,7 @@ def test_backtest_compares_policies_and_writes_the_report(tmp_path):
             "early": alvh.Policy.preset("early"),
             "patient": alvh.Policy.preset("patient"),
         },
+        assumptions=Assumptions(initial_capital=60_000.0),  # so that both policies hedge
     )
     table = result.metrics()
     assert table["policy"].to_list() == ["none", "early", "patient"]
@@ -514,7 +515,15 @@ def test_backtest_compares_policies_and_writes_the_report(tmp_path):
     assert set(decisions["policy"]) <= {"early", "patient"} and decisions.height > 0
 
     report = backtest_report(result, tmp_path / "report")
-    names = {"equity.png", "drawdown.png", "layers.png", "returns.png", "report.html"}
+    names = {
+        "equity.png",
+        "drawdown.png",
+        "layers.png",
+        "returns.png",
+        "episodes.png",
+        "hedge_layers.png",
+        "report.html",
+    }
     assert {p.name for p in (tmp_path / "report").iterdir()} == names
     for name in names - {"report.html"}:
         data = (tmp_path / "report" / name).read_bytes()
@@ -534,7 +543,10 @@ def test_backtest_compares_policies_and_writes_the_report(tmp_path):
 
     parser = Collect()
     parser.feed(report.read_text())
-    assert parser.images == 4 and "early" in parser.cells and "patient" in parser.cells
+    assert parser.images == 6 and "early" in parser.cells and "patient" in parser.cells
+    for heading in ("Verdict", "Stress episodes"):  # 160 days: no calm year
+        assert heading in parser.cells
+    assert "Calm years" not in parser.cells
 
 
 def test_compare_and_verdict_on_the_stress_history():

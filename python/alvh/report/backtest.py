@@ -29,7 +29,13 @@ def backtest_report(result: Any, directory: str | os.PathLike[str]) -> Path:
     - ``layers.png``: the VIX with the layer bands shaded (17-22, 24-29, 30+), each
       policy's layer over time and its hedges marked;
     - ``returns.png``: the distributions of daily returns;
-    - ``report.html``: the metrics table and the four pictures.
+    - ``episodes.png`` (when the history has a stress episode): small multiples, one
+      panel per episode (`alvh.backtesting.episodes`), each policy's $ P&L through the
+      episode's window with the VIX behind it;
+    - ``hedge_layers.png`` (when a policy hedged): each policy's hedge P&L by the layer
+      that bought the hedge, with what it paid;
+    - ``report.html``: the metrics table, the verdict (when the result has early and
+      patient), the episode and calm-year tables and the pictures.
     """
     import base64
     import html
@@ -134,6 +140,21 @@ def backtest_report(result: Any, directory: str | os.PathLike[str]) -> Path:
     ax.set_title("Distribution of daily returns")
     pictures["returns"] = save(fig, out / "returns.png")
 
+    import polars as pl
+
+    from alvh.backtesting.episodes import calm_years, episode_table, stress_episodes
+
+    episodes = stress_episodes(first.select("date", pl.col("vix").alias("close")))
+    if episodes.height:
+        pictures["episodes"] = _episode_panels(runs, episodes, colour, out / "episodes.png")
+    hedge_rows = [
+        run.hedges.with_columns(pl.lit(name).alias("policy"))
+        for name, run in runs.items()
+        if run.hedges is not None and run.hedges.height
+    ]
+    if hedge_rows:
+        pictures["hedges by layer"] = _hedge_layers(pl.concat(hedge_rows), colour, out / "hedge_layers.png")
+
     table = result.metrics()
     percent = {
         "annual_return",
@@ -157,6 +178,25 @@ def backtest_report(result: Any, directory: str | os.PathLike[str]) -> Path:
                 text = str(value)
             cells.append(f"<td>{html.escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
+    sections = []
+    if {"early", "patient"} <= set(runs):
+        from alvh.backtesting.comparison import verdict
+
+        sections.append(f"<h2>Verdict</h2><p>{html.escape(verdict(result))}</p>")
+    if episodes.height:
+        sections.append(
+            "<h2>Stress episodes</h2><p>VIX closes at or above 30, merged when less than 60 trading "
+            "days apart; each window runs 20 trading days either side. P&amp;L, hedge spend and "
+            "payoff in $; max drawdown: the worst fall inside the window, in % of the capital.</p>"
+            + _html_table(episode_table(result, episodes).drop("start", "end"), {"max_drawdown"})
+        )
+    calm = calm_years(result)
+    if calm.height:
+        sections.append(
+            "<h2>Calm years</h2><p>Years without a VIX close at or above 30 (year 0: all of them "
+            "together): what each book made and what its hedging cost.</p>"
+            + _html_table(calm, {"return", "max_drawdown"})
+        )
     images = "".join(
         f'<h2>{html.escape(name)}</h2><img alt="{html.escape(name)}" '
         f'src="data:image/png;base64,{base64.b64encode(path.read_bytes()).decode()}">'
@@ -170,8 +210,132 @@ def backtest_report(result: Any, directory: str | os.PathLike[str]) -> Path:
         f"<h1>alvh backtest: {html.escape(', '.join(runs))}</h1>"
         f"<p>{html.escape(str(dates[0]))} to {html.escape(str(dates[-1]))}, {len(dates)} days.</p>"
         f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-        f"{images}</body></html>"
+        f"{''.join(sections)}{images}</body></html>"
     )
     report = out / "report.html"
     atomic_write(report, page.encode("utf-8"))
     return report
+
+
+def _html_table(frame: Any, percent: set[str]) -> str:
+    """A Polars frame as an HTML table: floats as $ (or % for ``percent`` columns)."""
+    import html
+
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in frame.columns)
+    body = []
+    for row in frame.iter_rows(named=True):
+        cells = []
+        for column, value in row.items():
+            if isinstance(value, float):
+                text = f"{100 * value:.1f} %" if column in percent else f"{value:,.0f}"
+            else:
+                text = "" if value is None else str(value)
+            cells.append(f"<td>{html.escape(text)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _episode_panels(runs: dict[str, Any], episodes: Any, colour: dict[str, str], path: Path) -> Path:
+    """One small panel per stress episode: each policy's $ P&L from the day before the
+    window, the VIX on a second axis, the stressed stretch shaded."""
+    import math
+
+    import matplotlib.dates as mdates
+    import polars as pl
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    n = episodes.height
+    cols = min(4, n)
+    rows = math.ceil(n / cols)
+    fig = Figure(figsize=(3.2 * cols, 2.5 * rows + 0.6), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(rows, cols, squeeze=False)
+    for k, ep in enumerate(episodes.iter_rows(named=True)):
+        ax = axes[k // cols][k % cols]
+        vix_ax = ax.twinx()
+        for name, run in runs.items():
+            eq = run.equity
+            before = eq.filter(pl.col("date") < ep["start"]).tail(1)
+            window = eq.filter((pl.col("date") >= ep["start"]) & (pl.col("date") <= ep["end"]))
+            base = before["equity"][0] if before.height else window["equity"][0]
+            ax.plot(
+                window["date"].to_list(),
+                window["equity"].to_numpy() - base,
+                color=colour[name],
+                linewidth=1.2,
+                label=name,
+            )
+        window = next(iter(runs.values())).equity.filter(
+            (pl.col("date") >= ep["start"]) & (pl.col("date") <= ep["end"])
+        )
+        vix_ax.plot(window["date"].to_list(), window["vix"].to_numpy(), color="#999999", linewidth=0.8)
+        vix_ax.set_ylim(0, max(40.0, float(window["vix"].max()) * 1.1))
+        vix_ax.tick_params(labelsize=6, colors="#777777")
+        ax.axvspan(ep["first"], ep["last"], color="#f46d43", alpha=0.12, linewidth=0)
+        ax.axhline(0.0, color="black", linewidth=0.5)
+        ax.set_title(f"{ep['label']} ({ep['kind']}, VIX {ep['peak']:.0f})", fontsize=8)
+        locator = mdates.AutoDateLocator(minticks=3, maxticks=5)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+        ax.tick_params(labelsize=6)
+        ax.yaxis.set_major_formatter(_thousands())
+        ax.grid(alpha=0.3)
+        if k == 0:
+            ax.legend(fontsize=6, loc="lower left")
+    for k in range(n, rows * cols):
+        axes[k // cols][k % cols].set_visible(False)
+    fig.suptitle(
+        "Each stress episode: P&L ($) of each book from the day before its window (VIX in grey, "
+        "right axis; VIX >= 30 stretch shaded)",
+        fontsize=10,
+    )
+    return save(fig, path)
+
+
+def _thousands() -> Any:
+    from matplotlib import ticker
+
+    return ticker.FuncFormatter(lambda v, _p: f"{v:,.0f}")
+
+
+def _hedge_layers(hedges: Any, colour: dict[str, str], path: Path) -> Path:
+    """Each policy's hedge P&L (received minus paid, $) summed by the layer that bought
+    the hedge, next to what those hedges cost."""
+    import polars as pl
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    totals = (
+        hedges.group_by("policy", "layer", maintain_order=True)
+        .agg(pl.col("pnl").sum(), pl.col("paid").sum(), pl.len().alias("count"))
+        .sort("policy", "layer", maintain_order=True)
+    )
+    policies = list(dict.fromkeys(hedges["policy"].to_list()))
+    fig = Figure(figsize=(11.0, 3.8), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    width = 0.8 / max(1, len(policies))
+    for i, name in enumerate(policies):
+        rows = totals.filter(pl.col("policy") == name)
+        x = rows["layer"].to_numpy() + (i - (len(policies) - 1) / 2) * width
+        ax.bar(x, rows["pnl"].to_numpy(), width * 0.9, color=colour.get(name, "grey"), label=f"{name}: P&L")
+        ax.bar(
+            x,
+            -rows["paid"].to_numpy(),
+            width * 0.9,
+            fill=False,
+            edgecolor=colour.get(name, "grey"),
+            hatch="//",
+            label=f"{name}: paid",
+        )
+        for xi, pnl, count in zip(x, rows["pnl"].to_numpy(), rows["count"].to_numpy()):
+            ax.annotate(f"{count}", (xi, pnl), ha="center", va="bottom" if pnl >= 0 else "top", fontsize=7)
+    ax.axhline(0.0, color="black", linewidth=0.6)
+    ax.set_xticks([1, 2, 3], ["layer 1 (17-22)", "layer 2 (24-29)", "layer 3 (30+)"])
+    ax.set_ylabel("$")
+    ax.yaxis.set_major_formatter(_thousands())
+    ax.legend(fontsize=8, ncols=2)
+    ax.grid(alpha=0.3, axis="y")
+    ax.set_title("Hedge P&L by the layer that bought it (hatched: premium and costs paid; numbers: hedges)")
+    return save(fig, path)
