@@ -7,11 +7,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from alvh.errors import InvalidInputError
-from alvh.market import Market, SsviSurface, VixFutures
+from alvh.market import Market, SsviSurface, VixFutures, cboe
 from alvh.market.cboe import model_chain, term_variance, vix_index
 
 AS_OF = dt.date(2016, 2, 4)
@@ -114,3 +117,20 @@ def test_a_rate_table_must_cover_the_terms():
     chain = model_chain(market)
     with pytest.raises(InvalidInputError, match="rate has no entry for expiry"):
         vix_index(chain, as_of=AS_OF, rate={dt.date(2030, 1, 1): 0.01})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([0.0, 0.0, 0.05, 1.0, float("nan")]), min_size=0, max_size=30))
+def test_the_wing_ends_at_the_first_two_consecutive_zero_bids(bids):
+    # The white paper's rule, walked strike by strike as written.
+    expected, zeros = [], 0
+    for i, bid in enumerate(bids):
+        if zeros == 2:
+            break
+        if bid > 0.0:
+            expected.append(i)
+            zeros = 0
+        else:
+            zeros += 1
+    got = cboe._until_two_zero_bids(np.array(bids, dtype=np.float64))
+    assert got.tolist() == expected

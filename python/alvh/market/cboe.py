@@ -43,7 +43,7 @@ import numpy as np
 
 from alvh import bsm
 from alvh._core.checks import finite_number, input_error, plain_date
-from alvh._core.types import FloatArray
+from alvh._core.types import FloatArray, IntArray
 from alvh.calendar import spx_weekly_expiry
 from alvh.errors import InputTypeError, InvalidInputError
 from alvh.market.chain import is_loaded_chain, load_chain
@@ -156,17 +156,11 @@ def term_variance(
     if below.size == 0:
         raise input_error(f"no strike at or below the forward {forward:.2f}", arg="strike", value=forward)
     i0 = int(below[-1])
-    keep = [i0]
-    for step, bids in ((-1, pb), (1, cb)):  # puts down from K0, calls up
-        zeros, i = 0, i0 + step
-        while 0 <= i < k.size and zeros < 2:
-            if bids[i] > 0.0 and np.isfinite(bids[i]):
-                keep.append(i)
-                zeros = 0
-            else:
-                zeros += 1
-            i += step
-    idx = np.array(sorted(keep))
+    # Puts down from K0, calls up, each side ending at its first two consecutive zero
+    # bids (vectorized: a model's VIX solve calls this a few times a day).
+    puts = i0 - 1 - _until_two_zero_bids(pb[:i0][::-1])
+    calls = i0 + 1 + _until_two_zero_bids(cb[i0 + 1 :])
+    idx = np.concatenate((puts[::-1], [i0], calls)).astype(np.int64)
     kept = k[idx]
     q = np.where(kept < k[i0], put_mid[idx], call_mid[idx])
     q[kept == k[i0]] = (put_mid[i0] + call_mid[i0]) / 2.0
@@ -178,6 +172,15 @@ def term_variance(
     contributions = 2.0 / years * dk / kept**2 * growth * q
     variance = float(contributions.sum() - (forward / k[i0] - 1.0) ** 2 / years)
     return variance, forward, float(k[i0]), kept, q, contributions
+
+
+def _until_two_zero_bids(bids: FloatArray) -> IntArray:
+    """Positions (in walk order) of the quoted strikes before the first two consecutive
+    zero (or missing) bids."""
+    quoted = (bids > 0.0) & np.isfinite(bids)
+    pairs = np.flatnonzero(~quoted[:-1] & ~quoted[1:])
+    end = int(pairs[0]) if pairs.size else quoted.size
+    return np.flatnonzero(quoted[:end])
 
 
 def _rate_of(rate: Any, expiry: date) -> float:
