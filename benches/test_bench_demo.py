@@ -1,7 +1,7 @@
-"""The whole `alvh demo` (issue 6 target: <= 60 s on 2 cores): the example condor's
-Greeks, the 2014-2018 replays with no hedge / early / patient, the verdict with its
-bootstrap intervals, and the report (four PNGs and report.html), in a temporary
-directory."""
+"""The whole `alvh demo` (issue 13 target: <= 60 s on 2 cores): the example condor's
+Greeks, the 2000-2022 replays with no hedge / early / patient (two processes), the
+episode and calm-year tables, the verdict with its bootstrap intervals, and the report
+(six PNGs and report.html), in a temporary directory."""
 
 from __future__ import annotations
 
