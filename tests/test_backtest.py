@@ -273,6 +273,37 @@ def test_no_look_ahead():
     assert not base.equity.equals(other.equity)
 
 
+def test_no_look_ahead_on_the_long_history():
+    # The bundled 2000-2022 history with every row after 2008-09-12 changed (the SPX 20 %
+    # lower, the VIX doubled): the diagnostics of every day up to it, computed on the
+    # whole history, and an early-policy replay through it, are the same up to that day.
+    from alvh.backtesting.daily import daily_states, replay_days
+    from alvh.backtesting.data import rates_for, sample_data
+
+    data = sample_data()
+    spx, vix = data.spx, data.vix.select("date", "close")
+    cut = dt.date(2008, 9, 12)
+    after = pl.col("date") > cut
+    changed_spx = spx.with_columns(pl.when(after).then(pl.col("close") * 0.8).otherwise(pl.col("close")))
+    changed_vix = vix.with_columns(pl.when(after).then(pl.col("close") * 2.0).otherwise(pl.col("close")))
+    policy = alvh.Policy.preset("early")
+    states, changed_states = (
+        daily_states(s, v, rules=policy.rules) for s, v in ((spx, vix), (changed_spx, changed_vix))
+    )
+    before = [day for day in states if day <= cut]
+    assert len(before) > 2000 and all(states[day] == changed_states[day] for day in before)
+    assert states[dt.date(2008, 9, 15)] != changed_states[dt.date(2008, 9, 15)]
+    start, end = dt.date(2008, 6, 2), dt.date(2008, 10, 31)
+    rates = rates_for(replay_days(spx, vix, start=start, end=end), data.rates)
+    runs = [
+        replay(s, v, start=start, end=end, policy=policy, states=st, rates=rates)
+        for s, v, st in ((spx, vix, states), (changed_spx, changed_vix, changed_states))
+    ]
+    upto = runs[0].equity.filter(pl.col("date") <= cut).height
+    assert runs[0].equity.head(upto).equals(runs[1].equity.head(upto))
+    assert not runs[0].equity.equals(runs[1].equity)
+
+
 def test_metrics_match_an_independent_computation():
     rng = np.random.default_rng(2)
     equity = 100.0 * np.cumprod(1.0 + rng.normal(0.0005, 0.01, 500))
