@@ -1,7 +1,7 @@
 """The ``alvh`` command line.
 
 ``alvh demo``      an example condor's Greeks, then no hedge / early / patient replayed on
-                   the bundled 2014-2018 sample, the verdict and the report
+                   the bundled 2000-2022 sample, the episodes, the verdict and the report
 ``alvh greeks``    price and Greeks of one option, in trader units
 ``alvh info``      which backend and SIMD path this installation uses
 ``alvh grid``      the risk graph of a position file against a market file: a table of
