@@ -183,12 +183,29 @@ class Market:
     def _pillars(self) -> tuple[FloatArray, FloatArray]:
         return self.futures.pillars(as_of=self.as_of, vix=self.vix)
 
+    @cached_property
+    def _atm_variance(self) -> tuple[FloatArray, FloatArray]:
+        """The SSVI surface's ATM total-variance pillars in this market (``(P,)``,
+        ``(1, P)``), built once: `atm_vol` is asked for thousands of times a day."""
+        future_taus, future_prices = self._pillars
+        return self.vol_model.term_structure_rows(  # type: ignore[union-attr]
+            vix=np.array([float(self.vix)]), future_taus=future_taus, future_prices=future_prices[None, :]
+        )
+
     def atm_vol(self, expiry: Any) -> FloatArray:
         """ATM vol of the SPX at each expiry, from the VIX term structure (times the
         expiry's ATM ratio under an `alvh.market.svi.SviSurface`)."""
+        return self._atm_vol_at(self.t(expiry), expiry)
+
+    def _atm_vol_at(self, tau: FloatArray, expiry: Any) -> FloatArray:
+        if isinstance(self.vol_model, VixTermStructure):  # SSVI: the cached pillars
+            pillar_taus, variance = self._atm_variance
+            tau_years = np.asarray(tau, dtype=np.float64)
+            rows = VixTermStructure.atm_vol_on_pillars(tau_years.reshape(-1), pillar_taus, variance)
+            return np.asarray(rows[0].reshape(tau_years.shape), dtype=np.float64)
         future_taus, future_prices = self._pillars
         return self.vol_model.atm_vol(
-            self.t(expiry),
+            tau,
             vix=self.vix,
             future_taus=future_taus,
             future_prices=future_prices,
@@ -199,11 +216,12 @@ class Market:
         """The vol model's smile at ``strike`` and ``expiry`` in this market, without the
         scenario dynamics of `spx_vol` (the base vols a projection moves)."""
         tau = self.t(expiry)
+        forward = np.asarray(self.spot * np.exp((self.rate - self.div) * tau), dtype=np.float64)
         return self.vol_model.smile(
             strike=strike,
-            forward=self.forward(expiry),
+            forward=forward,
             tau=tau,
-            atm=self.atm_vol(expiry),
+            atm=self._atm_vol_at(tau, expiry),
             expiry=expiry,
         )
 

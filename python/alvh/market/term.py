@@ -126,6 +126,15 @@ class VixTermStructure:
         pillar_taus, variance = self.term_structure_rows(
             vix=vix, future_taus=future_taus, future_prices=future_prices
         )
+        return self.atm_vol_on_pillars(tau, pillar_taus, variance)
+
+    @staticmethod
+    def atm_vol_on_pillars(tau: FloatArray, pillar_taus: FloatArray, variance: FloatArray) -> FloatArray:
+        """ATM vols ``(V, L)`` at tenors ``tau`` ``(L,)`` from pillars already built by
+        `term_structure_rows` (``variance`` ``(V, P)``); the interpolation and flat
+        extrapolation of the module doc. A `alvh.Market` caches its pillars and calls
+        this directly: the pillars do not change within a market, its vols are asked for
+        many times a day."""
         rows = variance.shape[0]
         inside = interp_rows(
             tau,
