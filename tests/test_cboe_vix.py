@@ -134,3 +134,14 @@ def test_the_wing_ends_at_the_first_two_consecutive_zero_bids(bids):
             zeros += 1
     got = cboe._until_two_zero_bids(np.array(bids, dtype=np.float64))
     assert got.tolist() == expected
+
+
+@pytest.mark.parametrize(("spot", "vix"), [(1915.45, 21.84), (847.91, 34.12), (4500.0, 12.0), (3000.0, 80.0)])
+def test_model_vix_is_the_formula_on_the_models_own_chain(spot, vix):
+    # model_vix prices both terms in one vectorized call; the chain path quotes each
+    # option through model_chain and vix_index: the same index.
+    market = Market(as_of=AS_OF, spot=spot, rate=0.01, div=0.02, vix=vix)
+    fast = cboe.model_vix(market)
+    slow = vix_index(model_chain(market), as_of=AS_OF, rate=market.rate)
+    assert fast.value == pytest.approx(slow.value, rel=1e-13)
+    assert fast.near.variance == pytest.approx(slow.near.variance, rel=1e-13)

@@ -283,11 +283,27 @@ def model_vix(
     days = {e: (e - as_of).days for e in _default_expiries(as_of)}
     near, nxt, in_window = _terms(days)
     strikes = strike_grid_of(market.spot, strike_step, low, high)
+    expiries = list(dict.fromkeys((near, nxt)))
+    # Both terms' calls and puts in one vol call and one pricing call (`model_prices`
+    # per expiry, element for element): the solve calls this a few times a day.
+    column = np.array(expiries, dtype="datetime64[D]")[:, None]
+    prices = np.asarray(
+        bsm.price(
+            is_call=np.array([True, False])[:, None, None],
+            spot=market.spot,
+            strike=strikes,
+            t=market.t(column),
+            rate=market.rate,
+            div=market.div,
+            vol=market.spx_vol(strikes, column),
+        ),
+        dtype=np.float64,
+    )
     terms = []
-    for expiry in dict.fromkeys((near, nxt)):
+    for e, expiry in enumerate(expiries):
         years = days[expiry] / 365.0
         quotes = []
-        for price in model_prices(market, strikes, expiry):
+        for price in (prices[0, e], prices[1, e]):
             quoted = price >= tick / 2.0
             quotes += [np.where(quoted, price, 0.0), np.where(quoted, price, tick)]
         variance, forward, k0, kept, q, contrib = term_variance(
