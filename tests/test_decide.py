@@ -93,6 +93,32 @@ def test_rule_a_noise_without_evidence_and_acting_with_it(market, book):
     assert shifted.cvar_before is not None  # it went on to the time-shift check
 
 
+@pytest.mark.parametrize("day", [2, 3, 10])
+def test_rule_a_holds_every_day_the_book_sits_in_layer_1_unacted(market, book, day):
+    # Issue 14, point 1: the noise filter ran only on the day layer 1 was entered; on day
+    # 2, 3, ... (layer 1 carried over, nothing acted) decide went straight to candidates.
+    policy = Policy.preset("early")
+    quiet = make_state(market, 18.6)
+    layer, acted = 0, 0
+    for _ in range(day):
+        d = policy.decide(quiet, book, at(market, 18.6), layer=layer, acted=acted, portfolio_value=100_000.0)
+        layer, acted = d.layer_after, int(d.extra["acted"])
+    assert (layer, acted) == (1, 0)
+    assert d.actions == () and d.cvar_before is None
+    assert "Rule (a)" in d.rationale and "noise, wait" in d.rationale
+    # evidence on a later day still lets it act (on to the time-shift check)
+    shifted = policy.decide(
+        make_state(market, 18.6, backwardation=True, vix_vx1=1.04),
+        book,
+        at(market, 18.6),
+        layer=1,
+        acted=0,
+        portfolio_value=100_000.0,
+    )
+    assert "Rule (a): evidence of a regime shift: backwardation" in shifted.rationale
+    assert shifted.cvar_before is not None
+
+
 def test_rule_b_early_activation_below_the_band(market, book):
     state = make_state(market, 16.2, macd_expanding=True, ad_divergence=True)
     early = Policy.preset("early").decide(state, book, at(market, 16.2), portfolio_value=1e6)

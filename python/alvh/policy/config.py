@@ -128,7 +128,8 @@ class Rules:
     """The rule switches and thresholds (DESIGN.md rules (a)-(d)).
 
     - ``require_regime_evidence`` (a): inside the layer-1 band act only on evidence of
-      a regime shift (a fired diagnostic), otherwise call it noise and wait.
+      a regime shift (a fired diagnostic), otherwise call it noise and wait, every day
+      the book sits in layer 1 unacted.
     - ``early_activation`` (b): MACD histogram expanding for ``macd_expanding_days``
       while the A/D line diverges negatively over ``breadth_window`` days (or the
       put-skew z-score above ``skew_z_threshold``) starts layer 1 below its band.

@@ -12,7 +12,8 @@ deterministic function of its inputs (the projection is seeded) and returns an
    actions to take. Rule (a): inside the layer-1 band, act only on evidence of a
    regime shift (any of: MACD expanding, A/D divergence, VIX futures backwardation,
    skew steepening, a correlation tightening, the VIX's RSI overbought, a custom
-   series past its threshold), otherwise call it noise and wait. Rule (c),
+   series past its threshold), otherwise call it noise and wait, on every day the book
+   sits in layer 1 with nothing acted (not only the day it enters). Rule (c),
    *patience*: contained CPI and PPI, a steady FOMC and a breadth bid let layers 1-2
    wait for the next band. Rule (d), *time-shift check*: project the book
    ``rules.projection_days`` forward (``rules.projection_paths`` paths per scenario,
@@ -639,7 +640,9 @@ def _whether_to_act(
         why.append("Layer 0: the condor alone.")
     elif not act:
         why.append(f"Layer {regime} holds; its hedge is already on (acted through layer {done}).")
-    if act and regime == 1 and rules.require_regime_evidence and layer < 1:
+    # Every day the book sits in layer 1 unacted (``act`` means nothing is on yet), not
+    # only the day the band is entered: noise stays noise until evidence shows up.
+    if act and regime == 1 and rules.require_regime_evidence:
         evidence = [
             d.name
             for d in diagnostics
