@@ -278,6 +278,24 @@ def test_probability_of_profit_is_the_lognormal_mass_between_breakevens(market):
 
 
 # -- T+N breakevens --------------------------------------------------------------------
+@pytest.mark.parametrize("depth", [0.5, 2.0, 10.0])
+def test_t_plus_breakevens_find_a_dip_narrower_than_the_coarse_grid(market, depth):
+    # A long guts (call 5970, put 6030, a week out) has its smooth minimum near 5962,
+    # between the strikes (grid knots). With the entry cost just above that minimum the
+    # P&L dips below zero over 3-12 points only, less than the 0.3 % (18-point) coarse
+    # spacing: the roots must still be found, and agree with a 200,001-point brute force.
+    expiry = AS_OF + dt.timedelta(days=7)
+    book = Position((SpxOption(expiry, 5970, True, 1, 0.0), SpxOption(expiry, 6030, False, 1, 0.0)))
+    shifted = analytics._shift(market, 0)
+    dense = np.linspace(5900.0, 6100.0, 200_001)
+    values = analytics.value_at_spots(book, market, dense, shifted)
+    cost = float(values.min()) + depth
+    roots = analytics._t_plus_breakevens(book, market, 0, cost)
+    below = dense[values - cost < 0]
+    assert len(roots) == 2 and roots[1] - roots[0] < 18.0
+    assert roots[0] == pytest.approx(below[0], abs=1e-3) and roots[1] == pytest.approx(below[-1], abs=1e-3)
+
+
 def test_t_plus_breakevens_are_zeros_of_the_model_pnl_and_approach_expiry_ones(market):
     book = at_model(condor(10), market)
     days = (5, 15, 30, 42)

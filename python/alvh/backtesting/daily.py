@@ -452,6 +452,7 @@ class _Book:
         self.layer, self.acted = 0, 0
         self.previous_equity = self.cash  # the base of the policy's caps
         self.proceeds = 0.0  # $ from hedges sold today
+        self.marks: dict[int, float] = {}  # id of an open condor -> today's mark
         self.hedge_marks: list[float] = []  # each held hedge's model value at the last record
         self.hedge_rows: dict[str, list[Any]] = {
             k: [] for k in ("bought", "sold", "layer", "hedge", "paid", "received", "pnl", "reason")
@@ -496,6 +497,7 @@ class _Book:
         the stop loss or ``close_dte``; keep the rest."""
         rules, costs = self.rules, self.costs
         still: list[_Open] = []
+        self.marks = {}  # today's mark of each condor kept open, reused by `record`
         marks = _values([item.position for item in self.condors], market)
         for item, mark in zip(self.condors, marks):
             expiry = item.position.legs[0].expiry
@@ -511,6 +513,7 @@ class _Book:
                 self._close(item, day, value, "dte", _fill_costs(item.position, costs))
             else:
                 still.append(item)
+                self.marks[id(item)] = value
         self.condors = still
 
     def _close(self, item: _Open, day: dt.date, value: float, reason: str, fees: float) -> None:
@@ -640,7 +643,10 @@ class _Book:
 
     def record(self, day: dt.date, market: Market, *, spx: float, vix: float, hedge_spend: float) -> None:
         """The day's equity row: cash plus the model value of the open condors and hedges."""
-        open_value = math.fsum(_values([item.position for item in self.condors], market))
+        fresh = [item for item in self.condors if id(item) not in self.marks]  # opened today
+        for item, mark in zip(fresh, _values([item.position for item in fresh], market)):
+            self.marks[id(item)] = float(mark)
+        open_value = math.fsum(self.marks[id(item)] for item in self.condors)
         self.hedge_marks = [_value_any(held.position, market) for held in self.hedges]
         hedge_value = math.fsum(self.hedge_marks)
         self.previous_equity = self.cash + open_value + hedge_value

@@ -99,8 +99,11 @@ DEFAULT_VIX_BETA = -1.0
 #: The T+N horizons (calendar days) `summary` finds breakevens for by default.
 DEFAULT_BREAKEVEN_DAYS = (0, 5, 10)
 
-#: Points of the spot grid that brackets the T+N breakevens (geometric spacing).
-_GRID_POINTS = 2001
+#: Points of the spot grid that brackets the T+N breakevens (geometric spacing, about
+#: 0.3 % apart; the strikes, where a leg settling inside the shift has its kink, are added).
+_GRID_POINTS = 401
+#: Points of the finer grid laid over a coarse cell where the P&L may dip through zero.
+_DIP_POINTS = 41
 
 
 # --------------------------------------------------------------------------- helpers
@@ -482,8 +485,9 @@ def _t_plus_breakevens(position: Position, market: Market, days: int, entry_cost
     spot = float(market.spot)
     shifted = _shift(market, days)
     lo, hi = 0.5 * min(spot, *strikes), 1.5 * max(spot, *strikes)
-    grid = np.geomspace(lo, hi, _GRID_POINTS)
+    grid = np.union1d(np.geomspace(lo, hi, _GRID_POINTS), np.asarray(strikes, dtype=np.float64))
     pnl = value_at_spots(position, market, grid, shifted) - entry_cost
+    grid, pnl = _with_dips(position, market, shifted, entry_cost, grid, pnl)
     roots: list[float] = [float(x) for x, f in zip(grid, pnl) if f == 0.0]
     change = np.flatnonzero(np.sign(pnl[:-1]) * np.sign(pnl[1:]) < 0)
     if change.size:
@@ -506,6 +510,29 @@ def _t_plus_breakevens(position: Position, market: Market, days: int, entry_cost
                 break
         roots.extend(float(x) for x in root)
     return tuple(sorted(roots))
+
+
+def _with_dips(
+    position: Position, market: Market, shifted: Market, entry_cost: float, grid: FloatArray, pnl: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """The grid with a finer one (spacing about 0.015 % of the spot) laid over the two
+    coarse cells around each local minimum of ``|pnl|`` that has no sign change next to
+    it: where the P&L could dip through zero and back between coarse points. Between
+    strikes (grid knots) the P&L is smooth, and such minima are few (the tent's top and
+    bottom), so this costs one more vectorized valuation. A dip narrower than the fine
+    spacing (well under a point) can still be missed, as on any grid."""
+    inner = np.arange(1, grid.size - 1)
+    p0, p1, p2 = pnl[inner - 1], pnl[inner], pnl[inner + 1]
+    same = (np.sign(p0) == np.sign(p1)) & (np.sign(p1) == np.sign(p2)) & (p1 != 0.0)
+    local = (np.abs(p1) <= np.abs(p0)) & (np.abs(p1) <= np.abs(p2))
+    suspect = inner[same & local]
+    if not suspect.size:
+        return grid, pnl
+    fine = np.concatenate([np.linspace(grid[i - 1], grid[i + 1], _DIP_POINTS)[1:-1] for i in suspect])
+    fine = np.setdiff1d(fine, grid)
+    values = value_at_spots(position, market, fine, shifted) - entry_cost
+    order = np.argsort(np.concatenate((grid, fine)), kind="stable")
+    return np.concatenate((grid, fine))[order], np.concatenate((pnl, values))[order]
 
 
 # --------------------------------------------------------------------------- probabilities
