@@ -64,6 +64,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
@@ -407,41 +408,64 @@ def value_at_spots(position: Position, market: Market, spots: FloatArray, shifte
     settlement the scenario grid uses). The SPX smile follows the spot
     under the market's dynamics (sticky moneyness: the forward scales with the spot).
     """
-    spots = np.asarray(spots, dtype=np.float64).reshape(-1)
-    total = np.zeros(spots.size)
+    return _spot_valuer(position, market, shifted)(spots)
+
+
+def _spot_valuer(position: Position, market: Market, shifted: Market) -> Callable[[Any], FloatArray]:
+    """`value_at_spots` as a function of the spots alone: the legs' arrays, forwards,
+    ATM vols and the VIX legs' value (constant in the spot) built once, for a root
+    search that values the same book at a few new spots per step."""
     spx_legs = [leg for leg in position.legs if isinstance(leg, SpxOption)]
-    if spx_legs:
-        k = np.array([leg.strike for leg in spx_legs])
-        call = np.array([leg.is_call for leg in spx_legs])
-        scale = np.array([leg.quantity * leg.multiplier for leg in spx_legs], dtype=np.float64)
-        t = np.array([_years(leg.expiry, shifted.as_of) for leg in spx_legs])
-        live = t > 0.0
-        values = _intrinsic(call, spots[:, None], k)  # (grid, legs)
-        if live.any():
-            expiries = np.array([leg.expiry for leg in spx_legs], dtype="datetime64[D]")[live]
-            kl, tl = k[live], t[live]
-            ratio = spots[:, None] / float(shifted.spot)
-            if shifted.scenario_base is None or shifted.dynamics == "sticky_moneyness":
-                vol = shifted.vol_model.smile(
+    k = np.array([leg.strike for leg in spx_legs])
+    call = np.array([leg.is_call for leg in spx_legs])
+    scale = np.array([leg.quantity * leg.multiplier for leg in spx_legs], dtype=np.float64)
+    t = np.array([_years(leg.expiry, shifted.as_of) for leg in spx_legs])
+    live = t > 0.0
+    kl, tl = k[live], t[live]
+    forward = atm = fixed_vol = expiries = None
+    if spx_legs and live.any():
+        expiries = np.array([leg.expiry for leg in spx_legs], dtype="datetime64[D]")[live]
+        if shifted.scenario_base is None or shifted.dynamics == "sticky_moneyness":
+            forward, atm = shifted.forward(expiries), shifted.atm_vol(expiries)
+        else:  # sticky strike / parallel: the vol at a strike does not follow the spot
+            fixed_vol = shifted.spx_vol(kl, expiries)
+    vix_total = _vix_legs_value(position, market, shifted)
+    smile = shifted.vol_model.smile
+    level = float(shifted.spot)
+
+    def value(spots: Any) -> FloatArray:
+        spots = np.asarray(spots, dtype=np.float64).reshape(-1)
+        total = np.zeros(spots.size)
+        if spx_legs:
+            values = _intrinsic(call, spots[:, None], k)  # (grid, legs)
+            if live.any():
+                if fixed_vol is None:
+                    ratio = spots[:, None] / level
+                    vol = smile(strike=kl, forward=forward * ratio, tau=tl, atm=atm, expiry=expiries)
+                else:
+                    vol = np.broadcast_to(fixed_vol, (spots.size, kl.size))
+                values[:, live] = bsm.price(
+                    is_call=call[live],
+                    spot=spots[:, None],
                     strike=kl,
-                    forward=shifted.forward(expiries) * ratio,
-                    tau=tl,
-                    atm=shifted.atm_vol(expiries),
-                    expiry=expiries,
+                    t=tl,
+                    rate=float(shifted.rate),
+                    div=float(shifted.div),
+                    vol=vol,
                 )
-            else:  # sticky strike / parallel: the vol at a strike does not follow the spot
-                vol = np.broadcast_to(shifted.spx_vol(kl, expiries), (spots.size, kl.size))
-            values[:, live] = bsm.price(
-                is_call=call[live],
-                spot=spots[:, None],
-                strike=kl,
-                t=tl,
-                rate=float(shifted.rate),
-                div=float(shifted.div),
-                vol=vol,
-            )
-        total += values @ scale
+            total += values @ scale
+        for amount in vix_total:
+            total += amount
+        return total
+
+    return value
+
+
+def _vix_legs_value(position: Position, market: Market, shifted: Market) -> list[float]:
+    """Each VIX leg's $ value in ``shifted`` (VIX futures as ``N (F - entry)``), in leg
+    order: constants in the SPX spot."""
     as_of = shifted.as_of
+    out: list[float] = []
     for leg in position.legs:  # VIX legs: constants in the spot (a handful, not an array)
         if isinstance(leg, SpxOption):
             continue
@@ -452,7 +476,7 @@ def value_at_spots(position: Position, market: Market, spots: FloatArray, shifte
             future = float(on_expiry.vix_future(leg.expiry))
         n = leg.quantity * leg.multiplier
         if isinstance(leg, VixFuture):
-            total += n * (future - leg.entry_price)
+            out.append(n * (future - leg.entry_price))
             continue
         t_leg = _years(leg.expiry, as_of)
         if t_leg > 0.0:
@@ -468,8 +492,8 @@ def value_at_spots(position: Position, market: Market, spots: FloatArray, shifte
             )
         else:
             p = float(_intrinsic(leg.is_call, future, leg.strike))
-        total += n * p
-    return total
+        out.append(n * p)
+    return out
 
 
 def _t_plus_breakevens(position: Position, market: Market, days: int, entry_cost: float) -> tuple[float, ...]:
@@ -486,8 +510,9 @@ def _t_plus_breakevens(position: Position, market: Market, days: int, entry_cost
     shifted = _shift(market, days)
     lo, hi = 0.5 * min(spot, *strikes), 1.5 * max(spot, *strikes)
     grid = np.union1d(np.geomspace(lo, hi, _GRID_POINTS), np.asarray(strikes, dtype=np.float64))
-    pnl = value_at_spots(position, market, grid, shifted) - entry_cost
-    grid, pnl = _with_dips(position, market, shifted, entry_cost, grid, pnl)
+    value = _spot_valuer(position, market, shifted)
+    pnl = value(grid) - entry_cost
+    grid, pnl = _with_dips(value, entry_cost, grid, pnl)
     roots: list[float] = [float(x) for x, f in zip(grid, pnl) if f == 0.0]
     change = np.flatnonzero(np.sign(pnl[:-1]) * np.sign(pnl[1:]) < 0)
     if change.size:
@@ -497,7 +522,7 @@ def _t_plus_breakevens(position: Position, market: Market, days: int, entry_cost
         live = np.ones(change.size, dtype=bool)
         for _ in range(200):
             c = b[live] - fb[live] * (b[live] - a[live]) / (fb[live] - fa[live])
-            fc = value_at_spots(position, market, c, shifted) - entry_cost
+            fc = value(c) - entry_cost
             idx = np.flatnonzero(live)
             flip = np.sign(fc) != np.sign(fb[idx])  # the root is between c and the old b
             a[idx] = np.where(flip, b[idx], a[idx])
@@ -513,7 +538,7 @@ def _t_plus_breakevens(position: Position, market: Market, days: int, entry_cost
 
 
 def _with_dips(
-    position: Position, market: Market, shifted: Market, entry_cost: float, grid: FloatArray, pnl: FloatArray
+    value: Callable[[Any], FloatArray], entry_cost: float, grid: FloatArray, pnl: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
     """The grid with a finer one (spacing about 0.015 % of the spot) laid over the two
     coarse cells around each local minimum of ``|pnl|`` that has no sign change next to
@@ -530,7 +555,7 @@ def _with_dips(
         return grid, pnl
     fine = np.concatenate([np.linspace(grid[i - 1], grid[i + 1], _DIP_POINTS)[1:-1] for i in suspect])
     fine = np.setdiff1d(fine, grid)
-    values = value_at_spots(position, market, fine, shifted) - entry_cost
+    values = value(fine) - entry_cost
     order = np.argsort(np.concatenate((grid, fine)), kind="stable")
     return np.concatenate((grid, fine))[order], np.concatenate((pnl, values))[order]
 
