@@ -782,8 +782,10 @@ def _decision(
     the rationale."""
     hedge = chosen.hedge if chosen is not None else None
     actions = [chosen.action] if chosen is not None else []
-    after_book = position + hedge if hedge is not None else position
-    greeks_after, breakevens_after = _greeks(after_book, market)
+    if hedge is None:  # the book is unchanged: the same numbers, not computed twice
+        greeks_after, breakevens_after = dict(greeks_before), breakevens_before
+    else:
+        greeks_after, breakevens_after = _greeks(position + hedge, market)
     # The chosen hedge's projection is the one it was ranked by (same seed and paths).
     cvar_after = cvar_before if chosen is None else chosen.cvar_after
     return Decision(
