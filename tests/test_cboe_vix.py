@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import alvh
 from alvh.errors import InvalidInputError
 from alvh.market import Market, SsviSurface, VixFutures, cboe
 from alvh.market.cboe import model_chain, term_variance, vix_index
@@ -145,3 +146,19 @@ def test_model_vix_is_the_formula_on_the_models_own_chain(spot, vix):
     slow = vix_index(model_chain(market), as_of=AS_OF, rate=market.rate)
     assert fast.value == pytest.approx(slow.value, rel=1e-13)
     assert fast.near.variance == pytest.approx(slow.near.variance, rel=1e-13)
+
+
+@pytest.mark.parametrize(("spot", "vix"), [(1915.45, 21.84), (847.91, 34.12), (4500.0, 9.5), (3000.0, 80.0)])
+@pytest.mark.parametrize("ratio", [0.7, 0.8, 0.95])
+def test_the_native_model_vix_kernel_equals_the_reference(spot, vix, ratio):
+    # The solve's native path (Rust, alvh_core::cboe, ATM vols scaled by the ratio)
+    # against model_vix on the market rebuilt with that ratio (numpy).
+    from dataclasses import replace
+
+    market = Market(as_of=AS_OF, spot=spot, rate=0.01, div=0.02, vix=vix)
+    fast = cboe._index_of_ratio(market)(ratio)
+    trial = replace(market, vol_model=replace(market.vol_model, atm_vix_ratio=ratio))
+    reference = cboe.model_vix(trial).value
+    assert fast == pytest.approx(reference, rel=1e-12)
+    with alvh.use_backend("python"):  # the fallback solves on model_vix itself
+        assert cboe._index_of_ratio(market)(ratio) == cboe.model_vix(trial).value

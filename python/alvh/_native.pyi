@@ -16,6 +16,7 @@ __all__ = [
     "build_info",
     "greeks",
     "implied_vol",
+    "model_vix",
     "monte_carlo",
     "pnl_statistics",
     "price",
@@ -91,6 +92,16 @@ def scenario_grid(
     out: list[NDArray[np.float64]],
     svi: tuple[NDArray[np.float64], float, float] | None = None,
 ) -> None: ...
+def model_vix(
+    spot: float,
+    rate: float,
+    div: float,
+    strikes: NDArray[np.float64],
+    near: tuple[float, float, float],
+    next: tuple[float, float, float],
+    smile: tuple[float, float, float],
+    tick: float,
+) -> float: ...
 def monte_carlo(inputs: ProjectionInputs, out: ProjectionBuffers) -> None: ...
 def pnl_statistics(
     pnl: NDArray[np.float64],

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -42,11 +42,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from alvh import bsm
+from alvh._core import backend as _backend
 from alvh._core.checks import finite_number, input_error, plain_date
 from alvh._core.types import FloatArray, IntArray
 from alvh.calendar import spx_weekly_expiry
 from alvh.errors import InputTypeError, InvalidInputError
 from alvh.market.chain import is_loaded_chain, load_chain
+from alvh.market.ssvi import SsviSurface
 
 if TYPE_CHECKING:
     import polars as pl
@@ -315,6 +317,44 @@ def model_vix(
     return VixIndex(_index(terms[0], terms[-1]), terms[0], terms[-1], in_window)
 
 
+def _index_of_ratio(market: Market) -> Callable[[float], float]:
+    """The model VIX of ``market`` with its surface's ``atm_vix_ratio`` set to a trial
+    value, as a function of that value (what `solve_vix_ratio` finds the root of).
+
+    For an SSVI base market under the native backend: the Rust kernel
+    (``alvh_core::cboe``, the same steps as `model_vix`; a test holds them equal), with
+    everything but the ATM vols built once, the ATM vols being the ratio times those
+    at ratio 1 (the term structure's total variance scales with the ratio squared).
+    Otherwise `model_vix` of the market rebuilt with the trial ratio."""
+    from dataclasses import replace
+
+    model: Any = market.vol_model
+    if (
+        _backend.backend() != "native"
+        or not isinstance(model, SsviSurface)
+        or market.scenario_base is not None
+    ):
+        return lambda ratio: model_vix(replace(market, vol_model=replace(model, atm_vix_ratio=ratio))).value
+    as_of = market.as_of
+    days = {e: (e - as_of).days for e in _default_expiries(as_of)}
+    near, nxt, _in_window = _terms(days)
+    unit = replace(market, vol_model=replace(model, atm_vix_ratio=1.0))
+    atm = unit.atm_vol(np.array([near, nxt], dtype="datetime64[D]"))
+    (y1, d1), (y2, d2) = ((days[e] / 365.0, float(days[e])) for e in (near, nxt))
+    strikes = strike_grid_of(market.spot, 5.0, 0.3, 2.0)
+    spot, rate, div = float(market.spot), float(market.rate), float(market.div)
+    smile = (model.rho, model.eta, model.gamma)
+    kernel = _backend.kernels().model_vix
+    a1, a2 = float(atm[0]), float(atm[1])
+
+    def index(ratio: float) -> float:
+        return float(
+            kernel(spot, rate, div, strikes, (y1, d1, ratio * a1), (y2, d2, ratio * a2), smile, 0.05)
+        )
+
+    return index
+
+
 def solve_vix_ratio(market: Market, *, tolerance: float = 1e-3) -> float:
     """The ``atm_vix_ratio`` of ``market``'s vol model for which `model_vix` of the market
     equals ``market.vix`` (within ``tolerance`` points): secant steps on the ratio, which
@@ -329,15 +369,12 @@ def solve_vix_ratio(market: Market, *, tolerance: float = 1e-3) -> float:
     cannot get within ``tolerance``, the bracket it found is bisected down to the jump and
     the closer side is taken; the error is then at most `MAX_VIX_ERROR` points (a tenth
     of the 0.1-point target), or raised."""
-    from dataclasses import replace
-
-    model: Any = market.vol_model  # an SsviSurface (or any VixTermStructure)
+    index = _index_of_ratio(market)
     tried: dict[float, float] = {}
 
     def gap(ratio: float) -> float:
         if ratio not in tried:
-            trial = replace(market, vol_model=replace(model, atm_vix_ratio=ratio))
-            tried[ratio] = model_vix(trial).value - market.vix
+            tried[ratio] = index(ratio) - market.vix
         return tried[ratio]
 
     low_ratio, high_ratio = 1e-3, 5.0

@@ -7,6 +7,8 @@
 //! - [`legs`]: what a leg is ([`legs::LegKind`]), shared by the position kernels.
 //! - [`smile`]: the SPX smiles both position kernels share: the VIX-linked quadratic
 //!   and per-leg SVI slices, sticky in standardized moneyness, with their spot slopes.
+//! - [`cboe`]: the Cboe VIX formula on the SSVI model's own options (a `Market`'s
+//!   VIX-ratio solve).
 //! - [`grid`]: the scenario grid (risk graph): value and Greeks over SPX moves x VIX
 //!   shifts x days.
 //! - [`projection`]: the Monte Carlo projection (input checks, path generation, leg
@@ -17,6 +19,7 @@
 
 #[macro_use]
 pub mod simd;
+pub mod cboe;
 pub mod error;
 pub mod grid;
 pub mod implied;

@@ -9,9 +9,11 @@
 //! - `args.rs`: argument extraction (numbers, flags, slices, output buffers, leg kinds);
 //! - `errors.rs`: the core's errors as `alvh.errors` exceptions, and `run_detached`;
 //! - one file per kernel family: `pricing.rs` (price, greeks, implied_vol), `grid.rs`
-//!   (scenario_grid), `projection.rs` (monte_carlo, pnl_statistics).
+//!   (scenario_grid), `projection.rs` (monte_carlo, pnl_statistics), `cboe.rs`
+//!   (model_vix).
 
 mod args;
+mod cboe;
 mod errors;
 mod grid;
 mod pricing;
@@ -80,6 +82,8 @@ mod _native {
     #[pymodule_export]
     const ADDITIVE: u8 = super::projection::ADDITIVE;
 
+    #[pymodule_export]
+    use super::cboe::model_vix;
     #[pymodule_export]
     use super::grid::scenario_grid;
     #[pymodule_export]
