@@ -208,6 +208,7 @@ def test_too_little_history_gives_none_with_the_rows_needed(spx, vix):
     assert "macd_expanding: 20 rows of SPX history, 37 needed" in result.missing
     assert "vix_rsi: 10 rows of VIX history, 15 needed" in result.missing
     assert "implied_minus_realized: 20 rows of SPX history, 21 needed" in result.missing
+    assert result.realized_estimator is None  # no spread, no estimator to name
     # One more row each and they are defined; the expanding window follows the rules.
     exact = state(spx.filter(pl.col("date") <= DAY).tail(35), vix, rules=Rules(macd_expanding_days=1))
     assert exact.macd_hist is not None and exact.macd_expanding is not None
@@ -217,6 +218,8 @@ def test_spx_without_open_high_low_still_gives_every_spx_diagnostic(spx, vix):
     full = state(spx, vix)
     close_only = state(spx.select("date", "close"), vix)
     assert close_only == full
+    # close-to-close with or without OHLC, and the state says so
+    assert full.realized_estimator == close_only.realized_estimator == "close_to_close"
 
 
 # -- no look-ahead ---------------------------------------------------------------------
@@ -535,6 +538,11 @@ def test_a_hand_written_state_lists_its_absent_diagnostics(tmp_path):
         ('date = "2018-02-05"\nvix = 37.3\nspx = 2649.0\n', "date", 1),
         ("date = 2018-02-05\nspx = 2649.0\n", "vix", None),
         ('date = 2018-02-05\nvix = 37.3\nspx = 2649.0\nfomc_tone = "hawk"\n', "fomc_tone", 4),
+        (
+            'date = 2018-02-05\nvix = 37.3\nspx = 2649.0\nrealized_estimator = "parkinson"\n',
+            "realized_estimator",
+            4,
+        ),
         (
             "date = 2018-02-05\nvix = 37.3\nspx = 2649.0\n[correlations]\nreits = 1.5\n",
             "correlations.reits",

@@ -816,6 +816,7 @@ def daily_states(spx: pl.DataFrame, vix: pl.DataFrame, *, rules: Any = None) -> 
             macd_expanding=clean(row["expanding"]),
             vix_rsi=clean(row["rsi"]),
             implied_minus_realized=clean(row["imr"]),
+            realized_estimator=None if clean(row["imr"]) is None else "close_to_close",
             missing=missing,
         )
     return states

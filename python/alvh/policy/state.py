@@ -49,7 +49,7 @@ from alvh.policy.indicators import trend as _trend
 from alvh.policy.indicators import vix as _vix
 from alvh.policy.indicators import volatility as _volatility
 
-__all__ = ["FOMC_TONES", "FORMAT_VERSION", "MarketState"]
+__all__ = ["FOMC_TONES", "FORMAT_VERSION", "REALIZED_ESTIMATORS", "MarketState"]
 
 #: The TOML format version `MarketState.to_toml` writes and `from_toml` reads.
 FORMAT_VERSION = 1
@@ -70,6 +70,10 @@ CORRELATION_LOOKBACK = _correlation.DEFAULT_LOOKBACK
 CORRELATION_THRESHOLD = _correlation.DEFAULT_THRESHOLD
 #: The FOMC tones a macro frame may hold.
 FOMC_TONES = ("hawkish", "steady", "dovish")
+
+#: The realized-vol estimators ``implied_minus_realized`` can say it used (one for now:
+#: close-to-close, whether or not the history has OHLC; see `MarketState`).
+REALIZED_ESTIMATORS = ("close_to_close",)
 #: The columns a macro frame may hold besides ``date``.
 MACRO_COLUMNS = ("cpi_yoy", "ppi_yoy", "fomc_tone")
 #: Directions of a custom series' threshold.
@@ -106,7 +110,8 @@ class MarketState:
       over 20 days (decimal; 0.04 = 4 vol points). Close-to-close even when OHLC is given:
       it is the spread's usual definition, and cash-index opens are often stale (in the
       arch S&P 500 data 40 % of opens equal the previous close), which biases the
-      range-based estimators' overnight terms.
+      range-based estimators' overnight terms. ``realized_estimator`` says which
+      estimator the spread used (`REALIZED_ESTIMATORS`; None when it is missing).
     - ``skew_z``: 60-day z-score of the skew series; ``skew_steepening``:
       ``skew_z > rules.skew_z_threshold``.
     - ``correlations``: name -> 20-day correlation of the series' log returns with the
@@ -131,6 +136,7 @@ class MarketState:
     vx1_vx2: float | None = None
     backwardation: bool | None = None
     implied_minus_realized: float | None = None
+    realized_estimator: str | None = None
     skew_z: float | None = None
     skew_steepening: bool | None = None
     correlations: Mapping[str, float] = field(default_factory=dict)
@@ -151,6 +157,11 @@ class MarketState:
             if not (math.isfinite(value) and value > 0):
                 raise _invalid(name, f"{name} must be a finite close > 0; got {value!r}")
             object.__setattr__(self, name, float(value))
+        if self.realized_estimator is not None and self.realized_estimator not in REALIZED_ESTIMATORS:
+            raise _invalid(
+                "realized_estimator",
+                f"realized_estimator must be one of {REALIZED_ESTIMATORS}; got {self.realized_estimator!r}",
+            )
         if self.fomc_tone is not None and self.fomc_tone not in FOMC_TONES:
             raise _invalid("fomc_tone", f"fomc_tone must be one of {FOMC_TONES}; got {self.fomc_tone!r}")
         object.__setattr__(self, "correlations", dict(self.correlations))
@@ -435,6 +446,8 @@ class _Builder:
         self.values["implied_minus_realized"] = self.computed(
             "implied_minus_realized", spx, spread, REALIZED_WINDOW + 1, "SPX"
         )
+        if self.values["implied_minus_realized"] is not None:
+            self.values["realized_estimator"] = "close_to_close"
 
     def term_structure(self, futures: Any, vix_close: float) -> None:
         names = ("vix_vx1", "vx1_vx2", "backwardation")
@@ -672,6 +685,7 @@ class _StateReader:
             "vix",
             "spx",
             "fomc_tone",
+            "realized_estimator",
             "correlations",
             "correlation_tightening",
             "custom",
@@ -713,6 +727,15 @@ class _StateReader:
                 values[key] = self.flag(document, "", key)
             else:
                 absent.append(key)
+        if "realized_estimator" in document:
+            estimator = document["realized_estimator"]
+            if estimator not in REALIZED_ESTIMATORS:
+                raise self.error(
+                    "",
+                    "realized_estimator",
+                    f"must be one of {', '.join(REALIZED_ESTIMATORS)}; got {estimator!r}",
+                )
+            values["realized_estimator"] = estimator
         if "fomc_tone" in document:
             tone = document["fomc_tone"]
             if tone not in FOMC_TONES:
