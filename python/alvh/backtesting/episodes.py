@@ -288,7 +288,8 @@ def where_it_wins(episodes: pl.DataFrame, calm: pl.DataFrame, *, a: str = "early
             parts.append(f"in {where} {a} and {b} ended level")
             continue
         winner, loser = (a, b) if gap > 0 else (b, a)
-        wins = int(np.count_nonzero(pa > pb)) if gap > 0 else int(np.count_nonzero(pb > pa))
+        # A difference under half a dollar is a tie (model marks differ in the cents).
+        wins = int(np.count_nonzero(pa > pb + 0.5)) if gap > 0 else int(np.count_nonzero(pb > pa + 0.5))
         count = "" if n == 1 else f" (ahead in {wins} of {n})"
         parts.append(f"in {where} {winner} ended {abs(gap):,.0f} $ ahead of {loser}{count}")
     if not parts:
