@@ -73,7 +73,60 @@ pub fn model_vix(
     Ok(100.0 * total.sqrt())
 }
 
+/// The model's quotes of one term, priced on demand: the walk out from K0 stops at two
+/// consecutive zero bids, so most of a 0.3-2 x spot grid is never needed (pricing it
+/// all was 80 % of the solve).
+struct Quotes<'a> {
+    strikes: &'a [f64],
+    spot: f64,
+    rate: f64,
+    div: f64,
+    term: ModelTerm,
+    smile: Ssvi,
+    tick: f64,
+    growth: f64,
+    sqrt_tau: f64,
+    discounts: Discounts,
+    /// (call bid, call mid, put bid, put mid) per strike, NaN until priced.
+    cache: Vec<[f64; 4]>,
+}
+
+impl Quotes<'_> {
+    fn at(&mut self, i: usize) -> [f64; 4] {
+        if self.cache[i][0].is_nan() {
+            let k = self.strikes[i];
+            let tau = self.term.years;
+            let vol = self.smile.vol::<Separate>(self.term.atm, self.spot, k, self.growth, self.sqrt_tau);
+            let mut row = [0.0; 4];
+            for (j, sign) in [(0, 1.0), (2, -1.0)] {
+                let price = option_price::<Separate>(
+                    sign,
+                    self.spot,
+                    k,
+                    tau,
+                    self.rate,
+                    self.div,
+                    vol,
+                    self.discounts,
+                );
+                // Quoted to the tick: under half a tick, a zero bid and a one-tick ask.
+                let quoted = price >= self.tick / 2.0;
+                row[j] = if quoted { price } else { 0.0 };
+                row[j + 1] = if quoted { price } else { self.tick / 2.0 };
+            }
+            self.cache[i] = row;
+        }
+        self.cache[i]
+    }
+}
+
 /// sigma^2 of one term (the white paper's steps 1-4), from the model's quotes.
+///
+/// Step 1 looks for the strike where the call and put mids are closest among those
+/// with both bids. The model's quotes satisfy put-call parity exactly wherever both are
+/// quoted (`C - P = S exp(-qT) - K exp(-rT)`), so that strike is the one nearest the
+/// model forward: only the strikes around it are priced for the search (ties go to the
+/// lower strike, as a full scan would).
 fn term_variance(
     spot: f64,
     rate: f64,
@@ -85,43 +138,48 @@ fn term_variance(
 ) -> Result<f64> {
     let tau = term.years;
     let growth = exp::<Separate>((rate - div) * tau);
-    let sqrt_tau = tau.sqrt();
-    let discounts = Discounts::new::<Separate>(tau, rate, div);
     let n = strikes.len();
-    let (mut call_mid, mut put_mid) = (vec![0.0; n], vec![0.0; n]);
-    let (mut call_bid, mut put_bid) = (vec![0.0; n], vec![0.0; n]);
-    for (i, &k) in strikes.iter().enumerate() {
-        let vol = smile.vol::<Separate>(term.atm, spot, k, growth, sqrt_tau);
-        for (sign, bid, mid) in [(1.0, &mut call_bid, &mut call_mid), (-1.0, &mut put_bid, &mut put_mid)] {
-            let price = option_price::<Separate>(sign, spot, k, tau, rate, div, vol, discounts);
-            // Quoted to the tick: under half a tick, a zero bid and a one-tick ask.
-            let quoted = price >= tick / 2.0;
-            bid[i] = if quoted { price } else { 0.0 };
-            mid[i] = if quoted { price } else { tick / 2.0 };
-        }
-    }
+    let mut quotes = Quotes {
+        strikes,
+        spot,
+        rate,
+        div,
+        term,
+        smile,
+        tick,
+        growth,
+        sqrt_tau: tau.sqrt(),
+        discounts: Discounts::new::<Separate>(tau, rate, div),
+        cache: vec![[f64::NAN; 4]; n],
+    };
     let carry = (rate * tau).exp();
-    let mut at: Option<usize> = None;
-    for i in 0..n {
-        if call_bid[i] > 0.0 && put_bid[i] > 0.0 {
-            let gap = (call_mid[i] - put_mid[i]).abs();
-            if at.is_none_or(|j| gap < (call_mid[j] - put_mid[j]).abs()) {
-                at = Some(i);
+    let model_forward = spot * growth;
+    let nearest = strikes.partition_point(|&k| k < model_forward).min(n - 1);
+    let mut at: Option<(usize, f64)> = None;
+    for i in nearest.saturating_sub(3)..(nearest + 4).min(n) {
+        let [call_bid, call_mid, put_bid, put_mid] = quotes.at(i);
+        if call_bid > 0.0 && put_bid > 0.0 {
+            let gap = (call_mid - put_mid).abs();
+            if at.is_none_or(|(_, best)| gap < best) {
+                at = Some((i, gap));
             }
         }
     }
-    let Some(at) = at else {
+    let Some((at, _)) = at else {
         return Err(AlvhError::invalid("bid", 0, 0.0, "a strike with both a call and a put bid (a forward)"));
     };
-    let forward = strikes[at] + carry * (call_mid[at] - put_mid[at]);
-    let Some(i0) = strikes.iter().rposition(|&k| k <= forward) else {
+    let [_, call_at, _, put_at] = quotes.at(at);
+    let forward = strikes[at] + carry * (call_at - put_at);
+    let i0 = strikes.partition_point(|&k| k <= forward);
+    if i0 == 0 {
         return Err(AlvhError::invalid("strike", 0, forward, "a strike at or below the forward"));
-    };
+    }
+    let i0 = i0 - 1;
     // The strikes kept, ascending: puts walked down from K0, K0, calls walked up.
-    let mut kept: Vec<usize> = walk((0..i0).rev(), &put_bid);
+    let mut kept: Vec<usize> = walk((0..i0).rev(), |i| quotes.at(i)[2]);
     kept.reverse();
     kept.push(i0);
-    kept.extend(walk(i0 + 1..n, &call_bid));
+    kept.extend(walk(i0 + 1..n, |i| quotes.at(i)[0]));
     if kept.len() < 2 {
         return Err(AlvhError::invalid(
             "bid",
@@ -135,12 +193,13 @@ fn term_variance(
     let last = kept.len() - 1;
     for (j, &i) in kept.iter().enumerate() {
         let k = strikes[i];
+        let [_, call_mid, _, put_mid] = quotes.at(i);
         let q = if k < k0 {
-            put_mid[i]
+            put_mid
         } else if k > k0 {
-            call_mid[i]
+            call_mid
         } else {
-            (put_mid[i] + call_mid[i]) / 2.0
+            (put_mid + call_mid) / 2.0
         };
         let dk = if j == 0 {
             strikes[kept[1]] - k
@@ -156,14 +215,14 @@ fn term_variance(
 
 /// The indices `order` visits before its first two consecutive zero bids, those with a
 /// bid.
-fn walk(order: impl Iterator<Item = usize>, bids: &[f64]) -> Vec<usize> {
+fn walk(order: impl Iterator<Item = usize>, mut bid: impl FnMut(usize) -> f64) -> Vec<usize> {
     let mut out = Vec::new();
     let mut zeros = 0;
     for i in order {
         if zeros == 2 {
             break;
         }
-        if bids[i] > 0.0 {
+        if bid(i) > 0.0 {
             out.push(i);
             zeros = 0;
         } else {
