@@ -119,6 +119,15 @@ def test_rule_a_holds_every_day_the_book_sits_in_layer_1_unacted(market, book, d
     assert shifted.cvar_before is not None
 
 
+@pytest.mark.parametrize("acted", [5, -3, 1.0, True])
+def test_acted_outside_the_layers_is_refused(market, book, acted):
+    # issue 16 point 3: acted=5 or -3 was accepted, journaled and carried over
+    with pytest.raises(InvalidInputError, match=r"acted must be a layer 0-3"):
+        Policy.preset("early").decide(
+            make_state(market, 18.6), book, at(market, 18.6), layer=1, acted=acted, portfolio_value=1e5
+        )
+
+
 def test_rule_b_early_activation_below_the_band(market, book):
     state = make_state(market, 16.2, macd_expanding=True, ad_divergence=True)
     early = Policy.preset("early").decide(state, book, at(market, 16.2), portfolio_value=1e6)

@@ -571,6 +571,25 @@ def test_a_file_that_is_not_toml_names_the_file(tmp_path):
         MarketState.from_toml(path)
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("vix_rsi", 150.0, r"vix_rsi must be in \[0, 100\]; got 150.0"),
+        ("vix_rsi", -1.0, r"vix_rsi must be in \[0, 100\]"),
+        ("vix_vx1", 0.0, r"vix_vx1 must be in \(0, inf\]; got 0.0"),
+        ("vx1_vx2", -1.0, r"vx1_vx2 must be in \(0, inf\]"),
+        ("cpi_yoy", -1.5, r"cpi_yoy must be in \(-1, inf\]"),
+        ("macd_hist", float("nan"), r"macd_hist must be a finite number or None; got nan"),
+        ("skew_z", "2", r"skew_z must be a finite number or None"),
+    ],
+)
+def test_state_diagnostics_outside_their_range_are_refused(field, value, message):
+    # issue 16 point 3: such states were accepted and journaled
+    with pytest.raises(InvalidInputError, match=message) as info:
+        MarketState(date=DAY, vix=20.0, spx=2700.0, **{field: value})
+    assert info.value.arg == field
+
+
 def test_state_is_frozen_and_checks_its_closes():
     result = MarketState(date=DAY, vix=20.0, spx=2700.0)
     with pytest.raises(dataclasses.FrozenInstanceError):

@@ -512,6 +512,10 @@ def decide(
     ``committed_risk``: $ already at risk in the hedges of earlier layers (the total
     cap bounds it plus today's)."""
     _check_inputs(state, position, market, portfolio_value, committed_risk)
+    if acted is not None and (isinstance(acted, bool) or not isinstance(acted, int) or not 0 <= acted <= 3):
+        raise InvalidInputError(
+            f"acted must be a layer 0-3 (the highest layer already hedged) or None; got {acted!r}"
+        )
     done = layer if acted is None else acted
     diagnostics, fired = _diagnostics(policy, state)
     why: list[str] = []  # the rationale: each step below appends its sentences

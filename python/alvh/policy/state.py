@@ -79,6 +79,15 @@ MACRO_COLUMNS = ("cpi_yoy", "ppi_yoy", "fomc_tone")
 #: Directions of a custom series' threshold.
 DIRECTIONS = ("above", "below")
 
+#: The ranges of the scalar diagnostics that have one: (low, high, low inclusive).
+_RANGES = {
+    "vix_rsi": (0.0, 100.0, True),  # an RSI is 0..100
+    "vix_vx1": (0.0, math.inf, False),  # ratios of positive prices
+    "vx1_vx2": (0.0, math.inf, False),
+    "cpi_yoy": (-1.0, math.inf, False),  # prices cannot fall 100 % in a year
+    "ppi_yoy": (-1.0, math.inf, False),
+}
+
 #: Optional scalar diagnostics, in field order (what the TOML holds at top level).
 _FLOAT_FIELDS = (
     "macd_hist",
@@ -157,6 +166,16 @@ class MarketState:
             if not (math.isfinite(value) and value > 0):
                 raise _invalid(name, f"{name} must be a finite close > 0; got {value!r}")
             object.__setattr__(self, name, float(value))
+        for name in _FLOAT_FIELDS:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise _invalid(name, f"{name} must be a finite number or None; got {value!r}")
+            low, high, closed = _RANGES.get(name, (-math.inf, math.inf, True))
+            if not ((value >= low if closed else value > low) and value <= high):
+                side = "[" if closed else "("
+                raise _invalid(name, f"{name} must be in {side}{low:g}, {high:g}]; got {value!r}")
         if self.realized_estimator is not None and self.realized_estimator not in REALIZED_ESTIMATORS:
             raise _invalid(
                 "realized_estimator",
@@ -780,4 +799,7 @@ class _StateReader:
             values["missing"] = tuple(missing)
         else:
             values["missing"] = tuple(f"{key}: not in the state file" for key in absent)
-        return cast(MarketState, MarketState(**values))
+        try:
+            return cast(MarketState, MarketState(**values))
+        except InvalidInputError as exc:  # a value out of its range: name the file and line
+            raise self.error("", str(getattr(exc, "arg", "") or "state"), str(exc)) from None
