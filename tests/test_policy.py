@@ -75,6 +75,14 @@ def test_toml_round_trip(tmp_path: Path):
         assert again == policy and again.version == policy.version
 
 
+#: The early preset's three layers, for files that test another section.
+LAYERS_TEXT = (
+    "[[layers]]\nstart = 17\nend = 22\nexit_buffer = 1\nactions = []\n"
+    "[[layers]]\nstart = 24\nend = 29\nexit_buffer = 1\nactions = []\n"
+    "[[layers]]\nstart = 30\nexit_buffer = 1\nactions = []\n"
+)
+
+
 def _write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "policy.toml"
     path.write_text(text)
@@ -90,18 +98,20 @@ def _write(tmp_path: Path, text: str) -> Path:
             "[[layers]]\nstart = 30\nexit_buffer = 1\nactions = []\n",
             "layers[2].start",
         ),
-        ("name = 'x'\n[sizing]\nlayer_cap = 1.5\n", "sizing.layer_cap"),
-        ("name = 'x'\n[sizing]\nlayer_cap = 0.03\ntotal_cap = 0.02\n", "sizing.total_cap"),
+        ("name = 'x'\n" + LAYERS_TEXT + "[sizing]\nlayer_cap = 1.5\n", "sizing.layer_cap"),
+        ("name = 'x'\n" + LAYERS_TEXT + "[sizing]\nlayer_cap = 0.03\ntotal_cap = 0.02\n", "sizing.total_cap"),
         (
             "name = 'x'\n[[layers]]\nstart = 17\nend = 22\nexit_buffer = 1\nactions = ['buy_puts']\n"
             "[[layers]]\nstart = 24\nend = 29\nexit_buffer = 1\nactions = []\n"
             "[[layers]]\nstart = 30\nexit_buffer = 1\nactions = []\n",
             "layers[1].actions[0]",
         ),
-        ("name = 'x'\n[rules]\nmacd_expanding_dayz = 3\n", "rules.macd_expanding_dayz"),
-        ("name = 'x'\n[rules]\nprojection_days = 20\n", "rules.projection_days"),
+        ("name = 'x'\n" + LAYERS_TEXT + "[rules]\nmacd_expanding_dayz = 3\n", "rules.macd_expanding_dayz"),
+        ("name = 'x'\n" + LAYERS_TEXT + "[rules]\nprojection_days = 20\n", "rules.projection_days"),
         ("name = 'x'\nlayers = 5\n", "layers"),
         ("name = 'x'\nbands = []\n", "bands"),
+        ("", "name"),  # issue 16 point 2: an empty file was the early preset named "custom"
+        ("name = 'x'\n", "layers"),
     ],
 )
 def test_bad_policy_files_name_the_file_and_field(tmp_path: Path, text: str, field: str):

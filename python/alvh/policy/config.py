@@ -368,31 +368,35 @@ class Policy:
         version = document.get("format_version", FORMAT_VERSION)
         if version != FORMAT_VERSION:
             raise _bad("format_version", version, str(FORMAT_VERSION))
-        base = cls.preset("early")
-        layers = base.layers
-        if "layers" in document:
-            items = document["layers"]
-            if not isinstance(items, list):
-                raise InputTypeError("layers must be an array of tables ([[layers]])")
-            built = []
-            for i, item in enumerate(items):
-                if not isinstance(item, Mapping):
-                    raise InputTypeError(f"layers[{i + 1}] must be a table")
-                extra = sorted(set(item) - set(Layer.__dataclass_fields__))
-                if extra:
-                    raise _bad(
-                        f"layers[{i + 1}].{extra[0]}",
-                        "(present)",
-                        f"a known layer key ({', '.join(Layer.__dataclass_fields__)})",
-                    )
-                fields = {"number": i + 1, "end": None, **item}
-                if "actions" in fields and isinstance(fields["actions"], list):
-                    fields["actions"] = tuple(fields["actions"])
-                built.append(Layer(**fields))
-            layers = tuple(built)  # type: ignore[assignment]
+        for required, what in (
+            ("name", "the policy's name"),
+            ("layers", "three [[layers]] tables (layer 1, 2, 3)"),
+        ):
+            if required not in document:  # nothing falls back to a preset silently
+                raise _bad(required, "(absent)", what)
+        items = document["layers"]
+        if not isinstance(items, list):
+            raise InputTypeError("layers must be an array of tables ([[layers]])")
+        built = []
+        for i, item in enumerate(items):
+            if not isinstance(item, Mapping):
+                raise InputTypeError(f"layers[{i + 1}] must be a table")
+            extra = sorted(set(item) - set(Layer.__dataclass_fields__))
+            if extra:
+                raise _bad(
+                    f"layers[{i + 1}].{extra[0]}",
+                    "(present)",
+                    f"a known layer key ({', '.join(Layer.__dataclass_fields__)})",
+                )
+            fields = {"number": i + 1, "end": None, **item}
+            if "actions" in fields and isinstance(fields["actions"], list):
+                fields["actions"] = tuple(fields["actions"])
+            built.append(Layer(**fields))
+        layers = tuple(built)
         rules = _section(document, "rules", Rules)
         sizing = _section(document, "sizing", Sizing)
-        return cls(name=document.get("name", "custom"), layers=layers, rules=rules, sizing=sizing)
+        # Policy checks there are exactly three (naming the count otherwise).
+        return cls(name=document["name"], layers=layers, rules=rules, sizing=sizing)  # type: ignore[arg-type]
 
     def decide(
         self,
