@@ -189,6 +189,23 @@ def test_cli_grid_prints_the_table_and_writes_the_png(
     _assert_png(out)
 
 
+def test_cli_grid_default_shifts_keep_a_low_vix_positive(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # issue 16 point 6: the default -10..+10 shifts failed whenever the VIX was <= 10
+    # (it closed at 9.14 in 2017); now the low end is raised to keep every VIX >= 0.5.
+    import re
+
+    text = (EXAMPLES / "market_2025-02-03.toml").read_text()
+    low_vix = tmp_path / "market.toml"
+    low_vix.write_text(re.sub(r"(?m)^vix = [0-9.]+", "vix = 9.14", text, count=1))
+    out = tmp_path / "risk.png"
+    code = main(["grid", str(EXAMPLES / "condor.toml"), "--market", str(low_vix), "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    _assert_png(out)
+
+
 def test_cli_grid_table_rows_are_the_grid(
     market_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

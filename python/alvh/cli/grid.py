@@ -72,9 +72,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--shifts",
         type=float,
         nargs=3,
-        default=[-10.0, 10.0, 41.0],
+        default=None,
         metavar=("LOW", "HIGH", "COUNT"),
-        help="VIX shifts in points (default: -10 10 41)",
+        help="VIX shifts in points (default: -10 to +10 in 0.5 steps, the low end raised "
+        "so that the shifted VIX stays at or above 0.5)",
     )
     parser.add_argument(
         "--chain",
@@ -106,7 +107,7 @@ def run(args: argparse.Namespace, console: Console) -> None:
     from alvh.risk.grid import scenario_grid
 
     position, market = load_book(args)
-    axes = _check_axes(args)
+    axes = _check_axes(args, vix=float(market.vix))
     check_horizon(market, axes.days)
     if args.chain is not None:
         market = _fit_chain(args.chain, market, console, args.smile)
@@ -141,10 +142,16 @@ def _axis(name: str, values: Sequence[float]) -> np.ndarray:
     return np.linspace(low, high, int(count))
 
 
-def _check_axes(args: argparse.Namespace) -> _Axes:
-    """``--moves``, ``--shifts`` and ``--days``, checked."""
+def _check_axes(args: argparse.Namespace, *, vix: float) -> _Axes:
+    """``--moves``, ``--shifts`` and ``--days``, checked; without ``--shifts``, -10 to
+    +10 VIX points in 0.5 steps, starting higher when the VIX is low (at 9.14, as on a
+    2017 close, -8.5) so that no scenario has a VIX below 0.5."""
     moves = _axis("moves", args.moves)
-    shifts = _axis("shifts", args.shifts)
+    if args.shifts is None:
+        low = -min(10.0, math.floor(2.0 * (vix - 0.5)) / 2.0)
+        shifts = np.arange(low, 10.0 + 0.25, 0.5)
+    else:
+        shifts = _axis("shifts", args.shifts)
     days = sorted(set(args.days))
     if any(d < 0 for d in days):
         raise CliError(f"--days must be zero or positive; got {days}")
