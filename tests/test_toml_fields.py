@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
+import alvh
 from alvh._core.toml import TomlText, load
 from alvh.errors import InvalidInputError
 
@@ -82,3 +84,20 @@ def test_load_rejects_non_utf8_and_non_toml(tmp_path: Path) -> None:
     good.write_text(TEXT)
     text, document = load(good)
     assert document["vix"] == 18.5 and text.line("vix") == 2
+
+
+@pytest.mark.parametrize(
+    "loader",
+    [
+        alvh.Position.from_toml,
+        alvh.Market.from_toml,
+        alvh.Policy.from_toml,
+        alvh.MarketState.from_toml,
+    ],
+)
+def test_every_toml_reader_names_a_missing_file_or_a_directory(loader, tmp_path):
+    # issue 16 point 9: the readers raised the OS's FileNotFoundError / IsADirectoryError
+    with pytest.raises(InvalidInputError, match=rf"{re.escape(str(tmp_path / 'none.toml'))}: no such file"):
+        loader(tmp_path / "none.toml")
+    with pytest.raises(InvalidInputError, match=rf"{re.escape(str(tmp_path))}: is a directory"):
+        loader(tmp_path)

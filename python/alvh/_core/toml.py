@@ -31,9 +31,19 @@ _SEGMENT = re.compile(r"([^.\[\]]+)(?:\[(\d+)\])?")
 
 def load(path: str | os.PathLike[str]) -> tuple[TomlText, dict[str, Any]]:
     """Read and parse a TOML file: its text (for `TomlText.line`) and its document. A file
-    that is not UTF-8 or not TOML is an `InvalidInputError` naming the file."""
+    that is missing, unreadable, not UTF-8 or not TOML is an `InvalidInputError` naming
+    the file (one error type for every TOML reader of alvh, not the OS's exceptions)."""
     source = Path(path)
-    raw = source.read_bytes()
+    try:
+        raw = source.read_bytes()
+    except FileNotFoundError:
+        raise InvalidInputError(f"{source}: no such file") from None
+    except IsADirectoryError:
+        raise InvalidInputError(f"{source}: is a directory, not a TOML file") from None
+    except PermissionError:
+        raise InvalidInputError(f"{source}: cannot be read (permission denied)") from None
+    except OSError as exc:
+        raise InvalidInputError(f"{source}: cannot be read ({exc.strerror or exc})") from None
     try:
         text = raw.decode("utf-8")
         document = tomllib.loads(text)
