@@ -107,6 +107,66 @@ def test_rows_cannot_be_changed_or_deleted(tmp_path: Path, policy: Policy):
     db.close()
 
 
+def test_rows_cannot_be_replaced_either(tmp_path: Path, policy: Policy):
+    # issue 16 point 13: INSERT OR REPLACE deletes the old row without firing the DELETE
+    # trigger; a schema-2 journal refuses an insert whose key is taken.
+    path = tmp_path / "j.db"
+    with Journal(path) as journal:
+        first = journal.append(make_decision(policy), policy=policy)
+        journal.record_outcome(first, 5, 120.0)
+        journal.record_policy(policy)  # recording a known version again is still fine
+    db = sqlite3.connect(path)
+    version = db.execute("SELECT version FROM policies").fetchone()[0]
+    for sql, args in (
+        (
+            "INSERT OR REPLACE INTO decisions (id, date, recorded_at, policy_version, vix, "
+            "layer_before, layer_after, actions, rationale, record) "
+            "VALUES (?, '2020-01-01', 'x', ?, 1, 0, 0, 0, 'x', '{}')",
+            (first, version),
+        ),
+        (
+            "INSERT OR REPLACE INTO policies (version, name, config, recorded_at) VALUES (?, 'x', '{}', 'x')",
+            (version,),
+        ),
+        (
+            "INSERT OR REPLACE INTO outcomes (decision_id, horizon_days, pnl, recorded_at) "
+            "VALUES (?, 5, 0, 'x')",
+            (first,),
+        ),
+    ):
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            db.execute(sql, args)
+    assert db.execute("SELECT pnl FROM outcomes").fetchall() == [(120.0,)]  # untouched
+    assert db.execute("SELECT date FROM decisions").fetchall() != [("2020-01-01",)]
+    db.close()
+    with Journal(path) as journal:
+        assert journal.decisions()["rationale"].to_list() == [make_decision(policy).rationale]
+
+
+def test_a_schema_1_journal_is_migrated_to_refuse_replacing(tmp_path: Path, policy: Policy):
+    from alvh.policy import journal as journal_module
+
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA application_id = {journal_module.ALVH_APPLICATION_ID}")
+    db.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
+    for statement in journal_module._statements(journal_module.MIGRATIONS[1]):
+        db.execute(statement)
+    db.execute("INSERT INTO schema_version VALUES (1, 'then')")
+    db.commit()
+    db.close()
+    with Journal(path) as journal:
+        journal.append(make_decision(policy), policy=policy)
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == 2
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        db.execute(
+            "INSERT OR REPLACE INTO policies (version, name, config, recorded_at) "
+            "SELECT version, 'x', '{}', 'x' FROM policies"
+        )
+    db.close()
+
+
 def test_outcomes_join_and_parquet(tmp_path: Path, policy: Policy):
     with Journal(tmp_path / "j.db") as journal:
         a = journal.append(make_decision(policy), policy=policy)

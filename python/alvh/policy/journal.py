@@ -54,7 +54,7 @@ __all__ = [
 #: SQLite ``PRAGMA application_id`` of alvh journals ("ALVH" in ASCII).
 ALVH_APPLICATION_ID = 0x414C5648
 #: The schema this code writes; `MIGRATIONS` brings older journals up to it.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: How long a writer waits for another process's lock (ms).
 BUSY_TIMEOUT_MS = 30_000
 
@@ -95,10 +95,24 @@ _SCHEMA_V1 += "\n".join(
     for verb in ("UPDATE", "DELETE")
 )
 
+# Version 2: no row can be replaced either. ``INSERT OR REPLACE`` deletes the old row
+# without firing the DELETE triggers, so an insert whose key is taken aborts first.
+_KEYS = {
+    "decisions": "id = NEW.id",
+    "policies": "version = NEW.version",
+    "outcomes": "decision_id = NEW.decision_id AND horizon_days = NEW.horizon_days",
+}
+_SCHEMA_V2 = "\n".join(
+    f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table}\n"
+    f"    WHEN EXISTS (SELECT 1 FROM {table} WHERE {key})\n"
+    "    BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;"
+    for table, key in _KEYS.items()
+)
+
 #: Schema migrations: version -> SQL bringing the previous version to it. Version 1
-#: creates everything; later versions append here (each runs in one transaction with
-#: the ``schema_version`` row that records it).
-MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1}
+#: creates everything, version 2 forbids replacing rows; later versions append here
+#: (each runs in one transaction with the ``schema_version`` row that records it).
+MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _SCHEMA_V2}
 
 
 class JournalError(AlvhError, ValueError):
@@ -245,9 +259,11 @@ class Journal:
         version = policy.version
         config = json.dumps(policy.to_dict(), sort_keys=True)
         with self._transaction():
+            # Once: an insert of a recorded version would abort (no row is replaced).
             self._db.execute(
-                "INSERT OR IGNORE INTO policies (version, name, config, recorded_at) VALUES (?, ?, ?, ?)",
-                (version, policy.name, config, _now()),
+                "INSERT INTO policies (version, name, config, recorded_at) SELECT ?, ?, ?, ? "
+                "WHERE NOT EXISTS (SELECT 1 FROM policies WHERE version = ?)",
+                (version, policy.name, config, _now(), version),
             )
         return version
 
