@@ -659,3 +659,16 @@ def test_error_messages_name_the_file(tmp_path):
     with pytest.raises(DataError) as info:
         data.load_ohlc(path)
     assert re.match(rf"{re.escape(str(path))}:3, column 'date': duplicate", str(info.value))
+
+
+def test_an_unreadable_file_is_a_data_error_naming_it(tmp_path, monkeypatch):
+    # issue 16 point 10: an unreadable input raised the OS's PermissionError (the tests
+    # run as root, so the refusal is simulated at the open)
+    path = write(tmp_path, [HEADER, "2018-07-02,2,3,1,2"])
+
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "open", refuse)
+    with pytest.raises(DataError, match=rf"{re.escape(str(path))}: cannot be read \(Permission denied\)"):
+        data.load_ohlc(path)

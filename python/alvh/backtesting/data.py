@@ -197,6 +197,8 @@ def _read_csv(path: Path, src: _Source) -> tuple[list[str], int, list[list[str]]
                 lines.append(reader.line_num)
     except UnicodeDecodeError as exc:
         raise src.error(f"not UTF-8 text ({exc})") from None
+    except OSError as exc:  # unreadable (permissions, a directory, an I/O error): named, not raw
+        raise src.error(f"cannot be read ({exc.strerror or exc})") from None
     except csv.Error as exc:
         raise src.error(f"not valid CSV ({exc})") from None
     if header is None:
@@ -650,7 +652,7 @@ def load_ohlc(
 
         try:
             frame = pl.read_parquet(file)
-        except Exception as exc:  # polars raises several classes for a corrupt file
+        except Exception as exc:  # polars raises several classes for a corrupt or unreadable file
             raise src.error(f"not a readable Parquet file ({exc})") from None
         return _validate_frame(frame, src, **options)
     raise src.error(

@@ -66,10 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (AlvhError, CliError) as exc:
         console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
         return 2
-    except OSError as exc:  # e.g. --out in a directory that cannot be written
+    except OSError as exc:  # e.g. --out in a directory that cannot be written, an unreadable input
         where = f" {exc.filename!r}" if exc.filename else ""
         reason = escape(exc.strerror or str(exc))
-        console.print(f"[red]error:[/red] cannot write{escape(where)}: {reason}", highlight=False)
+        console.print(f"[red]error:[/red] cannot read or write{escape(where)}: {reason}", highlight=False)
         return 2
     return code or 0
 
