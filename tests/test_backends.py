@@ -342,6 +342,10 @@ def test_eight_threads_at_once_get_the_same_results_as_one_call(backend):
     def work(cases: Cases, barrier: threading.Barrier | None = None):
         if barrier is not None:
             barrier.wait(timeout=120)  # a broken barrier fails instead of hanging
+        with alvh.use_backend(backend):  # a backend switch is per thread
+            return compute(cases)
+
+    def compute(cases: Cases):
         kwargs = cases.kwargs()
         greeks = alvh.bsm.greeks(**kwargs)
         price = alvh.bsm.price(**kwargs)
@@ -368,3 +372,41 @@ def test_build_info_reports_the_simd_path_and_the_backend():
     assert int(info["threads"]) >= 1
     with alvh.use_backend("python"):
         assert alvh.build_info()["backend"] == "python"
+
+
+def test_use_backend_in_overlapping_threads_leaves_each_its_own():
+    # issue 16 point 14: two threads with overlapping `with use_backend("python")` blocks
+    # left the process at "python" after both had exited.
+    import threading
+
+    default = alvh.backend()
+    inside = threading.Barrier(2)
+    seen: dict[str, tuple[str, str]] = {}
+
+    def work(name: str, first_out: bool) -> None:
+        with alvh.use_backend("python"):
+            inside.wait()  # both blocks are open at once
+            during = alvh.backend()
+            if not first_out:
+                inside.wait()  # the other thread leaves its block first
+        after = alvh.backend()
+        if first_out:
+            inside.wait()
+        seen[name] = (during, after)
+
+    threads = [
+        threading.Thread(target=work, args=("a", True)),
+        threading.Thread(target=work, args=("b", False)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert seen == {"a": ("python", default), "b": ("python", default)}
+    assert alvh.backend() == default
+    with alvh.use_backend("python"):  # a switch in one thread is not seen by another
+        other: list[str] = []
+        t = threading.Thread(target=lambda: other.append(alvh.backend()))
+        t.start()
+        t.join(timeout=30)
+        assert alvh.backend() == "python" and other == [default]

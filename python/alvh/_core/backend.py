@@ -7,6 +7,7 @@ environment variable ``ALVH_BACKEND`` overrides it at import time.
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from types import ModuleType, TracebackType
 from typing import Literal
 
@@ -51,17 +52,24 @@ def _initial() -> BackendName:
     return "native" if _NATIVE is not None else "python"
 
 
-_current: BackendName = _initial()
+#: The process default: ``ALVH_BACKEND``, else native when the extension imported.
+_DEFAULT: BackendName = _initial()
+#: `use_backend`'s choice in the current context (thread or asyncio task); None: the
+#: process default. A context variable, so that threads switching backends in
+#: overlapping ``with`` blocks do not undo each other's switch.
+_SELECTED: ContextVar[BackendName | None] = ContextVar("alvh_backend", default=None)
 
 
 def backend() -> BackendName:
-    """The backend in use: ``"native"`` (Rust core) or ``"python"`` (numpy fallback)."""
-    return _current
+    """The backend in use here: ``"native"`` (Rust core) or ``"python"`` (numpy
+    fallback), as `use_backend` set it in this thread (or task), else the process default."""
+    chosen = _SELECTED.get()
+    return _DEFAULT if chosen is None else chosen
 
 
 def kernels() -> ModuleType:
     """The module implementing the kernels of the current backend."""
-    if _current == "native":
+    if backend() == "native":
         assert _NATIVE is not None
         return _NATIVE
     from alvh._fallback import kernels as fallback_kernels
@@ -72,14 +80,18 @@ def kernels() -> ModuleType:
 class use_backend:  # noqa: N801 - used like a function
     """Switch the backend; also a context manager that switches back on exit.
 
-    >>> alvh.use_backend("python")            # from now on
+    >>> alvh.use_backend("python")            # from now on, in this thread
     >>> with alvh.use_backend("native"): ...   # only inside the block
+
+    The switch is per thread (a context variable; asyncio tasks inherit it): other
+    threads keep their own choice, or the process default (``ALVH_BACKEND``, else
+    native). Worker processes start from the process default too.
     """
 
     def __init__(self, name: str) -> None:
-        global _current
-        self._previous: BackendName = _current
-        _current = _validated(name)
+        chosen = _validated(name)
+        self._previous: BackendName | None = _SELECTED.get()
+        self._token = _SELECTED.set(chosen)
 
     def __enter__(self) -> use_backend:
         return self
@@ -90,13 +102,15 @@ class use_backend:  # noqa: N801 - used like a function
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        global _current
-        _current = self._previous
+        try:
+            _SELECTED.reset(self._token)
+        except ValueError:  # the token belongs to another context: restore by value
+            _SELECTED.set(self._previous)
 
 
 def build_info() -> dict[str, object]:
     """How this installation runs: backend, SIMD path of the native kernels, threads."""
-    info: dict[str, object] = {"backend": _current, "native_available": _NATIVE is not None}
+    info: dict[str, object] = {"backend": backend(), "native_available": _NATIVE is not None}
     if _NATIVE is not None:
         info.update(_NATIVE.build_info())
     else:
