@@ -593,13 +593,13 @@ def test_compare_and_verdict_on_the_stress_history():
             "patient": alvh.Policy.preset("patient"),
         },
         # A small account, so that the risk budget binds and both policies hedge.
-        assumptions=Assumptions(initial_capital=60_000.0),
+        assumptions=Assumptions(initial_capital=30_000.0),
     )
     assert all(result.runs[name].metrics()["hedge_spend"] > 0 for name in ("early", "patient"))
     diff = compare(result, "early", "patient", reps=300, seed=4)
     ra = result.runs["early"].equity["equity"].to_numpy()
     rb = result.runs["patient"].equity["equity"].to_numpy()
-    point = 252 * (np.mean(np.diff(ra)) - np.mean(np.diff(rb))) / 60_000.0  # on the fixed capital
+    point = 252 * (np.mean(np.diff(ra)) - np.mean(np.diff(rb))) / 30_000.0  # on the fixed capital
     assert diff.return_diff == pytest.approx(point, rel=1e-12)
     assert diff.return_low < diff.return_high and diff.sharpe_low < diff.sharpe_high
     assert diff.detectable == pytest.approx((diff.return_high - diff.return_low) / 2, rel=1e-15)

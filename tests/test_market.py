@@ -33,7 +33,10 @@ PRICES = (19.6, 19.3, 19.2, 19.35)
 FIXED = alvh.SsviSurface(atm_vix_ratio=0.9)
 
 
-def ssvi_vol(strike, forward, tau, atm, rho=-0.7, eta=1.15, gamma=0.5):
+_DEFAULT = alvh.SsviSurface()
+
+
+def ssvi_vol(strike, forward, tau, atm, rho=_DEFAULT.rho, eta=_DEFAULT.eta, gamma=_DEFAULT.gamma):
     """The SSVI vol written out by hand (Gatheral & Jacquier 2014, eq. 4.1 and 4.5)."""
     theta = atm**2 * tau
     phi = eta / (theta**gamma * (1 + theta) ** (1 - gamma))
@@ -169,12 +172,13 @@ def test_ssvi_wings_are_linear_in_log_moneyness_within_lees_bound():
     expiry = date(2024, 12, 20)
     tau, forward, atm = surface_point(market, expiry)
     theta = atm**2 * tau
-    phi = 1.15 / math.sqrt(theta * (1 + theta))
+    phi = _DEFAULT.eta / math.sqrt(theta * (1 + theta))
     k = np.array([-12.0, -11.0, 11.0, 12.0])
     w = market.spx_vol(forward * np.exp(k), expiry) ** 2 * tau
     put_slope, call_slope = (w[0] - w[1]) / 1.0, (w[3] - w[2]) / 1.0
-    assert put_slope == pytest.approx(theta * phi * 1.7 / 2, rel=1e-3)
-    assert call_slope == pytest.approx(theta * phi * 0.3 / 2, rel=1e-3)
+    rho = _DEFAULT.rho
+    assert put_slope == pytest.approx(theta * phi * (1 - rho) / 2, rel=1e-3)
+    assert call_slope == pytest.approx(theta * phi * (1 + rho) / 2, rel=1e-3)
     assert call_slope < put_slope < 2.0
 
 

@@ -10,6 +10,8 @@
 - `snapshot`: `Market`, one dated snapshot of all of the above, and its TOML format;
 - `chain`: loading and validating an SPX option chain (`load_chain`);
 - `fit`: fitting the vol models to a chain (`fit_ssvi`, `fit_svi`);
+- `slices`: per-expiry SSVI slices read off a chain alone (`fit_ssvi_slices`) and the
+  bundled real SPX chain the default surface is fitted to (`reference_chain`);
 - `arbitrage`: static-arbitrage checks of a market's surface (`check_arbitrage`).
 """
 
@@ -18,6 +20,7 @@ from alvh.market.cboe import VixIndex, model_chain, vix_index
 from alvh.market.chain import InvalidChainError, load_chain
 from alvh.market.conventions import DAYS_PER_YEAR, DYNAMICS
 from alvh.market.fit import FitResult, SviFitResult, fit_ssvi, fit_svi
+from alvh.market.slices import fit_ssvi_slices, reference_chain
 from alvh.market.snapshot import Market
 from alvh.market.ssvi import SsviSurface
 from alvh.market.svi import SviSlice, SviSurface
@@ -44,5 +47,7 @@ __all__ = [
     "VolOfVol",
     "fit_ssvi",
     "fit_svi",
+    "fit_ssvi_slices",
+    "reference_chain",
     "load_chain",
 ]

@@ -26,12 +26,23 @@ in the tenor, times ``atm_vix_ratio`` (ATM vol over the VIX-implied level). The 
 parameter in a `Market`: it is solved there (`Market` calls `solve_vix_ratio`) so that
 the Cboe VIX formula on the market's own 30-day options gives back the input VIX.
 
-Defaults and why (SPX): ``gamma = 0.5``, the square-root form of their Remark 4.4, for
-which ``eta (1 + |rho|) <= 2`` suffices against butterflies; ``rho = -0.7``, a steep put
-skew as SPX shows; ``eta = 1.15``, just inside the bound for that ``rho``. They are not yet
-tied to a published SPX fit (issue 12 asks for one; `alvh.market.fit_ssvi` fits them to a
-chain). Measured with them: the ATM/VIX ratio solves to 0.796-0.808 for VIX 9-90 and the
-SKEW-like tail index (`skew_index`) is 128.8-129.3 for VIX 10-40.
+Defaults and where they come from (SPX): ``rho = -0.78`` and ``eta = 0.93`` are the
+SSVI-slice fit of a real SPX chain, rounded to two decimals: all strikes of the
+2026-06-30 expiry at the 2026-04-02 close (89 days, 371 out-of-the-money mids with a bid
+within ``|ln(K/F)| <= 0.5``; the chain ships as `alvh.market.slices.reference_chain`, its
+source and licence in ``alvh/market/sample/SOURCES.md``), fitted by
+`alvh.market.slices.fit_ssvi_slices` with vega weights (fitted rho -0.776, phi 9.77 at
+theta 0.0090, i.e. eta 0.931 for gamma 1/2; RMSE 1.01 vol points over the whole slice,
+0.16 over ``-0.15 <= k <= 0.06`` where the condor and its hedges trade; a test refits it
+and checks these defaults). ``gamma = 0.5`` cannot be identified from one expiry: it is
+the square-root form of their Remark 4.4, the largest ``gamma`` for which ``eta (1 +
+|rho|) <= 2`` (here 1.65) suffices against butterflies, and it keeps short-dated smiles
+steep (``phi ~ theta^-1/2``). No published SPX SSVI parameter set is cited: none could be
+read and checked here, and a fit anyone can rerun on bundled data is the stronger
+reference. `alvh.market.fit_ssvi` refits all three to a user's own multi-expiry chain.
+Measured with them: the ATM/VIX ratio solves to 0.838-0.852 for VIX 9-90 (0.796-0.808
+with the earlier hand-set rho -0.7, eta 1.15) and the SKEW-like tail index (`skew_index`)
+is 123.8-125.4 (historical SKEW range about 100-170).
 """
 
 from __future__ import annotations
@@ -69,8 +80,8 @@ class SsviSurface(VixTermStructure):
     #: ATM vol over the VIX-implied level; None (the default): solved by the `Market` that
     #: holds the surface, so that its own options give back its VIX (`solve_vix_ratio`).
     atm_vix_ratio: float | None = None  # type: ignore[assignment]
-    rho: float = -0.7
-    eta: float = 1.15
+    rho: float = -0.78
+    eta: float = 0.93
     gamma: float = 0.5
 
     def __post_init__(self) -> None:
