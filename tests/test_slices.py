@@ -139,3 +139,26 @@ def test_the_default_surface_is_the_reference_chains_fit() -> None:
     assert 6500 < row["forward"] < 6700 and 0.03 < row["rate"] < 0.05
     assert row["rows_used"] > 300 and row["rmse"] < 1.5
     assert 0.15 < row["atm_vol"] < 0.25 and math.isfinite(row["phi"])
+
+
+def test_cli_prints_the_reference_fit_and_writes_the_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from alvh.cli import main
+
+    out = tmp_path / "slices.csv"
+    assert main(["slices", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "2026-06-30" in printed and "-0.776" in printed and "0.931" in printed
+    table = pl.read_csv(out, try_parse_dates=True)
+    assert table.get_column("expiry").to_list() == [date(2026, 6, 30)]
+    assert table.get_column("rho")[0] == pytest.approx(-0.7757, abs=1e-3)
+
+
+def test_cli_needs_the_quote_date_of_a_users_chain(capsys: pytest.CaptureFixture[str]) -> None:
+    from alvh.cli import main
+
+    assert main(["slices", str(REFERENCE_CHAIN_FILE)]) == 2
+    assert "--as-of is required" in capsys.readouterr().out
+    assert main(["slices", str(REFERENCE_CHAIN_FILE), "--as-of", "2026-13-01"]) == 2
+    assert "is not a date" in capsys.readouterr().out

@@ -18,6 +18,8 @@
                    points, the sweep as Parquet (or CSV) and its heatmap
 ``alvh check-arbitrage``  a market file's SPX surface checked for static arbitrage and
                    for its own VIX (exit 1 when violations are found)
+``alvh slices``    one SSVI slice per expiry of an option chain (forward and rate from
+                   put-call parity): ATM vol, skew, curvature, fit error, calendar check
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from alvh.cli import (
     info,
     journal,
     project,
+    slices,
     sweep,
 )
 from alvh.cli.common import CliError, make_console
@@ -47,7 +50,7 @@ from alvh.errors import AlvhError
 __all__ = ["main"]
 
 #: The commands in the order ``alvh --help`` lists them.
-_COMMANDS = (demo, greeks, info, grid, project, decide, backtest, sweep, journal, check_arbitrage)
+_COMMANDS = (demo, greeks, info, grid, project, decide, backtest, sweep, journal, check_arbitrage, slices)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
