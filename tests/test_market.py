@@ -118,12 +118,55 @@ def test_atm_vol_is_flat_before_30_days_and_after_the_last_pillar():
     np.testing.assert_allclose(far, 0.9 * PRICES[-1] / 100, rtol=1e-12)
 
 
-def test_backwardated_curve_never_lets_total_variance_fall():
+def test_backwardated_curve_is_refused_unless_repair_is_asked_and_then_never_falls():
     # VIX 45 with futures far below it: the raw pillars would lose total variance.
-    futures = alvh.VixFutures.explicit({on_day(5): 24.0, on_day(33): 22.0, on_day(61): 21.0})
-    market = explicit_market(vix=45.0, futures=futures)
+    points = {on_day(5): 24.0, on_day(33): 22.0, on_day(61): 21.0}
+    with pytest.raises(
+        alvh.errors.InvalidInputError, match=r"futures\.prices\[0\]: the VIX future expiring"
+    ) as err:
+        explicit_market(vix=45.0, futures=alvh.VixFutures.explicit(points))
+    assert err.value.arg == "futures.prices" and err.value.index == 0 and err.value.value == 24.0
+    assert "repair_calendar=True" in str(err.value)
+    market = explicit_market(vix=45.0, futures=alvh.VixFutures.explicit(points, repair_calendar=True))
     w = [total_variance(market, day) for day in range(1, 200)]
     assert all(b >= a - 1e-15 for a, b in zip(w, w[1:]))
+    assert alvh.market.check_arbitrage(market).counts["calendar"] == 0
+
+
+def test_a_curve_rising_in_price_but_falling_in_variance_names_the_later_future():
+    # 30 days of VIX 20 carry 20^2 x 30; a future at 14 expiring in 20 days (50-day
+    # pillar) carries 14^2 x 50 = 9,800 < 12,000: refused, naming curve[1] in the file.
+    points = {on_day(10): 21.0, on_day(20): 14.0, on_day(40): 22.0}
+    with pytest.raises(
+        alvh.errors.InvalidInputError, match=r"futures\.prices\[1\]: the VIX future expiring 2024-11-07"
+    ):
+        explicit_market(vix=20.0, futures=alvh.VixFutures.explicit(points))
+
+
+def test_a_bumped_market_repairs_the_curve_its_vix_shock_backwardates():
+    market = explicit_market()
+    shocked = market.bump(vix_shift=60.0)  # the front future moves most: backwardation
+    assert shocked.futures.repair_calendar and not market.futures.repair_calendar
+    assert alvh.market.check_arbitrage(shocked).counts["calendar"] == 0
+
+
+def test_repair_calendar_round_trips_through_toml_and_is_checked(tmp_path):
+    points = {on_day(5): 24.0, on_day(33): 22.0}
+    market = explicit_market(vix=45.0, futures=alvh.VixFutures.explicit(points, repair_calendar=True))
+    path = tmp_path / "m.toml"
+    market.to_toml(path)
+    assert alvh.Market.from_toml(path).futures.repair_calendar is True
+    text = path.read_text()
+    path.write_text(text.replace("repair_calendar = true", 'repair_calendar = "yes"'))
+    with pytest.raises(
+        alvh.errors.InvalidInputError, match=r"vix_futures\.repair_calendar: must be true or false"
+    ):
+        alvh.Market.from_toml(path)
+    path.write_text(text.replace("repair_calendar = true\n", ""))
+    with pytest.raises(alvh.errors.InvalidInputError, match=r"field vix_futures\.curve\[0\]\.price: "):
+        alvh.Market.from_toml(path)
+    with pytest.raises(alvh.errors.InputTypeError, match="repair_calendar must be a bool"):
+        alvh.VixFutures.explicit(points, repair_calendar="yes")  # type: ignore[arg-type]
 
 
 def test_model_curve_atm_vol_follows_the_futures_30_days_later():
@@ -648,7 +691,9 @@ def test_scenario_methods_reject_bad_shifts_days_and_scenario_markets():
     with pytest.raises(InvalidInputError, match=r"shifts\[1\]") as info:
         market.scenario_atm_vols([EXPIRIES[0]], shifts=[0.0, -18.5], day=0)
     assert info.value.arg == "shifts" and info.value.index == 1
-    backwardated = explicit_market(vix=30.0)  # the front future pushed below zero
+    backwardated = explicit_market(  # the front future pushed below zero
+        vix=30.0, futures=alvh.VixFutures.explicit(dict(zip(EXPIRIES, PRICES)), repair_calendar=True)
+    )
     with pytest.raises(InvalidInputError, match=r"every future positive; got shifts\[0\]"):
         backwardated.scenario_atm_vols([EXPIRIES[0]], shifts=[-25.0], day=0)
     with pytest.raises(InvalidInputError, match="day"):

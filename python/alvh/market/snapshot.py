@@ -34,12 +34,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from alvh._core import toml
-from alvh._core.checks import bad, check_fields, finite_number, plain_date
+from alvh._core.checks import bad, check_fields, finite_number, input_error, plain_date
 from alvh._core.io import atomic_write
 from alvh._core.types import FloatArray
 from alvh.errors import InputTypeError, InvalidInputError
 from alvh.market.cboe import solve_vix_ratio
-from alvh.market.conventions import DAYS_PER_YEAR, check_dynamics
+from alvh.market.conventions import DAYS_PER_YEAR, VIX_TENOR_DAYS, check_dynamics
 from alvh.market.ssvi import SsviSurface
 from alvh.market.svi import SviSlice, SviSurface
 from alvh.market.term import VixTermStructure
@@ -70,6 +70,32 @@ def _solved_ratio(
         vol_model=replace(surface, atm_vix_ratio=0.8),
     )
     return solve_vix_ratio(start)
+
+
+def _refuse_falling_variance(as_of: date, vix: float, futures: VixFutures) -> None:
+    """`InvalidInputError` when a listed future's pillar (`alvh.market.term`) carries less
+    ATM total variance than a shorter one: the VIX at 30 days, each future ``F_i`` at its
+    expiry + 30 days, ``w ~ F^2 tau`` (the ATM/VIX ratio is common and cancels)."""
+    month = VIX_TENOR_DAYS / DAYS_PER_YEAR
+    best, best_name = (vix / 100.0) ** 2 * month, f"the VIX {vix:g} (30 days)"
+    for i, (expiry, price) in enumerate(zip(futures.expiries, futures.prices)):
+        tau = (expiry - as_of).days / DAYS_PER_YEAR + month
+        if tau <= month:
+            continue  # expiring today: the VIX's own pillar
+        w = (price / 100.0) ** 2 * tau
+        if w < best * (1.0 - 1e-12):
+            raise input_error(
+                f"futures.prices[{i}]: the VIX future expiring {expiry.isoformat()} at {price:g} makes "
+                f"the SPX ATM total variance fall with tenor ({w:.6g} at {tau * DAYS_PER_YEAR:.0f} days "
+                f"< {best:.6g} of {best_name}): a surface on it has calendar arbitrage. Pass "
+                "repair_calendar=True (TOML: vix_futures.repair_calendar = true) to raise that pillar "
+                "to zero forward variance instead",
+                arg="futures.prices",
+                value=price,
+                index=i,
+            )
+        if w >= best:
+            best, best_name = w, f"the {expiry.isoformat()} future {price:g}"
 
 
 @dataclass(frozen=True)
@@ -128,6 +154,8 @@ class Market:
                     i,
                 )
         check_dynamics(self.dynamics)
+        if self.futures.is_explicit and not self.futures.repair_calendar:
+            _refuse_falling_variance(self.as_of, self.vix, self.futures)
         if self.scenario_base is not None and not isinstance(self.scenario_base, Market):
             raise InputTypeError("scenario_base must be a Market or None")
         if isinstance(self.vol_model, SsviSurface) and not self.vol_model.solved:
@@ -419,6 +447,8 @@ class Market:
             raise bad("vix_shift", shift, f"greater than -{self.vix:g} (the VIX must stay positive)")
         as_of = self.as_of + timedelta(days=int(days))
         futures = self.futures.after(as_of).shifted(shift, as_of=as_of)
+        if futures.is_explicit and (shift != 0.0 or days > 0):  # a scenario, not quotes
+            futures = replace(futures, repair_calendar=True)
         if dynamics == "sticky_moneyness":
             base = None
         else:
@@ -451,6 +481,7 @@ class Market:
             futures = {
                 "model": "explicit",
                 "kappa": self.futures.kappa,
+                **({"repair_calendar": True} if self.futures.repair_calendar else {}),
                 "curve": [
                     {"expiry": expiry, "price": price}
                     for expiry, price in zip(self.futures.expiries, self.futures.prices)
@@ -544,7 +575,7 @@ _TOP_KEYS = {
     "spx_vol",
     "vol_of_vol",
 }
-_FUTURES_KEYS = {"model", "theta", "kappa", "curve"}
+_FUTURES_KEYS = {"model", "theta", "kappa", "curve", "repair_calendar"}
 _SPX_VOL_MODELS = ("ssvi", "svi")
 #: ``model = "ssvi"`` (the default): its parameters (an absent ``atm_vix_ratio`` is solved
 #: from the VIX).
@@ -641,6 +672,8 @@ class MarketReader:
         except InvalidInputError as exc:
             if exc.arg == "futures.expiries" and exc.index is not None:
                 raise self.error("vix_futures", f"curve[{exc.index}].expiry", str(exc)) from None
+            if exc.arg == "futures.prices" and exc.index is not None:
+                raise self.error("vix_futures", f"curve[{exc.index}].price", str(exc)) from None
             raise self.error("", str(exc.arg or str(exc).split(" ", 1)[0]), str(exc)) from None
 
     def svi(self, table: Mapping[str, Any]) -> SviSurface:
@@ -737,13 +770,17 @@ class MarketReader:
         theta = self.number(table, section, "theta", 20.0)
         kappa = self.number(table, section, "kappa", 2.0)
         if model == "mean_reverting":
-            if "curve" in table:
-                raise self.error(section, "curve", "not allowed with model = 'mean_reverting'")
+            for key in ("curve", "repair_calendar"):
+                if key in table:
+                    raise self.error(section, key, "not allowed with model = 'mean_reverting'")
             return self.build(section, lambda: VixFutures.mean_reverting(theta=theta, kappa=kappa))
         if model != "explicit":
             raise self.error(section, "model", f"must be 'explicit' or 'mean_reverting', got {model!r}")
         if "theta" in table:
             raise self.error(section, "theta", "only used by model = 'mean_reverting'")
+        repair = table.get("repair_calendar", False)
+        if not isinstance(repair, bool):
+            raise self.error(section, "repair_calendar", f"must be true or false, got {repair!r}")
         curve = table.get("curve")
         if not isinstance(curve, list) or not curve:
             raise self.error(
@@ -776,7 +813,9 @@ class MarketReader:
                 raise self.error(section, f"{name}.price", f"must be a number, got {price!r}")
             prices.append(float(price))
         try:
-            return VixFutures(expiries=tuple(expiries), prices=tuple(prices), kappa=kappa)
+            return VixFutures(
+                expiries=tuple(expiries), prices=tuple(prices), kappa=kappa, repair_calendar=repair
+            )
         except (InvalidInputError, InputTypeError) as exc:
             index = getattr(exc, "index", None)
             arg = getattr(exc, "arg", None)

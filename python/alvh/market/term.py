@@ -9,15 +9,19 @@ Between pillars the total variance ``w = vol**2 * tau`` is linear in ``tau``.
 Extrapolation keeps the vol flat: below the first pillar ``w`` is linear from ``(0, 0)``
 (the 30-day vol applies to 0DTE..30 days), beyond the last pillar the last pillar's vol.
 
-**Never falling.** A backwardated curve whose pillar would make the total variance
-*fall* with tenor (which an SSVI surface cannot carry without calendar arbitrage) has
-that pillar raised to the previous total variance: zero forward variance over that
-stretch, the least change that keeps ``theta(tau)`` non-decreasing. This is a repair,
-not an error, on purpose: a VIX future is not a forward volatility (it sits below the
-square root of the forward variance by a convexity term and carries a risk premium), so
-a steeply backwardated listed curve, as on 2008-10-24 or 2020-03-16, is a market, not a
-bad input, and the model curve after a large VIX shock backwardates the same way.
-`alvh.market.check_arbitrage` reports the surfaces' calendar spreads after the repair.
+**Never falling.** A listed curve whose future would make the total variance *fall*
+with tenor (an SSVI surface on it would carry calendar arbitrage) is refused by `Market`
+with an `InvalidInputError` naming the future, unless the curve says
+``repair_calendar=True`` (`alvh.market.vix.VixFutures`); then, and for every curve the
+model derives itself (the mean-reverting curve, a `Market.bump` after a VIX shock or days
+forward), that pillar is raised to the previous total variance: zero forward variance
+over that stretch, the least change that keeps ``theta(tau)`` non-decreasing. The repair
+exists because a VIX future is not a forward volatility (it sits below the square root of
+the forward variance by a convexity term and carries a risk premium): a steeply
+backwardated listed curve, as on 2008-10-24 or 2020-03-16, is a market, and the model
+curve after a large VIX shock backwardates the same way; refusing by default makes that
+choice the user's, never silent. `alvh.market.check_arbitrage` confirms the repaired
+surfaces have no calendar spreads.
 
 ``floor_ratio``: under sticky-strike and parallel dynamics (`Market.bump`) no vol falls
 below this times the ATM vol of the scenario.

@@ -16,7 +16,7 @@ import numpy as np
 
 from alvh._core.checks import bad, check_fields, finite_number, input_error, plain_date
 from alvh._core.types import FloatArray
-from alvh.errors import InvalidInputError
+from alvh.errors import InputTypeError, InvalidInputError
 from alvh.market.conventions import DAYS_PER_YEAR, MAX_VOL, VIX_TENOR_DAYS
 
 __all__ = ["VixFutures", "VolOfVol", "future_arrays", "interp_rows"]
@@ -51,12 +51,19 @@ class VixFutures:
     In an explicit curve ``theta`` is unused and ``kappa`` says how a VIX spot move
     propagates along the curve: a shift ``dV`` moves the future at tenor ``tau`` by
     ``dV * exp(-kappa * tau)``, as the model would.
+
+    ``repair_calendar`` (explicit curves): False (the default) makes a `Market` refuse a
+    listed curve whose futures would make the SPX ATM total variance fall with tenor
+    (`alvh.market.term`); True accepts it and raises each such pillar to zero forward
+    variance. Curves a `Market.bump` derives (a VIX shock, days forward) always repair:
+    they are scenarios of the model, not quotes.
     """
 
     expiries: tuple[date, ...] = ()
     prices: tuple[float, ...] = ()
     theta: float = 20.0
     kappa: float = 2.0
+    repair_calendar: bool = False
 
     def __post_init__(self) -> None:
         expiries = tuple(self.expiries)
@@ -85,10 +92,17 @@ class VixFutures:
         object.__setattr__(self, "expiries", expiries)
         object.__setattr__(self, "prices", tuple(checked))
         check_fields(self, {"theta": (0.0, 500.0, True), "kappa": (0.0, 100.0, False)})
+        if not isinstance(self.repair_calendar, (bool, np.bool_)):
+            kind = type(self.repair_calendar).__name__
+            raise InputTypeError(f"repair_calendar must be a bool, got {kind} {self.repair_calendar!r}")
 
     @classmethod
     def explicit(
-        cls, points: Mapping[date, float] | Iterable[tuple[date, float]], *, kappa: float = 2.0
+        cls,
+        points: Mapping[date, float] | Iterable[tuple[date, float]],
+        *,
+        kappa: float = 2.0,
+        repair_calendar: bool = False,
     ) -> VixFutures:
         """A listed curve from ``{expiry: price}`` or ``(expiry, price)`` pairs (sorted here)."""
         items = list(points.items()) if isinstance(points, Mapping) else list(points)
@@ -99,7 +113,12 @@ class VixFutures:
             duplicate = next(d for d in dates if dates.count(d) > 1)
             raise bad("expiries", duplicate.isoformat(), "unique (listed twice)")
         items.sort(key=lambda item: item[0])
-        return cls(expiries=tuple(e for e, _ in items), prices=tuple(p for _, p in items), kappa=kappa)
+        return cls(
+            expiries=tuple(e for e, _ in items),
+            prices=tuple(p for _, p in items),
+            kappa=kappa,
+            repair_calendar=repair_calendar,
+        )
 
     @classmethod
     def mean_reverting(cls, *, theta: float = 20.0, kappa: float = 2.0) -> VixFutures:
