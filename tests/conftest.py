@@ -143,3 +143,41 @@ def edge_cases() -> Cases:
 def spx_cases() -> Cases:
     """The shared 2,500 random SPX-like options."""
     return spx_like_cases(2500)
+
+
+@pytest.fixture(scope="session")
+def calm_inputs():
+    """A function ``calm_inputs(spx, until=None)``: diagnostic inputs under which rule
+    (c)'s four conditions hold on every day of ``spx`` up to ``until`` (a breadth line at
+    a new high each day, core CPI 2 % and a steady FOMC published monthly, a constant
+    rate differential) and fail after it (the breadth line falling, CPI 5 %, hawkish)."""
+    import datetime as dt
+
+    import polars as pl
+
+    from alvh.backtesting.inputs import StateInputs
+
+    def build(spx: pl.DataFrame, until: dt.date | None = None) -> StateInputs:
+        days = spx["date"].to_list()
+        cut = until or days[-1]
+        calm = [d <= cut for d in days]
+        level, line = 0.0, []
+        for ok in calm:
+            level += 1.0 if ok else -1.0
+            line.append(level)
+        first = days[0] - dt.timedelta(days=31)
+        months = [first + dt.timedelta(days=30 * i) for i in range(len(days) // 20 + 3)]
+        return StateInputs(
+            breadth=pl.DataFrame({"date": days, "line": line}),
+            breadth_source="test: a line at its high while calm",
+            macro=pl.DataFrame(
+                {
+                    "date": months,
+                    "cpi_yoy": [0.02 if m <= cut else 0.05 for m in months],
+                    "fomc_tone": ["steady" if m <= cut else "hawkish" for m in months],
+                }
+            ),
+            rates=pl.DataFrame({"date": days, "differential": [1.0] * len(days)}),
+        )
+
+    return build

@@ -580,7 +580,7 @@ def test_backtest_compares_policies_and_writes_the_report(tmp_path):
     assert "Calm years" not in parser.cells
 
 
-def test_compare_and_verdict_on_the_stress_history():
+def test_compare_and_verdict_on_the_stress_history(calm_inputs):
     from alvh.backtesting.comparison import backtest, compare, verdict
 
     spx, vix = _stress_history()
@@ -594,8 +594,20 @@ def test_compare_and_verdict_on_the_stress_history():
         },
         # A small account, so that the risk budget binds and both policies hedge.
         assumptions=Assumptions(initial_capital=30_000.0),
+        # rule (c)'s conditions hold until the selloff's 10th day: patient waits, then acts
+        inputs=calm_inputs(spx, until=spx["date"][100]),
     )
     assert all(result.runs[name].metrics()["hedge_spend"] > 0 for name in ("early", "patient"))
+    # issue 14, point 3: the report counts what each rule decided, per policy
+    rules = result.rule_counts()
+    assert rules["policy"].to_list() == ["early", "patient"]
+    early, patient = (rules.row(i, named=True) for i in range(2))
+    assert early["c_wait"] == early["c_act"] == early["c_unknown"] == 0  # early has no rule (c)
+    assert patient["c_wait"] > 0 and patient["c_act"] > 0  # waited while calm, acted after
+    for name, row in (("early", early), ("patient", patient)):
+        run = result.runs[name]
+        assert row["decisions"] == len(run.decisions)
+        assert row["f_chosen"] == run.metrics()["adjustments"]
     diff = compare(result, "early", "patient", reps=300, seed=4)
     ra = result.runs["early"].equity["equity"].to_numpy()
     rb = result.runs["patient"].equity["equity"].to_numpy()
@@ -650,7 +662,7 @@ def test_sweep_keeps_the_pairs_order_whatever_finishes_first(monkeypatch):
     from alvh.backtesting import sweeps as backtesting
 
     def point(payload):
-        params = payload[-2]  # (..., params, rates)
+        params = payload[-3]  # (..., params, rates, inputs)
         order = 2 * (params["layer1_start"] - 16) + params["layer2_start"] - 23  # 0 .. 5
         time.sleep(0.03 * (5 - order))
         return {**params, "sharpe": params["layer1_start"] * 100 + params["layer2_start"]}
@@ -713,3 +725,62 @@ def test_walk_forward_chooses_without_reading_the_test_period():
     assert not other.test.equals(wf.test)
     with pytest.raises(InvalidInputError, match="metric 'gain' is not a sweep column"):
         walk_forward(spx, vix, split=split, layer1_starts=[16], layer2_starts=[23], metric="gain")
+
+
+def test_daily_states_with_the_sample_inputs_equal_from_history_day_by_day():
+    # Issue 14, point 3: the backtest feeds the diagnostics the history has (the breadth
+    # proxy, core CPI from its release date, the term spread), causally.
+    from alvh.backtesting.daily import daily_states
+    from alvh.backtesting.data import sample_data
+    from alvh.backtesting.inputs import SAMPLE_BREADTH_SOURCE, sample_inputs
+    from alvh.policy.state import MarketState
+
+    data = sample_data()
+    inputs = sample_inputs(data)
+    # closes only: the arch OHLC and the GSPC closes of the sample differ by cents, which
+    # from_history's bar checks would refuse (the replay reads closes)
+    spx, vix = data.spx.select("date", "close"), data.vix.select("date", "close")
+    rules = alvh.Policy.preset("patient").rules
+    states = daily_states(spx, vix, rules=rules, inputs=inputs)
+    names = (
+        "breadth_bid",
+        "ad_divergence",
+        "breadth_source",
+        "rate_differential",
+        "rate_differential_change",
+        "rate_differential_stable",
+        "cpi_yoy",
+        "ppi_yoy",
+        "fomc_tone",
+    )
+    days = [
+        dt.date(2000, 1, 3),  # no breadth history yet
+        dt.date(2000, 2, 1),
+        dt.date(2008, 10, 10),
+        dt.date(2015, 8, 24),
+        dt.date(2019, 1, 15),  # the last CPI (2018-11, released 2018-12-15) still fresh
+        dt.date(2019, 3, 1),  # ... and stale
+        dt.date(2022, 11, 8),
+    ]
+    for day in days:
+        want = MarketState.from_history(
+            day,
+            spx=spx,
+            vix=vix,
+            rules=rules,
+            breadth=inputs.breadth,
+            breadth_source=inputs.breadth_source,
+            macro=inputs.macro,
+            rates=inputs.rates,
+        )
+        got = states[day]
+        for name in names:
+            a, b = getattr(got, name), getattr(want, name)
+            if b is None or isinstance(b, (bool, str)):
+                assert a == b, (day, name, a, b)
+            else:
+                assert a == pytest.approx(b, rel=1e-12, abs=1e-12), (day, name)
+        inputs_named = {"breadth", "rates", "macro", *names}
+        assert set(got.missing_names) & inputs_named == set(want.missing_names) & inputs_named, day
+    assert states[dt.date(2015, 8, 24)].breadth_source == SAMPLE_BREADTH_SOURCE
+    assert states[dt.date(2019, 1, 15)].cpi_yoy is not None and states[dt.date(2019, 3, 1)].cpi_yoy is None

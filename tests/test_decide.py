@@ -135,7 +135,8 @@ def test_rule_b_early_activation_below_the_band(market, book):
     assert "A/D line diverges negatively" in early.rationale
     skew = make_state(market, 16.2, macd_expanding=True, skew_steepening=True, skew_z=2.5)
     assert Policy.preset("early").decide(skew, book, at(market, 16.2), portfolio_value=1e6).layer_after == 1
-    off = Policy.preset("patient").decide(state, book, at(market, 16.2), portfolio_value=1e6)
+    rule_b_off = Policy.preset("early").with_changes(rules=Rules(early_activation=False))
+    off = rule_b_off.decide(state, book, at(market, 16.2), portfolio_value=1e6)
     assert off.layer_after == 0
     missing = make_state(
         market, 16.2, macd_expanding=True, ad_divergence=None, skew_steepening=None, skew_z=None
@@ -144,17 +145,85 @@ def test_rule_b_early_activation_below_the_band(market, book):
     assert d.layer_after == 0 and "Early activation (b) skipped" in d.rationale
 
 
-def test_rule_c_patience(market, book):
-    calm = make_state(market, 25.0, cpi_yoy=0.024, ppi_yoy=0.018, fomc_tone="steady", breadth_bid=True)
-    d = Policy.preset("early").decide(calm, book, at(market, 25.0), layer=1, portfolio_value=100_000.0)
-    assert d.layer_after == 2 and d.actions == ()
-    assert "Rule (c), patience" in d.rationale
-    hot = replace(calm, cpi_yoy=0.045)
-    d = Policy.preset("early").decide(hot, book, at(market, 25.0), layer=1, portfolio_value=100_000.0)
-    assert "Rule (c), patience" not in d.rationale
-    no_fomc = replace(calm, fomc_tone=None)
-    d = Policy.preset("early").decide(no_fomc, book, at(market, 25.0), layer=1, portfolio_value=100_000.0)
-    assert "Rule (c) skipped" in d.rationale and "fomc_steady" in d.rationale
+#: Rule (c)'s four conditions all holding (CPI/PPI under 3 %, a steady FOMC, a stable
+#: rate differential, a breadth bid) and the evidence rule (a) wants (backwardation).
+CALM = dict(
+    cpi_yoy=0.024,
+    ppi_yoy=0.018,
+    fomc_tone="steady",
+    breadth_bid=True,
+    rate_differential=1.1,
+    rate_differential_change=0.05,
+    rate_differential_stable=True,
+    backwardation=True,
+    vix_vx1=1.03,
+)
+
+
+def test_rule_c_patience_waits_only_while_its_conditions_hold(market, book):
+    # Issue 14, point 2: patient switched layer 1 off whatever the conditions.
+    patient, early = Policy.preset("patient"), Policy.preset("early")
+    calm = make_state(market, 25.0, **CALM)
+    d = patient.decide(calm, book, at(market, 25.0), layer=1, portfolio_value=100_000.0)
+    assert d.layer_after == 2 and d.actions == () and d.cvar_before is None
+    assert d.extra["rules"] == {"c": "wait"}
+    assert (
+        "Rule (c), patience: inflation_contained, fomc_steady, rate_differential_stable, breadth_bid "
+        "hold: wait for the next band (30+)." in d.rationale
+    )
+    # early has no rule (c): the same calm day goes on to the time-shift check
+    e = early.decide(calm, book, at(market, 25.0), layer=1, portfolio_value=100_000.0)
+    assert "Rule (c)" not in e.rationale and e.cvar_before is not None
+    # any known condition failing: patient acts exactly as early that day
+    for change in (
+        {"cpi_yoy": 0.045},
+        {"fomc_tone": "hawkish"},
+        {"breadth_bid": False},
+        {"rate_differential_stable": False, "rate_differential_change": 0.6},
+    ):
+        day = replace(calm, **change)
+        p = patient.decide(day, book, at(market, 25.0), layer=1, portfolio_value=100_000.0)
+        e = early.decide(day, book, at(market, 25.0), layer=1, portfolio_value=100_000.0)
+        assert "not met" in p.rationale and "waiting is not viable today; the layer acts" in p.rationale
+        assert p.extra["rules"]["c"] == "act" and "c" not in e.extra["rules"]
+        assert p.actions == e.actions and p.cvar_after == e.cvar_after, change
+
+
+def test_rule_c_skips_missing_conditions_and_acts_when_none_is_known(market, book):
+    patient = Policy.preset("patient")
+    no_fomc = make_state(market, 25.0, **{**CALM, "fomc_tone": None})
+    d = patient.decide(no_fomc, book, at(market, 25.0), layer=1, portfolio_value=100_000.0)
+    assert d.actions == () and "(skipped, input missing: fomc_steady)" in d.rationale
+    assert "wait for the next band" in d.rationale
+    unknown = {
+        "cpi_yoy": None,
+        "ppi_yoy": None,
+        "fomc_tone": None,
+        "breadth_bid": None,
+        "rate_differential_stable": None,
+    }
+    blind = make_state(market, 25.0, **{**CALM, **unknown})
+    d = patient.decide(blind, book, at(market, 25.0), layer=1, portfolio_value=100_000.0)
+    assert "none of its conditions is known" in d.rationale and "the layer acts" in d.rationale
+    assert d.extra["rules"]["c"] == "unknown" and d.extra["rules"]["d"] in ("within", "over")
+    assert d.cvar_before is not None
+    # a policy may require fewer conditions: breadth alone
+    breadth_only = patient.with_changes(rules=Rules(patience=True, patience_conditions=("breadth_bid",)))
+    hot = make_state(market, 25.0, **{**CALM, "cpi_yoy": 0.06})
+    d = breadth_only.decide(hot, book, at(market, 25.0), layer=1, portfolio_value=100_000.0)
+    assert "Rule (c), patience: breadth_bid hold: wait" in d.rationale and d.actions == ()
+
+
+@pytest.mark.parametrize("day", [2, 3, 10])
+def test_patient_waits_in_layer_1_on_every_day_its_conditions_hold(market, book, day):
+    patient = Policy.preset("patient")
+    calm = make_state(market, 18.6, **CALM)
+    layer, acted = 0, 0
+    for _ in range(day):
+        d = patient.decide(calm, book, at(market, 18.6), layer=layer, acted=acted, portfolio_value=100_000.0)
+        layer, acted = d.layer_after, int(d.extra["acted"])
+        assert "wait for the next band (24+)" in d.rationale
+    assert (layer, acted) == (1, 0) and d.actions == ()
 
 
 def test_rule_d_time_shift_check_defers_inside_the_budget(market, book):

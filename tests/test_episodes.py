@@ -81,7 +81,7 @@ def _history():
 
 
 @pytest.fixture(scope="module")
-def result():
+def result(calm_inputs):
     spx, vix = _history()
     return backtest(
         spx,
@@ -92,6 +92,7 @@ def result():
             "patient": alvh.Policy.preset("patient"),
         },
         assumptions=Assumptions(initial_capital=60_000.0),
+        inputs=calm_inputs(spx),  # patient waits below layer 3 on every day
     )
 
 

@@ -11,18 +11,47 @@ from hypothesis import strategies as st
 from alvh.errors import InputTypeError, InvalidInputError
 from alvh.policy import ACTIONS, Layer, Policy, Rules, Sizing
 
-# The issue's VIX path and the layer expected on each day under each preset:
-# bands 17-22 / 24-29 / 30+, exit buffers 1 point, the patient preset without layer 1.
+# The issue's VIX path and the layer expected on each day: bands 17-22 / 24-29 / 30+,
+# exit buffers 1 point. Both presets share the bands (patient's waiting is a decision of
+# rule (c), not a missing layer); a custom policy with layer 1 disabled skips it.
 VIX_PATH = [16, 18, 23, 21, 25, 31, 28, 23, 15]
 EXPECTED = {
     "early": [0, 1, 1, 1, 2, 3, 2, 2, 0],
-    "patient": [0, 0, 0, 0, 2, 3, 2, 2, 0],
+    "patient": [0, 1, 1, 1, 2, 3, 2, 2, 0],
+    "layer 1 disabled": [0, 0, 0, 0, 2, 3, 2, 2, 0],
 }
 
 
-@pytest.mark.parametrize("preset", ["early", "patient"])
-def test_layers_along_the_issue_vix_path(preset):
-    assert Policy.preset(preset).layer_path(VIX_PATH) == EXPECTED[preset]
+def _policy(name: str) -> Policy:
+    if name == "layer 1 disabled":
+        early = Policy.preset("early")
+        first = early.layers[0]
+        layer1 = Layer(1, first.start, first.end, first.exit_buffer, first.actions, enabled=False)
+        return early.with_changes(name="no-layer-1", layers=(layer1, *early.layers[1:]))
+    return Policy.preset(name)
+
+
+@pytest.mark.parametrize("name", list(EXPECTED))
+def test_layers_along_the_issue_vix_path(name):
+    assert _policy(name).layer_path(VIX_PATH) == EXPECTED[name]
+
+
+def test_patient_is_early_with_rule_c_on():
+    early, patient = Policy.preset("early"), Policy.preset("patient")
+    assert early.rules.patience is False and patient.rules.patience is True
+    assert patient.layers == early.layers and patient.sizing == early.sizing
+    assert patient.rules.patience_conditions == (
+        "inflation_contained",
+        "fomc_steady",
+        "rate_differential_stable",
+        "breadth_bid",
+    )
+    with pytest.raises(InvalidInputError, match=r"rules\.patience_conditions\[1\] must be one of"):
+        Rules(patience_conditions=("breadth_bid", "sunny_weather"))
+    with pytest.raises(InvalidInputError, match="non-empty list without repeats"):
+        Rules(patience_conditions=("breadth_bid", "breadth_bid"))
+    with pytest.raises(InvalidInputError, match=r"rules\.rate_stability"):
+        Rules(rate_stability=-1.0)
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ from alvh.policy.state import MarketState
 
 #: The Monday the VIX doubled (2018-02-05, close 37.32): a day every diagnostic has history.
 DAY = dt.date(2018, 2, 5)
-OPTIONAL = ("vix_futures", "breadth", "macro", "skew", "correlations", "custom")
+OPTIONAL = ("vix_futures", "breadth", "macro", "rates", "skew", "correlations", "custom")
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +73,7 @@ def extras(spx: pl.DataFrame, vix: pl.DataFrame) -> dict[str, object]:
                 "fomc_tone": ["steady", None, "hawkish", None],
             }
         ),
+        "rates": _term_spread(),
         "skew": days.select("date").with_columns(skew=pl.Series(130 + rng.normal(0, 3, n))),
         "correlations": {
             "reits": days.select("date", (pl.col("close") * np.exp(rng.normal(0, 0.01, n))).alias("close"))
@@ -85,6 +86,17 @@ def extras(spx: pl.DataFrame, vix: pl.DataFrame) -> dict[str, object]:
             )
         },
     }
+
+
+def _term_spread() -> pl.DataFrame:
+    """The bundled 10-year minus 3-month Treasury spread (percentage points), 2017-2018."""
+    from alvh.backtesting.data import sample_data
+
+    sample = sample_data()
+    both = sample.ten_year.join(sample.rates.select("date", pl.col("rate_pct").alias("bill")), on="date")
+    return both.filter(pl.col("date").is_between(dt.date(2017, 1, 1), dt.date(2018, 12, 31))).select(
+        "date", (pl.col("rate_pct") - pl.col("bill")).alias("differential")
+    )
 
 
 def state(spx: pl.DataFrame, vix: pl.DataFrame, date: dt.date = DAY, **kwargs: object) -> MarketState:
@@ -169,6 +181,12 @@ def test_state_with_every_input_matches_the_indicators(spx, vix, extras):
     assert result.correlations["reits"] == pytest.approx(np.corrcoef(a, b)[0, 1], abs=1e-9)
     assert set(result.correlation_tightening) == {"reits"}
 
+    assert result.breadth_source == "advances/declines"
+    spread = extras["rates"].filter(pl.col("date") <= DAY)["differential"].to_numpy()  # type: ignore[union-attr]
+    assert result.rate_differential == spread[-1]
+    assert result.rate_differential_change == pytest.approx(spread[-1] - spread[-21], abs=1e-12)
+    assert result.rate_differential_stable == (abs(spread[-1] - spread[-21]) <= 0.25)
+
     # Macro: the readings of 2018-01-12 (null on 01-31 is "no new reading"), the tone of 01-31.
     assert (result.cpi_yoy, result.ppi_yoy, result.fomc_tone) == (0.021, 0.026, "hawkish")
     series = extras["custom"]["hy_spread"][0].filter(pl.col("date") == DAY)  # type: ignore[index]
@@ -180,8 +198,9 @@ def test_state_with_every_input_matches_the_indicators(spx, vix, extras):
 def test_each_optional_input_left_out_is_none_and_named_in_missing(spx, vix, extras, left_out):
     fields_of = {
         "vix_futures": ("vix_vx1", "vx1_vx2", "backwardation"),
-        "breadth": ("ad_divergence", "breadth_bid"),
+        "breadth": ("ad_divergence", "breadth_bid", "breadth_source"),
         "macro": ("cpi_yoy", "ppi_yoy", "fomc_tone"),
+        "rates": ("rate_differential", "rate_differential_change", "rate_differential_stable"),
         "skew": ("skew_z", "skew_steepening"),
         "correlations": ("correlations", "correlation_tightening"),
         "custom": ("custom",),
@@ -243,6 +262,7 @@ def test_rows_after_the_date_change_nothing(spx, vix, extras):
         "vix_futures": scramble(extras["vix_futures"]),  # type: ignore[arg-type]
         "breadth": scramble(extras["breadth"]),  # type: ignore[arg-type]
         "macro": scramble(extras["macro"]),  # type: ignore[arg-type]
+        "rates": scramble(extras["rates"]),  # type: ignore[arg-type]
         "skew": scramble(extras["skew"]),  # type: ignore[arg-type]
         "correlations": {"reits": scramble(extras["correlations"]["reits"])},  # type: ignore[index]
         "custom": {"hy_spread": (scramble(extras["custom"]["hy_spread"][0]), 3.0, "above")},  # type: ignore[index]
@@ -627,3 +647,40 @@ def test_the_documented_example_state_file_reads():
     assert (result.date, result.vix, result.backwardation) == (DAY, 37.32, True)
     assert result.custom == {"hy_spread": (4.2, 3.0, True)}
     assert result.missing == ()
+
+
+def test_a_breadth_line_given_directly_is_labelled_and_used_as_the_ad_line(spx, vix):
+    from alvh.policy.indicators import breadth as ind
+
+    days = spx.filter(pl.col("date").is_between(dt.date(2017, 6, 1), DAY)).select("date", "close")
+    line = days.select("date", (pl.col("close").log() * 0.5).alias("line"))  # moves with the SPX
+    result = state(spx, vix, breadth=line, breadth_source="proxy: half the SPX's log level")
+    assert result.breadth_source == "proxy: half the SPX's log level"
+    # the line follows the SPX, so it is at its 20-day high exactly when the SPX is
+    closes = days["close"].to_numpy()
+    assert result.breadth_bid == bool(closes[-1] >= closes[-20:].max())
+    assert result.ad_divergence is False
+    unlabelled = state(spx, vix, breadth=line)
+    assert unlabelled.breadth_source == "breadth line given"
+    with pytest.raises(InvalidInputError, match="breadth_source must be a non-empty string"):
+        state(spx, vix, breadth=line, breadth_source="")
+    # proxy_line: the mean log level; a null level makes the line null, not half of it
+    frame = pl.DataFrame({"a": [100.0, 110.0, None], "b": [50.0, 55.0, 60.0]})
+    out = frame.select(ind.proxy_line("a", "b").alias("x"))["x"].to_list()
+    assert out[0] == pytest.approx((np.log(100.0) + np.log(50.0)) / 2) and out[2] is None
+
+
+def test_rates_need_their_window_and_take_the_latest_row_on_or_before(spx, vix):
+    spread = _term_spread()
+    short = spread.filter(pl.col("date") <= DAY).tail(5)
+    result = state(spx, vix, rates=short)
+    assert result.rate_differential == short["differential"][-1]
+    assert result.rate_differential_change is None and result.rate_differential_stable is None
+    assert any(
+        m.startswith("rate_differential_change: 5 rows of rates history, 21 needed") for m in result.missing
+    )
+    # a holiday gap: the rates frame without the day itself still gives the latest reading
+    gap = spread.filter(pl.col("date") < DAY)
+    assert state(spx, vix, rates=gap).rate_differential == gap["differential"][-1]
+    tight = state(spx, vix, rates=spread, rules=Rules(rate_stability=0.0001))
+    assert tight.rate_differential_stable is (abs(tight.rate_differential_change) <= 0.0001)

@@ -31,7 +31,16 @@ def history():
 
 
 @pytest.fixture(scope="module")
-def expected(history):
+def inputs():
+    """The diagnostics' inputs ``--sample`` feeds (breadth proxy, core CPI, term spread)."""
+    from alvh.backtesting.data import sample_data
+    from alvh.backtesting.inputs import sample_inputs
+
+    return sample_inputs(sample_data())
+
+
+@pytest.fixture(scope="module")
+def expected(history, inputs):
     """`sweep` called directly on what the CLI tests below ask for (``--sample``: each
     day at the sample's 3-month bill rate)."""
     from alvh.backtesting.daily import replay_days
@@ -47,6 +56,7 @@ def expected(history):
         start=START,
         end=END,
         rates=rates_for(replay_days(spx, vix, start=START, end=END), rates),
+        inputs=inputs,
     )
 
 
@@ -104,14 +114,18 @@ def test_cli_sweep_on_two_processes_gives_the_serial_rows_as_csv(
     assert_frame_equal(pl.read_csv(out / "sweep.csv"), expected, rel_tol=1e-12)
 
 
-def test_cli_sweep_on_a_dask_scheduler(history, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_sweep_on_a_dask_scheduler(
+    history, inputs, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     distributed = pytest.importorskip("distributed")
     from alvh.backtesting.daily import replay_days
     from alvh.backtesting.data import rates_for
 
     spx, vix, rates = history
     rates = rates_for(replay_days(spx, vix, start=START, end=END), rates)
-    want = sweep(spx, vix, layer1_starts=[16], layer2_starts=[23, 24], start=START, end=END, rates=rates)
+    want = sweep(
+        spx, vix, layer1_starts=[16], layer2_starts=[23, 24], start=START, end=END, rates=rates, inputs=inputs
+    )
     with distributed.LocalCluster(
         n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
     ) as cluster:
@@ -137,7 +151,7 @@ def test_cli_sweep_on_a_dask_scheduler(history, tmp_path: Path, capsys: pytest.C
 
 
 def test_cli_sweep_walks_forward_from_the_split(
-    history, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    history, inputs, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from alvh.backtesting.daily import replay_days
     from alvh.backtesting.data import rates_for
@@ -155,6 +169,7 @@ def test_cli_sweep_walks_forward_from_the_split(
         start=START,
         end=END,
         rates=rates,
+        inputs=inputs,
     )
     out = tmp_path / "wf"
     argv = ["sweep", "--sample", *WINDOW, "--train-end", "2018-02-28", "--layer1", "16:17", "--layer2", "23"]

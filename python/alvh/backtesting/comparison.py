@@ -19,7 +19,23 @@ from alvh.errors import InvalidInputError
 if TYPE_CHECKING:
     import polars as pl
 
-__all__ = ["BacktestResult", "Difference", "backtest", "compare", "verdict"]
+__all__ = ["RULE_OUTCOMES", "BacktestResult", "Difference", "backtest", "compare", "verdict"]
+
+#: The (rule, outcome) pairs `BacktestResult.rule_counts` counts, in rule order.
+RULE_OUTCOMES = (
+    ("a", "noise"),
+    ("a", "evidence"),
+    ("b", "fired"),
+    ("b", "skipped"),
+    ("c", "wait"),
+    ("c", "act"),
+    ("c", "unknown"),
+    ("d", "within"),
+    ("d", "over"),
+    ("e", "capped"),
+    ("f", "chosen"),
+    ("f", "none"),
+)
 
 
 @dataclass(frozen=True)
@@ -35,6 +51,33 @@ class BacktestResult:
 
         rows = [{"policy": name, **run.metrics()} for name, run in self.runs.items()]
         return pl.DataFrame(rows)
+
+    def rule_counts(self) -> pl.DataFrame:
+        """How often each rule decided, one row per policy with a policy: ``decisions``
+        (days `decide` ran) and, per rule outcome (`alvh.policy.engine.rule_outcomes`),
+        the days it happened: ``a_noise`` (rule (a) called the move noise: no hedge),
+        ``a_evidence``, ``b_fired`` (layer 1 started below its band), ``b_skipped``,
+        ``c_wait`` (rule (c): the conditions held, the layer waited), ``c_act`` (a
+        condition failed: acted as early), ``c_unknown`` (none known: acted), ``d_within``
+        (the projected CVaR inside the budget: actions waited), ``d_over``, ``e_capped``
+        (the total cap cut the budget), ``f_chosen`` (a hedge bought), ``f_none`` (no
+        candidate cut the CVaR)."""
+        import polars as pl
+
+        columns = [f"{rule}_{outcome}" for rule, outcome in RULE_OUTCOMES]
+        rows = []
+        for name, run in self.runs.items():
+            if run.policy_name == "none" and not run.decisions:
+                continue
+            counts = dict.fromkeys(columns, 0)
+            for decision in run.decisions:
+                for rule, outcome in decision.extra.get("rules", {}).items():
+                    key = f"{rule}_{outcome}"
+                    if key in counts:
+                        counts[key] += 1
+            rows.append({"policy": name, "decisions": len(run.decisions), **counts})
+        schema = {"policy": pl.String, "decisions": pl.Int64, **dict.fromkeys(columns, pl.Int64)}
+        return pl.DataFrame(rows, schema=schema)
 
     def equity(self) -> pl.DataFrame:
         """Long form: date, policy, equity, drawdown ($ below the running peak over the
@@ -112,10 +155,12 @@ def backtest(
     rates: pl.DataFrame | None = None,
     progress: Callable[[str, int, int], None] | None = None,
     workers: int = 1,
+    inputs: Any = None,
 ) -> BacktestResult:
     """Replay the same condor schedule once per policy (``{name: Policy or None}``;
-    None = no hedge) over the same history, rates and costs; see `replay`. The
-    diagnostics are computed once per rule set. ``progress(name, done, total)`` reports
+    None = no hedge) over the same history, rates, diagnostic ``inputs``
+    (`alvh.backtesting.inputs.StateInputs`) and costs; see `replay`. The diagnostics are
+    computed once per rule set. ``progress(name, done, total)`` reports
     each policy's replay.
 
     ``workers`` > 1 replays the policies in that many processes (spawned, as
@@ -132,7 +177,7 @@ def backtest(
         if policy is not None:
             key = policy.rules
             if key not in states_by_rules:
-                states_by_rules[key] = daily_states(spx, vix, rules=policy.rules)
+                states_by_rules[key] = daily_states(spx, vix, rules=policy.rules, inputs=inputs)
             states = states_by_rules[key]
         jobs[name] = dict(
             spx=spx,
@@ -270,6 +315,21 @@ def _count(n: float, noun: str) -> str:
     return f"{n:.0f} {noun}{'' if round(n) == 1 else 's'}"
 
 
+def _waited(result: BacktestResult, patient: str) -> str:
+    """``" (it waited on N of M decision days)"`` for a policy with rule (c), else ``""``."""
+    rules = result.rule_counts()
+    row = rules.filter(rules["policy"] == patient)
+    if not row.height:
+        return ""
+    waited, act, unknown = (int(row[c][0]) for c in ("c_wait", "c_act", "c_unknown"))
+    if waited + act + unknown == 0:
+        return ""
+    return (
+        f" (it waited on {waited:,} of {int(row['decisions'][0]):,} decision days; its conditions "
+        f"failed on {act:,} and were unknown on {unknown:,})"
+    )
+
+
 def verdict(
     result: BacktestResult,
     *,
@@ -300,7 +360,8 @@ def verdict(
         f"Over {first} to {last} ({equity.height:,} trading days, {episodes.height} stress "
         f"episode{'s' if episodes.height != 1 else ''} with the VIX at or above 30), adjusting "
         f"early (layer 1 at VIX 17-22) returned {100 * diff.return_diff:+.2f} % of the capital a "
-        f"year against waiting for higher layers (90 % interval {100 * diff.return_low:+.2f} to "
+        f"year against waiting for higher layers when rule (c) allows{_waited(result, patient)} "
+        f"(90 % interval {100 * diff.return_low:+.2f} to "
         f"{100 * diff.return_high:+.2f} %; Sharpe {diff.sharpe_diff:+.2f}, {diff.sharpe_low:+.2f} "
         f"to {diff.sharpe_high:+.2f}), spending {get(early, 'hedge_spend'):,.0f} $ on "
         f"{_count(get(early, 'adjustments'), 'hedge')} against {get(patient, 'hedge_spend'):,.0f} $ "

@@ -364,13 +364,15 @@ def replay(
     states: Mapping[dt.date, Any] | None = None,
     seed: int = 0,
     rates: pl.DataFrame | None = None,
+    inputs: Any = None,
 ) -> Replay:
     """Replay the condor book over the days both ``spx`` and ``vix`` (Polars frames
     with ``date`` and ``close``) have a close, from ``start`` to ``end`` (inclusive);
     see the module doc. ``progress(done, total)`` is called every 20 days.
 
     With a ``policy`` (`alvh.Policy`), each day runs the layer policy on the day's
-    `alvh.MarketState` (``states``, default `daily_states` of the two histories): the
+    `alvh.MarketState` (``states``, default `daily_states` of the two histories and
+    ``inputs``, an `alvh.backtesting.inputs.StateInputs` of breadth, macro and rates): the
     VIX close moves the layer; on a day the layer changes, rises above the hedged
     one, or early activation could fire, ``policy.decide`` runs on the whole book
     (condors and hedges; portfolio value = the previous day's equity; committed risk
@@ -394,7 +396,7 @@ def replay(
     days = _days(spx_close, vix_close, start, end)
     rate_on = _rates_on(rates, days, assumptions.rate)
     if policy is not None and states is None:
-        states = daily_states(spx, vix, rules=policy.rules)
+        states = daily_states(spx, vix, rules=policy.rules, inputs=inputs)
     book = _Book(condors, costs, assumptions, policy=policy, states=states, seed=seed)
     # The order of the steps within a day is part of every published number: a condor
     # closed today frees its slot for today's opening, and the decision sees today's book.
@@ -761,10 +763,14 @@ def metrics(
     return out
 
 
-def daily_states(spx: pl.DataFrame, vix: pl.DataFrame, *, rules: Any = None) -> dict[dt.date, Any]:
-    """The `alvh.MarketState` of every day both frames have a close, from the SPX and VIX
-    histories alone (MACD(12, 26, 9) histogram and its expanding flag, the VIX's RSI(14),
-    implied minus 20-day realized vol; every other input is missing).
+def daily_states(
+    spx: pl.DataFrame, vix: pl.DataFrame, *, rules: Any = None, inputs: Any = None
+) -> dict[dt.date, Any]:
+    """The `alvh.MarketState` of every day both frames have a close: from the SPX and VIX
+    histories, MACD(12, 26, 9) histogram and its expanding flag, the VIX's RSI(14) and
+    implied minus 20-day realized vol; from ``inputs`` (`alvh.backtesting.inputs.StateInputs`,
+    e.g. `sample_inputs` of the bundled sample), the breadth, macro and rate diagnostics;
+    every other input is missing and said so.
 
     The indicators are causal (each day's value reads rows up to that day only), so one
     pass over the whole history gives, day by day, what ``MarketState.from_history(day,
@@ -799,15 +805,29 @@ def daily_states(spx: pl.DataFrame, vix: pl.DataFrame, *, rules: Any = None) -> 
     def clean(x: Any) -> Any:
         return None if x is None or (isinstance(x, float) and math.isnan(x)) else x
 
-    missing = (
-        "vix_futures: not given",
-        "breadth: not given",
-        "macro: not given",
-        "skew: not given",
-        "correlations: not given",
-    )
+    from alvh.backtesting.inputs import StateInputs, input_columns
+
+    inputs = inputs if inputs is not None else StateInputs()
+    if not isinstance(inputs, StateInputs):
+        raise InputTypeError(
+            f"inputs must be an alvh.backtesting.inputs.StateInputs, got {type(inputs).__name__}"
+        )
+    days = joined["date"].to_list()
+    extra = input_columns(days, joined.select("date", "close"), inputs, rules) if days else {}
     states = {}
     for row in joined.iter_rows(named=True):
+        values, found = extra[row["date"]]
+        breadth = [m for m in found if m.split(":", 1)[0] in ("breadth", "ad_divergence", "breadth_bid")]
+        rates = [m for m in found if m.split(":", 1)[0].startswith(("rates", "rate_"))]
+        macro = [m for m in found if m not in breadth and m not in rates]
+        missing = (
+            "vix_futures: not given",
+            *breadth,
+            *rates,
+            "skew: not given",
+            "correlations: not given",
+            *macro,
+        )
         states[row["date"]] = MarketState(
             date=row["date"],
             vix=float(row["close_vix"]),
@@ -818,5 +838,6 @@ def daily_states(spx: pl.DataFrame, vix: pl.DataFrame, *, rules: Any = None) -> 
             implied_minus_realized=clean(row["imr"]),
             realized_estimator=None if clean(row["imr"]) is None else "close_to_close",
             missing=missing,
+            **values,
         )
     return states

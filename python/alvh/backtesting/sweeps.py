@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from alvh.backtesting.daily import Assumptions, CondorRules, Costs, replay
-from alvh.errors import InvalidInputError
+from alvh.errors import InputTypeError, InvalidInputError
 
 if TYPE_CHECKING:
     import polars as pl
@@ -21,7 +21,7 @@ __all__ = ["LOWER_IS_BETTER", "WalkForward", "sweep", "walk_forward"]
 
 def _sweep_point(payload: tuple[Any, ...]) -> dict[str, float]:
     """One sweep point (module-level, so executors can pickle it)."""
-    spx, vix, policy, condors, costs, assumptions, start, end, params, rates = payload
+    spx, vix, policy, condors, costs, assumptions, start, end, params, rates, inputs = payload
     run = replay(
         spx,
         vix,
@@ -32,6 +32,7 @@ def _sweep_point(payload: tuple[Any, ...]) -> dict[str, float]:
         assumptions=assumptions,
         policy=policy,
         rates=rates,
+        inputs=inputs,
     )
     return {**params, **run.metrics()}
 
@@ -51,6 +52,7 @@ def sweep(
     end: dt.date | None = None,
     progress: Callable[[int, int], None] | None = None,
     rates: pl.DataFrame | None = None,
+    inputs: Any = None,
 ) -> pl.DataFrame:
     """Replay the book under ``base`` (default the early preset) with layer 1's band
     starting at each of ``layer1_starts`` and layer 2's at each of ``layer2_starts``
@@ -75,7 +77,7 @@ def sweep(
     payloads = []
     for s1, s2, variant in _variants(policy, layer1_starts, layer2_starts):
         params = {"layer1_start": s1, "layer2_start": s2}
-        payloads.append((spx, vix, variant, condors, costs, assumptions, start, end, params, rates))
+        payloads.append((spx, vix, variant, condors, costs, assumptions, start, end, params, rates, inputs))
     if not payloads:
         raise InvalidInputError("the sweep has no valid (layer1_start, layer2_start) pair")
     total = len(payloads)
@@ -94,6 +96,26 @@ def sweep(
             if progress is not None:
                 progress(done, total)
     return pl.DataFrame(rows)
+
+
+def _cut_inputs(inputs: Any, split: dt.date) -> Any:
+    """The diagnostic inputs without their rows after ``split`` (nothing after the
+    training window reaches the choice)."""
+    if inputs is None:
+        return None
+    import polars as pl
+
+    from alvh.backtesting.inputs import StateInputs
+
+    if not isinstance(inputs, StateInputs):
+        raise InputTypeError(
+            f"inputs must be an alvh.backtesting.inputs.StateInputs, got {type(inputs).__name__}"
+        )
+
+    def cut(frame: pl.DataFrame | None) -> pl.DataFrame | None:
+        return None if frame is None else frame.filter(pl.col("date") <= split)
+
+    return replace(inputs, breadth=cut(inputs.breadth), macro=cut(inputs.macro), rates=cut(inputs.rates))
 
 
 def _variants(policy: Any, layer1_starts: Any, layer2_starts: Any) -> list[tuple[float, float, Any]]:
@@ -155,6 +177,7 @@ def walk_forward(
     start: dt.date | None = None,
     end: dt.date | None = None,
     progress: Callable[[int, int], None] | None = None,
+    inputs: Any = None,
 ) -> WalkForward:
     """Choose the band starts on the history up to ``split`` and judge them after it:
     `sweep` on the days from ``start`` to ``split`` (the histories and rates are *cut*
@@ -188,6 +211,7 @@ def walk_forward(
         end=split,
         progress=progress,
         rates=cut(rates),
+        inputs=_cut_inputs(inputs, split),
     )
     if metric not in train.columns:
         raise InvalidInputError(f"metric {metric!r} is not a sweep column ({', '.join(train.columns)})")
@@ -213,6 +237,7 @@ def walk_forward(
             assumptions=assumptions,
             policy=candidate,
             rates=rates,
+            inputs=inputs,
         )
         rows.append({"policy": label, "layer1_start": starts[0], "layer2_start": starts[1], **run.metrics()})
     return WalkForward(split, metric, train, chosen, pl.DataFrame(rows))

@@ -76,14 +76,23 @@ def run(args: argparse.Namespace, console: Console) -> None:
     start, end = parse_date("--start", args.start), parse_date("--end", args.end)
     if args.workers < 1:
         raise CliError(f"--workers must be 1 or more; got {args.workers}")
-    spx, vix, rates = load_history(args)
+    spx, vix, rates, inputs = load_history(args)
     policies: dict[str, Any] = {"none": None}
     for name in args.policy or ["early", "patient"]:
         policy = policy_by_name(name)
         policies[policy.name] = policy
     rates = replay_rates(args, spx, vix, rates, start, end)
     replay_and_report(
-        console, spx, vix, policies, args.out, rates=rates, start=start, end=end, workers=args.workers
+        console,
+        spx,
+        vix,
+        policies,
+        args.out,
+        rates=rates,
+        start=start,
+        end=end,
+        workers=args.workers,
+        inputs=inputs,
     )
 
 
@@ -98,15 +107,26 @@ def replay_and_report(
     start: Any = None,
     end: Any = None,
     workers: int = 1,
+    inputs: Any = None,
 ) -> None:
     """Replay ``policies`` with a progress bar, print the comparison, the stress
-    episodes, the calm years and the verdict, write the report into ``out``."""
+    episodes, the calm years and the verdict, write the report into ``out``.
+    ``inputs``: the diagnostics' breadth, macro and rate inputs (said before the replay)."""
     from alvh.backtesting.comparison import verdict
     from alvh.backtesting.episodes import calm_years, episode_table
     from alvh.report.backtest import backtest_report
 
     out_dir = check_out_dir(out)
-    result = _replay(console, spx, vix, policies, rates=rates, start=start, end=end, workers=workers)
+    described = inputs.describe() if inputs is not None else []
+    console.print(
+        "Diagnostic inputs beyond SPX and VIX: "
+        + ("; ".join(described) if described else "none (breadth, macro and rate rules skipped, and said)")
+        + ".",
+        highlight=False,
+    )
+    result = _replay(
+        console, spx, vix, policies, rates=rates, start=start, end=end, workers=workers, inputs=inputs
+    )
     console.print(_comparison_table(result.metrics()))
     episodes = episode_table(result)
     if episodes.height:
@@ -114,6 +134,9 @@ def replay_and_report(
     calm = calm_years(result)
     if calm.height:
         console.print(_calm_table(calm))
+    rules = result.rule_counts()
+    if rules.height:
+        console.print(_rules_table(rules))
     if {"early", "patient"} <= set(policies):
         console.print(f"[bold]Verdict.[/bold] {escape(verdict(result))}", highlight=False)
     try:
@@ -121,6 +144,35 @@ def replay_and_report(
     except ImportError as exc:
         raise CliError(f"the report needs matplotlib (pip install 'alvh[demo]'): {exc}") from exc
     console.print(f"report written to {escape(str(report))}", highlight=False)
+
+
+#: The rows of the rules table: (label, `BacktestResult.rule_counts` column).
+_RULE_ROWS = (
+    ("decision days", "decisions"),
+    ("(a) noise in layer 1: no hedge", "a_noise"),
+    ("(a) evidence of a regime shift", "a_evidence"),
+    ("(b) layer 1 started below 17", "b_fired"),
+    ("(c) conditions held: waited", "c_wait"),
+    ("(c) a condition failed: acted", "c_act"),
+    ("(c) no condition known: acted", "c_unknown"),
+    ("(d) CVaR inside budget: deferred", "d_within"),
+    ("(d) CVaR over budget", "d_over"),
+    ("(e) total cap cut the budget", "e_capped"),
+    ("(f) hedge bought", "f_chosen"),
+    ("(f) no candidate cut the CVaR", "f_none"),
+)
+
+
+def _rules_table(rules: pl.DataFrame) -> Table:
+    """Per rule outcome (rows) and policy (columns): on how many decision days it happened."""
+    table = Table(title="How often each rule decided (decision days)")
+    table.add_column("rule")
+    policies = rules["policy"].to_list()
+    for name in policies:
+        table.add_column(name, justify="right")
+    for label, key in _RULE_ROWS:
+        table.add_row(label, *(f"{value:,}" for value in rules[key].to_list()))
+    return table
 
 
 def _episode_table(episodes: pl.DataFrame) -> Table:
@@ -194,6 +246,7 @@ def _replay(
     start: Any = None,
     end: Any = None,
     workers: int = 1,
+    inputs: Any = None,
 ) -> BacktestResult:
     """The backtest, one progress bar per policy."""
     from alvh.backtesting.comparison import backtest
@@ -218,6 +271,7 @@ def _replay(
             start=start,
             end=end,
             workers=workers,
+            inputs=inputs,
         )
 
 

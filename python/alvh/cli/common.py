@@ -146,11 +146,13 @@ def add_history_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def load_history(args: argparse.Namespace) -> tuple[Any, Any, Any]:
-    """The SPX and VIX histories of ``--sample`` or ``--spx``/``--vix`` (``--cboe``), and
-    the rate series (``--rates``, the sample's 3-month bill with ``--sample``, or None
-    for the constant default rate)."""
+def load_history(args: argparse.Namespace) -> tuple[Any, Any, Any, Any]:
+    """The SPX and VIX histories of ``--sample`` or ``--spx``/``--vix`` (``--cboe``), the
+    rate series (``--rates``, the sample's 3-month bill with ``--sample``, or None for the
+    constant default rate), and the diagnostics' inputs (the sample's breadth proxy, core
+    CPI and term spread with ``--sample``; None otherwise)."""
     from alvh.backtesting.data import load_rates, sample_data
+    from alvh.backtesting.inputs import sample_inputs
 
     rates = None
     if getattr(args, "rates", None) is not None:
@@ -159,7 +161,8 @@ def load_history(args: argparse.Namespace) -> tuple[Any, Any, Any]:
         rates = load_rates(args.rates)
     if args.sample:
         data = sample_data()
-        return data.spx, data.vix.select("date", "close"), data.rates if rates is None else rates
+        rates = data.rates if rates is None else rates
+        return data.spx, data.vix.select("date", "close"), rates, sample_inputs(data)
     if args.spx is None or args.vix is None:
         raise CliError("give --spx and --vix history files (CSV or Parquet), or --sample")
     from alvh.backtesting.data import load_cboe_vix, load_ohlc
@@ -169,7 +172,7 @@ def load_history(args: argparse.Namespace) -> tuple[Any, Any, Any]:
             raise CliError(f"{label} file {path!r} does not exist (or is not a file)")
     spx = load_ohlc(args.spx)
     vix = load_cboe_vix(args.vix) if args.cboe else load_ohlc(args.vix, columns=("close",))
-    return spx, vix.select("date", "close"), rates
+    return spx, vix.select("date", "close"), rates, None
 
 
 def replay_rates(

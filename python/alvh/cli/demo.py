@@ -42,6 +42,7 @@ def run(args: argparse.Namespace, console: Console) -> None:
     processes (the machine's two cores), every day at that day's 3-month bill rate."""
     from alvh.backtesting.daily import replay_days
     from alvh.backtesting.data import rates_for, sample_data
+    from alvh.backtesting.inputs import sample_inputs
 
     _print_condor(console)
     data = sample_data()
@@ -68,6 +69,7 @@ def run(args: argparse.Namespace, console: Console) -> None:
         "alvh-demo-report",
         rates=rates,
         workers=2,
+        inputs=sample_inputs(data),
     )
 
 

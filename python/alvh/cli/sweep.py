@@ -141,14 +141,14 @@ def run(args: argparse.Namespace, console: Console) -> None:
     points = _check_args(args)
     out_dir = check_out_dir(args.out)
     policy = policy_by_name(args.policy)
-    spx, vix, rates = load_history(args)
+    spx, vix, rates, inputs = load_history(args)
     rates = replay_rates(args, spx, vix, rates, points.start, points.end)
     walk = None
     if points.train_end is not None:
-        walk = _walk_forward(args, console, spx, vix, policy, points, rates)
+        walk = _walk_forward(args, console, spx, vix, policy, points, rates, inputs)
         frame = walk.train
     else:
-        frame = _sweep(args, console, spx, vix, policy, points, rates)
+        frame = _sweep(args, console, spx, vix, policy, points, rates, inputs)
     console.print(_best_table(frame, args, policy))
     if walk is not None:
         console.print(_out_of_sample_table(walk))
@@ -213,6 +213,7 @@ def _walk_forward(
     policy: alvh.Policy,
     points: _Points,
     rates: Any,
+    inputs: Any = None,
 ) -> WalkForward:
     """`alvh.backtesting.sweeps.walk_forward` with a progress bar counting training points."""
     from alvh.backtesting.sweeps import walk_forward
@@ -232,6 +233,7 @@ def _walk_forward(
             start=points.start,
             end=points.end,
             rates=rates,
+            inputs=inputs,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
 
@@ -260,6 +262,7 @@ def _sweep(
     policy: alvh.Policy,
     points: _Points,
     rates: Any = None,
+    inputs: Any = None,
 ) -> pl.DataFrame:
     """The sweep's frame, one row per point, with a progress bar counting points."""
     from alvh.backtesting.sweeps import sweep
@@ -276,6 +279,7 @@ def _sweep(
             start=points.start,
             end=points.end,
             rates=rates,
+            inputs=inputs,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
 

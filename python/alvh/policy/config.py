@@ -3,7 +3,8 @@ layer policy").
 
 A `Policy` holds the VIX bands of layers 1-3 with their exit buffers (hysteresis),
 each layer's candidate actions, the rule switches and thresholds, and the sizing
-caps; presets ``"early"`` (act in the 17-22 band) and ``"patient"`` (wait for 24+),
+caps; presets ``"early"`` (act in the 17-22 band) and ``"patient"`` (wait for 24+
+while rule (c)'s conditions hold),
 a TOML form (``docs/policy_format.md``) and a version hash of the configuration (the
 journal's governance log keys decisions by it).
 
@@ -16,8 +17,8 @@ journal's governance log keys decisions by it).
 - otherwise the layer holds: between bands (22-24 and 29-30 by default) and inside
   the exit buffer nothing changes.
 
-A disabled layer (the ``patient`` preset's layer 1) is never entered: the VIX must
-reach the next enabled band. The state machine is `Policy.next_layer` (one close) and
+A disabled layer (``enabled = false`` in a custom policy) is never entered: the VIX
+must reach the next enabled band. The state machine is `Policy.next_layer` (one close) and
 `Policy.layer_path` (a series). The decision itself (diagnostics, rules (a)-(f),
 sized candidates ranked by projected tail-risk reduction) builds on this.
 """
@@ -39,7 +40,17 @@ from alvh._core.io import atomic_write
 from alvh.errors import InputTypeError, InvalidInputError
 from alvh.policy import engine
 
-__all__ = ["ACTIONS", "FORMAT_VERSION", "LAYERS", "Layer", "Policy", "Rules", "Sizing", "decide"]
+__all__ = [
+    "ACTIONS",
+    "FORMAT_VERSION",
+    "LAYERS",
+    "PATIENCE_CONDITIONS",
+    "Layer",
+    "Policy",
+    "Rules",
+    "Sizing",
+    "decide",
+]
 
 
 #: The TOML format version `Policy.to_toml` writes and `Policy.from_toml` reads.
@@ -58,6 +69,7 @@ ACTIONS: dict[str, str] = {
 
 #: Highest layer number.
 LAYERS = 3
+PATIENCE_CONDITIONS = engine.PATIENCE_CONDITIONS
 
 
 def _bad(field_name: str, value: Any, requirement: str) -> InvalidInputError:
@@ -133,8 +145,15 @@ class Rules:
     - ``early_activation`` (b): MACD histogram expanding for ``macd_expanding_days``
       while the A/D line diverges negatively over ``breadth_window`` days (or the
       put-skew z-score above ``skew_z_threshold``) starts layer 1 below its band.
-    - ``patience`` (c): contained CPI/PPI (year-on-year below ``inflation_ceiling``), a
-      steady FOMC and a strong breadth bid let the book wait for the next band.
+    - ``patience`` (c): while every condition of ``patience_conditions`` holds, layers 1-2
+      wait for the next band (`PATIENCE_CONDITIONS`: CPI/PPI year-on-year below
+      ``inflation_ceiling``, a steady or dovish FOMC, the interest-rate differential
+      moving less than ``rate_stability`` percentage points over ``rate_window`` days, a
+      breadth bid). A condition whose input is missing is skipped and said; with none
+      known the book cannot show patience is viable and acts (the seed: waiting is viable
+      *only* under those conditions). Off in ``early``, on in ``patient``. A CPI/PPI or
+      FOMC reading older than ``macro_max_age`` calendar days (default 62: a monthly
+      release or the longest gap between FOMC meetings, with slack) is stale: missing.
     - ``time_shift_check`` (d): project the book ``projection_days`` forward with
       ``projection_paths`` paths; if the projected CVaR 95 is inside ``cvar_budget``
       (a fraction of portfolio value) the layer stands but its actions wait.
@@ -145,12 +164,21 @@ class Rules:
 
     require_regime_evidence: bool = True
     early_activation: bool = True
-    patience: bool = True
+    patience: bool = False
     time_shift_check: bool = True
     macd_expanding_days: int = 3
     breadth_window: int = 20
     skew_z_threshold: float = 2.0
     inflation_ceiling: float = 0.03
+    patience_conditions: tuple[str, ...] = (
+        "inflation_contained",
+        "fomc_steady",
+        "rate_differential_stable",
+        "breadth_bid",
+    )
+    rate_window: int = 20
+    rate_stability: float = 0.25
+    macro_max_age: int = 62
     vix_rsi_overbought: float = 70.0
     projection_days: int = 10
     projection_paths: int = 2000
@@ -161,6 +189,20 @@ class Rules:
         for name in ("require_regime_evidence", "early_activation", "patience", "time_shift_check"):
             if not isinstance(getattr(self, name), bool):
                 raise InputTypeError(f"rules.{name} must be true or false")
+        conditions = self.patience_conditions
+        if isinstance(conditions, str) or not isinstance(conditions, Iterable):
+            raise InputTypeError("rules.patience_conditions must be a list of condition names")
+        conditions = tuple(conditions)
+        for i, name in enumerate(conditions):
+            if name not in PATIENCE_CONDITIONS:
+                raise _bad(
+                    f"rules.patience_conditions[{i}]", name, f"one of {', '.join(PATIENCE_CONDITIONS)}"
+                )
+        if len(set(conditions)) != len(conditions) or not conditions:
+            raise _bad("rules.patience_conditions", list(conditions), "a non-empty list without repeats")
+        object.__setattr__(self, "patience_conditions", conditions)
+        _whole("rules.rate_window", self.rate_window, 1, 250)
+        _whole("rules.macro_max_age", self.macro_max_age, 1, 3650)
         _whole("rules.macd_expanding_days", self.macd_expanding_days, 1, 60)
         _whole("rules.breadth_window", self.breadth_window, 2, 500)
         _whole("rules.projection_days", self.projection_days, 5, 10)
@@ -171,6 +213,7 @@ class Rules:
             ("vix_rsi_overbought", 50.0, 100.0),
             ("cvar_budget", 0.0, 1.0),
             ("equity_risk_premium", -0.2, 0.3),
+            ("rate_stability", 0.0, 10.0),
         ):
             value = _number(f"rules.{name}", getattr(self, name))
             if not low < value <= high:
@@ -268,12 +311,14 @@ class Policy:
     @classmethod
     def preset(cls, name: str) -> Policy:
         """``"early"``: layer 1 acts in the 17-22 band (on evidence, rule (a)) and may
-        start below 17 (rule (b)). ``"patient"``: layer 1 is off, the book waits for
-        24+, and rule (b) is off."""
+        start below 17 (rule (b)); rule (c) is off. ``"patient"``: the same, with rule
+        (c) on: it waits for the next band (24+ from layer 1, 30+ from layer 2) only
+        while its conditions hold (`Rules.patience_conditions`), and acts as ``early``
+        on any other day (the seed: waiting is viable only under those conditions)."""
         if name == "early":
             return cls("early")
         if name == "patient":
-            return cls("patient", layers=_default_layers(False), rules=Rules(early_activation=False))
+            return cls("patient", rules=Rules(patience=True))
         raise _bad("preset", name, "'early' or 'patient'")
 
     # ----------------------------------------------------------------- the state machine
@@ -329,7 +374,10 @@ class Policy:
             "format_version": FORMAT_VERSION,
             "name": self.name,
             "layers": [layer(x) for x in self.layers],
-            "rules": {k: getattr(self.rules, k) for k in Rules.__dataclass_fields__},
+            "rules": {
+                k: list(v) if isinstance(v, tuple) else v
+                for k, v in ((k, getattr(self.rules, k)) for k in Rules.__dataclass_fields__)
+            },
             "sizing": {k: getattr(self.sizing, k) for k in Sizing.__dataclass_fields__},
         }
 

@@ -67,7 +67,11 @@ from alvh.policy.decision import Action, Decision, Diagnostic
 if TYPE_CHECKING:
     from alvh.policy.config import Policy
 
-__all__ = ["SCENARIOS", "VIX_FLOOR", "decide"]
+__all__ = ["PATIENCE_CONDITIONS", "SCENARIOS", "VIX_FLOOR", "decide", "rule_outcomes"]
+
+#: Rule (c)'s conditions (`alvh.policy.config.Rules.patience_conditions` lists the ones a
+#: policy requires): each the name of a diagnostic that must be True for the book to wait.
+PATIENCE_CONDITIONS = ("inflation_contained", "fomc_steady", "rate_differential_stable", "breadth_bid")
 
 
 #: The VIX's floor for a futures hedge's risk: below its all-time low close (9.14, 2017).
@@ -98,21 +102,23 @@ def _diagnostics(policy: Policy, state: Any) -> tuple[list[Diagnostic], dict[str
         f"SPX MACD histogram {_fmt(hist)}, not expanding",
         "no SPX MACD (too little history)",
     )
+    source = getattr(state, "breadth_source", None)
+    line = "A/D line" if source in (None, "advances/declines") else f"breadth line ({source})"
     add(
         "ad_divergence",
         None,
         state.ad_divergence,
-        f"A/D line diverging negatively from SPX over {rules.breadth_window} days",
-        "A/D line confirming SPX",
-        "no advances/declines data",
+        f"{line} diverging negatively from SPX over {rules.breadth_window} days",
+        f"{line} confirming SPX",
+        "no breadth data",
     )
     add(
         "breadth_bid",
         None,
         state.breadth_bid,
-        "A/D line at its high (strong breadth bid)",
-        "no breadth bid (A/D line below its high)",
-        "no advances/declines data",
+        f"{line} at its {rules.breadth_window}-day high (strong breadth bid)",
+        f"no breadth bid ({line} below its {rules.breadth_window}-day high)",
+        "no breadth data",
     )
     rsi = state.vix_rsi
     add(
@@ -170,6 +176,18 @@ def _diagnostics(policy: Policy, state: Any) -> tuple[list[Diagnostic], dict[str
         f"CPI {_pct(cpi)} / PPI {_pct(ppi)} below {rules.inflation_ceiling:.1%}",
         f"CPI {_pct(cpi)} / PPI {_pct(ppi)}: not contained",
         "no CPI/PPI data",
+    )
+    change = getattr(state, "rate_differential_change", None)
+    level = getattr(state, "rate_differential", None)
+    add(
+        "rate_differential_stable",
+        change,
+        getattr(state, "rate_differential_stable", None),
+        f"interest-rate differential {_fmt(level)} pp, moved {_fmt(change)} pp over "
+        f"{rules.rate_window} days (within {rules.rate_stability:g}): stable",
+        f"interest-rate differential {_fmt(level)} pp moved {_fmt(change)} pp over "
+        f"{rules.rate_window} days (more than {rules.rate_stability:g}): not stable",
+        "no interest-rate differential (or too little of its history)",
     )
     tone = state.fomc_tone
     add(
@@ -650,8 +668,7 @@ def _whether_to_act(
         evidence = [
             d.name
             for d in diagnostics
-            if d.fired
-            and d.name not in ("breadth_bid", "inflation_contained", "fomc_steady", "implied_minus_realized")
+            if d.fired and d.name not in (*PATIENCE_CONDITIONS, "implied_minus_realized")
         ]
         if not evidence:
             act = False
@@ -662,16 +679,36 @@ def _whether_to_act(
         else:
             why.append("Rule (a): evidence of a regime shift: " + ", ".join(evidence) + ".")
     if act and regime < 3 and rules.patience:
-        parts = (fired["inflation_contained"], fired["fomc_steady"], fired["breadth_bid"])
-        if all(p is True for p in parts):
-            act = False
-            why.append(
-                "Rule (c), patience: CPI/PPI contained, FOMC steady and a breadth bid: "
-                "wait for the next band."
-            )
-        elif any(p is None for p in parts):
-            why.append("Rule (c) skipped: CPI/PPI, FOMC tone or breadth missing.")
+        act = _patience(policy, regime, fired, why)
     return act
+
+
+def _patience(policy: Policy, regime: int, fired: dict[str, bool | None], why: list[str]) -> bool:
+    """Rule (c): whether the layer acts (True) or waits for the next band (False). It
+    waits only while every known condition of ``rules.patience_conditions`` holds; a
+    condition whose input is missing is skipped and said; with none known, waiting cannot
+    be shown viable and the layer acts as it would without rule (c)."""
+    conditions = policy.rules.patience_conditions
+    known = {name: fired.get(name) for name in conditions if fired.get(name) is not None}
+    unknown = [name for name in conditions if fired.get(name) is None]
+    skipped = f" (skipped, input missing: {', '.join(unknown)})" if unknown else ""
+    if not known:
+        why.append(
+            f"Rule (c), patience: none of its conditions is known{skipped}: waiting cannot be "
+            "shown viable; the layer acts."
+        )
+        return True
+    failing = [name for name, held in known.items() if not held]
+    if failing:
+        why.append(
+            f"Rule (c), patience: {', '.join(failing)} not met{skipped}: waiting is not viable "
+            "today; the layer acts."
+        )
+        return True
+    upper = policy.layers[regime] if regime < len(policy.layers) else None
+    target = f"the next band ({upper.start:g}+)" if upper is not None else "the next band"
+    why.append(f"Rule (c), patience: {', '.join(known)} hold{skipped}: wait for {target}.")
+    return False
 
 
 def _over_cvar_budget(
@@ -764,6 +801,37 @@ def _best_hedge(
     return _Chosen(hedge, action, chosen_after)
 
 
+#: Each rule's outcomes, by the opening of the rationale sentence that states it.
+_OUTCOMES = (
+    ("b", "fired", "Early activation (b): "),
+    ("b", "skipped", "Early activation (b) skipped"),
+    ("a", "noise", "Rule (a): inside the layer-1 band with no evidence"),
+    ("a", "evidence", "Rule (a): evidence of a regime shift"),
+    ("c", "unknown", "Rule (c), patience: none of its conditions is known"),
+    ("c", "act", "Rule (c), patience: "),  # refined below: "hold ... wait" is a wait
+    ("d", "within", "Rule (d), time-shift check:"),
+    ("d", "over", "Rule (d): projected"),
+    ("e", "capped", "Rule (e):"),
+    ("f", "chosen", "Chosen (f):"),
+    ("f", "none", "No candidate reduces the projected CVaR"),
+)
+
+
+def rule_outcomes(why: list[str]) -> dict[str, str]:
+    """What each rule decided on a day, from its rationale sentences: ``{"a": "noise" |
+    "evidence", "b": "fired" | "skipped", "c": "wait" | "act" | "unknown", "d": "within" |
+    "over", "e": "capped", "f": "chosen" | "none"}``, the rules that ran only."""
+    out: dict[str, str] = {}
+    for sentence in why:
+        for rule, outcome, opening in _OUTCOMES:
+            if rule not in out and sentence.startswith(opening):
+                if rule == "c" and outcome == "act" and ": wait for " in sentence:
+                    outcome = "wait"
+                out[rule] = outcome
+                break
+    return out
+
+
 def _decision(
     policy: Policy,
     state: Any,
@@ -815,6 +883,7 @@ def _decision(
             "portfolio_value": float(portfolio_value),
             # the highest layer hedged after today (tomorrow's ``acted``)
             "acted": regime if actions else min(done, regime),
+            "rules": rule_outcomes(why),
             **irr_numbers,
         },
     )

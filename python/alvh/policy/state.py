@@ -15,7 +15,8 @@ of SPX history, 34 needed"``). Market series (futures, breadth, skew, correlatio
 must have a row on the date itself, or they count as missing: a stale quote is not
 evidence. Rows whose value columns are null or NaN are dropped (no observation that day,
 as FRED's holiday rows). Macro series (CPI/PPI, FOMC tone) and custom series are step
-functions: the latest non-null value on or before the date.
+functions: the latest non-null value on or before the date, unless it is older than
+``rules.macro_max_age`` days (then stale: missing).
 
 Windows: MACD(12, 26, 9) of the SPX close and its expanding flag over
 ``rules.macd_expanding_days``; RSI(14) of the VIX close; A/D divergence and breadth bid
@@ -49,7 +50,7 @@ from alvh.policy.indicators import trend as _trend
 from alvh.policy.indicators import vix as _vix
 from alvh.policy.indicators import volatility as _volatility
 
-__all__ = ["FOMC_TONES", "FORMAT_VERSION", "REALIZED_ESTIMATORS", "MarketState"]
+__all__ = ["FOMC_TONES", "FORMAT_VERSION", "REALIZED_ESTIMATORS", "MarketState", "history_until"]
 
 #: The TOML format version `MarketState.to_toml` writes and `from_toml` reads.
 FORMAT_VERSION = 1
@@ -98,8 +99,17 @@ _FLOAT_FIELDS = (
     "skew_z",
     "cpi_yoy",
     "ppi_yoy",
+    "rate_differential",
+    "rate_differential_change",
 )
-_BOOL_FIELDS = ("macd_expanding", "ad_divergence", "breadth_bid", "backwardation", "skew_steepening")
+_BOOL_FIELDS = (
+    "macd_expanding",
+    "ad_divergence",
+    "breadth_bid",
+    "backwardation",
+    "skew_steepening",
+    "rate_differential_stable",
+)
 
 
 @dataclass(frozen=True)
@@ -112,6 +122,14 @@ class MarketState:
       ``|hist|`` rose on each of the last ``rules.macd_expanding_days`` days.
     - ``ad_divergence``: the SPX at a ``rules.breadth_window``-day high while the A/D line
       is below its own; ``breadth_bid``: the A/D line at its ``breadth_window``-day high.
+      ``breadth_source`` says what the line was: ``"advances/declines"`` or the label of a
+      breadth line given directly (a proxy such as `alvh.policy.indicators.breadth.proxy_line`
+      of broad indices against the S&P 500).
+    - ``rate_differential`` (percentage points): the latest interest-rate differential
+      (a user's, e.g. US minus foreign 2-year, or the US curve's 10-year minus 3-month as
+      the backtest's proxy); ``rate_differential_change``: its change over
+      ``rules.rate_window`` rows; ``rate_differential_stable``: ``|change| <=
+      rules.rate_stability``.
     - ``vix_rsi``: Wilder RSI(14) of the VIX (0..100).
     - ``vix_vx1`` = VIX / front future, ``vx1_vx2`` = front / second future;
       ``backwardation``: ``vix_vx1 > 1`` (``vx1_vx2 > 1`` when ``vix_vx1`` is missing).
@@ -148,6 +166,10 @@ class MarketState:
     realized_estimator: str | None = None
     skew_z: float | None = None
     skew_steepening: bool | None = None
+    breadth_source: str | None = None
+    rate_differential: float | None = None
+    rate_differential_change: float | None = None
+    rate_differential_stable: bool | None = None
     correlations: Mapping[str, float] = field(default_factory=dict)
     correlation_tightening: Mapping[str, bool] = field(default_factory=dict)
     cpi_yoy: float | None = None
@@ -183,6 +205,12 @@ class MarketState:
             )
         if self.fomc_tone is not None and self.fomc_tone not in FOMC_TONES:
             raise _invalid("fomc_tone", f"fomc_tone must be one of {FOMC_TONES}; got {self.fomc_tone!r}")
+        if self.breadth_source is not None and (
+            not isinstance(self.breadth_source, str) or not self.breadth_source
+        ):
+            raise _invalid(
+                "breadth_source", f"breadth_source must be a non-empty string; got {self.breadth_source!r}"
+            )
         object.__setattr__(self, "correlations", dict(self.correlations))
         object.__setattr__(self, "correlation_tightening", dict(self.correlation_tightening))
         object.__setattr__(self, "custom", {k: tuple(v) for k, v in self.custom.items()})
@@ -205,7 +233,9 @@ class MarketState:
         rules: Rules | None = None,
         vix_futures: pl.DataFrame | None = None,
         breadth: pl.DataFrame | None = None,
+        breadth_source: str | None = None,
         macro: pl.DataFrame | None = None,
+        rates: pl.DataFrame | None = None,
         skew: pl.DataFrame | None = None,
         correlations: Mapping[str, pl.DataFrame] | None = None,
         custom: Mapping[str, tuple[pl.DataFrame, float, str]] | None = None,
@@ -216,7 +246,11 @@ class MarketState:
         - ``spx``: ``close`` (``open``, ``high``, ``low`` optional, checked when given);
           ``vix``: ``close``. Both need a row on ``date``.
         - ``vix_futures``: ``vx1`` (front month) and optionally ``vx2``, in VIX points.
-        - ``breadth``: ``advances``, ``declines`` (issue counts).
+        - ``breadth``: ``advances``, ``declines`` (issue counts), or a ``line`` (a breadth
+          line given directly, e.g. a proxy; ``breadth_source`` labels it, default
+          ``"breadth line given"``).
+        - ``rates``: ``differential`` (percentage points, e.g. 10-year minus 3-month
+          Treasury); the latest row on or before the date counts (bond-market holidays).
         - ``macro``: any of ``cpi_yoy``, ``ppi_yoy`` (decimals), ``fomc_tone``
           (`FOMC_TONES`); nulls where a series has no new reading.
         - ``skew``: ``skew`` (rising as puts get dearer: the CBOE SKEW index, or 25-delta
@@ -234,7 +268,9 @@ class MarketState:
             vix=vix,
             vix_futures=vix_futures,
             breadth=breadth,
+            breadth_source=breadth_source,
             macro=macro,
+            rates=rates,
             skew=skew,
             correlations=correlations,
             custom=custom,
@@ -388,7 +424,9 @@ class _Builder:
         vix: Any,
         vix_futures: Any,
         breadth: Any,
+        breadth_source: Any,
         macro: Any,
+        rates: Any,
         skew: Any,
         correlations: Any,
         custom: Any,
@@ -424,7 +462,8 @@ class _Builder:
         self.trend(spx_past, vix_past)
         self.realized(spx_past, float(vix_close))
         self.term_structure(vix_futures, float(vix_close))
-        self.breadth(breadth, spx_past)
+        self.breadth(breadth, spx_past, breadth_source)
+        self.rates(rates)
         self.skew(skew)
         self.correlations(correlations, spx_past)
         self.macro(macro)
@@ -492,25 +531,36 @@ class _Builder:
         flag = None if ratio is None else ratio > 1.0
         self.values.update(dict(zip(names, (vix_vx1, vx1_vx2, flag))))
 
-    def breadth(self, breadth: Any, spx: pl.DataFrame) -> None:
+    def breadth(self, breadth: Any, spx: pl.DataFrame, source: Any) -> None:
         if breadth is None:
             self.skip("breadth", "not given")
             return
-        past = self.history("breadth", breadth, ("advances", "declines"))
+        given_line = isinstance(breadth, pl.DataFrame) and "line" in breadth.columns
+        if given_line:
+            past = self.history("breadth", breadth, ("line",))
+        else:
+            past = self.history("breadth", breadth, ("advances", "declines"))
         if not self.on_date("breadth", past):
             return
-        counts = past.select("advances", "declines").cast(pl.Float64)
-        negative = (counts["advances"] < 0) | (counts["declines"] < 0)
-        if negative.fill_null(False).any():
-            row = int(negative.fill_null(False).arg_true()[0])
-            raise _invalid(
-                "breadth",
-                f"breadth: advances and declines are counts >= 0; row {row} "
-                f"({past['date'][row]}) has a negative one",
-            )
-        # The A/D line runs over the breadth rows; the divergence compares it with the SPX
-        # on the dates both have.
-        line = past.select("date", _breadth.ad_line("advances", "declines").alias("ad"))
+        if given_line:
+            if source is not None and (not isinstance(source, str) or not source):
+                raise _invalid("breadth_source", f"breadth_source must be a non-empty string; got {source!r}")
+            self.values["breadth_source"] = source or "breadth line given"
+            line = past.select("date", pl.col("line").cast(pl.Float64).alias("ad"))
+        else:
+            counts = past.select("advances", "declines").cast(pl.Float64)
+            negative = (counts["advances"] < 0) | (counts["declines"] < 0)
+            if negative.fill_null(False).any():
+                row = int(negative.fill_null(False).arg_true()[0])
+                raise _invalid(
+                    "breadth",
+                    f"breadth: advances and declines are counts >= 0; row {row} "
+                    f"({past['date'][row]}) has a negative one",
+                )
+            self.values["breadth_source"] = "advances/declines"
+            # The A/D line runs over the breadth rows.
+            line = past.select("date", _breadth.ad_line("advances", "declines").alias("ad"))
+        # The divergence compares the line with the SPX on the dates both have.
         joined = line.join(spx.select("date", "close"), on="date", how="inner")
         window = self.rules.breadth_window
         self.values["ad_divergence"] = self.computed(
@@ -520,14 +570,31 @@ class _Builder:
             window,
             "breadth (on SPX dates)",
         )
-        ad = pl.col("ad")
         self.values["breadth_bid"] = self.computed(
-            "breadth_bid",
-            line,
-            pl.when(ad.rolling_max(window).is_not_null()).then(ad >= ad.rolling_max(window)),
-            window,
-            "breadth",
+            "breadth_bid", line, _breadth.at_high("ad", window=window), window, "breadth"
         )
+
+    def rates(self, rates: Any) -> None:
+        if rates is None:
+            self.skip("rates", "not given")
+            return
+        past = self.history("rates", rates, ("differential",))
+        values = past.get_column("differential").cast(pl.Float64)
+        known = past.filter(values.is_not_null() & values.is_not_nan())
+        if known.height == 0:
+            self.skip("rate_differential", f"no rates row on or before {self.date}")
+            return
+        window = self.rules.rate_window
+        current = float(known["differential"][-1])
+        self.values["rate_differential"] = current
+        if known.height <= window:
+            self.skip(
+                "rate_differential_change", f"{known.height} rows of rates history, {window + 1} needed"
+            )
+            return
+        change = current - float(known["differential"][-1 - window])
+        self.values["rate_differential_change"] = change
+        self.values["rate_differential_stable"] = abs(change) <= self.rules.rate_stability
 
     def skew(self, skew: Any) -> None:
         if skew is None:
@@ -619,6 +686,14 @@ class _Builder:
                 self.skip(column, f"no reading on or before {self.date}")
                 continue
             value, row = found
+            age = (self.date - past["date"][row]).days
+            if age > self.rules.macro_max_age:
+                self.skip(
+                    column,
+                    f"last reading {past['date'][row]} is {age} days old (more than "
+                    f"rules.macro_max_age = {self.rules.macro_max_age})",
+                )
+                continue
             where = f"macro: {column} at row {row} ({past['date'][row]})"
             if column == "fomc_tone":
                 if value not in FOMC_TONES:
@@ -660,6 +735,15 @@ class _Builder:
                 raise _invalid(arg, f"{arg}: value at row {found[1]} is {value!r}, not finite")
             fired = value > threshold if direction == "above" else value < threshold
             results[str(name)] = (value, threshold, fired)
+
+
+def history_until(
+    arg: str, data: Any, required: tuple[str, ...], date: dt.date, rules: Rules | None = None
+) -> pl.DataFrame:
+    """``data`` checked as `MarketState.from_history` checks an input frame (a
+    DataFrame, a pl.Date ``date`` strictly increasing, the ``required`` columns present
+    and numeric) and cut to the rows on or before ``date``; errors name ``arg``."""
+    return _Builder(date, rules).history(arg, data, required)
 
 
 # --------------------------------------------------------------------------- TOML reading
@@ -705,6 +789,7 @@ class _StateReader:
             "spx",
             "fomc_tone",
             "realized_estimator",
+            "breadth_source",
             "correlations",
             "correlation_tightening",
             "custom",
@@ -755,6 +840,11 @@ class _StateReader:
                     f"must be one of {', '.join(REALIZED_ESTIMATORS)}; got {estimator!r}",
                 )
             values["realized_estimator"] = estimator
+        if "breadth_source" in document:
+            label = document["breadth_source"]
+            if not isinstance(label, str) or not label:
+                raise self.error("", "breadth_source", f"must be a non-empty string; got {label!r}")
+            values["breadth_source"] = label
         if "fomc_tone" in document:
             tone = document["fomc_tone"]
             if tone not in FOMC_TONES:

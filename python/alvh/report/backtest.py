@@ -197,6 +197,16 @@ def backtest_report(result: Any, directory: str | os.PathLike[str]) -> Path:
             "together): what each book made and what its hedging cost.</p>"
             + _html_table(calm, {"return", "max_drawdown"})
         )
+    rules = result.rule_counts()
+    if rules.height:
+        sections.append(
+            "<h2>How often each rule decided</h2><p>Decision days per policy: (a) noise = in "
+            "layer 1 without evidence, no hedge; (b) fired = layer 1 started below its band; (c) "
+            "wait = patience's conditions held and the layer waited, act = one failed, unknown = "
+            "none known; (d) within = the projected CVaR inside the budget, actions deferred; (e) "
+            "capped = the total cap cut the budget; (f) chosen = a hedge bought, none = no "
+            "candidate cut the CVaR.</p>" + _html_table(rules, set())
+        )
     images = "".join(
         f'<h2>{html.escape(name)}</h2><img alt="{html.escape(name)}" '
         f'src="data:image/png;base64,{base64.b64encode(path.read_bytes()).decode()}">'

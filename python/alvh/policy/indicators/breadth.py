@@ -5,12 +5,19 @@
 - `ad_negative_divergence`: the SPX at a new ``window``-day high while the A/D line
   stays more than ``tolerance`` below its own ``window``-day high: price makes the high
   on fewer stocks (DESIGN.md "The layer policy", rule (b)).
+- `at_high`: a line at its own ``window``-day high (the breadth bid of rule (c)).
+- `proxy_line`: a breadth line from index levels when no advance-decline counts exist:
+  the mean log level of broad indices (the NYSE Composite, the Russell 2000). It is a
+  proxy, not an A/D line: it says whether the broad and small-cap market confirms the
+  S&P 500's highs, which the A/D line measures issue by issue; every decision that
+  reads it says so (`alvh.MarketState.breadth_source`).
 """
 
 from __future__ import annotations
 
 import polars as pl
 
+from alvh.errors import InvalidInputError
 from alvh.policy.indicators import checks
 
 #: Default window of the divergence test, trading days (about a month).
@@ -52,6 +59,28 @@ def ad_negative_divergence(
     return checks.named(pl.when(decided).then(new_high & lagging), spx)
 
 
+def at_high(line: str | pl.Expr, *, window: int = DEFAULT_WINDOW) -> pl.Expr:
+    """True when ``line[t] >= max(line[t-window+1 .. t])``; null on the first
+    ``window - 1`` rows and where a null falls inside the window."""
+    window = checks.window("window", window)
+    x = checks.expr("line", line)
+    high = x.rolling_max(window)
+    return checks.named(pl.when(high.is_not_null()).then(x >= high), line)
+
+
+def proxy_line(*levels: str | pl.Expr) -> pl.Expr:
+    """The mean of ``ln(level)`` over the given index columns (module doc): a breadth
+    line from index levels. Null where any level is null or not positive."""
+    if not levels:
+        raise InvalidInputError("proxy_line needs at least one index column")
+    logs = [checks.expr(f"levels[{i}]", x) for i, x in enumerate(levels)]
+    terms: list[pl.Expr] = [pl.when(x > 0.0).then(x.log()) for x in logs]
+    total = terms[0]
+    for term in terms[1:]:  # plain sums: a null level makes the line null (sum_horizontal skips it)
+        total = total + term
+    return checks.named(total / len(logs), levels[0])
+
+
 def add_breadth(
     frame: pl.DataFrame,
     *,
@@ -75,4 +104,4 @@ def add_breadth(
     )
 
 
-__all__ = ["DEFAULT_WINDOW", "ad_line", "ad_negative_divergence", "add_breadth"]
+__all__ = ["DEFAULT_WINDOW", "ad_line", "ad_negative_divergence", "add_breadth", "at_high", "proxy_line"]
