@@ -89,7 +89,9 @@ def test_rule_a_noise_without_evidence_and_acting_with_it(market, book):
         at(market, 18.6),
         portfolio_value=100_000.0,
     )
-    assert "Rule (a): evidence of a regime shift: backwardation" in shifted.rationale
+    assert (
+        "Rule (a): evidence of a regime shift (for acting: backwardation; against: none)" in shifted.rationale
+    )
     assert shifted.cvar_before is not None  # it went on to the time-shift check
 
 
@@ -115,7 +117,9 @@ def test_rule_a_holds_every_day_the_book_sits_in_layer_1_unacted(market, book, d
         acted=0,
         portfolio_value=100_000.0,
     )
-    assert "Rule (a): evidence of a regime shift: backwardation" in shifted.rationale
+    assert (
+        "Rule (a): evidence of a regime shift (for acting: backwardation; against: none)" in shifted.rationale
+    )
     assert shifted.cvar_before is not None
 
 
@@ -129,17 +133,23 @@ def test_acted_outside_the_layers_is_refused(market, book, acted):
 
 
 def test_rule_b_early_activation_below_the_band(market, book):
-    state = make_state(market, 16.2, macd_expanding=True, ad_divergence=True)
+    state = make_state(market, 16.2, macd_hist=-3.1, macd_expanding=True, ad_divergence=True)
     early = Policy.preset("early").decide(state, book, at(market, 16.2), portfolio_value=1e6)
     assert early.layer_after == 1 and "Early activation (b)" in early.rationale
     assert "A/D line diverges negatively" in early.rationale
-    skew = make_state(market, 16.2, macd_expanding=True, skew_steepening=True, skew_z=2.5)
+    skew = make_state(market, 16.2, macd_hist=-3.1, macd_expanding=True, skew_steepening=True, skew_z=2.5)
     assert Policy.preset("early").decide(skew, book, at(market, 16.2), portfolio_value=1e6).layer_after == 1
     rule_b_off = Policy.preset("early").with_changes(rules=Rules(early_activation=False))
     off = rule_b_off.decide(state, book, at(market, 16.2), portfolio_value=1e6)
     assert off.layer_after == 0
     missing = make_state(
-        market, 16.2, macd_expanding=True, ad_divergence=None, skew_steepening=None, skew_z=None
+        market,
+        16.2,
+        macd_hist=-3.1,
+        macd_expanding=True,
+        ad_divergence=None,
+        skew_steepening=None,
+        skew_z=None,
     )
     d = Policy.preset("early").decide(missing, book, at(market, 16.2), portfolio_value=1e6)
     assert d.layer_after == 0 and "Early activation (b) skipped" in d.rationale
@@ -359,7 +369,9 @@ def test_cli_decide_journals_and_carries_the_layer(tmp_path, market):
     with Journal(journal) as j:
         first = j.decision(1)
     assert first.layer_before == 0 and first.layer_after == 1  # VIX 18.62: layer 1
-    assert "Rule (a): evidence of a regime shift: backwardation" in first.rationale
+    assert (
+        "Rule (a): evidence of a regime shift (for acting: backwardation; against: none)" in first.rationale
+    )
     # the next run starts from the journal's last layer and portfolio value
     assert main(args[:-2]) == 0
     with Journal(journal) as j:
@@ -451,3 +463,77 @@ def test_readme_decide_command_on_the_example_files(tmp_path, capsys):
     assert code == 0, printed
     assert "layer 0 -> 1" in printed and "journaled as decision 1" in printed
     assert main(["journal", "show", "--journal", str(tmp_path / "alvh.db")]) == 0
+
+
+# -- issue 14, point 4: every diagnostic decides something, in a stated direction --------
+
+
+def test_a_bullish_macd_expansion_is_not_evidence(market, book):
+    # before: |histogram| rising counted whatever its sign
+    early = Policy.preset("early")
+    bullish = make_state(market, 16.2, macd_hist=3.1, macd_expanding=True, ad_divergence=True)
+    d = early.decide(bullish, book, at(market, 16.2), portfolio_value=1e6)
+    assert d.layer_after == 0 and "Early activation (b)" not in d.rationale
+    (macd,) = [x for x in d.diagnostics if x.name == "macd_expanding"]
+    assert macd.fired is False and "bullish" in macd.note and macd.role == "for"
+    day = make_state(
+        market, 18.6, macd_hist=3.1, macd_expanding=True, vix_vx1=None, vx1_vx2=None, backwardation=None
+    )
+    d = early.decide(day, book, at(market, 18.6), portfolio_value=1e5)
+    assert "for acting: none" in d.rationale and "noise, wait" in d.rationale
+
+
+def test_contango_weighs_against_acting(market, book):
+    # before: contango was reported as "likely noise" and decided nothing
+    early = Policy.preset("early")
+    one_sign = dict(ad_divergence=True)
+    contango = make_state(market, 18.6, **one_sign)  # vix_vx1 0.93: contango
+    d = early.decide(contango, book, at(market, 18.6), portfolio_value=1e5)
+    assert "for acting: ad_divergence; against: contango" in d.rationale and d.extra["rules"]["a"] == "noise"
+    off = early.with_changes(rules=Rules(contango_against=False))
+    d = off.decide(contango, book, at(market, 18.6), portfolio_value=1e5)
+    assert d.extra["rules"]["a"] == "evidence"
+
+
+def test_a_stretched_vix_rsi_argues_noise_unless_the_policy_says_otherwise(market, book):
+    # before: RSI above 70 counted as proof of a regime shift although called "stretched"
+    early = Policy.preset("early")
+    stretched = make_state(market, 18.6, vix_rsi=82.0, vix_vx1=None, vx1_vx2=None, backwardation=None)
+    d = early.decide(stretched, book, at(market, 18.6), portfolio_value=1e5)
+    assert "against: vix_rsi" in d.rationale and d.extra["rules"]["a"] == "noise"
+    momentum = early.with_changes(rules=Rules(vix_rsi_role="for"))
+    d = momentum.decide(stretched, book, at(market, 18.6), portfolio_value=1e5)
+    assert "for acting: vix_rsi" in d.rationale and d.extra["rules"]["a"] == "evidence"
+    with pytest.raises(InvalidInputError, match=r"rules\.vix_rsi_role must be one of"):
+        Rules(vix_rsi_role="maybe")
+
+
+def test_skew_steepening_alone_starts_layer_1_early(market, book):
+    # before: skew counted only next to an expanding MACD
+    skew_only = make_state(market, 16.2, skew_steepening=True, skew_z=2.6)
+    d = Policy.preset("early").decide(skew_only, book, at(market, 16.2), portfolio_value=1e6)
+    assert d.layer_after == 1 and "the put skew steepens (z-score above 2), on its own" in d.rationale
+    off = Policy.preset("early").with_changes(rules=Rules(skew_alone_triggers=False))
+    assert off.decide(skew_only, book, at(market, 16.2), portfolio_value=1e6).layer_after == 0
+
+
+def test_implied_minus_realized_decides_in_both_directions(market, book):
+    # before: realized above implied was excluded from the evidence; a rich premium did nothing
+    early = Policy.preset("early")
+    neutral = dict(vix_vx1=None, vx1_vx2=None, backwardation=None)
+    moving = make_state(market, 18.6, implied_minus_realized=-0.02, **neutral)
+    d = early.decide(moving, book, at(market, 18.6), portfolio_value=1e5)
+    assert "for acting: implied_minus_realized" in d.rationale and d.extra["rules"]["a"] == "evidence"
+    rich = make_state(market, 18.6, implied_minus_realized=0.08, ad_divergence=True, **neutral)
+    d = early.decide(rich, book, at(market, 18.6), portfolio_value=1e5)
+    assert "against: temporal_theta" in d.rationale and d.extra["rules"]["a"] == "noise"
+    (theta,) = [x for x in d.diagnostics if x.name == "temporal_theta"]
+    assert theta.fired and theta.role == "against" and "extrinsic value" in theta.note
+
+
+def test_every_diagnostic_has_a_role(market, book):
+    from alvh.policy.engine import ROLES
+
+    d = Policy.preset("patient").decide(make_state(market, 18.6), book, at(market, 18.6), portfolio_value=1e5)
+    assert {x.name for x in d.diagnostics} == set(ROLES)
+    assert all(x.role in ("for", "against", "condition") for x in d.diagnostics)

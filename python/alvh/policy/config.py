@@ -139,12 +139,22 @@ class Layer:
 class Rules:
     """The rule switches and thresholds (DESIGN.md rules (a)-(d)).
 
-    - ``require_regime_evidence`` (a): inside the layer-1 band act only on evidence of
-      a regime shift (a fired diagnostic), otherwise call it noise and wait, every day
-      the book sits in layer 1 unacted.
-    - ``early_activation`` (b): MACD histogram expanding for ``macd_expanding_days``
-      while the A/D line diverges negatively over ``breadth_window`` days (or the
-      put-skew z-score above ``skew_z_threshold``) starts layer 1 below its band.
+    - ``require_regime_evidence`` (a): inside the layer-1 band act only when the evidence
+      of a regime shift outweighs the signs of noise (more fired "for" diagnostics than
+      "against" ones, `alvh.policy.engine.ROLES`), otherwise call it noise and wait, every
+      day the book sits in layer 1 unacted. For: a bearish MACD expansion, A/D
+      divergence, backwardation, realized vol above implied, skew steepening, a
+      correlation tightening, a custom series past its threshold. Against: contango
+      (``contango_against``), implied above realized by ``theta_premium`` or more
+      (temporal theta: elevated implied vol inflates the condor's extrinsic value), and
+      the VIX's RSI above ``vix_rsi_overbought`` when ``vix_rsi_role`` is "against" (the
+      default: a stretched VIX tends to revert; "for" counts it as momentum, "ignore"
+      drops it).
+    - ``early_activation`` (b): a *bearish* MACD histogram (negative) expanding for
+      ``macd_expanding_days`` while the A/D line diverges negatively over
+      ``breadth_window`` days or the put skew steepens, or (``skew_alone_triggers``, the
+      seed's "if skew steepens dramatically") the put-skew z-score above
+      ``skew_z_threshold`` on its own, starts layer 1 below its band.
     - ``patience`` (c): while every condition of ``patience_conditions`` holds, layers 1-2
       wait for the next band (`PATIENCE_CONDITIONS`: CPI/PPI year-on-year below
       ``inflation_ceiling``, a steady or dovish FOMC, the interest-rate differential
@@ -179,6 +189,10 @@ class Rules:
     rate_window: int = 20
     rate_stability: float = 0.25
     macro_max_age: int = 62
+    vix_rsi_role: str = "against"
+    contango_against: bool = True
+    theta_premium: float = 0.06
+    skew_alone_triggers: bool = True
     vix_rsi_overbought: float = 70.0
     projection_days: int = 10
     projection_paths: int = 2000
@@ -186,7 +200,16 @@ class Rules:
     equity_risk_premium: float = 0.055
 
     def __post_init__(self) -> None:
-        for name in ("require_regime_evidence", "early_activation", "patience", "time_shift_check"):
+        if self.vix_rsi_role not in ("for", "against", "ignore"):
+            raise _bad("rules.vix_rsi_role", self.vix_rsi_role, "one of 'for', 'against', 'ignore'")
+        for name in (
+            "require_regime_evidence",
+            "early_activation",
+            "patience",
+            "time_shift_check",
+            "contango_against",
+            "skew_alone_triggers",
+        ):
             if not isinstance(getattr(self, name), bool):
                 raise InputTypeError(f"rules.{name} must be true or false")
         conditions = self.patience_conditions
@@ -214,6 +237,7 @@ class Rules:
             ("cvar_budget", 0.0, 1.0),
             ("equity_risk_premium", -0.2, 0.3),
             ("rate_stability", 0.0, 10.0),
+            ("theta_premium", 0.0, 1.0),
         ):
             value = _number(f"rules.{name}", getattr(self, name))
             if not low < value <= high:

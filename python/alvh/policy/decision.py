@@ -26,12 +26,15 @@ __all__ = ["Action", "Decision", "Diagnostic"]
 class Diagnostic:
     """One diagnostic of the day: its ``value`` (None when the input was missing, and
     then ``fired`` is None and ``note`` says the rule was skipped), whether it
-    ``fired``, and the evidence in words."""
+    ``fired``, the evidence in words, and its ``role`` when it fires
+    (`alvh.policy.engine.ROLES`: "for" acting, "against" acting, a patience
+    "condition", or "ignore"; None in records written before roles existed)."""
 
     name: str
     value: float | None
     fired: bool | None
     note: str
+    role: str | None = None
 
 
 @dataclass(frozen=True)

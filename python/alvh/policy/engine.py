@@ -67,7 +67,7 @@ from alvh.policy.decision import Action, Decision, Diagnostic
 if TYPE_CHECKING:
     from alvh.policy.config import Policy
 
-__all__ = ["PATIENCE_CONDITIONS", "SCENARIOS", "VIX_FLOOR", "decide", "rule_outcomes"]
+__all__ = ["PATIENCE_CONDITIONS", "ROLES", "SCENARIOS", "VIX_FLOOR", "decide", "rule_outcomes"]
 
 #: Rule (c)'s conditions (`alvh.policy.config.Rules.patience_conditions` lists the ones a
 #: policy requires): each the name of a diagnostic that must be True for the book to wait.
@@ -80,26 +80,54 @@ VIX_FLOOR = 9.0
 SCENARIOS = "gdp_x_earnings"
 
 
+#: Each diagnostic's role (DESIGN.md: every diagnostic has a documented role and
+#: direction): "for" = when it fires it is evidence of a regime shift (rule (a) weighs it
+#: for acting; ``macd_expanding``, ``ad_divergence`` and ``skew_steepening`` also drive
+#: rule (b)); "against" = when it fires it argues the move is noise (rule (a) weighs it
+#: against acting); "condition" = one of rule (c)'s patience conditions. ``vix_rsi``'s
+#: role is `Rules.vix_rsi_role` ("against" by default: a stretched VIX tends to revert).
+ROLES = {
+    "macd_expanding": "for",
+    "ad_divergence": "for",
+    "breadth_bid": "condition",
+    "vix_rsi": "against",
+    "backwardation": "for",
+    "contango": "against",
+    "implied_minus_realized": "for",
+    "temporal_theta": "against",
+    "skew_steepening": "for",
+    "correlation_tightening": "for",
+    "inflation_contained": "condition",
+    "rate_differential_stable": "condition",
+    "fomc_steady": "condition",
+}
+
+
 def _diagnostics(policy: Policy, state: Any) -> tuple[list[Diagnostic], dict[str, bool | None]]:
-    """Each diagnostic of ``state`` with its value, whether it fired and the evidence."""
+    """Each diagnostic of ``state`` with its value, whether it fired, its role (`ROLES`)
+    and the evidence in words."""
     rules = policy.rules
     out: list[Diagnostic] = []
     fired: dict[str, bool | None] = {}
 
     def add(name: str, value: float | None, flag: bool | None, yes: str, no: str, miss: str) -> None:
+        role = rules.vix_rsi_role if name == "vix_rsi" else ROLES.get(name, "for")
         if flag is None:
-            out.append(Diagnostic(name, value, None, f"{miss}: rule input missing, skipped"))
+            out.append(Diagnostic(name, value, None, f"{miss}: rule input missing, skipped", role))
         else:
-            out.append(Diagnostic(name, value, bool(flag), yes if flag else no))
+            out.append(Diagnostic(name, value, bool(flag), yes if flag else no, role))
         fired[name] = flag
 
     hist = state.macd_hist
+    expanding = state.macd_expanding
+    bearish = None if expanding is None or hist is None else bool(expanding and hist < 0.0)
     add(
         "macd_expanding",
         hist,
-        state.macd_expanding,
-        f"SPX MACD histogram {_fmt(hist)} and |histogram| rising {rules.macd_expanding_days} days",
-        f"SPX MACD histogram {_fmt(hist)}, not expanding",
+        bearish,
+        f"SPX MACD histogram {_fmt(hist)}, bearish and |histogram| rising {rules.macd_expanding_days} days",
+        f"SPX MACD histogram {_fmt(hist)}, "
+        + ("expanding but positive (bullish): not evidence" if expanding else "not expanding"),
         "no SPX MACD (too little history)",
     )
     source = getattr(state, "breadth_source", None)
@@ -121,12 +149,17 @@ def _diagnostics(policy: Policy, state: Any) -> tuple[list[Diagnostic], dict[str
         "no breadth data",
     )
     rsi = state.vix_rsi
+    stretched = {
+        "against": "stretched, likely to revert: argues noise",
+        "for": "momentum: counted as evidence (vix_rsi_role = 'for')",
+        "ignore": "not weighed (vix_rsi_role = 'ignore')",
+    }[rules.vix_rsi_role]
     add(
         "vix_rsi",
         rsi,
         None if rsi is None else rsi > rules.vix_rsi_overbought,
-        f"VIX RSI(14) {_fmt(rsi)} above {rules.vix_rsi_overbought:g}: stretched",
-        f"VIX RSI(14) {_fmt(rsi)}",
+        f"VIX RSI(14) {_fmt(rsi)} above {rules.vix_rsi_overbought:g}: {stretched}",
+        f"VIX RSI(14) {_fmt(rsi)}, not above {rules.vix_rsi_overbought:g}",
         "no VIX RSI (too little history)",
     )
     ratio = state.vix_vx1 if state.vix_vx1 is not None else state.vx1_vx2
@@ -135,8 +168,18 @@ def _diagnostics(policy: Policy, state: Any) -> tuple[list[Diagnostic], dict[str
         ratio,
         state.backwardation,
         f"VIX futures in backwardation (ratio {_fmt(ratio)}): genuine stress",
-        f"VIX futures in contango (ratio {_fmt(ratio)}): likely noise",
+        f"VIX futures not in backwardation (ratio {_fmt(ratio)})",
         "no VIX futures data",
+    )
+    add(
+        "contango",
+        ratio,
+        None if state.backwardation is None or not rules.contango_against else not state.backwardation,
+        f"VIX futures in contango (ratio {_fmt(ratio)}): the curve calls the move noise",
+        f"VIX futures not in contango (ratio {_fmt(ratio)})",
+        "no VIX futures data"
+        if rules.contango_against
+        else "contango not weighed (rules.contango_against off)",
     )
     imr = state.implied_minus_realized
     add(
@@ -145,6 +188,15 @@ def _diagnostics(policy: Policy, state: Any) -> tuple[list[Diagnostic], dict[str
         None if imr is None else imr < 0.0,
         f"realized vol above implied ({_fmt(imr)}): the market is moving more than priced",
         f"implied above realized by {_fmt(imr)}",
+        "no realized-vol input",
+    )
+    add(
+        "temporal_theta",
+        imr,
+        None if imr is None else imr >= rules.theta_premium,
+        f"implied above realized by {_fmt(imr)} (at least {rules.theta_premium:g}): elevated implied vol "
+        "inflates the condor's extrinsic value, the seed's reason to tolerate the print",
+        f"implied minus realized {_fmt(imr)}, under {rules.theta_premium:g}: no premium to lean on",
         "no realized-vol input",
     )
     add(
@@ -627,19 +679,21 @@ def _move_layer(policy: Policy, state: Any, layer: int, fired: dict[str, bool | 
         + (f" (band {band.start:g}-{'' if band.end is None else f'{band.end:g}'})" if band else "")
         + "."
     )
-    if regime == 0 and layer == 0 and policy.layers[0].enabled:
-        early = fired["macd_expanding"] and (fired["ad_divergence"] or fired["skew_steepening"])
-        if not policy.rules.early_activation:
-            pass
-        elif fired["macd_expanding"] is None or (
-            fired["ad_divergence"] is None and fired["skew_steepening"] is None
-        ):
-            why.append("Early activation (b) skipped: its inputs (MACD and A/D or skew) are missing.")
-        elif early:
+    if regime == 0 and layer == 0 and policy.layers[0].enabled and policy.rules.early_activation:
+        macd, divergence, skew = fired["macd_expanding"], fired["ad_divergence"], fired["skew_steepening"]
+        if policy.rules.skew_alone_triggers and skew:
             regime = 1
             why.append(
-                "Early activation (b): MACD histogram expanding while "
-                + ("the A/D line diverges negatively" if fired["ad_divergence"] else "the put skew steepens")
+                "Early activation (b): the put skew steepens (z-score above "
+                f"{policy.rules.skew_z_threshold:g}), on its own: layer 1 starts below its band."
+            )
+        elif macd is None or (divergence is None and skew is None):
+            why.append("Early activation (b) skipped: its inputs (MACD and A/D or skew) are missing.")
+        elif macd and (divergence or skew):
+            regime = 1
+            why.append(
+                "Early activation (b): bearish MACD histogram expanding while "
+                + ("the A/D line diverges negatively" if divergence else "the put skew steepens")
                 + ": layer 1 starts below its band."
             )
     return regime
@@ -665,19 +719,17 @@ def _whether_to_act(
     # Every day the book sits in layer 1 unacted (``act`` means nothing is on yet), not
     # only the day the band is entered: noise stays noise until evidence shows up.
     if act and regime == 1 and rules.require_regime_evidence:
-        evidence = [
-            d.name
-            for d in diagnostics
-            if d.fired and d.name not in (*PATIENCE_CONDITIONS, "implied_minus_realized")
-        ]
-        if not evidence:
+        pro = [d.name for d in diagnostics if d.fired and d.role == "for"]
+        con = [d.name for d in diagnostics if d.fired and d.role == "against"]
+        weighed = f"for acting: {', '.join(pro) or 'none'}; against: {', '.join(con) or 'none'}"
+        if len(pro) <= len(con):
             act = False
             why.append(
-                "Rule (a): inside the layer-1 band with no evidence of a regime shift "
-                "(no diagnostic fired): noise, wait."
+                f"Rule (a): inside the layer-1 band, {weighed}: the evidence of a regime shift does "
+                "not outweigh the signs of noise: noise, wait."
             )
         else:
-            why.append("Rule (a): evidence of a regime shift: " + ", ".join(evidence) + ".")
+            why.append(f"Rule (a): evidence of a regime shift ({weighed}).")
     if act and regime < 3 and rules.patience:
         act = _patience(policy, regime, fired, why)
     return act
@@ -805,7 +857,7 @@ def _best_hedge(
 _OUTCOMES = (
     ("b", "fired", "Early activation (b): "),
     ("b", "skipped", "Early activation (b) skipped"),
-    ("a", "noise", "Rule (a): inside the layer-1 band with no evidence"),
+    ("a", "noise", "Rule (a): inside the layer-1 band"),
     ("a", "evidence", "Rule (a): evidence of a regime shift"),
     ("c", "unknown", "Rule (c), patience: none of its conditions is known"),
     ("c", "act", "Rule (c), patience: "),  # refined below: "hold ... wait" is a wait
