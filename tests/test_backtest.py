@@ -421,7 +421,7 @@ def test_policy_replay_hedges_in_layers_and_accounts_for_them():
     assert set(eq["layer"].to_list()) >= {0, 1, 2, 3}
     assert len(run.decisions) > 0
     m = run.metrics()
-    assert m["adjustments"] == sum(1 for d in run.decisions if d.actions) > 0
+    assert m["adjustments"] + m["book_exits"] == sum(1 for d in run.decisions if d.actions) > 0
     assert m["hedge_spend"] > 0 and m["days_layer_0"] < 1.0
     # equity is cash plus the marks of the condors and the hedges, every day
     np.testing.assert_allclose(eq["equity"], eq["cash"] + eq["open_value"] + eq["hedge_value"], rtol=1e-12)
@@ -438,14 +438,20 @@ def test_every_hedge_has_a_row_and_the_cash_adds_up():
         spx, vix, policy=alvh.Policy.preset("early"), assumptions=Assumptions(initial_capital=60_000.0)
     )
     eq, hedges = run.equity, run.hedges
-    assert hedges is not None and hedges.height == sum(1 for d in run.decisions if d.actions) > 0
+    assert hedges is not None and hedges.height == run.metrics()["adjustments"] > 0
     assert hedges["paid"].sum() == pytest.approx(eq["hedge_spend"].sum(), rel=1e-12)
     sold = hedges.filter(pl.col("sold").is_not_null())
     held = hedges.filter(pl.col("sold").is_null())
     assert sold["received"].sum() == pytest.approx(eq["hedge_proceeds"].sum(), rel=1e-12, abs=1e-9)
     assert held["received"].sum() == pytest.approx(eq["hedge_value"][-1], rel=1e-12, abs=1e-9)
     np.testing.assert_allclose(hedges["pnl"], hedges["received"] - hedges["paid"], rtol=1e-12)
-    assert set(sold["reason"].to_list()) <= {"expiry", "layer 1 left", "layer 2 left", "layer 3 left"}
+    assert set(sold["reason"].to_list()) <= {
+        "expiry",
+        "layer 1 left",
+        "layer 2 left",
+        "layer 3 left",
+        "layer 3: book closed",
+    }
     assert (hedges["layer"] >= 1).all()
 
 
@@ -493,7 +499,8 @@ def test_no_hedge_policies_never_hedge():
     idle = idle.with_changes(
         layers=tuple(
             alvh.policy.Layer(x.number, x.start, x.end, x.exit_buffer, (), x.enabled) for x in idle.layers
-        )
+        ),
+        rules=alvh.policy.Rules(irr_action="report"),  # and layer 3 keeps the book
     )
     run = replay(spx, vix, policy=idle)
     assert run.metrics()["hedge_spend"] == 0.0 and run.metrics()["adjustments"] == 0.0
@@ -784,3 +791,23 @@ def test_daily_states_with_the_sample_inputs_equal_from_history_day_by_day():
         assert set(got.missing_names) & inputs_named == set(want.missing_names) & inputs_named, day
     assert states[dt.date(2015, 8, 24)].breadth_source == SAMPLE_BREADTH_SOURCE
     assert states[dt.date(2019, 1, 15)].cpi_yoy is not None and states[dt.date(2019, 3, 1)].cpi_yoy is None
+
+
+def test_a_layer_3_close_in_the_replay_closes_the_condors_and_sells_the_hedges():
+    # issue 14, point 9: the IRR/CAPM verdict changes what the book holds
+    spx, vix = _stress_history()
+    run = replay(
+        spx, vix, policy=alvh.Policy.preset("early"), assumptions=Assumptions(initial_capital=60_000.0)
+    )
+    closes = [d for d in run.decisions if d.actions and d.actions[0].name == "close_book"]
+    assert len(closes) == 1
+    day = closes[0].date
+    closed = run.trades.filter(pl.col("reason") == "layer 3: IRR below CAPM")
+    assert closed.height > 0 and set(closed["closed"].to_list()) == {day}
+    assert run.equity.filter(pl.col("date") == day)["open_condors"][0] == 0  # none left that night
+    sold = run.hedges.filter(pl.col("reason") == "layer 3: book closed")
+    assert sold.height == run.hedges.height and set(sold["sold"].to_list()) == {day}
+    # "report" keeps the book: no such exits
+    keep = alvh.Policy.preset("early").with_changes(rules=alvh.policy.Rules(irr_action="report"))
+    kept = replay(spx, vix, policy=keep, assumptions=Assumptions(initial_capital=60_000.0))
+    assert kept.trades.filter(pl.col("reason") == "layer 3: IRR below CAPM").height == 0

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import alvh
+from alvh.book.instruments import SpxOption
 from alvh.errors import InvalidInputError
 from alvh.policy import Policy, Rules, Sizing
 from alvh.policy.journal import Journal
@@ -537,3 +538,78 @@ def test_every_diagnostic_has_a_role(market, book):
     d = Policy.preset("patient").decide(make_state(market, 18.6), book, at(market, 18.6), portfolio_value=1e5)
     assert {x.name for x in d.diagnostics} == set(ROLES)
     assert all(x.role in ("for", "against", "condition") for x in d.diagnostics)
+
+
+# -- issue 14, point 9: break-even migration in the record and the text; layer 3 acts ----
+
+
+def _long_put_spread(market: alvh.Market) -> alvh.Position:
+    """Two 5900/5800 put spreads bought at model prices: at VIX 40 their expected 10-day
+    P&L is a loss (decay), so layer 3's return check finds they no longer earn their risk."""
+    legs = []
+    for strike, quantity in ((5900.0, 2), (5800.0, -2)):
+        expiry = dt.date(2025, 3, 21)
+        price = float(
+            alvh.bsm.price(
+                is_call=False,
+                spot=market.spot,
+                strike=strike,
+                t=float(market.t(expiry)),
+                rate=market.rate,
+                div=market.div,
+                vol=float(market.spx_vol(strike, expiry)),
+            )
+        )
+        legs.append(SpxOption(expiry, strike, False, quantity, round(price, 4)))
+    return alvh.Position(tuple(legs))
+
+
+def test_layer_3_closes_a_book_that_no_longer_earns_its_risk(market):
+    # before: the IRR/CAPM verdict was text only; the action never changed
+    hot = at(market, 40.0)
+    book = _long_put_spread(hot)
+    state = make_state(market, 40.0)
+    d = Policy.preset("early").decide(state, book, hot, layer=3, acted=3, portfolio_value=1e5)
+    assert [a.name for a in d.actions] == ["close_book"]
+    assert (
+        "no longer earns its risk" in d.rationale
+        and "Layer 3 (close): close the book's SPX options" in d.rationale
+    )
+    assert d.breakevens_after == () and d.cvar_after == pytest.approx(0.0, abs=1e-6)
+    legs = d.hedge().legs
+    assert {(leg.strike, leg.quantity) for leg in legs} == {(5900.0, -2), (5800.0, 2)}
+    reduce = Policy.preset("early").with_changes(rules=Rules(irr_action="reduce"))
+    r = reduce.decide(state, book, hot, layer=3, acted=3, portfolio_value=1e5)
+    assert [a.name for a in r.actions] == ["reduce_book"]
+    assert {(leg.strike, leg.quantity) for leg in r.hedge().legs} == {(5900.0, -1), (5800.0, 1)}
+    report = Policy.preset("early").with_changes(rules=Rules(irr_action="report"))
+    assert report.decide(state, book, hot, layer=3, acted=3, portfolio_value=1e5).actions == ()
+    with pytest.raises(InvalidInputError, match=r"rules\.irr_action must be one of"):
+        Rules(irr_action="panic")
+
+
+def test_break_even_migration_is_recorded_at_t0_and_the_horizon(market, book):
+    # before: only T+0 break-evens, only in the JSON record
+    d = Policy.preset("early").decide(make_state(market, 18.6), book, at(market, 18.6), portfolio_value=1e5)
+    horizon = d.extra["breakevens_horizon"]
+    assert horizon["days"] == 10 and len(horizon["before"]) == 2 and horizon["after"] == horizon["before"]
+    t0 = " / ".join(f"{v:,.0f}" for v in d.breakevens_before)
+    t10 = " / ".join(f"{v:,.0f}" for v in horizon["before"])
+    assert f"Break-evens: T+0 {t0}; T+10 {t10}." in d.rationale
+    hot = at(market, 40.0)
+    closed = Policy.preset("early").decide(
+        make_state(market, 40.0), _long_put_spread(hot), hot, layer=3, acted=3, portfolio_value=1e5
+    )
+    assert "Break-evens: T+0 5,995 -> none; T+10 " in closed.rationale
+
+
+def test_cli_decide_prints_the_break_evens(tmp_path, market, capsys):
+    from alvh.cli import main
+
+    state_path = tmp_path / "state.toml"
+    make_state(market, market.vix).to_toml(state_path)
+    args = ["decide", "--state", str(state_path), "--position", str(EXAMPLES / "condor.toml")]
+    args += ["--market", str(EXAMPLES / "market_2025-02-03.toml"), "--journal", str(tmp_path / "j.db")]
+    assert main([*args, "--portfolio-value", "150000"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "break-evens: T+0 " in out and "; T+10 " in out

@@ -179,7 +179,8 @@ class Replay:
 
     def metrics(self) -> dict[str, float]:
         """`metrics` of this replay's equity curve, plus the hedging: ``hedge_spend``
-        ($ premium and costs paid for hedges), ``adjustments`` (hedges placed) and the
+        ($ premium and costs paid for hedges), ``adjustments`` (hedges placed),
+        ``book_exits`` (layer 3 closing or halving the book, `alvh.Rules.irr_action`) and the
         share of days in each layer (``days_layer_0`` .. ``days_layer_3``)."""
         dates = self.equity.get_column("date").to_list()
         out = metrics(
@@ -190,7 +191,11 @@ class Replay:
             capital=self.assumptions.initial_capital,
         )
         out["hedge_spend"] = float(self.equity.get_column("hedge_spend").sum())
-        out["adjustments"] = float(sum(1 for d in self.decisions if d.actions))
+        exits = ("close_book", "reduce_book")
+        out["adjustments"] = float(
+            sum(1 for d in self.decisions if d.actions and d.actions[0].name not in exits)
+        )
+        out["book_exits"] = float(sum(1 for d in self.decisions if d.actions and d.actions[0].name in exits))
         layers = self.equity.get_column("layer").to_numpy()
         for k in range(4):
             out[f"days_layer_{k}"] = float(np.mean(layers == k))
@@ -566,21 +571,50 @@ class _Book:
         decision = self._decide(index, day, market)
         spend = 0.0
         if decision is not None and decision.actions:
-            spend += self._buy_hedge(decision)
+            if decision.actions[0].name in ("close_book", "reduce_book"):
+                everything = decision.actions[0].name == "close_book"
+                self._exit_condors(day, market, everything)
+                if everything:  # the whole book goes: its hedges with it
+                    self._sell_hedges(day, market, reason="layer 3: book closed", all_of_them=True)
+            else:
+                spend += self._buy_hedge(decision)
         return spend
 
-    def _sell_hedges(self, day: dt.date, market: Market) -> None:
-        """Sell each hedge whose layer is gone or whose first expiry is a day away."""
+    def _exit_condors(self, day: dt.date, market: Market, everything: bool) -> None:
+        """Layer 3's exit (`alvh.Rules.irr_action`): close every open condor, or the half
+        (rounded up) marked worst, at model value less costs."""
+        if not self.condors:
+            return
+        marks = [float(m) for m in _values([item.position for item in self.condors], market)]
+        order = sorted(range(len(self.condors)), key=lambda i: self.condors[i].credit + marks[i])
+        count = len(order) if everything else math.ceil(len(order) / 2)
+        chosen = set(order[:count])
+        kept = []
+        for i, item in enumerate(self.condors):
+            if i in chosen:
+                self._close(
+                    item, day, marks[i], "layer 3: IRR below CAPM", _fill_costs(item.position, self.costs)
+                )
+            else:
+                kept.append(item)
+        self.condors = kept
+
+    def _sell_hedges(
+        self, day: dt.date, market: Market, *, reason: str | None = None, all_of_them: bool = False
+    ) -> None:
+        """Sell each hedge whose layer is gone or whose first expiry is a day away (every
+        hedge with ``all_of_them``, for ``reason``)."""
         kept: list[_Hedge] = []
-        self.proceeds = 0.0
+        if not all_of_them:
+            self.proceeds = 0.0
         for held in self.hedges:
             first = min(leg.expiry for leg in held.position.legs)
-            if held.layer > self.layer or (first - day).days <= 1:
+            if all_of_them or held.layer > self.layer or (first - day).days <= 1:
                 received = _value_any(held.position, market) - _fill_costs(held.position, self.costs)
                 self.cash += received
                 self.proceeds += received
-                reason = f"layer {held.layer} left" if held.layer > self.layer else "expiry"
-                self._hedge_row(held, day, received, reason)
+                why = reason or (f"layer {held.layer} left" if held.layer > self.layer else "expiry")
+                self._hedge_row(held, day, received, why)
             else:
                 kept.append(held)
         self.hedges = kept

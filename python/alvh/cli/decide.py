@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -120,6 +120,24 @@ def _decide(
     )
 
 
+def _breakevens(decision: alvh.Decision) -> str:
+    """Break-even migration: T+0 and the projection horizon, before -> after the action."""
+
+    def spots(values: Any) -> str:
+        return " / ".join(f"{v:,.0f}" for v in values) if values else "none"
+
+    horizon = decision.extra.get("breakevens_horizon", {})
+    parts = [f"T+0 {spots(decision.breakevens_before)}"]
+    if decision.actions:
+        parts[0] += f" -> {spots(decision.breakevens_after)}"
+    if horizon:
+        text = f"T+{horizon['days']} {spots(horizon['before'])}"
+        if decision.actions:
+            text += f" -> {spots(horizon['after'])}"
+        parts.append(text)
+    return "; ".join(parts)
+
+
 def _print_decision(decision: alvh.Decision, policy: alvh.Policy, console: Console) -> None:
     """The diagnostics table, the actions, the CVaR change and the rationale."""
     table = Table(
@@ -148,4 +166,5 @@ def _print_decision(decision: alvh.Decision, policy: alvh.Policy, console: Conso
             f"projected CVaR 95: {decision.cvar_before:,.0f} $ -> {decision.cvar_after:,.0f} $",
             highlight=False,
         )
+    console.print(f"[bold]break-evens:[/bold] {_breakevens(decision)}", highlight=False)
     console.print(f"[bold]rationale:[/bold] {escape(decision.rationale)}", highlight=False)

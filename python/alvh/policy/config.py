@@ -170,6 +170,10 @@ class Rules:
     - ``vix_rsi_overbought``: RSI(14) of the VIX above this is reported as stretched.
     - ``equity_risk_premium`` (5.5 %): the CAPM market premium of layer 3's return check
       (the long-run US equity premium over bills is commonly put at 4-6 %).
+    - ``irr_action``: what layer 3 does when that check finds the book no longer earns
+      its risk (annualized expected IRR at or below the CAPM-required return):
+      ``"close"`` (default: the seed's full defensive posture) buys back its SPX options,
+      ``"reduce"`` half of each leg, ``"report"`` only says so.
     """
 
     require_regime_evidence: bool = True
@@ -193,6 +197,7 @@ class Rules:
     contango_against: bool = True
     theta_premium: float = 0.06
     skew_alone_triggers: bool = True
+    irr_action: str = "close"
     vix_rsi_overbought: float = 70.0
     projection_days: int = 10
     projection_paths: int = 2000
@@ -200,6 +205,8 @@ class Rules:
     equity_risk_premium: float = 0.055
 
     def __post_init__(self) -> None:
+        if self.irr_action not in ("report", "reduce", "close"):
+            raise _bad("rules.irr_action", self.irr_action, "one of 'report', 'reduce', 'close'")
         if self.vix_rsi_role not in ("for", "against", "ignore"):
             raise _bad("rules.vix_rsi_role", self.vix_rsi_role, "one of 'for', 'against', 'ignore'")
         for name in (

@@ -270,10 +270,13 @@ def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.1%}"
 
 
-def _greeks(position: Position, market: Market) -> tuple[dict[str, float], tuple[float, ...]]:
+def _greeks(
+    position: Position, market: Market, horizon: int
+) -> tuple[dict[str, float], tuple[float, ...], tuple[float, ...]]:
+    """The book's $ Greeks and its break-evens at T+0 and at T+``horizon`` days."""
     if not position.legs:
-        return {"delta": 0.0, "gamma": 0.0, "vega": 0.0, "theta": 0.0, "value": 0.0}, ()
-    s = analytics.summary(position, market, breakeven_days=(0,))
+        return {"delta": 0.0, "gamma": 0.0, "vega": 0.0, "theta": 0.0, "value": 0.0}, (), ()
+    s = analytics.summary(position, market, breakeven_days=(0, horizon))
     greeks = {
         "delta": s.delta_dollars_per_1pct,
         "gamma": s.gamma_dollars_per_1pct,
@@ -282,7 +285,7 @@ def _greeks(position: Position, market: Market) -> tuple[dict[str, float], tuple
         "vix_delta": s.delta_dollars_per_vix_point,
         "value": s.value,
     }
-    return greeks, s.breakevens_t_plus[0][1]
+    return greeks, s.breakevens_t_plus[0][1], s.breakevens_t_plus[1][1]
 
 
 def _projected(position: Position, market: Market, policy: Policy, seed: int) -> tuple[float, float]:
@@ -305,6 +308,34 @@ def _cvar(position: Position, market: Market, policy: Policy, seed: int) -> floa
     return _projected(position, market, policy, seed)[0]
 
 
+def _capital_at_risk(position: Position, market: Market) -> float | None:
+    """$ the book can lose: its SPX options' margin (or defined max loss) per expiry, plus the
+    premium of its long VIX options and, for long VIX futures, their loss if the future
+    fell to `VIX_FLOOR`. None when some part has no bounded loss."""
+    total = 0.0
+    # Per expiry: condors of different expiries are each defined-risk, their sum bounds the
+    # book (a calendar mix has no single expiry payoff to take a max loss from).
+    for expiry in sorted({leg.expiry for leg in position.legs if isinstance(leg, SpxOption)}):
+        group = Position(
+            tuple(leg for leg in position.legs if isinstance(leg, SpxOption) and leg.expiry == expiry)
+        )
+        s = analytics.summary(group, market, breakeven_days=())
+        part = s.margin if s.margin else s.max_loss
+        if part is None or not math.isfinite(part) or part < 0.0:
+            return None
+        total += part
+    for leg in position.legs:
+        if isinstance(leg, VixOption):
+            if leg.quantity < 0:
+                return None
+            total += leg.entry_cost
+        elif isinstance(leg, VixFuture):
+            if leg.quantity < 0:
+                return None
+            total += leg.quantity * leg.multiplier * max(leg.entry_price - VIX_FLOOR, 0.0)
+    return total if total > 0.0 else None
+
+
 def _irr_check(policy: Policy, position: Position, market: Market, seed: int) -> tuple[str, dict[str, float]]:
     """Layer 3's return check: the book's expected return on its capital at risk over the
     projection horizon, annualized (the IRR of putting the margin in today and taking
@@ -314,11 +345,11 @@ def _irr_check(policy: Policy, position: Position, market: Market, seed: int) ->
     if not position.legs:
         return "Layer 3 return check skipped: an empty book.", {}
     summary = analytics.summary(position, market, breakeven_days=())
-    capital = summary.margin if summary.margin else summary.max_loss
-    if not capital or not math.isfinite(capital) or capital <= 0.0:
+    capital = _capital_at_risk(position, market)
+    if capital is None:
         return (
             "Layer 3 return check skipped: the book's capital at risk is not defined "
-            "(not a defined-risk SPX book).",
+            "(its SPX options are not defined-risk, or it is short VIX futures or calls).",
             {},
         )
     days = policy.rules.projection_days
@@ -339,7 +370,8 @@ def _irr_check(policy: Policy, position: Position, market: Market, seed: int) ->
         f"{beta:+.2f}, equity premium {policy.rules.equity_risk_premium:.1%}): the book "
         f"{verdict}."
     )
-    return text, {"irr": irr, "capm_required": required, "beta": beta, "capital": capital}
+    earns = 1.0 if irr > max(required, market.rate) else 0.0
+    return text, {"irr": irr, "capm_required": required, "beta": beta, "capital": capital, "earns": earns}
 
 
 def _vix_expiry(market: Market, min_days: int) -> dt.date:
@@ -597,7 +629,8 @@ def decide(
         why.append("Missing inputs, rules skipped: " + ", ".join(skipped) + ".")
 
     # 2. whether to act: rules (a) and (c), then (d) on the projected book
-    greeks_before, breakevens_before = _greeks(position, market)
+    horizon = policy.rules.projection_days
+    greeks_before, breakevens_before, horizon_before = _greeks(position, market, horizon)
     act = _whether_to_act(policy, regime, layer, done, diagnostics, fired, why)
     cvar_before: float | None = None
     if act and policy.rules.time_shift_check and position.legs:
@@ -617,6 +650,11 @@ def decide(
     if regime == 3:
         text, irr_numbers = _irr_check(policy, position, market, seed)
         why.append(text)
+        if irr_numbers and not irr_numbers["earns"] and policy.rules.irr_action != "report":
+            closing = _close_book(policy, position, market, seed, why)
+            if closing is not None:
+                chosen = closing
+        irr_numbers = {k: v for k, v in irr_numbers.items() if k != "earns"}
     return _decision(
         policy,
         state,
@@ -628,12 +666,44 @@ def decide(
         diagnostics=diagnostics,
         greeks_before=greeks_before,
         breakevens_before=breakevens_before,
+        horizon_before=horizon_before,
         cvar_before=cvar_before,
         chosen=chosen,
         why=why,
         portfolio_value=portfolio_value,
         irr_numbers=irr_numbers,
     )
+
+
+def _close_book(
+    policy: Policy, position: Position, market: Market, seed: int, why: list[str]
+) -> _Chosen | None:
+    """Layer 3's exit when the book no longer earns its risk (``rules.irr_action``):
+    ``"close"`` buys back every SPX option leg, ``"reduce"`` half of each (rounded up),
+    at model prices; the VIX legs and the hedges' risk stay as they are."""
+    spx_legs = [leg for leg in position.legs if isinstance(leg, SpxOption) and leg.expiry > market.as_of]
+    if not spx_legs:
+        return None
+    share = 1.0 if policy.rules.irr_action == "close" else 0.5
+    closing = []
+    for leg in spx_legs:
+        size = math.ceil(abs(leg.quantity) * share)
+        price = round(_spx_price(market, leg.expiry, leg.strike, leg.is_call), 6)
+        closing.append(
+            SpxOption(leg.expiry, leg.strike, leg.is_call, -size if leg.quantity > 0 else size, price)
+        )
+    trade = Position(tuple(closing))
+    debit = math.fsum(leg.entry_cost for leg in trade.legs)
+    contracts = float(sum(abs(leg.quantity) for leg in trade.legs))
+    verb = "close" if share == 1.0 else "reduce by half"
+    name = "close_book" if share == 1.0 else "reduce_book"
+    text = (
+        f"{verb} the book's SPX options ({len(closing)} legs, {contracts:g} contracts) at model prices, "
+        + (f"debit {debit:,.0f} $" if debit >= 0 else f"credit {-debit:,.0f} $")
+    )
+    after = _cvar(position + trade, market, policy, seed)
+    why.append(f"Layer 3 ({policy.rules.irr_action}): {text}; projected CVaR 95 -> {round(after) + 0:,} $.")
+    return _Chosen(trade, Action(name, text, contracts, debit, 0.0), after)
 
 
 def _check_inputs(
@@ -853,6 +923,27 @@ def _best_hedge(
     return _Chosen(hedge, action, chosen_after)
 
 
+def _migration(
+    t0_before: tuple[float, ...],
+    t0_after: tuple[float, ...],
+    h_before: tuple[float, ...],
+    h_after: tuple[float, ...],
+    horizon: int,
+    hedge: Position | None,
+) -> str:
+    """The rationale's break-even sentence: T+0 and T+horizon, before and after the action."""
+
+    def spots(values: tuple[float, ...]) -> str:
+        return " / ".join(f"{v:,.0f}" for v in values) if values else "none"
+
+    if hedge is None:
+        return f"Break-evens: T+0 {spots(t0_before)}; T+{horizon} {spots(h_before)}."
+    return (
+        f"Break-evens: T+0 {spots(t0_before)} -> {spots(t0_after)}; "
+        f"T+{horizon} {spots(h_before)} -> {spots(h_after)}."
+    )
+
+
 #: Each rule's outcomes, by the opening of the rationale sentence that states it.
 _OUTCOMES = (
     ("b", "fired", "Early activation (b): "),
@@ -896,6 +987,7 @@ def _decision(
     diagnostics: list[Diagnostic],
     greeks_before: dict[str, float],
     breakevens_before: tuple[float, ...],
+    horizon_before: tuple[float, ...],
     cvar_before: float | None,
     chosen: _Chosen | None,
     why: list[str],
@@ -906,10 +998,12 @@ def _decision(
     the rationale."""
     hedge = chosen.hedge if chosen is not None else None
     actions = [chosen.action] if chosen is not None else []
+    horizon = policy.rules.projection_days
     if hedge is None:  # the book is unchanged: the same numbers, not computed twice
-        greeks_after, breakevens_after = dict(greeks_before), breakevens_before
+        greeks_after, breakevens_after, horizon_after = dict(greeks_before), breakevens_before, horizon_before
     else:
-        greeks_after, breakevens_after = _greeks(position + hedge, market)
+        greeks_after, breakevens_after, horizon_after = _greeks(position + hedge, market, horizon)
+    why.append(_migration(breakevens_before, breakevens_after, horizon_before, horizon_after, horizon, hedge))
     # The chosen hedge's projection is the one it was ranked by (same seed and paths).
     cvar_after = cvar_before if chosen is None else chosen.cvar_after
     return Decision(
@@ -936,6 +1030,11 @@ def _decision(
             # the highest layer hedged after today (tomorrow's ``acted``)
             "acted": regime if actions else min(done, regime),
             "rules": rule_outcomes(why),
+            "breakevens_horizon": {
+                "days": horizon,
+                "before": list(horizon_before),
+                "after": list(horizon_after),
+            },
             **irr_numbers,
         },
     )
