@@ -499,7 +499,8 @@ def _vix_legs_value(position: Position, market: Market, shifted: Market) -> list
 def _t_plus_breakevens(position: Position, market: Market, days: int, entry_cost: float) -> tuple[float, ...]:
     """Spots where the T+``days`` model P&L crosses zero: sign changes on a fine
     geometric grid, all refined together by the Illinois method (regula falsi that
-    halves a stale end's value) to 1e-10 points. Hand-written rather than
+    halves a stale end's value) until the P&L there is within 1e-6 $ of zero or the
+    bracket within 1e-7 points. Hand-written rather than
     `scipy.optimize.brentq` because one vectorized `value_at_spots` call per step for
     every root at once is 3-4 times faster than brentq's one call per point per root,
     and a backtest computes these twice per decision."""
@@ -529,7 +530,7 @@ def _t_plus_breakevens(position: Position, market: Market, days: int, entry_cost
             fa[idx] = np.where(flip, fb[idx], 0.5 * fa[idx])
             b[idx], fb[idx] = c, fc
             root[idx] = c
-            done = (fc == 0.0) | (np.abs(b[idx] - a[idx]) <= 1e-10)
+            done = (np.abs(fc) <= 1e-6) | (np.abs(b[idx] - a[idx]) <= 1e-7)
             live[idx[done]] = False
             if not live.any():
                 break
