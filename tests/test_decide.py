@@ -613,3 +613,71 @@ def test_cli_decide_prints_the_break_evens(tmp_path, market, capsys):
     assert main([*args, "--portfolio-value", "150000"]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "break-evens: T+0 " in out and "; T+10 " in out
+
+
+# -- issue 14, point 6: strike adjustments 15-25 points, both sides, tighten, preference ---
+
+
+def _strikes(position: alvh.Position) -> set[tuple[float, bool, int]]:
+    return {(leg.strike, leg.is_call, leg.quantity) for leg in position.legs}
+
+
+def test_roll_moves_the_threatened_side_wider_and_tighten_the_untested_side_closer(market, book):
+    from alvh.policy import engine
+
+    down = market.bump(spot_move=-0.04)  # SPX 5,755: the 5625 put ~0.4 sd away, the 6300 call ~1.6 sd
+    early = Policy.preset("early")
+    roll = engine._roll(early, book, down, budget=1e6)
+    assert roll is not None
+    trade, action = roll
+    # the short put and its wing, 20 points lower (closed and reopened); the calls untouched
+    assert _strikes(trade) == {
+        (5625.0, False, 10),
+        (5575.0, False, -10),
+        (5605.0, False, -10),
+        (5555.0, False, 10),
+    }
+    assert "put 5625 -> 5605" in action.description and action.cost == action.risk > 0
+    tighten = engine._tighten(early, book, down, budget=1e6)
+    assert tighten is not None
+    trade, action = tighten
+    assert _strikes(trade) == {
+        (6300.0, True, 10),
+        (6350.0, True, -10),
+        (6280.0, True, -10),
+        (6330.0, True, 10),
+    }
+    assert action.name == "tighten_untested" and action.cost < 0 and "credit" in action.description
+    wide = early.with_changes(sizing=Sizing(roll_points=25.0))
+    trade, _ = engine._roll(wide, book, down, budget=1e6)
+    assert (5600.0, False, -10) in _strikes(trade)
+    with pytest.raises(InvalidInputError, match=r"sizing\.roll_points must be 15, 20 or 25"):
+        Sizing(roll_points=30.0)
+
+
+def test_both_threatened_sides_roll_and_nothing_to_tighten(market, book):
+    from alvh.policy import engine
+
+    tight = Policy.preset("early").with_changes(sizing=Sizing(threat_sd=2.0))  # both shorts inside 2 sd
+    trade, action = engine._roll(tight, book, market, budget=1e6)
+    moved = {(k, c) for k, c, q in _strikes(trade) if q < 0}  # the new shorts
+    assert (5605.0, False) in moved and (6320.0, True) in moved
+    assert engine._tighten(tight, book, market, budget=1e6) is None  # no untested side left
+
+
+def test_a_correlation_tightening_prefers_the_strike_adjustments(market, book):
+    down = at(market, 19.0).bump(spot_move=-0.04)
+    base = dict(backwardation=True, vix_vx1=1.03, spx=down.spot)
+    plain = Policy.preset("early").decide(make_state(down, 19.0, **base), book, down, portfolio_value=2e5)
+    tight = make_state(
+        down, 19.0, correlations={"reits": 0.8}, correlation_tightening={"reits": True}, **base
+    )
+    d = Policy.preset("early").decide(tight, book, down, portfolio_value=2e5)
+    assert "Candidate roll_short_strikes" in d.rationale and "Candidate tighten_untested" in d.rationale
+    if (
+        any(a.name in ("roll_short_strikes", "tighten_untested") for a in d.actions)
+        or "prefer" in d.rationale
+    ):
+        assert "the strike adjustments are preferred" in d.rationale
+        assert d.actions[0].name in ("roll_short_strikes", "tighten_untested")
+    assert "preferred" not in plain.rationale

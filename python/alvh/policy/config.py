@@ -58,7 +58,8 @@ FORMAT_VERSION = 1
 
 #: The candidate actions a layer may list (DESIGN.md's table), and what each does.
 ACTIONS: dict[str, str] = {
-    "roll_short_strikes": "roll the threatened short strikes 15-25 points away",
+    "roll_short_strikes": "roll the threatened short strikes 15-25 points away (both sides when both are)",
+    "tighten_untested": "tighten the untested side 15-25 points toward the spot, for a credit",
     "vix_futures": "buy VIX futures to flatten the book's vega",
     "short_vix_calls": "buy short-dated VIX calls against gamma",
     "long_vix_calls": "buy longer-dated VIX calls (convex protection)",
@@ -258,13 +259,28 @@ class Sizing:
     value at risk (default 2.5 %, the seed's 2-3 %), all layers together no more than
     ``total_cap`` (default 6 %). ``cost_per_contract`` ($, default 1.00: commissions and
     fees) is the floor of a trade's cost when ranking candidates per dollar (a
-    conversion costs almost no premium)."""
+    conversion costs almost no premium). Strike adjustments: ``roll_points`` (15-25,
+    default 20) is how far ``roll_short_strikes`` and ``tighten_untested`` move a short
+    strike; a short strike within ``threat_sd`` standard deviations of the spot (default
+    1.0) is threatened."""
 
     layer_cap: float = 0.025
     total_cap: float = 0.06
     cost_per_contract: float = 1.0
+    roll_points: float = 20.0
+    threat_sd: float = 1.0
 
     def __post_init__(self) -> None:
+        points = _number("sizing.roll_points", self.roll_points)
+        if not 15.0 <= points <= 25.0 or points % 5.0:
+            raise _bad(
+                "sizing.roll_points", points, "15, 20 or 25 (the seed's 15-25 points, on the 5-point grid)"
+            )
+        object.__setattr__(self, "roll_points", points)
+        threat = _number("sizing.threat_sd", self.threat_sd)
+        if not 0.0 < threat <= 5.0:
+            raise _bad("sizing.threat_sd", threat, "in (0, 5] standard deviations")
+        object.__setattr__(self, "threat_sd", threat)
         cost = _number("sizing.cost_per_contract", self.cost_per_contract)
         if not 0.0 <= cost <= 1000.0:
             raise _bad("sizing.cost_per_contract", cost, "in [0, 1000] $ per contract")
@@ -289,7 +305,7 @@ def _default_layers(layer1_enabled: bool) -> tuple[Layer, Layer, Layer]:
             17.0,
             22.0,
             1.0,
-            ("roll_short_strikes", "vix_futures", "short_vix_calls"),
+            ("roll_short_strikes", "tighten_untested", "vix_futures", "short_vix_calls"),
             enabled=layer1_enabled,
         ),
         Layer(2, 24.0, 29.0, 1.0, ("long_vix_calls", "spx_put_spread")),

@@ -40,9 +40,14 @@ market model, fills at model prices):
   if that future fell to 9 points (below the VIX's all-time low close).
 - ``spx_put_spread``: a put spread at the book's SPX expiry, long 3 % below spot,
   short 50 points lower; risk = debit.
-- ``roll_short_strikes``: the threatened short strike (the nearer to spot in
-  standard deviations) and its wing move 20 points away; cost = the roll's debit,
-  risk = the added max loss (debit).
+- ``roll_short_strikes``: the threatened short strikes (within ``sizing.threat_sd``
+  standard deviations of the spot: both sides when both are; the nearest when none is)
+  and their wings move ``sizing.roll_points`` (15-25) away; cost = risk = the debit.
+- ``tighten_untested``: on an expiry with one side threatened, the other side's short
+  strike and wing move ``sizing.roll_points`` toward the spot for a credit; cost = minus
+  the credit, risk = 0 (the width and so the max loss stay; the credit lowers it; the
+  higher chance of a loss is what the projection ranks). When a correlation
+  tightening fires, rule (f) prefers these two strike adjustments.
 - ``neutralize_delta``: a reversal (or conversion) at the nearest strike to spot,
   sized to offset the book's delta; cost = ``sizing.cost_per_contract`` per
   contract (the trade is near zero premium); risk = that cost.
@@ -74,6 +79,8 @@ __all__ = ["PATIENCE_CONDITIONS", "ROLES", "SCENARIOS", "VIX_FLOOR", "decide", "
 PATIENCE_CONDITIONS = ("inflation_contained", "fomc_steady", "rate_differential_stable", "breadth_bid")
 
 
+#: The candidates that move the condor's strikes (preferred when correlations tighten).
+STRIKE_ADJUSTMENTS = ("roll_short_strikes", "tighten_untested")
 #: The VIX's floor for a futures hedge's risk: below its all-time low close (9.14, 2017).
 VIX_FLOOR = 9.0
 #: The scenario set of the time-shift check and the candidates' projections.
@@ -452,7 +459,7 @@ def _candidates(
     cost_floor = policy.sizing.cost_per_contract
     for name in policy.layers[layer - 1].actions:
         try:
-            made = _candidate(name, position, market, budget, cost_floor)
+            made = _candidate(policy, name, position, market, budget, cost_floor)
         except InvalidInputError as exc:
             dropped.append(f"{name}: {exc}")
             continue
@@ -466,7 +473,7 @@ def _candidates(
 
 
 def _candidate(
-    name: str, position: Position, market: Market, budget: float, cost_floor: float
+    policy: Policy, name: str, position: Position, market: Market, budget: float, cost_floor: float
 ) -> tuple[Position, Action] | None:
     if name == "short_vix_calls":
         return _vix_call(market, 14, 3.0, budget, name)
@@ -524,7 +531,9 @@ def _candidate(
         text = f"buy {contracts} SPX {expiry:%d %b} {long_k:g}/{short_k:g} put spreads at {debit:.2f}"
         return legs, Action(name, text, float(contracts), cost, cost)
     if name == "roll_short_strikes":
-        return _roll(position, market, budget)
+        return _roll(policy, position, market, budget)
+    if name == "tighten_untested":
+        return _tighten(policy, position, market, budget)
     if name == "neutralize_delta":
         s = analytics.summary(position, market, breakeven_days=())
         units = round(-s.delta_spx_points / 100.0)
@@ -553,19 +562,23 @@ def _candidate(
     raise InvalidInputError(f"unknown action {name!r}")
 
 
-def _roll(position: Position, market: Market, budget: float) -> tuple[Position, Action] | None:
-    """Move the threatened short strike and its wing 20 points away."""
-    shorts = [leg for leg in position.legs if isinstance(leg, SpxOption) and leg.quantity < 0]
-    if not shorts:
-        return None
+def _distance(leg: SpxOption, market: Market) -> float:
+    """How far a strike is from the spot, in standard deviations to its expiry."""
+    vol = float(market.spx_vol(leg.strike, leg.expiry))
+    t = max(float(market.t(leg.expiry)), 1.0 / 365.0)
+    return abs(math.log(leg.strike / market.spot)) / (vol * math.sqrt(t))
 
-    def distance(leg: SpxOption) -> float:
-        vol = float(market.spx_vol(leg.strike, leg.expiry))
-        t = max(float(market.t(leg.expiry)), 1.0 / 365.0)
-        return abs(math.log(leg.strike / market.spot)) / (vol * math.sqrt(t))
 
-    short = min(shorts, key=distance)
-    step = -20.0 if not short.is_call else 20.0
+def _shorts(position: Position, market: Market) -> list[SpxOption]:
+    return [
+        leg
+        for leg in position.legs
+        if isinstance(leg, SpxOption) and leg.quantity < 0 and leg.expiry > market.as_of
+    ]
+
+
+def _wing(position: Position, short: SpxOption, outward: float) -> SpxOption | None:
+    """The long leg protecting ``short`` on its far side (``outward`` > 0: above it)."""
     wings = [
         leg
         for leg in position.legs
@@ -573,27 +586,79 @@ def _roll(position: Position, market: Market, budget: float) -> tuple[Position, 
         and leg.quantity > 0
         and leg.is_call == short.is_call
         and leg.expiry == short.expiry
-        and (leg.strike - short.strike) * step > 0
+        and (leg.strike - short.strike) * outward > 0
     ]
-    moved: list[Any] = []
-    new_legs: list[Any] = []
-    for leg in (short, *wings[:1]):
-        price = round(_spx_price(market, leg.expiry, leg.strike + step, leg.is_call), 6)
-        new_legs.append(SpxOption(leg.expiry, leg.strike + step, leg.is_call, leg.quantity, price))
-        close_price = round(_spx_price(market, leg.expiry, leg.strike, leg.is_call), 6)
-        moved.append(SpxOption(leg.expiry, leg.strike, leg.is_call, -leg.quantity, close_price))
-    # The roll = closing the old legs + opening the new ones; its debit is the cost.
-    trade = Position((*moved, *new_legs))
-    debit = math.fsum(leg.entry_cost for leg in trade.legs)
+    return min(wings, key=lambda leg: abs(leg.strike - short.strike)) if wings else None
+
+
+def _move(
+    position: Position, market: Market, shorts: list[SpxOption], away: bool, points: float
+) -> tuple[Position, float, list[str]]:
+    """The trade moving each short strike (with its wing) ``points`` away from the spot
+    (``away``) or toward it: close the old legs and open the new ones at model prices;
+    its debit ($, negative = credit) and a description of each move."""
+    closing: list[SpxOption] = []
+    opening: list[SpxOption] = []
+    said: list[str] = []
+    for short in shorts:
+        outward = 1.0 if short.is_call else -1.0
+        step = points * (outward if away else -outward)
+        wing = _wing(position, short, outward)
+        for leg in (short, *([wing] if wing is not None else [])):
+            price = round(_spx_price(market, leg.expiry, leg.strike + step, leg.is_call), 6)
+            opening.append(SpxOption(leg.expiry, leg.strike + step, leg.is_call, leg.quantity, price))
+            close_price = round(_spx_price(market, leg.expiry, leg.strike, leg.is_call), 6)
+            closing.append(SpxOption(leg.expiry, leg.strike, leg.is_call, -leg.quantity, close_price))
+        side = "call" if short.is_call else "put"
+        said.append(f"{side} {short.strike:g} -> {short.strike + step:g} ({short.expiry:%d %b})")
+    trade = Position((*closing, *opening))
+    return trade, math.fsum(leg.entry_cost for leg in trade.legs), said
+
+
+def _roll(
+    policy: Policy, position: Position, market: Market, budget: float
+) -> tuple[Position, Action] | None:
+    """Roll the threatened short strikes (within ``sizing.threat_sd`` standard deviations
+    of the spot; both sides when both are; the nearest when none is) and their wings
+    ``sizing.roll_points`` away from the spot."""
+    shorts = _shorts(position, market)
+    if not shorts:
+        return None
+    threatened = [leg for leg in shorts if _distance(leg, market) <= policy.sizing.threat_sd]
+    chosen = threatened or [min(shorts, key=lambda leg: _distance(leg, market))]
+    points = policy.sizing.roll_points
+    trade, debit, said = _move(position, market, chosen, True, points)
     if debit > budget:
         return None
-    side = "call" if short.is_call else "put"
-    text = (
-        f"roll the short {side} {short.strike:g} (and its wing) {abs(step):g} points away, "
-        f"debit {debit:,.0f} $"
-    )
+    text = f"roll wider by {points:g} points: {', '.join(said)}, debit {debit:,.0f} $"
     contracts = float(sum(abs(leg.quantity) for leg in trade.legs))
     return trade, Action("roll_short_strikes", text, contracts, max(debit, 0.0), max(debit, 0.0))
+
+
+def _tighten(
+    policy: Policy, position: Position, market: Market, budget: float
+) -> tuple[Position, Action] | None:
+    """Tighten the untested side (the seed's layer-1 "tighten"): move the short strikes
+    farther from the spot than ``sizing.threat_sd`` (and their wings) ``sizing.roll_points``
+    toward it, for a credit; only on an expiry whose other side is threatened."""
+    shorts = _shorts(position, market)
+    threat = policy.sizing.threat_sd
+    tested = {(leg.expiry, leg.is_call) for leg in shorts if _distance(leg, market) <= threat}
+    untested = [
+        leg for leg in shorts if _distance(leg, market) > threat and (leg.expiry, not leg.is_call) in tested
+    ]
+    if not untested:
+        return None
+    points = policy.sizing.roll_points
+    trade, debit, said = _move(position, market, untested, False, points)
+    if debit >= 0.0:
+        return None
+    # The wing moves with the short: the width, hence the max loss, stays and the credit
+    # lowers it; what grows is the chance of reaching it, which the projection prices.
+    risk = 0.0
+    text = f"tighten the untested side by {points:g} points: {', '.join(said)}, credit {-debit:,.0f} $"
+    contracts = float(sum(abs(leg.quantity) for leg in trade.legs))
+    return trade, Action("tighten_untested", text, contracts, debit, risk)
 
 
 def decide(
@@ -644,7 +709,15 @@ def decide(
             cvar_before = _cvar(position, market, policy, seed) if position.legs else 0.0
         budget = _hedge_budget(policy, portfolio_value, committed_risk, why)
         chosen = _best_hedge(
-            policy, regime, position, market, budget=budget, cvar_before=cvar_before, seed=seed, why=why
+            policy,
+            regime,
+            position,
+            market,
+            budget=budget,
+            cvar_before=cvar_before,
+            seed=seed,
+            why=why,
+            prefer_strikes=bool(fired.get("correlation_tightening")),
         )
     irr_numbers: dict[str, float] = {}
     if regime == 3:
@@ -887,9 +960,12 @@ def _best_hedge(
     cvar_before: float,
     seed: int,
     why: list[str],
+    prefer_strikes: bool = False,
 ) -> _Chosen | None:
     """Rule (f): the layer's candidates sized within ``budget``, each projected with the
-    book; the largest CVaR 95 reduction per dollar of cost (None if none reduces it)."""
+    book; the largest CVaR 95 reduction per dollar of cost (None if none reduces it);
+    with ``prefer_strikes`` (a correlation tightening fired) the strike adjustments
+    that reduce it come first."""
     sizing = policy.sizing
     candidates, dropped = (
         (_candidates(policy, regime, position, market, budget))
@@ -912,6 +988,13 @@ def _best_hedge(
     if not useful:
         why.append("No candidate reduces the projected CVaR: no action.")
         return None
+    strikes = [c for c in useful if c[4].name in STRIKE_ADJUSTMENTS]
+    if prefer_strikes and strikes:
+        why.append(
+            "Correlations tighten: the strike adjustments are preferred (the seed's layer 1: "
+            "if correlations tighten, tighten the condor's strikes)."
+        )
+        useful = strikes
     best = max(useful, key=lambda c: (c[0], c[4].name))
     _, gain, chosen_after, hedge, action = best
     why.append(
