@@ -681,3 +681,34 @@ def test_a_correlation_tightening_prefers_the_strike_adjustments(market, book):
         assert "the strike adjustments are preferred" in d.rationale
         assert d.actions[0].name in ("roll_short_strikes", "tighten_untested")
     assert "preferred" not in plain.rationale
+
+
+# -- issue 14, point 8: temporal theta --------------------------------------------------------
+
+
+def test_theta_given_up_is_reported_per_candidate_and_breaks_ties(market, book, monkeypatch):
+    from alvh.policy import engine
+    from alvh.policy.decision import Action
+
+    expiry = dt.date(2025, 3, 21)
+    near = alvh.Position((SpxOption(expiry, 5900.0, False, 1, 60.0),))  # near the money: costly decay
+    far = alvh.Position((SpxOption(expiry, 5300.0, False, 1, 60.0),))  # far out: little decay
+    same = dict(contracts=1.0, cost=500.0, risk=500.0)
+
+    def two(policy, layer, position, market, budget):
+        return [
+            (near, Action("spx_put_spread", "near put", **same)),
+            (far, Action("long_vix_calls", "far put", **same)),
+        ], []
+
+    monkeypatch.setattr(engine, "_candidates", two)
+    monkeypatch.setattr(
+        engine, "_cvar", lambda position, market, policy, seed: 900.0 if len(position.legs) > 4 else 1000.0
+    )
+    why: list[str] = []
+    chosen = engine._best_hedge(
+        Policy.preset("early"), 2, book, market, budget=1e4, cvar_before=1000.0, seed=0, why=why
+    )
+    assert chosen is not None and chosen.action.description == "far put"  # equal cut per $: less theta lost
+    lines = [w for w in why if w.startswith("Candidate ")]
+    assert all("theta given up" in w and "$/day per $ of CVaR cut" in w for w in lines)

@@ -23,7 +23,8 @@ deterministic function of its inputs (the projection is seeded) and returns an
    risk stays within ``sizing.layer_cap`` of the portfolio (and the layers together
    within ``sizing.total_cap``). Rule (f): each sized candidate is projected with the
    book, and the one with the largest CVaR 95 reduction per dollar of cost is
-   chosen (none if no candidate reduces it).
+   chosen (none if no candidate reduces it); each candidate's theta given up per $ of
+   CVaR cut is reported and breaks ties (temporal theta: keep the decay that pays).
 
 A missing diagnostic skips its rule and the rationale says so. Every number in the
 decision is recomputed from the inputs; nothing reads the clock.
@@ -293,6 +294,13 @@ def _greeks(
         "value": s.value,
     }
     return greeks, s.breakevens_t_plus[0][1], s.breakevens_t_plus[1][1]
+
+
+def _theta(position: Position, market: Market) -> float:
+    """The book's theta, $ per day (0 for an empty book)."""
+    if not position.legs:
+        return 0.0
+    return float(analytics.summary(position, market, breakeven_days=()).theta_dollars_per_day)
 
 
 def _projected(position: Position, market: Market, policy: Policy, seed: int) -> tuple[float, float]:
@@ -975,14 +983,20 @@ def _best_hedge(
     for text in dropped:
         why.append(f"Candidate dropped: {text}.")
     scored = []
+    theta_before = _theta(position, market)
     for legs, action in candidates:
         after = _cvar(position + legs, market, policy, seed)
         gain = cvar_before - after
         per_dollar = gain / max(action.cost, action.contracts * sizing.cost_per_contract)
-        scored.append((per_dollar, gain, after, legs, action))
+        # temporal theta: the $ of daily theta given up per $ of CVaR cut (ties go to less)
+        theta_lost = theta_before - _theta(position + legs, market)
+        theta_per_cut = theta_lost / gain if gain > 0.0 else math.inf
+        scored.append((per_dollar, gain, after, legs, action, theta_per_cut))
+        cut = f", theta given up {theta_per_cut:+.4f} $/day per $ of CVaR cut" if gain > 0.0 else ""
         why.append(
             f"Candidate {action.name}: {action.description}; CVaR 95 "
-            f"{cvar_before:,.0f} -> {after:,.0f} $ for {action.cost:,.0f} $."
+            f"{cvar_before:,.0f} -> {after:,.0f} $ for {action.cost:,.0f} $; theta "
+            f"{-theta_lost:+,.0f} $/day{cut}."
         )
     useful = [c for c in scored if c[1] > 0.0]
     if not useful:
@@ -995,8 +1009,9 @@ def _best_hedge(
             "if correlations tighten, tighten the condor's strikes)."
         )
         useful = strikes
-    best = max(useful, key=lambda c: (c[0], c[4].name))
-    _, gain, chosen_after, hedge, action = best
+    # ties of CVaR cut per dollar (to 1e-9) go to the least theta given up per $ cut
+    best = max(useful, key=lambda c: (round(c[0], 9), -c[5], c[4].name))
+    _, gain, chosen_after, hedge, action, _ = best
     why.append(
         f"Chosen (f): {action.name}, the largest CVaR reduction per dollar "
         f"({gain:,.0f} $ for {action.cost:,.0f} $), risk {action.risk:,.0f} $ "
