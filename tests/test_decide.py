@@ -695,7 +695,7 @@ def test_theta_given_up_is_reported_per_candidate_and_breaks_ties(market, book, 
     far = alvh.Position((SpxOption(expiry, 5300.0, False, 1, 60.0),))  # far out: little decay
     same = dict(contracts=1.0, cost=500.0, risk=500.0)
 
-    def two(policy, layer, position, market, budget):
+    def two(policy, layer, position, market, budget, seed):
         return [
             (near, Action("spx_put_spread", "near put", **same)),
             (far, Action("long_vix_calls", "far put", **same)),
@@ -712,3 +712,75 @@ def test_theta_given_up_is_reported_per_candidate_and_breaks_ties(market, book, 
     assert chosen is not None and chosen.action.description == "far put"  # equal cut per $: less theta lost
     lines = [w for w in why if w.startswith("Candidate ")]
     assert all("theta given up" in w and "$/day per $ of CVaR cut" in w for w in lines)
+
+
+# -- issue 14, point 7: sizing by exposure, risk at the CVaR level, committed risk carried ----
+
+
+def test_candidates_are_sized_to_the_exposure_not_to_the_cap(market, book):
+    from alvh.policy import engine
+
+    down = at(market, 19.0).bump(spot_move=-0.04)
+    early = Policy.preset("early")
+    big_budget = 1e6
+    legs, action = engine._candidate(early, "short_vix_calls", book, down, big_budget, 0)
+    # before: floor(budget / premium) calls, whatever the book's exposure
+    vix_dollars = engine._book_vix_dollars(book, down)
+    assert action.cost < 0.01 * big_budget and "offsets 100% of the book's" in action.description
+    per_point = engine._vix_call_builder(down, 14, 3.0, "short_vix_calls")[0]
+    assert action.contracts == round(-vix_dollars / per_point)
+    half = early.with_changes(sizing=Sizing(hedge_share=0.5))
+    _, smaller = engine._candidate(half, "short_vix_calls", book, down, big_budget, 0)
+    assert smaller.contracts == round(-0.5 * vix_dollars / per_point)
+    # the risk is the candidate's own projected CVaR 95 loss, not its premium or commissions
+    assert action.risk == pytest.approx(engine._risk(legs, down, early, 0)) and action.risk > 0
+
+
+def test_a_synthetic_future_carries_its_real_risk_and_a_vix_future_is_within_reach(market, book):
+    from alvh.policy import engine
+
+    down = at(market, 19.0).bump(spot_move=-0.04)
+    early = Policy.preset("early")
+    big = alvh.Position(
+        tuple(SpxOption(x.expiry, x.strike, x.is_call, x.quantity * 10, x.entry_price) for x in book.legs)
+    )
+    legs, action = engine._candidate(early, "neutralize_delta", big, down, 1e7, 0)
+    assert action.risk > 1000.0 * action.contracts  # before: 1 $ per contract of commissions
+    assert action.risk == pytest.approx(engine._risk(legs, down, early, 0))
+    # one VIX future: before, its risk was (F - 9) x 1000 (about 10,000 $), out of reach of the
+    # 2.5 % cap below 400 k$ of portfolio; now its projected loss, a fraction of that
+    legs, action = engine._candidate(early, "vix_futures", big, down, 1e7, 0)
+    one = engine._cvar(
+        alvh.Position((legs.legs[0].__class__(legs.legs[0].expiry, 1, legs.legs[0].entry_price),)),
+        down,
+        early,
+        0,
+    )
+    assert 0.0 < one < 0.6 * 1000.0 * (legs.legs[0].entry_price - engine.VIX_FLOOR)
+    assert action.risk <= 1e7
+
+
+def test_the_cli_carries_the_committed_risk_in_the_journal(tmp_path, market):
+    from alvh.cli import main
+
+    journal = tmp_path / "alvh.db"
+    state_path = tmp_path / "state.toml"
+    make_state(market, market.vix, backwardation=True, vix_vx1=1.05).to_toml(state_path)
+    args = ["decide", "--state", str(state_path), "--position", str(EXAMPLES / "condor.toml")]
+    args += ["--market", str(EXAMPLES / "market_2025-02-03.toml"), "--journal", str(journal)]
+    assert main([*args, "--portfolio-value", "150000", "--committed-risk", "5000"]) == 0
+    with Journal(journal) as j:
+        first = j.decision(1)
+    risk = sum(a.risk for a in first.actions)
+    assert first.extra["committed_risk"] == pytest.approx(5000.0 + risk)
+    assert main(args) == 0  # no --committed-risk: the journal's
+    with Journal(journal) as j:
+        second = j.decision(2)
+    assert second.extra["committed_risk"] == first.extra["committed_risk"]  # carried, nothing new
+    assert main([*args, "--layer", "0", "--acted", "0"]) == 0  # a fresh layer-1 decision
+    with Journal(journal) as j:
+        third = j.decision(3)
+    assert (
+        f"Rule (e): {first.extra['committed_risk']:,.0f} $ already at risk in earlier layers"
+        in third.rationale
+    )

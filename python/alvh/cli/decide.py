@@ -56,8 +56,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.add_argument(
         "--committed-risk",
         type=float,
-        default=0.0,
-        help="$ already at risk in earlier layers' hedges (the total cap)",
+        default=None,
+        help="$ already at risk in earlier layers' hedges (the total cap); default: what the "
+        "journal's last decision left committed (0 for a new journal)",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.set_defaults(func=run)
@@ -108,6 +109,11 @@ def _decide(
                 "the sizing caps and the CVaR budget); later runs reuse the last one"
             )
         value = float(last.extra["portfolio_value"])
+    committed = args.committed_risk
+    if committed is None:
+        committed = float(last.extra.get("committed_risk", 0.0)) if last is not None else 0.0
+    elif not committed >= 0.0:
+        raise CliError(f"--committed-risk must be a $ amount >= 0; got {committed!r}")
     return policy.decide(
         state,
         position,
@@ -115,7 +121,7 @@ def _decide(
         layer=layer,
         acted=acted,
         portfolio_value=value,
-        committed_risk=args.committed_risk,
+        committed_risk=committed,
         seed=args.seed,
     )
 

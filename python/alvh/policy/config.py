@@ -255,10 +255,13 @@ class Rules:
 
 @dataclass(frozen=True)
 class Sizing:
-    """Rule (e): no single layer's hedge may put more than ``layer_cap`` of portfolio
-    value at risk (default 2.5 %, the seed's 2-3 %), all layers together no more than
-    ``total_cap`` (default 6 %). ``cost_per_contract`` ($, default 1.00: commissions and
-    fees) is the floor of a trade's cost when ranking candidates per dollar (a
+    """Rule (e): each candidate is sized to offset ``hedge_share`` (default 1: the seed's
+    "flatten") of the exposure it addresses (the book's $ per VIX point for VIX calls
+    and futures, its loss on a 5 % SPX fall for put spreads, its delta for conversions),
+    then clipped so that its risk, its own projected loss at the policy's CVaR level,
+    stays within ``layer_cap`` of portfolio value (default 2.5 %, the seed's 2-3 %),
+    all layers together within ``total_cap`` (default 6 %). ``cost_per_contract`` ($,
+    default 1.00: commissions and fees) is the floor of a trade's cost when ranking candidates per dollar (a
     conversion costs almost no premium). Strike adjustments: ``roll_points`` (15-25,
     default 20) is how far ``roll_short_strikes`` and ``tighten_untested`` move a short
     strike; a short strike within ``threat_sd`` standard deviations of the spot (default
@@ -269,8 +272,13 @@ class Sizing:
     cost_per_contract: float = 1.0
     roll_points: float = 20.0
     threat_sd: float = 1.0
+    hedge_share: float = 1.0
 
     def __post_init__(self) -> None:
+        share = _number("sizing.hedge_share", self.hedge_share)
+        if not 0.0 < share <= 2.0:
+            raise _bad("sizing.hedge_share", share, "in (0, 2] (the share of the exposure a hedge offsets)")
+        object.__setattr__(self, "hedge_share", share)
         points = _number("sizing.roll_points", self.roll_points)
         if not 15.0 <= points <= 25.0 or points % 5.0:
             raise _bad(

@@ -19,9 +19,12 @@ deterministic function of its inputs (the projection is seeded) and returns an
    ``rules.projection_days`` forward (``rules.projection_paths`` paths per scenario,
    the built-in GDP x earnings scenarios); if its CVaR 95 is inside
    ``rules.cvar_budget`` of the portfolio the layer stands and its actions wait.
-3. **What to do.** Rule (e): each candidate action of the layer is sized so its
-   risk stays within ``sizing.layer_cap`` of the portfolio (and the layers together
-   within ``sizing.total_cap``). Rule (f): each sized candidate is projected with the
+3. **What to do.** Rule (e): each candidate action of the layer is sized to offset
+   ``sizing.hedge_share`` of the exposure it addresses, then clipped so that its risk
+   (its own projected loss at the CVaR 95 level over the horizon: a synthetic future
+   carries its real risk, not its commissions) stays within ``sizing.layer_cap`` of the
+   portfolio (and the layers together within ``sizing.total_cap``, the earlier layers'
+   committed risk carried in the journal). Rule (f): each sized candidate is projected with the
    book, and the one with the largest CVaR 95 reduction per dollar of cost is
    chosen (none if no candidate reduces it); each candidate's theta given up per $ of
    CVaR cut is reported and breaks ties (temporal theta: keep the decay that pays).
@@ -33,14 +36,13 @@ Candidates (on the real SPX 5-point and VIX 1-point strike grids, priced with th
 market model, fills at model prices):
 
 - ``short_vix_calls``: VIX calls on the first VIX expiry at least 14 days out,
-  strike the future + 3 points; risk = premium.
-- ``long_vix_calls``: VIX calls on the first expiry at least 45 days out, strike
-  the future + 5; risk = premium.
-- ``vix_futures``: long VIX futures (first expiry at least 14 days out) sized to
-  offset the book's $ per VIX point (the grid's +1 point VIX shift); risk = the loss
-  if that future fell to 9 points (below the VIX's all-time low close).
-- ``spx_put_spread``: a put spread at the book's SPX expiry, long 3 % below spot,
-  short 50 points lower; risk = debit.
+  strike the future + 3 points, as many as offset the book's $ per VIX point.
+- ``long_vix_calls``: the same on the first expiry at least 45 days out, strike the
+  future + 5.
+- ``vix_futures``: long VIX futures (first expiry at least 14 days out) offsetting the
+  book's $ per VIX point (the grid's +1 point VIX shift).
+- ``spx_put_spread``: put spreads at the book's SPX expiry, long 3 % below spot, short
+  50 points lower, as many as offset the book's loss on a 5 % SPX fall.
 - ``roll_short_strikes``: the threatened short strikes (within ``sizing.threat_sd``
   standard deviations of the spot: both sides when both are; the nearest when none is)
   and their wings move ``sizing.roll_points`` (15-25) away; cost = risk = the debit.
@@ -49,17 +51,21 @@ market model, fills at model prices):
   the credit, risk = 0 (the width and so the max loss stay; the credit lowers it; the
   higher chance of a loss is what the projection ranks). When a correlation
   tightening fires, rule (f) prefers these two strike adjustments.
-- ``neutralize_delta``: a reversal (or conversion) at the nearest strike to spot,
-  sized to offset the book's delta; cost = ``sizing.cost_per_contract`` per
-  contract (the trade is near zero premium); risk = that cost.
+- ``neutralize_delta``: reversals (or conversions) at the nearest strike to spot,
+  offsetting the book's delta; cost = ``sizing.cost_per_contract`` per contract (the
+  trade is near zero premium).
+
+Every candidate's risk is its own projected CVaR 95 loss (rule (e)).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from alvh import black76, bsm
 from alvh.book import analytics
@@ -303,8 +309,11 @@ def _theta(position: Position, market: Market) -> float:
     return float(analytics.summary(position, market, breakeven_days=()).theta_dollars_per_day)
 
 
-def _projected(position: Position, market: Market, policy: Policy, seed: int) -> tuple[float, float]:
-    """(CVaR 95 as a positive $ loss, mean $ P&L) of the projected mixture at the horizon."""
+def _projected(
+    position: Position, market: Market, policy: Policy, seed: int, paths: int | None = None
+) -> tuple[float, float]:
+    """(CVaR 95 as a positive $ loss, mean $ P&L) of the projected mixture at the horizon
+    (``paths`` per scenario, default ``rules.projection_paths``)."""
     from alvh.risk.projection import STAT_NAMES, horizon_statistics
 
     # Only the horizon is needed: the book is valued on its last day only.
@@ -313,7 +322,7 @@ def _projected(position: Position, market: Market, policy: Policy, seed: int) ->
         market,
         scenarios=SCENARIOS,
         days=policy.rules.projection_days,
-        paths=policy.rules.projection_paths,
+        paths=paths or policy.rules.projection_paths,
         seed=seed,
     )
     return float(last[STAT_NAMES.index("cvar95")]), float(last[STAT_NAMES.index("mean")])
@@ -402,31 +411,26 @@ def _vix_expiry(market: Market, min_days: int) -> dt.date:
     )
 
 
-def _vix_call(
-    market: Market, min_days: int, above: float, budget: float, name: str
-) -> tuple[Position, Action] | None:
+def _vix_call_builder(market: Market, min_days: int, above: float, name: str) -> tuple[float, Any] | None:
+    """(the call's $ per VIX spot point, a builder ``n -> (legs, action)``) of a VIX call
+    candidate: the first expiry at least ``min_days`` out, strike the future + ``above``."""
     expiry = _vix_expiry(market, min_days)
     future = float(market.vix_future(expiry))
     strike = float(math.ceil(future + above))
-    price = float(
-        black76.price(
-            is_call=True,
-            forward=future,
-            strike=strike,
-            t=float(market.t(expiry)),
-            rate=market.rate,
-            vol=float(market.vix_option_vol(expiry)),
-        )
-    )
+    t, vol = float(market.t(expiry)), float(market.vix_option_vol(expiry))
+    g = black76.greeks(is_call=True, forward=future, strike=strike, t=t, rate=market.rate, vol=vol)
+    price = float(g.price)
     if price <= 0.0:
         return None
-    contracts = math.floor(budget / (price * 100.0))
-    if contracts < 1:
-        return None
-    cost = contracts * price * 100.0
-    leg = VixOption(expiry, strike, True, contracts, round(price, 6))
-    text = f"buy {contracts} VIX {expiry:%d %b %Y} {strike:g} calls at {price:.2f}"
-    return Position((leg,)), Action(name, text, float(contracts), cost, cost)
+    follow = float(market.scenario_vix_futures([expiry], shifts=[1.0], day=0)[0, 0] - future)
+    per_point = 100.0 * float(g.delta) * follow
+
+    def make(n: int) -> tuple[Position, Action]:
+        leg = VixOption(expiry, strike, True, n, round(price, 6))
+        text = f"buy {n} VIX {expiry:%d %b %Y} {strike:g} calls at {price:.2f}"
+        return Position((leg,)), Action(name, text, float(n), n * price * 100.0, 0.0)
+
+    return per_point, make
 
 
 def _spx_expiry(position: Position, market: Market) -> dt.date | None:
@@ -458,58 +462,106 @@ def _book_vix_dollars(position: Position, market: Market) -> float:
 
 
 def _candidates(
-    policy: Policy, layer: int, position: Position, market: Market, budget: float
+    policy: Policy, layer: int, position: Position, market: Market, budget: float, seed: int
 ) -> tuple[list[tuple[Position, Action]], list[str]]:
-    """Each of the layer's actions sized within ``budget`` ($ at risk), with the reasons
-    the others were dropped."""
+    """Each of the layer's actions sized to its exposure and clipped within ``budget`` ($
+    at risk), with the reasons the others were dropped (rule (e), module doc)."""
     out: list[tuple[Position, Action]] = []
     dropped: list[str] = []
-    cost_floor = policy.sizing.cost_per_contract
     for name in policy.layers[layer - 1].actions:
         try:
-            made = _candidate(policy, name, position, market, budget, cost_floor)
+            made = _candidate(policy, name, position, market, budget, seed)
         except InvalidInputError as exc:
             dropped.append(f"{name}: {exc}")
             continue
-        if made is None:
-            dropped.append(
-                f"{name}: no trade (nothing to offset, or no size fits the {budget:,.0f} $ budget)"
-            )
+        if isinstance(made, str):
+            dropped.append(f"{name}: {made}")
         else:
             out.append(made)
     return out, dropped
 
 
+#: A candidate's risk is projected on this share of the policy's paths: sizing needs the
+#: scale of its tail (a 5 % tail of 6,000 paths by default), not the book's precision.
+RISK_PATH_SHARE = 0.25
+
+
+def _risk(legs: Position, market: Market, policy: Policy, seed: int) -> float:
+    """A candidate's risk: its own projected loss at the policy's CVaR level (CVaR 95 of
+    its P&L over the horizon, on `RISK_PATH_SHARE` of the paths), at least 0."""
+    paths = max(100, int(policy.rules.projection_paths * RISK_PATH_SHARE))
+    return max(_projected(legs, market, policy, seed, paths)[0], 0.0)
+
+
+def _sized(
+    policy: Policy,
+    market: Market,
+    seed: int,
+    budget: float,
+    wanted: float,
+    make: Any,
+    exposure: str,
+) -> tuple[Position, Action] | str:
+    """``make(n)`` at ``wanted`` contracts (the share of the exposure it offsets, rounded;
+    zero or less: nothing to offset; under half a contract: too small to trade), scaled
+    down (at most twice, CVaR is close to linear in the size of one instrument) until its
+    projected risk fits ``budget``; the reason when no size does."""
+    if wanted <= 0.0:
+        return f"nothing to offset ({exposure})"
+    if round(wanted) < 1:
+        return f"{exposure} is {wanted:.2f} contracts' worth: under one to trade"
+    n = wanted = int(round(wanted))
+    for _ in range(3):
+        legs, action = make(n)
+        risk = _risk(legs, market, policy, seed)
+        if risk <= budget:
+            clipped = "" if n == wanted else f", clipped from {wanted} to fit the budget"
+            text = f"{action.description} (offsets {policy.sizing.hedge_share:.0%} of {exposure}{clipped})"
+            return legs, replace(action, description=text, risk=risk)
+        n = min(n - 1, math.floor(n * budget / risk)) if risk > 0 else n
+        if n < 1:
+            break
+    return f"no size fits the {budget:,.0f} $ budget (risk of 1 contract above it)"
+
+
+def _spx_move_loss(position: Position, market: Market, move: float) -> float:
+    """$ the book loses at T+0 if the SPX moves by ``move`` (relative), positive = loss."""
+    spots = np.array([market.spot, market.spot * (1.0 + move)])
+    values = analytics.value_at_spots(position, market, spots, market)
+    return float(values[0] - values[1])
+
+
 def _candidate(
-    policy: Policy, name: str, position: Position, market: Market, budget: float, cost_floor: float
-) -> tuple[Position, Action] | None:
-    if name == "short_vix_calls":
-        return _vix_call(market, 14, 3.0, budget, name)
-    if name == "long_vix_calls":
-        return _vix_call(market, 45, 5.0, budget, name)
+    policy: Policy, name: str, position: Position, market: Market, budget: float, seed: int
+) -> tuple[Position, Action] | str:
+    """One candidate (module doc), or why there is none."""
+    share = policy.sizing.hedge_share
+    cost_floor = policy.sizing.cost_per_contract
+    if name in ("short_vix_calls", "long_vix_calls"):
+        built = _vix_call_builder(market, *((14, 3.0) if name == "short_vix_calls" else (45, 5.0)), name=name)
+        if built is None:
+            return "the call has no value"
+        per_point, make = built
+        book = _book_vix_dollars(position, market)
+        exposure = f"the book's {book:+,.0f} $ per VIX point"
+        wanted = share * -book / per_point if per_point > 0.0 else 0.0
+        return _sized(policy, market, seed, budget, wanted, make, exposure)
     if name == "vix_futures":
         expiry = _vix_expiry(market, 14)
         future = float(market.vix_future(expiry))
         per_contract = 1000.0 * float(
             market.scenario_vix_futures([expiry], shifts=[1.0], day=0)[0, 0] - future
         )
-        exposure = _book_vix_dollars(position, market)
-        if exposure >= 0.0 or per_contract <= 0.0:
-            return None
-        wanted = round(-exposure / per_contract)
-        risk_each = 1000.0 * max(future - VIX_FLOOR, 0.0)
-        allowed = math.floor(budget / risk_each) if risk_each > 0 else wanted
-        contracts = min(wanted, allowed)
-        if contracts < 1:
-            return None
-        cost = contracts * cost_floor
-        text = (
-            f"buy {contracts} VIX {expiry:%b %Y} futures at {future:.2f} (book "
-            f"{exposure:+,.0f} $ per VIX point)"
-        )
-        return (
-            Position((VixFuture(expiry, contracts, round(future, 6)),)),
-            Action(name, text, float(contracts), cost, contracts * risk_each),
+        book = _book_vix_dollars(position, market)
+        wanted = share * -book / per_contract if per_contract > 0.0 else 0.0
+
+        def make_futures(n: int) -> tuple[Position, Action]:
+            text = f"buy {n} VIX {expiry:%b %Y} futures at {future:.2f}"
+            legs = Position((VixFuture(expiry, n, round(future, 6)),))
+            return legs, Action(name, text, float(n), n * cost_floor, 0.0)
+
+        return _sized(
+            policy, market, seed, budget, wanted, make_futures, f"the book's {book:+,.0f} $ per VIX point"
         )
     spx_expiry = _spx_expiry(position, market)
     if spx_expiry is None:
@@ -518,55 +570,74 @@ def _candidate(
     if name == "spx_put_spread":
         long_k = 5.0 * math.floor(market.spot * 0.97 / 5.0)
         short_k = long_k - 50.0
-        debit = _spx_price(market, expiry, long_k, False) - _spx_price(market, expiry, short_k, False)
+        prices = {
+            "long": round(_spx_price(market, expiry, long_k, False), 6),
+            "short": round(_spx_price(market, expiry, short_k, False), 6),
+        }
+        debit = prices["long"] - prices["short"]
         if debit <= 0.0:
-            return None
-        contracts = math.floor(budget / (debit * 100.0))
-        if contracts < 1:
-            return None
-        legs = Position.vertical(
-            expiry,
-            long_strike=long_k,
-            short_strike=short_k,
-            is_call=False,
-            quantity=contracts,
-            prices={
-                "long": round(_spx_price(market, expiry, long_k, False), 6),
-                "short": round(_spx_price(market, expiry, short_k, False), 6),
-            },
+            return "the spread has no value"
+
+        def make_spread(n: int) -> tuple[Position, Action]:
+            legs = Position.vertical(
+                expiry, long_strike=long_k, short_strike=short_k, is_call=False, quantity=n, prices=prices
+            )
+            text = f"buy {n} SPX {expiry:%d %b} {long_k:g}/{short_k:g} put spreads at {debit:.2f}"
+            return legs, Action(name, text, float(n), n * debit * 100.0, 0.0)
+
+        # gamma and delta together: what the book loses on a 5 % fall, and one spread makes
+        loss = _spx_move_loss(position, market, -0.05)
+        gain = -_spx_move_loss(make_spread(1)[0], market, -0.05)
+        wanted = share * loss / gain if gain > 0.0 else 0.0
+        return _sized(
+            policy,
+            market,
+            seed,
+            budget,
+            wanted,
+            make_spread,
+            f"the book's {loss:,.0f} $ loss on a 5 % SPX fall",
         )
-        cost = contracts * debit * 100.0
-        text = f"buy {contracts} SPX {expiry:%d %b} {long_k:g}/{short_k:g} put spreads at {debit:.2f}"
-        return legs, Action(name, text, float(contracts), cost, cost)
-    if name == "roll_short_strikes":
-        return _roll(policy, position, market, budget)
-    if name == "tighten_untested":
-        return _tighten(policy, position, market, budget)
+    if name in STRIKE_ADJUSTMENTS:
+        made = (_roll if name == "roll_short_strikes" else _tighten)(policy, position, market, budget)
+        if made is None:
+            return (
+                "no short strike to move" if name == "roll_short_strikes" else "no untested side to tighten"
+            )
+        legs, action = made
+        risk = _risk(legs, market, policy, seed)
+        if risk > budget:
+            return f"its projected risk {risk:,.0f} $ is above the {budget:,.0f} $ budget"
+        return legs, replace(action, risk=risk)
     if name == "neutralize_delta":
         s = analytics.summary(position, market, breakeven_days=())
-        units = round(-s.delta_spx_points / 100.0)
-        if units == 0:
-            return None
         strike = 5.0 * round(market.spot / 5.0)
         prices = {
             "put": round(_spx_price(market, expiry, strike, False), 6),
             "call": round(_spx_price(market, expiry, strike, True), 6),
         }
-        if units > 0:
-            legs = Position.reversal(expiry, strike=strike, quantity=units, prices=prices)
-            what = "reversal (synthetic long)"
-        else:
-            legs = Position.conversion(expiry, strike=strike, quantity=-units, prices=prices)
-            what = "conversion (synthetic short)"
-        contracts = 2 * abs(units)
-        cost = contracts * cost_floor
-        if cost > budget:
-            return None
-        text = (
-            f"{abs(units)} x {what} at {strike:g}, {expiry:%d %b}: book delta "
-            f"{s.delta_spx_points:+,.0f} SPX points to about 0"
+        sign = 1 if s.delta_spx_points < 0 else -1  # a reversal (synthetic long) for a short delta
+
+        def make_synthetic(n: int) -> tuple[Position, Action]:
+            if sign > 0:
+                legs = Position.reversal(expiry, strike=strike, quantity=n, prices=prices)
+                what = "reversal (synthetic long)"
+            else:
+                legs = Position.conversion(expiry, strike=strike, quantity=n, prices=prices)
+                what = "conversion (synthetic short)"
+            text = f"{n} x {what} at {strike:g}, {expiry:%d %b}"
+            return legs, Action(name, text, float(2 * n), 2 * n * cost_floor, 0.0)
+
+        wanted = share * abs(s.delta_spx_points) / 100.0
+        return _sized(
+            policy,
+            market,
+            seed,
+            budget,
+            wanted,
+            make_synthetic,
+            f"the book's delta of {s.delta_spx_points:+,.0f} SPX points",
         )
-        return legs, Action(name, text, float(contracts), cost, cost)
     raise InvalidInputError(f"unknown action {name!r}")
 
 
@@ -753,7 +824,17 @@ def decide(
         why=why,
         portfolio_value=portfolio_value,
         irr_numbers=irr_numbers,
+        committed_risk=committed_risk,
     )
+
+
+def _committed_after(committed: float, regime: int, actions: list[Action]) -> float:
+    """$ at risk in open hedges after today (tomorrow's ``committed_risk``): today's
+    hedge added; none at layer 0 (the hedges go as the layers are left) or after the
+    book is closed."""
+    if regime == 0 or any(a.name == "close_book" for a in actions):
+        return 0.0
+    return committed + math.fsum(a.risk for a in actions if a.name not in ("close_book", "reduce_book"))
 
 
 def _close_book(
@@ -976,7 +1057,7 @@ def _best_hedge(
     that reduce it come first."""
     sizing = policy.sizing
     candidates, dropped = (
-        (_candidates(policy, regime, position, market, budget))
+        (_candidates(policy, regime, position, market, budget, seed))
         if budget > 0.0
         else ([], ["every action: the total cap is used up"])
     )
@@ -1091,6 +1172,7 @@ def _decision(
     why: list[str],
     portfolio_value: float,
     irr_numbers: dict[str, float],
+    committed_risk: float = 0.0,
 ) -> Decision:
     """The `Decision`: the book after the chosen hedge (if any), its Greeks and CVaR, and
     the rationale."""
@@ -1127,6 +1209,7 @@ def _decision(
             "portfolio_value": float(portfolio_value),
             # the highest layer hedged after today (tomorrow's ``acted``)
             "acted": regime if actions else min(done, regime),
+            "committed_risk": _committed_after(committed_risk, regime, actions),
             "rules": rule_outcomes(why),
             "breakevens_horizon": {
                 "days": horizon,
