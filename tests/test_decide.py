@@ -784,3 +784,34 @@ def test_the_cli_carries_the_committed_risk_in_the_journal(tmp_path, market):
         f"Rule (e): {first.extra['committed_risk']:,.0f} $ already at risk in earlier layers"
         in third.rationale
     )
+
+
+# -- issue 14, point 5: layer 2's diagnostics (liquidity, valuation) and rule (c)'s rates --
+
+
+def test_layer_2_sustainability_series_decide_against_waiting(market, book):
+    # before: layer 2 had no diagnostics; a quick ratio or P/CF series could decide nothing
+    patient = Policy.preset("patient")
+    thin = {"quick_ratio": (0.82, 0.9, True), "price_to_cash_flow": (14.0, 18.0, False)}
+    d = patient.decide(
+        make_state(market, 25.0, **CALM, custom=thin), book, at(market, 25.0), layer=1, portfolio_value=1e5
+    )
+    assert "Layer 2 sustainability: quick_ratio past its threshold" in d.rationale
+    assert "Rule (c)" not in d.rationale and d.cvar_before is not None  # it acts, whatever (c) says
+    assert d.extra["rules"]["l2"] == "sustained"
+    (q,) = [x for x in d.diagnostics if x.name == "custom:quick_ratio"]
+    assert q.role == "layer2" and q.fired
+    fine = {"quick_ratio": (1.1, 0.9, False), "price_to_cash_flow": (14.0, 18.0, False)}
+    d = patient.decide(
+        make_state(market, 25.0, **CALM, custom=fine), book, at(market, 25.0), layer=1, portfolio_value=1e5
+    )
+    assert (
+        "price_to_cash_flow, quick_ratio inside the thresholds" in d.rationale
+        and "wait for the next band" in d.rationale
+    )
+    d = patient.decide(make_state(market, 25.0, **CALM), book, at(market, 25.0), layer=1, portfolio_value=1e5)
+    assert "Layer 2 sustainability skipped: no quick_ratio or price_to_cash_flow series given" in d.rationale
+    # a layer-2 series is not layer-1 evidence
+    early = Policy.preset("early")
+    d = early.decide(make_state(market, 18.6, custom=thin), book, at(market, 18.6), portfolio_value=1e5)
+    assert "for acting: none" in d.rationale

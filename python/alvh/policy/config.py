@@ -171,6 +171,13 @@ class Rules:
     - ``vix_rsi_overbought``: RSI(14) of the VIX above this is reported as stretched.
     - ``equity_risk_premium`` (5.5 %): the CAPM market premium of layer 3's return check
       (the long-run US equity premium over bills is commonly put at 4-6 %).
+    - ``layer2_series``: the custom series (`alvh.MarketState.custom`, each with its
+      threshold) that gauge a layer-2 move's sustainability, the seed's liquidity and
+      valuation proxies (default names ``quick_ratio``: the market's acid-test ratio,
+      firing below its threshold; ``price_to_cash_flow``: the index's P/CF, firing above
+      it; the direction is the series'): at layer 2, one past its threshold says the
+      stress looks sustained and the layer acts whatever rule (c) says; a series not
+      given is skipped and said. They do not count as rule (a) evidence.
     - ``irr_action``: what layer 3 does when that check finds the book no longer earns
       its risk (annualized expected IRR at or below the CAPM-required return):
       ``"close"`` (default: the seed's full defensive posture) buys back its SPX options,
@@ -199,6 +206,7 @@ class Rules:
     theta_premium: float = 0.06
     skew_alone_triggers: bool = True
     irr_action: str = "close"
+    layer2_series: tuple[str, ...] = ("quick_ratio", "price_to_cash_flow")
     vix_rsi_overbought: float = 70.0
     projection_days: int = 10
     projection_paths: int = 2000
@@ -232,6 +240,14 @@ class Rules:
         if len(set(conditions)) != len(conditions) or not conditions:
             raise _bad("rules.patience_conditions", list(conditions), "a non-empty list without repeats")
         object.__setattr__(self, "patience_conditions", conditions)
+        series = self.layer2_series
+        if isinstance(series, str) or not isinstance(series, Iterable):
+            raise InputTypeError("rules.layer2_series must be a list of custom series names")
+        series = tuple(series)
+        for i, name in enumerate(series):
+            if not isinstance(name, str) or not name.strip():
+                raise _bad(f"rules.layer2_series[{i}]", name, "a custom series name")
+        object.__setattr__(self, "layer2_series", series)
         _whole("rules.rate_window", self.rate_window, 1, 250)
         _whole("rules.macro_max_age", self.macro_max_age, 1, 3650)
         _whole("rules.macd_expanding_days", self.macd_expanding_days, 1, 60)

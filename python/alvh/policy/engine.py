@@ -99,7 +99,9 @@ SCENARIOS = "gdp_x_earnings"
 #: for acting; ``macd_expanding``, ``ad_divergence`` and ``skew_steepening`` also drive
 #: rule (b)); "against" = when it fires it argues the move is noise (rule (a) weighs it
 #: against acting); "condition" = one of rule (c)'s patience conditions. ``vix_rsi``'s
-#: role is `Rules.vix_rsi_role` ("against" by default: a stretched VIX tends to revert).
+#: role is `Rules.vix_rsi_role` ("against" by default: a stretched VIX tends to revert);
+#: a custom series named in `Rules.layer2_series` has the role "layer2" (layer 2's
+#: sustainability check), any other custom series "for".
 ROLES = {
     "macd_expanding": "for",
     "ad_divergence": "for",
@@ -125,7 +127,12 @@ def _diagnostics(policy: Policy, state: Any) -> tuple[list[Diagnostic], dict[str
     fired: dict[str, bool | None] = {}
 
     def add(name: str, value: float | None, flag: bool | None, yes: str, no: str, miss: str) -> None:
-        role = rules.vix_rsi_role if name == "vix_rsi" else ROLES.get(name, "for")
+        if name == "vix_rsi":
+            role = rules.vix_rsi_role
+        elif name.startswith("custom:") and name.split(":", 1)[1] in rules.layer2_series:
+            role = "layer2"
+        else:
+            role = ROLES.get(name, "for")
         if flag is None:
             out.append(Diagnostic(name, value, None, f"{miss}: rule input missing, skipped", role))
         else:
@@ -962,9 +969,36 @@ def _whether_to_act(
             )
         else:
             why.append(f"Rule (a): evidence of a regime shift ({weighed}).")
-    if act and regime < 3 and rules.patience:
+    sustained = regime == 2 and act and _sustained(policy, diagnostics, why)
+    if act and regime < 3 and rules.patience and not sustained:
         act = _patience(policy, regime, fired, why)
     return act
+
+
+def _sustained(policy: Policy, diagnostics: list[Diagnostic], why: list[str]) -> bool:
+    """Layer 2's sustainability check (`Rules.layer2_series`): True when one of the
+    liquidity / valuation series is past its threshold (the stress looks sustained)."""
+    names = policy.rules.layer2_series
+    if not names:
+        return False
+    given = {d.name.split(":", 1)[1]: d for d in diagnostics if d.role == "layer2"}
+    missing = [name for name in names if name not in given]
+    past = [name for name, d in given.items() if d.fired]
+    if past:
+        why.append(
+            f"Layer 2 sustainability: {', '.join(past)} past its threshold: the stress looks "
+            "sustained; the layer acts whatever rule (c) says."
+        )
+        return True
+    if given:
+        why.append(
+            f"Layer 2 sustainability: {', '.join(given)} inside the thresholds"
+            + (f" ({', '.join(missing)} not given)" if missing else "")
+            + "."
+        )
+    else:
+        why.append(f"Layer 2 sustainability skipped: no {' or '.join(names)} series given.")
+    return False
 
 
 def _patience(policy: Policy, regime: int, fired: dict[str, bool | None], why: list[str]) -> bool:
@@ -1130,6 +1164,7 @@ _OUTCOMES = (
     ("a", "noise", "Rule (a): inside the layer-1 band"),
     ("a", "evidence", "Rule (a): evidence of a regime shift"),
     ("c", "unknown", "Rule (c), patience: none of its conditions is known"),
+    ("l2", "sustained", "Layer 2 sustainability: "),
     ("c", "act", "Rule (c), patience: "),  # refined below: "hold ... wait" is a wait
     ("d", "within", "Rule (d), time-shift check:"),
     ("d", "over", "Rule (d): projected"),
@@ -1149,6 +1184,8 @@ def rule_outcomes(why: list[str]) -> dict[str, str]:
             if rule not in out and sentence.startswith(opening):
                 if rule == "c" and outcome == "act" and ": wait for " in sentence:
                     outcome = "wait"
+                if rule == "l2" and "past its threshold" not in sentence:
+                    outcome = "inside"
                 out[rule] = outcome
                 break
     return out
