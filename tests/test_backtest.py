@@ -737,13 +737,30 @@ def test_walk_forward_chooses_without_reading_the_test_period():
 def test_daily_states_with_the_sample_inputs_equal_from_history_day_by_day():
     # Issue 14, point 3: the backtest feeds the diagnostics the history has (the breadth
     # proxy, core CPI from its release date, the term spread), causally.
+    import dataclasses
+
     from alvh.backtesting.daily import daily_states
     from alvh.backtesting.data import sample_data
     from alvh.backtesting.inputs import SAMPLE_BREADTH_SOURCE, sample_inputs
     from alvh.policy.state import MarketState
 
     data = sample_data()
-    inputs = sample_inputs(data)
+    rng = np.random.default_rng(5)
+    vix_days = data.vix.filter(pl.col("date") >= dt.date(2008, 1, 1)).select("date", "close")
+    futures = vix_days.select(
+        "date",
+        (pl.col("close") * pl.Series(rng.uniform(0.9, 1.15, vix_days.height))).alias("vx1"),
+        (pl.col("close") * 1.08).alias("vx2"),
+    )
+    skew = data.spx.filter(pl.col("date") >= dt.date(2015, 1, 1)).select(
+        "date",
+        pl.Series(
+            "skew",
+            125
+            + np.cumsum(rng.normal(0, 1.5, data.spx.filter(pl.col("date") >= dt.date(2015, 1, 1)).height)),
+        ),
+    )
+    inputs = dataclasses.replace(sample_inputs(data), vix_futures=futures, skew=skew)
     # closes only: the arch OHLC and the GSPC closes of the sample differ by cents, which
     # from_history's bar checks would refuse (the replay reads closes)
     spx, vix = data.spx.select("date", "close"), data.vix.select("date", "close")
@@ -759,11 +776,17 @@ def test_daily_states_with_the_sample_inputs_equal_from_history_day_by_day():
         "cpi_yoy",
         "ppi_yoy",
         "fomc_tone",
+        "vix_vx1",
+        "vx1_vx2",
+        "backwardation",
+        "skew_z",
+        "skew_steepening",
     )
     days = [
         dt.date(2000, 1, 3),  # no breadth history yet
         dt.date(2000, 2, 1),
         dt.date(2008, 10, 10),
+        dt.date(2015, 3, 2),  # skew: 40 rows, 60 needed
         dt.date(2015, 8, 24),
         dt.date(2019, 1, 15),  # the last CPI (2018-11, released 2018-12-15) still fresh
         dt.date(2019, 3, 1),  # ... and stale
@@ -779,6 +802,8 @@ def test_daily_states_with_the_sample_inputs_equal_from_history_day_by_day():
             breadth_source=inputs.breadth_source,
             macro=inputs.macro,
             rates=inputs.rates,
+            vix_futures=inputs.vix_futures,
+            skew=inputs.skew,
         )
         got = states[day]
         for name in names:
@@ -787,7 +812,7 @@ def test_daily_states_with_the_sample_inputs_equal_from_history_day_by_day():
                 assert a == b, (day, name, a, b)
             else:
                 assert a == pytest.approx(b, rel=1e-12, abs=1e-12), (day, name)
-        inputs_named = {"breadth", "rates", "macro", *names}
+        inputs_named = {"breadth", "rates", "macro", "vix_futures", "skew", *names}
         assert set(got.missing_names) & inputs_named == set(want.missing_names) & inputs_named, day
     assert states[dt.date(2015, 8, 24)].breadth_source == SAMPLE_BREADTH_SOURCE
     assert states[dt.date(2019, 1, 15)].cpi_yoy is not None and states[dt.date(2019, 3, 1)].cpi_yoy is None

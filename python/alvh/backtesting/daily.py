@@ -853,20 +853,22 @@ def daily_states(
             f"inputs must be an alvh.backtesting.inputs.StateInputs, got {type(inputs).__name__}"
         )
     days = joined["date"].to_list()
-    extra = input_columns(days, joined.select("date", "close"), inputs, rules) if days else {}
+    closes = joined["close_vix"].to_list()
+    extra = input_columns(days, joined.select("date", "close"), inputs, rules, closes) if days else {}
     states = {}
     for row in joined.iter_rows(named=True):
         values, found = extra[row["date"]]
-        breadth = [m for m in found if m.split(":", 1)[0] in ("breadth", "ad_divergence", "breadth_bid")]
-        rates = [m for m in found if m.split(":", 1)[0].startswith(("rates", "rate_"))]
-        macro = [m for m in found if m not in breadth and m not in rates]
+
+        def of(*names: str, found: list[str] = found) -> list[str]:
+            return [m for m in found if m.split(":", 1)[0].startswith(names)]
+
         missing = (
-            "vix_futures: not given",
-            *breadth,
-            *rates,
-            "skew: not given",
+            *of("vix_futures", "vix_vx1", "vx1_vx2"),
+            *of("breadth", "ad_divergence"),
+            *of("rates", "rate_"),
+            *of("skew"),
             "correlations: not given",
-            *macro,
+            *of("cpi_yoy", "ppi_yoy", "fomc_tone", "macro"),
         )
         states[row["date"]] = MarketState(
             date=row["date"],

@@ -7,7 +7,10 @@ feeds its daily `alvh.MarketState` (`alvh.backtesting.daily.daily_states`), so t
 - ``macro``: ``date`` and any of ``cpi_yoy``, ``ppi_yoy``, ``fomc_tone``, dated when each
   reading became known (a release date, not the period measured);
 - ``rates``: ``date`` and ``differential`` (percentage points), the interest-rate
-  differential of rule (c).
+  differential of rule (c);
+- ``vix_futures``: ``date``, ``vx1`` and optionally ``vx2`` (VIX points): the term
+  structure (backwardation for acting, contango against);
+- ``skew``: ``date`` and ``skew`` (rising as puts get dearer): its 60-day z-score.
 
 `sample_inputs` builds them from the bundled sample (`alvh.backtesting.data.sample_data`):
 the breadth *proxy* (`alvh.policy.indicators.breadth.proxy_line` of the NYSE Composite
@@ -52,11 +55,13 @@ class StateInputs:
     macro: pl.DataFrame | None = None
     rates: pl.DataFrame | None = None
     rates_source: str | None = None
+    vix_futures: pl.DataFrame | None = None
+    skew: pl.DataFrame | None = None
 
     def __post_init__(self) -> None:
         import polars as pl
 
-        for name in ("breadth", "macro", "rates"):
+        for name in ("breadth", "macro", "rates", "vix_futures", "skew"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, pl.DataFrame):
                 raise InputTypeError(f"{name} must be a polars DataFrame or None, got {type(value).__name__}")
@@ -68,6 +73,8 @@ class StateInputs:
             ("breadth", self.breadth, self.breadth_source),
             ("macro", self.macro, None),
             ("rates", self.rates, self.rates_source),
+            ("vix_futures", self.vix_futures, None),
+            ("skew", self.skew, None),
         ):
             if frame is None or frame.height == 0:
                 continue
@@ -105,16 +112,101 @@ def sample_inputs(sample: SampleData) -> StateInputs:
 
 
 def input_columns(
-    days: list[dt.date], spx: pl.DataFrame, inputs: StateInputs, rules: Any
+    days: list[dt.date], spx: pl.DataFrame, inputs: StateInputs, rules: Any, vix: list[float] | None = None
 ) -> dict[dt.date, tuple[dict[str, Any], list[str]]]:
     """Per day of ``days``: the `MarketState` fields the inputs give and the ``missing``
     entries, as `MarketState.from_history` would on the history cut at that day.
-    ``spx``: ``date, close`` on the replay's SPX days (the divergence's price)."""
+    ``spx``: ``date, close`` on the replay's SPX days (the divergence's price); ``vix``:
+    each day's VIX close (the term structure's VIX/VX1)."""
     out: dict[dt.date, tuple[dict[str, Any], list[str]]] = {day: ({}, []) for day in days}
+    _futures(out, days, inputs, rules, vix)
     _breadth(out, days, spx, inputs, rules)
     _rates(out, days, inputs, rules)
+    _skew(out, days, inputs, rules)
     _macro(out, days, inputs, rules)
     return out
+
+
+def _on_day(dates: list[dt.date], day: dt.date, seen: int, arg: str, missing: list[str]) -> bool:
+    """Whether a market series has a row on ``day`` (as `MarketState.from_history` asks);
+    records why not."""
+    if seen == 0:
+        missing.append(f"{arg}: no row on or before {day}")
+        return False
+    if dates[seen - 1] != day:
+        missing.append(f"{arg}: no row on {day} (last row {dates[seen - 1]})")
+        return False
+    return True
+
+
+def _futures(
+    out: dict[dt.date, tuple[dict[str, Any], list[str]]],
+    days: list[dt.date],
+    inputs: StateInputs,
+    rules: Any,
+    vix: list[float] | None,
+) -> None:
+    if inputs.vix_futures is None or vix is None:
+        for day in days:
+            out[day][1].append("vix_futures: not given")
+        return
+    frame = _checked("vix_futures", inputs.vix_futures, ("vx1",), days[-1], rules)
+    dates = frame["date"].to_list()
+    vx1 = frame["vx1"].cast(float).to_list()
+    vx2 = frame["vx2"].cast(float).to_list() if "vx2" in frame.columns else None
+    for day, close, seen in zip(days, vix, _position(dates, days)):
+        values, missing = out[day]
+        if not _on_day(dates, day, seen, "vix_futures", missing):
+            continue
+        front = vx1[seen - 1]
+        if (
+            front is not None
+            and front <= 0.0
+            or vx2 is not None
+            and vx2[seen - 1] is not None
+            and vx2[seen - 1] <= 0.0
+        ):
+            raise InvalidInputError(f"vix_futures: prices must be > 0; {day} has vx1 {front!r}")
+        vix_vx1 = None if front is None else close / front
+        if vix_vx1 is None:
+            missing.append(f"vix_vx1: vx1 is null on {day}")
+        vx1_vx2 = None
+        if vx2 is None:
+            missing.append("vx1_vx2: vix_futures has no vx2 column")
+        elif front is None or vx2[seen - 1] is None:
+            missing.append(f"vx1_vx2: vx1 or vx2 is null on {day}")
+        else:
+            vx1_vx2 = front / vx2[seen - 1]
+        ratio = vix_vx1 if vix_vx1 is not None else vx1_vx2
+        values.update(vix_vx1=vix_vx1, vx1_vx2=vx1_vx2, backwardation=None if ratio is None else ratio > 1.0)
+
+
+def _skew(
+    out: dict[dt.date, tuple[dict[str, Any], list[str]]], days: list[dt.date], inputs: StateInputs, rules: Any
+) -> None:
+    from alvh.policy.indicators import vix as ind
+    from alvh.policy.state import SKEW_WINDOW
+
+    if inputs.skew is None:
+        for day in days:
+            out[day][1].append("skew: not given")
+        return
+    frame = _checked("skew", inputs.skew, ("skew",), days[-1], rules)
+    scores = frame.select(ind.zscore("skew", window=SKEW_WINDOW).alias("z"))["z"].to_list()
+    dates = frame["date"].to_list()
+    for day, seen in zip(days, _position(dates, days)):
+        values, missing = out[day]
+        if not _on_day(dates, day, seen, "skew", missing):
+            continue
+        if seen < SKEW_WINDOW:
+            missing.append(f"skew_z: {seen} rows of skew history, {SKEW_WINDOW} needed")
+            continue
+        score = scores[seen - 1]
+        if score is None:
+            why = "a null in the window, or a flat series of the skew history"
+            missing.append(f"skew_z: undefined on {day} ({why})")
+            continue
+        values.update(skew_z=float(score), skew_steepening=float(score) > rules.skew_z_threshold)
 
 
 def _checked(

@@ -778,6 +778,13 @@ def decide(
     skipped = [d.name for d in diagnostics if d.fired is None]
     if skipped:
         why.append("Missing inputs, rules skipped: " + ", ".join(skipped) + ".")
+    known = [
+        f"{d.name} {'' if d.value is None else _fmt(d.value) + ' '}{'yes' if d.fired else 'no'} ({d.role})"
+        for d in diagnostics
+        if d.fired is not None
+    ]
+    if known:
+        why.append("Diagnostics (value, fired, role): " + "; ".join(known) + ".")
 
     # 2. whether to act: rules (a) and (c), then (d) on the projected book
     horizon = policy.rules.projection_days
