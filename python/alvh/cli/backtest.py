@@ -43,6 +43,7 @@ _COLUMNS = (
     ("P&L $", "pnl", "money"),
     ("hedge $", "hedge_spend", "money"),
     ("hedges", "adjustments", "int"),
+    ("L3 exits", "book_exits", "int"),
     ("% days L1/2/3", None, None),
 )
 
