@@ -476,7 +476,9 @@ def render(data: dict) -> str:
         "Backtest (`alvh.backtesting.daily.replay`, issues 6 and 13)",
         "The condor schedule over the bundled 2000-01-03..2022-11-08 SPX/VIX history "
         "(5,750 days, each at its 3-month bill rate), without a policy and under `early` "
-        "(its decisions with their projections included), in a fresh process's caches "
+        "(its decisions with their projections, T+0/T+10 break-evens and CVaR-sized "
+        "candidates included; diagnostics fed the sample's breadth proxy, core CPI and term "
+        "spread as in `alvh demo`), in a fresh process's caches "
         "(benches/test_bench_backtest.py). Target (issue 13): one policy, 23 years, "
         "projection check on: <= 15 s on 2 cores.",
         1.0,
