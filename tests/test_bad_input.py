@@ -476,3 +476,23 @@ def test_no_bad_input_ever_shows_a_rust_panic(backend):
             assert "panick" not in str(err).lower() and "rust" not in type(err).__module__.lower()
         else:
             pytest.fail("no error raised")
+
+
+# -- issue 16, point 1: a vol above ~1.3e154 squared to infinity and priced options at 0 ----
+
+
+@pytest.mark.parametrize("vol", [1e150, 1e155, 1e200, 1e308])
+def test_huge_vols_give_the_pricing_limits_on_both_backends(backend, vol):
+    # call -> S e^-qT, put -> K e^-rT (vol -> infinity), for BSM and Black-76
+    put = alvh.bsm.price(is_call=False, spot=100.0, strike=100.0, t=0.5, rate=0.03, div=0.01, vol=vol)
+    call = alvh.bsm.price(is_call=True, spot=100.0, strike=100.0, t=0.5, rate=0.03, div=0.01, vol=vol)
+    assert put == pytest.approx(100.0 * math.exp(-0.03 * 0.5), rel=1e-12)
+    assert call == pytest.approx(100.0 * math.exp(-0.01 * 0.5), rel=1e-12)
+    b76 = alvh.black76.price(is_call=False, forward=100.0, strike=100.0, t=0.5, rate=0.03, vol=vol)
+    assert b76 == pytest.approx(100.0 * math.exp(-0.03 * 0.5), rel=1e-12)
+    # a total vol that overflows (vol 1e308 over 4 years) still gives the limit
+    long = alvh.bsm.price(is_call=False, spot=100.0, strike=100.0, t=4.0, rate=0.03, div=0.01, vol=1e308)
+    assert long == pytest.approx(100.0 * math.exp(-0.03 * 4.0), rel=1e-12)
+    g = alvh.bsm.greeks(is_call=False, spot=100.0, strike=100.0, t=0.5, rate=0.03, div=0.01, vol=vol)
+    assert g.price == pytest.approx(put, rel=1e-15) and abs(g.delta) < 1e-12 and g.gamma == 0.0
+    assert g.rho == pytest.approx(-0.5 * 100.0 * math.exp(-0.03 * 0.5), rel=1e-12)

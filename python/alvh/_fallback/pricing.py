@@ -362,8 +362,12 @@ class _Common:
         # Clamped to the normal range as the core's ln is: S/K under- or overflowing gives
         # a finite log-moneyness (and d1) rather than -inf or inf.
         log_moneyness = np.log(np.clip(spot / strike, _DBL_MIN, _DBL_MAX))
-        self.d1 = (log_moneyness + (self.carry + 0.5 * vol * vol) * t) * self.inv_total_vol
-        self.d2 = self.d1 - total_vol
+        # As the core: (ln(S/K) + carry t) / (vol sqrt t) +- vol sqrt t / 2, never squaring
+        # the vol (overflow above ~1.3e154) nor subtracting an infinite total vol.
+        drift = (log_moneyness + self.carry * t) * self.inv_total_vol
+        half_total_vol = 0.5 * total_vol
+        self.d1 = drift + half_total_vol
+        self.d2 = drift - half_total_vol
         self.forward_value, self.strike_value, self.carry_discount = _parity_terms(spot, strike, t, rate, div)
         self.parity = sign * (self.forward_value - self.strike_value)
         self.in_the_money = self.parity > 0.0

@@ -360,8 +360,14 @@ fn common_discounted<M: MulAdd>(
     // limiting values instead of inf * 0 = NaN.
     let inv_total_vol = 1.0 / total_vol.max(f64::MIN_POSITIVE);
     let log_moneyness = ln::<M>(spot / strike);
-    let d1 = (log_moneyness + (carry + 0.5 * vol * vol) * t) * inv_total_vol;
-    let d2 = d1 - total_vol;
+    // d1,2 = (ln(S/K) + carry t) / (vol sqrt t) +- vol sqrt t / 2: never squaring the
+    // vol (vol^2 overflows above ~1.3e154, which turned d2 into the wrong infinity and
+    // the price into 0) and never subtracting an infinite total vol, so a vol up to the
+    // largest double gives the limits (call -> S e^-qT, put -> K e^-rT).
+    let drift = (log_moneyness + carry * t) * inv_total_vol;
+    let half_total_vol = 0.5 * total_vol;
+    let d1 = drift + half_total_vol;
+    let d2 = drift - half_total_vol;
     let carry_discount = discounts.carry;
     let (forward_value, strike_value) = (spot * carry_discount, strike * discounts.rate);
     // Value the out-of-the-money member of the call/put pair and add the parity
