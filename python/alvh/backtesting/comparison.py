@@ -208,11 +208,18 @@ def _in_processes(
     import multiprocessing
     import queue as queues
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from multiprocessing.managers import SyncManager
+
+    from alvh._core.signals import ignore_interrupt
 
     context = multiprocessing.get_context("spawn")
+    manager = SyncManager(ctx=context)
+    manager.start(ignore_interrupt)  # Ctrl-C is the parent's to handle: no worker tracebacks
     with (
-        context.Manager() as manager,
-        ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context) as pool,
+        manager,
+        ProcessPoolExecutor(
+            min(workers, len(jobs)), mp_context=context, initializer=ignore_interrupt
+        ) as pool,
     ):
         channel = manager.Queue() if progress is not None else None
         pending = {pool.submit(_replay_one, (name, channel, kwargs)) for name, kwargs in jobs.items()}

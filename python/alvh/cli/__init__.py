@@ -55,8 +55,8 @@ _COMMANDS = (demo, greeks, info, grid, project, decide, backtest, sweep, journal
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``alvh`` command line on ``argv`` (default: ``sys.argv[1:]``); the exit code:
-    0, the command's own (``check-arbitrage``: 1 when it finds violations), or 2 after
-    printing the error of a bad input or a file that cannot be written."""
+    0, the command's own (``check-arbitrage``: 1 when it finds violations), 2 after
+    printing the error of a bad input or a file that cannot be written, 130 after Ctrl-C."""
     parser = argparse.ArgumentParser(prog="alvh", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"alvh {alvh.__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -66,6 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = make_console()
     try:
         code = args.func(args, console)
+    except KeyboardInterrupt:
+        # Ctrl-C: one line, exit 130 (128 + SIGINT); files are written whole or not at all.
+        console.print("[yellow]interrupted[/yellow]", highlight=False)
+        return 130
     except (AlvhError, CliError) as exc:
         console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
         return 2

@@ -308,7 +308,13 @@ def _executor(args: argparse.Namespace) -> Iterator[Executor | None]:
 
         # Spawned, not forked: Polars' thread pool (busy loading the history) does not
         # survive fork(), and a forked worker can hang on its first Polars call.
-        pool = ProcessPoolExecutor(max_workers=args.workers, mp_context=multiprocessing.get_context("spawn"))
+        from alvh._core.signals import ignore_interrupt
+
+        pool = ProcessPoolExecutor(
+            max_workers=args.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=ignore_interrupt,  # Ctrl-C is the parent's: one line, exit 130
+        )
         try:
             yield pool
         finally:

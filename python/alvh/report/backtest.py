@@ -1,10 +1,13 @@
 """The backtest report: equity, drawdown, layer and return-distribution PNGs of every
 policy and a self-contained ``report.html`` (`backtest_report`). matplotlib is imported
-on first use; every file is written atomically."""
+on first use; the report is written whole into a staging folder and moved into place, so an
+interrupted run never leaves a half report."""
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +40,6 @@ def backtest_report(result: Any, directory: str | os.PathLike[str]) -> Path:
     - ``report.html``: the metrics table, the verdict (when the result has early and
       patient), the episode and calm-year tables and the pictures.
     """
-    import base64
-    import html
 
     require_matplotlib("alvh.report.backtest")
     from matplotlib import ticker
@@ -47,10 +48,38 @@ def backtest_report(result: Any, directory: str | os.PathLike[str]) -> Path:
 
     if isinstance(directory, (bytes, bytearray)) or not isinstance(directory, (str, os.PathLike)):
         raise InputTypeError(f"directory must be a str or os.PathLike; got {type(directory).__name__}")
-    out = Path(directory)
-    if out.exists() and not out.is_dir():
-        raise InvalidInputError(f"directory {str(out)!r} exists and is not a directory")
-    out.mkdir(parents=True, exist_ok=True)
+    target = Path(directory)
+    if target.exists() and not target.is_dir():
+        raise InvalidInputError(f"directory {str(target)!r} exists and is not a directory")
+    # Written whole or not at all: into a staging folder beside the target, then moved into
+    # place (an interrupted run leaves no half report; the staging folder is removed).
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        _write_report(result, staging, Figure, FigureCanvasAgg, ticker)
+        _publish(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target / "report.html"
+
+
+def _publish(staging: Path, target: Path) -> None:
+    """Move a finished report into ``target``: the folder whole when it is new; else file by
+    file (``os.replace``, atomic each) with ``report.html`` last, so the page a reader opens
+    is always a complete one."""
+    if not target.exists():
+        os.rename(staging, target)
+        return
+    files = sorted(staging.iterdir(), key=lambda f: f.name == "report.html")
+    for file in files:
+        os.replace(file, target / file.name)
+
+
+def _write_report(result: Any, out: Path, Figure: Any, FigureCanvasAgg: Any, ticker: Any) -> Path:  # noqa: N803
+    """`backtest_report`'s files, written into ``out``."""
+    import base64
+    import html
+
     runs = dict(result.runs)
     colour = {name: _POLICY_COLOURS[i % len(_POLICY_COLOURS)] for i, name in enumerate(runs)}
     pictures: dict[str, Path] = {}
