@@ -356,3 +356,30 @@ def test_the_vix_stays_in_bounds_on_far_tail_paths(backend):
     assert result.vix_paths.min() >= 1.0 - 1e-12 and result.vix_paths.max() <= 150.0 + 1e-9
     assert (result.vix_paths.max() > 149.0) and np.isfinite(result.pnl).all()
     assert np.isfinite(result.stats).all()
+
+
+# -- issue 16, points 4 and 5: documented-valid inputs that crashed the projection --------
+
+
+def test_a_vix_above_the_paths_range_is_refused_and_a_high_listed_vix_projects(book, market):
+    # before: VIX 300 ended in "IndexError: index 0 is out of bounds"; VIX 100 failed naming
+    # vol_shifts[0], an argument the user never passed
+    hot = replace(market, vix=300.0, futures=replace(market.futures, repair_calendar=True))
+    with pytest.raises(InvalidInputError, match=r"market\.vix must be at most 150") as err:
+        project(book, hot, paths=200, days=5, seed=1)
+    assert err.value.arg == "market.vix"
+    high = replace(market, vix=100.0, futures=replace(market.futures, repair_calendar=True))
+    out = project(book, high, paths=500, days=5, seed=1)
+    paths = out.representative_paths()
+    assert paths["vix"].min() >= 1.0 and paths["vix"].max() <= 150.0
+    assert np.isfinite(paths["pnl"].to_numpy()).all()
+
+
+def test_a_mean_reversion_faster_than_a_day_projects_ten_days(book, market):
+    # before: vix_kappa = 1000 (the documented maximum) failed at 10 days with "spot_moves
+    # must be greater than -1": the expected path was stepped without the kernel's clamp
+    fast = ScenarioSet("fast", (Scenario("snap", 1.0, 0.0, None, 0.0, 0.9, 1000.0, None),))
+    out = project(book, market, scenarios=fast, paths=500, days=10, seed=2)
+    paths = out.representative_paths()
+    assert paths["vix"].min() >= 1.0 and paths["vix"].max() <= 150.0
+    assert paths["spx"].min() > 0.0 and np.isfinite(paths["pnl"].to_numpy()).all()

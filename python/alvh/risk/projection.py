@@ -66,6 +66,9 @@ __all__ = [
 
 #: The VIX axis of the kernel's tables (points).
 VIX_LOW, VIX_HIGH, VIX_STEP = 1.0, 200.0, 0.25
+#: The VIX range the kernel's paths are clamped to each day (rust/core/src/projection/
+#: paths.rs, LN_VIX_MIN and LN_VIX_MAX): 1 to 150 points (the record close is 82.69).
+PATH_VIX_MIN, PATH_VIX_MAX = 1.0, 150.0
 #: Quantile levels reported, in percent (docs/projection_engine.md).
 QUANTILES = (1, 5, 25, 50, 75, 95, 99)
 #: The statistics per (scenario, day), in the kernel's order.
@@ -457,6 +460,13 @@ def _simulate(
         market.as_of, days, vix_theta_default=market.futures.theta
     )
     n_scen = len(resolved.names)
+    if market.vix > PATH_VIX_MAX:
+        raise _error(
+            "market.vix",
+            float(market.vix),
+            f"at most {PATH_VIX_MAX:g}, the highest VIX the projection's paths model (each day's "
+            "VIX is clamped to 1-150; the record close is 82.69)",
+        )
     nodes = _vix_axis(market, days)
     tables = _tables(position, market, days, dynamics, nodes, first_valued_day)
     legs = position.legs
@@ -645,7 +655,11 @@ def project(
         }
     for array in (*result_arrays.values(), *kept.values()):
         array.flags.writeable = False
-    expected_paths = _representative(position, market, resolved, days, dynamics) if representative else {}
+    expected_paths = (
+        _representative(position, market, resolved, days, dynamics, float(_vix_axis(market, days)[0]))
+        if representative
+        else {}
+    )
     probability = np.array(resolved.probability, dtype=np.float64)
     probability.flags.writeable = False
     return Projection(
@@ -701,11 +715,19 @@ def horizon_statistics(
 
 
 def _representative(
-    position: Position, market: Market, resolved: ResolvedScenarios, days: int, dynamics: str
+    position: Position,
+    market: Market,
+    resolved: ResolvedScenarios,
+    days: int,
+    dynamics: str,
+    vix_floor: float,
 ) -> dict[str, FloatArray]:
     """Each scenario's path with all draws at zero, revalued exactly with the grid (one
     grid a day over every scenario's SPX move x VIX shift; each scenario reads its own
-    diagonal cell)."""
+    diagonal cell). The VIX is clamped each day as the Monte Carlo clamps it (1-150
+    points, and not below ``vix_floor``, the table's lowest node, where a listed futures
+    curve stays positive): a mean reversion faster than a day (``vix_kappa`` 1000)
+    overshoots, as the Euler step does in the kernel, but stays in range."""
     from alvh.risk.grid import scenario_grid
 
     n_scen = len(resolved.names)
@@ -734,7 +756,8 @@ def _representative(
         sigma = np.where(np.isfinite(given), given, ratio * np.exp(ln_v) / 100.0)
         ln_s = ln_s + (drift - 0.5 * sigma * sigma) * dt_year + resolved.jump_mean[:, d]
         ln_v = ln_v + kappa * (ln_theta - ln_v) * dt_year + resolved.vix_jump_mean[:, d]
-        spot, vix = np.exp(ln_s), np.exp(ln_v)
+        ln_v = np.clip(ln_v, math.log(PATH_VIX_MIN), math.log(PATH_VIX_MAX))
+        spot, vix = np.exp(ln_s), np.maximum(np.exp(ln_v), vix_floor)
         grid = scenario_grid(
             position,
             market,
