@@ -598,3 +598,45 @@ def test_smile_adjusted_delta_differs_from_black_scholes_delta_by_vega_times_smi
     expected = 100 * (float(g.delta) + float(g.vega) * dsigma_ds)
     assert grid.delta[0, 0, 0] == pytest.approx(expected, rel=1e-12)
     assert grid.delta[0, 0, 0] > 100 * float(g.delta)  # the put skew: less negative
+
+
+# -- issue 16, point 7: no size cap on the grid (MemoryError, endless runs, OverflowError) --
+
+
+def test_a_grid_over_its_memory_budget_or_horizon_is_refused_before_allocating():
+    from alvh.risk.grid import GRID_MEMORY_BUDGET, MAX_GRID_DAYS
+
+    root = Path(__file__).resolve().parents[1] / "examples"
+    market = Market.from_toml(root / "market_2025-02-03.toml")
+    book = Position.from_toml(root / "condor.toml")
+    with pytest.raises(InvalidInputError, match=r"days must be at most 3650") as err:
+        alvh.scenario_grid(book, market, spot_moves=[0.0], vol_shifts=[0.0], days=[10**9])
+    assert err.value.arg == "days" and MAX_GRID_DAYS == 3650
+    moves = np.linspace(-0.1, 0.1, 200_001)
+    with pytest.raises(
+        InvalidInputError, match=r"spot_moves \(200,001\) x vol_shifts \(41\) x days \(11\)"
+    ) as err:
+        alvh.scenario_grid(book, market, spot_moves=moves, vol_shifts=np.linspace(-5, 5, 41), days=range(11))
+    assert "GiB budget" in str(err.value) and GRID_MEMORY_BUDGET == 2 * 2**30
+
+
+def test_the_cli_refuses_a_huge_axis_with_one_line(capsys):
+    from alvh.cli import main
+
+    root = Path(__file__).resolve().parents[1] / "examples"
+    for count in ("1000000", "1e9"):
+        code = main(
+            [
+                "grid",
+                str(root / "condor.toml"),
+                "--market",
+                str(root / "market_2025-02-03.toml"),
+                "--moves",
+                "-0.1",
+                "0.1",
+                count,
+            ]
+        )
+        assert code == 2
+        out = capsys.readouterr().out
+        assert "is above 100,001 points" in out and "Traceback" not in out

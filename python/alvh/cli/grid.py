@@ -130,11 +130,19 @@ def run(args: argparse.Namespace, console: Console) -> None:
     console.print(f"risk graph written to {escape(str(out))}", highlight=False)
 
 
+#: Points on one --moves or --shifts axis (checked before the axis is allocated).
+MAX_AXIS_POINTS = 100_001
+
+
 def _axis(name: str, values: Sequence[float]) -> np.ndarray:
     """``LOW HIGH COUNT`` -> an evenly spaced axis, checked."""
     low, high, count = values
     if not count.is_integer() or count < 1:
         raise CliError(f"--{name}: COUNT must be a positive whole number; got {count:g}")
+    if count > MAX_AXIS_POINTS:
+        raise CliError(
+            f"--{name}: COUNT {count:,.0f} is above {MAX_AXIS_POINTS:,} points (the grid's memory budget)"
+        )
     if count > 1 and not high > low:
         raise CliError(f"--{name}: HIGH must exceed LOW; got {low:g} {high:g}")
     if int(count) == 1:

@@ -243,6 +243,15 @@ def _axis(arg: str, values: Any, *, integer: bool) -> NDArray[Any]:
     return raw.astype(np.int64 if integer else np.float64)
 
 
+#: The longest horizon a grid takes, calendar days.
+MAX_GRID_DAYS = 3650
+#: What one grid cell costs in memory: its outputs (P&L, value and the $ Greeks, float64)
+#: and the kernel's per-cell working arrays, with room to spare.
+GRID_BYTES_PER_CELL = 160
+#: A grid needing more memory than this is refused before anything is allocated.
+GRID_MEMORY_BUDGET = 2 * 2**30
+
+
 def _check_axes(
     market: Market, spot_moves: Any, vol_shifts: Any, days: Any, dynamics: Any
 ) -> tuple[FloatArray, FloatArray, IntArray, str]:
@@ -269,6 +278,19 @@ def _check_axes(
     for i, day in enumerate(day_axis.tolist()):
         if day < 0:
             raise bad("days", day, "zero or positive (calendar days forward)", i)
+        if day > MAX_GRID_DAYS:
+            raise bad("days", day, f"at most {MAX_GRID_DAYS} (ten years of calendar days)", i)
+    cells = moves.size * shifts.size * day_axis.size
+    need = cells * GRID_BYTES_PER_CELL
+    if need > GRID_MEMORY_BUDGET:
+        raise input_error(
+            f"the grid spot_moves ({moves.size:,}) x vol_shifts ({shifts.size:,}) x days "
+            f"({day_axis.size:,}) = {cells:,} cells needs about {need / 2**30:.1f} GiB, over the "
+            f"{GRID_MEMORY_BUDGET / 2**30:g} GiB budget (alvh.risk.grid.GRID_MEMORY_BUDGET): "
+            "use fewer points",
+            arg="spot_moves",
+            value=float(moves.size),
+        )
     return moves, shifts, day_axis, str(dynamics)
 
 
