@@ -496,3 +496,37 @@ def test_huge_vols_give_the_pricing_limits_on_both_backends(backend, vol):
     g = alvh.bsm.greeks(is_call=False, spot=100.0, strike=100.0, t=0.5, rate=0.03, div=0.01, vol=vol)
     assert g.price == pytest.approx(put, rel=1e-15) and abs(g.delta) < 1e-12 and g.gamma == 0.0
     assert g.rho == pytest.approx(-0.5 * 100.0 * math.exp(-0.03 * 0.5), rel=1e-12)
+
+
+# -- issue 16, point 8: an out= buffer that is also an input ---------------------------------
+
+
+def test_out_may_alias_an_input_on_both_backends(backend):
+    # before: the native backend raised "TypeError: strike must be a float or a 1-D float64
+    # array, got ndarray"; the fallback computed it
+    strikes = np.array([90.0, 100.0, 110.0])
+    want = alvh.bsm.price(is_call=True, spot=100.0, strike=strikes.copy(), t=0.5, rate=0.03, div=0.0, vol=0.2)
+    got = alvh.bsm.price(
+        is_call=True, spot=100.0, strike=strikes, t=0.5, rate=0.03, div=0.0, vol=0.2, out=strikes
+    )
+    assert got is strikes and np.array_equal(strikes, want)
+    prices = want.copy()
+    vols = alvh.bsm.implied_vol(
+        price=prices,
+        is_call=True,
+        spot=100.0,
+        strike=[90.0, 100.0, 110.0],
+        t=0.5,
+        rate=0.03,
+        div=0.0,
+        out=prices,
+    )
+    assert vols is prices and np.allclose(prices, 0.2, atol=1e-12)
+    g = alvh.Greeks.empty((3,))
+    g.vega[...] = [0.2, 0.25, 0.3]
+    ref = alvh.bsm.greeks(
+        is_call=False, spot=100.0, strike=100.0, t=0.5, rate=0.03, div=0.0, vol=g.vega.copy()
+    )
+    alvh.bsm.greeks(is_call=False, spot=100.0, strike=100.0, t=0.5, rate=0.03, div=0.0, vol=g.vega, out=g)
+    for name in ("price", "delta", "vega", "theta"):
+        assert np.array_equal(getattr(g, name), getattr(ref, name)), name

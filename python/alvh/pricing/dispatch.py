@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from alvh._core import backend as _backend
 from alvh._core.args import check_errors_mode, normalize, output
 from alvh._core.types import FloatArray
@@ -26,6 +28,23 @@ def _inputs(model: str, underlying: Any, div: Any, **named: Any) -> dict[str, An
     return args
 
 
+def _staged(outputs: list[FloatArray], args: dict[str, Any]) -> list[FloatArray]:
+    """Where the kernel writes: the caller's ``out`` buffers, or fresh ones when an ``out``
+    shares memory with an input (``price(strike=a, out=a)``: the kernels read inputs while
+    writing outputs, and the native one cannot borrow one array both ways); the results
+    are copied into ``out`` afterwards (`_publish`)."""
+    inputs = [v for v in args.values() if isinstance(v, np.ndarray)]
+    if any(np.may_share_memory(o, i) for o in outputs for i in inputs):
+        return [np.empty_like(o) for o in outputs]
+    return outputs
+
+
+def _publish(staged: list[FloatArray], outputs: list[FloatArray]) -> None:
+    for tmp, flat in zip(staged, outputs):
+        if tmp is not flat:
+            flat[...] = tmp
+
+
 def _kernel_args(model: str, args: dict[str, Any]) -> dict[str, Any]:
     kernel = dict(args)
     kernel["spot"] = kernel.pop(_UNDERLYING[model])
@@ -39,6 +58,7 @@ def price(model: str, *, underlying: Any, div: Any, out: Any, errors: str, **nam
     flat = output("out", out, batch.shape)
     if batch.size:
         k = _kernel_args(model, batch.args)
+        (into,) = staged = _staged([flat], k)
         _backend.kernels().price(
             model,
             k["is_call"],
@@ -48,9 +68,10 @@ def price(model: str, *, underlying: Any, div: Any, out: Any, errors: str, **nam
             k["rate"],
             k["div"],
             k["vol"],
-            flat,
+            into,
             errors_nan,
         )
+        _publish(staged, [flat])
     return out if out is not None else flat.reshape(batch.shape)
 
 
@@ -66,6 +87,7 @@ def greeks(model: str, *, underlying: Any, div: Any, out: Any, errors: str, **na
     flats = [output(f"out.{name}", array, batch.shape) for name, array in zip(NAMES, result.arrays())]
     if batch.size:
         k = _kernel_args(model, batch.args)
+        staged = _staged(flats, k)
         _backend.kernels().greeks(
             model,
             k["is_call"],
@@ -75,9 +97,10 @@ def greeks(model: str, *, underlying: Any, div: Any, out: Any, errors: str, **na
             k["rate"],
             k["div"],
             k["vol"],
-            flats,
+            staged,
             errors_nan,
         )
+        _publish(staged, flats)
     return result
 
 
@@ -88,6 +111,7 @@ def implied_vol(model: str, *, underlying: Any, div: Any, out: Any, errors: str,
     flat = output("out", out, batch.shape)
     if batch.size:
         k = _kernel_args(model, batch.args)
+        (into,) = staged = _staged([flat], k)
         _backend.kernels().implied_vol(
             model,
             k["price"],
@@ -97,7 +121,8 @@ def implied_vol(model: str, *, underlying: Any, div: Any, out: Any, errors: str,
             k["t"],
             k["rate"],
             k["div"],
-            flat,
+            into,
             errors_nan,
         )
+        _publish(staged, [flat])
     return out if out is not None else flat.reshape(batch.shape)
