@@ -20,6 +20,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from alvh.errors import InvalidInputError
 from alvh.policy import Policy
 from alvh.policy.decision import Action, Decision, Diagnostic
 from alvh.policy.journal import ALVH_APPLICATION_ID, Journal, JournalError
@@ -334,3 +335,55 @@ def test_an_empty_journal_gives_typed_empty_frames_and_the_cli_shows_it(tmp_path
         assert frame.schema["pnl_5d"] == pl.Float64
         assert journal.policies().height == 1
     assert main(["journal", "show", "--journal", str(path)]) == 0
+
+
+# -- issue 16, points 11 and 15: no raw sqlite3 errors; damage named on open; read-only ------
+
+
+def test_outcomes_refuse_duplicates_unknown_ids_and_nan_by_name(tmp_path: Path, policy: Policy):
+    with Journal(tmp_path / "j.db") as journal:
+        first = journal.append(make_decision(policy), policy=policy)
+        journal.record_outcome(first, 5, 120.0)
+        with pytest.raises(
+            JournalError, match=r"already has its 5-day outcome \(120.00 \$\); the journal is append-only"
+        ):
+            journal.record_outcome(first, 5, 130.0)
+        with pytest.raises(JournalError, match=r"no decision 99"):
+            journal.record_outcome(99, 5, 1.0)
+        with pytest.raises(InvalidInputError, match=r"pnl must be a finite \$ amount; got nan"):
+            journal.record_outcome(first, 10, float("nan"))
+        with pytest.raises(InvalidInputError, match=r"horizon_days must be a whole number >= 1"):
+            journal.record_outcome(first, 0, 1.0)
+        assert journal.with_outcomes()["pnl_5d"].to_list() == [120.0]
+
+
+def test_bytes_overwritten_inside_a_row_are_named_on_open(tmp_path: Path, policy: Policy):
+    path = tmp_path / "j.db"
+    with Journal(path) as journal:
+        journal.append(make_decision(policy), policy=policy)
+    raw = bytearray(path.read_bytes())
+    at = raw.find(b'"rationale": "')
+    assert at > 0
+    raw[at + 20 : at + 84] = bytes(range(0x80, 0xC0))  # 64 bytes that are not UTF-8
+    path.write_bytes(bytes(raw))
+    with pytest.raises(JournalError, match=r"the journal is damaged: decisions 1 does not decode"):
+        Journal(path)
+    with pytest.raises(JournalError, match=r"damaged"):
+        Journal(path, read_only=True)
+
+
+def test_a_read_only_journal_reads_and_refuses_writes_with_a_journal_error(tmp_path: Path, policy: Policy):
+    path = tmp_path / "j.db"
+    with Journal(path) as journal:
+        journal.append(make_decision(policy), policy=policy)
+    with Journal(path, read_only=True) as journal:
+        assert journal.decisions().height == 1 and journal.decision(1).vix == 18.5
+        with pytest.raises(
+            JournalError,
+            match=r"(cannot write to the journal|the write failed) .*readonly.*nothing was written",
+        ):
+            journal.append(make_decision(policy, day=1), policy=policy)
+    with pytest.raises(JournalError, match=r"no such journal"):
+        Journal(tmp_path / "missing.db", read_only=True)
+    with Journal(path) as journal:
+        assert len(journal) == 1

@@ -31,7 +31,7 @@ def run(args: argparse.Namespace, console: Console) -> None:
 
     if not Path(args.journal).is_file():
         raise CliError(f"journal {args.journal!r} does not exist (or is not a file)")
-    with Journal(args.journal) as journal:
+    with Journal(args.journal, read_only=True) as journal:
         frame = journal.with_outcomes()
         policies = journal.policies()
     if args.last is not None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 import sqlite3
 import time
@@ -33,7 +34,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from alvh.errors import AlvhError, InputTypeError
+from alvh.errors import AlvhError, InputTypeError, InvalidInputError
 from alvh.policy.decision import Decision
 
 if TYPE_CHECKING:
@@ -127,19 +128,25 @@ class Journal:
     """An append-only decision journal at ``path`` (created when missing). Use as a
     context manager, or call `close`."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False) -> None:
         if isinstance(path, (bytes, bytearray)) or not isinstance(path, (str, os.PathLike)):
             raise InputTypeError(f"path must be a str or os.PathLike; got {type(path).__name__}")
         self.path = Path(path)
+        self.read_only = bool(read_only)
         existed = self.path.exists()
         if existed:
             self._check_foreign_file()
+        elif self.read_only:
+            raise JournalError(f"{self.path}: no such journal")
         elif not self.path.parent.is_dir():
             raise JournalError(f"{self.path}: directory {str(self.path.parent)!r} does not exist")
         try:
-            self._db = sqlite3.connect(
-                self.path, timeout=BUSY_TIMEOUT_MS / 1000.0, isolation_level=None, check_same_thread=True
-            )
+            if self.read_only:
+                self._db = self._open_read_only()
+            else:
+                self._db = sqlite3.connect(
+                    self.path, timeout=BUSY_TIMEOUT_MS / 1000.0, isolation_level=None, check_same_thread=True
+                )
         except sqlite3.Error as exc:
             raise JournalError(f"{self.path}: cannot open as a journal: {exc}") from None
         # Two processes opening a new journal at once race for its creation; switching it
@@ -174,6 +181,17 @@ class Journal:
 
     # ----------------------------------------------------------------- opening
 
+    def _open_read_only(self) -> sqlite3.Connection:
+        """Read-only: ``mode=ro``; in a directory the WAL cannot write its shared-memory
+        file to, ``immutable=1`` (no locks: a reader of a journal nobody writes to)."""
+        uri = self.path.resolve().as_uri()
+        try:
+            db = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None)
+            db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            return db
+        except sqlite3.OperationalError:
+            return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None)
+
     def _check_foreign_file(self) -> None:
         """Refuse, before SQLite touches it, a file that is not SQLite at all."""
         if self.path.is_dir():
@@ -194,6 +212,8 @@ class Journal:
             tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         finally:
             db.execute("COMMIT")
+        if application_id == 0 and not tables and self.read_only:
+            raise JournalError(f"{self.path}: an empty file, not a journal (opened read-only)")
         if application_id == 0 and not tables:
             # A new (or empty) file: make it a journal, in one transaction.
             self._wal()
@@ -211,11 +231,26 @@ class Journal:
                 f"{self.path}: an SQLite database of another application (application_id "
                 f"{application_id:#x}); refusing to write to it"
             )
-        self._wal()
+        if not self.read_only:
+            self._wal()
         db.execute("PRAGMA foreign_keys = ON")
         if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
             raise JournalError(f"{self.path}: the journal is damaged (quick_check failed)")
-        self._migrate()
+        if not self.read_only:
+            self._migrate()
+        self._check_rows()
+
+    def _check_rows(self) -> None:
+        """Every stored record decodes (UTF-8 JSON): bytes overwritten inside a row pass
+        SQLite's structure checks but would fail later, on some read; name the row now."""
+        for table, key, column in (("decisions", "id", "record"), ("policies", "version", "config")):
+            for row_key, raw in self._db.execute(f"SELECT {key}, CAST({column} AS BLOB) FROM {table}"):
+                try:
+                    json.loads(bytes(raw).decode("utf-8"))
+                except (UnicodeDecodeError, ValueError, TypeError):
+                    raise JournalError(
+                        f"{self.path}: the journal is damaged: {table} {row_key!r} does not decode"
+                    ) from None
 
     def _wal(self) -> None:
         """WAL mode (persistent in the file: switched once, by whoever creates it) and
@@ -244,13 +279,21 @@ class Journal:
     def _transaction(self) -> Iterator[None]:
         """``BEGIN IMMEDIATE`` ... ``COMMIT`` (rolled back on any error): the write lock
         is taken up front, so concurrent writers queue instead of failing."""
-        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise JournalError(
+                f"{self.path}: cannot write to the journal ({exc}); nothing was written"
+            ) from None
         try:
             yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
+            self._db.execute("COMMIT")
+        except BaseException as exc:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise JournalError(f"{self.path}: the write failed ({exc}); nothing was written") from None
             raise
-        self._db.execute("COMMIT")
 
     # ----------------------------------------------------------------- writing
 
@@ -309,17 +352,38 @@ class Journal:
     def record_outcome(self, decision_id: int, horizon_days: int, pnl: float) -> None:
         """The realized P&L ($) of the book ``horizon_days`` after decision
         ``decision_id`` (once per horizon; typically 5 and 10)."""
+        for name, value in (("decision_id", decision_id), ("horizon_days", horizon_days)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InvalidInputError(f"{name} must be a whole number >= 1; got {value!r}")
+        if isinstance(pnl, bool) or not isinstance(pnl, (int, float)) or not math.isfinite(pnl):
+            raise InvalidInputError(f"pnl must be a finite $ amount; got {pnl!r}")
         with self._transaction():
+            if self._db.execute("SELECT 1 FROM decisions WHERE id = ?", (decision_id,)).fetchone() is None:
+                raise JournalError(f"{self.path}: no decision {decision_id}")
+            taken = self._db.execute(
+                "SELECT pnl FROM outcomes WHERE decision_id = ? AND horizon_days = ?",
+                (decision_id, horizon_days),
+            ).fetchone()
+            if taken is not None:
+                raise JournalError(
+                    f"{self.path}: decision {decision_id} already has its {horizon_days}-day outcome "
+                    f"({taken[0]:,.2f} $); the journal is append-only"
+                )
             self._db.execute(
                 "INSERT INTO outcomes (decision_id, horizon_days, pnl, recorded_at) VALUES (?, ?, ?, ?)",
-                (int(decision_id), int(horizon_days), float(pnl), _now()),
+                (decision_id, horizon_days, float(pnl), _now()),
             )
 
     # ----------------------------------------------------------------- reading
 
     def decision(self, decision_id: int) -> Decision:
         """The full decision ``decision_id``."""
-        row = self._db.execute("SELECT record FROM decisions WHERE id = ?", (int(decision_id),)).fetchone()
+        try:
+            row = self._db.execute(
+                "SELECT record FROM decisions WHERE id = ?", (int(decision_id),)
+            ).fetchone()
+        except sqlite3.Error as exc:
+            raise JournalError(f"{self.path}: decision {decision_id} is damaged ({exc})") from None
         if row is None:
             raise JournalError(f"{self.path}: no decision {decision_id}")
         return Decision.from_record(json.loads(row[0]))
@@ -332,10 +396,14 @@ class Journal:
         empty journal gives empty frames of the same types (joins and filters work)."""
         import polars as pl
 
-        cursor = self._db.execute(sql)
-        names = [d[0] for d in cursor.description]
+        try:
+            cursor = self._db.execute(sql)
+            names = [d[0] for d in cursor.description]
+            rows = cursor.fetchall()
+        except sqlite3.Error as exc:
+            raise JournalError(f"{self.path}: the journal is damaged ({exc})") from None
         assert names == list(schema), (names, list(schema))
-        return pl.DataFrame(cursor.fetchall(), schema=dict(schema), orient="row")
+        return pl.DataFrame(rows, schema=dict(schema), orient="row")
 
     def decisions(self) -> pl.DataFrame:
         """One row per decision (id order): id, date, policy, VIX, layers, number of
