@@ -1242,7 +1242,7 @@ def _summary() -> str:
     sample = sample_data()
     daily = align(sample.spx, sample.vix.select("date", "close"), max_missing_days=1)  # 2006-05-04
     lines = []
-    for name in ("spx", "vix", "vix_alt", "rates", "indices"):
+    for name in sample.sources:
         frame = getattr(sample, name)
         lines.append(f"{name}: {sample.sources[name]}")
         lines.append(f"  last row: {frame.row(-1, named=True)}")
