@@ -66,3 +66,21 @@ def test_the_report_is_published_whole_or_not_at_all(tmp_path: Path, monkeypatch
         report_module.backtest_report(result, target)
     assert {p.name: p.read_bytes() for p in target.iterdir()} == before  # the old report, untouched
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]  # no staging folder left
+
+
+def test_a_new_report_folder_gets_the_usual_permissions(tmp_path: Path) -> None:
+    import polars as pl
+
+    from alvh.backtesting.comparison import backtest
+    from alvh.backtesting.data import sample_data
+    from alvh.report.backtest import backtest_report
+
+    data = sample_data()
+    quarter = pl.col("date").is_between(pl.date(2018, 1, 1), pl.date(2018, 3, 31))
+    result = backtest(
+        data.spx.filter(quarter), data.vix.select("date", "close").filter(quarter), policies={"none": None}
+    )
+    backtest_report(result, tmp_path / "r")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "r").stat().st_mode & 0o777 == 0o777 & ~umask  # not mkdtemp's 0700

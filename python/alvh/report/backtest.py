@@ -55,6 +55,9 @@ def backtest_report(result: Any, directory: str | os.PathLike[str]) -> Path:
     # place (an interrupted run leaves no half report; the staging folder is removed).
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes it 0700; a report folder is a normal one
     try:
         _write_report(result, staging, Figure, FigureCanvasAgg, ticker)
         _publish(staging, target)
