@@ -107,11 +107,31 @@ def check_horizon(market: alvh.Market, days: Sequence[int]) -> None:
         )
 
 
-def check_out_parent(out: str) -> None:
-    """``--out`` names a file: its directory must exist."""
-    out_dir = Path(out).parent
+#: The first bytes of each kind of file an ``--out`` may replace.
+_MAGIC = {".png": b"\x89PNG\r\n\x1a\n"}
+
+
+def check_out_parent(out: str, suffix: str | None = None) -> None:
+    """``--out`` names a file: its directory must exist; with ``suffix`` (".png", ".csv")
+    its name must end so, and an existing file there must be one of that kind (a PNG's
+    signature, a CSV's text): ``--out examples/condor.toml`` is refused, not overwritten."""
+    path = Path(out)
+    out_dir = path.parent
     if not out_dir.is_dir():
         raise CliError(f"--out {out!r}: directory {str(out_dir)!r} does not exist")
+    if suffix is None:
+        return
+    if path.suffix.lower() != suffix:
+        raise CliError(f"--out {out!r} must name a {suffix} file")
+    if path.is_dir():
+        raise CliError(f"--out {out!r} is a directory")
+    if path.exists():
+        with open(path, "rb") as handle:
+            head = handle.read(8)
+        magic = _MAGIC.get(suffix)
+        ok = head.startswith(magic) if magic is not None else b"\x00" not in head
+        if head and not ok:
+            raise CliError(f"--out {out!r} exists and is not a {suffix} file: refusing to overwrite it")
 
 
 def check_out_dir(out: str) -> Path:

@@ -111,7 +111,7 @@ def run(args: argparse.Namespace, console: Console) -> None:
     check_horizon(market, axes.days)
     if args.chain is not None:
         market = _fit_chain(args.chain, market, console, args.smile)
-    check_out_parent(args.out)
+    check_out_parent(args.out, ".png")
     grid = scenario_grid(
         position,
         market,

@@ -58,7 +58,7 @@ def run(args: argparse.Namespace, console: Console) -> None:
         raise CliError(f"--paths must be at least 1; got {args.paths}")
     check_horizon(market, list(range(args.days + 1)))
     scenarios = _scenarios(args.scenarios)
-    check_out_parent(args.out)
+    check_out_parent(args.out, ".png")
     result = _project(args, console, position, market, scenarios)
     name = position.name or Path(args.position).name
     console.print(_distribution_table(result, args, name=name))

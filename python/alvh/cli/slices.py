@@ -46,7 +46,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         raise CliError("--as-of is required with a chain (the quote date, YYYY-MM-DD)")
     as_of = given or REFERENCE_CHAIN_AS_OF
     if args.out:
-        check_out_parent(args.out)
+        check_out_parent(args.out, ".csv")
     frame = fit_ssvi_slices(chain, as_of=as_of, weighting=args.weighting, gamma=args.gamma)
     table = Table(title=f"SSVI slices of {escape(chain)} as of {as_of} ({args.weighting} weights)")
     for name in ("expiry", "days", "forward", "rate", "rows", "ATM vol", "rho", "phi", f"eta@{args.gamma:g}"):
