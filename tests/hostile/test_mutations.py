@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import alvh
@@ -88,6 +88,8 @@ FLOATS = st.one_of(
     div=st.one_of(FLOATS, st.floats(-0.5, 0.5)),
     vol=FLOATS,
 )
+@example(is_call=False, spot=1.0, strike=1.0, t=710.0, rate=-1.0, div=0.0, vol=1.0)  # K e^-rT overflows
+@example(is_call=False, spot=1.0, strike=1.0, t=1.0, rate=0.0, div=-710.0, vol=1.0)  # S e^-qT overflows
 def test_pricing_any_floats_gives_a_bounded_price_or_names_the_argument(
     is_call: bool, spot: float, strike: float, t: float, rate: float, div: float, vol: float
 ) -> None:
@@ -99,15 +101,21 @@ def test_pricing_any_floats_gives_a_bounded_price_or_names_the_argument(
         assert named in args, str(exc)
         assert math.isnan(float(alvh.bsm.price(**args, errors="nan")))
         return
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        forward = float(np.float64(spot) * np.exp(np.float64(-div) * t)) if math.isfinite(spot) else math.inf
+        cash = (
+            float(np.float64(strike) * np.exp(np.float64(-rate) * t)) if math.isfinite(strike) else math.inf
+        )
+    upper = forward if is_call else cash
+    if math.isinf(price):
+        # only when the true price is beyond the largest double: its bound overflows too
+        assert price > 0 and math.isinf(upper), (args, price)
+        return
     assert math.isfinite(price) or math.isnan(price)
-    if math.isfinite(price) and all(math.isfinite(x) for x in (spot, strike, t, rate, div)):
-        with np.errstate(over="ignore", under="ignore"):
-            forward, cash = spot * math.exp(-div * t), strike * math.exp(-rate * t)
-        if math.isfinite(forward) and math.isfinite(cash):
-            intrinsic = max(forward - cash, 0.0) if is_call else max(cash - forward, 0.0)
-            upper = forward if is_call else cash
-            scale = max(forward, cash, 1e-300)
-            assert -1e-9 * scale <= price - intrinsic and price <= upper * (1 + 1e-12) + 1e-300, (args, price)
+    if math.isfinite(price) and all(math.isfinite(x) for x in (spot, strike, t, rate, div, forward, cash)):
+        intrinsic = max(forward - cash, 0.0) if is_call else max(cash - forward, 0.0)
+        scale = max(forward, cash, 1e-300)
+        assert -1e-9 * scale <= price - intrinsic and price <= upper * (1 + 1e-12) + 1e-300, (args, price)
 
 
 @st.composite
@@ -152,3 +160,42 @@ def test_a_mutated_history_file_loads_or_fails_with_our_error(text: str, tmp_pat
         return
     closes = frame["close"].to_numpy()
     assert np.all(np.isfinite(closes)) and np.all(closes > 0)
+
+
+@pytest.mark.parametrize("name", sorted(LOADERS))
+def test_a_directory_or_an_unreadable_file_is_our_error(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load, source = LOADERS[name]
+    with pytest.raises(AlvhError, match="dir"):
+        load(tmp_path)  # a directory where a file goes
+    path = tmp_path / source.name
+    path.write_bytes(source.read_bytes())
+    real_open = Path.open
+    real_read = Path.read_bytes
+
+    def refuse(self: Path, *args: object, **kwargs: object) -> object:
+        if self == path:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    def refuse_read(self: Path) -> bytes:
+        if self == path:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_read(self)
+
+    # the sandbox runs as root, which ignores file modes: the refusal is simulated
+    monkeypatch.setattr(Path, "open", refuse)
+    monkeypatch.setattr(Path, "read_bytes", refuse_read)
+    import builtins
+
+    real_builtin_open = builtins.open
+
+    def refuse_builtin(file: object, *args: object, **kwargs: object) -> object:
+        if str(file) == str(path):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_builtin_open(file, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(builtins, "open", refuse_builtin)
+    with pytest.raises(AlvhError, match=source.name):
+        load(path)
