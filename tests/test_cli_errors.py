@@ -20,12 +20,8 @@ def files(tmp_path: Path) -> dict[str, str]:
     (tmp_path / "bad.csv").write_text("date,close\n2020-01-02,abc\n")
     (tmp_path / "empty.toml").write_text("")
     shutil.copy(EXAMPLES / "condor.toml", tmp_path / "victim.toml")
-    names = {"bad_toml", "bad_csv", "empty", "victim"}
-    paths = dict(
-        zip(sorted(names), (str(tmp_path / n) for n in ("bad.csv", "bad.toml", "empty.toml", "victim.toml")))
-    )
-    paths["tmp"] = str(tmp_path)
-    return paths
+    named = {"bad_toml": "bad.toml", "bad_csv": "bad.csv", "empty": "empty.toml", "victim": "victim.toml"}
+    return {key: str(tmp_path / name) for key, name in named.items()} | {"tmp": str(tmp_path)}
 
 
 E = str(EXAMPLES)

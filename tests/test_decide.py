@@ -707,7 +707,15 @@ def test_theta_given_up_is_reported_per_candidate_and_breaks_ties(market, book, 
     )
     why: list[str] = []
     chosen = engine._best_hedge(
-        Policy.preset("early"), 2, book, market, budget=1e4, cvar_before=1000.0, seed=0, why=why
+        Policy.preset("early"),
+        2,
+        book,
+        market,
+        budget=1e4,
+        cvar_before=1000.0,
+        seed=0,
+        why=why,
+        theta_before=engine._theta(book, market),
     )
     assert chosen is not None and chosen.action.description == "far put"  # equal cut per $: less theta lost
     lines = [w for w in why if w.startswith("Candidate ")]
@@ -723,14 +731,14 @@ def test_candidates_are_sized_to_the_exposure_not_to_the_cap(market, book):
     down = at(market, 19.0).bump(spot_move=-0.04)
     early = Policy.preset("early")
     big_budget = 1e6
-    legs, action = engine._candidate(early, "short_vix_calls", book, down, big_budget, 0)
+    legs, action = engine._candidate(early, "short_vix_calls", engine._Exposures(book, down), big_budget, 0)
     # before: floor(budget / premium) calls, whatever the book's exposure
     vix_dollars = engine._book_vix_dollars(book, down)
     assert action.cost < 0.01 * big_budget and "offsets 100% of the book's" in action.description
     per_point = engine._vix_call_builder(down, 14, 3.0, "short_vix_calls")[0]
     assert action.contracts == round(-vix_dollars / per_point)
     half = early.with_changes(sizing=Sizing(hedge_share=0.5))
-    _, smaller = engine._candidate(half, "short_vix_calls", book, down, big_budget, 0)
+    _, smaller = engine._candidate(half, "short_vix_calls", engine._Exposures(book, down), big_budget, 0)
     assert smaller.contracts == round(-0.5 * vix_dollars / per_point)
     # the risk is the candidate's own projected CVaR 95 loss, not its premium or commissions
     assert action.risk == pytest.approx(engine._risk(legs, down, early, 0)) and action.risk > 0
@@ -744,12 +752,12 @@ def test_a_synthetic_future_carries_its_real_risk_and_a_vix_future_is_within_rea
     big = alvh.Position(
         tuple(SpxOption(x.expiry, x.strike, x.is_call, x.quantity * 10, x.entry_price) for x in book.legs)
     )
-    legs, action = engine._candidate(early, "neutralize_delta", big, down, 1e7, 0)
+    legs, action = engine._candidate(early, "neutralize_delta", engine._Exposures(big, down), 1e7, 0)
     assert action.risk > 1000.0 * action.contracts  # before: 1 $ per contract of commissions
     assert action.risk == pytest.approx(engine._risk(legs, down, early, 0))
     # one VIX future: before, its risk was (F - 9) x 1000 (about 10,000 $), out of reach of the
     # 2.5 % cap below 400 k$ of portfolio; now its projected loss, a fraction of that
-    legs, action = engine._candidate(early, "vix_futures", big, down, 1e7, 0)
+    legs, action = engine._candidate(early, "vix_futures", engine._Exposures(big, down), 1e7, 0)
     one = engine._cvar(
         alvh.Position((legs.legs[0].__class__(legs.legs[0].expiry, 1, legs.legs[0].entry_price),)),
         down,

@@ -61,6 +61,7 @@ from alvh.market.snapshot import Market
 from alvh.market.ssvi import SsviSurface
 from alvh.market.svi import SviSurface
 from alvh.market.vix import VixFutures
+from alvh.policy.engine import early_activation_fires
 
 if TYPE_CHECKING:
     import polars as pl
@@ -639,18 +640,11 @@ class _Book:
         if state is None:
             raise InvalidInputError(f"states has no MarketState for {day}")
         regime = policy.next_layer(state.vix, self.layer)
-        # rule (b) could fire (as `alvh.policy.engine` decides it): a bearish MACD
-        # expansion with an A/D divergence or skew steepening, or skew steepening alone
-        bearish = bool(state.macd_expanding) and state.macd_hist is not None and state.macd_hist < 0.0
-        skew = bool(state.skew_steepening)
         early = (
             self.layer == 0
             and policy.layers[0].enabled
             and policy.rules.early_activation
-            and (
-                (bearish and (bool(state.ad_divergence) or skew))
-                or (policy.rules.skew_alone_triggers and skew)
-            )
+            and early_activation_fires(policy.rules, state)
         )
         if not ((regime != self.layer or regime > self.acted or early) and (self.condors or self.hedges)):
             self.layer, self.acted = regime, min(self.acted, regime)

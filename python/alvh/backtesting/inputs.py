@@ -127,6 +127,12 @@ def input_columns(
     return out
 
 
+def _not_given(out: dict[dt.date, tuple[dict[str, Any], list[str]]], arg: str) -> None:
+    """Every day records that input ``arg`` was not given (as `MarketState.from_history`)."""
+    for _, missing in out.values():
+        missing.append(f"{arg}: not given")
+
+
 def _on_day(dates: list[dt.date], day: dt.date, seen: int, arg: str, missing: list[str]) -> bool:
     """Whether a market series has a row on ``day`` (as `MarketState.from_history` asks);
     records why not."""
@@ -147,9 +153,7 @@ def _futures(
     vix: list[float] | None,
 ) -> None:
     if inputs.vix_futures is None or vix is None:
-        for day in days:
-            out[day][1].append("vix_futures: not given")
-        return
+        return _not_given(out, "vix_futures")
     frame = _checked("vix_futures", inputs.vix_futures, ("vx1",), days[-1], rules)
     dates = frame["date"].to_list()
     vx1 = frame["vx1"].cast(float).to_list()
@@ -188,9 +192,7 @@ def _skew(
     from alvh.policy.state import SKEW_WINDOW
 
     if inputs.skew is None:
-        for day in days:
-            out[day][1].append("skew: not given")
-        return
+        return _not_given(out, "skew")
     frame = _checked("skew", inputs.skew, ("skew",), days[-1], rules)
     scores = frame.select(ind.zscore("skew", window=SKEW_WINDOW).alias("z"))["z"].to_list()
     dates = frame["date"].to_list()
@@ -238,9 +240,7 @@ def _breadth(
     from alvh.policy.indicators import breadth as ind
 
     if inputs.breadth is None:
-        for day in days:
-            out[day][1].append("breadth: not given")
-        return
+        return _not_given(out, "breadth")
     frame = inputs.breadth
     given_line = "line" in frame.columns
     required = ("line",) if given_line else ("advances", "declines")
@@ -260,11 +260,7 @@ def _breadth(
     bids, divs = line["bid"].to_list(), joined["div"].to_list()
     for day, seen, joined_seen in zip(days, _position(line_dates, days), _position(joined_dates, days)):
         values, missing = out[day]
-        if seen == 0:
-            missing.append(f"breadth: no row on or before {day}")
-            continue
-        if line_dates[seen - 1] != day:
-            missing.append(f"breadth: no row on {day} (last row {line_dates[seen - 1]})")
+        if not _on_day(line_dates, day, seen, "breadth", missing):
             continue
         values["breadth_source"] = source
         on_spx = "breadth (on SPX dates)"
@@ -295,9 +291,7 @@ def _rates(
     import polars as pl
 
     if inputs.rates is None:
-        for day in days:
-            out[day][1].append("rates: not given")
-        return
+        return _not_given(out, "rates")
     frame = _checked("rates", inputs.rates, ("differential",), days[-1], rules)
     value = pl.col("differential").cast(pl.Float64)
     known = frame.filter(value.is_not_null() & value.is_not_nan())
@@ -326,9 +320,7 @@ def _macro(
     from alvh.policy.state import MACRO_COLUMNS
 
     if inputs.macro is None:
-        for day in days:
-            out[day][1].append("macro: not given")
-        return
+        return _not_given(out, "macro")
     frame = _checked("macro", inputs.macro, (), days[-1], None)
     unknown = [c for c in frame.columns if c != "date" and c not in MACRO_COLUMNS]
     if unknown:

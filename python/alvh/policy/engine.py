@@ -63,6 +63,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -79,7 +80,15 @@ from alvh.policy.decision import Action, Decision, Diagnostic
 if TYPE_CHECKING:
     from alvh.policy.config import Policy
 
-__all__ = ["PATIENCE_CONDITIONS", "ROLES", "SCENARIOS", "VIX_FLOOR", "decide", "rule_outcomes"]
+__all__ = [
+    "PATIENCE_CONDITIONS",
+    "ROLES",
+    "SCENARIOS",
+    "VIX_FLOOR",
+    "decide",
+    "early_activation_fires",
+    "rule_outcomes",
+]
 
 #: Rule (c)'s conditions (`alvh.policy.config.Rules.patience_conditions` lists the ones a
 #: policy requires): each the name of a diagnostic that must be True for the book to wait.
@@ -468,6 +477,27 @@ def _book_vix_dollars(position: Position, market: Market) -> float:
     return float(grid.pnl[0, 1, 0] - grid.pnl[0, 0, 0])
 
 
+class _Exposures:
+    """The book's exposures the candidates are sized to, each computed once per decision
+    (several candidates read the same one: VIX calls and futures the $ per VIX point)."""
+
+    def __init__(self, position: Position, market: Market) -> None:
+        self.position, self.market = position, market
+
+    @cached_property
+    def vix_dollars(self) -> float:
+        return _book_vix_dollars(self.position, self.market)
+
+    @cached_property
+    def fall_loss(self) -> float:
+        """$ lost at T+0 on a 5 % SPX fall."""
+        return _spx_move_loss(self.position, self.market, -0.05)
+
+    @cached_property
+    def delta_spx_points(self) -> float:
+        return float(analytics.summary(self.position, self.market, breakeven_days=()).delta_spx_points)
+
+
 def _candidates(
     policy: Policy, layer: int, position: Position, market: Market, budget: float, seed: int
 ) -> tuple[list[tuple[Position, Action]], list[str]]:
@@ -475,9 +505,10 @@ def _candidates(
     at risk), with the reasons the others were dropped (rule (e), module doc)."""
     out: list[tuple[Position, Action]] = []
     dropped: list[str] = []
+    exposures = _Exposures(position, market)
     for name in policy.layers[layer - 1].actions:
         try:
-            made = _candidate(policy, name, position, market, budget, seed)
+            made = _candidate(policy, name, exposures, budget, seed)
         except InvalidInputError as exc:
             dropped.append(f"{name}: {exc}")
             continue
@@ -518,9 +549,11 @@ def _sized(
     if round(wanted) < 1:
         return f"{exposure} is {wanted:.2f} contracts' worth: under one to trade"
     n = wanted = int(round(wanted))
+    tried: list[str] = []
     for _ in range(3):
         legs, action = make(n)
         risk = _risk(legs, market, policy, seed)
+        tried.append(f"{n} at {risk:,.0f} $")
         if risk <= budget:
             clipped = "" if n == wanted else f", clipped from {wanted} to fit the budget"
             text = f"{action.description} (offsets {policy.sizing.hedge_share:.0%} of {exposure}{clipped})"
@@ -528,7 +561,10 @@ def _sized(
         n = min(n - 1, math.floor(n * budget / risk)) if risk > 0 else n
         if n < 1:
             break
-    return f"no size fits the {budget:,.0f} $ budget (risk of 1 contract above it)"
+    return (
+        f"no size fits the {budget:,.0f} $ budget (projected risk of {', '.join(tried)}); a larger "
+        "sizing.layer_cap or portfolio value would"
+    )
 
 
 def _spx_move_loss(position: Position, market: Market, move: float) -> float:
@@ -539,9 +575,10 @@ def _spx_move_loss(position: Position, market: Market, move: float) -> float:
 
 
 def _candidate(
-    policy: Policy, name: str, position: Position, market: Market, budget: float, seed: int
+    policy: Policy, name: str, exposures: _Exposures, budget: float, seed: int
 ) -> tuple[Position, Action] | str:
     """One candidate (module doc), or why there is none."""
+    position, market = exposures.position, exposures.market
     share = policy.sizing.hedge_share
     cost_floor = policy.sizing.cost_per_contract
     if name in ("short_vix_calls", "long_vix_calls"):
@@ -549,7 +586,7 @@ def _candidate(
         if built is None:
             return "the call has no value"
         per_point, make = built
-        book = _book_vix_dollars(position, market)
+        book = exposures.vix_dollars
         exposure = f"the book's {book:+,.0f} $ per VIX point"
         wanted = share * -book / per_point if per_point > 0.0 else 0.0
         return _sized(policy, market, seed, budget, wanted, make, exposure)
@@ -559,7 +596,7 @@ def _candidate(
         per_contract = 1000.0 * float(
             market.scenario_vix_futures([expiry], shifts=[1.0], day=0)[0, 0] - future
         )
-        book = _book_vix_dollars(position, market)
+        book = exposures.vix_dollars
         wanted = share * -book / per_contract if per_contract > 0.0 else 0.0
 
         def make_futures(n: int) -> tuple[Position, Action]:
@@ -593,7 +630,7 @@ def _candidate(
             return legs, Action(name, text, float(n), n * debit * 100.0, 0.0)
 
         # gamma and delta together: what the book loses on a 5 % fall, and one spread makes
-        loss = _spx_move_loss(position, market, -0.05)
+        loss = exposures.fall_loss
         gain = -_spx_move_loss(make_spread(1)[0], market, -0.05)
         wanted = share * loss / gain if gain > 0.0 else 0.0
         return _sized(
@@ -617,13 +654,13 @@ def _candidate(
             return f"its projected risk {risk:,.0f} $ is above the {budget:,.0f} $ budget"
         return legs, replace(action, risk=risk)
     if name == "neutralize_delta":
-        s = analytics.summary(position, market, breakeven_days=())
+        delta = exposures.delta_spx_points
         strike = 5.0 * round(market.spot / 5.0)
         prices = {
             "put": round(_spx_price(market, expiry, strike, False), 6),
             "call": round(_spx_price(market, expiry, strike, True), 6),
         }
-        sign = 1 if s.delta_spx_points < 0 else -1  # a reversal (synthetic long) for a short delta
+        sign = 1 if delta < 0 else -1  # a reversal (synthetic long) for a short delta
 
         def make_synthetic(n: int) -> tuple[Position, Action]:
             if sign > 0:
@@ -635,7 +672,7 @@ def _candidate(
             text = f"{n} x {what} at {strike:g}, {expiry:%d %b}"
             return legs, Action(name, text, float(2 * n), 2 * n * cost_floor, 0.0)
 
-        wanted = share * abs(s.delta_spx_points) / 100.0
+        wanted = share * abs(delta) / 100.0
         return _sized(
             policy,
             market,
@@ -643,7 +680,7 @@ def _candidate(
             budget,
             wanted,
             make_synthetic,
-            f"the book's delta of {s.delta_spx_points:+,.0f} SPX points",
+            f"the book's delta of {delta:+,.0f} SPX points",
         )
     raise InvalidInputError(f"unknown action {name!r}")
 
@@ -810,6 +847,7 @@ def decide(
             cvar_before=cvar_before,
             seed=seed,
             why=why,
+            theta_before=greeks_before["theta"],
             prefer_strikes=bool(fired.get("correlation_tightening")),
         )
     irr_numbers: dict[str, float] = {}
@@ -926,23 +964,48 @@ def _move_layer(policy: Policy, state: Any, layer: int, fired: dict[str, bool | 
         + "."
     )
     if regime == 0 and layer == 0 and policy.layers[0].enabled and policy.rules.early_activation:
-        macd, divergence, skew = fired["macd_expanding"], fired["ad_divergence"], fired["skew_steepening"]
-        if policy.rules.skew_alone_triggers and skew:
-            regime = 1
-            why.append(
-                "Early activation (b): the put skew steepens (z-score above "
-                f"{policy.rules.skew_z_threshold:g}), on its own: layer 1 starts below its band."
-            )
-        elif macd is None or (divergence is None and skew is None):
+        outcome = _rule_b(
+            policy.rules, fired["macd_expanding"], fired["ad_divergence"], fired["skew_steepening"]
+        )
+        if outcome == "skipped":
             why.append("Early activation (b) skipped: its inputs (MACD and A/D or skew) are missing.")
-        elif macd and (divergence or skew):
+        elif outcome is not None:
             regime = 1
             why.append(
-                "Early activation (b): bearish MACD histogram expanding while "
-                + ("the A/D line diverges negatively" if divergence else "the put skew steepens")
+                {
+                    "skew": "Early activation (b): the put skew steepens (z-score above "
+                    f"{policy.rules.skew_z_threshold:g}), on its own",
+                    "divergence": "Early activation (b): bearish MACD histogram expanding while the "
+                    "A/D line diverges negatively",
+                    "macd_skew": "Early activation (b): bearish MACD histogram expanding while the put "
+                    "skew steepens",
+                }[outcome]
                 + ": layer 1 starts below its band."
             )
     return regime
+
+
+def _rule_b(rules: Any, macd: bool | None, divergence: bool | None, skew: bool | None) -> str | None:
+    """Rule (b) from its flags (``macd``: a *bearish* MACD expansion; None = input
+    missing): "skew" (steepening on its own, `Rules.skew_alone_triggers`), "divergence" or
+    "macd_skew" (with the MACD), "skipped" (inputs missing) or None (it does not fire)."""
+    if rules.skew_alone_triggers and skew:
+        return "skew"
+    if macd is None or (divergence is None and skew is None):
+        return "skipped"
+    if macd and divergence:
+        return "divergence"
+    if macd and skew:
+        return "macd_skew"
+    return None
+
+
+def early_activation_fires(rules: Any, state: Any) -> bool:
+    """Whether rule (b) would start layer 1 below its band on ``state`` (as `decide`
+    judges it; the backtest asks before running a decision)."""
+    hist, expanding = state.macd_hist, state.macd_expanding
+    bearish = None if expanding is None or hist is None else bool(expanding and hist < 0.0)
+    return _rule_b(rules, bearish, state.ad_divergence, state.skew_steepening) not in (None, "skipped")
 
 
 def _whether_to_act(
@@ -1090,10 +1153,12 @@ def _best_hedge(
     cvar_before: float,
     seed: int,
     why: list[str],
+    theta_before: float,
     prefer_strikes: bool = False,
 ) -> _Chosen | None:
     """Rule (f): the layer's candidates sized within ``budget``, each projected with the
     book; the largest CVaR 95 reduction per dollar of cost (None if none reduces it);
+    ``theta_before``: the book's theta ($/day, from its Greeks) the candidates' is compared to;
     with ``prefer_strikes`` (a correlation tightening fired) the strike adjustments
     that reduce it come first."""
     sizing = policy.sizing
@@ -1105,7 +1170,6 @@ def _best_hedge(
     for text in dropped:
         why.append(f"Candidate dropped: {text}.")
     scored = []
-    theta_before = _theta(position, market)
     for legs, action in candidates:
         after = _cvar(position + legs, market, policy, seed)
         gain = cvar_before - after
