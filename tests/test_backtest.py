@@ -614,7 +614,12 @@ def test_compare_and_verdict_on_the_stress_history(calm_inputs):
     for name, row in (("early", early), ("patient", patient)):
         run = result.runs[name]
         assert row["decisions"] == len(run.decisions)
-        assert row["f_chosen"] == run.metrics()["adjustments"]
+        # every hedge chosen is bought (or edits the condors); rolls buy more, unchosen
+        rolled = run.hedge_log().filter(pl.col("hedge").str.starts_with("roll of hedge")).height
+        assert row["f_chosen"] == run.metrics()["adjustments"] - rolled
+        # issue 15: the book's P&L is its condors' plus its hedges', to the cent
+        split = run.attribution()
+        assert split["total"] == pytest.approx(split["equity_change"], abs=0.005)
     diff = compare(result, "early", "patient", reps=300, seed=4)
     ra = result.runs["early"].equity["equity"].to_numpy()
     rb = result.runs["patient"].equity["equity"].to_numpy()

@@ -46,13 +46,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from alvh import bsm
 from alvh._core.types import FloatArray
+from alvh.backtesting.reference import Vxth
 from alvh.book.instruments import SpxOption
 from alvh.book.position import Position
 from alvh.calendar import next_spx_expiries
@@ -61,7 +62,9 @@ from alvh.market.snapshot import Market
 from alvh.market.ssvi import SsviSurface
 from alvh.market.svi import SviSurface
 from alvh.market.vix import VixFutures
-from alvh.policy.engine import early_activation_fires
+from alvh.policy.decision import Action
+from alvh.policy.engine import STRIKE_ADJUSTMENTS, early_activation_fires, rolled_hedge
+from alvh.policy.exits import HeldHedge, contracts_sold, hedge_exit
 
 if TYPE_CHECKING:
     import polars as pl
@@ -98,7 +101,13 @@ def _check(name: str, value: Any, low: float, high: float, *, integer: bool = Fa
 class CondorRules:
     """When condors are opened and closed (module doc). Defaults: a 16-delta, 50-point
     wide condor every 5 trading days (weekly), 30-45 DTE, closed at 50 % of the credit,
-    at 2x the credit lost, or at 7 DTE; at most 6 open."""
+    at 2x the credit lost, or at 7 DTE; at most 6 open.
+
+    ``schedule = "monthly"`` opens one on the first replay day on or after the previous
+    one's expiry (the first day of the replay to start), on a monthly (third-Friday) SPX
+    expiry; ``wing_delta`` places the long strikes by delta instead of ``wing_width``;
+    ``profit_target`` / ``stop_loss`` None: no such exit (held to ``close_dte``, 0:
+    expiry). `CondorRules.cndr` is the Cboe S&P 500 Iron Condor index's book."""
 
     open_every: int = 5
     dte_min: int = 30
@@ -106,22 +115,51 @@ class CondorRules:
     short_delta: float = 0.16
     wing_width: float = 50.0
     quantity: int = 1
-    profit_target: float = 0.5
-    stop_loss: float = 2.0
+    profit_target: float | None = 0.5
+    stop_loss: float | None = 2.0
     close_dte: int = 7
     max_open: int = 6
+    schedule: str = "weekly"
+    wing_delta: float | None = None
 
     def __post_init__(self) -> None:
+        if self.schedule not in ("weekly", "monthly"):
+            raise InvalidInputError(
+                f"schedule must be 'weekly' or 'monthly'; got schedule = {self.schedule!r}"
+            )
         _check("open_every", self.open_every, 1, 250, integer=True)
         _check("dte_min", self.dte_min, 1, 730, integer=True)
         _check("dte_max", self.dte_max, self.dte_min, 730, integer=True)
         _check("short_delta", self.short_delta, 0.01, 0.49)
         _check("wing_width", self.wing_width, 5.0, 1000.0)
+        if self.wing_delta is not None:
+            _check("wing_delta", self.wing_delta, 0.001, self.short_delta - 0.001)
         _check("quantity", self.quantity, 1, 10_000, integer=True)
-        _check("profit_target", self.profit_target, 0.01, 1.0)
-        _check("stop_loss", self.stop_loss, 0.1, 100.0)
+        if self.profit_target is not None:
+            _check("profit_target", self.profit_target, 0.01, 1.0)
+        if self.stop_loss is not None:
+            _check("stop_loss", self.stop_loss, 0.1, 100.0)
         _check("close_dte", self.close_dte, 0, self.dte_min - 1, integer=True)
         _check("max_open", self.max_open, 1, 1000, integer=True)
+
+    @classmethod
+    def cndr(cls, quantity: int = 1) -> CondorRules:
+        """The Cboe S&P 500 Iron Condor index (CNDR) as condor rules: at each monthly
+        (third-Friday) roll, sell the next month's SPX condor, short strikes near 20 delta,
+        long wings near 5 delta, held to expiry (settled at the close of the expiry day, a
+        close-based stand-in for the index's morning settlement and 11:00 roll)."""
+        return cls(
+            schedule="monthly",
+            dte_min=21,
+            dte_max=50,
+            short_delta=0.20,
+            wing_delta=0.05,
+            quantity=quantity,
+            profit_target=None,
+            stop_loss=None,
+            close_dte=0,
+            max_open=1,
+        )
 
 
 @dataclass(frozen=True)
@@ -159,15 +197,27 @@ class Assumptions:
 
 @dataclass(frozen=True)
 class Replay:
-    """The replay's daily ``equity`` frame (date, spx, vix, rate, cash, open_value,
-    hedge_value, equity, open_condors, layer, hedge_spend, hedge_proceeds), its
-    ``trades`` (one row per condor: opened, closed, expiry, strikes, credit, exit value,
-    P&L net of costs, costs, reason) and its ``hedges`` (one row per hedge: bought,
-    sold (null while held at the end), layer, what it was, $ paid with costs, $
-    received net of costs (or its model value at the end), P&L, exit reason), in $.
+    """A replay's frames, in $:
 
-    A hedge's P&L over any stretch of days is the change of ``hedge_value`` plus the
-    ``hedge_proceeds`` minus the ``hedge_spend`` of the days in it."""
+    - ``equity``, one row per day: date, spx, vix, rate, cash, open_value (the condors'
+      model value), hedge_value, equity, open_condors, layer, hedge_spend (bought today,
+      costs included), hedge_proceeds (sold today, net of costs), hedges_held;
+    - ``trades``, one row per condor closed: opened, closed, expiry, short strikes, widest
+      wing, quantity, credit, edit_debit (what the policy's strike edits of it cost, a
+      credit negative) and their number, exit value, P&L net of costs, costs, reason;
+    - ``hedges``, one row per hedge (`Replay.hedge_log`): id, bought, sold (null while
+      held at the end), layer (0: a reference hedge), kind (the action), what it was,
+      paid (premium and costs), peak_value (its highest daily mark), received (every
+      sale net of costs, or the model value of what is still held at the end), pnl,
+      days held, the final exit reason and every event;
+    - ``exits``: every sale of a hedge, by rule (`alvh.policy.exits.EXIT_RULES`, plus
+      "book_closed"): hedge id, date, layer, rule, contracts sold of held, received, the
+      reason in words;
+    - ``edits``: the strike edits made to the condors (date, layer, action, what, $ paid);
+    - ``open_condors``: the condors still open at the end, as ``trades`` rows at their
+      last mark (closed null).
+
+    The book's P&L splits into its condors' and its hedges' (`Replay.attribution`)."""
 
     equity: pl.DataFrame
     trades: pl.DataFrame
@@ -177,10 +227,14 @@ class Replay:
     decisions: tuple[Any, ...] = ()
     policy_name: str = "none"
     hedges: pl.DataFrame | None = None
+    exits: pl.DataFrame | None = None
+    edits: pl.DataFrame | None = None
+    open_condors: pl.DataFrame | None = None
 
     def metrics(self) -> dict[str, float]:
         """`metrics` of this replay's equity curve, plus the hedging: ``hedge_spend``
-        ($ premium and costs paid for hedges), ``adjustments`` (hedges placed),
+        ($ premium and costs paid for hedges), ``hedge_pnl`` (what they returned net),
+        ``adjustments`` (hedges bought, rolls included, and strike edits),
         ``book_exits`` (layer 3 closing or halving the book, `alvh.Rules.irr_action`) and the
         share of days in each layer (``days_layer_0`` .. ``days_layer_3``)."""
         dates = self.equity.get_column("date").to_list()
@@ -192,15 +246,70 @@ class Replay:
             capital=self.assumptions.initial_capital,
         )
         out["hedge_spend"] = float(self.equity.get_column("hedge_spend").sum())
+        hedges = self.hedge_log()
+        edits = 0 if self.edits is None else self.edits.height
+        out["hedge_pnl"] = float(hedges.get_column("pnl").sum()) if hedges.height else 0.0
+        out["adjustments"] = float(hedges.height + edits)
         exits = ("close_book", "reduce_book")
-        out["adjustments"] = float(
-            sum(1 for d in self.decisions if d.actions and d.actions[0].name not in exits)
-        )
         out["book_exits"] = float(sum(1 for d in self.decisions if d.actions and d.actions[0].name in exits))
         layers = self.equity.get_column("layer").to_numpy()
         for k in range(4):
             out[f"days_layer_{k}"] = float(np.mean(layers == k))
         return out
+
+    def hedge_log(self) -> pl.DataFrame:
+        """One row per hedge (the ``hedges`` frame; empty for no hedge)."""
+        import polars as pl
+
+        if self.hedges is None:
+            return pl.DataFrame(schema=_schema(_HEDGE_SCHEMA))
+        return self.hedges
+
+    def attribution(self) -> dict[str, float]:
+        """The book's P&L ($, from the capital to the last day's equity) split: ``condors``
+        (closed condors' P&L net of costs and strike edits, plus the open ones at their
+        last mark less what they cost), ``hedges`` (every hedge's received less paid, those
+        held at their last mark) and ``total`` (their sum, the equity's change to the
+        cent: a test holds it)."""
+        hedges = self.hedge_log()
+        still = [] if self.open_condors is None else self.open_condors.get_column("pnl").to_list()
+        condors = math.fsum(self.trades.get_column("pnl").to_list() + still)
+        hedge_pnl = math.fsum(hedges.get_column("pnl").to_list()) if hedges.height else 0.0
+        last = float(self.equity.get_column("equity")[-1])
+        return {
+            "condors": condors,
+            "hedges": hedge_pnl,
+            "total": condors + hedge_pnl,
+            "equity_change": last - self.assumptions.initial_capital,
+        }
+
+    def layer_attribution(self) -> pl.DataFrame:
+        """Per layer that bought hedges (0: a reference hedge): hedges bought, ``spend``
+        ($ paid), ``payoff`` ($ received, held ones at their last mark), ``net``, and
+        ``days_held`` (hedge-days); the strike edits it made and their cost."""
+        import polars as pl
+
+        hedges = self.hedge_log()
+        by_layer = hedges.group_by("layer").agg(
+            pl.len().alias("hedges"),
+            pl.col("paid").sum().alias("spend"),
+            pl.col("received").sum().alias("payoff"),
+            pl.col("pnl").sum().alias("net"),
+            pl.col("days").sum().alias("days_held"),
+        )
+        edits = self.edits if self.edits is not None else pl.DataFrame(schema=_schema(_EDIT_SCHEMA))
+        edit_layers = edits.group_by("layer").agg(
+            pl.len().alias("edits"), pl.col("paid").sum().alias("edit_paid")
+        )
+        joined = by_layer.join(edit_layers, on="layer", how="full", coalesce=True)
+        return (
+            joined.with_columns(
+                pl.col("hedges", "days_held", "edits").fill_null(0).cast(pl.Int64),
+                pl.col("spend", "payoff", "net", "edit_paid").fill_null(0.0),
+            )
+            .select("layer", "hedges", "spend", "payoff", "net", "days_held", "edits", "edit_paid")
+            .sort("layer")
+        )
 
 
 @dataclass
@@ -209,16 +318,40 @@ class _Open:
     opened: dt.date
     credit: float  # $ model credit received (positive for a sold condor), before costs
     costs: float  # $ commissions and slippage paid so far
+    debit: float = 0.0  # $ paid (credit: negative) for the policy's strike edits of it
+    edits: int = 0  # strike edits (rolls, tightenings) made to it
 
 
 @dataclass
 class _Hedge:
+    number: int  # 1, 2, ... in the order bought (the hedge log's id)
     position: Position
+    name: str  # the action that bought it (`alvh.policy.config.ACTIONS`)
     layer: int  # the layer that placed it
-    risk: float  # $ at risk (what the caps bound)
+    risk: float  # $ at risk (what the caps bound), for what is still held
     bought: dt.date
     paid: float  # $ premium and costs paid
     description: str
+    basis: float  # $ premium paid for what is still held (the take-profit's "cost")
+    vix_peak: float  # highest VIX close since bought
+    peak_value: float = 0.0  # highest model value of what is held, $
+    received: float = 0.0  # $ from sales so far, net of costs
+    took_profit: bool = False
+    events: list[str] = field(default_factory=list)
+
+    @property
+    def units(self) -> int:
+        """Whole hedges held: the greatest common divisor of the legs' quantities (n put
+        spreads: legs of +n and -n; n conversions: four legs of n)."""
+        return math.gcd(*(abs(leg.quantity) for leg in self.position.legs))
+
+
+def _scaled(position: Position, units: int, new_units: int) -> Position:
+    """``position`` (``units`` hedges) cut to ``new_units`` of them."""
+    return Position(
+        tuple(replace(leg, quantity=leg.quantity // units * new_units) for leg in position.legs),
+        name=position.name,
+    )
 
 
 def _value_any(position: Position, market: Market) -> float:
@@ -273,8 +406,9 @@ def _fill_costs(position: Position, costs: Costs) -> float:
 
 
 def _expiry(day: dt.date, rules: CondorRules) -> dt.date | None:
-    # Enough Fridays to reach dte_max (one a week, plus the partial weeks at both ends).
-    for expiry in next_spx_expiries(day, rules.dte_max // 7 + 2, schedule="weekly"):
+    # Enough Fridays (or months) to reach dte_max, plus the partial ones at both ends.
+    count = rules.dte_max // 7 + 2 if rules.schedule == "weekly" else rules.dte_max // 28 + 2
+    for expiry in next_spx_expiries(day, count, schedule=rules.schedule):
         dte = (expiry - day).days
         if rules.dte_min <= dte <= rules.dte_max:
             return expiry
@@ -401,7 +535,8 @@ def replay(
     spx_close, vix_close = _closes(spx, "spx"), _closes(vix, "vix")
     days = _days(spx_close, vix_close, start, end)
     rate_on = _rates_on(rates, days, assumptions.rate)
-    if policy is not None and states is None:
+    reference = isinstance(policy, Vxth)
+    if policy is not None and not reference and states is None:
         states = daily_states(spx, vix, rules=policy.rules, inputs=inputs)
     book = _Book(condors, costs, assumptions, policy=policy, states=states, seed=seed)
     # The order of the steps within a day is part of every published number: a condor
@@ -417,17 +552,25 @@ def replay(
             vol_model=assumptions.vol_model,
         )
         book.settle_and_close(day, market)
-        if index % condors.open_every == 0:
+        if book.opens_today(index, day):
             book.open_condor(day, market)
-        spend = book.policy_step(index, day, market) if policy is not None else 0.0
+        if policy is None:
+            spend = 0.0
+        elif reference:
+            spend = book.reference_step(day, market)
+        else:
+            spend = book.policy_step(index, day, market)
         book.record(day, market, spx=spx_close[day], vix=vix_close[day], hedge_spend=spend)
         if progress is not None and (index % 20 == 19 or index == len(days) - 1):
             progress(index + 1, len(days))
-    equity, trades, hedges = book.frames()
+    frames = book.frames()
     return Replay(
-        equity=equity,
-        trades=trades,
-        hedges=hedges,
+        equity=frames["equity"],
+        trades=frames["trades"],
+        hedges=frames["hedges"],
+        exits=frames["exits"],
+        edits=frames["edits"],
+        open_condors=frames["open_condors"],
         condors=condors,
         costs=costs,
         assumptions=assumptions,
@@ -436,10 +579,76 @@ def replay(
     )
 
 
+#: The frames' columns and Polars types (by name: polars loads on first use).
+_TRADE_SCHEMA = {
+    "opened": "Date",
+    "closed": "Date",
+    "expiry": "Date",
+    "short_put": "Float64",
+    "short_call": "Float64",
+    "width": "Float64",
+    "quantity": "Int64",
+    "credit": "Float64",
+    "edit_debit": "Float64",
+    "edits": "Int64",
+    "exit_value": "Float64",
+    "pnl": "Float64",
+    "costs": "Float64",
+    "reason": "String",
+}
+_HEDGE_SCHEMA = {
+    "hedge_id": "Int64",
+    "bought": "Date",
+    "sold": "Date",
+    "layer": "Int64",
+    "kind": "String",
+    "hedge": "String",
+    "paid": "Float64",
+    "peak_value": "Float64",
+    "received": "Float64",
+    "pnl": "Float64",
+    "days": "Int64",
+    "reason": "String",
+    "events": "String",
+}
+_EXIT_SCHEMA = {
+    "hedge_id": "Int64",
+    "date": "Date",
+    "layer": "Int64",
+    "rule": "String",
+    "sold": "Int64",
+    "of": "Int64",
+    "received": "Float64",
+    "reason": "String",
+}
+_EDIT_SCHEMA = {"date": "Date", "layer": "Int64", "action": "String", "edit": "String", "paid": "Float64"}
+_EQUITY_COLUMNS = (
+    "date",
+    "spx",
+    "vix",
+    "rate",
+    "cash",
+    "open_value",
+    "hedge_value",
+    "equity",
+    "open_condors",
+    "layer",
+    "hedge_spend",
+    "hedge_proceeds",
+    "hedges_held",
+)
+
+
+def _schema(names: Mapping[str, str]) -> dict[str, Any]:
+    import polars as pl
+
+    return {name: getattr(pl, kind) for name, kind in names.items()}
+
+
 class _Book:
     """The replay's book between days: cash, the open condors and hedges, the policy's
-    layer, and what is recorded (trades, decisions, the daily equity rows). One method
-    per step of a day, called in `replay`'s order."""
+    layer, and what is recorded (trades, hedges, their exits, decisions, the daily equity
+    rows). One method per step of a day, called in `replay`'s order."""
 
     def __init__(
         self,
@@ -458,47 +667,20 @@ class _Book:
         self.hedges: list[_Hedge] = []
         self.decisions: list[Any] = []
         self.layer, self.acted = 0, 0
+        self.bought = 0  # hedges bought so far (their numbers)
+        self.next_open: dt.date | None = None  # a monthly schedule's next roll day
+        self.next_hedge: dt.date | None = None  # a reference hedge's next roll day
         self.previous_equity = self.cash  # the base of the policy's caps
         self.proceeds = 0.0  # $ from hedges sold today
         self.marks: dict[int, float] = {}  # id of an open condor -> today's mark
         self.hedge_marks: list[float] = []  # each held hedge's model value at the last record
-        self.hedge_rows: dict[str, list[Any]] = {
-            k: [] for k in ("bought", "sold", "layer", "hedge", "paid", "received", "pnl", "reason")
-        }
-        self.rows: dict[str, list[Any]] = {
-            k: []
-            for k in (
-                "date",
-                "spx",
-                "vix",
-                "rate",
-                "cash",
-                "open_value",
-                "hedge_value",
-                "equity",
-                "open_condors",
-                "layer",
-                "hedge_spend",
-                "hedge_proceeds",
-            )
-        }
-        self.trades: dict[str, list[Any]] = {
-            k: []
-            for k in (
-                "opened",
-                "closed",
-                "expiry",
-                "short_put",
-                "short_call",
-                "width",
-                "quantity",
-                "credit",
-                "exit_value",
-                "pnl",
-                "costs",
-                "reason",
-            )
-        }
+        self.hedge_rows: dict[str, list[Any]] = {k: [] for k in _HEDGE_SCHEMA}
+        self.exit_rows: dict[str, list[Any]] = {k: [] for k in _EXIT_SCHEMA}
+        self.edit_rows: dict[str, list[Any]] = {k: [] for k in _EDIT_SCHEMA}
+        self.rows: dict[str, list[Any]] = {k: [] for k in _EQUITY_COLUMNS}
+        self.trades: dict[str, list[Any]] = {k: [] for k in _TRADE_SCHEMA}
+
+    # ------------------------------------------------------------------ condors
 
     def settle_and_close(self, day: dt.date, market: Market) -> None:
         """Mark each open condor: settle it at expiry, or close it at the profit target,
@@ -510,12 +692,12 @@ class _Book:
         for item, mark in zip(self.condors, marks):
             expiry = item.position.legs[0].expiry
             value = float(mark)
-            pnl = item.credit + value
+            pnl = item.credit - item.debit + value
             if expiry <= day:  # settled at intrinsic: no fill, no costs
                 self._close(item, day, value, "expiry", 0.0)
-            elif pnl >= rules.profit_target * item.credit:
+            elif rules.profit_target is not None and pnl >= rules.profit_target * item.credit:
                 self._close(item, day, value, "profit target", _fill_costs(item.position, costs))
-            elif pnl <= -rules.stop_loss * item.credit:
+            elif rules.stop_loss is not None and pnl <= -rules.stop_loss * item.credit:
                 self._close(item, day, value, "stop loss", _fill_costs(item.position, costs))
             elif (expiry - day).days <= rules.close_dte:
                 self._close(item, day, value, "dte", _fill_costs(item.position, costs))
@@ -524,25 +706,39 @@ class _Book:
                 self.marks[id(item)] = value
         self.condors = still
 
-    def _close(self, item: _Open, day: dt.date, value: float, reason: str, fees: float) -> None:
-        """Take a condor's exit ``value`` less ``fees`` into cash and write its trade row."""
-        self.cash += value - fees
+    def _close(self, item: _Open, day: dt.date | None, value: float, reason: str, fees: float) -> None:
+        """Take a condor's exit ``value`` less ``fees`` into cash and write its trade row
+        (``day`` None: still open at the end, its row at its last mark, no cash moved)."""
+        if day is not None:
+            self.cash += value - fees
         legs = [leg for leg in item.position.legs if isinstance(leg, SpxOption)]
         puts = [leg.strike for leg in legs if not leg.is_call and leg.quantity < 0]
         calls = [leg.strike for leg in legs if leg.is_call and leg.quantity < 0]
+        long_puts = [leg.strike for leg in legs if not leg.is_call and leg.quantity > 0]
+        long_calls = [leg.strike for leg in legs if leg.is_call and leg.quantity > 0]
+        widths = [s - lp for s, lp in zip(puts, long_puts)] + [lc - s for s, lc in zip(calls, long_calls)]
         trades = self.trades
         trades["opened"].append(item.opened)
         trades["closed"].append(day)
         trades["expiry"].append(legs[0].expiry)
         trades["short_put"].append(puts[0] if puts else None)
         trades["short_call"].append(calls[0] if calls else None)
-        trades["width"].append(self.rules.wing_width)
+        trades["width"].append(max(widths) if widths else self.rules.wing_width)
         trades["quantity"].append(self.rules.quantity)
         trades["credit"].append(item.credit)
+        trades["edit_debit"].append(item.debit)
+        trades["edits"].append(item.edits)
         trades["exit_value"].append(value)
-        trades["pnl"].append(item.credit + value - item.costs - fees)
+        trades["pnl"].append(item.credit - item.debit + value - item.costs - fees)
         trades["costs"].append(item.costs + fees)
         trades["reason"].append(reason)
+
+    def opens_today(self, index: int, day: dt.date) -> bool:
+        """Whether the schedule sells a condor today (weekly: every ``open_every``-th
+        replay day; monthly: on or after the last one's expiry)."""
+        if self.rules.schedule == "weekly":
+            return index % self.rules.open_every == 0
+        return self.next_open is None or day >= self.next_open
 
     def open_condor(self, day: dt.date, market: Market) -> None:
         """Sell the scheduled condor, if fewer than ``max_open`` are open, an expiry fits
@@ -559,26 +755,84 @@ class _Book:
             short_delta=rules.short_delta,
             wing_width=rules.wing_width,
             quantity=rules.quantity,
+            wing_delta=rules.wing_delta,
         )
         credit = position.credit
         fees = _fill_costs(position, self.costs)
         if credit > 0.0:
             self.cash += credit - fees
             self.condors.append(_Open(position, day, credit, fees))
+            self.next_open = target
+
+    def _edit_condors(self, day: dt.date, trade: Position, layer: int, action: Any) -> float:
+        """A strike adjustment (`alvh.policy.engine.STRIKE_ADJUSTMENTS`) made to the condors
+        it moves, for good: each closed leg is replaced by its moved leg, the debit (credit:
+        negative) and costs are the condor's; $ paid."""
+        half = len(trade.legs) // 2  # `engine._move`: the closing legs, then the opening ones
+        paid = 0.0
+        for close, opened in zip(trade.legs[:half], trade.legs[half:]):
+            assert isinstance(close, SpxOption) and isinstance(opened, SpxOption)
+            owner = next(
+                (
+                    item
+                    for item in self.condors
+                    if any(
+                        isinstance(leg, SpxOption)
+                        and (leg.expiry, leg.strike, leg.is_call, leg.quantity)
+                        == (close.expiry, close.strike, close.is_call, -close.quantity)
+                        for leg in item.position.legs
+                    )
+                ),
+                None,
+            )
+            if owner is None:  # the engine moves only legs of the book it was given
+                raise InvalidInputError(f"{day}: the strike edit moves a leg no open condor holds: {close}")
+            legs = list(owner.position.legs)
+            at = next(
+                i
+                for i, leg in enumerate(legs)
+                if isinstance(leg, SpxOption)
+                and (leg.expiry, leg.strike, leg.is_call, leg.quantity)
+                == (close.expiry, close.strike, close.is_call, -close.quantity)
+            )
+            legs[at] = opened
+            owner.position = Position(tuple(legs), name=owner.position.name)
+            self.marks.pop(id(owner), None)  # re-marked with its new legs by `record`
+            debit = close.entry_cost + opened.entry_cost
+            fees = _fill_costs(Position((close, opened)), self.costs)
+            owner.debit += debit
+            owner.costs += fees
+            paid += debit + fees
+            self.cash -= debit + fees
+        for item in self.condors:
+            item.edits += any(leg in trade.legs for leg in item.position.legs)
+        rows = self.edit_rows
+        rows["date"].append(day)
+        rows["layer"].append(layer)
+        rows["action"].append(action.name)
+        rows["edit"].append(action.description)
+        rows["paid"].append(paid)
+        return paid
+
+    # ------------------------------------------------------------------ hedges
 
     def policy_step(self, index: int, day: dt.date, market: Market) -> float:
-        """Sell the hedges that are done, run the policy, buy its hedge; $ spent on it."""
-        self._sell_hedges(day, market)
+        """The held hedges' exits (and rolls), the policy's decision, its trade; $ spent."""
+        self.proceeds = 0.0
+        spend = self._exits(index, day, market)
         decision = self._decide(index, day, market)
-        spend = 0.0
         if decision is not None and decision.actions:
-            if decision.actions[0].name in ("close_book", "reduce_book"):
-                everything = decision.actions[0].name == "close_book"
+            action = decision.actions[0]
+            if action.name in ("close_book", "reduce_book"):
+                everything = action.name == "close_book"
                 self._exit_condors(day, market, everything)
                 if everything:  # the whole book goes: its hedges with it
-                    self._sell_hedges(day, market, reason="layer 3: book closed", all_of_them=True)
+                    for held in list(self.hedges):
+                        self._sell(held, day, market, 1.0, "book_closed", "layer 3: book closed")
+            elif action.name in STRIKE_ADJUSTMENTS:
+                self._edit_condors(day, decision.hedge(), self.layer, action)
             else:
-                spend += self._buy_hedge(decision)
+                spend += self._buy(decision.hedge(), action, self.layer, day, market)
         return spend
 
     def _exit_condors(self, day: dt.date, market: Market, everything: bool) -> None:
@@ -587,7 +841,10 @@ class _Book:
         if not self.condors:
             return
         marks = [float(m) for m in _values([item.position for item in self.condors], market)]
-        order = sorted(range(len(self.condors)), key=lambda i: self.condors[i].credit + marks[i])
+        order = sorted(
+            range(len(self.condors)),
+            key=lambda i: self.condors[i].credit - self.condors[i].debit + marks[i],
+        )
         count = len(order) if everything else math.ceil(len(order) / 2)
         chosen = set(order[:count])
         kept = []
@@ -600,36 +857,153 @@ class _Book:
                 kept.append(item)
         self.condors = kept
 
-    def _sell_hedges(
-        self, day: dt.date, market: Market, *, reason: str | None = None, all_of_them: bool = False
-    ) -> None:
-        """Sell each hedge whose layer is gone or whose first expiry is a day away (every
-        hedge with ``all_of_them``, for ``reason``)."""
-        kept: list[_Hedge] = []
-        if not all_of_them:
-            self.proceeds = 0.0
-        for held in self.hedges:
-            first = min(leg.expiry for leg in held.position.legs)
-            if all_of_them or held.layer > self.layer or (first - day).days <= 1:
-                received = _value_any(held.position, market) - _fill_costs(held.position, self.costs)
-                self.cash += received
-                self.proceeds += received
-                why = reason or (f"layer {held.layer} left" if held.layer > self.layer else "expiry")
-                self._hedge_row(held, day, received, why)
-            else:
-                kept.append(held)
-        self.hedges = kept
+    def _buy(self, legs: Position, action: Any, layer: int, day: dt.date, market: Market) -> float:
+        """Buy ``legs`` (the action's hedge) at their model prices plus costs; $ paid."""
+        paid = -legs.credit + _fill_costs(legs, self.costs)
+        self.cash -= paid
+        self.bought += 1
+        self.hedges.append(
+            _Hedge(
+                number=self.bought,
+                position=legs,
+                name=action.name,
+                layer=layer,
+                risk=action.risk,
+                bought=day,
+                paid=paid,
+                description=action.description,
+                basis=max(-legs.credit, 0.0),  # premium: futures and conversions have none
+                vix_peak=float(market.vix),
+            )
+        )
+        return paid
 
-    def _hedge_row(self, held: _Hedge, sold: dt.date | None, received: float, reason: str) -> None:
+    def _sell(
+        self,
+        held: _Hedge,
+        day: dt.date,
+        market: Market,
+        share: float,
+        rule: str,
+        text: str,
+        *,
+        fees: bool = True,
+    ) -> float:
+        """Sell ``share`` of ``held`` (whole hedges) at model value less costs (``fees``
+        False: settled at expiry, no fill); log the exit (and the hedge's row once all of
+        it is sold); $ received."""
+        units = held.units
+        sold = contracts_sold(units, share)
+        part = held.position if sold == units else _scaled(held.position, units, sold)
+        value = _value_any(part, market)
+        received = value - (_fill_costs(part, self.costs) if fees else 0.0)
+        self.cash += received
+        self.proceeds += received
+        held.received += received
+        rows = self.exit_rows
+        rows["hedge_id"].append(held.number)
+        rows["date"].append(day)
+        rows["layer"].append(held.layer)
+        rows["rule"].append(rule)
+        rows["sold"].append(sold)
+        rows["of"].append(units)
+        rows["received"].append(received)
+        rows["reason"].append(text)
+        held.events.append(f"{day}: {text} ({sold} of {units}, {received:+,.0f} $)")
+        if sold == units:
+            self.hedges.remove(held)
+            self._hedge_row(held, day, text)
+        else:
+            keep = units - sold
+            held.position = _scaled(held.position, units, keep)
+            held.basis *= keep / units
+            held.risk *= keep / units
+        return received
+
+    def _exits(self, index: int, day: dt.date, market: Market) -> float:
+        """Each held hedge's exit rules (`alvh.policy.exits.hedge_exit`) on today's close:
+        sell, sell a share, or roll; $ spent on rolls."""
+        spend = 0.0
+        vix = float(market.vix)
+        for held in list(self.hedges):
+            held.vix_peak = max(held.vix_peak, vix)
+            value = _value_any(held.position, market)
+            first = min(leg.expiry for leg in held.position.legs)
+            found = hedge_exit(
+                self.policy.layers,
+                HeldHedge(
+                    layer=held.layer,
+                    cost=held.basis,
+                    value=value,
+                    vix_peak=held.vix_peak,
+                    days_to_expiry=(first - day).days,
+                    took_profit=held.took_profit,
+                ),
+                layer=self.layer,
+                vix=vix,
+            )
+            if found is None:
+                continue
+            if found.rule == "roll":
+                spend += self._roll(index, held, day, market, found.text)
+                continue
+            if found.rule == "take_profit":
+                held.took_profit = True
+            self._sell(held, day, market, found.share, found.rule, found.text)
+            if found.restrike:  # the layer may buy again today (at today's strikes)
+                self.acted = min(self.acted, held.layer - 1)
+        return spend
+
+    def _roll(self, index: int, held: _Hedge, day: dt.date, market: Market, text: str) -> float:
+        """Sell ``held`` and buy the same kind on the next expiry, sized again to the book
+        (without it) within what the caps leave; $ paid for the new one."""
+        policy = self.policy
+        book = Position(
+            tuple(leg for item in self.condors for leg in item.position.legs)
+            + tuple(leg for other in self.hedges if other is not held for leg in other.position.legs)
+        )
+        committed = math.fsum(other.risk for other in self.hedges if other is not held)
+        budget = min(
+            policy.sizing.layer_cap * self.capital, policy.sizing.total_cap * self.capital - committed
+        )
+        made = (
+            rolled_hedge(policy, held.name, book, market, budget=budget, seed=self.seed + index)
+            if budget > 0.0 and book.legs
+            else "the caps leave no budget"
+            if budget <= 0.0
+            else "no open condor to hedge"
+        )
+        if isinstance(made, str):
+            self._sell(held, day, market, 1.0, "expiry", f"{text}; nothing bought: {made}")
+            return 0.0
+        legs, action = made
+        self._sell(held, day, market, 1.0, "roll", f"{text}: rolled to hedge {self.bought + 1}")
+        return self._buy(
+            legs,
+            replace(action, description=f"roll of hedge {held.number}: {action.description}"),
+            held.layer,
+            day,
+            market,
+        )
+
+    def _hedge_row(self, held: _Hedge, sold: dt.date | None, reason: str, value: float = 0.0) -> None:
+        """The hedge log's row of ``held`` (``value``: the model value of what is still
+        held, at the end of the replay)."""
         rows = self.hedge_rows
+        received = held.received + value
+        rows["hedge_id"].append(held.number)
         rows["bought"].append(held.bought)
         rows["sold"].append(sold)
         rows["layer"].append(held.layer)
+        rows["kind"].append(held.name)
         rows["hedge"].append(held.description)
         rows["paid"].append(held.paid)
+        rows["peak_value"].append(held.peak_value)
         rows["received"].append(received)
         rows["pnl"].append(received - held.paid)
+        rows["days"].append(((sold or self.rows["date"][-1]) - held.bought).days)
         rows["reason"].append(reason)
+        rows["events"].append("; ".join(held.events))
 
     def _decide(self, index: int, day: dt.date, market: Market) -> Any:
         """Move the layer; on a day the decision could change something, run
@@ -668,22 +1042,38 @@ class _Book:
         self.layer, self.acted = decision.layer_after, int(decision.extra["acted"])
         return decision
 
-    def _buy_hedge(self, decision: Any) -> float:
-        """Buy the decision's hedge at its model prices plus costs; $ paid."""
-        hedge = decision.hedge()
-        paid = -hedge.credit + _fill_costs(hedge, self.costs)
-        self.cash -= paid
-        action = decision.actions[0]
-        self.hedges.append(_Hedge(hedge, self.layer, action.risk, decision.date, paid, action.description))
-        return paid
+    def reference_step(self, day: dt.date, market: Market) -> float:
+        """A `alvh.backtesting.reference.Vxth` policy: on the first day and on each VIX
+        expiry, settle the expiring calls and buy the month's; $ spent."""
+        from alvh.calendar import vix_expiries_after
+
+        self.proceeds = 0.0
+        if self.next_hedge is not None and day < self.next_hedge:
+            return 0.0
+        for held in list(self.hedges):  # held to expiry: settled, no fill
+            self._sell(held, day, market, 1.0, "expiry", "VXTH: settled at expiry", fees=False)
+        self.next_hedge = vix_expiries_after(day, 1)[0]
+        if not self.condors:
+            return 0.0
+        made = self.policy.calls(market, self.capital)
+        if made is None:
+            return 0.0
+        legs, text = made
+        premium = -legs.credit
+        contracts = float(sum(abs(leg.quantity) for leg in legs.legs))
+        return self._buy(legs, Action("vxth_calls", text, contracts, premium, premium), 0, day, market)
+
+    # ------------------------------------------------------------------ the day's row
 
     def record(self, day: dt.date, market: Market, *, spx: float, vix: float, hedge_spend: float) -> None:
         """The day's equity row: cash plus the model value of the open condors and hedges."""
-        fresh = [item for item in self.condors if id(item) not in self.marks]  # opened today
+        fresh = [item for item in self.condors if id(item) not in self.marks]  # opened or edited today
         for item, mark in zip(fresh, _values([item.position for item in fresh], market)):
             self.marks[id(item)] = float(mark)
         open_value = math.fsum(self.marks[id(item)] for item in self.condors)
         self.hedge_marks = [_value_any(held.position, market) for held in self.hedges]
+        for held, mark in zip(self.hedges, self.hedge_marks):
+            held.peak_value = max(held.peak_value, mark)
         hedge_value = math.fsum(self.hedge_marks)
         self.previous_equity = self.cash + open_value + hedge_value
         rows = self.rows
@@ -699,45 +1089,27 @@ class _Book:
         rows["layer"].append(self.layer)
         rows["hedge_spend"].append(hedge_spend)
         rows["hedge_proceeds"].append(self.proceeds)
+        rows["hedges_held"].append(len(self.hedges))
         self.proceeds = 0.0
 
-    def frames(self) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-        """The equity rows, the trades and the hedges as Polars frames (hedges still held
-        at the end at their last model value, not sold)."""
+    def frames(self) -> dict[str, pl.DataFrame]:
+        """The equity rows, trades, hedges, exits and strike edits as Polars frames (the
+        hedges still held at the end at their last model value, not sold)."""
         import polars as pl
 
         for held, mark in zip(self.hedges, self.hedge_marks):
-            self._hedge_row(held, None, mark, "held at the end (model value)")
-        hedge_schema = {
-            "bought": pl.Date,
-            "sold": pl.Date,
-            "layer": pl.Int64,
-            "hedge": pl.String,
-            "paid": pl.Float64,
-            "received": pl.Float64,
-            "pnl": pl.Float64,
-            "reason": pl.String,
+            self._hedge_row(held, None, "held at the end (model value)", mark)
+        closed = pl.DataFrame(self.trades, schema=_schema(_TRADE_SCHEMA))
+        for item in self.condors:  # a row each, at its last mark, so the frames add up
+            self._close(item, None, self.marks[id(item)], "open at the end (model value)", 0.0)
+        return {
+            "equity": pl.DataFrame(self.rows),
+            "trades": closed,
+            "open_condors": pl.DataFrame(self.trades, schema=_schema(_TRADE_SCHEMA)).slice(closed.height),
+            "hedges": pl.DataFrame(self.hedge_rows, schema=_schema(_HEDGE_SCHEMA)),
+            "exits": pl.DataFrame(self.exit_rows, schema=_schema(_EXIT_SCHEMA)),
+            "edits": pl.DataFrame(self.edit_rows, schema=_schema(_EDIT_SCHEMA)),
         }
-
-        trade_schema = {
-            "opened": pl.Date,
-            "closed": pl.Date,
-            "expiry": pl.Date,
-            "short_put": pl.Float64,
-            "short_call": pl.Float64,
-            "width": pl.Float64,
-            "quantity": pl.Int64,
-            "credit": pl.Float64,
-            "exit_value": pl.Float64,
-            "pnl": pl.Float64,
-            "costs": pl.Float64,
-            "reason": pl.String,
-        }
-        return (
-            pl.DataFrame(self.rows),
-            pl.DataFrame(self.trades, schema=trade_schema),
-            pl.DataFrame(self.hedge_rows, schema=hedge_schema),
-        )
 
 
 def metrics(

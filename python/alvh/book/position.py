@@ -287,6 +287,7 @@ class Position:
         wing_width: float = 50.0,
         quantity: int = 1,
         name: str = "",
+        wing_delta: float | None = None,
     ) -> Position:
         """An SPX iron condor whose short strikes have BSM spot delta nearest ±``short_delta``.
 
@@ -294,7 +295,10 @@ class Position:
         strike (nearest the forward), the short put is the first strike whose
         put |delta| is <= ``short_delta`` or the strike just inside it, whichever
         is closer to the target (a tie goes to the farther one); the same for the
-        short call. Long strikes are ``wing_width`` points further out. Deltas and
+        short call. Long strikes are ``wing_width`` points further out, or with
+        ``wing_delta`` (below ``short_delta``; the Cboe CNDR index's 5-delta wings) the
+        strikes found the same way for that delta, walking out from the shorts (at least
+        one strike beyond them). Deltas and
         entry prices are `alvh.bsm` with ``market.spx_vol`` per strike,
         ``market.spot``, ``market.rate``, ``market.div`` and ``market.t(expiry)``
         (model mid prices, not rounded to a tick).
@@ -332,7 +336,22 @@ class Position:
         i_atm = int(np.searchsorted(strikes, atm))
         short_put = _first_crossing(strikes[i_atm::-1], put_delta[i_atm::-1], target, "put")
         short_call = _first_crossing(strikes[i_atm:], call_delta[i_atm:], target, "call")
-        long_put, long_call = short_put - wing, short_call + wing
+        if wing_delta is None:
+            long_put, long_call = short_put - wing, short_call + wing
+        else:
+            far = float(wing_delta)
+            if not 0.0 < far < target:
+                raise _invalid(
+                    "wing_delta",
+                    wing_delta,
+                    f"wing_delta must be in (0, short_delta = {target:g}); got {wing_delta!r}",
+                )
+            i_put = int(np.searchsorted(strikes, short_put)) - 1
+            i_call = int(np.searchsorted(strikes, short_call)) + 1
+            if i_put < 0 or i_call >= strikes.size:
+                raise _invalid("wing_delta", wing_delta, "no strike beyond the short strikes for the wings")
+            long_put = _first_crossing(strikes[i_put::-1], put_delta[i_put::-1], far, "put")
+            long_call = _first_crossing(strikes[i_call:], call_delta[i_call:], far, "call")
         if long_put <= 0.0:
             raise _invalid(
                 "wing_width",

@@ -98,7 +98,23 @@ def _whole(field_name: str, value: Any, low: int, high: int) -> int:
 class Layer:
     """One protection layer: its VIX band ``[start, end)`` (``end`` None: open above),
     the ``exit_buffer`` (VIX points below ``start`` before the layer is left), whether
-    it is ``enabled`` (entered at all) and its candidate ``actions`` (`ACTIONS` keys)."""
+    it is ``enabled`` (entered at all) and its candidate ``actions`` (`ACTIONS` keys).
+
+    The exits of the hedges it buys (`alvh.policy.exits`; each optional, besides the two
+    that always apply: the layer left, the hedge's expiry):
+
+    - ``take_profit``: sell ``take_profit_share`` of a hedge (all by default) when it is
+      worth ``take_profit`` times what it cost (a multiple above 1; None: never);
+    - ``vix_retrace``: sell it when the VIX has fallen this share (in (0, 1)) from its
+      highest close since the hedge was bought (None: never);
+    - ``restrike``: after either sale, while the layer holds, the layer may buy a new
+      hedge (at today's strikes) as if it had not acted;
+    - ``roll``: a hedge at its roll date (``roll_days`` calendar days or fewer before its
+      first expiry) while its layer holds is sold and the same kind bought on the next
+      expiry, sized again within the caps; without it (or once the layer is left) it is
+      sold then.
+
+    Defaults: the walk-forward choice of `alvh.policy.exits` (`EXIT_DEFAULTS`)."""
 
     number: int
     start: float
@@ -106,6 +122,12 @@ class Layer:
     exit_buffer: float
     actions: tuple[str, ...]
     enabled: bool = True
+    take_profit: float | None = None
+    take_profit_share: float = 1.0
+    vix_retrace: float | None = None
+    restrike: bool = False
+    roll: bool = True
+    roll_days: int = 1
 
     def __post_init__(self) -> None:
         prefix = f"layers[{self.number}]"
@@ -129,8 +151,28 @@ class Layer:
                 raise _bad(f"{prefix}.actions[{i}]", action, f"one of {', '.join(sorted(ACTIONS))}")
         if len(set(actions)) != len(actions):
             raise _bad(f"{prefix}.actions", list(actions), "without repeats")
-        if not isinstance(self.enabled, bool):
-            raise InputTypeError(f"{prefix}.enabled must be true or false")
+        for name in ("enabled", "restrike", "roll"):
+            if not isinstance(getattr(self, name), bool):
+                raise InputTypeError(f"{prefix}.{name} must be true or false")
+        if self.take_profit is not None:
+            multiple = _number(f"{prefix}.take_profit", self.take_profit)
+            if not 1.0 < multiple <= 1000.0:
+                raise _bad(
+                    f"{prefix}.take_profit",
+                    multiple,
+                    "a multiple of the hedge's cost above 1 (at 1 or below the 'profit' is a loss)",
+                )
+            object.__setattr__(self, "take_profit", multiple)
+        share = _number(f"{prefix}.take_profit_share", self.take_profit_share)
+        if not 0.0 < share <= 1.0:
+            raise _bad(f"{prefix}.take_profit_share", share, "a fraction in (0, 1] of the hedge sold")
+        object.__setattr__(self, "take_profit_share", share)
+        if self.vix_retrace is not None:
+            retrace = _number(f"{prefix}.vix_retrace", self.vix_retrace)
+            if not 0.0 < retrace < 1.0:
+                raise _bad(f"{prefix}.vix_retrace", retrace, "a share in (0, 1) of the VIX's peak")
+            object.__setattr__(self, "vix_retrace", retrace)
+        _whole(f"{prefix}.roll_days", self.roll_days, 1, 30)
         object.__setattr__(self, "start", start)
         object.__setattr__(self, "exit_buffer", buffer)
         object.__setattr__(self, "actions", actions)
@@ -436,9 +478,16 @@ class Policy:
                 "exit_buffer": x.exit_buffer,
                 "actions": list(x.actions),
                 "enabled": x.enabled,
+                "take_profit_share": x.take_profit_share,
+                "restrike": x.restrike,
+                "roll": x.roll,
+                "roll_days": x.roll_days,
             }
             if x.end is not None:
                 out["end"] = x.end
+            for optional in ("take_profit", "vix_retrace"):  # TOML has no null: absent = never
+                if getattr(x, optional) is not None:
+                    out[optional] = getattr(x, optional)
             return out
 
         return {

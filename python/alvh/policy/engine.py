@@ -87,6 +87,7 @@ __all__ = [
     "VIX_FLOOR",
     "decide",
     "early_activation_fires",
+    "rolled_hedge",
     "rule_outcomes",
 ]
 
@@ -683,6 +684,22 @@ def _candidate(
             f"the book's delta of {delta:+,.0f} SPX points",
         )
     raise InvalidInputError(f"unknown action {name!r}")
+
+
+def rolled_hedge(
+    policy: Policy, name: str, book: Position, market: Market, *, budget: float, seed: int = 0
+) -> tuple[Position, Action] | str:
+    """A hedge of kind ``name`` (an `alvh.policy.config.ACTIONS` key) bought again for a
+    roll (`alvh.policy.exits`): built as the candidate rules build it today (the next
+    expiry they pick: VIX calls and futures the first VIX expiry far enough out, SPX put
+    spreads the ``book``'s first live SPX expiry), sized again to the ``book``'s exposure
+    and clipped within ``budget`` ($ at risk, rule (e)); or why none can be bought."""
+    if name in STRIKE_ADJUSTMENTS:
+        raise InvalidInputError(f"{name} edits the condor: it is not a hedge and does not roll")
+    try:
+        return _candidate(policy, name, _Exposures(book, market), budget, seed)
+    except InvalidInputError as exc:
+        return str(exc)
 
 
 def _distance(leg: SpxOption, market: Market) -> float:
