@@ -14,12 +14,24 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from alvh.backtesting.daily import TRADING_DAYS, Assumptions, CondorRules, Costs, Replay, daily_states, replay
+from alvh.backtesting.reference import Vxth
 from alvh.errors import InvalidInputError
 
 if TYPE_CHECKING:
     import polars as pl
 
-__all__ = ["RULE_OUTCOMES", "BacktestResult", "Difference", "backtest", "compare", "verdict"]
+__all__ = [
+    "CNDR_PUBLISHED_VOL",
+    "RULE_OUTCOMES",
+    "VENDOR_CLAIM",
+    "BacktestResult",
+    "Difference",
+    "backtest",
+    "cndr_index_vol",
+    "compare",
+    "drawdown_answer",
+    "verdict",
+]
 
 #: The (rule, outcome) pairs `BacktestResult.rule_counts` counts, in rule order.
 RULE_OUTCOMES = (
@@ -67,7 +79,7 @@ class BacktestResult:
         columns = [f"{rule}_{outcome}" for rule, outcome in RULE_OUTCOMES]
         rows = []
         for name, run in self.runs.items():
-            if run.policy_name == "none" and not run.decisions:
+            if not run.decisions:  # no hedge, a reference rule: no rule decided
                 continue
             counts = dict.fromkeys(columns, 0)
             for decision in run.decisions:
@@ -174,7 +186,7 @@ def backtest(
     jobs: dict[str, dict[str, Any]] = {}
     for name, policy in policies.items():
         states = None
-        if policy is not None:
+        if policy is not None and not isinstance(policy, Vxth):
             key = policy.rules
             if key not in states_by_rules:
                 states_by_rules[key] = daily_states(spx, vix, rules=policy.rules, inputs=inputs)
@@ -393,3 +405,173 @@ def verdict(
             f"of its capital a year, max drawdown {100 * get(none, 'max_drawdown'):.1f} %."
         )
     return " ".join(part for part in (lead, call, where) if part) + tail
+
+
+#: The drawdown cut vendors of layered VIX hedging claim (low, high), as a fraction.
+VENDOR_CLAIM = (0.35, 0.40)
+
+
+def _max_dd(returns: Any) -> float:
+    path = np.concatenate(([0.0], np.cumsum(returns)))
+    return float(np.max(np.maximum.accumulate(path) - path))
+
+
+def drawdown_answer(
+    result: BacktestResult, *, none: str = "none", reps: int = 300, seed: int = 0
+) -> tuple[pl.DataFrame, str]:
+    """The drawdown question, per hedged policy of ``result`` against the unhedged book
+    ``none``: its max drawdown and the unhedged one (fractions of the capital), the
+    ``cut`` (1 - hedged / unhedged) with a 90 % stationary-block-bootstrap interval
+    (``reps`` resamples of the two daily return series together, mean block 20 days:
+    the drawdowns recomputed on each), the worst day of each, the episode where the
+    unhedged book fell furthest and both books' drawdowns in it, and what hedging cost
+    over the calm years (the hedges' net there). Returns the frame and a paragraph that
+    also says whether the history supports the vendors' claim (`VENDOR_CLAIM`)."""
+    import polars as pl
+    from arch.bootstrap import StationaryBootstrap
+
+    from alvh.backtesting.episodes import calm_years, episode_table
+
+    if none not in result.runs:
+        raise InvalidInputError(f"no unhedged run {none!r} in the result ({', '.join(result.runs)})")
+    m = {row["policy"]: row for row in result.metrics().iter_rows(named=True)}
+    capital = result.runs[none].assumptions.initial_capital
+    base = np.diff(result.runs[none].equity.get_column("equity").to_numpy()) / capital
+    episodes = episode_table(result)
+    calm = calm_years(result)
+    worst_ep = None
+    if episodes.height:
+        worst_ep = episodes.filter(pl.col("policy") == none).sort("max_drawdown").row(-1, named=True)
+    rows = []
+    for name, run in result.runs.items():
+        if name == none:
+            continue
+        mine = np.diff(run.equity.get_column("equity").to_numpy()) / capital
+
+        def cut(a: Any, b: Any) -> float:
+            dd_b = _max_dd(b)
+            return 1.0 - _max_dd(a) / dd_b if dd_b > 0 else 0.0
+
+        boot = StationaryBootstrap(20, mine, base, seed=seed)
+        interval = boot.conf_int(
+            lambda a, b: np.array([cut(a, b)]), reps=reps, method="percentile", size=0.90
+        )
+        row: dict[str, Any] = {
+            "policy": name,
+            "max_drawdown": m[name]["max_drawdown"],
+            "none_max_drawdown": m[none]["max_drawdown"],
+            "cut": cut(mine, base),
+            "cut_low": float(interval[0, 0]),
+            "cut_high": float(interval[1, 0]),
+            "worst_day": m[name]["worst_day"],
+            "none_worst_day": m[none]["worst_day"],
+            "annual_return_diff": m[name]["annual_return"] - m[none]["annual_return"],
+            "episode": None if worst_ep is None else worst_ep["label"],
+            "episode_drawdown": None,
+            "none_episode_drawdown": None if worst_ep is None else worst_ep["max_drawdown"],
+            "calm_hedge_net": 0.0,
+        }
+        if worst_ep is not None:
+            mine_ep = episodes.filter((pl.col("policy") == name) & (pl.col("episode") == worst_ep["episode"]))
+            row["episode_drawdown"] = float(mine_ep["max_drawdown"][0])
+        if calm.height:
+            total = calm.filter((pl.col("year") == 0) & (pl.col("policy") == name))
+            row["calm_hedge_net"] = float(total["hedge_net"][0]) if total.height else 0.0
+        rows.append(row)
+    schema = {
+        "policy": pl.String,
+        "max_drawdown": pl.Float64,
+        "none_max_drawdown": pl.Float64,
+        "cut": pl.Float64,
+        "cut_low": pl.Float64,
+        "cut_high": pl.Float64,
+        "worst_day": pl.Float64,
+        "none_worst_day": pl.Float64,
+        "annual_return_diff": pl.Float64,
+        "episode": pl.String,
+        "episode_drawdown": pl.Float64,
+        "none_episode_drawdown": pl.Float64,
+        "calm_hedge_net": pl.Float64,
+    }
+    frame = pl.DataFrame(rows, schema=schema)
+    if not frame.height:
+        return frame, ""
+    first = frame.row(0, named=True)
+    parts = [
+        "The drawdown question: the unhedged book's max drawdown is "
+        f"{100 * first['none_max_drawdown']:.1f} % of the capital and its worst day "
+        f"{100 * first['none_worst_day']:+.2f} %."
+    ]
+    for row in frame.iter_rows(named=True):
+        verb = "cuts" if row["cut"] > 0 else "deepens"
+        text = (
+            f"{row['policy']}: max drawdown {100 * row['max_drawdown']:.1f} % ({verb} it by "
+            f"{100 * abs(row['cut']):.0f} %; 90 % interval {100 * row['cut_low']:+.0f} to "
+            f"{100 * row['cut_high']:+.0f} %), worst day {100 * row['worst_day']:+.2f} %"
+        )
+        if row["episode"] is not None:
+            text += (
+                f", in {row['episode']} a drawdown of {100 * row['episode_drawdown']:.1f} % against "
+                f"{100 * row['none_episode_drawdown']:.1f} %"
+            )
+        text += (
+            f"; its hedges netted {row['calm_hedge_net']:+,.0f} $ over the calm years and it returned "
+            f"{100 * row['annual_return_diff']:+.2f} % a year against the unhedged book."
+        )
+        parts.append(text)
+    low, high = VENDOR_CLAIM
+    backed = [
+        r["policy"] for r in frame.iter_rows(named=True) if r["cut_low"] <= low and r["cut_high"] >= high
+    ]
+    beyond = [r["policy"] for r in frame.iter_rows(named=True) if r["cut_high"] < low]
+    claim = (
+        f"Vendors of layered VIX hedging claim drawdowns cut by {100 * low:.0f}-{100 * high:.0f} %: "
+        + (
+            f"the interval of {', '.join(backed)} covers it"
+            if backed
+            else "no policy's interval covers it on this history and model"
+        )
+        + (f"; {', '.join(beyond)} fall short of it with 90 % confidence" if beyond else "")
+        + "."
+    )
+    parts.append(claim)
+    return frame, " ".join(parts)
+
+
+#: The published annualized standard deviation of the Cboe CNDR index, mid-1986 to 2015
+#: (Black and Szado 2016), and the period to compare it on.
+CNDR_PUBLISHED_VOL = 0.0723
+CNDR_PERIOD = (dt.date(2000, 1, 1), dt.date(2015, 12, 31))
+
+
+def cndr_index_vol(run: Replay, start: dt.date | None = None, end: dt.date | None = None) -> float:
+    """The annualized volatility of a `CondorRules.cndr` replay as an index: each day's $
+    change of the book over its collateral, the SPX notional of the condor held into that
+    day (the SPX close on the day it was sold times 100 times its quantity: the index's
+    T-bill account is rebalanced to the index value on roll days, an overlay on a
+    notional like Cboe's PUT and BXM indexes; the exact collateral rule of the CNDR
+    methodology could not be read here, so this is our reading, and the T-bills'
+    interest, a few basis points a day, is left out), ``start``..``end`` inclusive."""
+    import polars as pl
+
+    trades = pl.concat([t for t in (run.trades, run.open_condors) if t is not None and t.height])
+    spot = dict(zip(run.equity.get_column("date").to_list(), run.equity.get_column("spx").to_list()))
+    # the condor held into each day: sold before it, not closed before it
+    spans = sorted(
+        (row["opened"], row["closed"], spot[row["opened"]] * 100.0 * row["quantity"])
+        for row in trades.iter_rows(named=True)
+    )
+    dates = run.equity.get_column("date").to_list()
+    equity = run.equity.get_column("equity").to_numpy()
+    returns = []
+    j = 0
+    for i in range(1, len(dates)):
+        day, prev = dates[i], dates[i - 1]
+        while j < len(spans) and spans[j][1] is not None and spans[j][1] < day:
+            j += 1
+        if (start is not None and day < start) or (end is not None and day > end):
+            continue
+        held = [s for s in spans[j : j + 2] if s[0] <= prev and (s[1] is None or s[1] >= day)]
+        if held:
+            returns.append((equity[i] - equity[i - 1]) / held[0][2])
+    return float(np.std(returns, ddof=1) * math.sqrt(TRADING_DAYS))

@@ -958,9 +958,18 @@ class _Book:
         """Sell ``held`` and buy the same kind on the next expiry, sized again to the book
         (without it) within what the caps leave; $ paid for the new one."""
         policy = self.policy
+        # the book without the hedge, and without legs inside the roll window (an SPX put
+        # spread goes to the first condor expiry past it, not the one expiring with it)
+        window = policy.layers[held.layer - 1].roll_days
         book = Position(
-            tuple(leg for item in self.condors for leg in item.position.legs)
-            + tuple(leg for other in self.hedges if other is not held for leg in other.position.legs)
+            tuple(
+                leg
+                for leg in (
+                    *(leg for item in self.condors for leg in item.position.legs),
+                    *(leg for other in self.hedges if other is not held for leg in other.position.legs),
+                )
+                if (leg.expiry - day).days > window
+            )
         )
         committed = math.fsum(other.risk for other in self.hedges if other is not held)
         budget = min(

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from alvh.backtesting.reference import Vxth
 from alvh.cli.common import (
     CliError,
     add_history_options,
@@ -61,7 +62,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--policy",
         action="append",
         default=None,
-        help="early, patient or a policy TOML (repeatable; default: early and patient)",
+        help="early, patient, vxth or a policy TOML (repeatable; default: early, patient and vxth)",
     )
     parser.add_argument("--start", default=None, metavar="YYYY-MM-DD", help="first replay day")
     parser.add_argument("--end", default=None, metavar="YYYY-MM-DD", help="last replay day")
@@ -79,8 +80,8 @@ def run(args: argparse.Namespace, console: Console) -> None:
         raise CliError(f"--workers must be 1 or more; got {args.workers}")
     spx, vix, rates, inputs = load_history(args)
     policies: dict[str, Any] = {"none": None}
-    for name in args.policy or ["early", "patient"]:
-        policy = policy_by_name(name)
+    for name in args.policy or ["early", "patient", "vxth"]:
+        policy = policy_by_name(name, reference_ok=True)
         policies[policy.name] = policy
     rates = replay_rates(args, spx, vix, rates, start, end)
     replay_and_report(
@@ -109,10 +110,12 @@ def replay_and_report(
     end: Any = None,
     workers: int = 1,
     inputs: Any = None,
+    reference: bool = True,
 ) -> None:
     """Replay ``policies`` with a progress bar, print the comparison, the stress
-    episodes, the calm years and the verdict, write the report into ``out``.
-    ``inputs``: the diagnostics' breadth, macro and rate inputs (said before the replay)."""
+    episodes, the calm years, the verdict and the drawdown question, then (``reference``)
+    the CNDR reference book; write the report into ``out``. ``inputs``: the diagnostics'
+    breadth, macro and rate inputs (said before the replay)."""
     from alvh.backtesting.comparison import verdict
     from alvh.backtesting.episodes import calm_years, episode_table
     from alvh.report.backtest import backtest_report
@@ -140,6 +143,21 @@ def replay_and_report(
         console.print(_rules_table(rules))
     if {"early", "patient"} <= set(policies):
         console.print(f"[bold]Verdict.[/bold] {escape(verdict(result))}", highlight=False)
+    if "none" in result.runs and len(result.runs) > 1:
+        from alvh.backtesting.comparison import drawdown_answer
+
+        frame, answer = drawdown_answer(result)
+        console.print(_drawdown_table(frame))
+        console.print(f"[bold]Drawdowns.[/bold] {escape(answer)}", highlight=False)
+    if any(isinstance(p, Vxth) for p in policies.values()):
+        console.print(
+            "vxth: the Cboe VIX Tail Hedge rule on the same condor book; its front VIX future is the "
+            "market model's (mean-reverting to the long-run level), not a listed price: the sample "
+            "has no VIX futures history.",
+            highlight=False,
+        )
+    if reference:
+        _reference_book(console, spx, vix, rates=rates, start=start, end=end)
     try:
         report = backtest_report(result, out_dir)
     except ImportError as exc:
@@ -294,3 +312,62 @@ def _comparison_table(metrics: pl.DataFrame) -> Table:
         "Calmar: the report's table"
     )
     return table
+
+
+def _drawdown_table(frame: pl.DataFrame) -> Table:
+    """Per hedged policy: its drawdown and worst day against the unhedged book's, the cut
+    with its interval, the worst episode, and what the calm years cost."""
+    table = Table(title="Drawdowns against the unhedged book (fractions of the capital)")
+    for label in (
+        "policy",
+        "max DD",
+        "none",
+        "cut",
+        "90 % interval",
+        "worst day",
+        "none",
+        "episode",
+        "ep. DD",
+        "none",
+        "calm-year hedge net $",
+    ):
+        table.add_column(label, justify="left" if label in ("policy", "episode") else "right")
+    for row in frame.iter_rows(named=True):
+        table.add_row(
+            row["policy"],
+            metric_cell(row["max_drawdown"], "pct"),
+            metric_cell(row["none_max_drawdown"], "pct"),
+            f"{100 * row['cut']:+.0f} %",
+            f"{100 * row['cut_low']:+.0f}..{100 * row['cut_high']:+.0f} %",
+            metric_cell(row["worst_day"], "signed"),
+            metric_cell(row["none_worst_day"], "signed"),
+            row["episode"] or "",
+            "" if row["episode_drawdown"] is None else metric_cell(row["episode_drawdown"], "pct"),
+            "" if row["none_episode_drawdown"] is None else metric_cell(row["none_episode_drawdown"], "pct"),
+            f"{row['calm_hedge_net']:+,.0f}",
+        )
+    return table
+
+
+def _reference_book(console: Console, spx: Any, vix: Any, *, rates: Any, start: Any, end: Any) -> None:
+    """The Cboe CNDR index's book (`CondorRules.cndr`) unhedged on the same history: its
+    row, and its index volatility over 2000-2015 next to the published 7.23 %."""
+    from alvh.backtesting.comparison import CNDR_PERIOD, CNDR_PUBLISHED_VOL, cndr_index_vol
+    from alvh.backtesting.daily import CondorRules, replay
+
+    run = replay(spx, vix, condors=CondorRules.cndr(), rates=rates, start=start, end=end)
+    m = run.metrics()
+    first, last = run.equity["date"][0], run.equity["date"][-1]
+    lo, hi = max(first, CNDR_PERIOD[0]), min(last, CNDR_PERIOD[1])
+    vol = cndr_index_vol(run, lo, hi) if lo < hi else float("nan")
+    console.print(
+        f"[bold]Reference book (cndr, unhedged).[/bold] The Cboe S&P 500 Iron Condor index's rules "
+        f"(monthly, 20-delta shorts, 5-delta wings, held to expiry), one condor a month: "
+        f"{m['pnl']:+,.0f} $ ({100 * m['annual_return']:+.2f} % of the capital a year), max drawdown "
+        f"{100 * m['max_drawdown']:.1f} %. As an index (returns on the SPX notional sold), its "
+        f"annualized volatility over {lo} to {hi} is {100 * vol:.2f} % against the published "
+        f"{100 * CNDR_PUBLISHED_VOL:.2f} % for mid-1986 to 2015 (Black and Szado 2016): a different "
+        "period (2000-2015 holds 2008 and no 1987), options marked by the model's smile rather than "
+        "quoted, closes rather than the 11:00 roll and morning settlement.",
+        highlight=False,
+    )

@@ -209,15 +209,30 @@ def replay_rates(
     return rates_for(days, rates, carry_forward=bool(getattr(args, "carry_rates", False)))
 
 
-def policy_by_name(name: str) -> alvh.Policy:
-    """A preset (early, patient) or a policy TOML file."""
+def policy_by_name(name: str, *, reference_ok: bool = False) -> Any:
+    """A preset (early, patient) or a policy TOML file; with ``reference_ok`` (backtests)
+    also ``vxth`` or a ``kind = "vxth"`` file (the Cboe VIX Tail Hedge rule,
+    `alvh.backtesting.reference.Vxth`), which is not a layer policy."""
+    from alvh.backtesting.reference import Vxth
     from alvh.policy.config import Policy
+
+    def reference(rule: Vxth) -> Vxth:
+        if not reference_ok:
+            raise CliError(f"--policy {name!r} is the VXTH reference rule: it backtests, it does not decide")
+        return rule
 
     if name in ("early", "patient"):
         return Policy.preset(name)
+    if name == "vxth":
+        return reference(Vxth())
     if Path(name).is_file():
+        from alvh._core import toml
+
+        _, document = toml.load(Path(name))
+        if document.get("kind") == "vxth":
+            return reference(Vxth.from_toml(name))
         return Policy.from_toml(name)
-    raise CliError(f"--policy {name!r} is neither a preset (early, patient) nor a file")
+    raise CliError(f"--policy {name!r} is neither a preset (early, patient, vxth) nor a file")
 
 
 def parse_vix_starts(option: str, text: str) -> list[float]:

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 import alvh
+from alvh.backtesting.reference import Vxth
 from alvh.cli.backtest import replay_and_report
 
 __all__ = ["register", "run"]
@@ -53,8 +54,9 @@ def run(args: argparse.Namespace, console: Console) -> None:
         f"(a 16-delta, 50-point iron condor sold every week, 30-45 days out) replayed on "
         f"{rates.height:,} days of S&P 500 and VIX closes, {rates['date'][0]} to "
         f"{rates['date'][-1]}, at each day's 3-month bill rate ({rates['carried'].sum()} bond-market "
-        "holidays carry the previous rate), with no hedge, the early policy and the patient one, "
-        "on $100,000 of capital:",
+        "holidays carry the previous rate), with no hedge, the early policy, the patient one and "
+        "the Cboe VIX Tail Hedge rule (vxth), on $100,000 of capital; then the Cboe iron condor "
+        "index's book (cndr) as the reference:",
         highlight=False,
     )
     replay_and_report(
@@ -65,6 +67,7 @@ def run(args: argparse.Namespace, console: Console) -> None:
             "none": None,
             "early": alvh.Policy.preset("early"),
             "patient": alvh.Policy.preset("patient"),
+            "vxth": Vxth(),
         },
         "alvh-demo-report",
         rates=rates,
