@@ -318,7 +318,8 @@ def test_exit_rules_round_trip_through_toml(tmp_path):
     policy.to_toml(tmp_path / "p.toml")
     again = alvh.Policy.from_toml(tmp_path / "p.toml")
     assert again == policy and again.version == policy.version
-    assert again.layers[0].take_profit is None  # absent in the file: never
+    assert again.layers[2].take_profit is None  # absent in the file: never
+    assert again.layers[1].take_profit == 3.0 and again.layers[1].vix_retrace == 0.3
 
 
 # ------------------------------------------------------------------ VXTH

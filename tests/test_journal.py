@@ -15,6 +15,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
@@ -159,7 +160,7 @@ def test_a_schema_1_journal_is_migrated_to_refuse_replacing(tmp_path: Path, poli
     with Journal(path) as journal:
         journal.append(make_decision(policy), policy=policy)
     db = sqlite3.connect(path)
-    assert db.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == 2
+    assert db.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == 3
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         db.execute(
             "INSERT OR REPLACE INTO policies (version, name, config, recorded_at) "
@@ -387,3 +388,85 @@ def test_a_read_only_journal_reads_and_refuses_writes_with_a_journal_error(tmp_p
         Journal(tmp_path / "missing.db", read_only=True)
     with Journal(path) as journal:
         assert len(journal) == 1
+
+
+def _old_journal(path: Path, policy: Policy, version: int) -> int:
+    """A journal written by an alvh of schema ``version``, holding one decision; its id."""
+    from alvh.policy import journal as journal_module
+
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA application_id = {journal_module.ALVH_APPLICATION_ID}")
+    db.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
+    for v in range(1, version + 1):
+        for statement in journal_module._statements(journal_module.MIGRATIONS[v]):
+            db.execute(statement)
+        db.execute("INSERT INTO schema_version VALUES (?, 'then')", (v,))
+    decision = make_decision(policy)
+    db.execute(
+        "INSERT INTO policies VALUES (?, ?, ?, 'then')",
+        (policy.version, policy.name, json.dumps(policy.to_dict(), sort_keys=True)),
+    )
+    cursor = db.execute(
+        "INSERT INTO decisions (date, recorded_at, policy_version, vix, layer_before, layer_after, "
+        "actions, rationale, record) VALUES (?, 'then', ?, ?, 0, 1, 1, ?, ?)",
+        (
+            decision.date.isoformat(),
+            policy.version,
+            decision.vix,
+            decision.rationale,
+            json.dumps(decision.to_record(), sort_keys=True),
+        ),
+    )
+    db.commit()
+    db.close()
+    return int(cursor.lastrowid)
+
+
+def test_a_schema_2_journal_opens_reads_and_records_hedge_exits(tmp_path: Path, policy: Policy):
+    # issue 15: a journal written before the exit rules existed still opens and reads
+    path = tmp_path / "v2.db"
+    first = _old_journal(path, policy, 2)
+    with Journal(path, read_only=True) as journal:  # read-only: not migrated, still reads
+        joined = journal.with_outcomes()
+        assert journal.hedge_exits().height == 0
+        assert joined["hedge_cost"].to_list() == [850.0] and joined["hedge_net"].to_list() == [None]
+    with Journal(path) as journal:  # migrated to schema 3 on open
+        journal.record_hedge_exit(
+            first, dt.date(2025, 2, 10), "take_profit", 4, 1900.0, "worth 3.1x its cost"
+        )
+        journal.record_hedge_exit(first, dt.date(2025, 2, 20), "layer_left", 6, 700.0, "layer 1 left")
+        joined = journal.with_outcomes()
+        exits = journal.hedge_exits()
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == 3
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        db.execute("UPDATE hedge_exits SET received = 0")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        db.execute("INSERT OR REPLACE INTO hedge_exits SELECT * FROM hedge_exits")
+    db.close()
+    assert exits["rule"].to_list() == ["take_profit", "layer_left"]
+    row = joined.row(0, named=True)
+    assert (row["hedge_sold"], row["hedge_received"], row["hedge_exit"]) == (10, 2600.0, "layer_left")
+    assert row["hedge_net"] == pytest.approx(2600.0 - 850.0) and row["hedge_exit_date"] == dt.date(
+        2025, 2, 20
+    )
+
+
+def test_hedge_exits_bad_input(tmp_path: Path, policy: Policy):
+    with Journal(tmp_path / "j.db") as journal:
+        bought = journal.append(make_decision(policy), policy=policy)
+        nothing = journal.append(replace(make_decision(policy, day=1), actions=()), policy=policy)
+        day = dt.date(2025, 2, 10)
+        with pytest.raises(JournalError, match="bought no hedge"):
+            journal.record_hedge_exit(nothing, day, "expiry", 1, 10.0, "x")
+        with pytest.raises(JournalError, match="no decision 99"):
+            journal.record_hedge_exit(99, day, "expiry", 1, 10.0, "x")
+        with pytest.raises(InvalidInputError, match="rule must be one of"):
+            journal.record_hedge_exit(bought, day, "panic", 1, 10.0, "x")
+        with pytest.raises(InvalidInputError, match="before decision"):
+            journal.record_hedge_exit(bought, dt.date(2025, 1, 1), "expiry", 1, 10.0, "x")
+        with pytest.raises(InvalidInputError, match="bought 10"):
+            journal.record_hedge_exit(bought, day, "expiry", 11, 10.0, "x")
+        with pytest.raises(InvalidInputError, match="received must be a finite"):
+            journal.record_hedge_exit(bought, day, "expiry", 1, float("nan"), "x")
+        assert journal.hedge_exits().height == 0

@@ -39,6 +39,7 @@ from alvh._core.checks import input_error
 from alvh._core.io import atomic_write
 from alvh.errors import InputTypeError, InvalidInputError
 from alvh.policy import engine
+from alvh.policy.exits import EXIT_DEFAULTS
 
 __all__ = [
     "ACTIONS",
@@ -114,7 +115,9 @@ class Layer:
       expiry, sized again within the caps; without it (or once the layer is left) it is
       sold then.
 
-    Defaults: the walk-forward choice of `alvh.policy.exits` (`EXIT_DEFAULTS`)."""
+    The fields' defaults are "never" (a layer of a policy file without these keys has
+    only the two exits that always apply); the presets' layers 1 and 2 carry the
+    walk-forward choice `alvh.policy.exits.EXIT_DEFAULTS` (take profit at 3x, restrike)."""
 
     number: int
     start: float
@@ -365,6 +368,7 @@ class Sizing:
 
 
 def _default_layers(layer1_enabled: bool) -> tuple[Layer, Layer, Layer]:
+    exits: Any = EXIT_DEFAULTS
     return (
         Layer(
             1,
@@ -373,8 +377,9 @@ def _default_layers(layer1_enabled: bool) -> tuple[Layer, Layer, Layer]:
             1.0,
             ("roll_short_strikes", "tighten_untested", "vix_futures", "short_vix_calls"),
             enabled=layer1_enabled,
+            **exits,
         ),
-        Layer(2, 24.0, 29.0, 1.0, ("long_vix_calls", "spx_put_spread")),
+        Layer(2, 24.0, 29.0, 1.0, ("long_vix_calls", "spx_put_spread"), **exits),
         Layer(3, 30.0, None, 1.0, ("neutralize_delta",)),
     )
 

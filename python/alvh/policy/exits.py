@@ -22,10 +22,23 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["EXIT_RULES", "Exit", "HeldHedge", "hedge_exit"]
+__all__ = ["EXIT_DEFAULTS", "EXIT_RULES", "Exit", "HeldHedge", "contracts_sold", "hedge_exit"]
 
 #: The exit rules, in the order they are checked.
 EXIT_RULES = ("layer_left", "take_profit", "vix_retrace", "roll", "expiry")
+
+#: The presets' exits on layers 1 and 2: the walk-forward choice of
+#: ``scripts/exit_sweep.py`` (take profit off/2x/3x/5x x VIX retrace off/25 %/40 %,
+#: restrike with either; best mean Sharpe of early and patient on 2000-2011 only; the
+#: 2012-2022 figures are in its output and issue 15's note). Layer 3's hedges (delta
+#: neutralizers) keep only the layer-left and expiry exits.
+EXIT_DEFAULTS: dict[str, float | bool | None] = {
+    "take_profit": 3.0,
+    "take_profit_share": 1.0,
+    "vix_retrace": None,
+    "restrike": True,
+    "roll": True,
+}
 
 
 @dataclass(frozen=True)

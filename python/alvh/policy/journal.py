@@ -2,8 +2,8 @@
 ``sqlite3``) of policy decisions and of every policy configuration they were made
 under (the governance log).
 
-- **Append-only.** Decisions, policy versions and outcomes are inserted, never
-  changed: triggers abort any ``UPDATE`` or ``DELETE`` on them.
+- **Append-only.** Decisions, policy versions, outcomes and the hedges' exits are
+  inserted, never changed: triggers abort any ``UPDATE`` or ``DELETE`` on them.
 - **Governance log.** `Journal.record_policy` stores a policy's configuration under
   its version hash the first time it is seen; every decision names its version, so
   a change of config is a new, dated entry and old decisions keep pointing at the
@@ -17,8 +17,9 @@ under (the governance log).
   Journals are recognised by SQLite's ``application_id`` (``ALVH_APPLICATION_ID``)
   and a ``schema_version`` table; older schemas are migrated in one transaction.
 - **Reading.** `decisions` / `policies` / `outcomes` as Polars frames,
-  `with_outcomes` (each decision with its realized P&L 5 and 10 days later, once
-  recorded with `record_outcome`), and `to_parquet` (written atomically).
+  `hedge_exits`, `with_outcomes` (each decision with its realized P&L 5 and 10 days
+  later, once recorded with `record_outcome`, and what its hedge fetched, once its
+  sales are recorded with `record_hedge_exit`), and `to_parquet` (written atomically).
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ __all__ = [
 #: SQLite ``PRAGMA application_id`` of alvh journals ("ALVH" in ASCII).
 ALVH_APPLICATION_ID = 0x414C5648
 #: The schema this code writes; `MIGRATIONS` brings older journals up to it.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: How long a writer waits for another process's lock (ms).
 BUSY_TIMEOUT_MS = 30_000
 
@@ -110,10 +111,38 @@ _SCHEMA_V2 = "\n".join(
     for table, key in _KEYS.items()
 )
 
+# Version 3: the hedges' exits (`alvh.policy.exits`): each sale of a hedge a decision
+# bought, by rule, append-only like the rest.
+_SCHEMA_V3 = """
+CREATE TABLE hedge_exits (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    decision_id INTEGER NOT NULL REFERENCES decisions(id),
+    date TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    contracts INTEGER NOT NULL,
+    received REAL NOT NULL,
+    reason TEXT NOT NULL,
+    recorded_at TEXT NOT NULL
+);
+CREATE INDEX hedge_exits_decision ON hedge_exits(decision_id);
+""" + "\n".join(
+    [
+        *(
+            f"CREATE TRIGGER hedge_exits_no_{verb.lower()} BEFORE {verb} ON hedge_exits\n"
+            "    BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;"
+            for verb in ("UPDATE", "DELETE")
+        ),
+        "CREATE TRIGGER hedge_exits_no_replace BEFORE INSERT ON hedge_exits\n"
+        "    WHEN EXISTS (SELECT 1 FROM hedge_exits WHERE id = NEW.id)\n"
+        "    BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;",
+    ]
+)
+
 #: Schema migrations: version -> SQL bringing the previous version to it. Version 1
-#: creates everything, version 2 forbids replacing rows; later versions append here
-#: (each runs in one transaction with the ``schema_version`` row that records it).
-MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _SCHEMA_V2}
+#: creates everything, version 2 forbids replacing rows, version 3 adds the hedges'
+#: exits; later versions append here (each runs in one transaction with the
+#: ``schema_version`` row that records it).
+MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3}
 
 
 class JournalError(AlvhError, ValueError):
@@ -374,7 +403,88 @@ class Journal:
                 (decision_id, horizon_days, float(pnl), _now()),
             )
 
+    def record_hedge_exit(
+        self, decision_id: int, day: dt.date, rule: str, contracts: int, received: float, reason: str
+    ) -> int:
+        """A sale of (part of) the hedge decision ``decision_id`` bought: on ``day``, by
+        ``rule`` (`alvh.policy.exits.EXIT_RULES` or "book_closed"), ``contracts`` sold for
+        ``received`` $ net of costs, the ``reason`` in words; returns its id. Refused: a
+        decision that bought nothing, a day before it, more contracts than it bought."""
+        from alvh.policy.exits import EXIT_RULES
+
+        if isinstance(decision_id, bool) or not isinstance(decision_id, int) or decision_id < 1:
+            raise InvalidInputError(f"decision_id must be a whole number >= 1; got {decision_id!r}")
+        if not isinstance(day, dt.date) or isinstance(day, dt.datetime):
+            raise InputTypeError(f"day must be a datetime.date, got {day!r}")
+        if rule not in (*EXIT_RULES, "book_closed"):
+            raise InvalidInputError(f"rule must be one of {', '.join(EXIT_RULES)}, book_closed; got {rule!r}")
+        if isinstance(contracts, bool) or not isinstance(contracts, int) or contracts < 1:
+            raise InvalidInputError(f"contracts must be a whole number >= 1; got {contracts!r}")
+        if (
+            isinstance(received, bool)
+            or not isinstance(received, (int, float))
+            or not math.isfinite(received)
+        ):
+            raise InvalidInputError(f"received must be a finite $ amount; got {received!r}")
+        if not isinstance(reason, str) or not reason.strip():
+            raise InvalidInputError("reason must be a non-empty text")
+        with self._transaction():
+            row = self._db.execute(
+                "SELECT date, record FROM decisions WHERE id = ?", (decision_id,)
+            ).fetchone()
+            if row is None:
+                raise JournalError(f"{self.path}: no decision {decision_id}")
+            actions = json.loads(row[1]).get("actions", [])
+            if not actions:
+                raise JournalError(f"{self.path}: decision {decision_id} bought no hedge: nothing to sell")
+            if day < dt.date.fromisoformat(row[0]):
+                raise InvalidInputError(f"day {day} is before decision {decision_id}'s date {row[0]}")
+            bought = int(round(float(actions[0]["contracts"])))
+            sold = self._db.execute(
+                "SELECT COALESCE(SUM(contracts), 0) FROM hedge_exits WHERE decision_id = ?", (decision_id,)
+            ).fetchone()[0]
+            if sold + contracts > bought:
+                raise InvalidInputError(
+                    f"contracts {contracts}: decision {decision_id} bought {bought}, "
+                    f"{sold} of them sold already"
+                )
+            cursor = self._db.execute(
+                "INSERT INTO hedge_exits (decision_id, date, rule, contracts, received, reason, recorded_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (decision_id, day.isoformat(), rule, contracts, float(received), reason, _now()),
+            )
+        assert cursor.lastrowid is not None
+        return int(cursor.lastrowid)
+
     # ----------------------------------------------------------------- reading
+
+    def hedge_exits(self) -> pl.DataFrame:
+        """Every recorded sale of a hedge (id order): id, decision_id, date, rule,
+        contracts, received ($), reason, recorded_at. Empty for a journal written before
+        exits were recorded (schema 2 or older, opened read-only: not migrated)."""
+        import polars as pl
+
+        schema = {
+            "id": pl.Int64,
+            "decision_id": pl.Int64,
+            "date": pl.String,
+            "rule": pl.String,
+            "contracts": pl.Int64,
+            "received": pl.Float64,
+            "reason": pl.String,
+            "recorded_at": pl.String,
+        }
+        known = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'hedge_exits'"
+        ).fetchone()
+        if known is None:
+            return pl.DataFrame(schema=schema).with_columns(pl.col("date").str.to_date())
+        frame = self._frame(
+            "SELECT id, decision_id, date, rule, contracts, received, reason, recorded_at "
+            "FROM hedge_exits ORDER BY id",
+            schema,
+        )
+        return frame.with_columns(pl.col("date").str.to_date())
 
     def decision(self, decision_id: int) -> Decision:
         """The full decision ``decision_id``."""
@@ -442,10 +552,33 @@ class Journal:
 
     def with_outcomes(self, horizons: tuple[int, ...] = (5, 10)) -> pl.DataFrame:
         """`decisions` joined with the realized P&L ``pnl_<h>d`` for each horizon
-        (null until recorded)."""
+        (null until recorded) and, for a decision that bought a hedge, what became of it
+        (`record_hedge_exit`): ``hedge_cost`` (the action's $ cost), ``hedge_sold``
+        (contracts sold so far), ``hedge_received`` ($), ``hedge_net`` (received less
+        cost, null until a sale), ``hedge_exit`` (the last sale's rule) and
+        ``hedge_exit_date``."""
         import polars as pl
 
         frame = self.decisions()
+        costs = [
+            (json.loads(record).get("actions") or [{}])[0].get("cost") for record in frame["record"].to_list()
+        ]
+        frame = frame.with_columns(pl.Series("hedge_cost", costs, dtype=pl.Float64))
+        exits = self.hedge_exits()
+        summary = (
+            exits.sort("id")
+            .group_by("decision_id")
+            .agg(
+                pl.col("contracts").sum().alias("hedge_sold"),
+                pl.col("received").sum().alias("hedge_received"),
+                pl.col("rule").last().alias("hedge_exit"),
+                pl.col("date").last().alias("hedge_exit_date"),
+            )
+            .rename({"decision_id": "id"})
+        )
+        frame = frame.join(summary, on="id", how="left").with_columns(
+            (pl.col("hedge_received") - pl.col("hedge_cost")).alias("hedge_net")
+        )
         outcomes = self._frame(
             "SELECT decision_id, horizon_days, pnl FROM outcomes",
             {"decision_id": pl.Int64, "horizon_days": pl.Int64, "pnl": pl.Float64},
