@@ -315,37 +315,29 @@ def _comparison_table(metrics: pl.DataFrame) -> Table:
 
 
 def _drawdown_table(frame: pl.DataFrame) -> Table:
-    """Per hedged policy: its drawdown and worst day against the unhedged book's, the cut
-    with its interval, the worst episode, and what the calm years cost."""
-    table = Table(title="Drawdowns against the unhedged book (fractions of the capital)")
-    for label in (
-        "policy",
-        "max DD",
-        "none",
-        "cut",
-        "90 % interval",
-        "worst day",
-        "none",
-        "episode",
-        "ep. DD",
-        "none",
-        "calm-year hedge net $",
-    ):
-        table.add_column(label, justify="left" if label in ("policy", "episode") else "right")
+    """Per hedged policy, against the unhedged book (in brackets): its max drawdown and
+    worst day, the cut with its interval, the worst episode's drawdown, what the calm
+    years cost."""
+    table = Table(title="Drawdowns against the unhedged book (its figures in brackets; % of the capital)")
+    for label in ("policy", "max DD", "cut", "90 % CI", "worst day", "worst episode", "calm hedges $"):
+        table.add_column(label, justify="left" if label in ("policy", "worst episode") else "right")
     for row in frame.iter_rows(named=True):
+        episode = ""
+        if row["episode"] is not None:
+            episode = (
+                f"{row['episode']}: {100 * row['episode_drawdown']:.1f} "
+                f"({100 * row['none_episode_drawdown']:.1f})"
+            )
         table.add_row(
             row["policy"],
-            metric_cell(row["max_drawdown"], "pct"),
-            metric_cell(row["none_max_drawdown"], "pct"),
+            f"{100 * row['max_drawdown']:.1f} ({100 * row['none_max_drawdown']:.1f})",
             f"{100 * row['cut']:+.0f} %",
-            f"{100 * row['cut_low']:+.0f}..{100 * row['cut_high']:+.0f} %",
-            metric_cell(row["worst_day"], "signed"),
-            metric_cell(row["none_worst_day"], "signed"),
-            row["episode"] or "",
-            "" if row["episode_drawdown"] is None else metric_cell(row["episode_drawdown"], "pct"),
-            "" if row["none_episode_drawdown"] is None else metric_cell(row["none_episode_drawdown"], "pct"),
+            f"{100 * row['cut_low']:+.0f}..{100 * row['cut_high']:+.0f}",
+            f"{100 * row['worst_day']:+.2f} ({100 * row['none_worst_day']:+.2f})",
+            episode,
             f"{row['calm_hedge_net']:+,.0f}",
         )
+    table.caption = "cut: 1 - max DD / the unhedged max DD; CI: stationary block bootstrap, 20-day blocks"
     return table
 
 

@@ -129,12 +129,13 @@ def _write_report(result: Any, out: Path, Figure: Any, FigureCanvasAgg: Any, tic
         (30.0, max(31.0, float(first["vix"].max())), "#f46d43"),
     ):
         top.axhspan(low, high, color=shade, alpha=0.35, linewidth=0)
+    vix_on = dict(zip(dates, first["vix"].to_list()))
     for name, run in runs.items():
-        hedged = [d for d in run.decisions if d.actions]
-        if hedged:
+        bought = [] if run.hedges is None else run.hedges["bought"].to_list()
+        if bought:  # every hedge bought: the policy's, its rolls and re-strikes, a reference rule's
             top.scatter(
-                [d.date for d in hedged],
-                [d.vix for d in hedged],
+                bought,
+                [vix_on[d] for d in bought],
                 color=colour[name],
                 marker="^",
                 s=30,
@@ -228,6 +229,73 @@ def _write_report(result: Any, out: Path, Figure: Any, FigureCanvasAgg: Any, tic
             "<h2>Calm years</h2><p>Years without a VIX close at or above 30 (year 0: all of them "
             "together): what each book made and what its hedging cost.</p>"
             + _html_table(calm, {"return", "max_drawdown"})
+        )
+    if "none" in runs and len(runs) > 1:
+        from alvh.backtesting.comparison import drawdown_answer
+
+        frame, answer = drawdown_answer(result)
+        sections.append(
+            f"<h2>Drawdowns against the unhedged book</h2><p>{html.escape(answer)}</p>"
+            + _html_table(
+                frame,
+                {
+                    "max_drawdown",
+                    "none_max_drawdown",
+                    "cut",
+                    "cut_low",
+                    "cut_high",
+                    "worst_day",
+                    "none_worst_day",
+                    "annual_return_diff",
+                    "episode_drawdown",
+                    "none_episode_drawdown",
+                },
+            )
+        )
+    split = pl.DataFrame(
+        [{"policy": name, **run.attribution()} for name, run in runs.items()],
+        schema={
+            "policy": pl.String,
+            "condors": pl.Float64,
+            "hedges": pl.Float64,
+            "total": pl.Float64,
+            "equity_change": pl.Float64,
+        },
+    )
+    layers = [
+        run.layer_attribution().with_columns(pl.lit(name).alias("policy"))
+        for name, run in runs.items()
+        if run.hedges is not None and run.hedges.height
+    ]
+    sections.append(
+        "<h2>Where the P&amp;L came from</h2><p>Each book's P&amp;L ($) split into its condors' "
+        "(strike edits included) and its hedges' (sold at what they fetched, held ones at their "
+        "last mark); they add up to the equity's change. Per layer (0: a reference rule's "
+        "hedges): hedges bought (rolls and re-strikes included), spend, payoff, net, hedge-days "
+        "held, strike edits and what they cost.</p>"
+        + _html_table(split, set())
+        + (_html_table(pl.concat(layers).select("policy", pl.exclude("policy")), set()) if layers else "")
+    )
+    if hedge_rows:
+        log = pl.concat(hedge_rows).select(
+            "policy",
+            "hedge_id",
+            "bought",
+            "sold",
+            "layer",
+            "hedge",
+            "paid",
+            "peak_value",
+            "received",
+            "pnl",
+            "days",
+            "reason",
+        )
+        sections.append(
+            "<h2>Hedge log</h2><p>Every hedge: when bought and sold, by which layer, what it was, "
+            "what it cost (premium and costs), its highest daily mark, what it fetched (net of "
+            "costs; held ones at their last mark), its P&amp;L and why it was sold.</p>"
+            + _html_table(log, set())
         )
     rules = result.rule_counts()
     if rules.height:
@@ -374,7 +442,10 @@ def _hedge_layers(hedges: Any, colour: dict[str, str], path: Path) -> Path:
         for xi, pnl, count in zip(x, rows["pnl"].to_numpy(), rows["count"].to_numpy()):
             ax.annotate(f"{count}", (xi, pnl), ha="center", va="bottom" if pnl >= 0 else "top", fontsize=7)
     ax.axhline(0.0, color="black", linewidth=0.6)
-    ax.set_xticks([1, 2, 3], ["layer 1 (17-22)", "layer 2 (24-29)", "layer 3 (30+)"])
+    ticks, labels = [1, 2, 3], ["layer 1 (17-22)", "layer 2 (24-29)", "layer 3 (30+)"]
+    if (totals["layer"] == 0).any():  # a reference rule's hedges (VXTH) have no layer
+        ticks, labels = [0, *ticks], ["reference rule (no layer)", *labels]
+    ax.set_xticks(ticks, labels)
     ax.set_ylabel("$")
     ax.yaxis.set_major_formatter(_thousands())
     ax.legend(fontsize=8, ncols=2)
