@@ -477,3 +477,18 @@ def test_the_drawdown_answer_and_the_cndr_index_vol_by_hand():
         if held is not None:
             returns.append((eq[i] - eq[i - 1]) / (spots[dates.index(held["opened"])] * 100.0))
     assert cndr_index_vol(run) == pytest.approx(np.std(returns, ddof=1) * math.sqrt(252), rel=1e-12)
+
+
+def test_a_roll_to_an_expiry_the_market_does_not_list_says_so():
+    # a listed futures curve ending before the next expiry the roll needs: the roll
+    # buys nothing and says which expiry is missing (the hedge is then sold)
+    from alvh.policy.engine import rolled_hedge
+
+    day = dt.date(2025, 2, 10)
+    futures = alvh.VixFutures(expiries=(dt.date(2025, 2, 19),), prices=(19.5,))
+    market = Market(as_of=day, spot=6000.0, rate=0.04, div=0.013, vix=18.6, futures=futures)
+    book = alvh.Position.iron_condor_by_delta(dt.date(2025, 3, 21), market=market)
+    made = rolled_hedge(layer2_policy("short_vix_calls"), "short_vix_calls", book, market, budget=2500.0)
+    assert isinstance(made, str) and "no VIX expiry at least 14 days after 2025-02-10" in made
+    with pytest.raises(InvalidInputError, match="edits the condor"):
+        rolled_hedge(layer2_policy("short_vix_calls"), "roll_short_strikes", book, market, budget=2500.0)
