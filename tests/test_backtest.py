@@ -840,6 +840,12 @@ def test_a_layer_3_close_in_the_replay_closes_the_condors_and_sells_the_hedges()
     held = run.hedges.filter(pl.col("sold").is_null() | (pl.col("sold") >= day))
     sold = run.hedges.filter(pl.col("reason") == "layer 3: book closed")
     assert sold.height == held.height and set(sold["sold"].to_list()) <= {day}
+    # and no condor is sold again while layer 3 holds (the day before each sale: below 3)
+    layers = dict(zip(run.equity["date"].to_list(), run.equity["layer"].to_list()))
+    dates = run.equity["date"].to_list()
+    opened = [d for d in run.trades["opened"].to_list() + run.open_condors["opened"].to_list() if d > day]
+    assert opened and all(layers[dates[dates.index(d) - 1]] < 3 for d in opened)
+    assert any(layers[d] == 3 for d in dates if d > day)  # layer 3 held after the close
     # "report" keeps the book: no such exits
     keep = alvh.Policy.preset("early").with_changes(rules=alvh.policy.Rules(irr_action="report"))
     kept = replay(spx, vix, policy=keep, assumptions=Assumptions(initial_capital=60_000.0))

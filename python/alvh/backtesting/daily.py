@@ -17,8 +17,12 @@ the policy's decisions (`alvh.policy`).
    condor is sold on the first SPX expiry (real calendar: weekly SPXW Fridays,
    holiday-adjusted) with ``dte_min`` to ``dte_max`` days left, short strikes at
    ``short_delta`` and wings ``wing_width`` points out (5-point grid:
-   `Position.iron_condor_by_delta`);
-4. equity = cash + the model value of the open positions.
+   `Position.iron_condor_by_delta`); none after layer 3 has closed the book
+   (`alvh.Rules.irr_action`) until the layer falls below 3;
+4. with a policy, the held hedges' exits (`alvh.policy.exits`: layer left, take
+   profit, VIX retrace, roll, expiry), then the day's decision and its trade: a hedge
+   bought, a strike edit made to the condors for good, or layer 3's exit;
+5. equity = cash + the model value of the open positions.
 
 Only data up to each day is used that day: the step reads that day's closes, and the
 book carries forward. Fills are model prices worsened by ``slippage`` index points per
@@ -670,6 +674,7 @@ class _Book:
         self.bought = 0  # hedges bought so far (their numbers)
         self.next_open: dt.date | None = None  # a monthly schedule's next roll day
         self.next_hedge: dt.date | None = None  # a reference hedge's next roll day
+        self.closed_book = False  # layer 3 closed the book: no new condor while it holds
         self.previous_equity = self.cash  # the base of the policy's caps
         self.proceeds = 0.0  # $ from hedges sold today
         self.marks: dict[int, float] = {}  # id of an open condor -> today's mark
@@ -735,7 +740,12 @@ class _Book:
 
     def opens_today(self, index: int, day: dt.date) -> bool:
         """Whether the schedule sells a condor today (weekly: every ``open_every``-th
-        replay day; monthly: on or after the last one's expiry)."""
+        replay day; monthly: on or after the last one's expiry); never while layer 3's
+        close of the book stands (until the layer falls below 3)."""
+        if self.closed_book:
+            if self.layer >= 3:
+                return False
+            self.closed_book = False
         if self.rules.schedule == "weekly":
             return index % self.rules.open_every == 0
         return self.next_open is None or day >= self.next_open
@@ -826,7 +836,8 @@ class _Book:
             if action.name in ("close_book", "reduce_book"):
                 everything = action.name == "close_book"
                 self._exit_condors(day, market, everything)
-                if everything:  # the whole book goes: its hedges with it
+                if everything:  # the whole book goes, its hedges with it, and stays out
+                    self.closed_book = True
                     for held in list(self.hedges):
                         self._sell(held, day, market, 1.0, "book_closed", "layer 3: book closed")
             elif action.name in STRIKE_ADJUSTMENTS:
