@@ -470,3 +470,34 @@ def test_hedge_exits_bad_input(tmp_path: Path, policy: Policy):
         with pytest.raises(InvalidInputError, match="received must be a finite"):
             journal.record_hedge_exit(bought, day, "expiry", 1, float("nan"), "x")
         assert journal.hedge_exits().height == 0
+
+
+def test_cli_records_outcomes_and_hedge_exits_and_shows_them(
+    tmp_path: Path, policy: Policy, capsys, monkeypatch
+):
+    from alvh.cli import main
+
+    monkeypatch.setenv("COLUMNS", "300")  # one line per row, to read it back
+
+    path = tmp_path / "j.db"
+    with Journal(path) as journal:
+        first = journal.append(make_decision(policy), policy=policy)
+        journal.append(replace(make_decision(policy, day=1), actions=()), policy=policy)
+    base = ["journal", "exit", "--journal", str(path), "--decision", str(first), "--date", "2025-02-12"]
+    sale = [*base, "--rule", "take_profit", "--contracts", "10", "--received", "2600", "--reason", "3.1x"]
+    assert main(sale) == 0
+    outcome = ["journal", "outcome", "--journal", str(path), "--decision", str(first), "--days", "5"]
+    assert main([*outcome, "--pnl", "1250.5"]) == 0
+    capsys.readouterr()
+    assert main(["journal", "show", "--journal", str(path)]) == 0
+    shown = capsys.readouterr().out
+    assert "buy 10 VIX Mar 25 calls" in shown and "none" in shown  # the actions' text, not a count
+    assert "10 sold (take_profit, 2025-02-12): net +1,750 $" in shown and "+1,250" in shown
+    # bad input: one line, exit 2, nothing written
+    assert main([*base, "--rule", "panic", "--contracts", "1", "--received", "1", "--reason", "x"]) == 2
+    assert main([*base, "--rule", "expiry", "--contracts", "1", "--received", "1", "--reason", "x"]) == 2
+    said = capsys.readouterr()
+    assert "Traceback" not in said.out + said.err
+    assert "rule must be one of" in said.out and "bought 10" in said.out
+    with Journal(path, read_only=True) as journal:
+        assert journal.hedge_exits().height == 1
