@@ -129,7 +129,7 @@ def _distribution_table(result: Projection, args: argparse.Namespace, *, name: s
         "5 %",
         "median",
         "95 %",
-        "CVaR 95",
+        "CVaR95 loss",
         "P(profit)",
         "P(touch)",
     ):
@@ -151,7 +151,8 @@ def _distribution_table(result: Projection, args: argparse.Namespace, *, name: s
             style=style,
         )
     table.caption = (
-        "CVaR 95: mean loss in the worst 5 %; P(touch): SPX touched a short strike by then "
+        "CVaR95 loss: the mean loss in the worst 5 %, in $ (positive = a loss, as on the fan "
+        "chart); P(touch): SPX touched a short strike by then "
         "(continuous monitoring). Mixture: the scenarios weighted by their probabilities."
     )
     return table

@@ -29,6 +29,7 @@ from alvh._core.plotting import checked_path, money, require_matplotlib, save, s
 from alvh._core.types import FloatArray
 from alvh.book.instruments import SpxOption, VixFuture, VixOption
 from alvh.errors import InvalidInputError
+from alvh.risk.fan import projection_fan
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
     from alvh.book.position import Position
     from alvh.market.snapshot import Market
     from alvh.risk.grid import Grid
-    from alvh.risk.projection import Projection
 
 __all__ = ["projection_fan", "risk_graph"]
 
@@ -429,90 +429,3 @@ def _heading(position: Position | None, market: Market | None, base_spot: float)
     if market is not None:
         parts.append(f"VIX {float(market.vix):.2f}")
     return "  |  ".join(parts)
-
-
-def projection_fan(projection: Projection, path: str | os.PathLike[str], *, title: str | None = None) -> Path:
-    """Write the fan chart of ``projection`` to ``path`` as a PNG; returns the path.
-
-    One panel per scenario and one for the probability-weighted mixture
-    (highlighted, first): the P&L quantile bands by day (1-99 %, 5-95 %, 25-75 %),
-    the median and the mean, from day 0 (P&L 0, today's mark) to the horizon; each
-    panel's title gives the scenario's probability and its day-H mean, P(profit)
-    and CVaR 95.
-    """
-    require_matplotlib("alvh.risk.plots")
-    from matplotlib import ticker
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    target = checked_path(path)
-    index = {name: k for k, name in enumerate(projection.stat_names)}
-    n_scen = len(projection.names)
-    panels = [("mixture", 1.0, projection.mixture)] + [
-        (name, float(projection.probability[s]), projection.stats[s])
-        for s, name in enumerate(projection.names)
-    ]
-    columns = min(4, len(panels))
-    rows = math.ceil(len(panels) / columns)
-    fig = Figure(figsize=(4.2 * columns, 3.1 * rows + 0.8), layout="constrained")
-    FigureCanvasAgg(fig)
-    days = np.arange(projection.days + 1)
-    axes = fig.subplots(rows, columns, squeeze=False, sharex=True, sharey=True)
-    for k, ax in enumerate(axes.ravel()):
-        if k >= len(panels):
-            ax.set_visible(False)
-            continue
-        name, probability, table = panels[k]
-
-        def series(stat: str, table: Any = table) -> FloatArray:
-            return np.concatenate(([0.0], table[:, index[stat]]))
-
-        mixture = k == 0
-        colour = "#b2182b" if mixture else "#2166ac"
-        for low, high, alpha in (("q01", "q99", 0.12), ("q05", "q95", 0.2), ("q25", "q75", 0.3)):
-            ax.fill_between(
-                days,
-                series(low),
-                series(high),
-                color=colour,
-                alpha=alpha,
-                linewidth=0,
-                label=f"{low[1:]}-{high[1:]} %",
-            )
-        ax.plot(days, series("q50"), color=colour, linewidth=1.6, label="median")
-        ax.plot(days, series("mean"), color="black", linewidth=1.0, linestyle="--", label="mean")
-        ax.axhline(0.0, color="grey", linewidth=0.7)
-        last = table[-1]
-        heading = (
-            f"{name}{'' if mixture else f' (p {probability:.1%})'}\nday {projection.days}: mean "
-            f"{money(float(last[index['mean']]))}, P(profit) {last[index['p_profit']]:.0%}, "
-            f"CVaR95 {money(-float(last[index['cvar95']]))}"
-        )
-        ax.set_title(
-            heading.replace("$", r"\$"),  # not mathtext
-            fontsize=8.5,
-            fontweight="bold" if mixture else "normal",
-        )
-        if mixture:
-            for spine in ax.spines.values():
-                spine.set_edgecolor(colour)
-                spine.set_linewidth(2.0)
-            ax.legend(fontsize=7, loc="lower left")
-        ax.yaxis.set_major_formatter(ticker.FuncFormatter(money))
-        ax.grid(alpha=0.3)
-    for ax in axes[-1]:
-        ax.set_xlabel("days forward")
-    for ax in axes[:, 0]:
-        ax.set_ylabel("P&L vs today's mark ($)")
-    fig.suptitle(
-        title
-        or f"Projected P&L, {_scenarios_label(n_scen)}, {projection.paths:,} paths per "
-        f"scenario (as of {projection.as_of:%d %b %Y}, seed {projection.seed})",
-        fontsize=12,
-        fontweight="bold",
-    )
-    return save(fig, target)
-
-
-def _scenarios_label(n: int) -> str:
-    return f"{n} scenario{'s' if n != 1 else ''}"

@@ -132,8 +132,8 @@ class Projection:
     stat_names: ClassVar[tuple[str, ...]] = STAT_NAMES
 
     def plot(self, path: str | os.PathLike[str], **kw: Any) -> Path:
-        """Write the fan chart (`alvh.risk.plots.projection_fan`) to ``path`` (PNG)."""
-        from alvh.risk.plots import projection_fan
+        """Write the fan chart (`alvh.risk.fan.projection_fan`) to ``path`` (PNG)."""
+        from alvh.risk.fan import projection_fan
 
         return projection_fan(self, path, **kw)
 
@@ -253,6 +253,8 @@ class Projection:
 
     _spot: float = field(default=0.0, repr=False)
     representative: dict[str, FloatArray] = field(default_factory=dict, repr=False)
+    #: The market's VIX (points) at the start: day 0 of the expected VIX paths.
+    start_vix: float = field(default=math.nan, repr=False)
 
 
 def _error(arg: str, value: Any, requirement: str) -> InvalidInputError:
@@ -676,6 +678,7 @@ def project(
         **kept,
         _spot=float(market.spot),
         representative=expected_paths,
+        start_vix=float(market.vix),
     )
 
 
