@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 
 import alvh
 
@@ -29,6 +31,7 @@ __all__ = [
     "check_horizon",
     "check_out_dir",
     "check_out_parent",
+    "fit_table",
     "load_book",
     "load_history",
     "make_console",
@@ -44,10 +47,62 @@ class CliError(Exception):
     """A user mistake on the command line: the message is printed, the exit code is 2."""
 
 
+#: The width of output that goes to a pipe or a file (rich would assume 80 columns):
+#: wide enough for every table, so a saved report is never cut.
+PIPE_WIDTH = 200
+
+
+class FittingConsole(Console):
+    """A console whose tables fit its width: every `rich.table.Table` printed through
+    it goes through `fit_table` first, so a number is never cut to "-22,0…"."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        fitted = [fit_table(o, self.width) if isinstance(o, Table) else o for o in objects]
+        if any(isinstance(o, Table) and (o.min_width or 0) > self.width for o in fitted):
+            kwargs.setdefault("crop", False)  # wider than the terminal: let it wrap, never cut
+        super().print(*fitted, **kwargs)
+
+
 def make_console() -> Console:
-    """The console every command prints to."""
-    # Wide enough for the tables when output goes to a pipe or file (rich assumes 80).
-    return Console(width=max(Console().width, 110))
+    """The console every command prints to: the terminal's width on a terminal (tables
+    fitted to it, `fit_table`), `PIPE_WIDTH` columns into a pipe or a file."""
+    probe = Console()
+    return FittingConsole(width=probe.width if probe.is_terminal else max(probe.width, PIPE_WIDTH))
+
+
+def _cell_width(cell: Any) -> int:
+    """The widest line of a cell (markup rendered), in terminal columns."""
+    text = Text.from_markup(cell) if isinstance(cell, str) else cell
+    if not isinstance(text, Text):
+        return 0  # a renderable (nested table, ...): rich measures it itself
+    return max((line.cell_len for line in text.split("\n")), default=0)
+
+
+def fit_table(table: Table, width: int) -> Table:
+    """``table`` made to fit ``width`` columns without cutting a cell: each column's
+    minimum width is its widest cell (headers may wrap, numbers may not), and a table
+    still too wide drops its vertical rules and outer padding (`rich.box.SIMPLE_HEAD`).
+    rich, left alone, shrinks every column of a too-wide table and ends cells with
+    "…" (issue 18: "-22,0…" for -22,031 in an 80-column pipe). A table whose cells
+    alone exceed ``width`` is printed as wide as it needs: wider than the terminal
+    (lines wrap) rather than with a wrong number."""
+    from rich import box
+    from rich.measure import Measurement
+
+    for column in table.columns:
+        widest = max((_cell_width(c) for c in column.cells), default=0)
+        column.min_width = max(column.min_width or 0, widest)
+        column.overflow = "fold"
+    probe = Console(width=10_000)
+    if Measurement.get(probe, probe.options, table).maximum > width:
+        table.box = box.SIMPLE_HEAD
+        table.pad_edge = False
+        table.collapse_padding = True
+    need = Measurement.get(probe, probe.options, table).minimum
+    if need > width:
+        table.width = None
+        table.min_width = need
+    return table
 
 
 def progress_bar(console: Console, unit: str) -> Progress:
