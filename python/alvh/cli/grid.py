@@ -263,11 +263,34 @@ def _greeks_table(grid: Grid, axes: _Axes, *, spot: float) -> Table:
     return table
 
 
+#: What the grid's delta is under each dynamics (`alvh.risk.grid`: with sticky
+#: moneyness the smile moves with the spot, so its delta is smile-adjusted).
+DELTA_KIND = {
+    "sticky_moneyness": "smile-adjusted (sticky moneyness)",
+    "sticky_strike": "Black-Scholes (sticky strike)",
+    "parallel": "Black-Scholes (parallel)",
+}
+
+
 def _trader_greeks(grid: Grid, cell: tuple[int, int, int]) -> list[tuple[str, float, str]]:
-    """The grid's Greeks at ``cell`` in trader units (DESIGN.md "Conventions")."""
-    return [
-        ("delta", float(grid.delta[cell]), "SPX points equivalent ($ per SPX point)"),
-        ("delta", float(grid.delta_dollars_per_1pct[cell]), "$ per +1 % SPX move"),
+    """The grid's Greeks at ``cell`` in trader units (DESIGN.md "Conventions"), both
+    deltas labelled: the grid's (smile-adjusted under sticky moneyness) and, at today's
+    cell, the legs' Black-Scholes delta at their own vols (`alvh.book.analytics`)."""
+    kind = DELTA_KIND[grid.dynamics]
+    rows = [
+        (f"delta, {kind}", float(grid.delta[cell]), "SPX points equivalent ($ per SPX point)"),
+        (f"delta, {kind}", float(grid.delta_dollars_per_1pct[cell]), "$ per +1 % SPX move"),
+    ]
+    today = grid.days[cell[0]] == 0 and grid.vol_shifts[cell[1]] == 0.0 and grid.spot_moves[cell[2]] == 0.0
+    if today and grid.dynamics == "sticky_moneyness":
+        from alvh.book.analytics import leg_greeks
+
+        bs_points = float(leg_greeks(grid.position, grid.market)["delta_spx_points"].sum())
+        rows += [
+            ("delta, Black-Scholes (fixed vols)", bs_points, "SPX points equivalent ($ per SPX point)"),
+            ("delta, Black-Scholes (fixed vols)", bs_points * 0.01 * grid.spot, "$ per +1 % SPX move"),
+        ]
+    return rows + [
         ("gamma", float(grid.gamma_dollars_per_1pct[cell]), "$ delta change per +1 % SPX move"),
         ("vega", float(grid.vega_dollars_per_vol_point[cell]), "$ per vol point (all options)"),
         ("theta", float(grid.theta_dollars_per_day[cell]), "$ per calendar day"),

@@ -163,7 +163,7 @@ def _expected_path_table(result: Projection, days: int) -> Table:
     rep = result.representative_paths()
     rep_last = rep.filter(rep["day"] == days)
     table = Table(title=f"Each scenario's expected path at day {days}, revalued")
-    for column in ("scenario", "SPX", "VIX", "P&L", "delta $/1%", "vega $/pt", "theta $/day"):
+    for column in ("scenario", "SPX", "VIX", "P&L", "smile-adj. delta $/1%", "vega $/pt", "theta $/day"):
         table.add_column(column, justify="left" if column == "scenario" else "right")
     for row in rep_last.iter_rows(named=True):
         table.add_row(
