@@ -181,7 +181,7 @@ def _risk_view(grid: Grid, position: Position | None, market: Market | None) -> 
     for colour, d in zip(_CURVE_COLOURS, wanted):
         lines.append((pnl[days.index(d), flat] + offset, f"T+{d}", colour, 2.0, "-"))
     if position is not None and market is not None and 0 in days:
-        linked = _linked_curve(grid, position, market, moves)
+        linked = _linked_curve(grid, market, moves)
         if linked is not None:
             lines.append((linked[0] + offset, linked[1], _LINKED_COLOUR, 1.8, "--"))
     if position is not None:
@@ -221,32 +221,22 @@ def _risk_view(grid: Grid, position: Position | None, market: Market | None) -> 
 LINKED_POINTS = 101
 
 
-def _linked_curve(
-    grid: Grid, position: Position, market: Market, moves: FloatArray
-) -> tuple[FloatArray, str] | None:
-    """T+0 P&L (vs today's mark) with the VIX moving with the SPX, on ``moves``: the
-    projection's calibrated spot-vol link, ``ln VIX`` moving by ``vix_beta`` times the
-    SPX log-return (`alvh.risk.scenarios.VIX_BETA`, -8.04: docs/scenarios.md), so
-    ``VIX = VIX_0 (S / S_0)^vix_beta`` — at -10 % a VIX of 19.5 becomes 45. The two
-    axes of a risk graph move independently; markets do not. None when the grid's
-    market cannot price a shifted VIX that far (the label would otherwise lie)."""
-    from alvh.risk.grid import scenario_grid
+def _linked_curve(grid: Grid, market: Market, moves: FloatArray) -> tuple[FloatArray, str] | None:
+    """T+0 P&L (vs today's mark) with the VIX moving with the SPX, on ``moves``
+    (`Grid.vix_linked_pnl`: ``VIX = VIX_0 (S / S_0)^vix_beta``, the projection's
+    calibrated link, -8.04 — at -10 % a VIX of 19.5 becomes 45). The two axes of a risk
+    graph move independently; markets do not. Revalued on at most `LINKED_POINTS` moves
+    and interpolated; None when the market cannot price a VIX that far."""
     from alvh.risk.scenarios import VIX_BETA
 
     sample = moves if moves.size <= LINKED_POINTS else np.linspace(moves[0], moves[-1], LINKED_POINTS)
-    vix = float(market.vix)
-    linked_vix = np.minimum(vix * (1.0 + sample) ** VIX_BETA, _LINKED_VIX_MAX)
     try:
-        cube = scenario_grid(
-            position, market, spot_moves=sample, vol_shifts=linked_vix - vix, days=[0], dynamics=grid.dynamics
-        )
+        _vix, pnl = grid.vix_linked_pnl(sample, vix_max=_LINKED_VIX_MAX)
     except InvalidInputError:
         return None
-    diagonal = np.arange(sample.size)
-    pnl = np.asarray(cube.pnl[0, diagonal, diagonal], dtype=np.float64)
     if sample is not moves:
         pnl = np.interp(moves, sample, pnl)
-    return pnl, f"T+0, VIX moving with SPX (VIX {vix:g} x (S/S0)^{VIX_BETA:g})"
+    return pnl, f"T+0, VIX moving with SPX (VIX {float(market.vix):g} x (S/S0)^{VIX_BETA:g})"
 
 
 def risk_graph(
