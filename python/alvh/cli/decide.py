@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 import alvh
-from alvh.cli.common import CliError, policy_by_name
+from alvh.cli.common import CliError, add_chain_options, chain_market, policy_by_name
 
 if TYPE_CHECKING:
     from alvh.policy.journal import Journal
@@ -61,6 +61,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "journal's last decision left committed (0 for a new journal)",
     )
     parser.add_argument("--seed", type=int, default=0)
+    add_chain_options(parser)
     parser.set_defaults(func=run)
 
 
@@ -75,7 +76,7 @@ def run(args: argparse.Namespace, console: Console) -> None:
     policy = policy_by_name(args.policy)
     state = MarketState.from_toml(args.state)
     position = alvh.Position.from_toml(args.position)
-    market = alvh.Market.from_toml(args.market)
+    market = chain_market(args, alvh.Market.from_toml(args.market), console, position)
     if args.portfolio_value is not None and not args.portfolio_value > 0:
         raise CliError("--portfolio-value must be a positive $ amount (the base of the caps)")
     with Journal(args.journal) as journal:

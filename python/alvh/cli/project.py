@@ -14,7 +14,15 @@ from rich.markup import escape
 from rich.table import Table
 
 import alvh
-from alvh.cli.common import CliError, check_horizon, check_out_parent, load_book, progress_bar
+from alvh.cli.common import (
+    CliError,
+    add_chain_options,
+    chain_market,
+    check_horizon,
+    check_out_parent,
+    load_book,
+    progress_bar,
+)
 
 if TYPE_CHECKING:
     from alvh.risk.projection import Projection
@@ -46,6 +54,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--dynamics", default="sticky_moneyness", choices=["sticky_moneyness", "sticky_strike", "parallel"]
     )
     parser.add_argument("--out", default="fan.png", help="PNG to write (default: fan.png)")
+    add_chain_options(parser)
     parser.set_defaults(func=run)
 
 
@@ -59,6 +68,7 @@ def run(args: argparse.Namespace, console: Console) -> None:
     check_horizon(market, list(range(args.days + 1)))
     scenarios = _scenarios(args.scenarios)
     check_out_parent(args.out, ".png")
+    market = chain_market(args, market, console, position)
     result = _project(args, console, position, market, scenarios)
     name = position.name or Path(args.position).name
     console.print(_distribution_table(result, args, name=name))
