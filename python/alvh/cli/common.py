@@ -50,6 +50,10 @@ class CliError(Exception):
     """A user mistake on the command line: the message is printed, the exit code is 2."""
 
 
+#: Cells wider than this are prose: `fit_table` lets them wrap instead of pinning the
+#: column to their width.
+PROSE_WIDTH = 32
+
 #: The width of output that goes to a pipe or a file (rich would assume 80 columns):
 #: wide enough for every table, so a saved report is never cut.
 PIPE_WIDTH = 200
@@ -83,7 +87,8 @@ def _cell_width(cell: Any) -> int:
 
 def fit_table(table: Table, width: int) -> Table:
     """``table`` made to fit ``width`` columns without cutting a cell: each column's
-    minimum width is its widest cell (headers may wrap, numbers may not), and a table
+    minimum width is its widest cell up to `PROSE_WIDTH` (headers and prose wrap,
+    numbers do not), and a table
     still too wide drops its vertical rules and outer padding (`rich.box.SIMPLE_HEAD`).
     rich, left alone, shrinks every column of a too-wide table and ends cells with
     "…" (issue 18: "-22,0…" for -22,031 in an 80-column pipe). A table whose cells
@@ -94,7 +99,8 @@ def fit_table(table: Table, width: int) -> Table:
 
     for column in table.columns:
         widest = max((_cell_width(c) for c in column.cells), default=0)
-        column.min_width = max(column.min_width or 0, widest)
+        # Numbers and labels keep their width; prose (a note, a rationale) wraps.
+        column.min_width = max(column.min_width or 0, min(widest, PROSE_WIDTH))
         column.overflow = "fold"
     probe = Console(width=10_000)
     if Measurement.get(probe, probe.options, table).maximum > width:
