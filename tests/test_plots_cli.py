@@ -292,7 +292,7 @@ def test_cli_grid_futures_curve_shorter_than_the_horizon_says_so(
             str(tmp_path / "r.png"),
         ]
     )
-    printed = capsys.readouterr().out
+    printed = " ".join(capsys.readouterr().out.split())  # however the console wraps it
     assert code == 2
     assert "2025-02-19" in printed and "[vix_futures]" in printed and "--days up to 16" in printed
 
@@ -548,3 +548,105 @@ def test_cli_grid_crossed_quote_in_the_chain_names_file_line_and_field(
         ]
     )
     assert missing == 2 and "nope.csv" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- issue 18
+
+TRADER_BOOK = EXAMPLES / "condor_2027-01_vix_hedge.toml"
+TRADER_MARKET = EXAMPLES / "market_2026-12-04.toml"
+
+
+@pytest.fixture(scope="module")
+def trader() -> tuple[alvh.Position, alvh.Market, Any]:
+    book, market = alvh.Position.from_toml(TRADER_BOOK), alvh.Market.from_toml(TRADER_MARKET)
+    grid = scenario_grid(
+        book, market, spot_moves=np.linspace(-0.1, 0.1, 41), vol_shifts=np.linspace(-5, 5, 11), days=[0, 5]
+    )
+    return book, market, grid
+
+
+def _figure_of(monkeypatch: pytest.MonkeyPatch, draw: Any) -> Any:
+    """The figure `risk_graph` saves (its save() intercepted)."""
+    saved: list[Any] = []
+    monkeypatch.setattr(plots, "save", lambda fig, target: saved.append(fig) or target)
+    draw()
+    return saved[0]
+
+
+def test_both_panels_measure_pnl_from_entry_and_say_so(trader, monkeypatch, tmp_path: Path) -> None:
+    """Issue 18: the left panel was P&L vs entry, the heatmap vs today's mark."""
+    book, market, grid = trader
+    view = plots._risk_view(grid, book, market)
+    offset = grid.base_value - sum(leg.entry_cost for leg in book.legs)
+    assert view.basis == "vs entry" and offset != 0.0
+    np.testing.assert_allclose(view.heat, grid.pnl[0] + offset)
+    t0 = next(c for c in view.curves if c.label == "T+0")
+    np.testing.assert_allclose(t0.pnl, view.heat[view.flat])
+    fig = _figure_of(
+        monkeypatch, lambda: plots.risk_graph(grid, tmp_path / "r.png", position=book, market=market)
+    )
+    left, right = fig.axes[:2]
+    assert "vs entry" in left.get_ylabel() and "vs entry" in right.get_title()
+    assert any("vs entry" in ax.get_ylabel() for ax in fig.axes[2:])  # the colour bar
+
+
+def test_a_t0_curve_moves_the_vix_with_the_spx(trader) -> None:
+    """Issue 18: SPX and VIX moved independently; the T+0 curve with the VIX linked
+    (VIX = VIX_0 (S/S_0)^-8.04, the projection's calibrated link) is each move's cell."""
+    from alvh.risk.scenarios import VIX_BETA
+
+    book, market, grid = trader
+    view = plots._risk_view(grid, book, market)
+    linked = next(c for c in view.curves if "VIX moving with SPX" in c.label)
+    offset = grid.base_value - sum(leg.entry_cost for leg in book.legs)
+    for k in (0, 10, 20, 30, 40):
+        move = float(view.moves[k])
+        shift = market.vix * (1 + move) ** VIX_BETA - market.vix
+        cell = scenario_grid(book, market, spot_moves=[move], vol_shifts=[shift], days=[0])
+        assert linked.pnl[k] == pytest.approx(float(cell.pnl[0, 0, 0]) + offset, rel=1e-9, abs=1e-6)
+    t0 = next(c for c in view.curves if c.label == "T+0")
+    assert linked.pnl[0] > t0.pnl[0] + 10_000  # at -10 % the VIX is ~45: the VIX calls pay
+
+
+def test_the_expiry_line_keeps_a_vix_hedge_that_outlives_the_spx_expiry(trader) -> None:
+    """Issue 18: the VIX Jan-2027 calls (2027-01-20) outlive the SPX expiry (01-15): the
+    line was 'SPX legs only'; now it is every leg, the calls at model, their cost in."""
+    book, market, _ = trader
+    spots = np.linspace(5300.0, 6600.0, 27)
+    curve = plots._expiry_curve(book, market, spots)
+    assert curve is not None
+    assert "SPX legs only" not in curve[1] and "all legs" in curve[1] and "$3,000" in curve[1]
+    spx_only = alvh.Position(legs=tuple(leg for leg in book.legs if isinstance(leg, alvh.SpxOption)))
+    hedge_cost = 20 * 100 * 1.50
+    gap = curve[0] - analytics.expiry_pnl(spx_only, spots)
+    # The calls' value on 15 Jan (5 days left, future 20.60, strike 24): small, positive,
+    # the same at every SPX level (VIX unchanged).
+    assert np.all(gap > -hedge_cost) and np.all(gap < -hedge_cost + 500.0)
+    np.testing.assert_allclose(gap, gap[0])
+
+
+def test_one_vix_shift_draws_its_row_and_names_its_vix(trader, monkeypatch, tmp_path: Path) -> None:
+    """Issue 18: --shifts 10.5 10.5 1 drew an empty heatmap titled 'VIX unchanged (VIX
+    shift +10.5)'."""
+    book, market, _ = trader
+    grid = scenario_grid(book, market, spot_moves=np.linspace(-0.1, 0.1, 41), vol_shifts=[10.5], days=[0])
+    fig = _figure_of(
+        monkeypatch, lambda: plots.risk_graph(grid, tmp_path / "r.png", position=book, market=market)
+    )
+    left, right = fig.axes[:2]
+    assert "VIX 30.00 (+10.5 points)" in left.get_title() and "unchanged" not in left.get_title()
+    assert "VIX 30.00 (+10.5 points)" in right.get_title()
+    mesh = right.collections[0]
+    assert np.asarray(mesh.get_array()).size == 41 and right.get_ylim() == pytest.approx((10.0, 11.0))
+
+
+def test_cli_grid_labels_both_deltas(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 18: one unlabelled delta; the grid's is smile-adjusted, a broker's is
+    Black-Scholes. Both are printed, each named, and the Black-Scholes one is the legs'."""
+    book, market = alvh.Position.from_toml(TRADER_BOOK), alvh.Market.from_toml(TRADER_MARKET)
+    code = main(["grid", str(TRADER_BOOK), "--market", str(TRADER_MARKET), "--out", str(tmp_path / "r.png")])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    bs = float(analytics.leg_greeks(book, market)["delta_spx_points"].sum())
+    assert "delta, smile-adjusted (sticky moneyness)" in printed
+    assert "delta, Black-Scholes (fixed vols)" in printed and f"{bs:+,.2f}" in printed

@@ -50,7 +50,7 @@ def test_cli_project_prints_the_tables_and_writes_the_fan(
         "stall",
         "recession",
         "mixture",
-        "CVaR 95",
+        "CVaR95 loss",
         "expected path",
         "fan chart written",
     ):
@@ -135,4 +135,36 @@ def test_fan_chart_of_one_scenario(tmp_path: Path) -> None:
     one = alvh.ScenarioSet("one", (alvh.Scenario("flat", 1.0, 0.0, None, -8.0, 0.75, 12.9, None),))
     result = alvh.project(alvh.Position.from_toml(BOOK), market, scenarios=one, days=5, paths=300)
     path = result.plot(tmp_path / "one.png")
+    assert path.read_bytes().startswith(PNG_MAGIC)
+
+
+def test_fan_chart_overlays_the_scenario_medians_and_states_cvar_as_the_tables_loss(tmp_path: Path) -> None:
+    """Issue 18: the fan chart was one near-identical panel per scenario and titled the
+    CVaR95 -$15,769 where the table said 15,769. Now the scenarios' medians share one
+    panel beside the mixture's fan, and the CVaR is the table's positive loss."""
+    from alvh.risk.fan import cvar_label, fan_figure
+
+    book = alvh.Position.from_toml(BOOK)
+    market = alvh.Market.from_toml(MARKET)
+    result = alvh.project(book, market, scenarios="gdp", days=5, paths=2000, seed=2)
+    fig = fan_figure(result)
+    fan_ax, medians_ax, horizon_ax, vix_ax = fig.axes[:4]
+    q50 = result.stat_names.index("q50")
+    lines = medians_ax.get_lines()
+    for s, name in enumerate(result.names):
+        np.testing.assert_allclose(lines[s].get_ydata(), [0.0, *result.stats[s, :, q50]])
+        assert lines[s].get_label().startswith(name)
+    np.testing.assert_allclose(lines[len(result.names)].get_ydata(), [0.0, *result.mixture[:, q50]])
+    cvar = float(result.mixture[-1, result.stat_names.index("cvar95")])
+    assert cvar > 0 and f"CVaR95 loss \\${cvar:,.0f}" in fan_ax.get_title()
+    assert "-" not in fan_ax.get_title().split("CVaR95")[1]
+    assert [t.get_text() for t in horizon_ax.get_yticklabels()] == [
+        result.names[s] for s in np.argsort(result.stat("mean")[:, -1], kind="stable")
+    ]
+    # The expected VIX paths start at the market's VIX and differ by scenario.
+    vix_ends = [line.get_ydata()[-1] for line in vix_ax.get_lines()]
+    assert all(line.get_ydata()[0] == market.vix for line in vix_ax.get_lines())
+    assert len(set(np.round(vix_ends, 6))) == len(result.names)
+    assert cvar_label(1234.4) == "CVaR95 loss $1,234" and cvar_label(-5.0) == "CVaR95 gain $5"
+    path = result.plot(tmp_path / "fan.png")
     assert path.read_bytes().startswith(PNG_MAGIC)

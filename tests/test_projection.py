@@ -383,3 +383,46 @@ def test_a_mean_reversion_faster_than_a_day_projects_ten_days(book, market):
     paths = out.representative_paths()
     assert paths["vix"].min() >= 1.0 and paths["vix"].max() <= 150.0
     assert paths["spx"].min() > 0.0 and np.isfinite(paths["pnl"].to_numpy()).all()
+
+
+def test_a_falling_drift_lifts_the_expected_vix_and_costs_a_short_condor(backend):
+    """Issue 18: ln VIX follows the SPX diffusion return *with its drift* (vix_beta *
+    r_diff, docs/scenarios.md). Under the calibrated dynamics a recession drift lifts
+    the expected VIX path (Monte Carlo mean and the expected path) and a delta-neutral
+    short condor (flat vol, strikes log-symmetric about the forward, so delta and the
+    realized-vs-implied gap play no part) loses more; before the fix every scenario had
+    the same expected VIX path and the falling one had the *best* mean P&L."""
+    from alvh.risk import scenarios as built_in
+
+    market = flat_market()
+    condor = Position(
+        (
+            SpxOption(MAR21, 5600.0, False, 10, 0.0),
+            SpxOption(MAR21, 5650.0, False, -10, 0.0),
+            SpxOption(MAR21, 6400.0, True, -10, 0.0),
+            SpxOption(MAR21, 6450.0, True, 10, 0.0),
+        )
+    )
+    dynamics = dict(
+        diffusion_vol=None,
+        vix_beta=built_in.VIX_BETA,
+        vol_of_vix=built_in.VOL_OF_VIX,
+        vix_kappa=built_in.VIX_KAPPA,
+        vix_theta=None,
+    )
+    drifts = (("rising", 0.16), ("flat", 0.0), ("falling", -0.42))
+    three = ScenarioSet(
+        "drifts", tuple(Scenario(name=n, probability=1 / 3, spx_drift=d, **dynamics) for n, d in drifts)
+    )
+    result = project(condor, market, scenarios=three, days=10, paths=20_000, seed=3, keep_paths=True)
+    assert result.vix_paths is not None
+    vix_mean = result.vix_paths[:, -1].mean(axis=1)
+    vix_se = result.vix_paths[:, -1].std(axis=1) / math.sqrt(result.paths)
+    for up, down in ((0, 1), (1, 2)):  # rising < flat < falling
+        assert vix_mean[down] > vix_mean[up] + 5 * math.hypot(vix_se[up], vix_se[down])
+    rep = result.representative_paths()
+    expected_vix = rep.filter(rep["day"] == 10)["vix"].to_list()
+    assert expected_vix[0] < market.vix < expected_vix[1] < expected_vix[2]
+    mean, se = result.stat("mean")[:, -1], result.mean_se[:, -1]
+    for better, worse in ((0, 1), (1, 2)):
+        assert mean[worse] < mean[better] - 3 * math.hypot(se[better], se[worse])

@@ -34,7 +34,7 @@ from alvh.errors import InputTypeError, InvalidInputError
 if TYPE_CHECKING:
     import polars as pl
 
-__all__ = ["MarketLike", "Position"]
+__all__ = ["MarketLike", "Position", "add_legs_to_file"]
 
 _INSTRUMENTS = (SpxOption, VixFuture, VixOption)
 _SPX_STEP = SpxOption.STRIKE_STEP
@@ -556,6 +556,34 @@ class Position:
         if legs:
             doc["legs"] = legs
         atomic_write(Path(path), tomli_w.dumps(doc).encode("utf-8"))
+
+
+def add_legs_to_file(path: str | os.PathLike[str], legs: Position, *, comment: str = "") -> Position:
+    """Append ``legs`` to the position file at ``path`` as ``[[legs]]`` tables (their
+    ``entry_price`` the fill), keeping the file's own text and comments, and return the
+    whole position as read back. The new text is parsed and checked (`Position.from_toml`'s
+    rules) before the file is replaced, atomically: a bad leg or a crash leaves the file
+    as it was. ``comment`` (one line) goes above the added legs."""
+    import tomli_w
+
+    from alvh._core.io import tomllib
+
+    target = Path(path)
+    old = Position.from_toml(target)  # the file as it is must be a valid position
+    text = target.read_text(encoding="utf-8")
+    note = f"# {' '.join(comment.split())}\n" if comment.strip() else ""
+    # One [[legs]] table per leg, spelled out: tomli_w writes a short array of tables
+    # inline ("legs = [{...}]"), which after the file's last [[legs]] would become a key
+    # of that leg.
+    added = "\n".join(f"[[legs]]\n{tomli_w.dumps(record)}" for record in legs.leg_records())
+    new_text = f"{text.rstrip()}\n\n{note}{added}"
+    merged = _position_from_doc(tomllib.loads(new_text), str(target))
+    if len(merged.legs) != len(old.legs) + len(legs.legs):
+        raise InvalidInputError(
+            f"{target}: the legs could not be appended (the file's legs are not [[legs]] tables)"
+        )
+    atomic_write(target, new_text.encode("utf-8"))
+    return merged
 
 
 def _first_crossing(strikes: np.ndarray, abs_delta: np.ndarray, target: float, side: str) -> float:

@@ -9,6 +9,9 @@
                    over SPX move x VIX shift)
 ``alvh project``   a position projected 5-10 days forward under GDP / earnings scenarios:
                    the P&L distribution per scenario and the fan chart PNG
+``alvh summary``   the book at a glance: value, P&L, max profit / loss, breakevens, PoP,
+                   touch probabilities, expected move, both deltas
+``alvh state``     the day's state file built from histories (``alvh state build``) or shown
 ``alvh decide``    the layer policy's decision for today on a state, position and market,
                    appended to the journal
 ``alvh journal``   the decision journal (``alvh journal show``)
@@ -42,6 +45,8 @@ from alvh.cli import (
     journal,
     project,
     slices,
+    state,
+    summary,
     sweep,
 )
 from alvh.cli.common import CliError, make_console
@@ -50,7 +55,21 @@ from alvh.errors import AlvhError
 __all__ = ["main"]
 
 #: The commands in the order ``alvh --help`` lists them.
-_COMMANDS = (demo, greeks, info, grid, project, decide, backtest, sweep, journal, check_arbitrage, slices)
+_COMMANDS = (
+    demo,
+    greeks,
+    info,
+    summary,
+    grid,
+    project,
+    state,
+    decide,
+    backtest,
+    sweep,
+    journal,
+    check_arbitrage,
+    slices,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

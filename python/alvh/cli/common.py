@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
 
 import alvh
 
@@ -25,10 +28,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CliError",
+    "add_chain_options",
     "add_history_options",
     "check_horizon",
     "check_out_dir",
     "check_out_parent",
+    "chain_market",
+    "fit_table",
     "load_book",
     "load_history",
     "make_console",
@@ -44,10 +50,68 @@ class CliError(Exception):
     """A user mistake on the command line: the message is printed, the exit code is 2."""
 
 
+#: Cells wider than this are prose: `fit_table` lets them wrap instead of pinning the
+#: column to their width.
+PROSE_WIDTH = 32
+
+#: The width of output that goes to a pipe or a file (rich would assume 80 columns):
+#: wide enough for every table, so a saved report is never cut.
+PIPE_WIDTH = 200
+
+
+class FittingConsole(Console):
+    """A console whose tables fit its width: every `rich.table.Table` printed through
+    it goes through `fit_table` first, so a number is never cut to "-22,0…"."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        fitted = [fit_table(o, self.width) if isinstance(o, Table) else o for o in objects]
+        if any(isinstance(o, Table) and (o.min_width or 0) > self.width for o in fitted):
+            kwargs.setdefault("crop", False)  # wider than the terminal: let it wrap, never cut
+        super().print(*fitted, **kwargs)
+
+
 def make_console() -> Console:
-    """The console every command prints to."""
-    # Wide enough for the tables when output goes to a pipe or file (rich assumes 80).
-    return Console(width=max(Console().width, 110))
+    """The console every command prints to: the terminal's width on a terminal (tables
+    fitted to it, `fit_table`), `PIPE_WIDTH` columns into a pipe or a file."""
+    probe = Console()
+    return FittingConsole(width=probe.width if probe.is_terminal else max(probe.width, PIPE_WIDTH))
+
+
+def _cell_width(cell: Any) -> int:
+    """The widest line of a cell (markup rendered), in terminal columns."""
+    text = Text.from_markup(cell) if isinstance(cell, str) else cell
+    if not isinstance(text, Text):
+        return 0  # a renderable (nested table, ...): rich measures it itself
+    return max((line.cell_len for line in text.split("\n")), default=0)
+
+
+def fit_table(table: Table, width: int) -> Table:
+    """``table`` made to fit ``width`` columns without cutting a cell: each column's
+    minimum width is its widest cell up to `PROSE_WIDTH` (headers and prose wrap,
+    numbers do not), and a table
+    still too wide drops its vertical rules and outer padding (`rich.box.SIMPLE_HEAD`).
+    rich, left alone, shrinks every column of a too-wide table and ends cells with
+    "…" (issue 18: "-22,0…" for -22,031 in an 80-column pipe). A table whose cells
+    alone exceed ``width`` is printed as wide as it needs: wider than the terminal
+    (lines wrap) rather than with a wrong number."""
+    from rich import box
+    from rich.measure import Measurement
+
+    for column in table.columns:
+        widest = max((_cell_width(c) for c in column.cells), default=0)
+        # Numbers and labels keep their width; prose (a note, a rationale) wraps.
+        column.min_width = max(column.min_width or 0, min(widest, PROSE_WIDTH))
+        column.overflow = "fold"
+    probe = Console(width=10_000)
+    if Measurement.get(probe, probe.options, table).maximum > width:
+        table.box = box.SIMPLE_HEAD
+        table.pad_edge = False
+        table.collapse_padding = True
+    need = Measurement.get(probe, probe.options, table).minimum
+    if need > width:
+        table.width = None
+        table.min_width = need
+    return table
 
 
 def progress_bar(console: Console, unit: str) -> Progress:
@@ -261,3 +325,158 @@ def parse_date(option: str, text: str | None) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         raise CliError(f"{option} {text!r} is not a date (YYYY-MM-DD)") from None
+
+
+# --------------------------------------------------------------------------- your chain
+
+
+def add_chain_options(parser: argparse.ArgumentParser) -> None:
+    """``--chain``, ``--chain-columns`` and ``--smile``: the market's smile fitted to the
+    trader's own option chain before the command runs (`chain_market`)."""
+    parser.add_argument(
+        "--chain",
+        default=None,
+        metavar="CSV",
+        help="SPX option chain (expiry, strike, type, bid, ask) to fit the market's smile "
+        "to first; prints the book's legs against its quotes (docs/chain_format.md)",
+    )
+    parser.add_argument(
+        "--chain-columns",
+        default=None,
+        metavar="MAP",
+        help="a broker export's column map: a profile TOML, or 'expiry=Expiration Date,"
+        "strike=Strike,type=Call/Put,bid=Bid,ask=Ask,date_format=MM/DD/YYYY' "
+        "(docs/chain_format.md)",
+    )
+    parser.add_argument(
+        "--smile",
+        default="ssvi",
+        choices=["ssvi", "svi"],
+        help="the smile --chain fits: the SSVI surface's rho, eta, gamma (default, "
+        "alvh.fit_ssvi; its ATM level stays solved from the VIX) or one SVI slice per "
+        "expiry (alvh.fit_svi; refused if a slice has static arbitrage)",
+    )
+
+
+def _chain_profile(spec: str | None) -> Any:
+    """``--chain-columns``: a profile TOML file, or an inline ``key=header,...`` map."""
+    from alvh.market.chain import ChainProfile
+
+    if spec is None:
+        return None
+    if spec.lower().endswith(".toml"):
+        if not Path(spec).is_file():
+            raise CliError(f"--chain-columns {spec!r}: no such profile file")
+        return ChainProfile.from_toml(spec)
+    return ChainProfile.parse(spec)
+
+
+def chain_market(
+    args: argparse.Namespace, market: alvh.Market, console: Console, position: alvh.Position | None = None
+) -> alvh.Market:
+    """``market`` with its smile fitted to ``--chain`` (read through ``--chain-columns``),
+    the fit summarised; with ``position``, its legs' model prices against the chain's
+    quotes (`alvh.book.quotes.legs_vs_quotes`), legs off by more than the spread flagged.
+    Without ``--chain``, ``market`` itself."""
+    from alvh.market.chain import load_chain
+    from alvh.market.fit import fit_ssvi, fit_svi
+
+    if args.chain is None:
+        if args.chain_columns is not None:
+            raise CliError("--chain-columns maps the columns of a --chain file: give --chain too")
+        return market
+    if not Path(args.chain).is_file():
+        raise CliError(f"chain file {args.chain!r} does not exist (or is not a file)")
+    chain = load_chain(args.chain, profile=_chain_profile(args.chain_columns))
+    if args.smile == "svi":
+        result = fit_svi(chain, market)
+        _print_svi_fit(args.chain, result, console)
+        fitted = result.market
+    else:
+        fit = fit_ssvi(chain, market)
+        model = fit.model
+        console.print(
+            f"SSVI fitted to {escape(args.chain)}: {fit.rows_used} of "
+            f"{fit.rows_used + fit.rows_excluded} quotes, RMSE {fit.rmse:.2f} vol points; rho "
+            f"{model.rho:+.4f}, eta {model.eta:.4f}, gamma {model.gamma:.4f} (atm_vix_ratio "
+            f"{model.atm_vix_ratio:.4f}, solved from VIX {market.vix:g})",
+            highlight=False,
+        )
+        fitted = fit.market
+    if position is not None:
+        console.print(legs_vs_chain_table(position, market, fitted, chain, args.chain))
+    return fitted
+
+
+def _print_svi_fit(path: str, result: Any, console: Console) -> None:
+    """The SVI fit's summary and its skipped expiries (a fit with arbitrage was refused)."""
+    console.print(
+        f"SVI fitted to {escape(path)}: {result.rows_used} of "
+        f"{result.rows_used + result.rows_excluded} quotes, {len(result.slices)} "
+        f"slice{'' if len(result.slices) == 1 else 's'}, RMSE {result.rmse:.2f} vol points",
+        highlight=False,
+    )
+    for expiry, why in result.skipped.items():
+        console.print(f"  {expiry.isoformat()} skipped: {why}", highlight=False)
+
+
+def legs_vs_chain_table(
+    position: alvh.Position, before: alvh.Market, fitted: alvh.Market, chain: Any, name: str
+) -> Table:
+    """The book's legs: the chain's bid / ask / mid, the model before the fit (the market
+    file's smile) and after it, each gap to the mid red when wider than the spread, and
+    the check of the fitted model (what the command goes on to use)."""
+    from alvh.book.quotes import legs_vs_quotes
+
+    after = legs_vs_quotes(position, fitted, chain)
+    model_before = legs_vs_quotes(position, before, chain)["model"].to_list()
+    table = Table(title=f"Your legs against {escape(name)}: model vs mid (index points)")
+    for column in (
+        "leg",
+        "qty",
+        "bid",
+        "ask",
+        "mid",
+        "model (file)",
+        "file - mid",
+        "model (fitted)",
+        "fitted - mid",
+        "check",
+    ):
+        table.add_column(column, justify="left" if column in ("leg", "check") else "right")
+
+    def number(x: float | None) -> str:
+        return "-" if x is None else f"{x:,.2f}"
+
+    def gap(model: float, row: dict[str, Any]) -> str:
+        if row["mid"] is None:
+            return "-"
+        off = abs(model - row["mid"]) > row["spread"]
+        return f"[{'red' if off else 'green'}]{model - row['mid']:+,.2f}[/]"
+
+    flagged = 0
+    for row, before_price in zip(after.iter_rows(named=True), model_before):
+        what = f"{row['type'].replace('_option', '').upper()} {row['expiry']:%d%b%y}".upper()
+        if row["strike"] is not None:
+            what += f" {row['strike']:g} {row['right'][0].upper()}"
+        off = row["off_by_more_than_spread"]
+        flagged += bool(off)
+        check = "not in the chain" if off is None else ("[red]OFF > spread[/]" if off else "[green]inside[/]")
+        table.add_row(
+            what,
+            f"{row['quantity']:+d}",
+            number(row["bid"]),
+            number(row["ask"]),
+            number(row["mid"]),
+            number(before_price),
+            gap(before_price, row),
+            number(row["model"]),
+            gap(row["model"], row),
+            check,
+        )
+    table.caption = (
+        f"{flagged} leg{'s' if flagged != 1 else ''} priced off the mid by more than the bid-ask spread"
+        if flagged
+        else "every quoted leg priced within its bid-ask spread"
+    )
+    return table

@@ -1,10 +1,18 @@
 """``alvh decide``: the layer policy's decision for today on a state, position and market,
 printed and appended to the journal. The layer before today, the layers already hedged and
-the portfolio value default to the journal's last decision."""
+the portfolio value default to the journal's last decision.
+
+What it prints (issue 18 point 1): the rationale as a list (one line per diagnostic and per
+rule or candidate, with its value and verdict), the book before and after the action in
+trader units with its breakevens at T+0 and the horizon, and the hedge as order lines a
+broker takes (``BUY 12 VIX 20JAN27 28 C @ 1.78 LMT``); ``--write-position`` appends the
+hedge's legs to the position file with their fill prices. Action keys keep their names
+(saved policies and journals use them); the CLI shows what each does (`ACTION_LABELS`)."""
 
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 
 import alvh
-from alvh.cli.common import CliError, policy_by_name
+from alvh.cli.common import CliError, add_chain_options, chain_market, policy_by_name
 
 if TYPE_CHECKING:
     from alvh.policy.journal import Journal
@@ -61,6 +69,21 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "journal's last decision left committed (0 for a new journal)",
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--write-position",
+        action="store_true",
+        help="append the hedge's legs to --position (atomically, comments kept) at their "
+        "fill prices: --fills, else the order lines' limit prices",
+    )
+    parser.add_argument(
+        "--fills",
+        type=float,
+        nargs="+",
+        default=None,
+        metavar="PRICE",
+        help="with --write-position: the fill price of each order line, in order",
+    )
+    add_chain_options(parser)
     parser.set_defaults(func=run)
 
 
@@ -75,14 +98,18 @@ def run(args: argparse.Namespace, console: Console) -> None:
     policy = policy_by_name(args.policy)
     state = MarketState.from_toml(args.state)
     position = alvh.Position.from_toml(args.position)
-    market = alvh.Market.from_toml(args.market)
+    market = chain_market(args, alvh.Market.from_toml(args.market), console, position)
     if args.portfolio_value is not None and not args.portfolio_value > 0:
         raise CliError("--portfolio-value must be a positive $ amount (the base of the caps)")
+    if args.fills is not None and not args.write_position:
+        raise CliError("--fills are the prices --write-position records: give --write-position too")
     with Journal(args.journal) as journal:
         decision = _decide(args, journal, policy, state, position, market)
         decision_id = journal.append(decision, policy=policy)
     _print_decision(decision, policy, console)
     console.print(f"journaled as decision {decision_id} in {escape(args.journal)}", highlight=False)
+    if args.write_position:
+        _write_position(args, decision, console)
 
 
 def _decide(
@@ -126,51 +153,221 @@ def _decide(
     )
 
 
+#: What each action does, as the CLI shows it. The keys (`alvh.policy.config.ACTIONS`)
+#: stay as they are: saved policies and journals name them. ``short_vix_calls`` buys
+#: calls on the first VIX expiry at least two weeks out, which can be 40-50 days away:
+#: "short" meant the nearer of the two VIX-call candidates, not a short position.
+ACTION_LABELS = {
+    "roll_short_strikes": "roll the threatened short strikes wider",
+    "tighten_untested": "tighten the untested side, for a credit",
+    "vix_futures": "buy VIX futures against vega",
+    "short_vix_calls": "buy nearer-expiry VIX calls against gamma",
+    "long_vix_calls": "buy later-expiry VIX calls, convex protection",
+    "spx_put_spread": "buy an SPX put spread, convex protection",
+    "neutralize_delta": "neutralize delta with conversions / reversals",
+}
+
+#: Price ticks for the order lines' limits: (below 3.00, at or above 3.00). SPX options
+#: trade in 0.05 / 0.10, VIX options in 0.01 / 0.05 (penny classes), VIX futures 0.05.
+_TICKS = {"spx_option": (0.05, 0.10), "vix_option": (0.01, 0.05), "vix_future": (0.05, 0.05)}
+
+
+def action_label(name: str) -> str:
+    """``buy nearer-expiry VIX calls against gamma (short_vix_calls)``."""
+    return f"{ACTION_LABELS.get(name, name)} ({name})"
+
+
+def _limit(kind: str, price: float) -> float:
+    """The model price rounded to the nearest tick of its contract."""
+    low, high = _TICKS[kind]
+    tick = low if abs(price) < 3.0 else high
+    return round(round(price / tick) * tick, 2)
+
+
+def order_lines(hedge: alvh.Position) -> list[str]:
+    """One order per leg: ``BUY 12 VIX 20JAN27 28 C @ 1.78 LMT`` (SPX and VIX options),
+    ``BUY 1 VX 20JAN27 FUT @ 20.60 LMT`` (VIX futures); the limit is the model price the
+    decision was costed at, rounded to the contract's tick."""
+    lines = []
+    for leg in hedge.legs:
+        side = "BUY" if leg.quantity > 0 else "SELL"
+        expiry = f"{leg.expiry:%d%b%y}".upper()
+        limit = _limit(leg.kind, leg.entry_price)
+        if isinstance(leg, alvh.VixFuture):
+            lines.append(f"{side} {abs(leg.quantity)} VX {expiry} FUT @ {limit:.2f} LMT")
+            continue
+        root = "SPX" if isinstance(leg, alvh.SpxOption) else "VIX"
+        what = f"{root} {expiry} {leg.strike:g} {leg.right[0].upper()}"
+        lines.append(f"{side} {abs(leg.quantity)} {what} @ {limit:.2f} LMT")
+    return lines
+
+
+def _sentences(rationale: str) -> list[str]:
+    """The rationale cut into its sentences (each ends with '.' before a capital letter)."""
+    return [part.strip() for part in re.split(r"(?<=\.)\s+(?=[A-Z])", rationale) if part.strip()]
+
+
+def _verdict(d: Any) -> str:
+    if d.fired is None:
+        return "skipped: input missing"
+    if not d.fired:
+        return "not fired"
+    role = {"for": "for acting", "against": "against acting", "condition": "patience condition"}
+    return f"fired: {role.get(d.role or '', d.role or 'fired')}"
+
+
+def _why_table(decision: alvh.Decision) -> Table:
+    """The rationale as a list: one row per diagnostic (value, verdict, evidence), then
+    one per rule and candidate of the rationale, then the conclusion."""
+    table = Table(title="Why: every diagnostic and rule, its value and verdict")
+    for column in ("", "item", "value", "verdict", "detail"):
+        table.add_column(column, justify="right" if column == "value" else "left")
+    for d in decision.diagnostics:
+        value = "" if d.value is None else f"{d.value:.4g}"
+        colour = "red" if d.fired and d.role == "for" else ("green" if d.fired else "")
+        verdict = _verdict(d)
+        table.add_row(
+            "diagnostic", d.name, value, f"[{colour}]{verdict}[/]" if colour else verdict, escape(d.note)
+        )
+    rules = dict(decision.extra.get("rules", {}))
+    chosen = {a.name for a in decision.actions}
+    for sentence in _sentences(decision.rationale):
+        if sentence.startswith(("Diagnostics (", "Missing inputs")):
+            continue  # the diagnostics' own rows above say it
+        rule = re.match(r"Rule \(([a-f])\)[^:]*:\s*(.*)", sentence, re.S)
+        candidate = re.match(r"Candidate (dropped: )?(\w+):\s*(.*)", sentence, re.S)
+        if rule:
+            table.add_row("rule", f"({rule[1]})", "", rules.get(rule[1], ""), escape(rule[2]))
+        elif candidate:
+            name, detail = candidate[2], candidate[3]
+            cvar = re.search(r"CVaR 95 ([\d,]+) -> ([\d,]+) \$", detail)
+            verdict = "dropped" if candidate[1] else ("chosen" if name in chosen else "not chosen")
+            table.add_row(
+                "candidate",
+                action_label(name),
+                f"CVaR {cvar[1]} -> {cvar[2]}" if cvar else "",
+                f"[bold]{verdict}[/]" if verdict == "chosen" else verdict,
+                escape(detail),
+            )
+        elif not sentence.startswith("Break-evens"):
+            table.add_row("decision", "", "", "", escape(sentence))
+    return table
+
+
+def _spots(values: Any) -> str:
+    return " / ".join(f"{v:,.0f}" for v in values) if values else "none"
+
+
+#: The Decision's Greeks (`greeks_before` / `greeks_after`), their labels and units.
+_GREEK_ROWS = (
+    ("delta", "delta, Black-Scholes", "$ per +1 % SPX"),
+    ("gamma", "gamma", "$ delta per 1 % SPX"),
+    ("vega", "vega", "$ per vol point"),
+    ("theta", "theta", "$ per day"),
+    ("vix_delta", "VIX delta", "$ per VIX futures point"),
+    ("value", "value of the legs", "$"),
+)
+
+
+def _book_table(decision: alvh.Decision) -> Table:
+    """The book before and after the action: Greeks in trader units, projected CVaR,
+    breakevens at T+0 and at the projection's horizon."""
+    acted = bool(decision.actions)
+    table = Table(title="The book before" + (" and after the action" if acted else " (no action: unchanged)"))
+    for column in ("", "before", *(("after", "change") if acted else ()), "unit"):
+        table.add_column(column, justify="left" if column in ("", "unit") else "right")
+    before, after = decision.greeks_before, decision.greeks_after
+    for key, label, unit in _GREEK_ROWS:
+        if key not in before:
+            continue
+        cells = [f"{before[key]:+,.0f}"]
+        if acted:
+            cells += [f"{after[key]:+,.0f}", f"{after[key] - before[key]:+,.0f}"]
+        table.add_row(label, *cells, unit)
+    if decision.cvar_before is not None:
+        cells = [f"{decision.cvar_before:,.0f}"]
+        if acted and decision.cvar_after is not None:
+            cells += [f"{decision.cvar_after:,.0f}", f"{decision.cvar_after - decision.cvar_before:+,.0f}"]
+        table.add_row("projected CVaR95 loss", *cells, "$, positive = a loss")
+    horizon = decision.extra.get("breakevens_horizon", {})
+    rows = [("breakevens T+0", decision.breakevens_before, decision.breakevens_after)]
+    if horizon:
+        rows.append((f"breakevens T+{horizon['days']}", horizon["before"], horizon["after"]))
+    for label, spots_before, spots_after in rows:
+        cells = [_spots(spots_before)]
+        if acted:
+            cells += [_spots(spots_after), ""]
+        table.add_row(label, *cells, "SPX, model, VIX unchanged")
+    return table
+
+
+def _print_decision(decision: alvh.Decision, policy: alvh.Policy, console: Console) -> None:
+    """The rationale as a list, the book before / after, the orders."""
+    console.print(
+        f"[bold]{decision.date}: VIX {decision.vix:.2f}, layer {decision.layer_before} -> "
+        f"{decision.layer_after}[/bold] ({escape(policy.name)}, version {policy.version[:8]})",
+        highlight=False,
+    )
+    console.print(_why_table(decision))
+    console.print(_book_table(decision))
+    if decision.actions:
+        for action in decision.actions:
+            console.print(
+                f"[bold]action:[/bold] {escape(action_label(action.name))}: {escape(action.description)} "
+                f"(cost {action.cost:,.0f} $, risk {action.risk:,.0f} $)",
+                highlight=False,
+            )
+        console.print("[bold]orders[/bold] (limits: the model prices, to the tick):", highlight=False)
+        hedge = decision.hedge()
+        for line, leg in zip(order_lines(hedge), hedge.legs):
+            days = (leg.expiry - decision.date).days
+            console.print(
+                f"  {line}    [dim]{days} days to expiry, model {leg.entry_price:.4f}[/dim]", highlight=False
+            )
+    else:
+        console.print("[bold]action:[/bold] none", highlight=False)
+    console.print(f"[bold]break-evens:[/bold] {_breakevens(decision)}", highlight=False)
+
+
 def _breakevens(decision: alvh.Decision) -> str:
     """Break-even migration: T+0 and the projection horizon, before -> after the action."""
-
-    def spots(values: Any) -> str:
-        return " / ".join(f"{v:,.0f}" for v in values) if values else "none"
-
     horizon = decision.extra.get("breakevens_horizon", {})
-    parts = [f"T+0 {spots(decision.breakevens_before)}"]
+    parts = [f"T+0 {_spots(decision.breakevens_before)}"]
     if decision.actions:
-        parts[0] += f" -> {spots(decision.breakevens_after)}"
+        parts[0] += f" -> {_spots(decision.breakevens_after)}"
     if horizon:
-        text = f"T+{horizon['days']} {spots(horizon['before'])}"
+        text = f"T+{horizon['days']} {_spots(horizon['before'])}"
         if decision.actions:
-            text += f" -> {spots(horizon['after'])}"
+            text += f" -> {_spots(horizon['after'])}"
         parts.append(text)
     return "; ".join(parts)
 
 
-def _print_decision(decision: alvh.Decision, policy: alvh.Policy, console: Console) -> None:
-    """The diagnostics table, the actions, the CVaR change and the rationale."""
-    table = Table(
-        title=f"{decision.date}: VIX {decision.vix:.2f}, layer {decision.layer_before} -> "
-        f"{decision.layer_after} ({policy.name}, version {policy.version[:8]})"
-    )
-    table.add_column("diagnostic")
-    table.add_column("value", justify="right")
-    table.add_column("fired")
-    table.add_column("evidence")
-    for d in decision.diagnostics:
-        mark = "-" if d.fired is None else ("[red]yes[/]" if d.fired else "no")
-        table.add_row(d.name, "" if d.value is None else f"{d.value:.4g}", mark, escape(d.note))
-    console.print(table)
-    if decision.actions:
-        for action in decision.actions:
-            console.print(
-                f"[bold]action:[/bold] {escape(action.description)} (cost "
-                f"{action.cost:,.0f} $, risk {action.risk:,.0f} $)",
-                highlight=False,
-            )
-    else:
-        console.print("[bold]action:[/bold] none", highlight=False)
-    if decision.cvar_before is not None:
-        console.print(
-            f"projected CVaR 95: {decision.cvar_before:,.0f} $ -> {decision.cvar_after:,.0f} $",
-            highlight=False,
+def _write_position(args: argparse.Namespace, decision: alvh.Decision, console: Console) -> None:
+    """Append the hedge's legs to the position file at their fills (``--fills``, else the
+    order lines' limits)."""
+    from dataclasses import replace
+
+    from alvh.book.position import add_legs_to_file
+
+    hedge = decision.hedge()
+    if not hedge.legs:
+        console.print(f"no hedge today: {escape(args.position)} left as it is", highlight=False)
+        return
+    limits = [_limit(leg.kind, leg.entry_price) for leg in hedge.legs]
+    fills = limits if args.fills is None else list(args.fills)
+    if len(fills) != len(hedge.legs):
+        raise CliError(
+            f"--fills gives {len(fills)} price{'s' if len(fills) != 1 else ''} for "
+            f"{len(hedge.legs)} order line{'s' if len(hedge.legs) != 1 else ''}: one per line, in order"
         )
-    console.print(f"[bold]break-evens:[/bold] {_breakevens(decision)}", highlight=False)
-    console.print(f"[bold]rationale:[/bold] {escape(decision.rationale)}", highlight=False)
+    filled = alvh.Position(
+        legs=tuple(replace(leg, entry_price=price) for leg, price in zip(hedge.legs, fills)), name=hedge.name
+    )
+    names = ", ".join(a.name for a in decision.actions)
+    add_legs_to_file(args.position, filled, comment=f"added by alvh decide on {decision.date} ({names})")
+    console.print(
+        f"{len(filled.legs)} leg{'s' if len(filled.legs) != 1 else ''} added to {escape(args.position)} at "
+        + ", ".join(f"{p:.2f}" for p in fills),
+        highlight=False,
+    )

@@ -1,6 +1,7 @@
 """``alvh grid``: the risk graph of a position file against a market file: a table of key
 rows (P&L by SPX move per day, VIX unchanged), the position's Greeks at the base cell, and
-the risk graph PNG. ``--chain`` fits the market's smile to an option chain first."""
+the risk graph PNG. ``--chain`` fits the market's smile to an option chain first
+(`alvh.cli.common.chain_market`)."""
 
 from __future__ import annotations
 
@@ -16,10 +17,16 @@ from rich.markup import escape
 from rich.table import Table
 
 import alvh
-from alvh.cli.common import CliError, check_horizon, check_out_parent, load_book
+from alvh.cli.common import (
+    CliError,
+    add_chain_options,
+    chain_market,
+    check_horizon,
+    check_out_parent,
+    load_book,
+)
 
 if TYPE_CHECKING:
-    from alvh.market.fit import SviFitResult
     from alvh.risk.grid import Grid
 
 __all__ = ["register", "run"]
@@ -77,21 +84,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="VIX shifts in points (default: -10 to +10 in 0.5 steps, the low end raised "
         "so that the shifted VIX stays at or above 0.5)",
     )
-    parser.add_argument(
-        "--chain",
-        default=None,
-        metavar="CSV",
-        help="SPX option chain (expiry, strike, type, bid, ask) to fit the "
-        "market's smile to first (docs in alvh.market.chain)",
-    )
-    parser.add_argument(
-        "--smile",
-        default="ssvi",
-        choices=["ssvi", "svi"],
-        help="the smile --chain fits: the SSVI surface's rho, eta, gamma (default, "
-        "alvh.fit_ssvi; its ATM level stays solved from the VIX) or one SVI slice per "
-        "expiry (alvh.fit_svi; refused if a slice has static arbitrage)",
-    )
+    add_chain_options(parser)
     parser.add_argument(
         "--dynamics",
         default="sticky_moneyness",
@@ -109,8 +102,7 @@ def run(args: argparse.Namespace, console: Console) -> None:
     position, market = load_book(args)
     axes = _check_axes(args, vix=float(market.vix))
     check_horizon(market, axes.days)
-    if args.chain is not None:
-        market = _fit_chain(args.chain, market, console, args.smile)
+    market = chain_market(args, market, console, position)
     check_out_parent(args.out, ".png")
     grid = scenario_grid(
         position,
@@ -166,41 +158,6 @@ def _check_axes(args: argparse.Namespace, *, vix: float) -> _Axes:
     if any(m <= -1.0 for m in moves):
         raise CliError("--moves are relative (-0.1 = -10 %) and must stay above -1")
     return _Axes(moves, shifts, days)
-
-
-def _fit_chain(path: str, market: alvh.Market, console: Console, smile: str) -> alvh.Market:
-    """``market`` with its smile fitted to the option chain at ``path``: the SSVI
-    surface, or (``smile == "svi"``) one SVI slice per expiry."""
-    from alvh.market.fit import fit_ssvi, fit_svi
-
-    if not Path(path).is_file():
-        raise CliError(f"chain file {path!r} does not exist (or is not a file)")
-    if smile == "svi":
-        result = fit_svi(path, market)
-        _print_svi_fit(path, result, console)
-        return result.market
-    fit = fit_ssvi(path, market)
-    model = fit.model
-    console.print(
-        f"SSVI fitted to {escape(path)}: {fit.rows_used} of {fit.rows_used + fit.rows_excluded} "
-        f"quotes, RMSE {fit.rmse:.2f} vol points; rho {model.rho:+.4f}, eta {model.eta:.4f}, "
-        f"gamma {model.gamma:.4f} (atm_vix_ratio {model.atm_vix_ratio:.4f}, solved from VIX "
-        f"{market.vix:g})",
-        highlight=False,
-    )
-    return fit.market
-
-
-def _print_svi_fit(path: str, result: SviFitResult, console: Console) -> None:
-    """The SVI fit's summary and its skipped expiries (a fit with arbitrage was refused)."""
-    console.print(
-        f"SVI fitted to {escape(path)}: {result.rows_used} of "
-        f"{result.rows_used + result.rows_excluded} quotes, {len(result.slices)} "
-        f"slice{'' if len(result.slices) == 1 else 's'}, RMSE {result.rmse:.2f} vol points",
-        highlight=False,
-    )
-    for expiry, why in result.skipped.items():
-        console.print(f"  {expiry.isoformat()} skipped: {why}", highlight=False)
 
 
 def _table_columns(moves: np.ndarray) -> list[int]:
@@ -263,11 +220,34 @@ def _greeks_table(grid: Grid, axes: _Axes, *, spot: float) -> Table:
     return table
 
 
+#: What the grid's delta is under each dynamics (`alvh.risk.grid`: with sticky
+#: moneyness the smile moves with the spot, so its delta is smile-adjusted).
+DELTA_KIND = {
+    "sticky_moneyness": "smile-adjusted (sticky moneyness)",
+    "sticky_strike": "Black-Scholes (sticky strike)",
+    "parallel": "Black-Scholes (parallel)",
+}
+
+
 def _trader_greeks(grid: Grid, cell: tuple[int, int, int]) -> list[tuple[str, float, str]]:
-    """The grid's Greeks at ``cell`` in trader units (DESIGN.md "Conventions")."""
-    return [
-        ("delta", float(grid.delta[cell]), "SPX points equivalent ($ per SPX point)"),
-        ("delta", float(grid.delta_dollars_per_1pct[cell]), "$ per +1 % SPX move"),
+    """The grid's Greeks at ``cell`` in trader units (DESIGN.md "Conventions"), both
+    deltas labelled: the grid's (smile-adjusted under sticky moneyness) and, at today's
+    cell, the legs' Black-Scholes delta at their own vols (`alvh.book.analytics`)."""
+    kind = DELTA_KIND[grid.dynamics]
+    rows = [
+        (f"delta, {kind}", float(grid.delta[cell]), "SPX points equivalent ($ per SPX point)"),
+        (f"delta, {kind}", float(grid.delta_dollars_per_1pct[cell]), "$ per +1 % SPX move"),
+    ]
+    today = grid.days[cell[0]] == 0 and grid.vol_shifts[cell[1]] == 0.0 and grid.spot_moves[cell[2]] == 0.0
+    if today and grid.dynamics == "sticky_moneyness":
+        from alvh.book.analytics import leg_greeks
+
+        bs_points = float(leg_greeks(grid.position, grid.market)["delta_spx_points"].sum())
+        rows += [
+            ("delta, Black-Scholes (fixed vols)", bs_points, "SPX points equivalent ($ per SPX point)"),
+            ("delta, Black-Scholes (fixed vols)", bs_points * 0.01 * grid.spot, "$ per +1 % SPX move"),
+        ]
+    return rows + [
         ("gamma", float(grid.gamma_dollars_per_1pct[cell]), "$ delta change per +1 % SPX move"),
         ("vega", float(grid.vega_dollars_per_vol_point[cell]), "$ per vol point (all options)"),
         ("theta", float(grid.theta_dollars_per_day[cell]), "$ per calendar day"),

@@ -14,7 +14,15 @@ from rich.markup import escape
 from rich.table import Table
 
 import alvh
-from alvh.cli.common import CliError, check_horizon, check_out_parent, load_book, progress_bar
+from alvh.cli.common import (
+    CliError,
+    add_chain_options,
+    chain_market,
+    check_horizon,
+    check_out_parent,
+    load_book,
+    progress_bar,
+)
 
 if TYPE_CHECKING:
     from alvh.risk.projection import Projection
@@ -46,6 +54,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--dynamics", default="sticky_moneyness", choices=["sticky_moneyness", "sticky_strike", "parallel"]
     )
     parser.add_argument("--out", default="fan.png", help="PNG to write (default: fan.png)")
+    add_chain_options(parser)
     parser.set_defaults(func=run)
 
 
@@ -59,6 +68,7 @@ def run(args: argparse.Namespace, console: Console) -> None:
     check_horizon(market, list(range(args.days + 1)))
     scenarios = _scenarios(args.scenarios)
     check_out_parent(args.out, ".png")
+    market = chain_market(args, market, console, position)
     result = _project(args, console, position, market, scenarios)
     name = position.name or Path(args.position).name
     console.print(_distribution_table(result, args, name=name))
@@ -129,7 +139,7 @@ def _distribution_table(result: Projection, args: argparse.Namespace, *, name: s
         "5 %",
         "median",
         "95 %",
-        "CVaR 95",
+        "CVaR95 loss",
         "P(profit)",
         "P(touch)",
     ):
@@ -151,7 +161,8 @@ def _distribution_table(result: Projection, args: argparse.Namespace, *, name: s
             style=style,
         )
     table.caption = (
-        "CVaR 95: mean loss in the worst 5 %; P(touch): SPX touched a short strike by then "
+        "CVaR95 loss: the mean loss in the worst 5 %, in $ (positive = a loss, as on the fan "
+        "chart); P(touch): SPX touched a short strike by then "
         "(continuous monitoring). Mixture: the scenarios weighted by their probabilities."
     )
     return table
@@ -162,7 +173,7 @@ def _expected_path_table(result: Projection, days: int) -> Table:
     rep = result.representative_paths()
     rep_last = rep.filter(rep["day"] == days)
     table = Table(title=f"Each scenario's expected path at day {days}, revalued")
-    for column in ("scenario", "SPX", "VIX", "P&L", "delta $/1%", "vega $/pt", "theta $/day"):
+    for column in ("scenario", "SPX", "VIX", "P&L", "smile-adj. delta $/1%", "vega $/pt", "theta $/day"):
         table.add_column(column, justify="left" if column == "scenario" else "right")
     for row in rep_last.iter_rows(named=True):
         table.add_row(

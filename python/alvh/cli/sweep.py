@@ -40,9 +40,6 @@ if TYPE_CHECKING:
 
 __all__ = ["register", "run"]
 
-#: Sweep metrics where lower is better (the table sorts them ascending).
-_LOWER_IS_BETTER = ("vol", "max_drawdown", "cvar95_daily", "hedge_spend")
-
 #: The best-points table: (header, sweep column, `metric_cell` kind; ``vix`` a VIX level).
 _COLUMNS = (
     ("L1 start", "layer1_start", "vix"),
@@ -324,20 +321,27 @@ def _executor(args: argparse.Namespace) -> Iterator[Executor | None]:
 
 
 def _best_table(frame: pl.DataFrame, args: argparse.Namespace, policy: alvh.Policy) -> Table:
-    """The ``--top`` points by ``--metric`` (NaN last)."""
-    import polars as pl
+    """The ``--top`` points by ``--metric``, best first by its direction and sign
+    (`alvh.report.sweep.ranked`; NaN last)."""
+    from alvh.report.sweep import METRICS, ranked
 
     metric = args.metric
-    ranked = frame.with_columns(pl.col(metric).fill_nan(None)).sort(
-        metric, descending=metric not in _LOWER_IS_BETTER, nulls_last=True
-    )
+    best = ranked(frame, metric)
     table = Table(
         title=f"Best {min(args.top, frame.height)} of {frame.height} layer bands by "
         f"{metric} ({escape(policy.name)}, {frame.height} replays)"
     )
+    info = METRICS.get(metric)
+    if info is not None and info.ratio_of is not None:
+        table.caption = (
+            f"A {metric} below 0 is ranked by its numerator x its risk (Israelsen 2005): "
+            "with a loss, less risk ranks higher."
+        )
+    elif info is not None and not info.higher_better:
+        table.caption = f"{metric}: lower is better."
     for label, _key, _kind in _COLUMNS:
         table.add_column(label, justify="right", no_wrap=True)
-    for row in ranked.head(args.top).iter_rows(named=True):
+    for row in best.head(args.top).iter_rows(named=True):
         table.add_row(*[_cell(row[key], kind) for _label, key, kind in _COLUMNS])
     return table
 

@@ -178,6 +178,32 @@ class Grid:
         """$ per +1 point of each VIX leg's future (the raw ``vix_delta``)."""
         return self.vix_delta
 
+    def vix_linked_pnl(
+        self, spot_moves: Any, *, vix_beta: float | None = None, vix_max: float = 150.0
+    ) -> tuple[FloatArray, FloatArray]:
+        """``(vix, pnl)`` at each of ``spot_moves`` today (T+0) with the VIX moving with
+        the SPX: ``VIX = VIX_0 (1 + move)^vix_beta`` (ln VIX moving by ``vix_beta`` times
+        the SPX log-return, the projection's link; default the calibrated
+        `alvh.risk.scenarios.VIX_BETA`, -8.04), kept at or below ``vix_max`` points.
+        ``pnl`` is from today's mark, as ``self.pnl``: each value is the cell of a
+        `scenario_grid` of this grid's position, market and dynamics at that move and
+        that VIX shift."""
+        from alvh.risk.scenarios import VIX_BETA
+
+        beta = VIX_BETA if vix_beta is None else float(vix_beta)
+        moves = np.asarray(spot_moves, dtype=np.float64).reshape(-1)
+        vix = np.minimum(self.vix * (1.0 + moves) ** beta, vix_max)
+        cube = scenario_grid(
+            self.position,
+            self.market,
+            spot_moves=moves,
+            vol_shifts=vix - self.vix,
+            days=[0],
+            dynamics=self.dynamics,
+        )
+        diagonal = np.arange(moves.size)
+        return vix, np.asarray(cube.pnl[0, diagonal, diagonal], dtype=np.float64)
+
     def plot(self, path: str | os.PathLike[str], **kw: Any) -> Path:
         """Write the risk graph PNG (`alvh.risk.plots.risk_graph`); needs matplotlib."""
         from alvh.risk.plots import risk_graph

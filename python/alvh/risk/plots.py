@@ -2,10 +2,14 @@
 
 - `risk_graph(grid, path, ...)`: the risk graph a thinkorswim / OptionNet Explorer
   user expects. Left: P&L ($) against the SPX level at T+0, T+5, T+10 (the grid's
-  days that exist, VIX unchanged) and at expiry, with the short strikes (dashed),
-  the breakevens (dots on the zero line), the current spot and the zero line.
+  days that exist, VIX unchanged), at T+0 with the VIX moving with the SPX (the
+  projection's calibrated link), and at expiry with every leg (VIX legs at their
+  model value then, the hedge's cost in), with the short strikes (dashed), the
+  breakevens (dots on the zero line), the current spot and the zero line.
   Right: the day-0 P&L over SPX move x VIX shift, a diverging map centred at $0
-  (red = loss, green = profit) with the $0 contour and today's cell marked.
+  (red = loss, green = profit) with the $0 contour and today's cell marked. Both
+  panels measure P&L from the same baseline (entry, when the position is known).
+- `projection_fan` (from `alvh.risk.fan`): the projection's fan chart.
 
 matplotlib is an optional dependency (``pip install alvh[plot]``), imported on the
 first call; the figure renders on an Agg canvas without pyplot, so no display is
@@ -27,8 +31,9 @@ import numpy as np
 
 from alvh._core.plotting import checked_path, money, require_matplotlib, save, signed
 from alvh._core.types import FloatArray
-from alvh.book.instruments import SpxOption, VixFuture, VixOption
+from alvh.book.instruments import SpxOption
 from alvh.errors import InvalidInputError
+from alvh.risk.fan import projection_fan
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -38,7 +43,6 @@ if TYPE_CHECKING:
     from alvh.book.position import Position
     from alvh.market.snapshot import Market
     from alvh.risk.grid import Grid
-    from alvh.risk.projection import Projection
 
 __all__ = ["projection_fan", "risk_graph"]
 
@@ -48,6 +52,9 @@ CURVE_DAYS = (0, 5, 10)
 
 _CURVE_COLOURS = ("#1f5fbf", "#7b3fb5", "#d9822b", "#6b6b6b")  # T+0, T+5, T+10, spare
 _EXPIRY_COLOUR = "#111111"
+_LINKED_COLOUR = "#c2185b"
+#: The linked VIX is kept at or below the projection's path bound (150 points).
+_LINKED_VIX_MAX = 150.0
 
 #: A secondary axis' (forward, inverse) conversion, as matplotlib takes it.
 _Scale = tuple[Callable[[Any], Any], Callable[[Any], Any]]
@@ -73,13 +80,16 @@ def _expiry_curve(
 ) -> tuple[FloatArray, str] | None:
     """$ P&L at the SPX expiry (vs entry) over ``spx_levels`` and its legend label.
 
-    Only when the SPX legs share one expiry. VIX legs that expire on or before it are
-    settled at intrinsic on today's futures price of their expiry (as `alvh.book.analytics`
-    settles legs that expire inside a time shift); VIX legs that outlive the SPX
-    expiry, or any VIX leg without a market, leave the curve to the SPX legs alone,
+    Only when the SPX legs share one expiry. Every leg is in it: the SPX legs at
+    intrinsic, the VIX legs at their model value on the SPX expiry day
+    (`alvh.book.analytics.value_at_spots` in the market bumped to that day, VIX
+    unchanged: a VIX option still alive on Black-76 on its future, one expired by then
+    settled on its future), minus every leg's entry cost — the hedge's cost is in the
+    line, and the label gives it. Without a market (or when the market cannot be
+    carried to the SPX expiry) a book with VIX legs falls back to its SPX legs alone,
     and the label says so.
     """
-    from alvh.book.analytics import expiry_pnl
+    from alvh.book.analytics import expiry_pnl, value_at_spots
     from alvh.book.position import Position as _Position
 
     spx_legs = [leg for leg in position.legs if isinstance(leg, SpxOption)]
@@ -87,22 +97,21 @@ def _expiry_curve(
         return None
     expiry = spx_legs[0].expiry
     other = [leg for leg in position.legs if not isinstance(leg, SpxOption)]
-    pnl = expiry_pnl(_Position(legs=tuple(spx_legs)), spx_levels)
     label = f"expiry {expiry:%d %b %Y}"
     if not other:
-        return pnl, label
-    if market is None or any(leg.expiry > expiry for leg in other):
-        return pnl, f"{label} (SPX legs only)"
-    settled = 0.0
-    for leg in other:
-        future = float(market.vix_future(leg.expiry))
-        scale = leg.quantity * leg.multiplier
-        if isinstance(leg, VixFuture):
-            settled += scale * (future - leg.entry_price)
-        elif isinstance(leg, VixOption):
-            payoff = max(future - leg.strike, 0.0) if leg.is_call else max(leg.strike - future, 0.0)
-            settled += scale * payoff - leg.entry_cost
-    return pnl + settled, f"{label} (VIX legs at today's futures)"
+        return expiry_pnl(_Position(legs=tuple(spx_legs)), spx_levels), label
+    spx_only = expiry_pnl(_Position(legs=tuple(spx_legs)), spx_levels), f"{label} (SPX legs only)"
+    if market is None:
+        return spx_only
+    try:
+        on_expiry = market.bump(days=(expiry - market.as_of).days, dynamics=market.dynamics)
+    except InvalidInputError:  # e.g. a listed futures curve that ends before the expiry
+        return spx_only
+    entry_cost = math.fsum(leg.entry_cost for leg in position.legs)
+    hedge_cost = math.fsum(leg.entry_cost for leg in other)
+    pnl = value_at_spots(position, market, spx_levels, on_expiry) - entry_cost
+    hedge = f"hedge cost ${hedge_cost:,.0f}" if hedge_cost >= 0 else f"hedge credit ${-hedge_cost:,.0f}"
+    return pnl, f"{label}, all legs (VIX legs at model, {hedge} in)"
 
 
 def _zero_shift_index(vol_shifts: FloatArray) -> int:
@@ -118,6 +127,7 @@ class _Curve:
     colour: str
     width: float
     breakevens: tuple[float, ...]  # marked for T+0 and expiry only (empty for the others)
+    style: str = "-"
 
 
 @dataclass(frozen=True)
@@ -129,10 +139,11 @@ class _RiskView:
     spx: FloatArray  # SPX level at each move
     base_spot: float
     flat: int  # the shift nearest 0: the left panel's VIX level
-    basis: str  # what the left panel's P&L is measured from
-    curves: list[_Curve]  # T+N (VIX unchanged), then expiry
+    basis: str  # what both panels' P&L is measured from ("vs entry" / "vs today's mark")
+    curves: list[_Curve]  # T+N (at the flat shift), T+0 with the VIX linked, then expiry
     heat_day: int  # the heatmap's day (T+0 when the grid has it)
-    heat: FloatArray  # P&L vs today's mark on that day, shifts x moves
+    heat: FloatArray  # P&L (same basis as the curves) on that day, shifts x moves
+    vix: float  # the grid's VIX, points
 
 
 def _risk_view(grid: Grid, position: Position | None, market: Market | None) -> _RiskView:
@@ -165,14 +176,18 @@ def _risk_view(grid: Grid, position: Position | None, market: Market | None) -> 
         offset = float(grid.base_value) - entry_cost
         basis = "vs entry"
 
-    lines: list[tuple[FloatArray, str, str, float]] = []
+    lines: list[tuple[FloatArray, str, str, float, str]] = []
     wanted = [d for d in CURVE_DAYS if d in days] or days[:1]
     for colour, d in zip(_CURVE_COLOURS, wanted):
-        lines.append((pnl[days.index(d), flat] + offset, f"T+{d}", colour, 2.0))
+        lines.append((pnl[days.index(d), flat] + offset, f"T+{d}", colour, 2.0, "-"))
+    if position is not None and market is not None and 0 in days:
+        linked = _linked_curve(grid, market, moves)
+        if linked is not None:
+            lines.append((linked[0] + offset, linked[1], _LINKED_COLOUR, 1.8, "--"))
     if position is not None:
         expiry = _expiry_curve(position, market, spx)
-        if expiry is not None:  # expiry_pnl is vs entry, as the T+N curves are here
-            lines.append((expiry[0], expiry[1], _EXPIRY_COLOUR, 2.2))
+        if expiry is not None:  # vs entry, as the T+N curves are here
+            lines.append((expiry[0], expiry[1], _EXPIRY_COLOUR, 2.2, "-"))
     # Breakevens: T+0 and expiry, the two a trader reads off.
     curves = [
         _Curve(
@@ -181,8 +196,9 @@ def _risk_view(grid: Grid, position: Position | None, market: Market | None) -> 
             colour,
             width,
             tuple(_breakevens(spx, y)) if label == "T+0" or label.startswith("expiry") else (),
+            style,
         )
-        for y, label, colour, width in lines
+        for y, label, colour, width, style in lines
     ]
 
     day_index = days.index(0) if 0 in days else 0
@@ -195,8 +211,32 @@ def _risk_view(grid: Grid, position: Position | None, market: Market | None) -> 
         basis=basis,
         curves=curves,
         heat_day=days[day_index],
-        heat=pnl[day_index],
+        heat=pnl[day_index] + offset,
+        vix=float(grid.vix),
     )
+
+
+#: Points on which the VIX-linked curve is revalued (then interpolated onto the grid's
+#: spot axis): one scenario grid of this many moves x as many VIX shifts, day 0.
+LINKED_POINTS = 101
+
+
+def _linked_curve(grid: Grid, market: Market, moves: FloatArray) -> tuple[FloatArray, str] | None:
+    """T+0 P&L (vs today's mark) with the VIX moving with the SPX, on ``moves``
+    (`Grid.vix_linked_pnl`: ``VIX = VIX_0 (S / S_0)^vix_beta``, the projection's
+    calibrated link, -8.04 — at -10 % a VIX of 19.5 becomes 45). The two axes of a risk
+    graph move independently; markets do not. Revalued on at most `LINKED_POINTS` moves
+    and interpolated; None when the market cannot price a VIX that far."""
+    from alvh.risk.scenarios import VIX_BETA
+
+    sample = moves if moves.size <= LINKED_POINTS else np.linspace(moves[0], moves[-1], LINKED_POINTS)
+    try:
+        _vix, pnl = grid.vix_linked_pnl(sample, vix_max=_LINKED_VIX_MAX)
+    except InvalidInputError:
+        return None
+    if sample is not moves:
+        pnl = np.interp(moves, sample, pnl)
+    return pnl, f"T+0, VIX moving with SPX (VIX {float(market.vix):g} x (S/S0)^{VIX_BETA:g})"
 
 
 def risk_graph(
@@ -211,11 +251,12 @@ def risk_graph(
 
     ``position`` and ``market`` default to the ones the grid was built from (pass
     those same ones, if any). The position gives the short strikes, the expiry curve
-    and the entry prices: the left panel shows P&L against entry (``grid.pnl`` plus
-    today's mark minus the entry cost), as a broker's risk graph does; the heatmap
-    shows ``grid.pnl`` itself, the change from today's mark. The market settles VIX
-    legs on the expiry curve and labels the heatmap's VIX levels. ``title``
-    replaces the default heading (position name, as-of date, SPX, VIX).
+    and the entry prices: both panels show P&L against entry (``grid.pnl`` plus
+    today's mark minus the entry cost), as a broker's risk graph does, and say so
+    (without a position: against today's mark). The market values the VIX legs on the
+    expiry curve, gives the T+0 curve with the VIX moving with the SPX
+    (`_linked_curve`) and labels the heatmap's VIX levels. ``title`` replaces the
+    default heading (position name, as-of date, SPX, VIX).
     """
     require_matplotlib("alvh.risk.plots")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -279,10 +320,16 @@ def _draw_pnl_panel(ax: Axes, view: _RiskView, position: Position | None) -> Non
     ax.yaxis.set_major_formatter(ticker.FuncFormatter(money))
     ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _p: f"{v:,.0f}"))
     ax.grid(True, color="#dddddd", linewidth=0.6)
-    shift = view.shifts[view.flat]
-    shift_note = "" if shift == 0.0 else f" (VIX shift {shift:+g})"
-    ax.set_title(f"P&L by SPX level, VIX unchanged{shift_note}", fontsize=11)
-    ax.legend(loc="best", fontsize=9, framealpha=0.92)
+    ax.set_title(f"P&L by SPX level, {_vix_note(view)}", fontsize=11)
+    ax.legend(loc="lower center", fontsize=8, framealpha=0.92)
+
+
+def _vix_note(view: _RiskView) -> str:
+    """``VIX unchanged`` or ``VIX 30.00 (+10.5 points)``: the T+N curves' VIX."""
+    shift = float(view.shifts[view.flat])
+    if shift == 0.0:
+        return "VIX unchanged"
+    return f"VIX {view.vix + shift:.2f} ({shift:+g} points)"
 
 
 def _draw_curves(ax: Axes, view: _RiskView) -> float:
@@ -292,7 +339,15 @@ def _draw_curves(ax: Axes, view: _RiskView) -> float:
     ax.axhline(0.0, color="black", linewidth=0.9, zorder=1)
     ys = []
     for curve in view.curves:
-        ax.plot(spx, curve.pnl, color=curve.colour, linewidth=curve.width, label=curve.label, zorder=3)
+        ax.plot(
+            spx,
+            curve.pnl,
+            color=curve.colour,
+            linewidth=curve.width,
+            linestyle=curve.style,
+            label=curve.label,
+            zorder=3,
+        )
         ys.append(curve.pnl)
     all_y = np.concatenate(ys) if ys else np.zeros(1)
     low, high = float(np.nanmin(all_y)), float(np.nanmax(all_y))
@@ -367,20 +422,26 @@ def _draw_heatmap_panel(
     heat, shifts, base_spot = view.heat, view.shifts, view.base_spot
     vmin, vmax = float(np.nanmin(heat)), float(np.nanmax(heat))
     move_pct = 100.0 * view.moves
+    # Cell edges given explicitly: "nearest" shading cannot size the cells of an axis
+    # with one point (`--shifts 10.5 10.5 1` drew an empty map).
+    x_edges, y_edges = _cell_edges(move_pct, 0.5), _cell_edges(shifts, 0.5)
     mesh = ax.pcolormesh(
-        move_pct,
-        shifts,
+        x_edges,
+        y_edges,
         heat,
         cmap="RdYlGn",
         norm=_centred_norm(vmin, vmax),
-        shading="nearest",
+        shading="flat",
         rasterized=True,
     )
+    ax.set_xlim(float(x_edges[0]), float(x_edges[-1]))
+    ax.set_ylim(float(y_edges[0]), float(y_edges[-1]))
     if vmin < 0.0 < vmax and min(heat.shape) >= 2:
         ax.contour(move_pct, shifts, heat, levels=[0.0], colors="black", linewidths=1.0)
-    ax.plot([0.0], [0.0], marker="+", color="black", markersize=12, markeredgewidth=1.6)
-    ax.axvline(0.0, color="black", linewidth=0.5, alpha=0.5)
-    ax.axhline(0.0, color="black", linewidth=0.5, alpha=0.5)
+    if x_edges[0] <= 0.0 <= x_edges[-1] and y_edges[0] <= 0.0 <= y_edges[-1]:
+        ax.plot([0.0], [0.0], marker="+", color="black", markersize=12, markeredgewidth=1.6)
+        ax.axvline(0.0, color="black", linewidth=0.5, alpha=0.5)
+        ax.axhline(0.0, color="black", linewidth=0.5, alpha=0.5)
     if position is not None:
         for leg in position.legs:
             if isinstance(leg, SpxOption) and leg.quantity < 0:
@@ -388,14 +449,18 @@ def _draw_heatmap_panel(
                 if move_pct[0] <= k_move <= move_pct[-1]:
                     ax.axvline(k_move, color="#333333", linestyle="--", linewidth=0.8)
     bar = fig.colorbar(mesh, ax=ax, format=ticker.FuncFormatter(money), shrink=0.95)
-    bar.set_label("P&L vs today's mark ($)")
+    bar.set_label(f"P&L ($, {view.basis})")
     ax.set_xlabel("SPX move (%)")
     ax.set_ylabel("VIX shift (points)")
     for axis in (ax.xaxis, ax.yaxis):  # round steps: +-2, 5, 10 ... (no "+2%" at 2.5)
         axis.set_major_locator(ticker.MaxNLocator(nbins=9, steps=[1, 2, 5, 10]))
+    if shifts.size == 1:  # one row: its shift is the only tick
+        ax.yaxis.set_major_locator(ticker.FixedLocator([float(shifts[0])]))
+    _draw_linked_path(ax, view, market)
     ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _p: f"{signed(v)}%"))
     ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _p: signed(v)))
-    ax.set_title(f"P&L over SPX move x VIX shift, T+{view.heat_day}", fontsize=11)
+    what = f"P&L by SPX move, {_vix_note(view)}" if shifts.size == 1 else "P&L over SPX move x VIX shift"
+    ax.set_title(f"{what}, T+{view.heat_day}, {view.basis}", fontsize=11)
     spx_scale: _Scale = (lambda p: base_spot * (1.0 + p / 100.0), lambda s: 100.0 * (s / base_spot - 1.0))
     top_axis = ax.secondary_xaxis("top", functions=spx_scale)
     top_axis.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _p: f"{v:,.0f}"))
@@ -405,6 +470,30 @@ def _draw_heatmap_panel(
         vix_scale: _Scale = (lambda s: vix + s, lambda v: v - vix)
         side = ax.secondary_yaxis("right", functions=vix_scale)
         side.set_ylabel("VIX level", fontsize=9)
+
+
+def _draw_linked_path(ax: Axes, view: _RiskView, market: Market | None) -> None:
+    """On the heatmap, the VIX-linked curve's path through (SPX move, VIX shift)."""
+    linked = [c for c in view.curves if c.colour == _LINKED_COLOUR]
+    if market is None or not linked or view.shifts.size < 2:
+        return
+    from alvh.risk.scenarios import VIX_BETA
+
+    vix = float(market.vix)
+    path = np.minimum(vix * (1.0 + view.moves) ** VIX_BETA, _LINKED_VIX_MAX) - vix
+    inside = (path >= view.shifts[0]) & (path <= view.shifts[-1])
+    ax.plot(100.0 * view.moves[inside], path[inside], color=_LINKED_COLOUR, linestyle="--", linewidth=1.6)
+
+
+def _cell_edges(centres: FloatArray, half_width: float) -> FloatArray:
+    """Edges of cells centred on sorted ``centres``: midpoints between neighbours, the
+    ends as far out as their neighbour's half cell, ``half_width`` each side of a lone
+    centre."""
+    if centres.size == 1:
+        c = float(centres[0])
+        return np.array([c - half_width, c + half_width])
+    mid = 0.5 * (centres[1:] + centres[:-1])
+    return np.concatenate(([2 * centres[0] - mid[0]], mid, [2 * centres[-1] - mid[-1]]))
 
 
 def _centred_norm(vmin: float, vmax: float) -> Normalize:
@@ -429,90 +518,3 @@ def _heading(position: Position | None, market: Market | None, base_spot: float)
     if market is not None:
         parts.append(f"VIX {float(market.vix):.2f}")
     return "  |  ".join(parts)
-
-
-def projection_fan(projection: Projection, path: str | os.PathLike[str], *, title: str | None = None) -> Path:
-    """Write the fan chart of ``projection`` to ``path`` as a PNG; returns the path.
-
-    One panel per scenario and one for the probability-weighted mixture
-    (highlighted, first): the P&L quantile bands by day (1-99 %, 5-95 %, 25-75 %),
-    the median and the mean, from day 0 (P&L 0, today's mark) to the horizon; each
-    panel's title gives the scenario's probability and its day-H mean, P(profit)
-    and CVaR 95.
-    """
-    require_matplotlib("alvh.risk.plots")
-    from matplotlib import ticker
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    target = checked_path(path)
-    index = {name: k for k, name in enumerate(projection.stat_names)}
-    n_scen = len(projection.names)
-    panels = [("mixture", 1.0, projection.mixture)] + [
-        (name, float(projection.probability[s]), projection.stats[s])
-        for s, name in enumerate(projection.names)
-    ]
-    columns = min(4, len(panels))
-    rows = math.ceil(len(panels) / columns)
-    fig = Figure(figsize=(4.2 * columns, 3.1 * rows + 0.8), layout="constrained")
-    FigureCanvasAgg(fig)
-    days = np.arange(projection.days + 1)
-    axes = fig.subplots(rows, columns, squeeze=False, sharex=True, sharey=True)
-    for k, ax in enumerate(axes.ravel()):
-        if k >= len(panels):
-            ax.set_visible(False)
-            continue
-        name, probability, table = panels[k]
-
-        def series(stat: str, table: Any = table) -> FloatArray:
-            return np.concatenate(([0.0], table[:, index[stat]]))
-
-        mixture = k == 0
-        colour = "#b2182b" if mixture else "#2166ac"
-        for low, high, alpha in (("q01", "q99", 0.12), ("q05", "q95", 0.2), ("q25", "q75", 0.3)):
-            ax.fill_between(
-                days,
-                series(low),
-                series(high),
-                color=colour,
-                alpha=alpha,
-                linewidth=0,
-                label=f"{low[1:]}-{high[1:]} %",
-            )
-        ax.plot(days, series("q50"), color=colour, linewidth=1.6, label="median")
-        ax.plot(days, series("mean"), color="black", linewidth=1.0, linestyle="--", label="mean")
-        ax.axhline(0.0, color="grey", linewidth=0.7)
-        last = table[-1]
-        heading = (
-            f"{name}{'' if mixture else f' (p {probability:.1%})'}\nday {projection.days}: mean "
-            f"{money(float(last[index['mean']]))}, P(profit) {last[index['p_profit']]:.0%}, "
-            f"CVaR95 {money(-float(last[index['cvar95']]))}"
-        )
-        ax.set_title(
-            heading.replace("$", r"\$"),  # not mathtext
-            fontsize=8.5,
-            fontweight="bold" if mixture else "normal",
-        )
-        if mixture:
-            for spine in ax.spines.values():
-                spine.set_edgecolor(colour)
-                spine.set_linewidth(2.0)
-            ax.legend(fontsize=7, loc="lower left")
-        ax.yaxis.set_major_formatter(ticker.FuncFormatter(money))
-        ax.grid(alpha=0.3)
-    for ax in axes[-1]:
-        ax.set_xlabel("days forward")
-    for ax in axes[:, 0]:
-        ax.set_ylabel("P&L vs today's mark ($)")
-    fig.suptitle(
-        title
-        or f"Projected P&L, {_scenarios_label(n_scen)}, {projection.paths:,} paths per "
-        f"scenario (as of {projection.as_of:%d %b %Y}, seed {projection.seed})",
-        fontsize=12,
-        fontweight="bold",
-    )
-    return save(fig, target)
-
-
-def _scenarios_label(n: int) -> str:
-    return f"{n} scenario{'s' if n != 1 else ''}"

@@ -132,18 +132,18 @@ class Projection:
     stat_names: ClassVar[tuple[str, ...]] = STAT_NAMES
 
     def plot(self, path: str | os.PathLike[str], **kw: Any) -> Path:
-        """Write the fan chart (`alvh.risk.plots.projection_fan`) to ``path`` (PNG)."""
-        from alvh.risk.plots import projection_fan
+        """Write the fan chart (`alvh.risk.fan.projection_fan`) to ``path`` (PNG)."""
+        from alvh.risk.fan import projection_fan
 
         return projection_fan(self, path, **kw)
 
     def representative_paths(self) -> pl.DataFrame:
         """Each scenario's expected path, revalued: per (scenario, day) the SPX and VIX
         of the path with every random draw at zero (drift and event jump means only;
-        the VIX mean-reverting deterministically) and the book's P&L and Greeks (trader
-        units) there, priced exactly in ``market.bump(...)`` through the scenario grid.
-        The one-glance view: what each scenario does to the book if it plays out as
-        expected."""
+        the VIX mean-reverting and following the drift through ``vix_beta``) and the
+        book's P&L and Greeks (trader units) there, priced exactly in
+        ``market.bump(...)`` through the scenario grid. The one-glance view: what each
+        scenario does to the book if it plays out as expected."""
         import polars as pl
 
         rep = self.representative
@@ -253,6 +253,8 @@ class Projection:
 
     _spot: float = field(default=0.0, repr=False)
     representative: dict[str, FloatArray] = field(default_factory=dict, repr=False)
+    #: The market's VIX (points) at the start: day 0 of the expected VIX paths.
+    start_vix: float = field(default=math.nan, repr=False)
 
 
 def _error(arg: str, value: Any, requirement: str) -> InvalidInputError:
@@ -676,6 +678,7 @@ def project(
         **kept,
         _spot=float(market.spot),
         representative=expected_paths,
+        start_vix=float(market.vix),
     )
 
 
@@ -722,7 +725,8 @@ def _representative(
     dynamics: str,
     vix_floor: float,
 ) -> dict[str, FloatArray]:
-    """Each scenario's path with all draws at zero, revalued exactly with the grid (one
+    """Each scenario's path with all draws at zero (ln VIX following the drift
+    through ``vix_beta``, as on the Monte Carlo paths), revalued exactly with the grid (one
     grid a day over every scenario's SPX move x VIX shift; each scenario reads its own
     diagonal cell). The VIX is clamped each day as the Monte Carlo clamps it (1-150
     points, and not below ``vix_floor``, the table's lowest node, where a listed futures
@@ -748,14 +752,17 @@ def _representative(
     drift = np.asarray(resolved.drift, dtype=np.float64)
     given = np.asarray(resolved.diffusion_vol, dtype=np.float64)
     kappa = np.asarray(resolved.vix_kappa, dtype=np.float64)
+    beta = np.asarray(resolved.vix_beta, dtype=np.float64)
     ln_theta = np.log(np.asarray(resolved.vix_theta, dtype=np.float64))
     ln_s = np.full(n_scen, math.log(market.spot))
     ln_v = np.full(n_scen, math.log(market.vix))
     diagonal = np.arange(n_scen)
     for d in range(days):
         sigma = np.where(np.isfinite(given), given, ratio * np.exp(ln_v) / 100.0)
-        ln_s = ln_s + (drift - 0.5 * sigma * sigma) * dt_year + resolved.jump_mean[:, d]
-        ln_v = ln_v + kappa * (ln_theta - ln_v) * dt_year + resolved.vix_jump_mean[:, d]
+        diffusion_return = (drift - 0.5 * sigma * sigma) * dt_year  # its draw at zero
+        ln_s = ln_s + diffusion_return + resolved.jump_mean[:, d]
+        ln_v = ln_v + kappa * (ln_theta - ln_v) * dt_year + beta * diffusion_return
+        ln_v = ln_v + resolved.vix_jump_mean[:, d]
         ln_v = np.clip(ln_v, math.log(PATH_VIX_MIN), math.log(PATH_VIX_MAX))
         spot, vix = np.exp(ln_s), np.maximum(np.exp(ln_v), vix_floor)
         grid = scenario_grid(

@@ -15,7 +15,7 @@
 The engine's model, per calendar-day step ``dt = 1/365`` (ACT/365, DESIGN.md):
 SPX log-return ``(drift - vol^2/2) dt + vol sqrt(dt) z1 + jump`` with ``vol`` the
 scenario's ``diffusion_vol`` or ``atm_vix_ratio * VIX_t / 100``; ln VIX step
-``kappa (ln theta - ln VIX) dt + vix_beta * (SPX diffusion return)
+``kappa (ln theta - ln VIX) dt + vix_beta * (SPX diffusion return, drift included)
 + vol_of_vix sqrt(dt) z2 + vix jump``. Every default number is listed, with its
 source, in the docstrings of the built-ins below and in ``docs/scenarios.md``;
 the calibrated ones are recomputed by ``tests/test_calibrate.py`` from

@@ -181,13 +181,15 @@ class Paths:
         sc = self.scenario
         z1, z2 = self._normals(day, 0)
         sigma: Any = sc.atm_vix_ratio * self.vix / 100.0 if sc.from_vix else sc.diffusion_vol
-        e = sigma * _SQRT_DT * z1
-        r = (sc.drift - sigma * sigma / 2.0) * DT + e + sc.jump_mean[day - 1]
+        # The diffusion return, drift included: ln VIX follows it through vix_beta
+        # (docs/scenarios.md), so a falling-market scenario lifts the expected VIX path.
+        r_diff = (sc.drift - sigma * sigma / 2.0) * DT + sigma * _SQRT_DT * z1
+        r = r_diff + sc.jump_mean[day - 1]
         ln_v = self.ln_vix
         ln_v_next = (
             ln_v
             + sc.vix_kappa * (sc.ln_vix_theta - ln_v) * DT
-            + sc.vix_beta * e
+            + sc.vix_beta * r_diff
             + sc.vol_of_vix * _SQRT_DT * z2
             + sc.vix_jump_mean[day - 1]
         )

@@ -273,6 +273,44 @@ mod tests {
     }
 
     #[test]
+    fn ln_vix_follows_the_whole_diffusion_return_drift_included() {
+        // No vol of VIX, no reversion, no jumps: ln VIX moves by vix_beta times the SPX
+        // log-return, drift included (docs/scenarios.md), so V_d = V_0 (S_d / S_0)^beta
+        // on every path and day, and a falling drift lifts the mean VIX path.
+        let c = case();
+        let paths = 600;
+        let zeros = vec![0.0; S * H];
+        let (drift, vol) = ([-0.42, 0.16], [0.15; S]);
+        let mut inp = inputs(&c, 0..S, paths);
+        inp.drift = &drift;
+        inp.diffusion_vol = &vol;
+        (inp.vol_of_vix, inp.vix_kappa) = (&zeros[..S], &zeros[..S]);
+        (inp.jump_mean, inp.jump_std) = (&zeros, &zeros);
+        (inp.vix_jump_mean, inp.vix_jump_std) = (&zeros, &zeros);
+        let n = S * H * paths;
+        let (mut pnl, mut spot, mut vix) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+        let mut sums = [0; 4].map(|_| vec![0.0; S * H * 5]);
+        let [ts, tq, gs, gq] = &mut sums;
+        let out = ProjectionOut {
+            pnl: &mut pnl,
+            touch_sum: &mut ts[..S * H * 3],
+            touch_sumsq: &mut tq[..S * H * 3],
+            greek_sum: gs,
+            greek_sumsq: gq,
+            spot: Some(&mut spot),
+            vix: Some(&mut vix),
+        };
+        monte_carlo(&inp, out).unwrap();
+        for (s_i, v_i) in spot.iter().zip(&vix) {
+            let linked = 18.0 * (s_i / 6000.0).powf(-6.0);
+            assert!((v_i / linked - 1.0).abs() < 1e-12, "{v_i} vs {linked}");
+        }
+        let last_day_mean =
+            |s: usize| vix[(s * H + H - 1) * paths..][..paths].iter().sum::<f64>() / paths as f64;
+        assert!(last_day_mean(0) > last_day_mean(1) + 0.2, "{} {}", last_day_mean(0), last_day_mean(1));
+    }
+
+    #[test]
     fn thread_count_and_scenario_splitting_do_not_change_a_number() {
         let c = case();
         let paths = 3000; // three tasks per scenario, the last one short

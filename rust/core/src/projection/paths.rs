@@ -179,12 +179,15 @@ simd_dispatch! {
                 for i in 0..count {
                     let v = vix[i];
                     let sigma = if from_vix { ratio * v } else { vol_given };
-                    let e = sigma * sqrt_dt * z1[i];
-                    let r = (drift - 0.5 * sigma * sigma) * dt + e + M::mul_add(js, j1[i], jm);
+                    // The diffusion return, drift included: ln VIX follows it through
+                    // `vix_beta` (docs/scenarios.md), so a falling-market scenario lifts
+                    // the expected VIX path. Jumps move the VIX through their own terms.
+                    let r_diff = (drift - 0.5 * sigma * sigma) * dt + sigma * sqrt_dt * z1[i];
+                    let r = r_diff + M::mul_add(js, j1[i], jm);
                     let ln_v = ln::<M>(v);
                     let ln_next = ln_v
                         + kappa * (ln_theta - ln_v) * dt
-                        + beta * e
+                        + beta * r_diff
                         + vol_of_vix * sqrt_dt * z2[i]
                         + M::mul_add(vjs, j2[i], vjm);
                     let before = ln::<M>(spot[i]);
