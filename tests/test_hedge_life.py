@@ -463,6 +463,13 @@ def test_the_drawdown_answer_and_the_cndr_index_vol_by_hand():
     assert row["cut"] == pytest.approx(1.0 - dd / dd_none, rel=1e-9)
     assert row["cut_low"] <= row["cut"] <= row["cut_high"]
     assert "Vendors of layered VIX hedging claim drawdowns cut by 35-40 %" in text
+    said = {
+        "short": "vxth fall(s) short of 35 %" in text,
+        "open": "for vxth the interval reaches 35 %" in text,
+        "confirmed": "vxth cut(s) it by at least 35 %" in text,
+    }
+    expected = "short" if row["cut_high"] < 0.35 else "confirmed" if row["cut_low"] >= 0.35 else "open"
+    assert [k for k, v in said.items() if v] == [expected]
     # CNDR as an index: daily $ change over the SPX notional sold, annualized
     run = replay(spx, vix, condors=CondorRules.cndr(), **span)
     eq, dates, spots = (run.equity[c].to_list() for c in ("equity", "date", "spx"))
