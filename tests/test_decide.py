@@ -373,16 +373,21 @@ def test_cli_decide_journals_and_carries_the_layer(tmp_path, market):
     assert (
         "Rule (a): evidence of a regime shift (for acting: backwardation; against: none)" in first.rationale
     )
-    # the next run starts from the journal's last layer and portfolio value
-    assert main(args[:-2]) == 0
+    # the same day again is refused (issue 18: once a day, in order) and journals nothing
+    assert main(args[:-2]) == 2
+    with Journal(journal) as j:
+        assert len(j) == 1
+    # forced, the next run starts from the journal's last layer and portfolio value
+    assert main([*args[:-2], "--force"]) == 0
     with Journal(journal) as j:
         second = j.decision(2)
         assert len(j) == 2
     assert second.layer_before == 1
     assert second.extra["portfolio_value"] == 150000.0
-    assert main([*args[:-2], "--portfolio-value", "-1"]) == 2
+    assert main([*args[:-2], "--force", "--portfolio-value", "-1"]) == 2
     fresh = [*args[:-4], "--journal", str(tmp_path / "fresh.db")]
     assert main(fresh) == 2  # no portfolio value yet: says what is needed
+    assert not (tmp_path / "fresh.db").exists()  # and a failed run creates no journal
     assert main([*args[:2], str(tmp_path / "missing.toml"), *args[3:]]) == 2
 
 
@@ -781,11 +786,11 @@ def test_the_cli_carries_the_committed_risk_in_the_journal(tmp_path, market):
         first = j.decision(1)
     risk = sum(a.risk for a in first.actions)
     assert first.extra["committed_risk"] == pytest.approx(5000.0 + risk)
-    assert main(args) == 0  # no --committed-risk: the journal's
+    assert main([*args, "--force"]) == 0  # no --committed-risk: the journal's
     with Journal(journal) as j:
         second = j.decision(2)
     assert second.extra["committed_risk"] == first.extra["committed_risk"]  # carried, nothing new
-    assert main([*args, "--layer", "0", "--acted", "0"]) == 0  # a fresh layer-1 decision
+    assert main([*args, "--force", "--layer", "0", "--acted", "0"]) == 0  # a fresh layer-1 decision
     with Journal(journal) as j:
         third = j.decision(3)
     assert (
@@ -823,3 +828,69 @@ def test_layer_2_sustainability_series_decide_against_waiting(market, book):
     early = Policy.preset("early")
     d = early.decide(make_state(market, 18.6, custom=thin), book, at(market, 18.6), portfolio_value=1e5)
     assert "for acting: none" in d.rationale
+
+
+# -- issue 18, point 2: the journal as the book's memory --
+
+
+def test_each_policy_keeps_its_own_state_and_days_go_in_order(tmp_path, market, capsys, monkeypatch):
+    from alvh.cli import main
+
+    monkeypatch.setenv("COLUMNS", "250")
+    journal = tmp_path / "alvh.db"
+    state_path = tmp_path / "state.toml"
+    make_state(market, market.vix, backwardation=True, vix_vx1=1.05).to_toml(state_path)
+    args = ["decide", "--state", str(state_path), "--position", str(EXAMPLES / "condor.toml")]
+    args += ["--market", str(EXAMPLES / "market_2025-02-03.toml"), "--journal", str(journal)]
+    assert main([*args, "--portfolio-value", "150000"]) == 0
+    with Journal(journal) as j:
+        early = j.decision(1)
+    assert early.policy_name == "early" and early.layer_after == 1
+    capsys.readouterr()
+    # patient has no decision yet: it starts from layer 0, nothing acted, and says why;
+    # it needs its own portfolio value (another policy's is not carried)
+    assert main([*args, "--policy", "patient"]) == 2
+    assert main([*args, "--policy", "patient", "--portfolio-value", "150000"]) == 0
+    out = capsys.readouterr().out
+    assert "no decision of policy 'patient'" in " ".join(out.split())
+    with Journal(journal) as j:
+        patient = j.decision(2)
+    assert patient.policy_name == "patient" and patient.layer_before == 0
+    # a day before the policy's last decision is refused (out of order), nothing journaled
+    make_state(alvh.Market.from_toml(EXAMPLES / "market_2025-02-03.toml"), market.vix).to_toml(state_path)
+    earlier = tmp_path / "earlier.toml"
+    text = state_path.read_text().replace(str(market.as_of), str(market.as_of - dt.timedelta(days=1)))
+    earlier.write_text(text)
+    assert main([*args[:2], str(earlier), *args[3:]]) == 2
+    assert "before 'early''s last decision" in " ".join(capsys.readouterr().out.split())
+    with Journal(journal) as j:
+        assert len(j) == 2
+
+
+def test_a_hedge_the_journal_bought_but_the_position_lacks_is_pointed_out(
+    tmp_path, market, capsys, monkeypatch
+):
+    from alvh.cli import main
+
+    monkeypatch.setenv("COLUMNS", "250")
+    journal = tmp_path / "alvh.db"
+    state_path = tmp_path / "state.toml"
+    make_state(market, market.vix, backwardation=True, vix_vx1=1.05).to_toml(state_path)
+    position = tmp_path / "condor.toml"
+    position.write_text((EXAMPLES / "condor.toml").read_text())
+    args = ["decide", "--state", str(state_path), "--position", str(position)]
+    args += ["--market", str(EXAMPLES / "market_2025-02-03.toml"), "--journal", str(journal)]
+    assert main([*args, "--portfolio-value", "150000"]) == 0
+    with Journal(journal) as j:
+        first = j.decision(1)
+    assert first.actions and int(first.extra["acted"]) == 1
+    capsys.readouterr()
+    assert main([*args, "--force"]) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    assert "the journal says layer 1's hedge was bought on" in said and "does not hold those legs" in said
+    # bought with --write-position the day it was decided: nothing to point out
+    other = [*args[:-1], str(tmp_path / "other.db")]
+    assert main([*other, "--portfolio-value", "150000", "--write-position"]) == 0
+    capsys.readouterr()
+    assert main([*other, "--force"]) == 0
+    assert "does not hold those legs" not in " ".join(capsys.readouterr().out.split())

@@ -1,6 +1,9 @@
 """``alvh decide``: the layer policy's decision for today on a state, position and market,
-printed and appended to the journal. The layer before today, the layers already hedged and
-the portfolio value default to the journal's last decision.
+printed and appended to the journal. The layer before today, the layers already hedged,
+the committed risk and the portfolio value default to this policy's last decision in the
+journal (issue 18 point 2: each policy keeps its own state; a day before or equal to that
+decision is refused unless ``--force``; a failed run creates and changes nothing; a hedge
+the journal says was bought but the position file lacks is pointed out).
 
 What it prints (issue 18 point 1): the rationale as a list (one line per diagnostic and per
 rule or candidate, with its value and verdict), the book before and after the action in
@@ -70,6 +73,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
+        "--force",
+        action="store_true",
+        help="decide although the policy already decided on the state's day or later",
+    )
+    parser.add_argument(
         "--write-position",
         action="store_true",
         help="append the hedge's legs to --position (atomically, comments kept) at their "
@@ -103,28 +111,112 @@ def run(args: argparse.Namespace, console: Console) -> None:
         raise CliError("--portfolio-value must be a positive $ amount (the base of the caps)")
     if args.fills is not None and not args.write_position:
         raise CliError("--fills are the prices --write-position records: give --write-position too")
+    # The journal is read (if it exists) before deciding and written only after: a failed
+    # run creates nothing and leaves an existing journal as it was.
+    last: alvh.Decision | None = None
+    notes: list[str] = []
+    if Path(args.journal).exists():
+        with Journal(args.journal, read_only=True) as journal:
+            last, notes = _memory(args, journal, policy, state, position)
+    elif args.force:
+        raise CliError("--force decides again on a journal's day: there is no journal yet")
+    decision = _decide(args, last, policy, state, position, market)
     with Journal(args.journal) as journal:
-        decision = _decide(args, journal, policy, state, position, market)
         decision_id = journal.append(decision, policy=policy)
+    for note in notes:
+        console.print(f"[yellow]note:[/yellow] {escape(note)}", highlight=False)
     _print_decision(decision, policy, console)
     console.print(f"journaled as decision {decision_id} in {escape(args.journal)}", highlight=False)
     if args.write_position:
         _write_position(args, decision, console)
 
 
-def _decide(
+def _memory(
     args: argparse.Namespace,
     journal: Journal,
     policy: alvh.Policy,
     state: MarketState,
     position: alvh.Position,
+) -> tuple[alvh.Decision | None, list[str]]:
+    """The journal as the book's memory for ``policy``: its last decision under this
+    policy's name (another policy's layer, acted layers and committed risk are not this
+    one's: switching starts from this policy's own last state, or from scratch, and says
+    so), after refusing a day before it (out of order) or the same day (a duplicate)
+    unless ``--force``; and notes on what the journal says that the files do not."""
+    history = journal.decisions()
+    mine = history.filter(history["policy_name"] == policy.name)
+    notes: list[str] = []
+    if history.height and not mine.height:
+        other = history.row(-1, named=True)
+        notes.append(
+            f"the journal has no decision of policy {policy.name!r}: it starts from layer 0 with "
+            f"nothing acted (the last decision, {other['id']} on {other['date']}, was "
+            f"{other['policy_name']!r}'s, layer {other['layer_after']}: another policy's state)"
+        )
+    if not mine.height:
+        return None, notes
+    row = mine.row(-1, named=True)
+    last = journal.decision(int(row["id"]))
+    if state.date <= last.date and not args.force:
+        what = "the same day as" if state.date == last.date else "before"
+        raise CliError(
+            f"the state's date {state.date} is {what} {policy.name!r}'s last decision ({row['id']}, "
+            f"{last.date}) in {args.journal}: decisions are journaled in order, once a day "
+            "(--force to decide anyway)"
+        )
+    acted = int(last.extra.get("acted", 0))
+    if acted > 0 and args.acted is None:
+        bought = _last_hedge(journal, mine, acted)
+        if bought is not None and not _holds(position, bought):
+            notes.append(
+                f"the journal says layer {acted}'s hedge was bought on {bought.date} ("
+                f"{bought.actions[0].description}) but {args.position} does not hold those legs: "
+                "record it with --write-position, or pass --acted if it was never bought"
+            )
+    return last, notes
+
+
+def _last_hedge(journal: Journal, mine: Any, acted: int) -> alvh.Decision | None:
+    """The latest decision of ``mine`` (a `Journal.decisions` frame) that bought a hedge
+    in a layer up to ``acted``."""
+    for decision_id in reversed(mine.filter(mine["actions"] > 0)["id"].to_list()):
+        decision = journal.decision(int(decision_id))
+        if decision.layer_after <= acted and decision.actions[0].name not in ("close_book", "reduce_book"):
+            return decision
+    return None
+
+
+def _holds(position: alvh.Position, decision: alvh.Decision) -> bool:
+    """Whether ``position`` holds every leg ``decision``'s trade opened (same contract and
+    side, at least its size), whatever the fill prices: a hedge's legs, or a strike edit's
+    new legs (its first half closes legs the position no longer has)."""
+    from alvh.policy.engine import STRIKE_ADJUSTMENTS
+
+    hedge = decision.hedge()
+    legs = hedge.legs
+    if decision.actions[0].name in STRIKE_ADJUSTMENTS:
+        legs = legs[len(legs) // 2 :]
+
+    def key(leg: Any) -> tuple[Any, ...]:
+        return (leg.kind, leg.expiry, getattr(leg, "strike", None), getattr(leg, "is_call", None))
+
+    held: dict[tuple[Any, ...], int] = {}
+    for leg in position.legs:
+        held[key(leg)] = held.get(key(leg), 0) + leg.quantity
+    return all(held.get(key(leg), 0) * leg.quantity >= leg.quantity * leg.quantity for leg in legs)
+
+
+def _decide(
+    args: argparse.Namespace,
+    last: alvh.Decision | None,
+    policy: alvh.Policy,
+    state: MarketState,
+    position: alvh.Position,
     market: alvh.Market,
 ) -> alvh.Decision:
-    """The policy's decision, the options the user left out taken from the journal's last
-    decision."""
+    """The policy's decision, the options the user left out taken from this policy's last
+    decision in the journal (``last``)."""
     layer, acted, value = args.layer, args.acted, args.portfolio_value
-    history = journal.decisions()
-    last = journal.decision(int(history["id"][-1])) if history.height else None
     if layer is None:
         layer = last.layer_after if last is not None else 0
         if acted is None and last is not None:
@@ -132,8 +224,8 @@ def _decide(
     if value is None:
         if last is None or "portfolio_value" not in last.extra:
             raise CliError(
-                "--portfolio-value is needed for the journal's first decision (the base of "
-                "the sizing caps and the CVaR budget); later runs reuse the last one"
+                "--portfolio-value is needed for the policy's first decision in the journal (the "
+                "base of the sizing caps and the CVaR budget); later runs reuse the last one"
             )
         value = float(last.extra["portfolio_value"])
     committed = args.committed_risk
