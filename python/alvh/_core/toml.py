@@ -15,15 +15,18 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alvh._core.checks import input_error
 from alvh._core.io import tomllib
 from alvh.errors import InvalidInputError
 
-__all__ = ["TomlText", "load"]
+__all__ = ["TomlText", "build", "load"]
+
+T = TypeVar("T")
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]")
 _SEGMENT = re.compile(r"([^.\[\]]+)(?:\[(\d+)\])?")
@@ -52,6 +55,19 @@ def load(path: str | os.PathLike[str]) -> tuple[TomlText, dict[str, Any]]:
     except tomllib.TOMLDecodeError as exc:
         raise InvalidInputError(f"{source}: not valid TOML: {exc}") from None
     return TomlText(source, text), document
+
+
+def build(path: str | os.PathLike[str], from_dict: Callable[[dict[str, Any]], T]) -> T:
+    """``from_dict`` of the TOML document at ``path``; its errors (`InvalidInputError`,
+    `InputTypeError`) prefixed with the file's name, as every reader of a format says them."""
+    from alvh.errors import InputTypeError
+
+    source = Path(path)
+    _, document = load(source)
+    try:
+        return from_dict(document)
+    except (InvalidInputError, InputTypeError) as exc:
+        raise type(exc)(f"{source}: {exc}") from None
 
 
 def _parse_field(dotted: str) -> list[tuple[str, int | None]]:

@@ -26,7 +26,7 @@ from typing import Any
 
 from alvh._core import toml
 from alvh._core.checks import input_error
-from alvh.errors import InputTypeError, InvalidInputError
+from alvh.errors import InputTypeError
 
 __all__ = ["VXTH_BANDS", "Vxth"]
 
@@ -165,12 +165,7 @@ class Vxth:
     @classmethod
     def from_toml(cls, path: str | os.PathLike[str]) -> Vxth:
         """Read a ``kind = "vxth"`` TOML file; errors name the file and the field."""
-        source = Path(path)
-        _, document = toml.load(source)
-        try:
-            return cls.from_dict(document)
-        except (InvalidInputError, InputTypeError) as exc:
-            raise type(exc)(f"{source}: {exc}") from None
+        return toml.build(path, cls.from_dict)
 
     # ----------------------------------------------------------------- the trade
 

@@ -524,12 +524,7 @@ class Policy:
     @classmethod
     def from_toml(cls, path: str | os.PathLike[str]) -> Policy:
         """Read a policy TOML file; errors name the file and the field."""
-        source = Path(path)
-        _, document = toml.load(source)
-        try:
-            return cls.from_dict(document)
-        except (InvalidInputError, InputTypeError) as exc:
-            raise type(exc)(f"{source}: {exc}") from None
+        return toml.build(path, cls.from_dict)
 
     @classmethod
     def from_dict(cls, document: Mapping[str, Any]) -> Policy:
