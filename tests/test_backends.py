@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+import platform
 import subprocess
 import sys
 import threading
@@ -367,7 +368,8 @@ def test_eight_threads_at_once_get_the_same_results_as_one_call(backend):
 def test_build_info_reports_the_simd_path_and_the_backend():
     info = alvh.build_info()
     assert info["native_available"] is True
-    assert info["simd"] in {"avx512", "avx2+fma", "baseline"}
+    assert info["simd"] in {"avx512", "avx2+fma", "baseline", "neon"}
+    assert info["arch"] == platform.machine().lower().replace("arm64", "aarch64").replace("amd64", "x86_64")
     assert info["backend"] == alvh.backend()
     assert int(info["threads"]) >= 1
     with alvh.use_backend("python"):

@@ -3,7 +3,9 @@
 //!
 //! The wheel targets the portable x86-64 baseline; each hot kernel is compiled a
 //! second and third time with AVX2+FMA and AVX-512 enabled, and `level()` picks the
-//! best one the CPU has. Written here rather than with the `multiversion` crate
+//! best one the CPU has. On aarch64 there is one path: the portable build, whose
+//! loops LLVM vectorizes with NEON (Advanced SIMD, two f64 lanes), which every
+//! aarch64 CPU has; it is reported as "neon". Written here rather than with the `multiversion` crate
 //! because users and benchmarks need to pin a lower level: `ALVH_SIMD=avx2` or
 //! `baseline` in the environment, or [`set_level`] (e.g. on CPUs that clock down
 //! under AVX-512, or to measure one path against another), which multiversion's
@@ -14,7 +16,8 @@ use std::sync::atomic::{AtomicU8, Ordering};
 /// A SIMD code path, from slowest to fastest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum SimdLevel {
-    /// Portable x86-64 (SSE2) or any other architecture.
+    /// The portable build: SSE2 on x86-64, NEON on aarch64, whatever the target's
+    /// baseline is elsewhere.
     Baseline = 0,
     /// AVX2 with fused multiply-add.
     Avx2Fma = 1,
@@ -22,19 +25,28 @@ pub enum SimdLevel {
     Avx512 = 2,
 }
 
+/// The name of [`SimdLevel::Baseline`] on this architecture: what runs there.
+#[cfg(target_arch = "aarch64")]
+pub const BASELINE_NAME: &str = "neon";
+/// The name of [`SimdLevel::Baseline`] on this architecture: what runs there.
+#[cfg(not(target_arch = "aarch64"))]
+pub const BASELINE_NAME: &str = "baseline";
+
 impl SimdLevel {
     pub fn name(self) -> &'static str {
         match self {
-            SimdLevel::Baseline => "baseline",
+            SimdLevel::Baseline => BASELINE_NAME,
             SimdLevel::Avx2Fma => "avx2+fma",
             SimdLevel::Avx512 => "avx512",
         }
     }
 
-    /// Parses "baseline", "avx2" / "avx2+fma", "avx512".
+    /// Parses "baseline", "avx2" / "avx2+fma", "avx512" (and "neon", the
+    /// baseline's name, on aarch64).
     pub fn parse(name: &str) -> Option<SimdLevel> {
         match name.trim().to_ascii_lowercase().as_str() {
             "baseline" | "sse2" | "scalar" => Some(SimdLevel::Baseline),
+            name if name == BASELINE_NAME => Some(SimdLevel::Baseline),
             "avx2" | "avx2+fma" => Some(SimdLevel::Avx2Fma),
             "avx512" | "avx-512" => Some(SimdLevel::Avx512),
             _ => None,
@@ -146,7 +158,9 @@ mod tests {
         for level in [SimdLevel::Baseline, SimdLevel::Avx2Fma, SimdLevel::Avx512] {
             assert_eq!(SimdLevel::parse(level.name()), Some(level));
         }
-        assert_eq!(SimdLevel::parse("neon"), None);
+        assert_eq!(SimdLevel::parse("baseline"), Some(SimdLevel::Baseline));
+        let neon = if cfg!(target_arch = "aarch64") { Some(SimdLevel::Baseline) } else { None };
+        assert_eq!(SimdLevel::parse("neon"), neon);
         let best = detected();
         assert_eq!(set_level(SimdLevel::Baseline), SimdLevel::Baseline);
         assert_eq!(level(), SimdLevel::Baseline);

@@ -31,6 +31,7 @@ fn build_info(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     let info = PyDict::new(py);
     info.set_item("simd", simd::level().name())?;
     info.set_item("simd_detected", simd::detected().name())?;
+    info.set_item("arch", std::env::consts::ARCH)?;
     info.set_item("threads", rayon_threads())?;
     info.set_item("parallel", alvh_core::parallel_allowed())?;
     info.set_item("parallel_threshold", kernels::PARALLEL_THRESHOLD)?;
@@ -40,11 +41,17 @@ fn build_info(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
 }
 
 /// Pins the SIMD path ("avx512", "avx2", "baseline"; capped at what the CPU
-/// supports) and returns the one now in use.
+/// supports; "neon" is aarch64's baseline) and returns the one now in use.
 #[pyfunction]
 fn set_simd(level: &str) -> PyResult<&'static str> {
     let requested = SimdLevel::parse(level).ok_or_else(|| {
-        PyValueError::new_err(format!("simd level must be 'avx512', 'avx2' or 'baseline', got {level:?}"))
+        let aliases = match simd::BASELINE_NAME {
+            "baseline" => String::new(),
+            name => format!(" ('{name}' here)"),
+        };
+        PyValueError::new_err(format!(
+            "simd level must be 'avx512', 'avx2' or 'baseline'{aliases}, got {level:?}"
+        ))
     })?;
     Ok(simd::set_level(requested).name())
 }
