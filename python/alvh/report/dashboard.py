@@ -727,8 +727,6 @@ def write_dashboard(
     require_plotly()
     from plotly.offline import get_plotlyjs
 
-    import alvh
-
     target = _check(path, grid, projection, result)
     market = grid.market
     heading = title or (
@@ -757,7 +755,7 @@ def write_dashboard(
         f'<script type="text/javascript">{get_plotlyjs()}</script>'
         f"<style>{_STYLE}</style></head><body>"
         f"<h1>{html.escape(heading)}</h1>"
-        f'<p class="meta">alvh {html.escape(alvh.__version__)}, backend {html.escape(grid.backend)}, '
+        f'<p class="meta">alvh dashboard; pricing backend {html.escape(grid.backend)}, '
         f"dynamics {html.escape(grid.dynamics)}. One file, no network: the charts' JavaScript is "
         f"inside it.</p>{''.join(body)}</body></html>"
     )
