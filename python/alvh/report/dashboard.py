@@ -139,8 +139,8 @@ def risk_figure(grid: Grid) -> tuple[go.Figure, str]:
     money_hover = "SPX %{x:,.0f}<br>P&L " + _MONEY_HOVER
     fig.add_trace(  # 0: the cell the sliders pick
         go.Scatter(
-            x=spx,
-            y=cube[start_day, flat],
+            x=spx.tolist(),  # a plain array (not plotly's base64 one): the script passes it back
+            y=_cents(cube[start_day, flat]),
             name=label(start_day, flat),
             line={"color": _SLIDER_COLOUR, "width": 2.6},
             hovertemplate=money_hover + "<extra>%{fullData.name}</extra>",
