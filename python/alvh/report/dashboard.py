@@ -560,6 +560,7 @@ def backtest_figure(result: BacktestResult) -> go.Figure:
         hovermode="x unified",
         template="plotly_white",
         legend={"orientation": "v", "x": 1.01, "y": 1.0},
+        margin={"t": 40},
     )
     return fig
 
