@@ -140,7 +140,7 @@ def test_risk_graph_draws_small_and_unsorted_grids(
 def test_expiry_curve_of_an_spx_book_is_expiry_pnl() -> None:
     position = alvh.Position.from_toml(EXAMPLES / "condor.toml")
     spots = np.linspace(5000.0, 7000.0, 101)
-    curve = plots._expiry_curve(position, None, spots)
+    curve = plots.expiry_curve(position, None, spots)
     assert curve is not None
     np.testing.assert_array_equal(curve[0], analytics.expiry_pnl(position, spots))
     assert "SPX legs only" not in curve[1]
@@ -151,18 +151,18 @@ def test_expiry_curve_settles_the_vix_hedge_on_its_future(market_file: Path) -> 
     market = alvh.Market.from_toml(market_file)
     spx_only = alvh.Position(legs=tuple(leg for leg in position.legs if isinstance(leg, alvh.SpxOption)))
     spots = np.linspace(5400.0, 6600.0, 25)
-    curve = plots._expiry_curve(position, market, spots)
+    curve = plots.expiry_curve(position, market, spots)
     assert curve is not None
     # VIX 25 calls with the March future at 19.30 expire worthless: the hedge costs its premium.
     np.testing.assert_allclose(curve[0], analytics.expiry_pnl(spx_only, spots) - 5 * 100 * 0.85)
-    without_market = plots._expiry_curve(position, None, spots)
+    without_market = plots.expiry_curve(position, None, spots)
     assert without_market is not None and "SPX legs only" in without_market[1]
 
 
 def test_breakevens_are_the_zero_crossings() -> None:
     x = np.array([0.0, 1.0, 2.0, 3.0, 4.0])
     y = np.array([-1.0, 1.0, 1.0, -3.0, -3.0])
-    assert plots._breakevens(x, y) == pytest.approx([0.5, 2.25])
+    assert plots.breakevens(x, y) == pytest.approx([0.5, 2.25])
 
 
 # --------------------------------------------------------------------------- alvh grid
@@ -613,7 +613,7 @@ def test_the_expiry_line_keeps_a_vix_hedge_that_outlives_the_spx_expiry(trader) 
     line was 'SPX legs only'; now it is every leg, the calls at model, their cost in."""
     book, market, _ = trader
     spots = np.linspace(5300.0, 6600.0, 27)
-    curve = plots._expiry_curve(book, market, spots)
+    curve = plots.expiry_curve(book, market, spots)
     assert curve is not None
     assert "SPX legs only" not in curve[1] and "all legs" in curve[1] and "$3,000" in curve[1]
     spx_only = alvh.Position(legs=tuple(leg for leg in book.legs if isinstance(leg, alvh.SpxOption)))

@@ -17,6 +17,9 @@
 ``alvh journal``   the decision journal (``alvh journal show``)
 ``alvh backtest``  the condor book replayed under policies on a history; the comparison,
                    the verdict and the report
+``alvh dashboard`` one offline HTML file: the risk graph with sliders (days forward, VIX
+                   shift), the projection fan per scenario and the mixture, and with a
+                   history the backtest (equity, drawdown, VIX and hedges, hedge log, verdict)
 ``alvh sweep``     a policy replayed over a grid of layer 1 / layer 2 band starts: the best
                    points, the sweep as Parquet (or CSV) and its heatmap
 ``alvh check-arbitrage``  a market file's SPX surface checked for static arbitrage and
@@ -37,6 +40,7 @@ import alvh
 from alvh.cli import (
     backtest,
     check_arbitrage,
+    dashboard,
     decide,
     demo,
     greeks,
@@ -65,6 +69,7 @@ _COMMANDS = (
     state,
     decide,
     backtest,
+    dashboard,
     sweep,
     journal,
     check_arbitrage,

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from alvh.backtesting import BacktestResult
 
-__all__ = ["register", "replay_and_report", "run"]
+__all__ = ["register", "replay_and_report", "replay_with_progress", "run"]
 
 #: The comparison table: (header, metrics column, `metric_cell` kind). The layer shares
 #: have no single column; ``None`` kind prints the value as it is.
@@ -128,7 +128,7 @@ def replay_and_report(
         + ".",
         highlight=False,
     )
-    result = _replay(
+    result = replay_with_progress(
         console, spx, vix, policies, rates=rates, start=start, end=end, workers=workers, inputs=inputs
     )
     console.print(_comparison_table(result.metrics()))
@@ -255,7 +255,7 @@ def _calm_table(calm: pl.DataFrame) -> Table:
     return table
 
 
-def _replay(
+def replay_with_progress(
     console: Console,
     spx: Any,
     vix: Any,

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from alvh.risk.projection import Projection
     from alvh.risk.scenarios import ScenarioSet
 
-__all__ = ["register", "run"]
+__all__ = ["project_with_progress", "register", "run", "scenario_set_arg"]
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -66,10 +66,10 @@ def run(args: argparse.Namespace, console: Console) -> None:
     if args.paths < 1:
         raise CliError(f"--paths must be at least 1; got {args.paths}")
     check_horizon(market, list(range(args.days + 1)))
-    scenarios = _scenarios(args.scenarios)
+    scenarios = scenario_set_arg(args.scenarios)
     check_out_parent(args.out, ".png")
     market = chain_market(args, market, console, position)
-    result = _project(args, console, position, market, scenarios)
+    result = project_with_progress(args, console, position, market, scenarios)
     name = position.name or Path(args.position).name
     console.print(_distribution_table(result, args, name=name))
     console.print(_expected_path_table(result, args.days))
@@ -80,7 +80,7 @@ def run(args: argparse.Namespace, console: Console) -> None:
     console.print(f"fan chart written to {escape(str(out))}", highlight=False)
 
 
-def _scenarios(name: str) -> ScenarioSet | str:
+def scenario_set_arg(name: str) -> ScenarioSet | str:
     """``--scenarios``: a built-in set's name, or the set read from a scenario TOML file."""
     from alvh.risk.scenarios import BUILT_INS, ScenarioSet
 
@@ -94,7 +94,7 @@ def _scenarios(name: str) -> ScenarioSet | str:
     return ScenarioSet.from_toml(name)
 
 
-def _project(
+def project_with_progress(
     args: argparse.Namespace,
     console: Console,
     position: alvh.Position,

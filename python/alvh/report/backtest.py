@@ -17,7 +17,7 @@ from alvh._core.io import atomic_write
 from alvh._core.plotting import require_matplotlib, save
 from alvh.errors import InputTypeError, InvalidInputError
 
-__all__ = ["backtest_report"]
+__all__ = ["backtest_report", "html_table"]
 
 
 _POLICY_COLOURS = ("#444444", "#b2182b", "#2166ac", "#1b7837", "#762a83", "#e08214")
@@ -221,14 +221,14 @@ def _write_report(result: Any, out: Path, Figure: Any, FigureCanvasAgg: Any, tic
             "<h2>Stress episodes</h2><p>VIX closes at or above 30, merged when less than 60 trading "
             "days apart; each window runs 20 trading days either side. P&amp;L, hedge spend and "
             "payoff in $; max drawdown: the worst fall inside the window, in % of the capital.</p>"
-            + _html_table(episode_table(result, episodes).drop("start", "end"), {"max_drawdown"})
+            + html_table(episode_table(result, episodes).drop("start", "end"), {"max_drawdown"})
         )
     calm = calm_years(result)
     if calm.height:
         sections.append(
             "<h2>Calm years</h2><p>Years without a VIX close at or above 30 (year 0: all of them "
             "together): what each book made and what its hedging cost.</p>"
-            + _html_table(calm, {"return", "max_drawdown"})
+            + html_table(calm, {"return", "max_drawdown"})
         )
     if "none" in runs and len(runs) > 1:
         from alvh.backtesting.comparison import drawdown_answer
@@ -236,7 +236,7 @@ def _write_report(result: Any, out: Path, Figure: Any, FigureCanvasAgg: Any, tic
         frame, answer = drawdown_answer(result)
         sections.append(
             f"<h2>Drawdowns against the unhedged book</h2><p>{html.escape(answer)}</p>"
-            + _html_table(
+            + html_table(
                 frame,
                 {
                     "max_drawdown",
@@ -273,8 +273,8 @@ def _write_report(result: Any, out: Path, Figure: Any, FigureCanvasAgg: Any, tic
         "last mark); they add up to the equity's change. Per layer (0: a reference rule's "
         "hedges): hedges bought (rolls and re-strikes included), spend, payoff, net, hedge-days "
         "held, strike edits and what they cost.</p>"
-        + _html_table(split, set())
-        + (_html_table(pl.concat(layers).select("policy", pl.exclude("policy")), set()) if layers else "")
+        + html_table(split, set())
+        + (html_table(pl.concat(layers).select("policy", pl.exclude("policy")), set()) if layers else "")
     )
     if hedge_rows:
         log = pl.concat(hedge_rows).select(
@@ -295,7 +295,7 @@ def _write_report(result: Any, out: Path, Figure: Any, FigureCanvasAgg: Any, tic
             "<h2>Hedge log</h2><p>Every hedge: when bought and sold, by which layer, what it was, "
             "what it cost (premium and costs), its highest daily mark, what it fetched (net of "
             "costs; held ones at their last mark), its P&amp;L and why it was sold.</p>"
-            + _html_table(log, set())
+            + html_table(log, set())
         )
     rules = result.rule_counts()
     if rules.height:
@@ -305,7 +305,7 @@ def _write_report(result: Any, out: Path, Figure: Any, FigureCanvasAgg: Any, tic
             "wait = patience's conditions held and the layer waited, act = one failed, unknown = "
             "none known; (d) within = the projected CVaR inside the budget, actions deferred; (e) "
             "capped = the total cap cut the budget; (f) chosen = a hedge bought, none = no "
-            "candidate cut the CVaR.</p>" + _html_table(rules, set())
+            "candidate cut the CVaR.</p>" + html_table(rules, set())
         )
     images = "".join(
         f'<h2>{html.escape(name)}</h2><img alt="{html.escape(name)}" '
@@ -327,8 +327,9 @@ def _write_report(result: Any, out: Path, Figure: Any, FigureCanvasAgg: Any, tic
     return report
 
 
-def _html_table(frame: Any, percent: set[str]) -> str:
-    """A Polars frame as an HTML table: floats as $ (or % for ``percent`` columns)."""
+def html_table(frame: Any, percent: set[str], ratios: frozenset[str] = frozenset()) -> str:
+    """A Polars frame as an HTML table: floats as $ (or % for ``percent`` columns, two
+    decimals for ``ratios`` such as a Sharpe ratio)."""
     import html
 
     head = "".join(f"<th>{html.escape(c)}</th>" for c in frame.columns)
@@ -337,7 +338,10 @@ def _html_table(frame: Any, percent: set[str]) -> str:
         cells = []
         for column, value in row.items():
             if isinstance(value, float):
-                text = f"{100 * value:.1f} %" if column in percent else f"{value:,.0f}"
+                if column in percent:
+                    text = f"{100 * value:.1f} %"
+                else:
+                    text = f"{value:+.2f}" if column in ratios else f"{value:,.0f}"
             else:
                 text = "" if value is None else str(value)
             cells.append(f"<td>{html.escape(text)}</td>")

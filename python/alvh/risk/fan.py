@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from alvh.risk.projection import Projection
 
-__all__ = ["cvar_label", "fan_figure", "projection_fan"]
+__all__ = ["cvar_label", "fan_days", "fan_figure", "projection_fan", "stat_path"]
 
 _MIXTURE_COLOUR = "#b2182b"
 
@@ -83,13 +83,14 @@ def _scenario_colours(n: int) -> list[Any]:
     return [cmap(k % cmap.N) for k in range(n)]
 
 
-def _series(table: FloatArray, projection: Projection, stat: str) -> FloatArray:
+def stat_path(table: FloatArray, projection: Projection, stat: str) -> FloatArray:
     """Day 0 (P&L 0 at today's mark) then days 1..H of one statistic."""
     column = projection.stat_names.index(stat)
     return np.concatenate(([0.0], np.asarray(table)[:, column]))
 
 
-def _days(projection: Projection) -> FloatArray:
+def fan_days(projection: Projection) -> FloatArray:
+    """The fan's day axis: 0 (today) to the horizon, as floats."""
     return np.arange(projection.days + 1, dtype=np.float64)
 
 
@@ -101,20 +102,20 @@ def _money_axis(ax: Axes) -> None:
 
 
 def _draw_mixture_fan(ax: Axes, projection: Projection) -> None:
-    days, table = _days(projection), projection.mixture
+    days, table = fan_days(projection), projection.mixture
     for low, high, alpha in (("q01", "q99", 0.12), ("q05", "q95", 0.2), ("q25", "q75", 0.3)):
         ax.fill_between(
             days,
-            _series(table, projection, low),
-            _series(table, projection, high),
+            stat_path(table, projection, low),
+            stat_path(table, projection, high),
             color=_MIXTURE_COLOUR,
             alpha=alpha,
             linewidth=0,
             label=f"{low[1:]}-{high[1:]} %",
         )
-    ax.plot(days, _series(table, projection, "q50"), color=_MIXTURE_COLOUR, linewidth=1.8, label="median")
+    ax.plot(days, stat_path(table, projection, "q50"), color=_MIXTURE_COLOUR, linewidth=1.8, label="median")
     ax.plot(
-        days, _series(table, projection, "mean"), color="black", linewidth=1.0, linestyle="--", label="mean"
+        days, stat_path(table, projection, "mean"), color="black", linewidth=1.0, linestyle="--", label="mean"
     )
     ax.axhline(0.0, color="grey", linewidth=0.7)
     last = table[-1]
@@ -133,18 +134,18 @@ def _draw_mixture_fan(ax: Axes, projection: Projection) -> None:
 
 
 def _draw_medians(ax: Axes, projection: Projection, colours: list[Any]) -> None:
-    days = _days(projection)
+    days = fan_days(projection)
     for s, name in enumerate(projection.names):
         ax.plot(
             days,
-            _series(projection.stats[s], projection, "q50"),
+            stat_path(projection.stats[s], projection, "q50"),
             color=colours[s],
             linewidth=1.4,
             label=f"{name} ({projection.probability[s]:.0%})",
         )
     ax.plot(
         days,
-        _series(projection.mixture, projection, "q50"),
+        stat_path(projection.mixture, projection, "q50"),
         color="black",
         linewidth=2.2,
         linestyle="--",
@@ -195,7 +196,7 @@ def _draw_expected_vix(ax: Axes, projection: Projection, colours: list[Any]) -> 
         ax.text(0.5, 0.5, "no expected paths (representative=False)", ha="center", transform=ax.transAxes)
         ax.set_axis_off()
         return
-    days = _days(projection)
+    days = fan_days(projection)
     for s, name in enumerate(projection.names):
         path = np.concatenate(([projection.start_vix], rep["vix"][s]))
         ax.plot(days, path, color=colours[s], linewidth=1.4, label=name)

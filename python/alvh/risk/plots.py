@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from alvh.market.snapshot import Market
     from alvh.risk.grid import Grid
 
-__all__ = ["projection_fan", "risk_graph"]
+__all__ = ["breakevens", "expiry_curve", "linked_curve", "pnl_basis", "projection_fan", "risk_graph"]
 
 
 #: The T+N curves of the left panel (those of them the grid has).
@@ -60,7 +60,7 @@ _LINKED_VIX_MAX = 150.0
 _Scale = tuple[Callable[[Any], Any], Callable[[Any], Any]]
 
 
-def _breakevens(x: FloatArray, y: FloatArray) -> list[float]:
+def breakevens(x: FloatArray, y: FloatArray) -> list[float]:
     """Where the sampled curve ``y(x)`` crosses 0 (linear interpolation between samples)."""
     roots: list[float] = []
     finite = np.isfinite(y)
@@ -75,7 +75,7 @@ def _breakevens(x: FloatArray, y: FloatArray) -> list[float]:
     return roots
 
 
-def _expiry_curve(
+def expiry_curve(
     position: Position, market: Market | None, spx_levels: FloatArray
 ) -> tuple[FloatArray, str] | None:
     """$ P&L at the SPX expiry (vs entry) over ``spx_levels`` and its legend label.
@@ -123,7 +123,7 @@ class _Curve:
     """One line of the left panel: $ P&L over the view's SPX levels."""
 
     pnl: FloatArray
-    label: str  # "T+5", or "expiry ..." (`_expiry_curve`)
+    label: str  # "T+5", or "expiry ..." (`expiry_curve`)
     colour: str
     width: float
     breakevens: tuple[float, ...]  # marked for T+0 and expiry only (empty for the others)
@@ -167,25 +167,18 @@ def _risk_view(grid: Grid, position: Position | None, market: Market | None) -> 
     spx = base_spot * (1.0 + moves)
     flat = _zero_shift_index(shifts)
 
-    # P&L against entry when the legs' entry prices are known (what a broker's risk
-    # graph shows: pnl + today's mark - entry cost), else against today's mark.
-    offset = 0.0
-    basis = "vs today's mark"
-    if position is not None:
-        entry_cost = math.fsum(leg.entry_cost for leg in position.legs)
-        offset = float(grid.base_value) - entry_cost
-        basis = "vs entry"
+    offset, basis = pnl_basis(grid, position)
 
     lines: list[tuple[FloatArray, str, str, float, str]] = []
     wanted = [d for d in CURVE_DAYS if d in days] or days[:1]
     for colour, d in zip(_CURVE_COLOURS, wanted):
         lines.append((pnl[days.index(d), flat] + offset, f"T+{d}", colour, 2.0, "-"))
     if position is not None and market is not None and 0 in days:
-        linked = _linked_curve(grid, market, moves)
+        linked = linked_curve(grid, market, moves)
         if linked is not None:
-            lines.append((linked[0] + offset, linked[1], _LINKED_COLOUR, 1.8, "--"))
+            lines.append((linked[0] + offset, linked[2], _LINKED_COLOUR, 1.8, "--"))
     if position is not None:
-        expiry = _expiry_curve(position, market, spx)
+        expiry = expiry_curve(position, market, spx)
         if expiry is not None:  # vs entry, as the T+N curves are here
             lines.append((expiry[0], expiry[1], _EXPIRY_COLOUR, 2.2, "-"))
     # Breakevens: T+0 and expiry, the two a trader reads off.
@@ -195,7 +188,7 @@ def _risk_view(grid: Grid, position: Position | None, market: Market | None) -> 
             label,
             colour,
             width,
-            tuple(_breakevens(spx, y)) if label == "T+0" or label.startswith("expiry") else (),
+            tuple(breakevens(spx, y)) if label == "T+0" or label.startswith("expiry") else (),
             style,
         )
         for y, label, colour, width, style in lines
@@ -221,22 +214,34 @@ def _risk_view(grid: Grid, position: Position | None, market: Market | None) -> 
 LINKED_POINTS = 101
 
 
-def _linked_curve(grid: Grid, market: Market, moves: FloatArray) -> tuple[FloatArray, str] | None:
-    """T+0 P&L (vs today's mark) with the VIX moving with the SPX, on ``moves``
-    (`Grid.vix_linked_pnl`: ``VIX = VIX_0 (S / S_0)^vix_beta``, the projection's
-    calibrated link, -8.04 — at -10 % a VIX of 19.5 becomes 45). The two axes of a risk
-    graph move independently; markets do not. Revalued on at most `LINKED_POINTS` moves
-    and interpolated; None when the market cannot price a VIX that far."""
+def linked_curve(grid: Grid, market: Market, moves: FloatArray) -> tuple[FloatArray, FloatArray, str] | None:
+    """``(pnl, vix, label)``: T+0 P&L (vs today's mark) with the VIX moving with the SPX,
+    and that VIX (points), on ``moves`` (`Grid.vix_linked_pnl`: ``VIX = VIX_0
+    (S / S_0)^vix_beta``, the projection's calibrated link, -8.04 — at -10 % a VIX of 19.5
+    becomes 45). The two axes of a risk graph move independently; markets do not.
+    Revalued on at most `LINKED_POINTS` moves and interpolated; None when the market
+    cannot price a VIX that far."""
     from alvh.risk.scenarios import VIX_BETA
 
     sample = moves if moves.size <= LINKED_POINTS else np.linspace(moves[0], moves[-1], LINKED_POINTS)
     try:
-        _vix, pnl = grid.vix_linked_pnl(sample, vix_max=_LINKED_VIX_MAX)
+        vix, pnl = grid.vix_linked_pnl(sample, vix_max=_LINKED_VIX_MAX)
     except InvalidInputError:
         return None
     if sample is not moves:
-        pnl = np.interp(moves, sample, pnl)
-    return pnl, f"T+0, VIX moving with SPX (VIX {float(market.vix):g} x (S/S0)^{VIX_BETA:g})"
+        pnl, vix = np.interp(moves, sample, pnl), np.interp(moves, sample, vix)
+    return pnl, vix, f"T+0, VIX moving with SPX (VIX {float(market.vix):g} x (S/S0)^{VIX_BETA:g})"
+
+
+def pnl_basis(grid: Grid, position: Position | None) -> tuple[float, str]:
+    """``(offset, basis)``: what to add to ``grid.pnl`` (P&L vs today's mark) to measure
+    it from the risk graph's baseline, and that baseline's name. With the position's
+    entry prices, P&L against entry (what a broker's risk graph shows: ``pnl`` + today's
+    mark - the entry cost, "vs entry"); without a position, 0 and "vs today's mark"."""
+    if position is None:
+        return 0.0, "vs today's mark"
+    entry_cost = math.fsum(leg.entry_cost for leg in position.legs)
+    return float(grid.base_value) - entry_cost, "vs entry"
 
 
 def risk_graph(
@@ -255,7 +260,7 @@ def risk_graph(
     today's mark minus the entry cost), as a broker's risk graph does, and say so
     (without a position: against today's mark). The market values the VIX legs on the
     expiry curve, gives the T+0 curve with the VIX moving with the SPX
-    (`_linked_curve`) and labels the heatmap's VIX levels. ``title`` replaces the
+    (`linked_curve`) and labels the heatmap's VIX levels. ``title`` replaces the
     default heading (position name, as-of date, SPX, VIX).
     """
     require_matplotlib("alvh.risk.plots")
@@ -285,7 +290,7 @@ def _draw_pnl_panel(ax: Axes, view: _RiskView, position: Position | None) -> Non
     from matplotlib import ticker
 
     top = _draw_curves(ax, view)
-    _mark_breakevens(ax, view)
+    _markbreakevens(ax, view)
     if position is not None:
         _draw_strikes(ax, position, view.spx, top)
     spx, base_spot, curves = view.spx, view.base_spot, view.curves
@@ -358,7 +363,7 @@ def _draw_curves(ax: Axes, view: _RiskView) -> float:
     return high + 2.2 * pad
 
 
-def _mark_breakevens(ax: Axes, view: _RiskView) -> None:
+def _markbreakevens(ax: Axes, view: _RiskView) -> None:
     """Dots on the zero line, labelled with the SPX level."""
     for curve in view.curves:
         t0 = curve.label == "T+0"
