@@ -123,6 +123,8 @@ def test_write_position_appends_the_hedge_at_its_fills_keeping_the_file(stressed
     assert main([*_argv(stressed, tmp_path), "--write-position", "--fills", "1.80", "1.90"]) == 2
     assert "--fills gives 2 prices for 1 order line" in _words(capsys.readouterr().out)
     assert book.read_text() == original
+    # ... and nothing journaled: the failed run leaves the day free
+    assert not (tmp_path / "j.db").exists()
     assert main([*_argv(stressed, tmp_path), "--fills", "1.80"]) == 2
     assert "give --write-position too" in capsys.readouterr().out
     assert main([*_argv(stressed, tmp_path), "--write-position", "--fills", "1.80"]) == 0

@@ -1,7 +1,7 @@
 """Issue 18: a trader's day, end to end on the example files, through the CLI as a
 trader runs it: the book at a glance, Friday's decision (no hedge), Monday's (layer 2:
 VIX calls bought and written into the position file), the outcome and the hedge's sale
-recorded, the journal read back, the hedged book at a glance."""
+recorded, the journal read back, the hedged book at a glance, its dashboard."""
 
 from __future__ import annotations
 
@@ -101,3 +101,11 @@ def test_a_traders_day_and_the_next(tmp_path, capsys, monkeypatch):
     assert "VIX legs" in text or "SPX legs only" in text  # says what max profit/loss cover
     with pytest.raises(SystemExit):
         main(["summary"])  # argparse: the position is required
+
+    # the dashboard of the hedged book, offline (the browser test: tests/test_dashboard.py)
+    pytest.importorskip("plotly", reason="the dashboard needs plotly (pip install 'alvh[dashboard]')")
+    page = tmp_path / "dashboard.html"
+    assert main(["dashboard", str(book), *monday, "--paths", "500", "--out", str(page)]) == 0
+    html = page.read_text()
+    assert '<script src="http' not in html and "https://cdn" not in html  # plotly.js inlined
+    assert page.stat().st_size > 1_000_000 and "Plotly.newPlot" in html

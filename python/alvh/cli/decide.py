@@ -121,6 +121,8 @@ def run(args: argparse.Namespace, console: Console) -> None:
     elif args.force:
         raise CliError("--force decides again on a journal's day: there is no journal yet")
     decision = _decide(args, last, policy, state, position, market)
+    if args.fills is not None:  # checked before anything is written
+        _fills(args, decision.hedge())
     with Journal(args.journal) as journal:
         decision_id = journal.append(decision, policy=policy)
     for note in notes:
@@ -435,6 +437,19 @@ def _breakevens(decision: alvh.Decision) -> str:
     return "; ".join(parts)
 
 
+def _fills(args: argparse.Namespace, hedge: alvh.Position) -> list[float]:
+    """The fill price of each of the hedge's order lines: ``--fills``, else the limits."""
+    limits = [_limit(leg.kind, leg.entry_price) for leg in hedge.legs]
+    fills = limits if args.fills is None else list(args.fills)
+    if len(fills) != len(hedge.legs):
+        raise CliError(
+            f"--fills gives {len(fills)} price{'s' if len(fills) != 1 else ''} for "
+            f"{len(hedge.legs)} order line{'s' if len(hedge.legs) != 1 else ''}: one per line, in order "
+            "(nothing was journaled)"
+        )
+    return fills
+
+
 def _write_position(args: argparse.Namespace, decision: alvh.Decision, console: Console) -> None:
     """Append the hedge's legs to the position file at their fills (``--fills``, else the
     order lines' limits)."""
@@ -446,13 +461,7 @@ def _write_position(args: argparse.Namespace, decision: alvh.Decision, console: 
     if not hedge.legs:
         console.print(f"no hedge today: {escape(args.position)} left as it is", highlight=False)
         return
-    limits = [_limit(leg.kind, leg.entry_price) for leg in hedge.legs]
-    fills = limits if args.fills is None else list(args.fills)
-    if len(fills) != len(hedge.legs):
-        raise CliError(
-            f"--fills gives {len(fills)} price{'s' if len(fills) != 1 else ''} for "
-            f"{len(hedge.legs)} order line{'s' if len(hedge.legs) != 1 else ''}: one per line, in order"
-        )
+    fills = _fills(args, hedge)
     filled = alvh.Position(
         legs=tuple(replace(leg, entry_price=price) for leg, price in zip(hedge.legs, fills)), name=hedge.name
     )
