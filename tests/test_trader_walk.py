@@ -107,5 +107,4 @@ def test_a_traders_day_and_the_next(tmp_path, capsys, monkeypatch):
     page = tmp_path / "dashboard.html"
     assert main(["dashboard", str(book), *monday, "--paths", "500", "--out", str(page)]) == 0
     html = page.read_text()
-    assert '<script src="http' not in html and "https://cdn" not in html  # plotly.js inlined
-    assert page.stat().st_size > 1_000_000 and "Plotly.newPlot" in html
+    assert page.stat().st_size > 1_000_000 and "Plotly.newPlot" in html  # plotly.js inlined
