@@ -426,3 +426,36 @@ def test_a_falling_drift_lifts_the_expected_vix_and_costs_a_short_condor(backend
     mean, se = result.stat("mean")[:, -1], result.mean_se[:, -1]
     for better, worse in ((0, 1), (1, 2)):
         assert mean[worse] < mean[better] - 3 * math.hypot(se[better], se[worse])
+
+
+def test_where_the_projected_tail_comes_from(market):
+    # issue 18: the conditional SPX and VIX moves of the worst 5 % of paths, by scenario
+    expiry = dt.date(2025, 3, 21)
+    short_put = Position((SpxOption(expiry, 5700.0, False, -1, 40.0),))
+    short_call = Position((SpxOption(expiry, 6300.0, True, -1, 30.0),))
+    common = {"scenarios": "gdp", "days": 10, "paths": 4000, "seed": 2, "keep_paths": True}
+    puts = project(short_put, market, **common)
+    table = puts.tail_sources()
+    assert table["scenario"].to_list() == [*puts.names, "mixture"]
+    scen = table.filter(table["scenario"] != "mixture")
+    assert scen["share_of_tail"].sum() == pytest.approx(1.0, abs=1e-9)
+    assert (scen["tail_spx_move_pct"] < 0).all() and (scen["tail_vix_change"] > 0).all()
+    # by hand: a scenario's worst 5 % of its own paths
+    i = 0
+    pnl, spot, vix = (np.asarray(a[i, -1]) for a in (puts.pnl, puts.spot_paths, puts.vix_paths))
+    worst = np.sort(pnl)[:200]
+    assert scen["tail_pnl"][i] == pytest.approx(worst.mean(), rel=1e-12)
+    order = np.argsort(pnl, kind="stable")[: worst.size]
+    assert scen["tail_spx_move_pct"][i] == pytest.approx(
+        100 * (spot[order] / market.spot - 1).mean(), rel=1e-12
+    )
+    assert scen["tail_vix_change"][i] == pytest.approx((vix[order] - market.vix).mean(), rel=1e-12)
+    # the recession carries more of a short put's tail than its probability
+    recession = table.filter(table["scenario"] == "recession").row(0, named=True)
+    assert recession["share_of_tail"] > recession["probability"]
+    calls = project(short_call, market, **common).tail_sources()
+    assert (calls.filter(calls["scenario"] != "mixture")["tail_spx_move_pct"] > 0).all()
+    with pytest.raises(InvalidInputError, match="keep_paths"):
+        project(short_put, market, scenarios="gdp", days=5, paths=200).tail_sources()
+    with pytest.raises(InvalidInputError, match="level"):
+        puts.tail_sources(level=1.0)

@@ -41,6 +41,10 @@ def test_a_traders_day_and_the_next(tmp_path, capsys, monkeypatch):
     assert main([*decide, *friday_state, *friday, "--portfolio-value", "250000"]) == 0
     text = said(capsys)
     assert "layer 0 -> 1" in text and "action: none" in text and "book.toml left as it is" in text
+    # ... and where the projected tail comes from: here a rally (the calls), so no VIX call helps
+    tail = text[text.index("Where the projected tail comes from") :]
+    mixture = tail[tail.index("mixture") :].split("│")
+    assert mixture[3].strip().startswith("+") and mixture[3].strip().endswith("%")  # SPX move up
     assert main([*decide, *friday_state, *friday]) == 2  # the same day again: refused
     assert "once a day" in said(capsys)
 

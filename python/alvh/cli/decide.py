@@ -128,6 +128,7 @@ def run(args: argparse.Namespace, console: Console) -> None:
     for note in notes:
         console.print(f"[yellow]note:[/yellow] {escape(note)}", highlight=False)
     _print_decision(decision, policy, console)
+    console.print(_tail_table(policy, position, market, args.seed))
     console.print(f"journaled as decision {decision_id} in {escape(args.journal)}", highlight=False)
     if args.write_position:
         _write_position(args, decision, console)
@@ -345,6 +346,50 @@ def _why_table(decision: alvh.Decision) -> Table:
             )
         elif not sentence.startswith("Break-evens"):
             table.add_row("decision", "", "", "", escape(sentence))
+    return table
+
+
+def _tail_table(policy: alvh.Policy, position: alvh.Position, market: alvh.Market, seed: int) -> Table:
+    """Where the book's projected tail comes from (before the action): per scenario of the
+    policy's projection, its share of the mixture's worst 5 % and the mean SPX move, VIX
+    change and P&L of its own worst 5 % (`alvh.risk.projection.Projection.tail_sources`)."""
+    from alvh.policy.engine import SCENARIOS
+    from alvh.risk.projection import project
+
+    rules = policy.rules
+    days = rules.projection_days
+    run = project(
+        position,
+        market,
+        scenarios=SCENARIOS,
+        days=days,
+        paths=rules.projection_paths,
+        seed=seed,
+        greek_paths=0,
+        keep_paths=True,
+        representative=False,
+    )
+    frame = run.tail_sources()
+    table = Table(
+        title=f"Where the projected tail comes from: the worst 5 % of paths at T+{days}, by scenario"
+    )
+    for column in ("scenario", "probability", "share of the tail", "SPX move", "VIX change", "P&L $"):
+        table.add_column(column, justify="left" if column == "scenario" else "right")
+    for row in frame.iter_rows(named=True):
+        if row["scenario"] == "mixture":
+            table.add_section()
+        table.add_row(
+            row["scenario"],
+            f"{row['probability']:.0%}",
+            f"{row['share_of_tail']:.0%}",
+            f"{row['tail_spx_move_pct']:+.1f} %",
+            f"{row['tail_vix_change']:+.1f} pts",
+            f"{row['tail_pnl']:+,.0f}",
+        )
+    table.caption = (
+        "the book before today's action; a rally in the tail means the calls are what loses "
+        "(the model's smile and drift decide which side)"
+    )
     return table
 
 

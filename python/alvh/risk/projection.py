@@ -183,6 +183,60 @@ class Projection:
                     rows[key].append(float(rep[key][s, d]))
         return pl.DataFrame(rows)
 
+    def tail_sources(self, level: float = 0.95) -> pl.DataFrame:
+        """Where the projected tail comes from, at the horizon: per scenario, its
+        probability, its share of the mixture's worst ``1 - level`` of outcomes (the
+        probability-weighted paths of every scenario pooled: the paths the mixture's
+        CVaR averages), and the mean P&L, SPX move (%) and VIX change (points) of its
+        own worst ``1 - level`` of paths; a last row ``mixture`` for the pooled tail.
+        Needs the paths (``project(..., keep_paths=True)``)."""
+        import polars as pl
+
+        if self.pnl is None or self.spot_paths is None or self.vix_paths is None:
+            raise InvalidInputError("tail_sources needs the paths: project(..., keep_paths=True)")
+        if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0.5 <= level < 1.0:
+            raise _error("level", level, "in [0.5, 1)")
+        pnl = np.asarray(self.pnl[:, -1, :])
+        move = 100.0 * (np.asarray(self.spot_paths[:, -1, :]) / self._spot - 1.0)
+        vix = np.asarray(self.vix_paths[:, -1, :]) - self.start_vix
+        n_scen, paths = pnl.shape
+        tail = 1.0 - level
+        # the pooled tail: paths sorted by P&L, each weighing its scenario's probability / paths
+        weight = np.repeat(self.probability / paths, paths)
+        order = np.argsort(pnl.reshape(-1), kind="stable")
+        cumulative = np.cumsum(weight[order])
+        chosen = order[: int(np.searchsorted(cumulative, tail * cumulative[-1] * (1 - 1e-12))) + 1]
+        in_tail = np.zeros(n_scen * paths, dtype=bool)
+        in_tail[chosen] = True
+        in_tail = in_tail.reshape(n_scen, paths)
+        tail_weight = float(weight[chosen].sum())
+        rows = []
+        k = max(1, round(tail * paths))
+        for i, name in enumerate(self.names):
+            worst = np.argsort(pnl[i], kind="stable")[:k]
+            rows.append(
+                {
+                    "scenario": name,
+                    "probability": float(self.probability[i]),
+                    "share_of_tail": float(in_tail[i].sum() * self.probability[i] / paths / tail_weight),
+                    "tail_pnl": float(pnl[i, worst].mean()),
+                    "tail_spx_move_pct": float(move[i, worst].mean()),
+                    "tail_vix_change": float(vix[i, worst].mean()),
+                }
+            )
+        w = np.broadcast_to((self.probability / paths)[:, None], pnl.shape)[in_tail]
+        rows.append(
+            {
+                "scenario": "mixture",
+                "probability": float(self.probability.sum()),
+                "share_of_tail": 1.0,
+                "tail_pnl": float(np.average(pnl[in_tail], weights=w)),
+                "tail_spx_move_pct": float(np.average(move[in_tail], weights=w)),
+                "tail_vix_change": float(np.average(vix[in_tail], weights=w)),
+            }
+        )
+        return pl.DataFrame(rows)
+
     def stat(self, name: str) -> FloatArray:
         """One statistic (S, H) by name (`STAT_NAMES`)."""
         return np.asarray(self.stats[..., STAT_NAMES.index(name)])
