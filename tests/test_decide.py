@@ -894,3 +894,23 @@ def test_a_hedge_the_journal_bought_but_the_position_lacks_is_pointed_out(
     capsys.readouterr()
     assert main([*other, "--force"]) == 0
     assert "does not hold those legs" not in " ".join(capsys.readouterr().out.split())
+
+
+def test_the_ladder_sizes_every_layers_candidates_to_the_book(market, book):
+    # issue 18 point 1: what each layer would do right now
+    from alvh.policy.engine import ladder
+
+    policy = Policy.preset("early")
+    rows = ladder(policy, book, market, portfolio_value=150_000.0)
+    assert [r["layer"] for r in rows] == sorted(r["layer"] for r in rows)
+    for layer in policy.layers:
+        names = [r["action"] for r in rows if r["layer"] == layer.number]
+        assert names and sorted(names) == sorted(layer.actions)  # every candidate, made or why not
+    for r in rows:
+        if r["risk"] is not None:
+            assert r["risk"] <= 0.025 * 150_000.0 + 1e-6  # within the layer cap
+    # a committed risk at the total cap leaves nothing
+    full = ladder(policy, book, market, portfolio_value=150_000.0, committed_risk=0.06 * 150_000.0)
+    assert all(r["trade"] == "the total cap is used up" for r in full)
+    patient = policy.with_changes(layers=(replace(policy.layers[0], enabled=False), *policy.layers[1:]))
+    assert ladder(patient, book, market, portfolio_value=150_000.0)[0]["trade"] == "disabled: never entered"

@@ -41,6 +41,12 @@ def test_a_traders_day_and_the_next(tmp_path, capsys, monkeypatch):
     assert main([*decide, *friday_state, *friday, "--portfolio-value", "250000"]) == 0
     text = said(capsys)
     assert "layer 0 -> 1" in text and "action: none" in text and "book.toml left as it is" in text
+    # the ladder: what each layer would do right now, sized to this book
+    ladder = text[
+        text.index("The ladder: what each layer would do right now") : text.index("Where the projected")
+    ]
+    assert "1 (now) 17-22" in ladder and "24-29" in ladder and "30+" in ladder
+    assert "SPX 15 Jan" in ladder and "put spreads" in ladder and "VIX 20 Jan 2027" in ladder
     # ... and where the projected tail comes from: here a rally (the calls), so no VIX call helps
     tail = text[text.index("Where the projected tail comes from") :]
     mixture = tail[tail.index("mixture") :].split("│")

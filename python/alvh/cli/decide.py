@@ -128,6 +128,7 @@ def run(args: argparse.Namespace, console: Console) -> None:
     for note in notes:
         console.print(f"[yellow]note:[/yellow] {escape(note)}", highlight=False)
     _print_decision(decision, policy, console)
+    console.print(_ladder_table(policy, position, market, decision, args.seed))
     console.print(_tail_table(policy, position, market, args.seed))
     console.print(f"journaled as decision {decision_id} in {escape(args.journal)}", highlight=False)
     if args.write_position:
@@ -346,6 +347,47 @@ def _why_table(decision: alvh.Decision) -> Table:
             )
         elif not sentence.startswith("Break-evens"):
             table.add_row("decision", "", "", "", escape(sentence))
+    return table
+
+
+def _ladder_table(
+    policy: alvh.Policy, position: alvh.Position, market: alvh.Market, decision: alvh.Decision, seed: int
+) -> Table:
+    """What each layer would do right now (`alvh.policy.engine.ladder`) for the book
+    before today's action, within the caps left after the committed risk."""
+    from alvh.policy.engine import ladder
+
+    rows = ladder(
+        policy,
+        position,
+        market,
+        portfolio_value=float(decision.extra["portfolio_value"]),
+        committed_risk=float(decision.extra.get("committed_risk", 0.0)),
+        seed=seed,
+    )
+    table = Table(
+        title=f"The ladder: what each layer would do right now (today: layer {decision.layer_after})"
+    )
+    for column in ("layer", "band", "candidate", "trade", "cost $", "risk $"):
+        table.add_column(column, justify="right" if column.endswith("$") else "left")
+    current = None
+    for row in rows:
+        if current is not None and row["layer"] != current:
+            table.add_section()
+        first = row["layer"] != current
+        current = row["layer"]
+        here = " (now)" if row["layer"] == decision.layer_after else ""
+        table.add_row(
+            f"{row['layer']}{here}" if first else "",
+            row["band"] if first else "",
+            action_label(row["action"]) if row["action"] else "",
+            escape(row["trade"]),
+            "" if row["cost"] is None else f"{row['cost']:,.0f}",
+            "" if row["risk"] is None else f"{row['risk']:,.0f}",
+        )
+    table.caption = (
+        "each candidate sized to today's book within the layer's budget; rule (f) picks when it acts"
+    )
     return table
 
 

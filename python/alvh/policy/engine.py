@@ -87,6 +87,7 @@ __all__ = [
     "VIX_FLOOR",
     "decide",
     "early_activation_fires",
+    "ladder",
     "rolled_hedge",
     "rule_outcomes",
 ]
@@ -684,6 +685,53 @@ def _candidate(
             f"the book's delta of {delta:+,.0f} SPX points",
         )
     raise InvalidInputError(f"unknown action {name!r}")
+
+
+def ladder(
+    policy: Policy,
+    position: Position,
+    market: Market,
+    *,
+    portfolio_value: float,
+    committed_risk: float = 0.0,
+    seed: int = 0,
+) -> list[dict[str, Any]]:
+    """What each layer would do right now (the ladder a trader reads before the VIX gets
+    there): for every layer, its band and, per candidate action, the trade sized to
+    today's book within that layer's budget (rule (e): the layer cap, or what the total
+    cap leaves after ``committed_risk``) with its cost and risk, or why there is none.
+    No CVaR ranking (rule (f) runs when the layer is entered): one row per candidate."""
+    sizing = policy.sizing
+    budget = min(sizing.layer_cap * portfolio_value, sizing.total_cap * portfolio_value - committed_risk)
+    rows: list[dict[str, Any]] = []
+    for layer in policy.layers:
+        band = f"{layer.start:g}-{layer.end:g}" if layer.end is not None else f"{layer.start:g}+"
+        base = {"layer": layer.number, "band": band, "enabled": layer.enabled}
+        if not layer.enabled:
+            rows.append(
+                {**base, "action": "", "trade": "disabled: never entered", "cost": None, "risk": None}
+            )
+            continue
+        if budget <= 0.0:
+            rows.append(
+                {**base, "action": "", "trade": "the total cap is used up", "cost": None, "risk": None}
+            )
+            continue
+        made, dropped = _candidates(policy, layer.number, position, market, budget, seed)
+        for _legs, action in made:
+            rows.append(
+                {
+                    **base,
+                    "action": action.name,
+                    "trade": action.description,
+                    "cost": action.cost,
+                    "risk": action.risk,
+                }
+            )
+        for text in dropped:
+            name, _, why = text.partition(": ")
+            rows.append({**base, "action": name, "trade": f"none: {why}", "cost": None, "risk": None})
+    return rows
 
 
 def rolled_hedge(
