@@ -487,10 +487,11 @@ def render(data: dict) -> str:
 
     lines += _timing_section(
         groups.get("demo", []),
-        "The demo (`alvh demo`, issues 6 and 13)",
-        "The example condor's Greeks, the three 2000-2022 replays (in two processes), the "
-        "episode and calm-year tables, the verdict with its bootstrap intervals and the "
-        "report (benches/test_bench_demo.py). Target: <= 60 s.",
+        "The demo (`alvh demo`, issues 6, 13 and 15)",
+        "The example condor's Greeks, the four 2000-2022 replays (none, early, patient, vxth; in "
+        "two processes), the episode and calm-year tables, the verdict and the drawdown answer "
+        "with their bootstrap intervals, the CNDR reference book and the report "
+        "(benches/test_bench_demo.py). Target (issue 15): <= 60 s.",
         1.0,
         "s",
     )
