@@ -91,6 +91,28 @@ class BacktestResult:
         schema = {"policy": pl.String, "decisions": pl.Int64, **dict.fromkeys(columns, pl.Int64)}
         return pl.DataFrame(rows, schema=schema)
 
+    def hedge_log(self) -> pl.DataFrame:
+        """Every policy's hedges (`Replay.hedge_log`), one row each: policy, id, bought,
+        sold, layer, what it was, paid, peak value, received, P&L, days held, reason."""
+        import polars as pl
+
+        columns = (
+            "policy",
+            "hedge_id",
+            "bought",
+            "sold",
+            "layer",
+            "hedge",
+            "paid",
+            "peak_value",
+            "received",
+            "pnl",
+            "days",
+            "reason",
+        )
+        logs = [run.hedge_log().with_columns(pl.lit(name).alias("policy")) for name, run in self.runs.items()]
+        return pl.concat([log.select(columns) for log in logs])
+
     def equity(self) -> pl.DataFrame:
         """Long form: date, policy, equity, drawdown ($ below the running peak over the
         book's capital), layer."""

@@ -180,13 +180,8 @@ def _write_report(result: Any, out: Path, Figure: Any, FigureCanvasAgg: Any, tic
     episodes = stress_episodes(first.select("date", pl.col("vix").alias("close")))
     if episodes.height:
         pictures["episodes"] = _episode_panels(runs, episodes, colour, out / "episodes.png")
-    hedge_rows = [
-        run.hedges.with_columns(pl.lit(name).alias("policy"))
-        for name, run in runs.items()
-        if run.hedges is not None and run.hedges.height
-    ]
-    if hedge_rows:
-        pictures["hedges by layer"] = _hedge_layers(pl.concat(hedge_rows), colour, out / "hedge_layers.png")
+    if result.hedge_log().height:
+        pictures["hedges by layer"] = _hedge_layers(result.hedge_log(), colour, out / "hedge_layers.png")
 
     table = result.metrics()
     percent = {
@@ -276,21 +271,8 @@ def _write_report(result: Any, out: Path, Figure: Any, FigureCanvasAgg: Any, tic
         + html_table(split, set())
         + (html_table(pl.concat(layers).select("policy", pl.exclude("policy")), set()) if layers else "")
     )
-    if hedge_rows:
-        log = pl.concat(hedge_rows).select(
-            "policy",
-            "hedge_id",
-            "bought",
-            "sold",
-            "layer",
-            "hedge",
-            "paid",
-            "peak_value",
-            "received",
-            "pnl",
-            "days",
-            "reason",
-        )
+    log = result.hedge_log()
+    if log.height:
         sections.append(
             "<h2>Hedge log</h2><p>Every hedge: when bought and sold, by which layer, what it was, "
             "what it cost (premium and costs), its highest daily mark, what it fetched (net of "

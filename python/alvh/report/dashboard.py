@@ -632,7 +632,6 @@ _PERCENT_METRICS = {
 def _backtest_sections(result: BacktestResult) -> list[str]:
     """The backtest's text and tables: the period, the metrics, the verdict and the
     drawdown answer (when the result has what they compare), the per-hedge log."""
-    import polars as pl
 
     from alvh.report.backtest import html_table
 
@@ -658,24 +657,8 @@ def _backtest_sections(result: BacktestResult) -> list[str]:
         sections.append(
             f'<h3>Drawdowns against the unhedged book</h3><p class="verdict">{html.escape(answer)}</p>'
         )
-    logs = [run.hedge_log().with_columns(pl.lit(name).alias("policy")) for name, run in runs.items()]
-    logs = [log for log in logs if log.height]
-    if logs:
-        columns = (
-            "policy",
-            "hedge_id",
-            "bought",
-            "sold",
-            "layer",
-            "hedge",
-            "paid",
-            "peak_value",
-            "received",
-            "pnl",
-            "days",
-            "reason",
-        )
-        log = pl.concat(logs).select(columns)
+    log = result.hedge_log()
+    if log.height:
         sections.append(
             f"<h3>Hedge log ({log.height} hedges)</h3><p>Every hedge: when bought and sold, by which layer, "
             "what it was, what it cost (premium and costs, $), its highest daily mark, what it fetched (net "
