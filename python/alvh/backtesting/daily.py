@@ -58,7 +58,7 @@ import numpy as np
 from alvh import bsm
 from alvh._core.types import FloatArray
 from alvh.backtesting.reference import Vxth
-from alvh.book.instruments import SpxOption
+from alvh.book.instruments import SpxOption, VixFuture
 from alvh.book.position import Position
 from alvh.calendar import next_spx_expiries
 from alvh.errors import InputTypeError, InvalidInputError
@@ -868,6 +868,31 @@ class _Book:
                 kept.append(item)
         self.condors = kept
 
+    def _value(self, position: Position, market: Market) -> float:
+        """$ model value of a hedge's legs; a leg whose expiry fell on a day the history
+        lacks (the replay steps only through days with both closes) is settled at its
+        intrinsic value against the last closes on or before its expiry."""
+        expired = [leg for leg in position.legs if leg.expiry < market.as_of]
+        if not expired:
+            return _value_any(position, market)
+        live = Position(tuple(leg for leg in position.legs if leg.expiry >= market.as_of))
+        total = _value_any(live, market) if live.legs else 0.0
+        for leg in expired:
+            before = [d for d in self.rows["date"] if d <= leg.expiry]
+            row = len(before) - 1
+            if isinstance(leg, SpxOption):
+                level = self.rows["spx"][row] if row >= 0 else float(market.spot)
+                sign = 1.0 if leg.is_call else -1.0
+                total += leg.quantity * leg.multiplier * max(sign * (level - leg.strike), 0.0)
+                continue
+            level = self.rows["vix"][row] if row >= 0 else float(market.vix)
+            if isinstance(leg, VixFuture):
+                total += leg.quantity * leg.multiplier * (level - leg.entry_price)
+            else:
+                sign = 1.0 if leg.is_call else -1.0
+                total += leg.quantity * leg.multiplier * max(sign * (level - leg.strike), 0.0)
+        return total
+
     def _buy(self, legs: Position, action: Any, layer: int, day: dt.date, market: Market) -> float:
         """Buy ``legs`` (the action's hedge) at their model prices plus costs; $ paid."""
         paid = -legs.credit + _fill_costs(legs, self.costs)
@@ -906,7 +931,7 @@ class _Book:
         units = held.units
         sold = contracts_sold(units, share)
         part = held.position if sold == units else _scaled(held.position, units, sold)
-        value = _value_any(part, market)
+        value = self._value(part, market)
         received = value - (_fill_costs(part, self.costs) if fees else 0.0)
         self.cash += received
         self.proceeds += received
@@ -938,7 +963,7 @@ class _Book:
         vix = float(market.vix)
         for held in list(self.hedges):
             held.vix_peak = max(held.vix_peak, vix)
-            value = _value_any(held.position, market)
+            value = self._value(held.position, market)
             first = min(leg.expiry for leg in held.position.legs)
             found = hedge_exit(
                 self.policy.layers,
@@ -1091,7 +1116,7 @@ class _Book:
         for item, mark in zip(fresh, _values([item.position for item in fresh], market)):
             self.marks[id(item)] = float(mark)
         open_value = math.fsum(self.marks[id(item)] for item in self.condors)
-        self.hedge_marks = [_value_any(held.position, market) for held in self.hedges]
+        self.hedge_marks = [self._value(held.position, market) for held in self.hedges]
         for held, mark in zip(self.hedges, self.hedge_marks):
             held.peak_value = max(held.peak_value, mark)
         hedge_value = math.fsum(self.hedge_marks)
