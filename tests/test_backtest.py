@@ -840,6 +840,9 @@ def test_a_layer_3_close_in_the_replay_closes_the_condors_and_sells_the_hedges()
     held = run.hedges.filter(pl.col("sold").is_null() | (pl.col("sold") >= day))
     sold = run.hedges.filter(pl.col("reason") == "layer 3: book closed")
     assert sold.height == held.height and set(sold["sold"].to_list()) <= {day}
+    assert (
+        run.hedges.height > 0 and sold.height + run.exits.filter(pl.col("rule") != "book_closed").height > 0
+    )
     # and no condor is sold again while layer 3 holds (the day before each sale: below 3)
     layers = dict(zip(run.equity["date"].to_list(), run.equity["layer"].to_list()))
     dates = run.equity["date"].to_list()

@@ -502,23 +502,26 @@ def test_a_roll_to_an_expiry_the_market_does_not_list_says_so():
 
 
 def test_a_hedge_whose_expiry_day_the_history_lacks_settles_on_the_last_close_before_it():
-    # the VIX expiry 2015-03-18 and the day after missing from the history: the March calls
-    # settle on the next replay day at their intrinsic value against the 03-17 VIX close
+    # the VIX expiry 2020-03-18 and the day after missing from the history: the March calls
+    # (deep in the money, the VIX at 75.9 on 03-17 and 66.0 on 03-20) settle on the next
+    # replay day at their intrinsic value against the 03-17 close, not the day's own
     # (valuing them "on their expiry day" needed a market before today: it raised)
     import re
 
     from alvh.backtesting.data import sample_data
 
     data = sample_data()
-    gap = [dt.date(2015, 3, 18), dt.date(2015, 3, 19)]
+    gap = [dt.date(2020, 3, 18), dt.date(2020, 3, 19)]
     spx = data.spx.filter(~pl.col("date").is_in(gap))
     vix = data.vix.select("date", "close").filter(~pl.col("date").is_in(gap))
-    run = replay(spx, vix, start=dt.date(2015, 1, 1), end=dt.date(2015, 4, 30), policy=Vxth())
-    (row,) = run.hedges.filter(pl.col("sold") == dt.date(2015, 3, 20)).rows(named=True)
+    run = replay(spx, vix, start=dt.date(2020, 1, 2), end=dt.date(2020, 4, 30), policy=Vxth())
+    (row,) = run.hedges.filter(pl.col("sold") == dt.date(2020, 3, 20)).rows(named=True)
     n, strike = (
-        float(x) for x in re.search(r"buy (\d+) VIX 18 Mar 2015 ([\d.]+) calls", row["hedge"]).groups()
+        float(x) for x in re.search(r"buy (\d+) VIX 18 Mar 2020 ([\d.]+) calls", row["hedge"]).groups()
     )
-    close = dict(zip(vix["date"].to_list(), vix["close"].to_list()))[dt.date(2015, 3, 17)]
-    assert row["received"] == pytest.approx(n * 100.0 * max(close - strike, 0.0), abs=1e-9)
+    close = dict(zip(vix["date"].to_list(), vix["close"].to_list()))
+    assert close[dt.date(2020, 3, 17)] - strike > 10.0  # in the money: the settlement level matters
+    assert row["received"] == pytest.approx(n * 100.0 * (close[dt.date(2020, 3, 17)] - strike), abs=1e-9)
+    assert row["received"] != pytest.approx(n * 100.0 * (close[dt.date(2020, 3, 20)] - strike), abs=1.0)
     split = run.attribution()
     assert split["total"] == pytest.approx(split["equity_change"], abs=0.005)

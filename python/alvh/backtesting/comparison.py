@@ -438,6 +438,12 @@ def _max_dd(returns: Any) -> float:
     return float(np.max(np.maximum.accumulate(path) - path))
 
 
+def _cut(returns: Any, base: Any) -> float:
+    """1 - the max drawdown of ``returns`` over that of ``base`` (0 when ``base`` has none)."""
+    dd_base = _max_dd(base)
+    return 1.0 - _max_dd(returns) / dd_base if dd_base > 0 else 0.0
+
+
 def drawdown_answer(
     result: BacktestResult, *, none: str = "none", reps: int = 300, seed: int = 0
 ) -> tuple[pl.DataFrame, str]:
@@ -472,20 +478,15 @@ def drawdown_answer(
         if name == none:
             continue
         mine = np.diff(run.equity.get_column("equity").to_numpy()) / capital
-
-        def cut(a: Any, b: Any) -> float:
-            dd_b = _max_dd(b)
-            return 1.0 - _max_dd(a) / dd_b if dd_b > 0 else 0.0
-
         boot = StationaryBootstrap(20, mine, base, seed=seed)
         interval = boot.conf_int(
-            lambda a, b: np.array([cut(a, b)]), reps=reps, method="percentile", size=0.90
+            lambda a, b: np.array([_cut(a, b)]), reps=reps, method="percentile", size=0.90
         )
         row: dict[str, Any] = {
             "policy": name,
             "max_drawdown": m[name]["max_drawdown"],
             "none_max_drawdown": m[none]["max_drawdown"],
-            "cut": cut(mine, base),
+            "cut": _cut(mine, base),
             "cut_low": float(interval[0, 0]),
             "cut_high": float(interval[1, 0]),
             "worst_day": m[name]["worst_day"],

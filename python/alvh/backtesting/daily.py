@@ -674,9 +674,9 @@ class _Book:
         self.bought = 0  # hedges bought so far (their numbers)
         self.next_open: dt.date | None = None  # a monthly schedule's next roll day
         self.next_hedge: dt.date | None = None  # a reference hedge's next roll day
-        self.closed_book = False  # layer 3 closed the book: no new condor while it holds
+        self.closed_book = False  # layer 3 closed the book and still holds: no new condor
         self.previous_equity = self.cash  # the base of the policy's caps
-        self.proceeds = 0.0  # $ from hedges sold today
+        self.proceeds = 0.0  # $ from hedges sold today (`record` writes it and starts the next day at 0)
         self.marks: dict[int, float] = {}  # id of an open condor -> today's mark
         self.hedge_marks: list[float] = []  # each held hedge's model value at the last record
         self.hedge_rows: dict[str, list[Any]] = {k: [] for k in _HEDGE_SCHEMA}
@@ -743,9 +743,7 @@ class _Book:
         replay day; monthly: on or after the last one's expiry); never while layer 3's
         close of the book stands (until the layer falls below 3)."""
         if self.closed_book:
-            if self.layer >= 3:
-                return False
-            self.closed_book = False
+            return False
         if self.rules.schedule == "weekly":
             return index % self.rules.open_every == 0
         return self.next_open is None or day >= self.next_open
@@ -828,7 +826,6 @@ class _Book:
 
     def policy_step(self, index: int, day: dt.date, market: Market) -> float:
         """The held hedges' exits (and rolls), the policy's decision, its trade; $ spent."""
-        self.proceeds = 0.0
         spend = self._exits(index, day, market)
         decision = self._decide(index, day, market)
         if decision is not None and decision.actions:
@@ -1067,6 +1064,7 @@ class _Book:
         )
         if not ((regime != self.layer or regime > self.acted or early) and (self.condors or self.hedges)):
             self.layer, self.acted = regime, min(self.acted, regime)
+            self.closed_book = self.closed_book and regime >= 3
             return None
         # The whole book, built only on the days a decision runs.
         whole = Position(
@@ -1085,6 +1083,7 @@ class _Book:
         )
         self.decisions.append(decision)
         self.layer, self.acted = decision.layer_after, int(decision.extra["acted"])
+        self.closed_book = self.closed_book and self.layer >= 3
         return decision
 
     def reference_step(self, day: dt.date, market: Market) -> float:
@@ -1092,7 +1091,6 @@ class _Book:
         expiry, settle the expiring calls and buy the month's; $ spent."""
         from alvh.calendar import vix_expiries_after
 
-        self.proceeds = 0.0
         if self.next_hedge is not None and day < self.next_hedge:
             return 0.0
         for held in list(self.hedges):  # held to expiry: settled, no fill

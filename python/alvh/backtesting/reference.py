@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from alvh._core import toml
 from alvh._core.checks import input_error
 from alvh.errors import InputTypeError
@@ -183,8 +185,6 @@ class Vxth:
         weight = self.weight(future)
         if weight <= 0.0:
             return None
-        import numpy as np
-
         t, vol = float(market.t(expiry)), float(market.vix_option_vol(expiry))
         strikes = np.arange(max(1.0, math.floor(future * 0.5)), math.ceil(future * 3.0) + 1.0)
         g = black76.greeks(is_call=True, forward=future, strike=strikes, t=t, rate=market.rate, vol=vol)

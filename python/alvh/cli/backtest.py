@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from alvh.backtesting import BacktestResult
 
-__all__ = ["register", "replay_and_report", "replay_with_progress", "run"]
+__all__ = ["backtest_policies", "register", "replay_and_report", "replay_with_progress", "run"]
 
 #: The comparison table: (header, metrics column, `metric_cell` kind). The layer shares
 #: have no single column; ``None`` kind prints the value as it is.
@@ -79,10 +79,7 @@ def run(args: argparse.Namespace, console: Console) -> None:
     if args.workers < 1:
         raise CliError(f"--workers must be 1 or more; got {args.workers}")
     spx, vix, rates, inputs = load_history(args)
-    policies: dict[str, Any] = {"none": None}
-    for name in args.policy or ["early", "patient", "vxth"]:
-        policy = policy_by_name(name, reference_ok=True)
-        policies[policy.name] = policy
+    policies = backtest_policies(args.policy)
     rates = replay_rates(args, spx, vix, rates, start, end)
     replay_and_report(
         console,
@@ -96,6 +93,16 @@ def run(args: argparse.Namespace, console: Console) -> None:
         workers=args.workers,
         inputs=inputs,
     )
+
+
+def backtest_policies(names: list[str] | None) -> dict[str, Any]:
+    """``{"none": None}`` and each of ``names`` (``--policy``: presets, the VXTH rule, policy
+    files; default early, patient and vxth) by its name, as `backtest` takes them."""
+    policies: dict[str, Any] = {"none": None}
+    for name in names or ["early", "patient", "vxth"]:
+        policy = policy_by_name(name, reference_ok=True)
+        policies[policy.name] = policy
+    return policies
 
 
 def replay_and_report(

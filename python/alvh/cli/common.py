@@ -30,7 +30,9 @@ __all__ = [
     "CliError",
     "add_chain_options",
     "add_history_options",
+    "add_projection_options",
     "check_horizon",
+    "check_projection_args",
     "check_out_dir",
     "check_out_parent",
     "chain_market",
@@ -328,6 +330,31 @@ def parse_date(option: str, text: str | None) -> date | None:
 
 
 # --------------------------------------------------------------------------- your chain
+
+
+def add_projection_options(parser: argparse.ArgumentParser, *, paths: int, days_help: str) -> None:
+    """The projection's options (``--days``, ``--paths``, ``--scenarios``, ``--seed``,
+    ``--dynamics``) of ``alvh project`` and ``alvh dashboard``; `check_projection_args`
+    checks them."""
+    parser.add_argument("--days", type=int, default=10, help=days_help)
+    parser.add_argument("--paths", type=int, default=paths, help="projection paths per scenario")
+    parser.add_argument(
+        "--scenarios",
+        default="gdp_x_earnings",
+        help="gdp, earnings, gdp_x_earnings, or a scenario TOML file (docs/scenarios.md)",
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--dynamics", default="sticky_moneyness", choices=["sticky_moneyness", "sticky_strike", "parallel"]
+    )
+
+
+def check_projection_args(args: argparse.Namespace) -> None:
+    """``--days`` within the projection's 5-10 and ``--paths`` at least 1."""
+    if not 5 <= args.days <= 10:
+        raise CliError(f"--days must be between 5 and 10 (the projection horizon); got {args.days}")
+    if args.paths < 1:
+        raise CliError(f"--paths must be at least 1; got {args.paths}")
 
 
 def add_chain_options(parser: argparse.ArgumentParser) -> None:

@@ -21,13 +21,14 @@ from alvh.cli.common import (
     CliError,
     add_chain_options,
     add_history_options,
+    add_projection_options,
     chain_market,
     check_horizon,
     check_out_parent,
+    check_projection_args,
     load_book,
     load_history,
     parse_date,
-    policy_by_name,
     replay_rates,
 )
 
@@ -53,21 +54,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     parser.add_argument("position", help="position file (TOML, docs/position_format.md)")
     parser.add_argument("--market", required=True, help="market file (TOML, docs/market_format.md)")
-    parser.add_argument(
-        "--days",
-        type=int,
-        default=10,
-        help="horizon, 5-10 calendar days: the days slider's last step and the projection's",
-    )
-    parser.add_argument("--paths", type=int, default=20_000, help="projection paths per scenario")
-    parser.add_argument(
-        "--scenarios",
-        default="gdp_x_earnings",
-        help="gdp, earnings, gdp_x_earnings, or a scenario TOML file (docs/scenarios.md)",
-    )
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--dynamics", default="sticky_moneyness", choices=["sticky_moneyness", "sticky_strike", "parallel"]
+    add_projection_options(
+        parser,
+        paths=20_000,
+        days_help="horizon, 5-10 calendar days: the days slider's last step and the projection's",
     )
     add_chain_options(parser)
     add_history_options(parser)
@@ -92,10 +82,7 @@ def _history_given(args: argparse.Namespace) -> bool:
 
 def _check_args(args: argparse.Namespace) -> None:
     """Every option checked before any work (the backtest's ones only with a history)."""
-    if not 5 <= args.days <= 10:
-        raise CliError(f"--days must be between 5 and 10 (the projection horizon); got {args.days}")
-    if args.paths < 1:
-        raise CliError(f"--paths must be at least 1; got {args.paths}")
+    check_projection_args(args)
     check_out_parent(args.out, ".html")
     if not _history_given(args):
         for option, value in (("--start", args.start), ("--end", args.end), ("--policy", args.policy)):
@@ -156,10 +143,9 @@ def _history(args: argparse.Namespace) -> dict[str, Any]:
     """The backtest's inputs, loaded and checked before the grid and the projection run."""
     start, end = parse_date("--start", args.start), parse_date("--end", args.end)
     spx, vix, rates, inputs = load_history(args)
-    policies: dict[str, Any] = {"none": None}
-    for name in args.policy or ["early", "patient", "vxth"]:
-        policy = policy_by_name(name, reference_ok=True)
-        policies[policy.name] = policy
+    from alvh.cli.backtest import backtest_policies
+
+    policies = backtest_policies(args.policy)
     rates = replay_rates(args, spx, vix, rates, start, end)
     return {
         "spx": spx,

@@ -17,9 +17,11 @@ import alvh
 from alvh.cli.common import (
     CliError,
     add_chain_options,
+    add_projection_options,
     chain_market,
     check_horizon,
     check_out_parent,
+    check_projection_args,
     load_book,
     progress_bar,
 )
@@ -42,17 +44,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     parser.add_argument("position", help="position file (TOML, docs/position_format.md)")
     parser.add_argument("--market", required=True, help="market file (TOML)")
-    parser.add_argument("--days", type=int, default=10, help="horizon, 5-10 calendar days")
-    parser.add_argument("--paths", type=int, default=100_000, help="paths per scenario")
-    parser.add_argument(
-        "--scenarios",
-        default="gdp_x_earnings",
-        help="gdp, earnings, gdp_x_earnings, or a scenario TOML file (docs/scenarios.md)",
-    )
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--dynamics", default="sticky_moneyness", choices=["sticky_moneyness", "sticky_strike", "parallel"]
-    )
+    add_projection_options(parser, paths=100_000, days_help="horizon, 5-10 calendar days")
     parser.add_argument("--out", default="fan.png", help="PNG to write (default: fan.png)")
     add_chain_options(parser)
     parser.set_defaults(func=run)
@@ -61,10 +53,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def run(args: argparse.Namespace, console: Console) -> None:
     """Project the position, print the distribution and expected paths, write the fan chart."""
     position, market = load_book(args)
-    if not 5 <= args.days <= 10:
-        raise CliError(f"--days must be between 5 and 10 (the projection horizon); got {args.days}")
-    if args.paths < 1:
-        raise CliError(f"--paths must be at least 1; got {args.paths}")
+    check_projection_args(args)
     check_horizon(market, list(range(args.days + 1)))
     scenarios = scenario_set_arg(args.scenarios)
     check_out_parent(args.out, ".png")

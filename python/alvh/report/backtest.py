@@ -180,8 +180,9 @@ def _write_report(result: Any, out: Path, Figure: Any, FigureCanvasAgg: Any, tic
     episodes = stress_episodes(first.select("date", pl.col("vix").alias("close")))
     if episodes.height:
         pictures["episodes"] = _episode_panels(runs, episodes, colour, out / "episodes.png")
-    if result.hedge_log().height:
-        pictures["hedges by layer"] = _hedge_layers(result.hedge_log(), colour, out / "hedge_layers.png")
+    log = result.hedge_log()
+    if log.height:
+        pictures["hedges by layer"] = _hedge_layers(log, colour, out / "hedge_layers.png")
 
     table = result.metrics()
     percent = {
@@ -271,7 +272,6 @@ def _write_report(result: Any, out: Path, Figure: Any, FigureCanvasAgg: Any, tic
         + html_table(split, set())
         + (html_table(pl.concat(layers).select("policy", pl.exclude("policy")), set()) if layers else "")
     )
-    log = result.hedge_log()
     if log.height:
         sections.append(
             "<h2>Hedge log</h2><p>Every hedge: when bought and sold, by which layer, what it was, "
